@@ -1,0 +1,24 @@
+namespace FileXfer.Protocol.Framing;
+
+/// <summary>
+/// Capability bits exchanged in <see cref="MessageType.Hello"/> and <see cref="MessageType.Welcome"/>.
+/// A feature is used only when both sides set its bit. Bits not listed are reserved and must be zero.
+/// </summary>
+[Flags]
+public enum Capabilities : ulong
+{
+    /// <summary>No optional feature.</summary>
+    None = 0,
+
+    /// <summary>Reserved: bodies of unknown length sent as chunks.</summary>
+    ChunkedBody = 1 << 0,
+
+    /// <summary>Reserved: puts and gets that resume from a proven prefix.</summary>
+    Resume = 1 << 1,
+
+    /// <summary>Reserved: token authentication by challenge and response.</summary>
+    Authentication = 1 << 2,
+
+    /// <summary>Reserved: one file split over several connections.</summary>
+    ParallelStreams = 1 << 3,
+}

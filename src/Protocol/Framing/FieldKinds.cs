@@ -1,0 +1,30 @@
+namespace FileXfer.Protocol.Framing;
+
+/// <summary>The value kind and the largest value length of each known <see cref="FieldTag"/>.</summary>
+public static class FieldKinds
+{
+    /// <summary>The kind of a tag's value; <see cref="FieldKind.Unknown"/> for tags this version does not know.</summary>
+    public static FieldKind Of(FieldTag tag) => tag switch
+    {
+        FieldTag.Path or FieldTag.HashAlgorithm or FieldTag.Message or FieldTag.Agent
+            or FieldTag.HashAlgorithms or FieldTag.Name => FieldKind.String,
+        FieldTag.HashValue => FieldKind.Bytes,
+        FieldTag.Size or FieldTag.MTime or FieldTag.Offset or FieldTag.Kind or FieldTag.Mode
+            or FieldTag.ErrorCode or FieldTag.Version or FieldTag.Capabilities or FieldTag.Count
+            or FieldTag.MaxFileSize => FieldKind.Integer,
+        _ => FieldKind.Unknown,
+    };
+
+    /// <summary>The largest number of value bytes a field with this tag may carry.</summary>
+    public static int MaxLength(FieldTag tag) => tag switch
+    {
+        FieldTag.Path => ProtocolLimits.MaxPathBytes,
+        FieldTag.Name => ProtocolLimits.MaxNameBytes,
+        FieldTag.Message => ProtocolLimits.MaxMessageBytes,
+        FieldTag.HashValue => ProtocolLimits.MaxHashBytes,
+        FieldTag.HashAlgorithm => ProtocolLimits.MaxAlgorithmNameBytes,
+        FieldTag.Agent or FieldTag.HashAlgorithms => ProtocolLimits.MaxShortStringBytes,
+        _ when Of(tag) == FieldKind.Integer => 8,
+        _ => ProtocolLimits.MaxFrameLength,
+    };
+}

@@ -1,0 +1,59 @@
+namespace FileXfer.Protocol.Framing;
+
+/// <summary>
+/// The tag byte of a header field. Each tag has one value kind (see <see cref="FieldKinds"/>).
+/// Unknown tags are skipped by receivers, so later versions can add fields.
+/// </summary>
+public enum FieldTag : byte
+{
+    /// <summary>A remote path (string).</summary>
+    Path = 0x01,
+
+    /// <summary>A body or file size in bytes (unsigned 64-bit).</summary>
+    Size = 0x02,
+
+    /// <summary>Modification time, nanoseconds since the Unix epoch, UTC (signed 64-bit).</summary>
+    MTime = 0x03,
+
+    /// <summary>The name of a hash algorithm, such as <c>sha256</c> (string).</summary>
+    HashAlgorithm = 0x04,
+
+    /// <summary>A hash value (bytes).</summary>
+    HashValue = 0x05,
+
+    /// <summary>A byte offset into a file (unsigned 64-bit).</summary>
+    Offset = 0x06,
+
+    /// <summary>The kind of an entry, see <see cref="EntryKind"/> (unsigned 64-bit).</summary>
+    Kind = 0x07,
+
+    /// <summary>Unix permission bits (unsigned 64-bit).</summary>
+    Mode = 0x08,
+
+    /// <summary>An <see cref="ErrorCode"/> (unsigned 64-bit).</summary>
+    ErrorCode = 0x09,
+
+    /// <summary>A human-readable message (string).</summary>
+    Message = 0x0A,
+
+    /// <summary>A protocol version (unsigned 64-bit).</summary>
+    Version = 0x0B,
+
+    /// <summary>A capability bit set, see <see cref="Capabilities"/> (unsigned 64-bit).</summary>
+    Capabilities = 0x0C,
+
+    /// <summary>The name and version of the program on the other side (string).</summary>
+    Agent = 0x0D,
+
+    /// <summary>A comma-separated list of hash algorithm names (string).</summary>
+    HashAlgorithms = 0x0E,
+
+    /// <summary>A count, such as the number of entries in a listing (unsigned 64-bit).</summary>
+    Count = 0x0F,
+
+    /// <summary>A file name inside a directory, no separators (string).</summary>
+    Name = 0x10,
+
+    /// <summary>The largest file the server accepts (unsigned 64-bit).</summary>
+    MaxFileSize = 0x11,
+}

@@ -1,0 +1,50 @@
+namespace FileXfer.Protocol.Framing;
+
+/// <summary>The message type byte at offset 4 of every frame. Values are stable: see docs/PROTOCOL.md.</summary>
+public enum MessageType : byte
+{
+    /// <summary>Client → server, first frame of a connection: version and capabilities.</summary>
+    Hello = 0x01,
+
+    /// <summary>Server → client answer to <see cref="Hello"/>: the chosen version and capabilities.</summary>
+    Welcome = 0x02,
+
+    /// <summary>Store a file. The server answers <see cref="Ready"/> (then the body follows) or <see cref="Error"/>.</summary>
+    Put = 0x10,
+
+    /// <summary>Fetch a file. The server answers <see cref="Data"/>, the body and <see cref="BodyEnd"/>, or <see cref="Error"/>.</summary>
+    Get = 0x11,
+
+    /// <summary>Describe one path.</summary>
+    Stat = 0x12,
+
+    /// <summary>List a directory: <see cref="Entry"/> frames then <see cref="EndOfList"/>.</summary>
+    List = 0x13,
+
+    /// <summary>Delete a file or an empty directory.</summary>
+    Delete = 0x14,
+
+    /// <summary>Hash a stored file on the server without sending it.</summary>
+    Hash = 0x15,
+
+    /// <summary>Server → client: the put is accepted, send the body now.</summary>
+    Ready = 0x20,
+
+    /// <summary>Server → client: the request succeeded; its fields depend on the request.</summary>
+    Ok = 0x21,
+
+    /// <summary>Server → client answer to <see cref="Get"/>: describes the body that follows.</summary>
+    Data = 0x22,
+
+    /// <summary>Server → client: one directory entry of a listing.</summary>
+    Entry = 0x23,
+
+    /// <summary>Server → client: the end of a listing.</summary>
+    EndOfList = 0x24,
+
+    /// <summary>Either direction, right after a body: the sender's hash of the bytes it sent.</summary>
+    BodyEnd = 0x30,
+
+    /// <summary>Server → client: the request failed, with a stable code and a message.</summary>
+    Error = 0x3F,
+}

@@ -1,0 +1,196 @@
+using System.Text;
+using FileXfer.Protocol.Framing;
+
+namespace FileXfer.Protocol.Paths;
+
+/// <summary>
+/// The remote path rules both sides share. A remote path is <c>/</c>-separated and relative to the server's
+/// root; a leading <c>/</c> means the root and a trailing <c>/</c> is ignored. Components may not be empty,
+/// <c>.</c> or <c>..</c>, may not hold a backslash, a control character or NUL, may not look like a drive
+/// (<c>C:</c>), and are limited in length and depth.
+/// </summary>
+public static class RemotePath
+{
+    /// <summary>The normalized form of the root.</summary>
+    public const string Root = "";
+
+    /// <summary>
+    /// Checks and normalizes a remote path: the result has no leading or trailing <c>/</c>, and is empty for the root.
+    /// </summary>
+    public static bool TryNormalize(string? path, out string normalized, out string? error)
+    {
+        normalized = Root;
+        error = null;
+        if (path is null)
+        {
+            error = "path is missing";
+            return false;
+        }
+
+        int byteCount;
+        try
+        {
+            byteCount = Field.StrictUtf8.GetByteCount(path);
+        }
+        catch (EncoderFallbackException)
+        {
+            error = "path is not valid Unicode";
+            return false;
+        }
+
+        if (byteCount > ProtocolLimits.MaxPathBytes)
+        {
+            error = $"path is {byteCount} bytes long, over the limit of {ProtocolLimits.MaxPathBytes}";
+            return false;
+        }
+
+        var trimmed = path.AsSpan();
+        if (trimmed.StartsWith('/'))
+        {
+            trimmed = trimmed[1..];
+        }
+
+        if (trimmed.EndsWith('/'))
+        {
+            trimmed = trimmed[..^1];
+        }
+
+        if (trimmed.IsEmpty)
+        {
+            return true;
+        }
+
+        int depth = 0;
+        foreach (var range in trimmed.Split('/'))
+        {
+            if (++depth > ProtocolLimits.MaxPathDepth)
+            {
+                error = $"path is deeper than {ProtocolLimits.MaxPathDepth} components";
+                return false;
+            }
+
+            if (!IsValidName(trimmed[range], out error))
+            {
+                return false;
+            }
+        }
+
+        normalized = trimmed.ToString();
+        return true;
+    }
+
+    /// <summary>Normalizes a remote path or throws <see cref="ErrorCode.InvalidPath"/>.</summary>
+    public static string Normalize(string? path) =>
+        TryNormalize(path, out var normalized, out var error)
+            ? normalized
+            : throw new FileXferException(ErrorCode.InvalidPath, $"invalid path {Escape(path ?? string.Empty)}: {error}");
+
+    /// <summary>Checks one component: a file or directory name inside one directory.</summary>
+    public static bool IsValidName(ReadOnlySpan<char> name, out string? error)
+    {
+        error = null;
+        if (name.IsEmpty)
+        {
+            error = "empty path component";
+            return false;
+        }
+
+        if (name is "." or "..")
+        {
+            error = $"'{name}' component is not allowed";
+            return false;
+        }
+
+        if (name.Length >= 2 && name[1] == ':' && char.IsAsciiLetter(name[0]))
+        {
+            error = "drive-letter component is not allowed";
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            if (c == '\\')
+            {
+                error = "backslash is not allowed in a name";
+                return false;
+            }
+
+            if (c == '/')
+            {
+                error = "a name cannot hold '/'";
+                return false;
+            }
+
+            if (char.IsControl(c))
+            {
+                error = "control character in a name";
+                return false;
+            }
+        }
+
+        int bytes;
+        try
+        {
+            bytes = Field.StrictUtf8.GetByteCount(name);
+        }
+        catch (EncoderFallbackException)
+        {
+            error = "name is not valid Unicode";
+            return false;
+        }
+
+        if (bytes > ProtocolLimits.MaxNameBytes)
+        {
+            error = $"name is {bytes} bytes long, over the limit of {ProtocolLimits.MaxNameBytes}";
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Joins a normalized directory path and a name.</summary>
+    public static string Combine(string directory, string name) =>
+        directory.Length == 0 ? name : directory + "/" + name;
+
+    /// <summary>The last component of a normalized path (empty for the root).</summary>
+    public static string GetName(string normalized)
+    {
+        int slash = normalized.LastIndexOf('/');
+        return slash < 0 ? normalized : normalized[(slash + 1)..];
+    }
+
+    /// <summary>
+    /// Makes a name safe to print on one line: control characters, backslashes and invalid UTF-16 are
+    /// shown as escapes, so a hostile name cannot move the cursor or forge a log line.
+    /// </summary>
+    public static string Escape(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var builder = new StringBuilder(value.Length);
+        for (int i = 0; i < value.Length; i++)
+        {
+            char c = value[i];
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                builder.Append(c).Append(value[++i]);
+            }
+            else if (char.IsControl(c) || char.IsSurrogate(c) || c == '\\')
+            {
+                builder.Append(c switch
+                {
+                    '\n' => "\\n",
+                    '\r' => "\\r",
+                    '\t' => "\\t",
+                    '\\' => "\\\\",
+                    _ => $"\\u{(int)c:x4}",
+                });
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,142 @@
+using System.Buffers;
+using FileXfer.Protocol.Framing;
+using FileXfer.Protocol.Hashing;
+
+namespace FileXfer.Protocol.Transfer;
+
+/// <summary>
+/// The read side of a connection: frames and the bodies that follow them, from one buffered stream.
+/// Bytes read ahead while looking for a frame are handed to the next body before the stream is read again.
+/// </summary>
+public sealed class ProtocolReader : IDisposable
+{
+    private const int BufferSize = ProtocolLimits.MaxFrameLength + ProtocolLimits.LengthPrefixBytes;
+
+    private readonly Stream _stream;
+    private byte[] _buffer;
+    private int _start;
+    private int _end;
+
+    public ProtocolReader(Stream stream)
+    {
+        _stream = stream ?? throw new ArgumentNullException(nameof(stream));
+        _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+    }
+
+    /// <summary>Reads the 4-byte magic that opens a connection.</summary>
+    /// <exception cref="ProtocolViolationException">The bytes are not the FileXfer magic.</exception>
+    public async ValueTask ReadMagicAsync(CancellationToken cancellationToken)
+    {
+        await FillAsync(ProtocolLimits.Magic.Length, cancellationToken);
+        if (!_buffer.AsSpan(_start, ProtocolLimits.Magic.Length).SequenceEqual(ProtocolLimits.Magic))
+        {
+            throw new ProtocolViolationException("the peer does not speak the FileXfer protocol (bad magic)");
+        }
+
+        _start += ProtocolLimits.Magic.Length;
+    }
+
+    /// <summary>Reads the next frame, or returns null when the peer closed the connection between frames.</summary>
+    /// <exception cref="ProtocolViolationException">The bytes are not a valid frame.</exception>
+    /// <exception cref="ConnectionLostException">The connection ended inside a frame.</exception>
+    public async ValueTask<Frame?> ReadFrameAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var status = FrameCodec.TryRead(_buffer.AsSpan(_start, _end - _start), out var frame, out int consumed, out var error);
+            switch (status)
+            {
+                case OperationStatus.Done:
+                    _start += consumed;
+                    return frame;
+                case OperationStatus.InvalidData:
+                    throw new ProtocolViolationException(error ?? "invalid frame");
+            }
+
+            if (!await TryReadMoreAsync(cancellationToken))
+            {
+                if (_start == _end)
+                {
+                    return null;
+                }
+
+                throw new ConnectionLostException($"connection closed inside a frame ({_end - _start} bytes of it received)");
+            }
+        }
+    }
+
+    /// <summary>Reads the next frame; the connection closing first is an error.</summary>
+    public async ValueTask<Frame> ReadRequiredFrameAsync(CancellationToken cancellationToken) =>
+        await ReadFrameAsync(cancellationToken) ?? throw new ConnectionLostException("connection closed by the other side");
+
+    /// <summary>
+    /// Copies exactly <paramref name="length"/> body bytes to <paramref name="destination"/>, hashing them.
+    /// </summary>
+    /// <exception cref="ConnectionLostException">The connection ended before the whole body arrived.</exception>
+    public async Task CopyBodyToAsync(Stream destination, long length, ContentHasher? hasher, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        long remaining = length;
+
+        int buffered = (int)Math.Min(_end - _start, remaining);
+        if (buffered > 0)
+        {
+            var chunk = _buffer.AsMemory(_start, buffered);
+            hasher?.Append(chunk.Span);
+            await destination.WriteAsync(chunk, cancellationToken);
+            _start += buffered;
+            remaining -= buffered;
+            progress?.Invoke(buffered);
+        }
+
+        try
+        {
+            await BodyCopier.CopyExactlyAsync(_stream, destination, remaining, hasher, progress, cancellationToken);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new ConnectionLostException($"connection closed in the middle of a body of {length} bytes", ex);
+        }
+    }
+
+    /// <summary>Reads and drops a body, to stay in step after refusing it.</summary>
+    public Task DiscardBodyAsync(long length, CancellationToken cancellationToken) =>
+        CopyBodyToAsync(Stream.Null, length, hasher: null, progress: null, cancellationToken);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async ValueTask FillAsync(int count, CancellationToken cancellationToken)
+    {
+        while (_end - _start < count)
+        {
+            if (!await TryReadMoreAsync(cancellationToken))
+            {
+                throw new ConnectionLostException("connection closed during the handshake");
+            }
+        }
+    }
+
+    private async ValueTask<bool> TryReadMoreAsync(CancellationToken cancellationToken)
+    {
+        if (_start > 0)
+        {
+            // Move the partial frame to the front so a whole frame always fits.
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+        }
+
+        int read = await _stream.ReadAsync(_buffer.AsMemory(_end, _buffer.Length - _end), cancellationToken);
+        _end += read;
+        return read > 0;
+    }
+}
