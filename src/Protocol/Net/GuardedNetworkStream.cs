@@ -1,0 +1,110 @@
+namespace FileXfer.Protocol.Net;
+
+/// <summary>
+/// Wraps the stream of a connection so that every I/O failure on it surfaces as a
+/// <see cref="ConnectionLostException"/>. Callers can then tell a broken connection from a local file error,
+/// which stays a plain <see cref="IOException"/>.
+/// </summary>
+public sealed class GuardedNetworkStream(Stream inner) : Stream
+{
+    private readonly Stream _inner = inner ?? throw new ArgumentNullException(nameof(inner));
+
+    /// <inheritdoc />
+    public override bool CanRead => _inner.CanRead;
+
+    /// <inheritdoc />
+    public override bool CanSeek => false;
+
+    /// <inheritdoc />
+    public override bool CanWrite => _inner.CanWrite;
+
+    /// <inheritdoc />
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await _inner.ReadAsync(buffer, cancellationToken);
+        }
+        catch (IOException ex) when (ex is not ConnectionLostException)
+        {
+            throw new ConnectionLostException($"connection lost: {ex.Message}", ex);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            throw new ConnectionLostException("connection closed", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await _inner.WriteAsync(buffer, cancellationToken);
+        }
+        catch (IOException ex) when (ex is not ConnectionLostException)
+        {
+            throw new ConnectionLostException($"connection lost: {ex.Message}", ex);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            throw new ConnectionLostException("connection closed", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public override void Flush() => _inner.Flush();
+
+    /// <inheritdoc />
+    public override int Read(byte[] buffer, int offset, int count) =>
+        throw new NotSupportedException("connections are read asynchronously");
+
+    /// <inheritdoc />
+    public override void Write(byte[] buffer, int offset, int count) =>
+        throw new NotSupportedException("connections are written asynchronously");
+
+    /// <inheritdoc />
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        await _inner.DisposeAsync();
+        await base.DisposeAsync();
+    }
+}

@@ -1,0 +1,11 @@
+namespace FileXfer.Server.Handlers;
+
+/// <summary>Settings of the protocol handler.</summary>
+public sealed class FileXferHandlerOptions
+{
+    /// <summary>How long a new connection has to complete the handshake. Default: 10 seconds.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The agent string sent to clients.</summary>
+    public string Agent { get; set; } = $"filexfer-server/{typeof(FileXferHandlerOptions).Assembly.GetName().Version?.ToString(3) ?? "0"}";
+}

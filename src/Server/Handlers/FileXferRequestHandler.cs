@@ -1,0 +1,301 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Net.Sockets;
+using FileXfer.Protocol;
+using FileXfer.Protocol.Framing;
+using FileXfer.Protocol.Hashing;
+using FileXfer.Protocol.Net;
+using FileXfer.Protocol.Paths;
+using FileXfer.Protocol.Transfer;
+using FileXfer.Server.Hosting;
+using FileXfer.Server.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FileXfer.Server.Handlers;
+
+/// <summary>
+/// Serves one FileXfer connection: the handshake, then requests one after another until the client closes,
+/// the server stops, or the connection breaks. Failed requests are answered with error frames; the
+/// connection is closed only when it can no longer be kept in step (a broken frame, a body cut short).
+/// </summary>
+[SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "FinishAsync releases them; TcpServer always calls it.")]
+public sealed class FileXferRequestHandler(
+    ConnectionContext connection,
+    FileStore store,
+    FileXferHandlerOptions options,
+    ILogger logger) : RequestHandler(connection)
+{
+    private const int HashBufferSize = 1024 * 1024;
+
+    private GuardedNetworkStream? _stream;
+    private ProtocolReader? _reader;
+    private FrameWriter? _writer;
+
+    // True while a body is on the wire: a failure then leaves the byte stream out of step, so the connection closes.
+    private bool _inBody;
+
+    private ProtocolReader Reader => _reader ?? throw new InvalidOperationException("SetupAsync was not called");
+
+    private FrameWriter Writer => _writer ?? throw new InvalidOperationException("SetupAsync was not called");
+
+    /// <inheritdoc />
+    public override ValueTask SetupAsync(CancellationToken cancellationToken)
+    {
+        // Small frames (Ready, Ok) must not wait on Nagle's algorithm.
+        Connection.Socket.NoDelay = true;
+        _stream = new GuardedNetworkStream(new NetworkStream(Connection.Socket, ownsSocket: false));
+        _reader = new ProtocolReader(_stream);
+        _writer = new FrameWriter(_stream);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async Task HandleAsync(CancellationToken cancellationToken)
+    {
+        if (!await HandshakeAsync(cancellationToken))
+        {
+            return;
+        }
+
+        while (true)
+        {
+            Frame? frame;
+            using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Connection.Stopping))
+            {
+                try
+                {
+                    frame = await Reader.ReadFrameAsync(idle.Token);
+                }
+                catch (OperationCanceledException) when (Connection.Stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    // The server is stopping and this connection is between requests: close it now.
+                    return;
+                }
+                catch (ProtocolViolationException ex)
+                {
+                    await TrySendErrorAsync(0, ex.Code, ex.Message, cancellationToken);
+                    throw;
+                }
+            }
+
+            if (frame is null || !await ServeAsync(frame, cancellationToken))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask FinishAsync()
+    {
+        _reader?.Dispose();
+        if (_stream is not null)
+        {
+            await _stream.DisposeAsync();
+        }
+    }
+
+    private async Task<bool> HandshakeAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.HandshakeTimeout);
+        try
+        {
+            await Reader.ReadMagicAsync(deadline.Token);
+            var hello = await Reader.ReadRequiredFrameAsync(deadline.Token);
+            await Writer.WriteMagicAsync(deadline.Token);
+            if (hello.Type != MessageType.Hello)
+            {
+                throw new ProtocolViolationException($"expected Hello, got message type 0x{(byte)hello.Type:x2}");
+            }
+
+            long version = hello.GetInt64OrNull(FieldTag.Version) ?? throw new ProtocolViolationException("Hello lacks the version");
+            if (version < ProtocolLimits.MinVersion)
+            {
+                throw new FileXferException(ErrorCode.UnsupportedVersion, $"protocol version {version} is not supported; this server speaks {ProtocolLimits.MinVersion} to {ProtocolLimits.Version}");
+            }
+
+            long chosen = Math.Min(version, ProtocolLimits.Version);
+            await Writer.WriteAsync(Messages.Welcome((int)chosen, Capabilities.None, options.Agent, store.Options.MaxFileSize), deadline.Token);
+            ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
+            return true;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no handshake within {options.HandshakeTimeout.TotalSeconds:F0} s");
+        }
+        catch (FileXferException ex)
+        {
+            await TrySendErrorAsync(0, ex.Code, ex.Message, cancellationToken);
+            throw;
+        }
+    }
+
+    private async Task<bool> ServeAsync(Frame frame, CancellationToken cancellationToken)
+    {
+        long started = TimeProvider.System.GetTimestamp();
+        var operation = frame.Type.ToString();
+        var path = RemotePath.Escape(frame.GetStringOrNull(FieldTag.Path) ?? string.Empty);
+        long bytes = 0;
+        try
+        {
+            bytes = frame.Type switch
+            {
+                MessageType.Put => await PutAsync(frame, cancellationToken),
+                MessageType.Get => await GetAsync(frame, cancellationToken),
+                MessageType.Stat => await StatAsync(frame, cancellationToken),
+                MessageType.List => await ListAsync(frame, cancellationToken),
+                MessageType.Delete => await DeleteAsync(frame, cancellationToken),
+                MessageType.Hash => await HashAsync(frame, cancellationToken),
+                _ => throw new FileXferException(ErrorCode.UnknownMessage, $"message type 0x{(byte)frame.Type:x2} is not a request"),
+            };
+            ServerLog.RequestCompleted(logger, Connection.Id, frame.RequestId, operation, path, bytes, Elapsed(started));
+            return true;
+        }
+        catch (FileXferException ex)
+        {
+            ServerLog.RequestFailed(logger, Connection.Id, frame.RequestId, operation, path, ex.Code.ToString(), bytes, Elapsed(started), ex.Message);
+            bool keepOpen = !_inBody && ex.Code is not (ErrorCode.ProtocolViolation or ErrorCode.UnknownMessage);
+            await TrySendErrorAsync(frame.RequestId, ex.Code, ex.Message, cancellationToken);
+            return keepOpen;
+        }
+        catch (ConnectionLostException ex)
+        {
+            ServerLog.RequestFailed(logger, Connection.Id, frame.RequestId, operation, path, "ConnectionLost", bytes, Elapsed(started), ex.Message);
+            return false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            ServerLog.RequestCrashed(logger, ex, Connection.Id, frame.RequestId, operation, path);
+            await TrySendErrorAsync(frame.RequestId, ErrorCode.Internal, "internal server error", cancellationToken);
+            return false;
+        }
+    }
+
+    private async Task<long> PutAsync(Frame request, CancellationToken cancellationToken)
+    {
+        var path = request.GetString(FieldTag.Path);
+        long size = request.GetSize(FieldTag.Size);
+        var algorithm = RequireAlgorithm(request);
+        DateTimeOffset? modified = request.GetInt64OrNull(FieldTag.MTime) is { } ns ? UnixTime.FromNanoseconds(ns) : null;
+        int? mode = request.GetInt64OrNull(FieldTag.Mode) is { } bits and >= 0 and <= 0xFFFF ? (int)bits : null;
+
+        await using var upload = store.BeginUpload(path, size);
+        using var hasher = HashAlgorithms.Create(algorithm);
+        await Writer.WriteAsync(Messages.Ready(request.RequestId, 0), cancellationToken);
+
+        _inBody = true;
+        await Reader.CopyBodyToAsync(upload.Body, size, hasher, progress: null, cancellationToken);
+        var end = await Reader.ReadRequiredFrameAsync(cancellationToken);
+        if (end.Type != MessageType.BodyEnd || end.RequestId != request.RequestId)
+        {
+            throw new ProtocolViolationException($"expected BodyEnd for request {request.RequestId}, got {end}");
+        }
+
+        _inBody = false;
+        if (end.GetString(FieldTag.HashAlgorithm) != algorithm)
+        {
+            throw new FileXferException(ErrorCode.BadRequest, "BodyEnd names a different hash algorithm than the Put");
+        }
+
+        var received = hasher.GetHashAndReset();
+        await upload.CommitAsync(received, end.GetBytes(FieldTag.HashValue), modified, mode, cancellationToken);
+        await Writer.WriteAsync(Messages.HashOk(request.RequestId, upload.Path, size, algorithm, received), cancellationToken);
+        return size;
+    }
+
+    private async Task<long> GetAsync(Frame request, CancellationToken cancellationToken)
+    {
+        var algorithm = RequireAlgorithm(request);
+        await using var file = store.OpenRead(request.GetString(FieldTag.Path), out var entry);
+        using var hasher = HashAlgorithms.Create(algorithm);
+        // The size is taken once, from the open file, and exactly that many bytes are sent.
+        long size = file.Length;
+        await Writer.WriteAsync(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode), cancellationToken);
+        _inBody = true;
+        try
+        {
+            await Writer.WriteBodyAsync(file, size, hasher, request.RequestId, progress: null, cancellationToken);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new FileXferException(ErrorCode.SizeMismatch, "the stored file shrank while it was being sent", ex);
+        }
+
+        _inBody = false;
+        return size;
+    }
+
+    private async Task<long> StatAsync(Frame request, CancellationToken cancellationToken)
+    {
+        var entry = store.Stat(request.GetString(FieldTag.Path));
+        await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
+        return 0;
+    }
+
+    private async Task<long> ListAsync(Frame request, CancellationToken cancellationToken)
+    {
+        var entries = store.List(request.GetString(FieldTag.Path));
+        foreach (var entry in entries)
+        {
+            await Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, entry), cancellationToken);
+        }
+
+        await Writer.WriteAsync(Messages.EndOfList(request.RequestId, entries.Count), cancellationToken);
+        return 0;
+    }
+
+    private async Task<long> DeleteAsync(Frame request, CancellationToken cancellationToken)
+    {
+        var entry = store.Delete(request.GetString(FieldTag.Path));
+        await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
+        return 0;
+    }
+
+    private async Task<long> HashAsync(Frame request, CancellationToken cancellationToken)
+    {
+        var algorithm = RequireAlgorithm(request);
+        await using var file = store.OpenRead(request.GetString(FieldTag.Path), out var entry);
+        using var hasher = HashAlgorithms.Create(algorithm);
+        var buffer = ArrayPool<byte>.Shared.Rent(HashBufferSize);
+        long total = 0;
+        try
+        {
+            int read;
+            while ((read = await file.ReadAsync(buffer.AsMemory(0, HashBufferSize), cancellationToken)) > 0)
+            {
+                hasher.Append(buffer.AsSpan(0, read));
+                total += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        await Writer.WriteAsync(Messages.HashOk(request.RequestId, entry.Name, total, algorithm, hasher.GetHashAndReset()), cancellationToken);
+        return total;
+    }
+
+    private static string RequireAlgorithm(Frame request)
+    {
+        var algorithm = request.GetStringOrNull(FieldTag.HashAlgorithm) ?? HashAlgorithms.Default;
+        return HashAlgorithms.IsSupported(algorithm)
+            ? algorithm
+            : throw new FileXferException(ErrorCode.UnsupportedHashAlgorithm, $"hash algorithm '{RemotePath.Escape(algorithm)}' is not supported; use one of {string.Join(", ", HashAlgorithms.Supported)}");
+    }
+
+    private async Task TrySendErrorAsync(uint requestId, ErrorCode code, string message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Writer.WriteAsync(Messages.Error(requestId, code, message), cancellationToken);
+        }
+        catch (ConnectionLostException)
+        {
+            // The peer is gone; there is no one left to tell.
+        }
+    }
+
+    private static double Elapsed(long started) => TimeProvider.System.GetElapsedTime(started).TotalMilliseconds;
+}

@@ -1,0 +1,177 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using FileXfer.Protocol.Net;
+using FileXfer.Server.Handlers;
+using FileXfer.Server.Hosting;
+using FileXfer.Server.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FileXfer.Server;
+
+/// <summary>The <c>filexfer-server</c> command line: options to settings, settings to a running server.</summary>
+internal static class ServerCommand
+{
+    private const string ExitCodesHelp = """
+        Exit codes:
+          0  stopped cleanly (SIGINT or SIGTERM)
+          1  unexpected error
+          2  usage error or unusable root directory
+          3  cannot listen on the address
+        """;
+
+    public static RootCommand Create(TextWriter stdout, TextWriter stderr)
+    {
+        var root = new Option<DirectoryInfo>("--root")
+        {
+            Description = "Directory that holds the stored files; every remote path is confined to it.",
+            Required = true,
+        };
+        var listen = new Option<string>("--listen")
+        {
+            Description = "Address to listen on, HOST:PORT. Port 0 picks a free port.",
+            DefaultValueFactory = _ => HostPort.Default.ToString(),
+        };
+        var shutdownTimeout = new Option<double>("--shutdown-timeout")
+        {
+            Description = "Seconds to let transfers in flight finish after SIGINT/SIGTERM.",
+            DefaultValueFactory = _ => 30,
+        };
+        var maxFileSize = new Option<long>("--max-file-size")
+        {
+            Description = "Largest file accepted, in bytes.",
+            DefaultValueFactory = _ => new FileStoreOptions().MaxFileSize,
+        };
+        var logLevel = new Option<LogLevel>("--log-level")
+        {
+            Description = "Least severe log level written to stderr.",
+            DefaultValueFactory = _ => LogLevel.Information,
+        };
+
+        var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
+        {
+            root, listen, shutdownTimeout, maxFileSize, logLevel,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var settings = new ServerSettings(
+                result.GetValue(root)!,
+                result.GetValue(listen)!,
+                TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
+                result.GetValue(maxFileSize),
+                result.GetValue(logLevel));
+            return (int)await RunAsync(settings, stdout, stderr, cancellationToken);
+        });
+        return command;
+    }
+
+    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, LogLevel LogLevel);
+
+    private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (!HostPort.TryParse(settings.Listen, out var hostPort, out var error))
+        {
+            await stderr.WriteLineAsync($"filexfer-server: --listen: {error}");
+            return ServerExitCode.Usage;
+        }
+
+        if (settings.ShutdownTimeout < TimeSpan.Zero || settings.MaxFileSize < 0)
+        {
+            await stderr.WriteLineAsync("filexfer-server: --shutdown-timeout and --max-file-size cannot be negative");
+            return ServerExitCode.Usage;
+        }
+
+        FileStore store;
+        try
+        {
+            store = new FileStore(settings.Root.FullName, new FileStoreOptions { MaxFileSize = settings.MaxFileSize });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await stderr.WriteLineAsync($"filexfer-server: cannot use root '{settings.Root.FullName}': {ex.Message}");
+            return ServerExitCode.Usage;
+        }
+
+        IPEndPoint endPoint;
+        try
+        {
+            endPoint = await ResolveAsync(hostPort!, cancellationToken);
+        }
+        catch (SocketException ex)
+        {
+            await stderr.WriteLineAsync($"filexfer-server: cannot resolve '{hostPort!.Host}': {ex.Message}");
+            return ServerExitCode.CannotListen;
+        }
+
+        using var loggerFactory = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(settings.LogLevel)
+            .AddSimpleConsole(options =>
+            {
+                options.SingleLine = true;
+                options.UseUtcTimestamp = true;
+                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            })
+            .AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace));
+        var logger = loggerFactory.CreateLogger("FileXfer.Server");
+
+        int stale = store.RemoveStaleUploads();
+        if (stale > 0)
+        {
+            ServerLog.StaleUploadsRemoved(logger, stale);
+        }
+
+        var handlerOptions = new FileXferHandlerOptions();
+        await using var server = new TcpServer(
+            endPoint,
+            context => new FileXferRequestHandler(context, store, handlerOptions, logger),
+            logger,
+            new TcpServerOptions { ShutdownTimeout = settings.ShutdownTimeout });
+        try
+        {
+            server.Start();
+        }
+        catch (SocketException ex)
+        {
+            await stderr.WriteLineAsync($"filexfer-server: cannot listen on {hostPort}: {ex.Message}");
+            return ServerExitCode.CannotListen;
+        }
+
+        await stdout.WriteLineAsync($"listening on {HostPort.Format(server.LocalEndPoint)}");
+        await stdout.FlushAsync(cancellationToken);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        int signals = 0;
+        void OnSignal(PosixSignalContext context)
+        {
+            // The first signal drains; a second one means "now".
+            context.Cancel = Interlocked.Increment(ref signals) == 1;
+            stop.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        await server.ServeForeverAsync(stop.Token);
+        await server.StopAsync();
+        return ServerExitCode.Ok;
+    }
+
+    private static async Task<IPEndPoint> ResolveAsync(HostPort hostPort, CancellationToken cancellationToken)
+    {
+        if (hostPort.Host is "*" or "0.0.0.0")
+        {
+            return new IPEndPoint(IPAddress.Any, hostPort.Port);
+        }
+
+        if (IPAddress.TryParse(hostPort.Host, out var address))
+        {
+            return new IPEndPoint(address, hostPort.Port);
+        }
+
+        var addresses = await Dns.GetHostAddressesAsync(hostPort.Host, cancellationToken);
+        var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+            ?? throw new SocketException((int)SocketError.HostNotFound);
+        return new IPEndPoint(chosen, hostPort.Port);
+    }
+}

@@ -1,0 +1,44 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace FileXfer.Server;
+
+/// <summary>Every log message of the server, with stable event ids.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Listening on {EndPoint}")]
+    public static partial void Listening(ILogger logger, IPEndPoint endPoint);
+
+    [LoggerMessage(2, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint} opened")]
+    public static partial void ConnectionOpened(ILogger logger, long connectionId, IPEndPoint remoteEndPoint);
+
+    [LoggerMessage(3, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint} closed after {DurationMs:F0} ms")]
+    public static partial void ConnectionClosed(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, double durationMs);
+
+    [LoggerMessage(4, LogLevel.Warning, "Connection {ConnectionId} from {RemoteEndPoint} failed: {Reason}")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, long connectionId, IPEndPoint remoteEndPoint, string reason);
+
+    [LoggerMessage(5, LogLevel.Warning, "Connection {ConnectionId} from {RemoteEndPoint} aborted at the shutdown deadline")]
+    public static partial void ConnectionAborted(ILogger logger, long connectionId, IPEndPoint remoteEndPoint);
+
+    [LoggerMessage(6, LogLevel.Information, "Request {ConnectionId}/{RequestId} {Operation} {Path}: ok, {Bytes} bytes in {DurationMs:F1} ms")]
+    public static partial void RequestCompleted(ILogger logger, long connectionId, uint requestId, string operation, string path, long bytes, double durationMs);
+
+    [LoggerMessage(7, LogLevel.Warning, "Request {ConnectionId}/{RequestId} {Operation} {Path}: failed with {ErrorCode} after {Bytes} bytes in {DurationMs:F1} ms: {Reason}")]
+    public static partial void RequestFailed(ILogger logger, long connectionId, uint requestId, string operation, string path, string errorCode, long bytes, double durationMs, string reason);
+
+    [LoggerMessage(8, LogLevel.Information, "Stopping: no new connections, waiting for {Count} in flight")]
+    public static partial void Draining(ILogger logger, int count);
+
+    [LoggerMessage(9, LogLevel.Warning, "Shutdown deadline passed; aborting {Count} connections")]
+    public static partial void ShutdownDeadline(ILogger logger, int count);
+
+    [LoggerMessage(10, LogLevel.Information, "Removed {Count} stale uploads from the staging area")]
+    public static partial void StaleUploadsRemoved(ILogger logger, int count);
+
+    [LoggerMessage(11, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint}: client {Agent}, protocol version {Version}")]
+    public static partial void HandshakeCompleted(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, string agent, long version);
+
+    [LoggerMessage(12, LogLevel.Error, "Request {ConnectionId}/{RequestId} {Operation} {Path}: unexpected failure")]
+    public static partial void RequestCrashed(ILogger logger, Exception exception, long connectionId, uint requestId, string operation, string path);
+}

@@ -1,0 +1,14 @@
+namespace FileXfer.Server.Storage;
+
+/// <summary>Settings of the file store.</summary>
+public sealed class FileStoreOptions
+{
+    /// <summary>The largest file the server accepts. Default: 1 TiB.</summary>
+    public long MaxFileSize { get; set; } = 1L << 40;
+
+    /// <summary>Free space to keep on the storage beyond a file's size before a put is accepted. Default: 16 MiB.</summary>
+    public long ReserveBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The most entries one listing returns. Default: 100,000.</summary>
+    public int MaxListEntries { get; set; } = 100_000;
+}
