@@ -1,0 +1,52 @@
+using System.Net.Sockets;
+using FileXfer.Protocol;
+
+namespace FileXfer.Client.Cli;
+
+/// <summary>Turns any failure into one line on stderr and a documented exit code; never a stack trace.</summary>
+internal static class ErrorReporter
+{
+    public static (ExitCode Code, string Message) Classify(Exception exception) => exception switch
+    {
+        UserFacingException user => (user.ExitCode, user.Message),
+        ProtocolViolationException violation => (ExitCode.Unexpected, $"protocol error: {violation.Message}"),
+        FileXferException coded => (FromErrorCode(coded.Code), coded.IsRemote ? $"server: {coded.Message}" : coded.Message),
+        ConnectionFailedException or ConnectionLostException or SocketException => (ExitCode.Connection, exception.Message),
+        SourceChangedException => (ExitCode.Unexpected, exception.Message),
+        FileNotFoundException or DirectoryNotFoundException => (ExitCode.NotFound, exception.Message),
+        UnauthorizedAccessException => (ExitCode.Denied, exception.Message),
+        IOException => (ExitCode.Unexpected, exception.Message),
+        OperationCanceledException => (ExitCode.Unexpected, "cancelled"),
+        _ => (ExitCode.Unexpected, $"unexpected error ({exception.GetType().Name}): {exception.Message}"),
+    };
+
+    public static ExitCode FromErrorCode(ErrorCode code) => code switch
+    {
+        ErrorCode.NotFound => ExitCode.NotFound,
+        ErrorCode.AccessDenied or ErrorCode.AuthenticationFailed => ExitCode.Denied,
+        ErrorCode.IntegrityMismatch or ErrorCode.SizeMismatch => ExitCode.Integrity,
+        ErrorCode.InvalidPath or ErrorCode.UnsupportedHashAlgorithm => ExitCode.Usage,
+        ErrorCode.Unavailable => ExitCode.Connection,
+        _ => ExitCode.Unexpected,
+    };
+
+    /// <summary>
+    /// True for a failure of one item of a batch after which the connection is still in step, so the batch
+    /// can go on with the next item.
+    /// </summary>
+    public static bool IsPerItem(Exception exception) =>
+        exception is FileXferException { IsRemote: true } and not ProtocolViolationException
+            || exception is FileXferException { Code: ErrorCode.InvalidPath };
+
+    public static async Task<ExitCode> ReportAsync(CliConsole console, Exception exception)
+    {
+        var (code, message) = Classify(exception);
+        await console.Error.WriteLineAsync($"filexfer: {message}");
+        if (console.GetEnvironmentVariable("FILEXFER_DEBUG") is "1")
+        {
+            await console.Error.WriteLineAsync(exception.ToString());
+        }
+
+        return code;
+    }
+}

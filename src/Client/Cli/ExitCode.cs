@@ -1,0 +1,26 @@
+namespace FileXfer.Client.Cli;
+
+/// <summary>The documented exit codes of <c>filexfer</c>. Numbers never change meaning.</summary>
+public enum ExitCode
+{
+    /// <summary>Everything asked for was done and verified.</summary>
+    Ok = 0,
+
+    /// <summary>An unexpected error.</summary>
+    Unexpected = 1,
+
+    /// <summary>Bad command line or arguments (including a remote path the rules refuse).</summary>
+    Usage = 2,
+
+    /// <summary>Cannot connect to the server, or the connection was lost.</summary>
+    Connection = 3,
+
+    /// <summary>An integrity check failed: the bytes do not match their hash.</summary>
+    Integrity = 4,
+
+    /// <summary>A file or directory was not found (remote or local).</summary>
+    NotFound = 5,
+
+    /// <summary>Permission or authentication denied.</summary>
+    Denied = 6,
+}

@@ -1,0 +1,443 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using FileXfer.Protocol;
+using FileXfer.Protocol.Framing;
+using FileXfer.Protocol.Hashing;
+using FileXfer.Protocol.Net;
+using FileXfer.Protocol.Paths;
+using FileXfer.Protocol.Transfer;
+
+namespace FileXfer.Client;
+
+/// <summary>
+/// One connection to a FileXfer server, with every transfer verified end to end. This is the library part of
+/// the client: it never touches the console; the command line maps its results and exceptions to output and
+/// exit codes.
+/// </summary>
+/// <remarks>
+/// Failures surface as <see cref="FileXferException"/> (with the server's or the client's
+/// <see cref="ErrorCode"/>), <see cref="ConnectionFailedException"/> and <see cref="ConnectionLostException"/>
+/// (network), or plain <see cref="IOException"/> for local files. Requests on one client run one at a time.
+/// </remarks>
+public sealed class FileXferClient : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly GuardedNetworkStream _stream;
+    private readonly ProtocolReader _reader;
+    private readonly FrameWriter _writer;
+    private readonly FileXferClientOptions _options;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private uint _nextRequestId;
+    private bool _broken;
+
+    private FileXferClient(Socket socket, FileXferClientOptions options)
+    {
+        _socket = socket;
+        _options = options;
+        _stream = new GuardedNetworkStream(new NetworkStream(socket, ownsSocket: true));
+        _reader = new ProtocolReader(_stream);
+        _writer = new FrameWriter(_stream);
+    }
+
+    /// <summary>The server's agent string from the handshake.</summary>
+    public string ServerAgent { get; private set; } = string.Empty;
+
+    /// <summary>The protocol version both sides agreed on.</summary>
+    public int ProtocolVersion { get; private set; }
+
+    /// <summary>The largest file the server accepts.</summary>
+    public long ServerMaxFileSize { get; private set; }
+
+    /// <summary>Connects to a server and completes the handshake.</summary>
+    /// <exception cref="ConnectionFailedException">The server cannot be reached or did not answer in time.</exception>
+    public static async Task<FileXferClient> ConnectAsync(HostPort server, FileXferClientOptions? options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        options ??= new FileXferClientOptions();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.ConnectTimeout);
+
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        FileXferClient? client = null;
+        try
+        {
+            await socket.ConnectAsync(server.Host, server.Port, deadline.Token);
+            client = new FileXferClient(socket, options);
+            await client.HandshakeAsync(deadline.Token);
+            return client;
+        }
+        catch (OperationCanceledException ex) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            await DisposeAsync(client, socket);
+            throw new ConnectionFailedException($"cannot connect to {server}: no answer within {options.ConnectTimeout.TotalSeconds:F0} s", ex);
+        }
+        catch (SocketException ex)
+        {
+            await DisposeAsync(client, socket);
+            throw new ConnectionFailedException($"cannot connect to {server}: {ex.Message}", ex);
+        }
+        catch (ConnectionLostException ex)
+        {
+            await DisposeAsync(client, socket);
+            throw new ConnectionFailedException($"cannot connect to {server}: the server closed the connection during the handshake", ex);
+        }
+        catch
+        {
+            await DisposeAsync(client, socket);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Uploads <paramref name="length"/> bytes of <paramref name="source"/> to <paramref name="remotePath"/>.
+    /// The server commits the file only when its hash of the received bytes equals the client's, and the
+    /// client checks the hash the server reports of what it stored.
+    /// </summary>
+    /// <exception cref="SourceChangedException">The source ended before <paramref name="length"/> bytes.</exception>
+    public async Task<TransferResult> PutAsync(
+        Stream source,
+        long length,
+        string remotePath,
+        DateTimeOffset? modifiedUtc,
+        int? mode,
+        Action<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var remote = RemotePath.Normalize(remotePath);
+        var algorithm = _options.HashAlgorithm;
+        return await RunAsync(async id =>
+        {
+            await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modifiedUtc, mode), cancellationToken);
+            var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
+            if (ready.GetSizeOrNull(FieldTag.Offset) is not (null or 0))
+            {
+                throw new ProtocolViolationException("server asked to resume a put this client did not offer to resume");
+            }
+
+            using var hasher = HashAlgorithms.Create(algorithm);
+            byte[] hash;
+            try
+            {
+                hash = await _writer.WriteBodyAsync(source, length, hasher, id, progress, cancellationToken);
+            }
+            catch (EndOfStreamException ex)
+            {
+                // The body cannot be completed; closing the connection makes the server drop what it received.
+                _broken = true;
+                throw new SourceChangedException($"the source shrank while it was being sent ({ex.Message})", ex);
+            }
+
+            var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
+            var stored = ok.GetBytes(FieldTag.HashValue);
+            if (ok.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(stored, hash))
+            {
+                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(remote)}' than the client sent");
+            }
+
+            return new TransferResult(remote, length, algorithm, hash, modifiedUtc, mode);
+        }, cancellationToken);
+    }
+
+    /// <summary>Uploads a local file; its size is taken from the open file, its time and mode are kept.</summary>
+    public async Task<TransferResult> UploadFileAsync(string localPath, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(localPath, new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.ReadWrite,
+            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+            BufferSize = 0,
+        });
+        var info = new FileInfo(localPath);
+        int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.SafeFileHandle);
+        var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
+        var result = await PutAsync(file, file.Length, remotePath, modified, mode, progress, cancellationToken);
+        info.Refresh();
+        if (info.Length != result.Size || info.LastWriteTimeUtc != modified.UtcDateTime)
+        {
+            throw new SourceChangedException($"'{localPath}' changed while it was being sent; the stored copy may not match it");
+        }
+
+        return result;
+    }
+
+    /// <summary>Downloads a file into <paramref name="destination"/>, verifying the sender's hash.</summary>
+    /// <exception cref="FileXferException">With <see cref="ErrorCode.IntegrityMismatch"/> when the bytes do not match.</exception>
+    public async Task<TransferResult> GetAsync(string remotePath, Stream destination, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var remote = RemotePath.Normalize(remotePath);
+        var algorithm = _options.HashAlgorithm;
+        return await RunAsync(async id =>
+        {
+            await _writer.WriteAsync(Messages.Get(id, remote, algorithm), cancellationToken);
+            var data = await ReadResponseAsync(id, MessageType.Data, cancellationToken);
+            long size = data.GetSize(FieldTag.Size);
+            if (data.GetString(FieldTag.HashAlgorithm) != algorithm)
+            {
+                throw new ProtocolViolationException("server answered with another hash algorithm than asked for");
+            }
+
+            using var hasher = HashAlgorithms.Create(algorithm);
+            _broken = true; // until the body and its BodyEnd are read, a failure leaves the stream out of step
+            await _reader.CopyBodyToAsync(destination, size, hasher, progress, cancellationToken);
+            var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
+            _broken = false;
+            var received = hasher.GetHashAndReset();
+            if (end.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(received, end.GetBytes(FieldTag.HashValue)))
+            {
+                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the bytes received for '{RemotePath.Escape(remote)}' do not match the server's hash");
+            }
+
+            DateTimeOffset? modified = data.GetInt64OrNull(FieldTag.MTime) is { } ns ? UnixTime.FromNanoseconds(ns) : null;
+            int? mode = data.GetInt64OrNull(FieldTag.Mode) is { } bits and >= 0 and <= 0xFFFF ? (int)bits : null;
+            return new TransferResult(remote, size, algorithm, received, modified, mode);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Downloads a file to <paramref name="localPath"/> through a temp file beside it, renamed over it only after
+    /// the hash matched. A failure leaves an existing file untouched and no temp file behind.
+    /// </summary>
+    public async Task<TransferResult> DownloadFileAsync(string remotePath, string localPath, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        var full = Path.GetFullPath(localPath);
+        var directory = Path.GetDirectoryName(full) ?? throw new IOException($"'{localPath}' has no parent directory");
+        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.filexfer-part");
+        var streamOptions = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            Options = FileOptions.Asynchronous,
+            BufferSize = 0,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            streamOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        bool renamed = false;
+        try
+        {
+            TransferResult result;
+            await using (var file = new FileStream(temp, streamOptions))
+            {
+                result = await GetAsync(remotePath, file, progress, cancellationToken);
+                await file.FlushAsync(cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+
+            if (result.ModifiedUtc is { } modified)
+            {
+                File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
+            }
+
+            if (result.Mode is { } mode && !OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF));
+            }
+
+            File.Move(temp, full, overwrite: true);
+            renamed = true;
+            return result;
+        }
+        finally
+        {
+            if (!renamed)
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>Describes a remote path.</summary>
+    public Task<RemoteEntry> StatAsync(string remotePath, CancellationToken cancellationToken)
+    {
+        var remote = RemotePath.Normalize(remotePath);
+        return RunAsync(async id =>
+        {
+            await _writer.WriteAsync(Messages.PathRequest(MessageType.Stat, id, remote), cancellationToken);
+            return Messages.ReadEntry(await ReadResponseAsync(id, MessageType.Ok, cancellationToken));
+        }, cancellationToken);
+    }
+
+    /// <summary>Lists a remote directory. Names the server sends are checked: no separators, no <c>..</c>.</summary>
+    public Task<IReadOnlyList<RemoteEntry>> ListAsync(string remotePath, CancellationToken cancellationToken)
+    {
+        var remote = RemotePath.Normalize(remotePath);
+        return RunAsync<IReadOnlyList<RemoteEntry>>(async id =>
+        {
+            await _writer.WriteAsync(Messages.PathRequest(MessageType.List, id, remote), cancellationToken);
+            var entries = new List<RemoteEntry>();
+            while (true)
+            {
+                var frame = await ReadResponseAsync(id, null, cancellationToken);
+                if (frame.Type == MessageType.EndOfList)
+                {
+                    return entries;
+                }
+
+                if (frame.Type != MessageType.Entry)
+                {
+                    throw new ProtocolViolationException($"expected a listing entry, got {frame.Type}");
+                }
+
+                var entry = Messages.ReadEntry(frame);
+                if (!RemotePath.IsValidName(entry.Name, out var error))
+                {
+                    throw new ProtocolViolationException($"server sent an unsafe name '{RemotePath.Escape(entry.Name)}': {error}");
+                }
+
+                if (entries.Count == _options.MaxListEntries)
+                {
+                    throw new ProtocolViolationException($"server sent more than {_options.MaxListEntries} entries");
+                }
+
+                entries.Add(entry);
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>Deletes a remote file or empty directory; returns what was deleted.</summary>
+    public Task<RemoteEntry> DeleteAsync(string remotePath, CancellationToken cancellationToken)
+    {
+        var remote = RemotePath.Normalize(remotePath);
+        return RunAsync(async id =>
+        {
+            await _writer.WriteAsync(Messages.PathRequest(MessageType.Delete, id, remote), cancellationToken);
+            return Messages.ReadEntry(await ReadResponseAsync(id, MessageType.Ok, cancellationToken));
+        }, cancellationToken);
+    }
+
+    /// <summary>Has the server hash a stored file without sending it.</summary>
+    public Task<HashResult> HashAsync(string remotePath, string? algorithm, CancellationToken cancellationToken)
+    {
+        var remote = RemotePath.Normalize(remotePath);
+        var name = algorithm ?? _options.HashAlgorithm;
+        if (!HashAlgorithms.IsSupported(name))
+        {
+            throw new FileXferException(ErrorCode.UnsupportedHashAlgorithm, $"unsupported hash algorithm '{name}'; use one of {string.Join(", ", HashAlgorithms.Supported)}");
+        }
+
+        return RunAsync(async id =>
+        {
+            await _writer.WriteAsync(Messages.Hash(id, remote, name), cancellationToken);
+            var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
+            var hash = ok.GetBytes(FieldTag.HashValue);
+            if (ok.GetString(FieldTag.HashAlgorithm) != name)
+            {
+                throw new ProtocolViolationException("server hashed with another algorithm than asked for");
+            }
+
+            return new HashResult(remote, ok.GetSize(FieldTag.Size), name, hash);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        _reader.Dispose();
+        await _stream.DisposeAsync();
+        _socket.Dispose();
+        _gate.Dispose();
+    }
+
+    private static async ValueTask DisposeAsync(FileXferClient? client, Socket socket)
+    {
+        if (client is not null)
+        {
+            await client.DisposeAsync();
+        }
+        else
+        {
+            socket.Dispose();
+        }
+    }
+
+    private async Task HandshakeAsync(CancellationToken cancellationToken)
+    {
+        await _writer.WriteMagicAsync(cancellationToken);
+        await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Capabilities.None, _options.Agent), cancellationToken);
+        await _reader.ReadMagicAsync(cancellationToken);
+        var welcome = await _reader.ReadRequiredFrameAsync(cancellationToken);
+        if (welcome.Type == MessageType.Error)
+        {
+            throw Messages.ToException(welcome);
+        }
+
+        if (welcome.Type != MessageType.Welcome)
+        {
+            throw new ProtocolViolationException($"expected Welcome, got {welcome.Type}");
+        }
+
+        long version = welcome.GetInt64OrNull(FieldTag.Version) ?? throw new ProtocolViolationException("Welcome lacks the version");
+        if (version is < ProtocolLimits.MinVersion or > ProtocolLimits.Version)
+        {
+            throw new FileXferException(ErrorCode.UnsupportedVersion, $"server chose protocol version {version}, which this client does not speak");
+        }
+
+        ProtocolVersion = (int)version;
+        ServerAgent = RemotePath.Escape(welcome.GetStringOrNull(FieldTag.Agent) ?? "unknown");
+        ServerMaxFileSize = welcome.GetSizeOrNull(FieldTag.MaxFileSize) ?? ProtocolLimits.MaxBodySize;
+    }
+
+    /// <summary>Runs one request exclusively, with a fresh request id.</summary>
+    private async Task<T> RunAsync<T>(Func<uint, Task<T>> request, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_broken)
+            {
+                throw new ConnectionLostException("the connection was left unusable by an earlier failure");
+            }
+
+            uint id = ++_nextRequestId;
+            try
+            {
+                return await request(id);
+            }
+            catch (Exception ex) when (ex is ProtocolViolationException or ConnectionLostException or OperationCanceledException)
+            {
+                _broken = true;
+                throw;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Reads the answer to request <paramref name="id"/>; an error frame becomes its exception.</summary>
+    private async Task<Frame> ReadResponseAsync(uint id, MessageType? expected, CancellationToken cancellationToken)
+    {
+        var frame = await _reader.ReadRequiredFrameAsync(cancellationToken);
+        if (frame.RequestId != id && !(frame.Type == MessageType.Error && frame.RequestId == 0))
+        {
+            throw new ProtocolViolationException($"server answered request {frame.RequestId} while {id} was pending");
+        }
+
+        if (frame.Type == MessageType.Error)
+        {
+            var error = Messages.ToException(frame);
+            if (error.Code is ErrorCode.ProtocolViolation or ErrorCode.UnknownMessage)
+            {
+                _broken = true;
+            }
+
+            throw error;
+        }
+
+        if (expected is { } type && frame.Type != type)
+        {
+            throw new ProtocolViolationException($"expected {type}, got {frame.Type}");
+        }
+
+        return frame;
+    }
+}

@@ -1,0 +1,20 @@
+using FileXfer.Protocol;
+using FileXfer.Protocol.Hashing;
+
+namespace FileXfer.Client;
+
+/// <summary>Settings of a <see cref="FileXferClient"/>.</summary>
+public sealed class FileXferClientOptions
+{
+    /// <summary>How long to wait for the TCP connection and the handshake. Default: 10 seconds.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The hash algorithm for transfers. Default: <c>sha256</c>.</summary>
+    public string HashAlgorithm { get; set; } = HashAlgorithms.Default;
+
+    /// <summary>The most entries accepted from one listing; a server that sends more is refused.</summary>
+    public int MaxListEntries { get; set; } = ProtocolLimits.MaxListEntries;
+
+    /// <summary>The agent string sent to the server.</summary>
+    public string Agent { get; set; } = $"filexfer/{typeof(FileXferClientOptions).Assembly.GetName().Version?.ToString(3) ?? "0"}";
+}

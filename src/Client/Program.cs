@@ -1,0 +1,3 @@
+using FileXfer.Client.Cli;
+
+return await CliApplication.RunAsync(args, CliConsole.System, CancellationToken.None);
