@@ -192,8 +192,8 @@ public sealed class FileXferClient : IAsyncDisposable
                 throw new FileXferException(ErrorCode.IntegrityMismatch, $"the bytes received for '{RemotePath.Escape(remote)}' do not match the server's hash");
             }
 
-            DateTimeOffset? modified = data.GetInt64OrNull(FieldTag.MTime) is { } ns ? UnixTime.FromNanoseconds(ns) : null;
-            int? mode = data.GetInt64OrNull(FieldTag.Mode) is { } bits and >= 0 and <= 0xFFFF ? (int)bits : null;
+            var modified = Messages.ReadModified(data);
+            var mode = Messages.ReadMode(data);
             return new TransferResult(remote, size, algorithm, received, modified, mode);
         }, cancellationToken);
     }

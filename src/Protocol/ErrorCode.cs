@@ -48,6 +48,9 @@ public enum ErrorCode
     /// <summary>The body was shorter or longer than declared.</summary>
     SizeMismatch = 31,
 
+    /// <summary>The sender aborted the body (its source changed or could not be read); nothing was stored.</summary>
+    TransferAborted = 32,
+
     /// <summary>The file exceeds the server's largest accepted size.</summary>
     TooLarge = 40,
 

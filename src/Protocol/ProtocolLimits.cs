@@ -54,6 +54,12 @@ public static class ProtocolLimits
     /// <summary>The largest body size the protocol can express: 2^62 bytes.</summary>
     public const long MaxBodySize = 1L << 62;
 
+    /// <summary>The largest chunk of a chunked body.</summary>
+    public const int MaxChunkLength = 16 * 1024 * 1024;
+
+    /// <summary>The chunk length value that marks a body aborted by its sender.</summary>
+    public const uint AbortChunkMarker = uint.MaxValue;
+
     /// <summary>The most entries a client accepts in one listing.</summary>
     public const int MaxListEntries = 1_000_000;
 }

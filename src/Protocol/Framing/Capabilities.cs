@@ -10,7 +10,7 @@ public enum Capabilities : ulong
     /// <summary>No optional feature.</summary>
     None = 0,
 
-    /// <summary>Reserved: bodies of unknown length sent as chunks.</summary>
+    /// <summary>Bodies of unknown length sent as chunks, which the sender can abort (<see cref="PutFlags.Chunked"/>).</summary>
     ChunkedBody = 1 << 0,
 
     /// <summary>Reserved: puts and gets that resume from a proven prefix.</summary>
@@ -21,4 +21,10 @@ public enum Capabilities : ulong
 
     /// <summary>Reserved: one file split over several connections.</summary>
     ParallelStreams = 1 << 3,
+
+    /// <summary>Puts whose body follows at once, without waiting for Ready (<see cref="PutFlags.NoWait"/>).</summary>
+    Pipelining = 1 << 4,
+
+    /// <summary>Recursive listings (<see cref="ListFlags.Recursive"/>) and <see cref="MessageType.MakeDirectory"/>.</summary>
+    Trees = 1 << 5,
 }

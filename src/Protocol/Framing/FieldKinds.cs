@@ -11,7 +11,7 @@ public static class FieldKinds
         FieldTag.HashValue => FieldKind.Bytes,
         FieldTag.Size or FieldTag.MTime or FieldTag.Offset or FieldTag.Kind or FieldTag.Mode
             or FieldTag.ErrorCode or FieldTag.Version or FieldTag.Capabilities or FieldTag.Count
-            or FieldTag.MaxFileSize => FieldKind.Integer,
+            or FieldTag.MaxFileSize or FieldTag.Flags => FieldKind.Integer,
         _ => FieldKind.Unknown,
     };
 

@@ -56,4 +56,7 @@ public enum FieldTag : byte
 
     /// <summary>The largest file the server accepts (unsigned 64-bit).</summary>
     MaxFileSize = 0x11,
+
+    /// <summary>Request-specific option bits, see <see cref="PutFlags"/> and <see cref="ListFlags"/> (unsigned 64-bit).</summary>
+    Flags = 0x12,
 }

@@ -27,6 +27,9 @@ public enum MessageType : byte
     /// <summary>Hash a stored file on the server without sending it.</summary>
     Hash = 0x15,
 
+    /// <summary>Create a directory (and its parents) or set the time and mode of an existing one.</summary>
+    MakeDirectory = 0x16,
+
     /// <summary>Server → client: the put is accepted, send the body now.</summary>
     Ready = 0x20,
 

@@ -8,6 +8,9 @@ namespace FileXfer.Protocol.Framing;
 /// </summary>
 public static class Messages
 {
+    /// <summary>The optional features this version implements.</summary>
+    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees;
+
     /// <summary>The client's opening frame.</summary>
     public static Frame Hello(int version, Capabilities capabilities, string agent) =>
         new(MessageType.Hello, 0,
@@ -25,15 +28,27 @@ public static class Messages
             Field.String(FieldTag.HashAlgorithms, string.Join(',', HashAlgorithms.Supported)),
             Field.Integer(FieldTag.MaxFileSize, maxFileSize));
 
-    /// <summary>Store <paramref name="size"/> bytes at <paramref name="path"/>.</summary>
-    public static Frame Put(uint requestId, string path, long size, string hashAlgorithm, DateTimeOffset? modified, int? mode)
+    /// <summary>Store <paramref name="size"/> bytes at <paramref name="path"/>: a fixed-length body sent after Ready.</summary>
+    public static Frame Put(uint requestId, string path, long size, string hashAlgorithm, DateTimeOffset? modified, int? mode) =>
+        Put(requestId, path, size, hashAlgorithm, modified, mode, PutFlags.None);
+
+    /// <summary>Store a file at <paramref name="path"/>; <paramref name="size"/> may be null only for a chunked body.</summary>
+    public static Frame Put(uint requestId, string path, long? size, string hashAlgorithm, DateTimeOffset? modified, int? mode, PutFlags flags)
     {
         var fields = new List<Field>
         {
             Field.String(FieldTag.Path, path),
-            Field.Integer(FieldTag.Size, size),
             Field.String(FieldTag.HashAlgorithm, hashAlgorithm),
         };
+        if (size is { } length)
+        {
+            fields.Add(Field.Integer(FieldTag.Size, length));
+        }
+
+        if (flags != PutFlags.None)
+        {
+            fields.Add(Field.Unsigned(FieldTag.Flags, (ulong)flags));
+        }
         if (modified is { } time)
         {
             fields.Add(Field.Integer(FieldTag.MTime, UnixTime.ToNanoseconds(time)));
@@ -54,6 +69,35 @@ public static class Messages
     /// <summary>A request that names only a path: stat, list or delete.</summary>
     public static Frame PathRequest(MessageType type, uint requestId, string path) =>
         new(type, requestId, Field.String(FieldTag.Path, path));
+
+    /// <summary>List a directory, or with <see cref="ListFlags.Recursive"/> the whole tree below it.</summary>
+    public static Frame List(uint requestId, string path, ListFlags flags)
+    {
+        var fields = new List<Field> { Field.String(FieldTag.Path, path) };
+        if (flags != ListFlags.None)
+        {
+            fields.Add(Field.Unsigned(FieldTag.Flags, (ulong)flags));
+        }
+
+        return new Frame(MessageType.List, requestId, fields);
+    }
+
+    /// <summary>Create a directory with its parents, or set the time and mode of an existing one.</summary>
+    public static Frame MakeDirectory(uint requestId, string path, DateTimeOffset? modified, int? mode)
+    {
+        var fields = new List<Field> { Field.String(FieldTag.Path, path) };
+        if (modified is { } time)
+        {
+            fields.Add(Field.Integer(FieldTag.MTime, UnixTime.ToNanoseconds(time)));
+        }
+
+        if (mode is { } bits)
+        {
+            fields.Add(Field.Integer(FieldTag.Mode, bits));
+        }
+
+        return new Frame(MessageType.MakeDirectory, requestId, fields);
+    }
 
     /// <summary>Hash the stored file at <paramref name="path"/>.</summary>
     public static Frame Hash(uint requestId, string path, string hashAlgorithm) =>
@@ -92,12 +136,16 @@ public static class Messages
     }
 
     /// <summary>Describes a path: the fields of a stat answer or of a listing entry.</summary>
-    public static Frame Describe(MessageType type, uint requestId, RemoteEntry entry)
+    public static Frame Describe(MessageType type, uint requestId, RemoteEntry entry) =>
+        Describe(type, requestId, entry, type == MessageType.Entry ? FieldTag.Name : FieldTag.Path);
+
+    /// <summary>Describes a path, naming it with <paramref name="nameTag"/> (<see cref="FieldTag.Path"/> in recursive listings).</summary>
+    public static Frame Describe(MessageType type, uint requestId, RemoteEntry entry, FieldTag nameTag)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var fields = new List<Field>
         {
-            Field.String(type == MessageType.Entry ? FieldTag.Name : FieldTag.Path, entry.Name),
+            Field.String(nameTag, entry.Name),
             Field.Integer(FieldTag.Kind, (long)entry.Kind),
             Field.Integer(FieldTag.Size, entry.Size),
             Field.Integer(FieldTag.MTime, UnixTime.ToNanoseconds(entry.ModifiedUtc)),
@@ -110,25 +158,38 @@ public static class Messages
         return new Frame(type, requestId, fields);
     }
 
-    /// <summary>Reads the fields written by <see cref="Describe"/>.</summary>
+    /// <summary>Reads the fields written by <see cref="Describe(MessageType, uint, RemoteEntry, FieldTag)"/>.</summary>
     /// <exception cref="ProtocolViolationException">A field is missing or out of range.</exception>
     public static RemoteEntry ReadEntry(Frame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        var name = frame.Type == MessageType.Entry ? frame.GetString(FieldTag.Name) : frame.GetString(FieldTag.Path);
+        var name = frame.GetStringOrNull(FieldTag.Name) ?? frame.GetString(FieldTag.Path);
         long kind = frame.GetInt64OrNull(FieldTag.Kind) ?? throw new ProtocolViolationException("entry lacks its kind");
         if (!Enum.IsDefined((EntryKind)kind))
         {
             kind = (long)EntryKind.Other;
         }
 
-        long? mode = frame.GetInt64OrNull(FieldTag.Mode);
         return new RemoteEntry(
             name,
             (EntryKind)kind,
             frame.GetSize(FieldTag.Size),
-            UnixTime.FromNanoseconds(frame.GetInt64OrNull(FieldTag.MTime) ?? 0),
-            mode is >= 0 and <= 0xFFFF ? (int)mode : null);
+            ReadModified(frame) ?? DateTimeOffset.UnixEpoch,
+            ReadMode(frame));
+    }
+
+    /// <summary>The modification time field of a frame, when present.</summary>
+    public static DateTimeOffset? ReadModified(Frame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return frame.GetInt64OrNull(FieldTag.MTime) is { } nanoseconds ? UnixTime.FromNanoseconds(nanoseconds) : null;
+    }
+
+    /// <summary>The mode field of a frame, when present and within 16 bits.</summary>
+    public static int? ReadMode(Frame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return frame.GetInt64OrNull(FieldTag.Mode) is { } bits and >= 0 and <= 0xFFFF ? (int)bits : null;
     }
 
     /// <summary>The end of a listing of <paramref name="count"/> entries.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 
@@ -100,6 +101,49 @@ public sealed class ProtocolReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// Copies a chunked body (<c>u32 length | bytes</c> chunks up to a zero length or the abort marker) to
+    /// <paramref name="destination"/>, hashing the data bytes. More than <paramref name="maxLength"/> bytes in
+    /// all is a protocol violation.
+    /// </summary>
+    public async Task<ChunkedBodyResult> CopyChunkedBodyToAsync(Stream destination, long maxLength, ContentHasher? hasher, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        long total = 0;
+        while (true)
+        {
+            await FillAsync(4, cancellationToken, "inside a chunked body");
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start, 4));
+            _start += 4;
+            if (length == 0)
+            {
+                return new ChunkedBodyResult(total, Aborted: false);
+            }
+
+            if (length == ProtocolLimits.AbortChunkMarker)
+            {
+                return new ChunkedBodyResult(total, Aborted: true);
+            }
+
+            if (length > ProtocolLimits.MaxChunkLength)
+            {
+                throw new ProtocolViolationException($"chunk length {length} exceeds the limit of {ProtocolLimits.MaxChunkLength}");
+            }
+
+            if (length > maxLength - total)
+            {
+                throw new ProtocolViolationException($"chunked body exceeds its limit of {maxLength} bytes");
+            }
+
+            await CopyBodyToAsync(destination, length, hasher, progress, cancellationToken);
+            total += length;
+        }
+    }
+
+    /// <summary>Reads and drops a chunked body.</summary>
+    public Task<ChunkedBodyResult> DiscardChunkedBodyAsync(CancellationToken cancellationToken) =>
+        CopyChunkedBodyToAsync(Stream.Null, ProtocolLimits.MaxBodySize, hasher: null, progress: null, cancellationToken);
+
     /// <summary>Reads and drops a body, to stay in step after refusing it.</summary>
     public Task DiscardBodyAsync(long length, CancellationToken cancellationToken) =>
         CopyBodyToAsync(Stream.Null, length, hasher: null, progress: null, cancellationToken);
@@ -114,13 +158,13 @@ public sealed class ProtocolReader : IDisposable
         }
     }
 
-    private async ValueTask FillAsync(int count, CancellationToken cancellationToken)
+    private async ValueTask FillAsync(int count, CancellationToken cancellationToken, string where = "during the handshake")
     {
         while (_end - _start < count)
         {
             if (!await TryReadMoreAsync(cancellationToken))
             {
-                throw new ConnectionLostException("connection closed during the handshake");
+                throw new ConnectionLostException($"connection closed {where}");
             }
         }
     }

@@ -116,7 +116,7 @@ public sealed class FileXferRequestHandler(
             }
 
             long chosen = Math.Min(version, ProtocolLimits.Version);
-            await Writer.WriteAsync(Messages.Welcome((int)chosen, Capabilities.None, options.Agent, store.Options.MaxFileSize), deadline.Token);
+            await Writer.WriteAsync(Messages.Welcome((int)chosen, Messages.Implemented, options.Agent, store.Options.MaxFileSize), deadline.Token);
             ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
             return true;
         }
@@ -147,6 +147,7 @@ public sealed class FileXferRequestHandler(
                 MessageType.List => await ListAsync(frame, cancellationToken),
                 MessageType.Delete => await DeleteAsync(frame, cancellationToken),
                 MessageType.Hash => await HashAsync(frame, cancellationToken),
+                MessageType.MakeDirectory => await MakeDirectoryAsync(frame, cancellationToken),
                 _ => throw new FileXferException(ErrorCode.UnknownMessage, $"message type 0x{(byte)frame.Type:x2} is not a request"),
             };
             ServerLog.RequestCompleted(logger, Connection.Id, frame.RequestId, operation, path, bytes, Elapsed(started));
@@ -174,34 +175,108 @@ public sealed class FileXferRequestHandler(
 
     private async Task<long> PutAsync(Frame request, CancellationToken cancellationToken)
     {
-        var path = request.GetString(FieldTag.Path);
-        long size = request.GetSize(FieldTag.Size);
-        var algorithm = RequireAlgorithm(request);
-        DateTimeOffset? modified = request.GetInt64OrNull(FieldTag.MTime) is { } ns ? UnixTime.FromNanoseconds(ns) : null;
-        int? mode = request.GetInt64OrNull(FieldTag.Mode) is { } bits and >= 0 and <= 0xFFFF ? (int)bits : null;
+        var flags = (PutFlags)(request.GetUInt64OrNull(FieldTag.Flags) ?? 0);
+        if ((flags & ~(PutFlags.Chunked | PutFlags.NoWait)) != 0)
+        {
+            // A body may follow whose framing this version cannot know: the connection cannot go on.
+            throw new ProtocolViolationException($"Put has unknown flags 0x{(ulong)flags:x}");
+        }
 
-        await using var upload = store.BeginUpload(path, size);
-        using var hasher = HashAlgorithms.Create(algorithm);
-        await Writer.WriteAsync(Messages.Ready(request.RequestId, 0), cancellationToken);
+        bool chunked = flags.HasFlag(PutFlags.Chunked);
+        bool noWait = flags.HasFlag(PutFlags.NoWait);
+        long? size = request.GetSizeOrNull(FieldTag.Size);
+        if (size is null && !chunked)
+        {
+            throw new ProtocolViolationException("a Put with a fixed-length body needs its Size");
+        }
 
+        PendingUpload upload;
+        ContentHasher hasher;
+        try
+        {
+            var algorithm = RequireAlgorithm(request);
+            upload = store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0);
+            hasher = HashAlgorithms.Create(algorithm);
+        }
+        catch (FileXferException) when (noWait)
+        {
+            // The body is already on its way: read past it so the next request can be served, then refuse.
+            await DiscardBodyAsync(request.RequestId, chunked, size ?? 0, cancellationToken);
+            throw;
+        }
+
+        await using (upload)
+        using (hasher)
+        {
+            var modified = Messages.ReadModified(request);
+            var mode = Messages.ReadMode(request);
+            if (!noWait)
+            {
+                await Writer.WriteAsync(Messages.Ready(request.RequestId, 0), cancellationToken);
+            }
+
+            _inBody = true;
+            long received;
+            if (chunked)
+            {
+                var body = await Reader.CopyChunkedBodyToAsync(upload.Body, size ?? store.Options.MaxFileSize, hasher, progress: null, cancellationToken);
+                if (body.Aborted)
+                {
+                    _inBody = false;
+                    throw new FileXferException(ErrorCode.TransferAborted, $"the client abandoned the upload of '{RemotePath.Escape(upload.Path)}' after {body.Length} bytes; nothing was stored");
+                }
+
+                received = body.Length;
+            }
+            else
+            {
+                await Reader.CopyBodyToAsync(upload.Body, size!.Value, hasher, progress: null, cancellationToken);
+                received = size.Value;
+            }
+
+            var senderHash = await ReadBodyEndAsync(request.RequestId, hasher.Name, cancellationToken);
+            _inBody = false;
+            var receivedHash = hasher.GetHashAndReset();
+            await upload.CommitAsync(received, receivedHash, senderHash, modified, mode, cancellationToken);
+            await Writer.WriteAsync(Messages.HashOk(request.RequestId, upload.Path, received, hasher.Name, receivedHash), cancellationToken);
+            return received;
+        }
+    }
+
+    private async Task DiscardBodyAsync(uint requestId, bool chunked, long size, CancellationToken cancellationToken)
+    {
         _inBody = true;
-        await Reader.CopyBodyToAsync(upload.Body, size, hasher, progress: null, cancellationToken);
-        var end = await Reader.ReadRequiredFrameAsync(cancellationToken);
-        if (end.Type != MessageType.BodyEnd || end.RequestId != request.RequestId)
+        if (chunked)
         {
-            throw new ProtocolViolationException($"expected BodyEnd for request {request.RequestId}, got {end}");
+            if ((await Reader.DiscardChunkedBodyAsync(cancellationToken)).Aborted)
+            {
+                _inBody = false;
+                return;
+            }
+        }
+        else
+        {
+            await Reader.DiscardBodyAsync(size, cancellationToken);
         }
 
+        await ReadBodyEndAsync(requestId, expectedAlgorithm: null, cancellationToken);
         _inBody = false;
-        if (end.GetString(FieldTag.HashAlgorithm) != algorithm)
+    }
+
+    private async Task<byte[]> ReadBodyEndAsync(uint requestId, string? expectedAlgorithm, CancellationToken cancellationToken)
+    {
+        var end = await Reader.ReadRequiredFrameAsync(cancellationToken);
+        if (end.Type != MessageType.BodyEnd || end.RequestId != requestId)
         {
-            throw new FileXferException(ErrorCode.BadRequest, "BodyEnd names a different hash algorithm than the Put");
+            throw new ProtocolViolationException($"expected BodyEnd for request {requestId}, got {end}");
         }
 
-        var received = hasher.GetHashAndReset();
-        await upload.CommitAsync(received, end.GetBytes(FieldTag.HashValue), modified, mode, cancellationToken);
-        await Writer.WriteAsync(Messages.HashOk(request.RequestId, upload.Path, size, algorithm, received), cancellationToken);
-        return size;
+        if (expectedAlgorithm is not null && end.GetString(FieldTag.HashAlgorithm) != expectedAlgorithm)
+        {
+            throw new ProtocolViolationException("BodyEnd names a different hash algorithm than its Put");
+        }
+
+        return end.GetBytes(FieldTag.HashValue);
     }
 
     private async Task<long> GetAsync(Frame request, CancellationToken cancellationToken)
@@ -235,13 +310,35 @@ public sealed class FileXferRequestHandler(
 
     private async Task<long> ListAsync(Frame request, CancellationToken cancellationToken)
     {
-        var entries = store.List(request.GetString(FieldTag.Path));
-        foreach (var entry in entries)
+        var flags = (ListFlags)(request.GetUInt64OrNull(FieldTag.Flags) ?? 0);
+        var path = request.GetString(FieldTag.Path);
+        bool recursive = flags.HasFlag(ListFlags.Recursive);
+        var nameTag = recursive ? FieldTag.Path : FieldTag.Name;
+
+        // The first level is read before anything is sent, so a bad path is answered with a plain error.
+        var entries = recursive ? store.ListTree(path) : store.List(path);
+        using var enumerator = entries.GetEnumerator();
+        bool more = enumerator.MoveNext();
+        long count = 0;
+        _inBody = true;
+        while (more)
         {
-            await Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, entry), cancellationToken);
+            await Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, enumerator.Current, nameTag), cancellationToken);
+            count++;
+            more = enumerator.MoveNext();
         }
 
-        await Writer.WriteAsync(Messages.EndOfList(request.RequestId, entries.Count), cancellationToken);
+        _inBody = false;
+        await Writer.WriteAsync(Messages.EndOfList(request.RequestId, count), cancellationToken);
+        return 0;
+    }
+
+    private async Task<long> MakeDirectoryAsync(Frame request, CancellationToken cancellationToken)
+    {
+        var modified = Messages.ReadModified(request);
+        var mode = Messages.ReadMode(request);
+        var entry = store.MakeDirectory(request.GetString(FieldTag.Path), modified, mode);
+        await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
         return 0;
     }
 

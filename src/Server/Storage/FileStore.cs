@@ -61,8 +61,15 @@ public sealed class FileStore
     /// Starts an upload of <paramref name="size"/> bytes to <paramref name="path"/>: checks the path and the free
     /// space, creates missing parent directories and a uniquely named temp file in the staging area.
     /// </summary>
-    public PendingUpload BeginUpload(string path, long size)
+    public PendingUpload BeginUpload(string path, long size) => BeginUpload(path, size, size);
+
+    /// <summary>
+    /// Starts an upload whose length may not be known yet: <paramref name="sizeHint"/> is checked against the free
+    /// space, <paramref name="declaredSize"/> (when known) against the size limit and, at commit, the body.
+    /// </summary>
+    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint)
     {
+        long size = declaredSize ?? sizeHint;
         var normalized = RemotePath.Normalize(path);
         if (normalized.Length == 0)
         {
@@ -98,7 +105,7 @@ public sealed class FileStore
         }
 
         var stream = new FileStream(tempPath, streamOptions);
-        return new PendingUpload(this, normalized, destination, tempPath, stream, size);
+        return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize);
     }
 
     /// <summary>Opens a stored file for reading.</summary>
@@ -174,6 +181,86 @@ public sealed class FileStore
         });
         entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return entries;
+    }
+
+    /// <summary>
+    /// The whole tree below a directory, parents before children, names sorted within each directory; each
+    /// entry is named by its path relative to <paramref name="path"/>. Stops with
+    /// <see cref="ErrorCode.TooLarge"/> past <see cref="FileStoreOptions.MaxListEntries"/> entries.
+    /// </summary>
+    public IEnumerable<RemoteEntry> ListTree(string path)
+    {
+        var normalized = RemotePath.Normalize(path);
+        var top = List(normalized);
+        int count = 0;
+        var pending = new Stack<(string Relative, IReadOnlyList<RemoteEntry> Entries, int Index)>();
+        pending.Push((string.Empty, top, 0));
+        while (pending.Count > 0)
+        {
+            var (relative, entries, index) = pending.Pop();
+            if (index >= entries.Count)
+            {
+                continue;
+            }
+
+            pending.Push((relative, entries, index + 1));
+            var entry = entries[index];
+            var childRelative = RemotePath.Combine(relative, entry.Name);
+            if (++count > Options.MaxListEntries)
+            {
+                throw new FileXferException(ErrorCode.TooLarge, $"tree has more than {Options.MaxListEntries} entries");
+            }
+
+            yield return entry with { Name = childRelative };
+            if (entry.Kind == EntryKind.Directory)
+            {
+                IReadOnlyList<RemoteEntry> children;
+                try
+                {
+                    children = List(RemotePath.Combine(normalized, childRelative));
+                }
+                catch (FileXferException ex) when (ex.Code is ErrorCode.AccessDenied or ErrorCode.NotFound)
+                {
+                    // A link that leads out of the root, or a directory removed meanwhile: listed, not descended into.
+                    continue;
+                }
+
+                pending.Push((childRelative, children, 0));
+            }
+        }
+    }
+
+    /// <summary>Creates a directory with its parents, or sets the time and mode of an existing one.</summary>
+    public RemoteEntry MakeDirectory(string path, DateTimeOffset? modified, int? mode)
+    {
+        var normalized = RemotePath.Normalize(path);
+        var full = Resolve(normalized);
+        if (normalized.Length > 0)
+        {
+            if (File.Exists(full))
+            {
+                throw new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(normalized)}' is a file");
+            }
+
+            CreateDirectories(normalized);
+        }
+
+        Wrap(normalized, () =>
+        {
+            if (mode is { } bits && !OperatingSystem.IsWindows() && normalized.Length > 0)
+            {
+                // The owner keeps full access so the server can still write into it.
+                File.SetUnixFileMode(full, (UnixFileMode)(bits & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            if (modified is { } time)
+            {
+                Directory.SetLastWriteTimeUtc(full, time.UtcDateTime);
+            }
+
+            return true;
+        });
+        return Describe(normalized, full);
     }
 
     /// <summary>Deletes a file or an empty directory.</summary>
@@ -298,18 +385,22 @@ public sealed class FileStore
             return;
         }
 
-        var parent = normalized[..slash];
+        CreateDirectories(normalized[..slash]);
+    }
+
+    private void CreateDirectories(string directory)
+    {
         var current = Root;
-        foreach (var part in parent.Split('/'))
+        foreach (var part in directory.Split('/'))
         {
             current = Path.Combine(current, part);
             if (File.Exists(current))
             {
-                throw new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(part)}' in '{RemotePath.Escape(normalized)}' is a file, not a directory");
+                throw new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(part)}' in '{RemotePath.Escape(directory)}' is a file, not a directory");
             }
         }
 
-        Wrap(normalized, () => Directory.CreateDirectory(Resolve(parent)));
+        Wrap(directory, () => Directory.CreateDirectory(Resolve(directory)));
     }
 
     private void EnsureSpace(long size)

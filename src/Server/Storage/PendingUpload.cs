@@ -16,7 +16,7 @@ public sealed class PendingUpload : IAsyncDisposable
     private readonly LatchingWriteStream _sink;
     private bool _committed;
 
-    internal PendingUpload(FileStore store, string path, string destination, string tempPath, FileStream file, long expectedSize)
+    internal PendingUpload(FileStore store, string path, string destination, string tempPath, FileStream file, long? expectedSize)
     {
         _store = store;
         Path = path;
@@ -36,8 +36,8 @@ public sealed class PendingUpload : IAsyncDisposable
     /// <summary>The temp file in the staging area.</summary>
     public string TempPath { get; }
 
-    /// <summary>The declared size.</summary>
-    public long ExpectedSize { get; }
+    /// <summary>The declared size; null for a chunked body of unknown length.</summary>
+    public long? ExpectedSize { get; }
 
     /// <summary>
     /// Where the body is written. A write failure (a full disk) is remembered and the rest of the body is
@@ -49,7 +49,7 @@ public sealed class PendingUpload : IAsyncDisposable
     /// Flushes the temp file to disk, checks its size and the sender's hash against the receiver's, then renames
     /// it over the destination and syncs the directory.
     /// </summary>
-    public async Task CommitAsync(byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
+    public async Task CommitAsync(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(receivedHash);
         ArgumentNullException.ThrowIfNull(senderHash);
@@ -58,6 +58,11 @@ public sealed class PendingUpload : IAsyncDisposable
             throw failure is IOException io && DiskFull.Is(io)
                 ? new FileXferException(ErrorCode.InsufficientStorage, "no space left on the server's storage", failure)
                 : new FileXferException(ErrorCode.Internal, $"writing the upload failed: {failure.Message}", failure);
+        }
+
+        if (ExpectedSize is { } declared && receivedLength != declared)
+        {
+            throw new FileXferException(ErrorCode.SizeMismatch, $"received {receivedLength} bytes, {declared} declared");
         }
 
         if (!CryptographicOperations.FixedTimeEquals(receivedHash, senderHash))
@@ -70,9 +75,9 @@ public sealed class PendingUpload : IAsyncDisposable
             await _file.FlushAsync(cancellationToken);
             // Durability before the rename: the rename must never publish data that is not on disk yet.
             _file.Flush(flushToDisk: true);
-            if (_file.Length != ExpectedSize)
+            if (_file.Length != receivedLength)
             {
-                throw new FileXferException(ErrorCode.SizeMismatch, $"stored {_file.Length} bytes, {ExpectedSize} declared");
+                throw new FileXferException(ErrorCode.SizeMismatch, $"stored {_file.Length} bytes, {receivedLength} received");
             }
 
             await _file.DisposeAsync();

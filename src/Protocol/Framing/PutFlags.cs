@@ -1,0 +1,21 @@
+namespace FileXfer.Protocol.Framing;
+
+/// <summary>Option bits of a <see cref="MessageType.Put"/>, in its <see cref="FieldTag.Flags"/> field.</summary>
+[Flags]
+public enum PutFlags : ulong
+{
+    /// <summary>A fixed-length body of <see cref="FieldTag.Size"/> bytes, sent after Ready.</summary>
+    None = 0,
+
+    /// <summary>
+    /// The body is a sequence of chunks (<c>u32 length | bytes</c>) ended by a zero length, or abandoned by the
+    /// abort marker. <see cref="FieldTag.Size"/> is then optional: when present, the body must have exactly that length.
+    /// </summary>
+    Chunked = 1 << 0,
+
+    /// <summary>
+    /// The body follows the Put at once; the server sends no Ready. A put refused before its body is read
+    /// still has its body read and dropped, then the error is sent.
+    /// </summary>
+    NoWait = 1 << 1,
+}
