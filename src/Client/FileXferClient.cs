@@ -19,7 +19,7 @@ namespace FileXfer.Client;
 /// <see cref="ErrorCode"/>), <see cref="ConnectionFailedException"/> and <see cref="ConnectionLostException"/>
 /// (network), or plain <see cref="IOException"/> for local files. Requests on one client run one at a time.
 /// </remarks>
-public sealed class FileXferClient : IAsyncDisposable
+public sealed partial class FileXferClient : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly GuardedNetworkStream _stream;
@@ -44,6 +44,9 @@ public sealed class FileXferClient : IAsyncDisposable
 
     /// <summary>The protocol version both sides agreed on.</summary>
     public int ProtocolVersion { get; private set; }
+
+    /// <summary>The optional features both sides implement.</summary>
+    public Capabilities Capabilities { get; private set; }
 
     /// <summary>The largest file the server accepts.</summary>
     public long ServerMaxFileSize { get; private set; }
@@ -166,35 +169,17 @@ public sealed class FileXferClient : IAsyncDisposable
 
     /// <summary>Downloads a file into <paramref name="destination"/>, verifying the sender's hash.</summary>
     /// <exception cref="FileXferException">With <see cref="ErrorCode.IntegrityMismatch"/> when the bytes do not match.</exception>
+    /// <exception cref="IOException">Writing to <paramref name="destination"/> failed (after the body was read to its end).</exception>
     public async Task<TransferResult> GetAsync(string remotePath, Stream destination, Action<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
         var remote = RemotePath.Normalize(remotePath);
-        var algorithm = _options.HashAlgorithm;
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.Get(id, remote, algorithm), cancellationToken);
-            var data = await ReadResponseAsync(id, MessageType.Data, cancellationToken);
-            long size = data.GetSize(FieldTag.Size);
-            if (data.GetString(FieldTag.HashAlgorithm) != algorithm)
-            {
-                throw new ProtocolViolationException("server answered with another hash algorithm than asked for");
-            }
-
-            using var hasher = HashAlgorithms.Create(algorithm);
-            _broken = true; // until the body and its BodyEnd are read, a failure leaves the stream out of step
-            await _reader.CopyBodyToAsync(destination, size, hasher, progress, cancellationToken);
-            var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
-            _broken = false;
-            var received = hasher.GetHashAndReset();
-            if (end.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(received, end.GetBytes(FieldTag.HashValue)))
-            {
-                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the bytes received for '{RemotePath.Escape(remote)}' do not match the server's hash");
-            }
-
-            var modified = Messages.ReadModified(data);
-            var mode = Messages.ReadMode(data);
-            return new TransferResult(remote, size, algorithm, received, modified, mode);
+            await _writer.WriteAsync(Messages.Get(id, remote, _options.HashAlgorithm), cancellationToken);
+            var sink = new LatchingWriteStream(destination);
+            var result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken);
+            return sink.Failure is { } failure ? throw new LocalWriteException(failure) : result;
         }, cancellationToken);
     }
 
@@ -204,9 +189,108 @@ public sealed class FileXferClient : IAsyncDisposable
     /// </summary>
     public async Task<TransferResult> DownloadFileAsync(string remotePath, string localPath, Action<long>? progress, CancellationToken cancellationToken)
     {
+        var remote = RemotePath.Normalize(remotePath);
+        return await RunAsync(async id =>
+        {
+            await _writer.WriteAsync(Messages.Get(id, remote, _options.HashAlgorithm), cancellationToken);
+            return await ReceiveFileAsync(id, remote, localPath, progress, cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the answer to a Get into a temp file beside <paramref name="localPath"/> and renames it into place once
+    /// verified. Local failures are raised as <see cref="LocalWriteException"/> after the body was read, so the
+    /// connection stays in step.
+    /// </summary>
+    private async Task<TransferResult> ReceiveFileAsync(uint id, string remote, string localPath, Action<long>? progress, CancellationToken cancellationToken)
+    {
         var full = Path.GetFullPath(localPath);
-        var directory = Path.GetDirectoryName(full) ?? throw new IOException($"'{localPath}' has no parent directory");
+        var directory = Path.GetDirectoryName(full) ?? throw new LocalWriteException(new IOException($"'{localPath}' has no parent directory"));
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.filexfer-part");
+        FileStream? file = null;
+        Exception? openFailure = null;
+        try
+        {
+            file = CreateTempFile(temp);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            openFailure = ex;
+        }
+
+        bool renamed = false;
+        try
+        {
+            var sink = new LatchingWriteStream(file ?? Stream.Null);
+            var result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken);
+            if ((openFailure ?? sink.Failure) is { } failure)
+            {
+                throw new LocalWriteException(failure);
+            }
+
+            try
+            {
+                await file!.FlushAsync(cancellationToken);
+                file.Flush(flushToDisk: true);
+                await file.DisposeAsync();
+                if (result.ModifiedUtc is { } modified)
+                {
+                    File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
+                }
+
+                if (result.Mode is { } mode && !OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF));
+                }
+
+                File.Move(temp, full, overwrite: true);
+                renamed = true;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new LocalWriteException(ex);
+            }
+
+            return result;
+        }
+        finally
+        {
+            if (file is not null)
+            {
+                await file.DisposeAsync();
+                if (!renamed)
+                {
+                    File.Delete(temp);
+                }
+            }
+        }
+    }
+
+    /// <summary>Reads a Data answer, its body into <paramref name="destination"/> and the BodyEnd, and checks the hash.</summary>
+    private async Task<TransferResult> ReceiveBodyAsync(uint id, string remote, Stream destination, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        var algorithm = _options.HashAlgorithm;
+        var data = await ReadResponseAsync(id, MessageType.Data, cancellationToken);
+        long size = data.GetSize(FieldTag.Size);
+        if (data.GetString(FieldTag.HashAlgorithm) != algorithm)
+        {
+            throw new ProtocolViolationException("server answered with another hash algorithm than asked for");
+        }
+
+        using var hasher = HashAlgorithms.Create(algorithm);
+        await _reader.CopyBodyToAsync(destination, size, hasher, progress, cancellationToken);
+        var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
+        var received = hasher.GetHashAndReset();
+        if (end.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(received, end.GetBytes(FieldTag.HashValue)))
+        {
+            throw new FileXferException(ErrorCode.IntegrityMismatch, $"the bytes received for '{RemotePath.Escape(remote)}' do not match the server's hash");
+        }
+
+        return new TransferResult(remote, size, algorithm, received, Messages.ReadModified(data), Messages.ReadMode(data));
+    }
+
+    private static FileStream CreateTempFile(string path)
+    {
         var streamOptions = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -220,38 +304,52 @@ public sealed class FileXferClient : IAsyncDisposable
             streamOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        bool renamed = false;
-        try
+        return new FileStream(path, streamOptions);
+    }
+
+    /// <summary>
+    /// Uploads a stream of unknown length (standard input) as a chunked body. The server commits it only when
+    /// the hash of what it received equals the client's.
+    /// </summary>
+    public async Task<TransferResult> PutStreamAsync(Stream source, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var remote = RemotePath.Normalize(remotePath);
+        var algorithm = _options.HashAlgorithm;
+        RequireCapability(Capabilities.ChunkedBody);
+        return await RunAsync(async id =>
         {
-            TransferResult result;
-            await using (var file = new FileStream(temp, streamOptions))
+            await _writer.WriteAsync(Messages.Put(id, remote, null, algorithm, DateTimeOffset.UtcNow, null, PutFlags.Chunked), cancellationToken);
+            await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
+            using var hasher = HashAlgorithms.Create(algorithm);
+            var body = await _writer.WriteChunkedBodyAsync(source, null, hasher, id, progress, cancellationToken);
+            var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
+            if (!CryptographicOperations.FixedTimeEquals(ok.GetBytes(FieldTag.HashValue), body.Hash ?? []))
             {
-                result = await GetAsync(remotePath, file, progress, cancellationToken);
-                await file.FlushAsync(cancellationToken);
-                file.Flush(flushToDisk: true);
+                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(remote)}' than the client sent");
             }
 
-            if (result.ModifiedUtc is { } modified)
-            {
-                File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
-            }
+            return new TransferResult(remote, body.Length, algorithm, body.Hash!, null, null);
+        }, cancellationToken);
+    }
 
-            if (result.Mode is { } mode && !OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF));
-            }
+    /// <summary>
+    /// Lists the whole tree below a remote directory, parents before children, each entry named by its path
+    /// relative to <paramref name="remotePath"/>. Every name is checked: a hostile server cannot name a path
+    /// outside the tree.
+    /// </summary>
+    public Task<IReadOnlyList<RemoteEntry>> ListTreeAsync(string remotePath, CancellationToken cancellationToken) =>
+        ListAsync(remotePath, ListFlags.Recursive, cancellationToken);
 
-            File.Move(temp, full, overwrite: true);
-            renamed = true;
-            return result;
-        }
-        finally
+    /// <summary>Creates a remote directory with its parents, or sets the time and mode of an existing one.</summary>
+    public Task<RemoteEntry> MakeDirectoryAsync(string remotePath, DateTimeOffset? modifiedUtc, int? mode, CancellationToken cancellationToken)
+    {
+        var remote = RemotePath.Normalize(remotePath);
+        return RunAsync(async id =>
         {
-            if (!renamed)
-            {
-                File.Delete(temp);
-            }
-        }
+            await _writer.WriteAsync(Messages.MakeDirectory(id, remote, modifiedUtc, mode), cancellationToken);
+            return Messages.ReadEntry(await ReadResponseAsync(id, MessageType.Ok, cancellationToken));
+        }, cancellationToken);
     }
 
     /// <summary>Describes a remote path.</summary>
@@ -266,12 +364,21 @@ public sealed class FileXferClient : IAsyncDisposable
     }
 
     /// <summary>Lists a remote directory. Names the server sends are checked: no separators, no <c>..</c>.</summary>
-    public Task<IReadOnlyList<RemoteEntry>> ListAsync(string remotePath, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<RemoteEntry>> ListAsync(string remotePath, CancellationToken cancellationToken) =>
+        ListAsync(remotePath, ListFlags.None, cancellationToken);
+
+    private Task<IReadOnlyList<RemoteEntry>> ListAsync(string remotePath, ListFlags flags, CancellationToken cancellationToken)
     {
         var remote = RemotePath.Normalize(remotePath);
+        bool recursive = flags.HasFlag(ListFlags.Recursive);
+        if (recursive)
+        {
+            RequireCapability(Capabilities.Trees);
+        }
+
         return RunAsync<IReadOnlyList<RemoteEntry>>(async id =>
         {
-            await _writer.WriteAsync(Messages.PathRequest(MessageType.List, id, remote), cancellationToken);
+            await _writer.WriteAsync(Messages.List(id, remote, flags), cancellationToken);
             var entries = new List<RemoteEntry>();
             while (true)
             {
@@ -287,7 +394,7 @@ public sealed class FileXferClient : IAsyncDisposable
                 }
 
                 var entry = Messages.ReadEntry(frame);
-                if (!RemotePath.IsValidName(entry.Name, out var error))
+                if (!IsSafeEntryName(entry.Name, recursive, out var error))
                 {
                     throw new ProtocolViolationException($"server sent an unsafe name '{RemotePath.Escape(entry.Name)}': {error}");
                 }
@@ -300,6 +407,34 @@ public sealed class FileXferClient : IAsyncDisposable
                 entries.Add(entry);
             }
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// A name from a listing must be one plain name, or in a recursive listing a relative path of plain names:
+    /// never empty, <c>.</c>, <c>..</c>, absolute, or holding a backslash.
+    /// </summary>
+    private static bool IsSafeEntryName(string name, bool relativePath, out string? error)
+    {
+        if (!relativePath)
+        {
+            return RemotePath.IsValidName(name, out error);
+        }
+
+        if (name.StartsWith('/') || name.EndsWith('/'))
+        {
+            error = "a listed path must be relative";
+            return false;
+        }
+
+        foreach (var part in name.Split('/'))
+        {
+            if (!RemotePath.IsValidName(part, out error))
+            {
+                return false;
+            }
+        }
+
+        return RemotePath.TryNormalize(name, out _, out error);
     }
 
     /// <summary>Deletes a remote file or empty directory; returns what was deleted.</summary>
@@ -361,7 +496,7 @@ public sealed class FileXferClient : IAsyncDisposable
     private async Task HandshakeAsync(CancellationToken cancellationToken)
     {
         await _writer.WriteMagicAsync(cancellationToken);
-        await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Capabilities.None, _options.Agent), cancellationToken);
+        await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent), cancellationToken);
         await _reader.ReadMagicAsync(cancellationToken);
         var welcome = await _reader.ReadRequiredFrameAsync(cancellationToken);
         if (welcome.Type == MessageType.Error)
@@ -381,8 +516,17 @@ public sealed class FileXferClient : IAsyncDisposable
         }
 
         ProtocolVersion = (int)version;
+        Capabilities = (Capabilities)(welcome.GetUInt64OrNull(FieldTag.Capabilities) ?? 0) & Messages.Implemented;
         ServerAgent = RemotePath.Escape(welcome.GetStringOrNull(FieldTag.Agent) ?? "unknown");
         ServerMaxFileSize = welcome.GetSizeOrNull(FieldTag.MaxFileSize) ?? ProtocolLimits.MaxBodySize;
+    }
+
+    private void RequireCapability(Capabilities capability)
+    {
+        if (!Capabilities.HasFlag(capability))
+        {
+            throw new FileXferException(ErrorCode.UnknownMessage, $"the server ({ServerAgent}) does not support {capability}");
+        }
     }
 
     /// <summary>Runs one request exclusively, with a fresh request id.</summary>

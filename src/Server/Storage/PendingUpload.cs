@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Paths;
+using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Server.Storage;
 

@@ -1,0 +1,293 @@
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using FileXfer.Protocol;
+using FileXfer.Protocol.Framing;
+using FileXfer.Protocol.Hashing;
+using FileXfer.Protocol.Paths;
+
+namespace FileXfer.Client;
+
+/// <summary>Pipelined batches: requests are sent ahead of their answers, so many small files cost no round trip each.</summary>
+public sealed partial class FileXferClient
+{
+    /// <summary>How many requests a batch keeps in flight before it waits for answers.</summary>
+    public const int PipelineWindow = 64;
+
+    /// <summary>
+    /// Uploads every item, pipelined. Each file's body is chunked so that a file that changes while it is read
+    /// is abandoned on its own; a failed item is reported through <paramref name="onResult"/> and the batch goes on.
+    /// Connection failures end the batch with an exception.
+    /// </summary>
+    public Task PutBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onResult);
+        RequireCapability(Capabilities.Pipelining | Capabilities.ChunkedBody);
+        var algorithm = _options.HashAlgorithm;
+        return PipelineAsync<TransferItem, SentUpload>(
+            items,
+            async (item, id, token) =>
+            {
+                var remote = RemotePath.Normalize(item.RemotePath);
+                FileStream file;
+                try
+                {
+                    file = OpenForUpload(item.LocalPath);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    return new SentUpload(remote, 0, null, null, ex);
+                }
+
+                await using (file)
+                {
+                    var info = new FileInfo(item.LocalPath);
+                    var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
+                    int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.SafeFileHandle);
+                    long length = file.Length;
+                    await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Chunked | PutFlags.NoWait), token);
+                    using var hasher = HashAlgorithms.Create(algorithm);
+                    var body = await _writer.WriteChunkedBodyAsync(file, length, hasher, id, progress, token);
+                    info.Refresh();
+                    string? changed = body.AbortReason
+                        ?? (info.LastWriteTimeUtc != modified.UtcDateTime ? "it was modified while it was being sent" : null);
+                    return new SentUpload(remote, body.Length, body.Hash, changed, null);
+                }
+            },
+            async (item, sent, id, token) =>
+            {
+                if (sent.LocalError is { } localError)
+                {
+                    await onResult(new BatchItemResult(sent.Remote, item.LocalPath, 0, algorithm, null, localError));
+                    return;
+                }
+
+                Exception? error = null;
+                try
+                {
+                    var ok = await ReadResponseAsync(id, MessageType.Ok, token);
+                    if (!CryptographicOperations.FixedTimeEquals(ok.GetBytes(FieldTag.HashValue), sent.Hash ?? []))
+                    {
+                        error = new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(sent.Remote)}' than the client sent");
+                    }
+                    else if (sent.ChangeReason is { } reason)
+                    {
+                        error = new SourceChangedException($"'{item.LocalPath}' changed while it was read: {reason}; the stored copy may not match it");
+                    }
+                }
+                catch (FileXferException ex) when (IsItemFailure(ex))
+                {
+                    error = sent.ChangeReason is { } reason
+                        ? new SourceChangedException($"'{item.LocalPath}' changed while it was read: {reason}; nothing was stored", ex)
+                        : ex;
+                }
+
+                await onResult(new BatchItemResult(sent.Remote, item.LocalPath, sent.Length, algorithm, error is null ? sent.Hash : null, error));
+            },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Downloads every item, pipelined, each through a temp file beside its destination that is renamed only
+    /// after its hash matched. A failed item is reported through <paramref name="onResult"/> and the batch goes on.
+    /// </summary>
+    public Task GetBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onResult);
+        var algorithm = _options.HashAlgorithm;
+        return PipelineAsync<TransferItem, string>(
+            items,
+            async (item, id, token) =>
+            {
+                var remote = RemotePath.Normalize(item.RemotePath);
+                await _writer.WriteAsync(Messages.Get(id, remote, algorithm), token);
+                return remote;
+            },
+            async (item, remote, id, token) =>
+            {
+                BatchItemResult result;
+                try
+                {
+                    var transfer = await ReceiveFileAsync(id, remote, item.LocalPath, progress, token);
+                    result = new BatchItemResult(remote, item.LocalPath, transfer.Size, algorithm, transfer.Hash, null);
+                }
+                catch (Exception ex) when (ex is FileXferException fx && IsItemFailure(fx) || ex is LocalWriteException)
+                {
+                    result = new BatchItemResult(remote, item.LocalPath, 0, algorithm, null, ex is LocalWriteException local ? local.InnerException! : ex);
+                }
+
+                await onResult(result);
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Has the server hash every path, pipelined.</summary>
+    public Task HashBatchAsync(IEnumerable<string> remotePaths, Func<BatchItemResult, ValueTask> onResult, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onResult);
+        var algorithm = _options.HashAlgorithm;
+        return PipelineAsync<string, string>(
+            remotePaths,
+            async (path, id, token) =>
+            {
+                var remote = RemotePath.Normalize(path);
+                await _writer.WriteAsync(Messages.Hash(id, remote, algorithm), token);
+                return remote;
+            },
+            async (path, remote, id, token) =>
+            {
+                BatchItemResult result;
+                try
+                {
+                    var ok = await ReadResponseAsync(id, MessageType.Ok, token);
+                    result = new BatchItemResult(remote, null, ok.GetSize(FieldTag.Size), algorithm, ok.GetBytes(FieldTag.HashValue), null);
+                }
+                catch (FileXferException ex) when (IsItemFailure(ex))
+                {
+                    result = new BatchItemResult(remote, null, 0, algorithm, null, ex);
+                }
+
+                await onResult(result);
+            },
+            cancellationToken);
+    }
+
+    /// <summary>Creates directories (or sets their time and mode), pipelined; failures go to <paramref name="onResult"/>.</summary>
+    public Task MakeDirectoriesAsync(IEnumerable<RemoteEntry> directories, Func<BatchItemResult, ValueTask> onResult, CancellationToken cancellationToken) =>
+        SimpleBatchAsync(directories, (entry, id) => Messages.MakeDirectory(id, RemotePath.Normalize(entry.Name), entry.ModifiedUtc, entry.Mode), onResult, cancellationToken);
+
+    /// <summary>Deletes remote paths, pipelined; failures go to <paramref name="onResult"/>.</summary>
+    public Task DeleteBatchAsync(IEnumerable<string> remotePaths, Func<BatchItemResult, ValueTask> onResult, CancellationToken cancellationToken) =>
+        SimpleBatchAsync(remotePaths.Select(p => new RemoteEntry(p, EntryKind.Other, 0, default, null)), (entry, id) => Messages.PathRequest(MessageType.Delete, id, RemotePath.Normalize(entry.Name)), onResult, cancellationToken);
+
+    private Task SimpleBatchAsync(IEnumerable<RemoteEntry> entries, Func<RemoteEntry, uint, Frame> request, Func<BatchItemResult, ValueTask> onResult, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onResult);
+        RequireCapability(Capabilities.Trees);
+        return PipelineAsync<RemoteEntry, string>(
+            entries,
+            async (entry, id, token) =>
+            {
+                var frame = request(entry, id);
+                await _writer.WriteAsync(frame, token);
+                return frame.GetString(FieldTag.Path);
+            },
+            async (entry, remote, id, token) =>
+            {
+                Exception? error = null;
+                try
+                {
+                    await ReadResponseAsync(id, MessageType.Ok, token);
+                }
+                catch (FileXferException ex) when (IsItemFailure(ex))
+                {
+                    error = ex;
+                }
+
+                await onResult(new BatchItemResult(remote, null, 0, _options.HashAlgorithm, null, error));
+            },
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a sender and a receiver at once over one connection: the sender sends a request per item, at most
+    /// <see cref="PipelineWindow"/> ahead of the receiver, which reads the answers in order.
+    /// </summary>
+    private async Task PipelineAsync<TItem, TSent>(
+        IEnumerable<TItem> items,
+        Func<TItem, uint, CancellationToken, Task<TSent>> send,
+        Func<TItem, TSent, uint, CancellationToken, Task> receive,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_broken)
+            {
+                throw new ConnectionLostException("the connection was left unusable by an earlier failure");
+            }
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var inFlight = Channel.CreateBounded<(TItem Item, TSent Sent, uint Id)>(new BoundedChannelOptions(PipelineWindow)
+            {
+                SingleReader = true,
+                SingleWriter = true,
+            });
+
+            var sender = Task.Run(async () =>
+            {
+                try
+                {
+                    foreach (var item in items)
+                    {
+                        uint id = ++_nextRequestId;
+                        var sent = await send(item, id, stop.Token);
+                        await inFlight.Writer.WriteAsync((item, sent, id), stop.Token);
+                    }
+
+                    inFlight.Writer.Complete();
+                }
+                catch (Exception ex)
+                {
+                    inFlight.Writer.Complete(ex);
+                    throw;
+                }
+            }, CancellationToken.None);
+
+            try
+            {
+                await foreach (var (item, sent, id) in inFlight.Reader.ReadAllAsync(stop.Token))
+                {
+                    await receive(item, sent, id, stop.Token);
+                }
+            }
+            catch (Exception ex) when (ex is not ChannelClosedException)
+            {
+                // The receiver failed (the connection broke): stop the sender too.
+                await stop.CancelAsync();
+                try
+                {
+                    await sender;
+                }
+                catch (Exception senderFailure) when (senderFailure is OperationCanceledException or IOException or FileXferException)
+                {
+                    // The receiver's failure is the one to report; the sender only stopped because of it.
+                }
+
+                throw;
+            }
+            catch (ChannelClosedException ex) when (ex.InnerException is not null)
+            {
+                // The sender failed: its exception is the cause.
+                await sender.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw ex.InnerException;
+            }
+
+            await sender;
+        }
+        catch (Exception ex) when (ex is ProtocolViolationException or ConnectionLostException or OperationCanceledException or EndOfStreamException)
+        {
+            _broken = true;
+            throw;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>True for an error the server answered for one request, after which the connection is still in step.</summary>
+    private bool IsItemFailure(FileXferException exception) =>
+        !_broken && exception is not ProtocolViolationException && exception.Code is not (ErrorCode.UnknownMessage or ErrorCode.ProtocolViolation);
+
+    private static FileStream OpenForUpload(string localPath) => new(localPath, new FileStreamOptions
+    {
+        Mode = FileMode.Open,
+        Access = FileAccess.Read,
+        Share = FileShare.ReadWrite,
+        Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+        BufferSize = 0,
+    });
+
+    private sealed record SentUpload(string Remote, long Length, byte[]? Hash, string? ChangeReason, Exception? LocalError);
+}
