@@ -165,7 +165,7 @@ public static class Messages
         ArgumentNullException.ThrowIfNull(frame);
         var name = frame.GetStringOrNull(FieldTag.Name) ?? frame.GetString(FieldTag.Path);
         long kind = frame.GetInt64OrNull(FieldTag.Kind) ?? throw new ProtocolViolationException("entry lacks its kind");
-        if (!Enum.IsDefined((EntryKind)kind))
+        if (kind is < 0 or > int.MaxValue || !Enum.IsDefined((EntryKind)(int)kind))
         {
             kind = (long)EntryKind.Other;
         }
@@ -201,12 +201,48 @@ public static class Messages
         new(MessageType.BodyEnd, requestId, Field.String(FieldTag.HashAlgorithm, hashAlgorithm), Field.Bytes(FieldTag.HashValue, hash));
 
     /// <summary>A failed request, with its stable code and a message for people.</summary>
-    public static Frame Error(uint requestId, ErrorCode code, string message)
+    public static Frame Error(uint requestId, ErrorCode code, string message) =>
+        new(MessageType.Error, requestId, Field.Integer(FieldTag.ErrorCode, (long)code), Field.String(FieldTag.Message, FitMessage(message)));
+
+    /// <summary>
+    /// Makes any text a valid message field: NUL and lone surrogates replaced, cut to
+    /// <see cref="ProtocolLimits.MaxMessageBytes"/> bytes on a character boundary.
+    /// </summary>
+    public static string FitMessage(string message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        // Messages are cut to the limit on a character boundary rather than refused.
-        var text = message.Length > ProtocolLimits.MaxMessageBytes / 4 ? message[..(ProtocolLimits.MaxMessageBytes / 4)] : message;
-        return new Frame(MessageType.Error, requestId, Field.Integer(FieldTag.ErrorCode, (long)code), Field.String(FieldTag.Message, text));
+        var builder = new System.Text.StringBuilder(Math.Min(message.Length, ProtocolLimits.MaxMessageBytes));
+        int bytes = 0;
+        foreach (var rune in EnumerateRunesLeniently(message))
+        {
+            var safe = rune.Value == 0 ? new System.Text.Rune('?') : rune;
+            if (bytes + safe.Utf8SequenceLength > ProtocolLimits.MaxMessageBytes)
+            {
+                break;
+            }
+
+            bytes += safe.Utf8SequenceLength;
+            builder.Append(safe.ToString());
+        }
+
+        return builder.ToString();
+    }
+
+    private static IEnumerable<System.Text.Rune> EnumerateRunesLeniently(string text)
+    {
+        for (int i = 0; i < text.Length;)
+        {
+            if (System.Text.Rune.TryGetRuneAt(text, i, out var rune))
+            {
+                yield return rune;
+                i += rune.Utf16SequenceLength;
+            }
+            else
+            {
+                yield return System.Text.Rune.ReplacementChar;
+                i++;
+            }
+        }
     }
 
     /// <summary>The exception an error frame stands for, marked as remote.</summary>
@@ -217,7 +253,7 @@ public static class Messages
         var message = frame.GetStringOrNull(FieldTag.Message) ?? "error";
         var errorCode = Enum.IsDefined((ErrorCode)code) ? (ErrorCode)code : ErrorCode.Internal;
         return errorCode == ErrorCode.ProtocolViolation
-            ? new ProtocolViolationException(message)
+            ? new ProtocolViolationException(message) { IsRemote = true }
             : new FileXferException(errorCode, message) { IsRemote = true };
     }
 }

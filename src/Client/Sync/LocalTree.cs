@@ -1,0 +1,102 @@
+using FileXfer.Protocol.Framing;
+using FileXfer.Protocol.Paths;
+
+namespace FileXfer.Client.Sync;
+
+/// <summary>
+/// Walks a local directory tree: parents before children, names sorted. Symbolic links to files are followed;
+/// symbolic links to directories are not descended into (no loops). Names that cannot be stored remotely and
+/// directories that cannot be read are reported as problems rather than ending the walk.
+/// </summary>
+public static class LocalTree
+{
+    /// <summary>Scans the tree below <paramref name="root"/>.</summary>
+    /// <exception cref="DirectoryNotFoundException">The root does not exist.</exception>
+    /// <exception cref="UnauthorizedAccessException">The root cannot be read.</exception>
+    public static (IReadOnlyList<LocalEntry> Entries, IReadOnlyList<(string Path, string Problem)> Problems) Scan(string root, PathFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var top = new DirectoryInfo(root);
+        if (!top.Exists)
+        {
+            throw new DirectoryNotFoundException($"'{root}' is not a directory");
+        }
+
+        var entries = new List<LocalEntry>();
+        var problems = new List<(string, string)>();
+
+        // Reading the top itself must work: an unreadable source is an error, not an empty tree.
+        var first = top.EnumerateFileSystemInfos().OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
+        var pending = new Stack<(string Relative, IEnumerator<FileSystemInfo> Children)>();
+        pending.Push((string.Empty, first.GetEnumerator()));
+        while (pending.Count > 0)
+        {
+            var (relative, children) = pending.Peek();
+            if (!children.MoveNext())
+            {
+                children.Dispose();
+                pending.Pop();
+                continue;
+            }
+
+            var info = children.Current;
+            var path = RemotePath.Combine(relative, info.Name);
+            if (!RemotePath.IsValidName(info.Name, out var nameError))
+            {
+                problems.Add((path, $"name cannot be stored remotely: {nameError}"));
+                continue;
+            }
+
+            if (info is DirectoryInfo directory)
+            {
+                if (!filter.IncludesDirectory(path))
+                {
+                    continue;
+                }
+
+                if (directory.LinkTarget is not null)
+                {
+                    problems.Add((path, "symbolic link to a directory: not followed"));
+                    continue;
+                }
+
+                entries.Add(new LocalEntry(path, directory.FullName, EntryKind.Directory, 0, Modified(directory), Mode(directory)));
+                List<FileSystemInfo> grandchildren;
+                try
+                {
+                    grandchildren = [.. directory.EnumerateFileSystemInfos().OrderBy(i => i.Name, StringComparer.Ordinal)];
+                }
+                catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+                {
+                    problems.Add((path, $"cannot read directory: {ex.Message}"));
+                    continue;
+                }
+
+                pending.Push((path, grandchildren.GetEnumerator()));
+            }
+            else if (info is FileInfo file && filter.IncludesFile(path))
+            {
+                var target = file.LinkTarget is null ? file : file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo;
+                if (target is null || !target.Exists)
+                {
+                    problems.Add((path, "dangling symbolic link"));
+                    continue;
+                }
+
+                if ((target.Attributes & FileAttributes.Device) != 0)
+                {
+                    problems.Add((path, "not a regular file"));
+                    continue;
+                }
+
+                entries.Add(new LocalEntry(path, file.FullName, EntryKind.File, target.Length, Modified(target), Mode(target)));
+            }
+        }
+
+        return (entries, problems);
+    }
+
+    private static DateTimeOffset Modified(FileSystemInfo info) => new(info.LastWriteTimeUtc, TimeSpan.Zero);
+
+    private static int? Mode(FileSystemInfo info) => OperatingSystem.IsWindows() ? null : (int)info.UnixFileMode;
+}

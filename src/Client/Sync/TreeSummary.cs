@@ -1,0 +1,4 @@
+namespace FileXfer.Client.Sync;
+
+/// <summary>The counts of a finished tree transfer.</summary>
+public sealed record TreeSummary(string Operation, int Transferred, int Skipped, int Failed, int Deleted, long Bytes, TimeSpan Elapsed, bool DryRun, bool IntegrityFailure);
