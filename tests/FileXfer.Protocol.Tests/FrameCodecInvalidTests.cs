@@ -9,7 +9,7 @@ public class FrameCodecInvalidTests
     public static TheoryData<byte> IntegerTags =>
     [
         (byte)FieldTag.Size, (byte)FieldTag.MTime, (byte)FieldTag.Offset, (byte)FieldTag.Kind, (byte)FieldTag.Mode,
-        (byte)FieldTag.ErrorCode, (byte)FieldTag.Version, (byte)FieldTag.Capabilities, (byte)FieldTag.Count, (byte)FieldTag.MaxFileSize,
+        (byte)FieldTag.ErrorCode, (byte)FieldTag.Version, (byte)FieldTag.Capabilities, (byte)FieldTag.Count, (byte)FieldTag.MaxFileSize, (byte)FieldTag.Flags,
     ];
 
     private static readonly FieldTag[] KnownStringTags =
@@ -232,7 +232,7 @@ public class FrameCodecInvalidTests
 
     [Theory]
     [InlineData((byte)0x00)]
-    [InlineData((byte)0x12)]
+    [InlineData((byte)0x13)]
     [InlineData((byte)0x7F)]
     [InlineData((byte)0xFF)]
     public void Unknown_tags_are_skipped_whatever_their_value(byte tag)

@@ -35,15 +35,13 @@ public static class Messages
     /// <summary>Store a file at <paramref name="path"/>; <paramref name="size"/> may be null only for a chunked body.</summary>
     public static Frame Put(uint requestId, string path, long? size, string hashAlgorithm, DateTimeOffset? modified, int? mode, PutFlags flags)
     {
-        var fields = new List<Field>
-        {
-            Field.String(FieldTag.Path, path),
-            Field.String(FieldTag.HashAlgorithm, hashAlgorithm),
-        };
+        var fields = new List<Field> { Field.String(FieldTag.Path, path) };
         if (size is { } length)
         {
             fields.Add(Field.Integer(FieldTag.Size, length));
         }
+
+        fields.Add(Field.String(FieldTag.HashAlgorithm, hashAlgorithm));
 
         if (flags != PutFlags.None)
         {
