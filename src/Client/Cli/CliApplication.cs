@@ -15,6 +15,7 @@ public static class CliApplication
           4  integrity check failed (hash mismatch)
           5  not found
           6  permission or authentication denied
+          7  some files of a batch failed (the rest were transferred)
         """;
 
     /// <summary>Builds the root command with all subcommands.</summary>
@@ -33,6 +34,7 @@ public static class CliApplication
             StatCommand.Create(console, globals),
             RemoveCommand.Create(console, globals),
             HashCommand.Create(console, globals),
+            VerifyCommand.Create(console, globals),
         };
         return root;
     }

@@ -7,6 +7,12 @@ namespace FileXfer.Client.Cli;
 /// <param name="GetEnvironmentVariable">Reads an environment variable.</param>
 public sealed record CliConsole(TextWriter Out, TextWriter Error, bool IsErrorTerminal, Func<string, string?> GetEnvironmentVariable)
 {
+    /// <summary>Opens standard input as bytes (for <c>put - REMOTE</c>).</summary>
+    public Func<Stream> OpenStandardInput { get; init; } = Console.OpenStandardInput;
+
+    /// <summary>Opens standard output as bytes (for <c>get REMOTE -</c>).</summary>
+    public Func<Stream> OpenStandardOutput { get; init; } = Console.OpenStandardOutput;
+
     /// <summary>The real console of this process.</summary>
     public static CliConsole System { get; } = new(
         Console.Out,

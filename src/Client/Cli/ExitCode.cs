@@ -23,4 +23,7 @@ public enum ExitCode
 
     /// <summary>Permission or authentication denied.</summary>
     Denied = 6,
+
+    /// <summary>Some files of a batch failed (the others were done); see the messages or the JSON lines.</summary>
+    SomeFailed = 7,
 }

@@ -11,6 +11,7 @@ internal sealed class ProgressBar
     private const int Width = 24;
     private static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(100);
 
+    private readonly Lock _lock = new();
     private readonly TextWriter? _writer;
     private readonly string _label;
     private readonly long _total;
@@ -41,12 +42,16 @@ internal sealed class ProgressBar
             return;
         }
 
-        _done += bytes;
-        long now = _time.GetTimestamp();
-        if (_time.GetElapsedTime(_lastDrawn, now) >= RedrawInterval)
+        // Several connections may report at once.
+        lock (_lock)
         {
-            _lastDrawn = now;
-            Draw(now);
+            _done += bytes;
+            long now = _time.GetTimestamp();
+            if (_time.GetElapsedTime(_lastDrawn, now) >= RedrawInterval)
+            {
+                _lastDrawn = now;
+                Draw(now);
+            }
         }
     }
 

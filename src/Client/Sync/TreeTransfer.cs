@@ -101,6 +101,7 @@ public sealed class TreeTransfer
             cancellationToken);
 
         var items = candidates.Select(f => new TransferItem(f.FullPath, RemotePath.Combine(remoteRoot, f.RelativePath))).ToList();
+        _options.Planned?.Invoke(candidates.Count, candidates.Sum(f => f.Size));
         await RunSpreadAsync(main, items, (client, share) => client.PutBatchAsync(
             share,
             result => report.EmitAsync(new TreeEvent("put", result.Succeeded ? ItemStatus.Transferred : ItemStatus.Failed, result.LocalPath, result.RemotePath, result.Bytes, _algorithm, result.HashHex, result.Error)),
@@ -150,6 +151,7 @@ public sealed class TreeTransfer
 
         var directories = new List<RemoteEntry>();
         var items = new List<TransferItem>();
+        long plannedBytes = 0;
         foreach (var entry in wanted)
         {
             var target = LocalTarget(top, entry.Name);
@@ -182,12 +184,14 @@ public sealed class TreeTransfer
                 else
                 {
                     items.Add(new TransferItem(target.Path, remotePath));
+                    plannedBytes += entry.Size;
                 }
             }
         }
 
         if (!_options.DryRun)
         {
+            _options.Planned?.Invoke(items.Count, plannedBytes);
             await RunSpreadAsync(main, items, (client, share) => client.GetBatchAsync(
                 share,
                 result => report.EmitAsync(new TreeEvent("get", result.Succeeded ? ItemStatus.Transferred : ItemStatus.Failed, result.LocalPath, result.RemotePath, result.Bytes, _algorithm, result.HashHex, result.Error)),

@@ -18,6 +18,9 @@ public sealed class TreeTransferOptions
     /// <summary>Connections to spread files over. Default: 1.</summary>
     public int Parallel { get; set; } = 1;
 
+    /// <summary>Told the number of files and bytes to transfer once the plan is made (for a progress bar).</summary>
+    public Action<int, long>? Planned { get; set; }
+
     /// <summary>Which paths take part.</summary>
     public PathFilter Filter { get; set; } = PathFilter.All;
 }

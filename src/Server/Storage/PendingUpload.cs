@@ -87,10 +87,12 @@ public sealed class PendingUpload : IAsyncDisposable
                 File.SetLastWriteTimeUtc(TempPath, time.UtcDateTime);
             }
 
-            if (mode is { } bits && !OperatingSystem.IsWindows())
+            if (!OperatingSystem.IsWindows())
             {
                 // Only permission bits; the owner keeps read and write so the server can serve and replace it.
-                File.SetUnixFileMode(TempPath, (UnixFileMode)(bits & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                // Without a mode (a stream from standard input), the usual rw-r--r--.
+                const int DefaultMode = 0x1A4; // 0644
+                File.SetUnixFileMode(TempPath, (UnixFileMode)((mode ?? DefaultMode) & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
 
             // Checked again: the tree may have changed while the body was arriving.

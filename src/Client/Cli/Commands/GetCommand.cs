@@ -1,37 +1,62 @@
 using System.CommandLine;
+using FileXfer.Client.Sync;
 using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli.Commands;
 
-/// <summary><c>filexfer get REMOTE [LOCAL]</c>.</summary>
+/// <summary><c>filexfer get REMOTE [LOCAL]</c>, <c>get -r REMOTEDIR LOCALDIR</c> and <c>get REMOTE -</c>.</summary>
 internal static class GetCommand
 {
     public static Command Create(CliConsole console, GlobalOptions globals)
     {
-        var remote = new Argument<string>("REMOTE") { Description = "Remote file to download." };
+        var remote = new Argument<string>("REMOTE") { Description = "Remote file, or directory with -r." };
         var local = new Argument<string>("LOCAL")
         {
-            Description = "Local path; an existing directory receives the remote name. Default: the current directory.",
+            Description = "Local path; an existing directory receives the remote name; '-' writes standard output. With -r, the directory that receives the contents of REMOTE. Default: the current directory.",
             DefaultValueFactory = _ => ".",
         };
-        var command = new Command("get", "Download a file. It is written to a temp file beside LOCAL and renamed only after its hash matched.")
+        var tree = new TreeOptions();
+        var command = new Command("get", "Download a file, a directory tree (-r) or to standard output ('-'). Each file is written to a temp file beside its destination and renamed only after its hash matched.")
         {
-            remote, local, globals.Algorithm,
+            remote, local, tree.Recursive, tree.Checksum, tree.DryRun, tree.Include, tree.Exclude, tree.Parallel, tree.Json, globals.Algorithm,
         };
         command.SetAction((result, cancellationToken) =>
         {
             var remotePath = result.GetValue(remote)!;
             var localPath = result.GetValue(local)!;
             bool quiet = result.GetValue(globals.Quiet);
-            return CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async client =>
+            bool json = result.GetValue(tree.Json);
+            return CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async (connect, options) =>
             {
+                if (result.GetValue(tree.Recursive))
+                {
+                    return await GetTreeAsync(console, connect, options.HashAlgorithm, tree.ToTransferOptions(result), remotePath, localPath, json, quiet, cancellationToken);
+                }
+
+                TreeOptions.RequireRecursiveFor(result, tree.Checksum, tree.DryRun, tree.Include, tree.Exclude, tree.Parallel);
                 var normalized = RemotePath.Normalize(remotePath);
+                await using var client = await connect(cancellationToken);
+                var output = new TransferOutput(console, "get", json, quiet, dryRun: false);
+                if (localPath == "-")
+                {
+                    if (json)
+                    {
+                        throw new UserFacingException(ExitCode.Usage, "--json cannot share standard output with the file's bytes");
+                    }
+
+                    // Bytes reach standard output as they arrive; a hash mismatch is reported after them, with exit 4.
+                    await using var stdout = console.OpenStandardOutput();
+                    await client.GetAsync(normalized, stdout, progress: null, cancellationToken);
+                    await stdout.FlushAsync(cancellationToken);
+                    return ExitCode.Ok;
+                }
+
                 if (Directory.Exists(localPath))
                 {
                     var name = RemotePath.GetName(normalized);
                     if (name.Length == 0)
                     {
-                        throw new UserFacingException(ExitCode.Usage, "the remote root is a directory, not a file");
+                        throw new UserFacingException(ExitCode.Usage, "the remote root is a directory (use get -r)");
                     }
 
                     localPath = Path.Combine(localPath, name);
@@ -43,29 +68,54 @@ internal static class GetCommand
                     throw new UserFacingException(ExitCode.NotFound, $"local directory '{parent}' does not exist");
                 }
 
-                // The size for the bar costs a round trip, paid only when a bar is drawn.
-                long total = ProgressBar.IsShown(console, quiet) ? (await client.StatAsync(normalized, cancellationToken)).Size : 0;
-                var progress = new ProgressBar(console, quiet, RemotePath.Escape(normalized), total);
-                TransferResult transfer;
-                try
+                return await PutCommand.SingleAsync(output, json, localPath, normalized, options.HashAlgorithm, async () =>
                 {
-                    transfer = await client.DownloadFileAsync(normalized, localPath, progress.Advance, cancellationToken);
-                }
-                catch
-                {
-                    progress.Clear();
-                    throw;
-                }
-
-                progress.Complete();
-                if (!quiet)
-                {
-                    await console.Out.WriteLineAsync($"saved {RemotePath.Escape(localPath)} ({ByteSize.Format(transfer.Size)}, {transfer.HashAlgorithm} {transfer.HashHex})");
-                }
-
-                return ExitCode.Ok;
+                    // The size for the bar costs a round trip, paid only when a bar is drawn.
+                    long total = ProgressBar.IsShown(console, quiet) ? (await client.StatAsync(normalized, cancellationToken)).Size : 0;
+                    var progress = new ProgressBar(console, quiet, RemotePath.Escape(normalized), total);
+                    try
+                    {
+                        var transfer = await client.DownloadFileAsync(normalized, localPath, progress.Advance, cancellationToken);
+                        progress.Complete();
+                        return transfer;
+                    }
+                    catch
+                    {
+                        progress.Clear();
+                        throw;
+                    }
+                }, console, quiet, "saved");
             }, cancellationToken);
         });
         return command;
+    }
+
+    private static async Task<ExitCode> GetTreeAsync(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, string algorithm, TreeTransferOptions options, string remotePath, string localPath, bool json, bool quiet, CancellationToken cancellationToken)
+    {
+        if (localPath == "-")
+        {
+            throw new UserFacingException(ExitCode.Usage, "get -r needs a local directory, not standard output");
+        }
+
+        if (File.Exists(localPath))
+        {
+            throw new UserFacingException(ExitCode.Usage, $"'{localPath}' is a file; get -r needs a directory");
+        }
+
+        var output = new TransferOutput(console, "get", json, quiet, options.DryRun);
+        ProgressBar? bar = null;
+        options.Planned = (_, bytes) => bar = new ProgressBar(console, quiet || json, RemotePath.Escape(remotePath), bytes);
+        var transfer = new TreeTransfer(connect, algorithm, options);
+        var summary = await transfer.GetTreeAsync(remotePath, localPath, async item =>
+        {
+            if (item.Error is not null)
+            {
+                bar?.Clear();
+            }
+
+            await output.OnEventAsync(item);
+        }, bytes => bar?.Advance(bytes), cancellationToken);
+        bar?.Complete();
+        return await output.FinishAsync(summary);
     }
 }

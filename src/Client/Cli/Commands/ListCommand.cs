@@ -17,11 +17,13 @@ internal static class ListCommand
             DefaultValueFactory = _ => "/",
         };
         var longFormat = new Option<bool>("--long", "-l") { Description = "Show type, permissions, size and modification time." };
-        var command = new Command("ls", "List a remote directory.") { remote, longFormat };
+        var json = new Option<bool>("--json") { Description = "One JSON object per entry: name, type, size, mtime, mode." };
+        var command = new Command("ls", "List a remote directory.") { remote, longFormat, json };
         command.SetAction((result, cancellationToken) =>
         {
             var path = result.GetValue(remote)!;
             bool isLong = result.GetValue(longFormat);
+            bool asJson = result.GetValue(json);
             return CommandRunner.RunAsync(console, globals, result, algorithm: null, async client =>
             {
                 IReadOnlyList<RemoteEntry> entries;
@@ -36,9 +38,17 @@ internal static class ListCommand
                     entries = [entry with { Name = RemotePath.GetName(entry.Name) }];
                 }
 
+                var lines = new JsonLines(console.Out);
                 foreach (var entry in entries)
                 {
-                    await console.Out.WriteLineAsync(isLong ? FormatLong(entry) : FormatName(entry));
+                    if (asJson)
+                    {
+                        await lines.WriteAsync(writer => WriteEntry(writer, "name", entry));
+                    }
+                    else
+                    {
+                        await console.Out.WriteLineAsync(isLong ? FormatLong(entry) : FormatName(entry));
+                    }
                 }
 
                 return ExitCode.Ok;
@@ -46,6 +56,23 @@ internal static class ListCommand
         });
         return command;
     }
+
+    /// <summary>The JSON fields of an entry, shared by ls and stat.</summary>
+    internal static void WriteEntry(System.Text.Json.Utf8JsonWriter writer, string nameField, RemoteEntry entry)
+    {
+        writer.WriteString(nameField, entry.Name);
+        writer.WriteString("type", KindName(entry.Kind));
+        writer.WriteNumber("size", entry.Size);
+        writer.WriteString("mtime", JsonLines.Time(entry.ModifiedUtc));
+        JsonLines.WriteNullableString(writer, "mode", entry.Mode is { } mode ? Convert.ToString(mode & 0xFFF, 8).PadLeft(4, '0') : null);
+    }
+
+    internal static string KindName(EntryKind kind) => kind switch
+    {
+        EntryKind.File => "file",
+        EntryKind.Directory => "directory",
+        _ => "other",
+    };
 
     internal static string FormatName(RemoteEntry entry) =>
         RemotePath.Escape(entry.Name) + (entry.Kind == EntryKind.Directory ? "/" : string.Empty);

@@ -1,29 +1,72 @@
 using System.CommandLine;
+using FileXfer.Client.Sync;
+using FileXfer.Protocol;
 using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli.Commands;
 
-/// <summary><c>filexfer put LOCAL REMOTE</c>.</summary>
+/// <summary><c>filexfer put LOCAL REMOTE</c>, <c>put -r LOCALDIR REMOTEDIR</c> and <c>put - REMOTE</c>.</summary>
 internal static class PutCommand
 {
     public static Command Create(CliConsole console, GlobalOptions globals)
     {
-        var local = new Argument<string>("LOCAL") { Description = "Local file to upload." };
-        var remote = new Argument<string>("REMOTE") { Description = "Remote path; ending in '/' keeps the local name inside that directory." };
-        var command = new Command("put", "Upload a file. The server stores it under its real name only after the hash of what it received matched.")
+        var local = new Argument<string>("LOCAL") { Description = "Local file, directory (with -r), or '-' for standard input." };
+        var remote = new Argument<string>("REMOTE") { Description = "Remote path; ending in '/' keeps the local name inside that directory. With -r, the directory that receives the contents of LOCAL." };
+        var tree = new TreeOptions();
+        var delete = new Option<bool>("--delete") { Description = "With -r: delete remote files and directories that LOCAL does not have (refused when LOCAL is empty)." };
+        var maxDelete = new Option<int>("--max-delete")
         {
-            local, remote, globals.Algorithm,
+            Description = "With --delete: refuse all deletions when more than this many are planned.",
+            DefaultValueFactory = _ => new TreeTransferOptions().MaxDelete,
+        };
+        var command = new Command("put", "Upload a file, a directory tree (-r) or standard input ('-'). The server stores each file under its real name only after the hash of what it received matched.")
+        {
+            local, remote, tree.Recursive, tree.Checksum, tree.DryRun, delete, maxDelete, tree.Include, tree.Exclude, tree.Parallel, tree.Json, globals.Algorithm,
         };
         command.SetAction((result, cancellationToken) =>
         {
             var localPath = result.GetValue(local)!;
             var remotePath = result.GetValue(remote)!;
             bool quiet = result.GetValue(globals.Quiet);
-            return CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async client =>
+            bool json = result.GetValue(tree.Json);
+            return CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async (connect, options) =>
             {
+                if (result.GetValue(tree.Recursive))
+                {
+                    var transferOptions = tree.ToTransferOptions(result);
+                    transferOptions.Delete = result.GetValue(delete);
+                    transferOptions.MaxDelete = result.GetValue(maxDelete);
+                    if (transferOptions.MaxDelete < 0)
+                    {
+                        throw new UserFacingException(ExitCode.Usage, "--max-delete cannot be negative");
+                    }
+
+                    return await PutTreeAsync(console, connect, options.HashAlgorithm, transferOptions, localPath, remotePath, json, quiet, cancellationToken);
+                }
+
+                TreeOptions.RequireRecursiveFor(result, tree.Checksum, tree.DryRun, delete, tree.Include, tree.Exclude, tree.Parallel);
+                await using var client = await connect(cancellationToken);
+                var output = new TransferOutput(console, "put", json, quiet, dryRun: false);
+                if (localPath == "-")
+                {
+                    if (remotePath.EndsWith('/'))
+                    {
+                        throw new UserFacingException(ExitCode.Usage, "put - needs a remote file name, not a directory");
+                    }
+
+                    return await SingleAsync(output, json, "-", remotePath, options.HashAlgorithm, async () =>
+                    {
+                        await using var input = console.OpenStandardInput();
+                        var progress = new ProgressBar(console, quiet, RemotePath.Escape(remotePath), 0);
+                        var transfer = await client.PutStreamAsync(input, remotePath, progress.Advance, cancellationToken);
+                        progress.Complete();
+                        return transfer;
+                    }, console, quiet, "stored");
+                }
+
                 if (Directory.Exists(localPath))
                 {
-                    throw new UserFacingException(ExitCode.Usage, $"'{localPath}' is a directory");
+                    throw new UserFacingException(ExitCode.Usage, $"'{localPath}' is a directory (use put -r)");
                 }
 
                 if (!File.Exists(localPath))
@@ -36,27 +79,95 @@ internal static class PutCommand
                     remotePath += Path.GetFileName(localPath);
                 }
 
-                var progress = new ProgressBar(console, quiet, RemotePath.Escape(remotePath), new FileInfo(localPath).Length);
-                TransferResult transfer;
-                try
+                return await SingleAsync(output, json, localPath, remotePath, options.HashAlgorithm, async () =>
                 {
-                    transfer = await client.UploadFileAsync(localPath, remotePath, progress.Advance, cancellationToken);
-                }
-                catch
-                {
-                    progress.Clear();
-                    throw;
-                }
-
-                progress.Complete();
-                if (!quiet)
-                {
-                    await console.Out.WriteLineAsync($"stored {RemotePath.Escape(transfer.RemotePath)} ({ByteSize.Format(transfer.Size)}, {transfer.HashAlgorithm} {transfer.HashHex})");
-                }
-
-                return ExitCode.Ok;
+                    var progress = new ProgressBar(console, quiet, RemotePath.Escape(remotePath), new FileInfo(localPath).Length);
+                    try
+                    {
+                        var transfer = await client.UploadFileAsync(localPath, remotePath, progress.Advance, cancellationToken);
+                        progress.Complete();
+                        return transfer;
+                    }
+                    catch
+                    {
+                        progress.Clear();
+                        throw;
+                    }
+                }, console, quiet, "stored");
             }, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Runs one file's transfer; with --json reports it as one object and a summary, and a failure as a failed
+    /// object (the exit code still says what kind of failure).
+    /// </summary>
+    internal static async Task<ExitCode> SingleAsync(TransferOutput output, bool json, string localPath, string remotePath, string algorithm, Func<Task<TransferResult>> transfer, CliConsole console, bool quiet, string verb)
+    {
+        string operation = verb == "stored" ? "put" : "get";
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        TransferResult result;
+        try
+        {
+            result = await transfer();
+        }
+        catch (Exception ex) when (json && ex is not OperationCanceledException)
+        {
+            await output.OnEventAsync(new TreeEvent(operation, ItemStatus.Failed, localPath, remotePath, 0, algorithm, null, ex));
+            await output.FinishAsync(new TreeSummary(operation, 0, 0, 1, 0, 0, System.Diagnostics.Stopwatch.GetElapsedTime(started), false, false));
+            return ErrorReporter.Classify(ex).Code;
+        }
+
+        if (json)
+        {
+            await output.OnEventAsync(new TreeEvent(operation, ItemStatus.Transferred, localPath, result.RemotePath, result.Size, result.HashAlgorithm, result.HashHex, null));
+            return await output.FinishAsync(new TreeSummary(operation, 1, 0, 0, 0, result.Size, System.Diagnostics.Stopwatch.GetElapsedTime(started), false, false));
+        }
+
+        if (!quiet)
+        {
+            var shown = verb == "stored" ? result.RemotePath : localPath;
+            await console.Out.WriteLineAsync($"{verb} {RemotePath.Escape(shown)} ({ByteSize.Format(result.Size)}, {result.HashAlgorithm} {result.HashHex})");
+        }
+
+        return ExitCode.Ok;
+    }
+
+    private static async Task<ExitCode> PutTreeAsync(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, string algorithm, TreeTransferOptions options, string localPath, string remotePath, bool json, bool quiet, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(localPath))
+        {
+            throw File.Exists(localPath)
+                ? new UserFacingException(ExitCode.Usage, $"'{localPath}' is a file; put -r takes a directory")
+                : new UserFacingException(ExitCode.NotFound, $"directory '{localPath}' not found");
+        }
+
+        var output = new TransferOutput(console, "put", json, quiet, options.DryRun);
+        ProgressBar? bar = null;
+        options.Planned = (_, bytes) => bar = new ProgressBar(console, quiet || json, RemotePath.Escape(remotePath), bytes);
+        var transfer = new TreeTransfer(connect, algorithm, options);
+        TreeSummary summary;
+        try
+        {
+            summary = await transfer.PutTreeAsync(localPath, remotePath, async item =>
+            {
+                if (item.Error is not null)
+                {
+                    bar?.Clear();
+                }
+
+                await output.OnEventAsync(item);
+            }, bytes => bar?.Advance(bytes), cancellationToken);
+        }
+        catch (FileXferException ex) when (!ex.IsRemote && ex.Code == ErrorCode.BadRequest)
+        {
+            // A --delete guard: nothing was changed.
+            bar?.Clear();
+            throw new UserFacingException(ExitCode.Usage, ex.Message);
+        }
+
+        bar?.Complete();
+        return await output.FinishAsync(summary);
     }
 }

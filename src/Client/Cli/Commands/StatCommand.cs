@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli.Commands;
@@ -11,19 +10,22 @@ internal static class StatCommand
     public static Command Create(CliConsole console, GlobalOptions globals)
     {
         var remote = new Argument<string>("REMOTE") { Description = "Remote path." };
-        var command = new Command("stat", "Show a remote path's type, size, modification time and permissions.") { remote };
+        var json = new Option<bool>("--json") { Description = "One JSON object: path, type, size, mtime, mode." };
+        var command = new Command("stat", "Show a remote path's type, size, modification time and permissions.") { remote, json };
         command.SetAction((result, cancellationToken) =>
         {
             var path = result.GetValue(remote)!;
+            bool asJson = result.GetValue(json);
             return CommandRunner.RunAsync(console, globals, result, algorithm: null, async client =>
             {
                 var entry = await client.StatAsync(path, cancellationToken);
-                var kind = entry.Kind switch
+                if (asJson)
                 {
-                    EntryKind.File => "file",
-                    EntryKind.Directory => "directory",
-                    _ => "other",
-                };
+                    await new JsonLines(console.Out).WriteAsync(writer => ListCommand.WriteEntry(writer, "path", entry with { Name = "/" + entry.Name }));
+                    return ExitCode.Ok;
+                }
+
+                var kind = ListCommand.KindName(entry.Kind);
                 var mode = entry.Mode is { } bits
                     ? string.Create(CultureInfo.InvariantCulture, $"{Convert.ToString(bits & 0xFFF, 8).PadLeft(4, '0')} ({ListCommand.PermissionString(bits)})")
                     : "unknown";
