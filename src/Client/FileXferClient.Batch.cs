@@ -4,6 +4,7 @@ using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Paths;
+using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Client;
 
@@ -28,10 +29,10 @@ public sealed partial class FileXferClient
             async (item, id, token) =>
             {
                 var remote = RemotePath.Normalize(item.RemotePath);
-                FileStream file;
+                InlineFileStream file;
                 try
                 {
-                    file = OpenForUpload(item.LocalPath);
+                    file = InlineFileStream.OpenRead(item.LocalPath);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -42,7 +43,7 @@ public sealed partial class FileXferClient
                 {
                     var info = new FileInfo(item.LocalPath);
                     var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
-                    int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.SafeFileHandle);
+                    int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.File.SafeFileHandle);
                     long length = file.Length;
                     await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Chunked | PutFlags.NoWait), token);
                     using var hasher = HashAlgorithms.Create(algorithm);
@@ -222,9 +223,15 @@ public sealed partial class FileXferClient
                     {
                         uint id = ++_nextRequestId;
                         var sent = await send(item, id, stop.Token);
-                        await inFlight.Writer.WriteAsync((item, sent, id), stop.Token);
+                        if (!inFlight.Writer.TryWrite((item, sent, id)))
+                        {
+                            // The window is full: send what is gathered so the answers can come back.
+                            await _writer.FlushAsync(stop.Token);
+                            await inFlight.Writer.WriteAsync((item, sent, id), stop.Token);
+                        }
                     }
 
+                    await _writer.FlushAsync(stop.Token);
                     inFlight.Writer.Complete();
                 }
                 catch (Exception ex)
@@ -279,15 +286,6 @@ public sealed partial class FileXferClient
     /// <summary>True for an error the server answered for one request, after which the connection is still in step.</summary>
     private bool IsItemFailure(FileXferException exception) =>
         !_broken && exception is not ProtocolViolationException && exception.Code is not (ErrorCode.UnknownMessage or ErrorCode.ProtocolViolation);
-
-    private static FileStream OpenForUpload(string localPath) => new(localPath, new FileStreamOptions
-    {
-        Mode = FileMode.Open,
-        Access = FileAccess.Read,
-        Share = FileShare.ReadWrite,
-        Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-        BufferSize = 0,
-    });
 
     private sealed record SentUpload(string Remote, long Length, byte[]? Hash, string? ChangeReason, Exception? LocalError);
 }

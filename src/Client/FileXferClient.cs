@@ -35,8 +35,9 @@ public sealed partial class FileXferClient : IAsyncDisposable
         _socket = socket;
         _options = options;
         _stream = new GuardedNetworkStream(new NetworkStream(socket, ownsSocket: true));
-        _reader = new ProtocolReader(_stream);
         _writer = new FrameWriter(_stream);
+        // Requests are gathered and sent whenever the client is about to wait for an answer.
+        _reader = new ProtocolReader(_stream) { BeforeBlockingRead = _writer.FlushAsync };
     }
 
     /// <summary>The server's agent string from the handshake.</summary>
@@ -146,16 +147,9 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>Uploads a local file; its size is taken from the open file, its time and mode are kept.</summary>
     public async Task<TransferResult> UploadFileAsync(string localPath, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
     {
-        await using var file = new FileStream(localPath, new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.ReadWrite,
-            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            BufferSize = 0,
-        });
+        await using var file = InlineFileStream.OpenRead(localPath);
         var info = new FileInfo(localPath);
-        int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.SafeFileHandle);
+        int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.File.SafeFileHandle);
         var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
         var result = await PutAsync(file, file.Length, remotePath, modified, mode, progress, cancellationToken);
         info.Refresh();
@@ -207,11 +201,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
         var full = Path.GetFullPath(localPath);
         var directory = Path.GetDirectoryName(full) ?? throw new LocalWriteException(new IOException($"'{localPath}' has no parent directory"));
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.filexfer-part");
-        FileStream? file = null;
+        InlineFileStream? file = null;
         Exception? openFailure = null;
         try
         {
-            file = CreateTempFile(temp);
+            file = InlineFileStream.CreateNew(temp);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -230,8 +224,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
 
             try
             {
-                await file!.FlushAsync(cancellationToken);
-                file.Flush(flushToDisk: true);
+                file!.FlushToDisk();
                 await file.DisposeAsync();
                 if (result.ModifiedUtc is { } modified)
                 {
@@ -287,24 +280,6 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }
 
         return new TransferResult(remote, size, algorithm, received, Messages.ReadModified(data), Messages.ReadMode(data));
-    }
-
-    private static FileStream CreateTempFile(string path)
-    {
-        var streamOptions = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            Options = FileOptions.Asynchronous,
-            BufferSize = 0,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            streamOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        return new FileStream(path, streamOptions);
     }
 
     /// <summary>
@@ -476,6 +451,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _reader.Dispose();
+        _writer.Dispose();
         await _stream.DisposeAsync();
         _socket.Dispose();
         _gate.Dispose();

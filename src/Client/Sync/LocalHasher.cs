@@ -1,5 +1,6 @@
 using System.Buffers;
 using FileXfer.Protocol.Hashing;
+using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Client.Sync;
 
@@ -11,14 +12,7 @@ public static class LocalHasher
     /// <summary>The hash of a local file.</summary>
     public static async Task<byte[]> HashFileAsync(string path, string algorithm, CancellationToken cancellationToken)
     {
-        await using var file = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.ReadWrite,
-            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            BufferSize = 0,
-        });
+        await using var file = InlineFileStream.OpenRead(path);
         return await HashStreamAsync(file, algorithm, cancellationToken);
     }
 

@@ -5,31 +5,84 @@ using FileXfer.Protocol.Hashing;
 
 namespace FileXfer.Protocol.Transfer;
 
-/// <summary>The write side of a connection: frames, and bodies copied from a stream with their trailing hash.</summary>
-public sealed class FrameWriter(Stream stream)
+/// <summary>
+/// The write side of a connection: frames, and bodies copied from a stream with their trailing hash.
+/// Small writes are gathered in a buffer and go out together, so a pipelined batch of small files costs a few
+/// system calls instead of several per file; large body chunks go straight to the socket. Whoever is about to
+/// wait for the peer must call <see cref="FlushAsync"/> first; <see cref="ProtocolReader.BeforeBlockingRead"/>
+/// does it for readers. Safe for one writing task and one flushing task at once.
+/// </summary>
+public sealed class FrameWriter : IDisposable
 {
     /// <summary>The data bytes in each chunk of a chunked body this writer sends.</summary>
     public const int ChunkSize = 1024 * 1024;
 
-    private readonly Stream _stream = stream ?? throw new ArgumentNullException(nameof(stream));
+    /// <summary>The most bytes gathered before they are sent.</summary>
+    public const int CoalesceLimit = 64 * 1024;
+
+    private readonly Stream _stream;
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(CoalesceLimit);
+    private volatile int _count;
+
+    public FrameWriter(Stream stream)
+    {
+        _stream = stream ?? throw new ArgumentNullException(nameof(stream));
+    }
+
+    /// <summary>True when bytes are waiting in the buffer.</summary>
+    public bool HasPendingBytes => _count > 0;
 
     /// <summary>Writes the 4-byte magic that opens a connection.</summary>
-    public ValueTask WriteMagicAsync(CancellationToken cancellationToken) =>
-        _stream.WriteAsync(ProtocolLimits.Magic.ToArray(), cancellationToken);
-
-    /// <summary>Encodes one frame and writes it in a single write.</summary>
-    public async ValueTask WriteAsync(Frame frame, CancellationToken cancellationToken)
+    public async ValueTask WriteMagicAsync(CancellationToken cancellationToken)
     {
-        int length = FrameCodec.GetEncodedLength(frame);
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        await _lock.WaitAsync(cancellationToken);
         try
         {
-            int written = FrameCodec.Write(frame, buffer);
-            await _stream.WriteAsync(buffer.AsMemory(0, written), cancellationToken);
+            await AppendAsync(ProtocolLimits.Magic.ToArray(), cancellationToken);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _lock.Release();
+        }
+    }
+
+    /// <summary>Encodes one frame into the buffer (sent when the buffer fills or is flushed).</summary>
+    public async ValueTask WriteAsync(Frame frame, CancellationToken cancellationToken)
+    {
+        int length = FrameCodec.GetEncodedLength(frame);
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            if (CoalesceLimit - _count < length)
+            {
+                await FlushBufferAsync(cancellationToken);
+            }
+
+            _count += FrameCodec.Write(frame, _buffer.AsSpan(_count));
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <summary>Sends everything gathered so far.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_count == 0)
+        {
+            return;
+        }
+
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            await FlushBufferAsync(cancellationToken);
+        }
+        finally
+        {
+            _lock.Release();
         }
     }
 
@@ -40,8 +93,38 @@ public sealed class FrameWriter(Stream stream)
     /// <exception cref="EndOfStreamException">The source ended early (it shrank while it was read).</exception>
     public async Task<byte[]> WriteBodyAsync(Stream source, long length, ContentHasher hasher, uint requestId, Action<long>? progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(hasher);
-        await BodyCopier.CopyExactlyAsync(source, _stream, length, hasher, progress, cancellationToken);
+        long remaining = length;
+        while (remaining > 0)
+        {
+            if (remaining > CoalesceLimit - _count)
+            {
+                // Large: send what is gathered, then copy the rest straight through a big buffer.
+                await FlushAsync(cancellationToken);
+                await _lock.WaitAsync(cancellationToken);
+                try
+                {
+                    await BodyCopier.CopyExactlyAsync(source, _stream, remaining, hasher, progress, cancellationToken);
+                }
+                finally
+                {
+                    _lock.Release();
+                }
+
+                break;
+            }
+
+            int read = await AppendFromAsync(source, (int)remaining, hasher, cancellationToken);
+            if (read == 0)
+            {
+                throw new EndOfStreamException($"stream ended after {length - remaining} of {length} bytes");
+            }
+
+            remaining -= read;
+            progress?.Invoke(read);
+        }
+
         var hash = hasher.GetHashAndReset();
         await WriteAsync(Messages.BodyEnd(requestId, hasher.Name, hash), cancellationToken);
         return hash;
@@ -57,7 +140,7 @@ public sealed class FrameWriter(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(hasher);
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize + 4);
+        var chunk = ArrayPool<byte>.Shared.Rent(ChunkSize + 4);
         try
         {
             long total = 0;
@@ -70,7 +153,7 @@ public sealed class FrameWriter(Stream stream)
                     // Fill the chunk as far as the source allows, so a slow pipe still makes large chunks.
                     while (read < want)
                     {
-                        int n = await source.ReadAsync(buffer.AsMemory(4 + read, want - read), cancellationToken);
+                        int n = await source.ReadAsync(chunk.AsMemory(4 + read, want - read), cancellationToken);
                         if (n == 0)
                         {
                             break;
@@ -79,9 +162,9 @@ public sealed class FrameWriter(Stream stream)
                         read += n;
                     }
                 }
-                else if (await source.ReadAsync(buffer.AsMemory(4, 1), cancellationToken) > 0)
+                else if (await source.ReadAsync(chunk.AsMemory(4, 1), cancellationToken) > 0)
                 {
-                    await AbortAsync(buffer, cancellationToken);
+                    await WriteChunkHeaderAsync(ProtocolLimits.AbortChunkMarker, cancellationToken);
                     return new ChunkedBodyWriteResult(total, null, $"the source grew past {exactLength} bytes while it was read");
                 }
 
@@ -89,36 +172,106 @@ public sealed class FrameWriter(Stream stream)
                 {
                     if (exactLength is { } expected && total != expected)
                     {
-                        await AbortAsync(buffer, cancellationToken);
+                        await WriteChunkHeaderAsync(ProtocolLimits.AbortChunkMarker, cancellationToken);
                         return new ChunkedBodyWriteResult(total, null, $"the source ended after {total} of {expected} bytes");
                     }
 
-                    BinaryPrimitives.WriteUInt32BigEndian(buffer, 0);
-                    await _stream.WriteAsync(buffer.AsMemory(0, 4), cancellationToken);
+                    await WriteChunkHeaderAsync(0, cancellationToken);
                     var hash = hasher.GetHashAndReset();
                     await WriteAsync(Messages.BodyEnd(requestId, hasher.Name, hash), cancellationToken);
                     return new ChunkedBodyWriteResult(total, hash, null);
                 }
 
-                hasher.Append(buffer.AsSpan(4, read));
-                BinaryPrimitives.WriteUInt32BigEndian(buffer, (uint)read);
-                await _stream.WriteAsync(buffer.AsMemory(0, 4 + read), cancellationToken);
+                hasher.Append(chunk.AsSpan(4, read));
+                BinaryPrimitives.WriteUInt32BigEndian(chunk, (uint)read);
+                await WriteGatheredAsync(chunk.AsMemory(0, 4 + read), cancellationToken);
                 total += read;
                 progress?.Invoke(read);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(chunk);
         }
     }
 
-    private async Task AbortAsync(byte[] buffer, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public void Dispose()
     {
-        BinaryPrimitives.WriteUInt32BigEndian(buffer, ProtocolLimits.AbortChunkMarker);
-        await _stream.WriteAsync(buffer.AsMemory(0, 4), cancellationToken);
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        _lock.Dispose();
     }
 
-    /// <summary>Flushes the underlying stream.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken) => _stream.FlushAsync(cancellationToken);
+    private async Task WriteChunkHeaderAsync(uint value, CancellationToken cancellationToken)
+    {
+        var header = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(header, value);
+        await WriteGatheredAsync(header, cancellationToken);
+    }
+
+    /// <summary>Appends bytes to the buffer when they fit, else sends the buffer and then the bytes directly.</summary>
+    private async Task WriteGatheredAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            await AppendAsync(bytes, cancellationToken);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task AppendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        if (bytes.Length > CoalesceLimit - _count)
+        {
+            await FlushBufferAsync(cancellationToken);
+            if (bytes.Length >= CoalesceLimit)
+            {
+                await _stream.WriteAsync(bytes, cancellationToken);
+                return;
+            }
+        }
+
+        bytes.Span.CopyTo(_buffer.AsSpan(_count));
+        _count += bytes.Length;
+    }
+
+    /// <summary>Reads up to <paramref name="max"/> body bytes from the source straight into the buffer.</summary>
+    private async Task<int> AppendFromAsync(Stream source, int max, ContentHasher hasher, CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            int read = await source.ReadAsync(_buffer.AsMemory(_count, Math.Min(max, CoalesceLimit - _count)), cancellationToken);
+            hasher.Append(_buffer.AsSpan(_count, read));
+            _count += read;
+            if (_count == CoalesceLimit)
+            {
+                await FlushBufferAsync(cancellationToken);
+            }
+
+            return read;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    private async Task FlushBufferAsync(CancellationToken cancellationToken)
+    {
+        if (_count > 0)
+        {
+            await _stream.WriteAsync(_buffer.AsMemory(0, _count), cancellationToken);
+            _count = 0;
+        }
+    }
 }

@@ -24,6 +24,15 @@ public sealed class ProtocolReader : IDisposable
         _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     }
 
+    /// <summary>
+    /// Called before the reader waits on the stream, so that requests gathered by a <see cref="FrameWriter"/>
+    /// are sent before their answers are awaited (typically the writer's <see cref="FrameWriter.FlushAsync"/>).
+    /// </summary>
+    public Func<CancellationToken, Task>? BeforeBlockingRead { get; set; }
+
+    /// <summary>True when bytes already read from the stream wait in the buffer (the next request has begun to arrive).</summary>
+    public bool HasBufferedData => _end > _start;
+
     /// <summary>Reads the 4-byte magic that opens a connection.</summary>
     /// <exception cref="ProtocolViolationException">The bytes are not the FileXfer magic.</exception>
     public async ValueTask ReadMagicAsync(CancellationToken cancellationToken)
@@ -93,6 +102,11 @@ public sealed class ProtocolReader : IDisposable
 
         try
         {
+            if (remaining > 0 && BeforeBlockingRead is { } flush)
+            {
+                await flush(cancellationToken);
+            }
+
             await BodyCopier.CopyExactlyAsync(_stream, destination, remaining, hasher, progress, cancellationToken);
         }
         catch (EndOfStreamException ex)
@@ -177,6 +191,11 @@ public sealed class ProtocolReader : IDisposable
             _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
             _end -= _start;
             _start = 0;
+        }
+
+        if (BeforeBlockingRead is { } flush)
+        {
+            await flush(cancellationToken);
         }
 
         int read = await _stream.ReadAsync(_buffer.AsMemory(_end, _buffer.Length - _end), cancellationToken);

@@ -27,7 +27,10 @@ public sealed class FileXferRequestHandler(
 {
     private const int HashBufferSize = 1024 * 1024;
 
+    private const int MaxUnflushedAnswers = 16;
+
     private GuardedNetworkStream? _stream;
+    private int _unflushedAnswers;
     private ProtocolReader? _reader;
     private FrameWriter? _writer;
 
@@ -44,8 +47,9 @@ public sealed class FileXferRequestHandler(
         // Small frames (Ready, Ok) must not wait on Nagle's algorithm.
         Connection.Socket.NoDelay = true;
         _stream = new GuardedNetworkStream(new NetworkStream(Connection.Socket, ownsSocket: false));
-        _reader = new ProtocolReader(_stream);
         _writer = new FrameWriter(_stream);
+        // Answers are gathered and sent whenever the handler is about to wait for the client.
+        _reader = new ProtocolReader(_stream) { BeforeBlockingRead = _writer.FlushAsync };
         return ValueTask.CompletedTask;
     }
 
@@ -82,12 +86,34 @@ public sealed class FileXferRequestHandler(
             {
                 return;
             }
+
+            // Answers are gathered while more requests are already here, but never held for long: a pipelining
+            // client keeps sending only while answers come back.
+            if (!Reader.HasBufferedData || ++_unflushedAnswers >= MaxUnflushedAnswers)
+            {
+                await Writer.FlushAsync(cancellationToken);
+                _unflushedAnswers = 0;
+            }
         }
     }
 
     /// <inheritdoc />
     public override async ValueTask FinishAsync()
     {
+        if (_writer is not null)
+        {
+            try
+            {
+                await _writer.FlushAsync(Connection.Aborted);
+            }
+            catch (Exception ex) when (ex is ConnectionLostException or OperationCanceledException)
+            {
+                // The last answers cannot reach a peer that is gone.
+            }
+
+            _writer.Dispose();
+        }
+
         _reader?.Dispose();
         if (_stream is not null)
         {
@@ -387,6 +413,7 @@ public sealed class FileXferRequestHandler(
         try
         {
             await Writer.WriteAsync(Messages.Error(requestId, code, message), cancellationToken);
+            await Writer.FlushAsync(cancellationToken);
         }
         catch (ConnectionLostException)
         {

@@ -1,6 +1,7 @@
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
+using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Server.Storage;
 
@@ -19,6 +20,9 @@ public sealed class FileStore
     public const string ReservedName = ".filexfer";
 
     private const string StagingSuffix = ".part";
+
+    private long _availableBytes;
+    private long _availableCheckedAt = long.MinValue / 2;
 
     public FileStore(string root, FileStoreOptions? options = null)
     {
@@ -82,34 +86,24 @@ public sealed class FileStore
         }
 
         EnsureSpace(size);
-        var destination = Resolve(normalized);
-        if (Directory.Exists(destination))
+        var resolved = ResolveWithState(normalized);
+        var destination = resolved.FullPath;
+        if (resolved.IsDirectory)
         {
             throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(normalized)}' is a directory");
         }
 
-        CreateParents(normalized);
-        var tempPath = Path.Combine(StagingDirectory, $"{Guid.NewGuid():N}{StagingSuffix}");
-        var streamOptions = new FileStreamOptions
+        if (!resolved.ParentsExist)
         {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            Options = FileOptions.Asynchronous,
-            BufferSize = 0,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            // Nobody else reads an upload before it is complete.
-            streamOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            CreateParents(normalized);
         }
-
-        var stream = new FileStream(tempPath, streamOptions);
+        var tempPath = Path.Combine(StagingDirectory, $"{Guid.NewGuid():N}{StagingSuffix}");
+        var stream = InlineFileStream.CreateNew(tempPath);
         return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize);
     }
 
     /// <summary>Opens a stored file for reading.</summary>
-    public FileStream OpenRead(string path, out RemoteEntry entry)
+    public InlineFileStream OpenRead(string path, out RemoteEntry entry)
     {
         var normalized = RemotePath.Normalize(path);
         var full = Resolve(normalized);
@@ -124,14 +118,7 @@ public sealed class FileStore
             throw new FileXferException(ErrorCode.AccessDenied, $"'{RemotePath.Escape(normalized)}' is not a regular file");
         }
 
-        return Wrap(normalized, () => new FileStream(full, new FileStreamOptions
-        {
-            Mode = FileMode.Open,
-            Access = FileAccess.Read,
-            Share = FileShare.Read,
-            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
-            BufferSize = 0,
-        }));
+        return Wrap(normalized, () => InlineFileStream.OpenRead(full));
     }
 
     /// <summary>Describes one path.</summary>
@@ -301,11 +288,17 @@ public sealed class FileStore
     /// Maps a normalized remote path to its local path, refusing the reserved folder and any symbolic link on
     /// the way whose real target is outside the root (or does not exist).
     /// </summary>
-    internal string Resolve(string normalized)
+    internal string Resolve(string normalized) => ResolveWithState(normalized).FullPath;
+
+    /// <summary>
+    /// <see cref="Resolve"/>, also telling whether every parent is an existing directory and whether the last
+    /// component is a directory, from one <c>lstat</c> per component.
+    /// </summary>
+    internal ResolvedPath ResolveWithState(string normalized)
     {
         if (normalized.Length == 0)
         {
-            return Root;
+            return new ResolvedPath(Root, ParentsExist: true, IsDirectory: true);
         }
 
         var parts = normalized.Split('/');
@@ -315,26 +308,43 @@ public sealed class FileStore
         }
 
         var current = Root;
-        foreach (var part in parts)
+        bool parentsExist = true;
+        bool isDirectory = false;
+        for (int i = 0; i < parts.Length; i++)
         {
-            current = Path.Combine(current, part);
-            var info = new FileInfo(current);
-            if (info.LinkTarget is not null)
+            current = Path.Combine(current, parts[i]);
+            var attributes = new FileInfo(current).Attributes;
+            if ((int)attributes == -1)
+            {
+                // Missing: nothing below it can be a link.
+                parentsExist = i == parts.Length - 1;
+                isDirectory = false;
+                break;
+            }
+
+            if ((attributes & FileAttributes.ReparsePoint) != 0)
             {
                 var real = NativeMethods.RealPath(current);
                 if (real is null || !IsInsideRoot(real))
                 {
                     throw new FileXferException(ErrorCode.AccessDenied, $"'{RemotePath.Escape(normalized)}' leads outside the root through a symbolic link");
                 }
+
+                isDirectory = Directory.Exists(real);
             }
-            else if (!info.Exists && !Directory.Exists(current))
+            else
             {
-                // Nothing below a missing component can be a link.
+                isDirectory = (attributes & FileAttributes.Directory) != 0;
+            }
+
+            if (!isDirectory && i < parts.Length - 1)
+            {
+                parentsExist = false;
                 break;
             }
         }
 
-        return Path.Combine(Root, Path.Combine(parts));
+        return new ResolvedPath(Path.Combine(Root, Path.Combine(parts)), parentsExist, isDirectory);
     }
 
     internal bool IsInsideRoot(string realPath) =>
@@ -405,15 +415,23 @@ public sealed class FileStore
 
     private void EnsureSpace(long size)
     {
-        long available;
-        try
+        // statfs once a second, or whenever the file is a large share of what was free: cheap for many small files.
+        long now = Environment.TickCount64;
+        long available = Interlocked.Read(ref _availableBytes);
+        if (now - Interlocked.Read(ref _availableCheckedAt) > 1000 || size > available / 8)
         {
-            available = new DriveInfo(Root).AvailableFreeSpace;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            // The free-space probe is a courtesy; the write itself still fails cleanly on a full disk.
-            return;
+            try
+            {
+                available = new DriveInfo(Root).AvailableFreeSpace;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                // The free-space probe is a courtesy; the write itself still fails cleanly on a full disk.
+                return;
+            }
+
+            Interlocked.Exchange(ref _availableBytes, available);
+            Interlocked.Exchange(ref _availableCheckedAt, now);
         }
 
         if (size > available - Options.ReserveBytes)

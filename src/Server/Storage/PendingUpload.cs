@@ -13,11 +13,11 @@ namespace FileXfer.Server.Storage;
 public sealed class PendingUpload : IAsyncDisposable
 {
     private readonly FileStore _store;
-    private readonly FileStream _file;
+    private readonly InlineFileStream _file;
     private readonly LatchingWriteStream _sink;
     private bool _committed;
 
-    internal PendingUpload(FileStore store, string path, string destination, string tempPath, FileStream file, long? expectedSize)
+    internal PendingUpload(FileStore store, string path, string destination, string tempPath, InlineFileStream file, long? expectedSize)
     {
         _store = store;
         Path = path;
@@ -73,9 +73,8 @@ public sealed class PendingUpload : IAsyncDisposable
 
         await FileStore.WrapAsync(Path, async () =>
         {
-            await _file.FlushAsync(cancellationToken);
             // Durability before the rename: the rename must never publish data that is not on disk yet.
-            _file.Flush(flushToDisk: true);
+            _file.FlushToDisk();
             if (_file.Length != receivedLength)
             {
                 throw new FileXferException(ErrorCode.SizeMismatch, $"stored {_file.Length} bytes, {receivedLength} received");
@@ -96,8 +95,9 @@ public sealed class PendingUpload : IAsyncDisposable
             }
 
             // Checked again: the tree may have changed while the body was arriving.
-            var destination = _store.Resolve(Path);
-            if (Directory.Exists(destination))
+            var resolved = _store.ResolveWithState(Path);
+            var destination = resolved.FullPath;
+            if (resolved.IsDirectory)
             {
                 throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(Path)}' is a directory");
             }
