@@ -143,8 +143,10 @@ public static class Messages
     public static Frame Error(uint requestId, ErrorCode code, string message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        // Messages are cut to the limit on a character boundary rather than refused.
-        var text = message.Length > ProtocolLimits.MaxMessageBytes / 4 ? message[..(ProtocolLimits.MaxMessageBytes / 4)] : message;
+        // Messages are cut to the limit on a character boundary rather than refused. The cut never splits a
+        // surrogate pair: a lone half is not valid UTF-8, and encoding the field would throw.
+        int limit = ProtocolLimits.MaxMessageBytes / 4;
+        var text = message.Length <= limit ? message : message[..(char.IsHighSurrogate(message[limit - 1]) ? limit - 1 : limit)];
         return new Frame(MessageType.Error, requestId, Field.Integer(FieldTag.ErrorCode, (long)code), Field.String(FieldTag.Message, text));
     }
 
