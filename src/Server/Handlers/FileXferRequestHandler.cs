@@ -123,7 +123,9 @@ public sealed class FileXferRequestHandler(
 
     private async Task<bool> HandshakeAsync(CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Until the handshake is done there is no request in flight, so a stop closes the connection at once
+        // instead of waiting out the handshake timeout.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Connection.Stopping);
         deadline.CancelAfter(options.HandshakeTimeout);
         try
         {
@@ -145,6 +147,10 @@ public sealed class FileXferRequestHandler(
             await Writer.WriteAsync(Messages.Welcome((int)chosen, Messages.Implemented, options.Agent, store.Options.MaxFileSize), deadline.Token);
             ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
             return true;
+        }
+        catch (OperationCanceledException) when (Connection.Stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

@@ -97,7 +97,10 @@ public sealed class TcpServer : IAsyncDisposable
 
             long id = Interlocked.Increment(ref _nextId);
             var context = new ConnectionContext(id, socket, _stopping.Token, _aborted.Token);
-            _connections[id] = Task.Run(() => ProcessConnectionAsync(context), CancellationToken.None);
+            // Registered before it starts: a connection that ends at once must find its entry to remove it.
+            var run = new Task<Task>(() => ProcessConnectionAsync(context), TaskCreationOptions.DenyChildAttach);
+            _connections[id] = run.Unwrap();
+            run.Start(TaskScheduler.Default);
         }
     }
 

@@ -440,7 +440,7 @@ public sealed class FileStore
         }
     }
 
-    private static RemoteEntry Describe(string normalized, string full)
+    private RemoteEntry Describe(string normalized, string full)
     {
         FileSystemInfo info = Directory.Exists(full) ? new DirectoryInfo(full) : new FileInfo(full);
         if (!info.Exists)
@@ -451,13 +451,26 @@ public sealed class FileStore
         return ToEntry(normalized, info);
     }
 
-    private static RemoteEntry ToEntry(string name, FileSystemInfo info)
+    private RemoteEntry ToEntry(string name, FileSystemInfo info)
     {
+        if (info.LinkTarget is not null)
+        {
+            // A link is served as what it points to, so it is described by its target: the link's own size and
+            // time would not match what a get sends. A link that leads out of the root (or nowhere) is only
+            // named, so a listing reveals nothing about what lies outside.
+            var real = NativeMethods.RealPath(info.FullName);
+            if (real is null || !IsInsideRoot(real))
+            {
+                return new RemoteEntry(name, EntryKind.Other, 0, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null);
+            }
+
+            info = Directory.Exists(real) ? new DirectoryInfo(real) : new FileInfo(real);
+        }
+
         var kind = info switch
         {
             DirectoryInfo => EntryKind.Directory,
             FileInfo file when (file.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0 => EntryKind.File,
-            FileInfo file when file.LinkTarget is not null && file.ResolveLinkTarget(true) is FileInfo { Exists: true } => EntryKind.File,
             _ => EntryKind.Other,
         };
         long size = info is FileInfo f && kind == EntryKind.File ? f.Length : 0;

@@ -1,0 +1,15 @@
+namespace FileXfer.Server.Tests;
+
+/// <summary>The event ids of ServerLog that tests wait for.</summary>
+public static class ServerEvents
+{
+    public const int ConnectionOpened = 2;
+    public const int ConnectionClosed = 3;
+    public const int ConnectionFailed = 4;
+    public const int ConnectionAborted = 5;
+    public const int RequestCompleted = 6;
+    public const int RequestFailed = 7;
+    public const int Draining = 8;
+    public const int ShutdownDeadline = 9;
+    public const int HandshakeCompleted = 11;
+}
