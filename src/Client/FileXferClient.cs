@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
@@ -200,7 +201,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     {
         var full = Path.GetFullPath(localPath);
         var directory = Path.GetDirectoryName(full) ?? throw new LocalWriteException(new IOException($"'{localPath}' has no parent directory"));
-        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}.filexfer-part");
+        var temp = Path.Combine(directory, TempFileName(Path.GetFileName(full)));
         InlineFileStream? file = null;
         Exception? openFailure = null;
         try
@@ -325,6 +326,32 @@ public sealed partial class FileXferClient : IAsyncDisposable
             await _writer.WriteAsync(Messages.MakeDirectory(id, remote, modifiedUtc, mode), cancellationToken);
             return Messages.ReadEntry(await ReadResponseAsync(id, MessageType.Ok, cancellationToken));
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// The name of the temp file a download goes to: hidden, random, and named after its destination so a leftover
+    /// can be recognized, but cut so that it stays within the 255 bytes a file name may have even when the
+    /// destination's own name uses all of them.
+    /// </summary>
+    internal static string TempFileName(string destinationName)
+    {
+        const int MaxFileNameBytes = 255;
+        const string Suffix = ".filexfer-part";
+        var random = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        int budget = MaxFileNameBytes - ".".Length - ".".Length - random.Length - Suffix.Length;
+        var prefix = new StringBuilder();
+        foreach (var rune in destinationName.EnumerateRunes())
+        {
+            budget -= rune.Utf8SequenceLength;
+            if (budget < 0)
+            {
+                break;
+            }
+
+            prefix.Append(rune.ToString());
+        }
+
+        return $".{prefix}.{random}{Suffix}";
     }
 
     /// <summary>Describes a remote path.</summary>

@@ -199,7 +199,7 @@ public sealed class FileStoreConfinementTests : IDisposable
         {
             await upload.Body.WriteAsync("new"u8.ToArray(), TestContext.Current.CancellationToken);
             var hash = SHA256.HashData("new"u8);
-            await upload.CommitAsync(hash, hash, modified: null, mode: null, TestContext.Current.CancellationToken);
+            await upload.CommitAsync(upload.Body.Length, hash, hash, modified: null, mode: null, TestContext.Current.CancellationToken);
         }
 
         Assert.Equal(["file.txt"], entries.Select(e => e.Name));

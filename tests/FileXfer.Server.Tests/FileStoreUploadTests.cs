@@ -48,7 +48,7 @@ public sealed class FileStoreUploadTests : IDisposable
         await upload.Body.FlushAsync(token);
 
         Assert.Equal("old content", await File.ReadAllTextAsync(local, token));
-        await upload.CommitAsync(Sha256("new content"), Sha256("new content"), modified: null, mode: null, token);
+        await upload.CommitAsync(upload.Body.Length, Sha256("new content"), Sha256("new content"), modified: null, mode: null, token);
 
         Assert.Equal("new content", await File.ReadAllTextAsync(local, token));
         Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
@@ -89,14 +89,14 @@ public sealed class FileStoreUploadTests : IDisposable
         await using (var upload = Store.BeginUpload("new.txt", 5))
         {
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
-            await StoreAssert.FailsAsync(ErrorCode.IntegrityMismatch, () => upload.CommitAsync(Sha256("hello"), Sha256("HELLO"), null, null, token));
+            await StoreAssert.FailsAsync(ErrorCode.IntegrityMismatch, () => upload.CommitAsync(upload.Body.Length, Sha256("hello"), Sha256("HELLO"), null, null, token));
             Assert.False(File.Exists(upload.Destination));
         }
 
         await using (var upload = Store.BeginUpload("old.txt", 5))
         {
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
-            await StoreAssert.FailsAsync(ErrorCode.IntegrityMismatch, () => upload.CommitAsync(Sha256("hello"), new byte[32], null, null, token));
+            await StoreAssert.FailsAsync(ErrorCode.IntegrityMismatch, () => upload.CommitAsync(upload.Body.Length, Sha256("hello"), new byte[32], null, null, token));
         }
 
         Assert.False(File.Exists(_fixture.Local("new.txt")));
@@ -111,7 +111,7 @@ public sealed class FileStoreUploadTests : IDisposable
         await using (var upload = Store.BeginUpload("short.txt", 10))
         {
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
-            await StoreAssert.FailsAsync(ErrorCode.SizeMismatch, () => upload.CommitAsync(Sha256("hello"), Sha256("hello"), null, null, token));
+            await StoreAssert.FailsAsync(ErrorCode.SizeMismatch, () => upload.CommitAsync(upload.Body.Length, Sha256("hello"), Sha256("hello"), null, null, token));
         }
 
         Assert.False(File.Exists(_fixture.Local("short.txt")));
@@ -138,7 +138,7 @@ public sealed class FileStoreUploadTests : IDisposable
         await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
         Directory.CreateDirectory(_fixture.Local("late.txt/inner"));
 
-        await StoreAssert.FailsAsync(ErrorCode.IsADirectory, () => upload.CommitAsync(Sha256("hello"), Sha256("hello"), null, null, token));
+        await StoreAssert.FailsAsync(ErrorCode.IsADirectory, () => upload.CommitAsync(upload.Body.Length, Sha256("hello"), Sha256("hello"), null, null, token));
         Assert.True(Directory.Exists(_fixture.Local("late.txt/inner")));
     }
 
@@ -177,14 +177,14 @@ public sealed class FileStoreUploadTests : IDisposable
         await using (var upload = Store.BeginUpload("a.txt", 5))
         {
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
-            await upload.CommitAsync(Sha256("hello"), Sha256("hello"), modified, Convert.ToInt32("640", 8), token);
+            await upload.CommitAsync(upload.Body.Length, Sha256("hello"), Sha256("hello"), modified, Convert.ToInt32("640", 8), token);
         }
 
         await using (var upload = Store.BeginUpload("b.txt", 5))
         {
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
             // Read-only and setuid: only the permission bits are kept, and the owner keeps read and write.
-            await upload.CommitAsync(Sha256("hello"), Sha256("hello"), modified: null, Convert.ToInt32("4444", 8), token);
+            await upload.CommitAsync(upload.Body.Length, Sha256("hello"), Sha256("hello"), modified: null, Convert.ToInt32("4444", 8), token);
         }
 
         var entry = Store.Stat("a.txt");
@@ -223,7 +223,7 @@ public sealed class FileStoreUploadTests : IDisposable
     {
         var bytes = Encoding.UTF8.GetBytes(content);
         await upload.Body.WriteAsync(bytes, token);
-        await upload.CommitAsync(SHA256.HashData(bytes), SHA256.HashData(bytes), modified: null, mode: null, token);
+        await upload.CommitAsync(upload.Body.Length, SHA256.HashData(bytes), SHA256.HashData(bytes), modified: null, mode: null, token);
     }
 
     private static byte[] Sha256(string content) => SHA256.HashData(Encoding.UTF8.GetBytes(content));

@@ -48,9 +48,18 @@ public sealed class RawClient : IAsyncDisposable
         return new RawClient(socket);
     }
 
-    public Task SendMagicAsync(CancellationToken cancellationToken) => _writer.WriteMagicAsync(cancellationToken).AsTask();
+    // A test client sends each thing at once, so tests control exactly what is on the wire and when.
+    public async Task SendMagicAsync(CancellationToken cancellationToken)
+    {
+        await _writer.WriteMagicAsync(cancellationToken);
+        await _writer.FlushAsync(cancellationToken);
+    }
 
-    public Task SendAsync(Frame frame, CancellationToken cancellationToken) => _writer.WriteAsync(frame, cancellationToken).AsTask();
+    public async Task SendAsync(Frame frame, CancellationToken cancellationToken)
+    {
+        await _writer.WriteAsync(frame, cancellationToken);
+        await _writer.FlushAsync(cancellationToken);
+    }
 
     public Task SendRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken) => _stream.WriteAsync(bytes, cancellationToken).AsTask();
 

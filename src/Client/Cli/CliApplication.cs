@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using FileXfer.Client.Cli.Commands;
 
 namespace FileXfer.Client.Cli;
@@ -45,11 +46,12 @@ public static class CliApplication
         ArgumentNullException.ThrowIfNull(console);
         var root = CreateRootCommand(console);
         var result = root.Parse(args);
-        if (result.Errors.Count > 0)
+        var errors = result.Errors.Select(error => error.Message).Concat(UnknownOptions(result)).ToList();
+        if (errors.Count > 0)
         {
-            foreach (var error in result.Errors)
+            foreach (var error in errors)
             {
-                await console.Error.WriteLineAsync($"filexfer: {error.Message}");
+                await console.Error.WriteLineAsync($"filexfer: {error}");
             }
 
             await console.Error.WriteLineAsync("Try 'filexfer --help' for more information.");
@@ -58,5 +60,40 @@ public static class CliApplication
 
         var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error };
         return await result.InvokeAsync(configuration, cancellationToken);
+    }
+
+    /// <summary>
+    /// Option-like tokens that the parser bound to a command's arguments. System.CommandLine hands an unknown
+    /// <c>--bogus</c> to a command that takes an argument as its value, so a mistyped option would silently become a
+    /// path: <c>get f --bogus</c> would write a local file named <c>--bogus</c>, <c>rm -f x</c> would delete a remote
+    /// <c>-f</c>. Such tokens are usage errors unless they follow <c>--</c>, which is how a real name starting with
+    /// <c>-</c> is given. A lone <c>-</c> is a name.
+    /// </summary>
+    private static IEnumerable<string> UnknownOptions(ParseResult result)
+    {
+        int doubleDash = result.Tokens.ToList().FindIndex(token => token.Type == TokenType.DoubleDash);
+        foreach (var argument in result.CommandResult.Children.OfType<ArgumentResult>())
+        {
+            foreach (var token in argument.Tokens)
+            {
+                if (token.Value.Length > 1 && token.Value[0] == '-' && (doubleDash < 0 || IndexOf(result.Tokens, token) < doubleDash))
+                {
+                    yield return $"Unrecognized option '{token.Value}' (put '--' before a name that starts with '-').";
+                }
+            }
+        }
+    }
+
+    private static int IndexOf(IReadOnlyList<Token> tokens, Token token)
+    {
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            if (ReferenceEquals(tokens[i], token))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 }

@@ -144,7 +144,7 @@ public sealed class FileXferRequestHandler(
             }
 
             long chosen = Math.Min(version, ProtocolLimits.Version);
-            await Writer.WriteAsync(Messages.Welcome((int)chosen, Messages.Implemented, options.Agent, store.Options.MaxFileSize), deadline.Token);
+            await Writer.WriteAsync(Messages.Welcome((int)chosen, Messages.Implemented & (Capabilities)(hello.GetUInt64OrNull(FieldTag.Capabilities) ?? 0), options.Agent, store.Options.MaxFileSize), deadline.Token);
             ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
             return true;
         }

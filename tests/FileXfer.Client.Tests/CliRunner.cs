@@ -1,0 +1,36 @@
+using FileXfer.Client.Cli;
+
+namespace FileXfer.Client.Tests;
+
+/// <summary>Runs the <c>filexfer</c> command line in-process with captured output and a fake environment.</summary>
+public static class CliRunner
+{
+    /// <summary>
+    /// Runs <paramref name="args"/>. Only <paramref name="environment"/> is visible as environment variables, so the
+    /// machine's own <c>FILEXFER_SERVER</c> cannot leak in.
+    /// </summary>
+    public static async Task<CliResult> RunAsync(
+        string[] args,
+        IReadOnlyDictionary<string, string>? environment,
+        bool isErrorTerminal,
+        CancellationToken cancellationToken)
+    {
+        using var stdout = new StringWriter { NewLine = "\n" };
+        using var stderr = new StringWriter { NewLine = "\n" };
+        var console = new CliConsole(stdout, stderr, isErrorTerminal, name => environment?.GetValueOrDefault(name));
+        int exitCode = await CliApplication.RunAsync(args, console, cancellationToken);
+        return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Runs <paramref name="args"/> with an empty environment and stderr not a terminal.</summary>
+    public static Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken) =>
+        RunAsync(args, environment: null, isErrorTerminal: false, cancellationToken);
+
+    /// <summary>Runs a command against <paramref name="server"/>, given with <c>--server</c>.</summary>
+    public static Task<CliResult> RunAsync(TestServer server, string[] args, CancellationToken cancellationToken) =>
+        RunAsync(server.Address, args, cancellationToken);
+
+    /// <summary>Runs a command against an address given with <c>--server</c>.</summary>
+    public static Task<CliResult> RunAsync(string address, string[] args, CancellationToken cancellationToken) =>
+        RunAsync(["--server", address, .. args], cancellationToken);
+}

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+
+namespace FileXfer.Client.Tests;
+
+/// <summary>The real <c>filexfer</c> process killed in the middle of a put.</summary>
+public class KilledClientTests
+{
+    // Sparse, so it costs no disk or time to make, yet takes seconds to send: the kill lands mid-body.
+    private const long SourceSize = 2L * 1024 * 1024 * 1024;
+
+    [Fact(Timeout = 120000)]
+    public async Task A_client_killed_mid_put_leaves_no_file_and_no_temp_file_and_the_server_goes_on()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var source = local.Combine("big.sparse");
+        await using (var file = new FileStream(source, FileMode.CreateNew, FileAccess.Write))
+        {
+            file.SetLength(SourceSize);
+        }
+
+        await File.WriteAllTextAsync(server.PathOf("victim.bin"), "old content", token);
+
+        using var process = StartClient(server, "put", source, "victim.bin");
+        try
+        {
+            await DirectoryWatch.UntilAsync(
+                server.StagingDirectory,
+                () => Directory.GetFiles(server.StagingDirectory).Any(f => new FileInfo(f).Length > 0) || process.HasExited,
+                TimeSpan.FromSeconds(60),
+                "the server stages some bytes of the upload",
+                token);
+            Assert.False(process.HasExited, $"the client ended before it could be killed (exit {(process.HasExited ? process.ExitCode : 0)})");
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        await process.WaitForExitAsync(token);
+
+        Assert.Equal("old content", await File.ReadAllTextAsync(server.PathOf("victim.bin"), token));
+        await DirectoryWatch.UntilAsync(
+            server.StagingDirectory,
+            () => Directory.GetFiles(server.StagingDirectory).Length == 0,
+            TimeSpan.FromSeconds(30),
+            "the server removes the staged temp file",
+            token);
+        Assert.Equal("old content", await File.ReadAllTextAsync(server.PathOf("victim.bin"), token));
+        Assert.Equal(["victim.bin"], Directory.GetFileSystemEntries(server.Root).Select(Path.GetFileName).Where(n => n != ".filexfer"));
+        await server.Log.WaitForAsync(m => m.Contains("Put victim.bin: failed with ConnectionLost", StringComparison.Ordinal), TimeSpan.FromSeconds(30), token);
+
+        var small = local.Combine("small.txt");
+        await File.WriteAllTextAsync(small, "after the kill", token);
+        var put = await CliRunner.RunAsync(server, ["put", small, "victim.bin"], token);
+        CliAssert.Success(put);
+        Assert.Equal("after the kill", await File.ReadAllTextAsync(server.PathOf("victim.bin"), token));
+
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task The_real_client_process_reports_exit_codes()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await File.WriteAllTextAsync(server.PathOf("here.txt"), "here", token);
+
+        using var ok = StartClient(server, "ls");
+        using var missing = StartClient(server, "stat", "missing");
+        var okOut = await ok.StandardOutput.ReadToEndAsync(token);
+        var missingErr = await missing.StandardError.ReadToEndAsync(token);
+        await ok.WaitForExitAsync(token);
+        await missing.WaitForExitAsync(token);
+
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Equal("here.txt\n", okOut);
+        Assert.Equal(5, missing.ExitCode);
+        Assert.Equal("filexfer: server: 'missing' not found\n", missingErr);
+    }
+
+    private static Process StartClient(TestServer server, params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "filexfer.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: the test project should copy the client next to itself");
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["FILEXFER_SERVER"] = server.Address;
+        start.Environment.Remove("FILEXFER_DEBUG");
+        return Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+    }
+
+    private static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
+        {
+            return host;
+        }
+
+        if (Environment.ProcessPath is { } current && Path.GetFileNameWithoutExtension(current) == "dotnet")
+        {
+            return current;
+        }
+
+        return "dotnet";
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net;
+using FileXfer.Server.Handlers;
+using FileXfer.Server.Hosting;
+using FileXfer.Server.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace FileXfer.Client.Tests;
+
+/// <summary>
+/// The real server in-process: a <see cref="FileStore"/> over a fresh temp root and a <see cref="TcpServer"/> on
+/// 127.0.0.1:0 serving in the background. The root is the only entry of a private sandbox directory, so a test can
+/// check that nothing was written beside it. Disposing stops the server, fails if the server logged an error (an
+/// unexpected failure inside a request is a server bug whatever the test was about), and deletes the sandbox.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly TempDirectory _sandbox;
+    private readonly TcpServer _server;
+    private readonly Task _serving;
+
+    public TestServer()
+    {
+        _sandbox = new TempDirectory("filexfer-server");
+        Store = new FileStore(Directory.CreateDirectory(_sandbox.Combine("root")).FullName);
+        var handlerOptions = new FileXferHandlerOptions();
+        _server = new TcpServer(
+            new IPEndPoint(IPAddress.Loopback, 0),
+            context => new FileXferRequestHandler(context, Store, handlerOptions, Log),
+            Log,
+            new TcpServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(5) });
+        _server.Start();
+        Port = _server.LocalEndPoint.Port;
+        _serving = Task.Run(() => _server.ServeForeverAsync(CancellationToken.None));
+    }
+
+    /// <summary>What the server logged.</summary>
+    public RecordingLogger Log { get; } = new();
+
+    /// <summary>The store the server serves.</summary>
+    public FileStore Store { get; }
+
+    /// <summary>The real path of the server's root directory.</summary>
+    public string Root => Store.Root;
+
+    /// <summary>The directory that holds the root and nothing else, unless something escaped the root.</summary>
+    public string Sandbox => Path.GetDirectoryName(Root)!;
+
+    /// <summary>Where the server stages uploads until they are committed.</summary>
+    public string StagingDirectory => Store.StagingDirectory;
+
+    /// <summary>The bound port.</summary>
+    public int Port { get; }
+
+    /// <summary>The server's address as the client takes it: <c>127.0.0.1:PORT</c>.</summary>
+    public string Address => $"127.0.0.1:{Port}";
+
+    /// <summary>The local path of a remote path under the root.</summary>
+    public string PathOf(string remotePath) => Path.Combine([Root, .. remotePath.Split('/', StringSplitOptions.RemoveEmptyEntries)]);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _server.StopAsync();
+        await _serving;
+        await _server.DisposeAsync();
+        _sandbox.Dispose();
+        var errors = Log.Entries.Where(entry => entry.Level >= LogLevel.Error).Select(entry => entry.Message).ToList();
+        Assert.True(errors.Count == 0, "the server logged errors:\n" + string.Join("\n", errors));
+    }
+}
