@@ -49,7 +49,19 @@ public class HashCommandTests
     }
 
     [Fact(Timeout = 60000)]
-    public async Task Hash_goes_on_past_a_missing_file_and_exits_with_its_code()
+    public async Task Hash_of_one_missing_file_exits_5()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+
+        var result = await CliRunner.RunAsync(server, ["hash", "missing"], token);
+
+        Assert.Equal(5, result.ExitCode);
+        Assert.Equal(["filexfer: server: 'missing' not found"], result.StderrLines);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Hash_goes_on_past_a_missing_file_and_exits_7_for_the_batch()
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer();
@@ -58,7 +70,7 @@ public class HashCommandTests
 
         var result = await CliRunner.RunAsync(server, ["hash", "a", "missing", "b"], token);
 
-        Assert.Equal(5, result.ExitCode);
+        Assert.Equal(7, result.ExitCode);
         Assert.Equal(["a", "b"], result.StdoutLines.Select(line => line[66..]));
         Assert.Equal(["filexfer: server: 'missing' not found"], result.StderrLines);
     }

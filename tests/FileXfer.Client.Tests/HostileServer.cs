@@ -80,7 +80,7 @@ public sealed class HostileServer : IAsyncDisposable
     {
         await using var stream = new NetworkStream(socket, ownsSocket: true);
         using var reader = new ProtocolReader(stream);
-        var writer = new FrameWriter(stream);
+        var writer = new FrameWriter(stream) { AutoFlush = true };
         var connection = new HostileConnection(socket, stream, reader, writer);
         try
         {

@@ -30,6 +30,12 @@ public sealed class FrameWriter : IDisposable
         _stream = stream ?? throw new ArgumentNullException(nameof(stream));
     }
 
+    /// <summary>
+    /// Sends every frame and body piece as soon as it is written, like <see cref="StreamWriter.AutoFlush"/>: for
+    /// peers that must control exactly when bytes go out (test doubles), at the cost of a system call per write.
+    /// </summary>
+    public bool AutoFlush { get; init; }
+
     /// <summary>True when bytes are waiting in the buffer.</summary>
     public bool HasPendingBytes => _count > 0;
 
@@ -60,6 +66,10 @@ public sealed class FrameWriter : IDisposable
             }
 
             _count += FrameCodec.Write(frame, _buffer.AsSpan(_count));
+            if (AutoFlush)
+            {
+                await FlushBufferAsync(cancellationToken);
+            }
         }
         finally
         {
@@ -242,6 +252,10 @@ public sealed class FrameWriter : IDisposable
 
         bytes.Span.CopyTo(_buffer.AsSpan(_count));
         _count += bytes.Length;
+        if (AutoFlush)
+        {
+            await FlushBufferAsync(cancellationToken);
+        }
     }
 
     /// <summary>Reads up to <paramref name="max"/> body bytes from the source straight into the buffer.</summary>
@@ -253,7 +267,7 @@ public sealed class FrameWriter : IDisposable
             int read = await source.ReadAsync(_buffer.AsMemory(_count, Math.Min(max, CoalesceLimit - _count)), cancellationToken);
             hasher.Append(_buffer.AsSpan(_count, read));
             _count += read;
-            if (_count == CoalesceLimit)
+            if (_count == CoalesceLimit || AutoFlush)
             {
                 await FlushBufferAsync(cancellationToken);
             }
