@@ -153,8 +153,11 @@ public sealed partial class FileXferClient
     }
 
     /// <summary>Creates directories (or sets their time and mode), pipelined; failures go to <paramref name="onResult"/>.</summary>
-    public Task MakeDirectoriesAsync(IEnumerable<RemoteEntry> directories, Func<BatchItemResult, ValueTask> onResult, CancellationToken cancellationToken) =>
-        SimpleBatchAsync(directories, (entry, id) => Messages.MakeDirectory(id, RemotePath.Normalize(entry.Name), entry.ModifiedUtc, entry.Mode), onResult, cancellationToken);
+    public Task MakeDirectoriesAsync(IEnumerable<RemoteEntry> directories, Func<BatchItemResult, ValueTask> onResult, CancellationToken cancellationToken)
+    {
+        RequireCapability(Capabilities.Trees);
+        return SimpleBatchAsync(directories, (entry, id) => Messages.MakeDirectory(id, RemotePath.Normalize(entry.Name), entry.ModifiedUtc, entry.Mode), onResult, cancellationToken);
+    }
 
     /// <summary>Deletes remote paths, pipelined; failures go to <paramref name="onResult"/>.</summary>
     public Task DeleteBatchAsync(IEnumerable<string> remotePaths, Func<BatchItemResult, ValueTask> onResult, CancellationToken cancellationToken) =>
@@ -163,7 +166,6 @@ public sealed partial class FileXferClient
     private Task SimpleBatchAsync(IEnumerable<RemoteEntry> entries, Func<RemoteEntry, uint, Frame> request, Func<BatchItemResult, ValueTask> onResult, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onResult);
-        RequireCapability(Capabilities.Trees);
         return PipelineAsync<RemoteEntry, string>(
             entries,
             async (entry, id, token) =>

@@ -133,6 +133,16 @@ public sealed partial class FileXferClient : IAsyncDisposable
                 _broken = true;
                 throw new SourceChangedException($"the source shrank while it was being sent ({ex.Message})", ex);
             }
+            catch (ConnectionLostException ex)
+            {
+                throw await ExplainLostUploadAsync(ex);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Reading the local file failed mid-body: the body cannot be completed either.
+                _broken = true;
+                throw;
+            }
 
             var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
             var stored = ok.GetBytes(FieldTag.HashValue);
@@ -298,7 +308,23 @@ public sealed partial class FileXferClient : IAsyncDisposable
             await _writer.WriteAsync(Messages.Put(id, remote, null, algorithm, DateTimeOffset.UtcNow, null, PutFlags.Chunked), cancellationToken);
             await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
             using var hasher = HashAlgorithms.Create(algorithm);
-            var body = await _writer.WriteChunkedBodyAsync(source, null, hasher, id, progress, cancellationToken);
+            ChunkedBodyWriteResult body;
+            try
+            {
+                body = await _writer.WriteChunkedBodyAsync(source, null, hasher, id, progress, cancellationToken);
+            }
+            catch (ConnectionLostException ex)
+            {
+                throw await ExplainLostUploadAsync(ex);
+            }
+
+            if (body.AbortReason is { } reason)
+            {
+                // The server answers the abandoned body with TransferAborted; read it to stay in step.
+                await ReadAbortAnswerAsync(id, cancellationToken);
+                throw new SourceChangedException($"standard input could not be read to its end: {reason}; nothing was stored");
+            }
+
             var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
             if (!CryptographicOperations.FixedTimeEquals(ok.GetBytes(FieldTag.HashValue), body.Hash ?? []))
             {
@@ -321,6 +347,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     public Task<RemoteEntry> MakeDirectoryAsync(string remotePath, DateTimeOffset? modifiedUtc, int? mode, CancellationToken cancellationToken)
     {
         var remote = RemotePath.Normalize(remotePath);
+        RequireCapability(Capabilities.Trees);
         return RunAsync(async id =>
         {
             await _writer.WriteAsync(Messages.MakeDirectory(id, remote, modifiedUtc, mode), cancellationToken);
@@ -522,6 +549,41 @@ public sealed partial class FileXferClient : IAsyncDisposable
         Capabilities = (Capabilities)(welcome.GetUInt64OrNull(FieldTag.Capabilities) ?? 0) & Messages.Implemented;
         ServerAgent = RemotePath.Escape(welcome.GetStringOrNull(FieldTag.Agent) ?? "unknown");
         ServerMaxFileSize = welcome.GetSizeOrNull(FieldTag.MaxFileSize) ?? ProtocolLimits.MaxBodySize;
+    }
+
+    /// <summary>
+    /// The connection broke while a body was being sent. The server may have said why before it closed (the file
+    /// is too large, the disk is full): that error is more useful than "connection lost".
+    /// </summary>
+    private async Task<Exception> ExplainLostUploadAsync(ConnectionLostException lost)
+    {
+        _broken = true;
+        try
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            if (await _reader.ReadFrameAsync(wait.Token) is { Type: MessageType.Error } error)
+            {
+                return Messages.ToException(error);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or FileXferException)
+        {
+            // Nothing more to learn from a dead connection.
+        }
+
+        return lost;
+    }
+
+    private async Task ReadAbortAnswerAsync(uint id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
+        }
+        catch (FileXferException ex) when (ex.Code == ErrorCode.TransferAborted)
+        {
+            // The expected answer to an abandoned body.
+        }
     }
 
     private void RequireCapability(Capabilities capability)

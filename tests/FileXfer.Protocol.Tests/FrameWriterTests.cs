@@ -33,6 +33,7 @@ public class FrameWriterTests
         long progressed = 0;
 
         var hash = await writer.WriteBodyAsync(source, 3, hasher, 7, n => progressed += n, TestContext.Current.CancellationToken);
+        await writer.FlushAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(GoldenFrames.AbcSha256, hash);
         Assert.Equal([.. "abc"u8, .. GoldenFrames.BodyEnd], wire.ToArray());
@@ -51,6 +52,7 @@ public class FrameWriterTests
             () => writer.WriteBodyAsync(new MemoryStream(new byte[10]), 11, hasher, 1, progress: null, TestContext.Current.CancellationToken));
 
         // No BodyEnd was written after the short body.
+        await writer.FlushAsync(TestContext.Current.CancellationToken);
         Assert.Equal(10, wire.Length);
     }
 
@@ -66,6 +68,7 @@ public class FrameWriterTests
         await writer.WriteMagicAsync(token);
         await writer.WriteAsync(Messages.Put(5, "big.bin", body.Length, HashAlgorithms.XxHash128, null, null), token);
         var sent = await writer.WriteBodyAsync(new MemoryStream(body), body.Length, sendHasher, 5, progress: null, token);
+        await writer.FlushAsync(token);
 
         using var reader = new ProtocolReader(new TrickleStream(wire.ToArray(), 1500));
         using var receiveHasher = HashAlgorithms.Create(HashAlgorithms.XxHash128);
@@ -81,6 +84,41 @@ public class FrameWriterTests
         Assert.Equal(HashAlgorithms.XxHash128, bodyEnd.GetString(FieldTag.HashAlgorithm));
         Assert.Equal(5u, bodyEnd.RequestId);
         Assert.Equal(SHA256.HashData(body), SHA256.HashData(received.ToArray()));
+    }
+
+    [Fact(Timeout = 10000)]
+    public async Task Small_frames_are_gathered_until_flushed_and_large_bodies_go_straight_through()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var wire = new CountingStream();
+        using var writer = new FrameWriter(wire);
+        for (uint id = 1; id <= 100; id++)
+        {
+            await writer.WriteAsync(Messages.PathRequest(MessageType.Stat, id, "a"), token);
+        }
+
+        Assert.Equal(0, wire.Writes);
+        Assert.True(writer.HasPendingBytes);
+        await writer.FlushAsync(token);
+        Assert.Equal(1, wire.Writes);
+
+        using var hasher = HashAlgorithms.Create(HashAlgorithms.Sha256);
+        await writer.WriteBodyAsync(new MemoryStream(new byte[5 * 1024 * 1024]), 5 * 1024 * 1024, hasher, 9, progress: null, token);
+        await writer.FlushAsync(token);
+        Assert.InRange(wire.Writes, 2, 10);
+        Assert.Equal((100 * FrameCodec.GetEncodedLength(Messages.PathRequest(MessageType.Stat, 1, "a"))) + (5 * 1024 * 1024) + FrameCodec.GetEncodedLength(Messages.BodyEnd(9, "sha256", new byte[32])), wire.Length);
+    }
+
+    [Fact(Timeout = 10000)]
+    public async Task Auto_flush_sends_every_frame_at_once()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var wire = new CountingStream();
+        using var writer = new FrameWriter(wire) { AutoFlush = true };
+        await writer.WriteAsync(Messages.PathRequest(MessageType.Stat, 1, "a"), token);
+        await writer.WriteAsync(Messages.PathRequest(MessageType.Stat, 2, "a"), token);
+        Assert.Equal(2, wire.Writes);
+        Assert.False(writer.HasPendingBytes);
     }
 
     [Fact]

@@ -33,6 +33,7 @@ public class WorkedExampleTests
         await writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Capabilities.None, "fx/1"), token);
         await writer.WriteAsync(Messages.Put(1, "a.txt", 3, HashAlgorithms.Sha256, null, null), token);
         await writer.WriteBodyAsync(new MemoryStream("abc"u8.ToArray()), 3, hasher, 1, progress: null, token);
+        await writer.FlushAsync(token);
 
         Assert.Equal(ClientToServer, Convert.ToHexStringLower(wire.ToArray()));
         Assert.Equal(154, wire.Length);
@@ -49,6 +50,7 @@ public class WorkedExampleTests
         await writer.WriteAsync(Messages.Welcome(Math.Min(1, ProtocolLimits.Version), Capabilities.None, "fxd/1", 1L << 40), token);
         await writer.WriteAsync(Messages.Ready(1, 0), token);
         await writer.WriteAsync(Messages.HashOk(1, "a.txt", 3, HashAlgorithms.Sha256, GoldenFrames.AbcSha256), token);
+        await writer.FlushAsync(token);
 
         Assert.Equal(ServerToClient, Convert.ToHexStringLower(wire.ToArray()));
         Assert.Equal(165, wire.Length);

@@ -158,24 +158,33 @@ public sealed class FrameWriter : IDisposable
             {
                 int want = exactLength is { } limit ? (int)Math.Min(ChunkSize, limit - total) : ChunkSize;
                 int read = 0;
-                if (want > 0)
+                try
                 {
-                    // Fill the chunk as far as the source allows, so a slow pipe still makes large chunks.
-                    while (read < want)
+                    if (want > 0)
                     {
-                        int n = await source.ReadAsync(chunk.AsMemory(4 + read, want - read), cancellationToken);
-                        if (n == 0)
+                        // Fill the chunk as far as the source allows, so a slow pipe still makes large chunks.
+                        while (read < want)
                         {
-                            break;
-                        }
+                            int n = await source.ReadAsync(chunk.AsMemory(4 + read, want - read), cancellationToken);
+                            if (n == 0)
+                            {
+                                break;
+                            }
 
-                        read += n;
+                            read += n;
+                        }
+                    }
+                    else if (await source.ReadAsync(chunk.AsMemory(4, 1), cancellationToken) > 0)
+                    {
+                        await WriteChunkHeaderAsync(ProtocolLimits.AbortChunkMarker, cancellationToken);
+                        return new ChunkedBodyWriteResult(total, null, $"the source grew past {exactLength} bytes while it was read");
                     }
                 }
-                else if (await source.ReadAsync(chunk.AsMemory(4, 1), cancellationToken) > 0)
+                catch (Exception ex) when (ex is IOException and not ConnectionLostException || ex is UnauthorizedAccessException)
                 {
+                    // The source failed, not the connection: abandon this body and keep the connection in step.
                     await WriteChunkHeaderAsync(ProtocolLimits.AbortChunkMarker, cancellationToken);
-                    return new ChunkedBodyWriteResult(total, null, $"the source grew past {exactLength} bytes while it was read");
+                    return new ChunkedBodyWriteResult(total, null, $"reading the source failed after {total} bytes: {ex.Message}");
                 }
 
                 if (read == 0)

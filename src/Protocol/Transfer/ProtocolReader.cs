@@ -146,7 +146,7 @@ public sealed class ProtocolReader : IDisposable
 
             if (length > maxLength - total)
             {
-                throw new ProtocolViolationException($"chunked body exceeds its limit of {maxLength} bytes");
+                throw new FileXferException(ErrorCode.TooLarge, $"the body exceeds the limit of {maxLength} bytes");
             }
 
             await CopyBodyToAsync(destination, length, hasher, progress, cancellationToken);

@@ -37,6 +37,9 @@ public sealed class FileXferRequestHandler(
     // True while a body is on the wire: a failure then leaves the byte stream out of step, so the connection closes.
     private bool _inBody;
 
+    // True while this side sends a body: then not even an error frame can be sent.
+    private bool _sendingBody;
+
     private ProtocolReader Reader => _reader ?? throw new InvalidOperationException("SetupAsync was not called");
 
     private FrameWriter Writer => _writer ?? throw new InvalidOperationException("SetupAsync was not called");
@@ -188,9 +191,14 @@ public sealed class FileXferRequestHandler(
         catch (FileXferException ex)
         {
             ServerLog.RequestFailed(logger, Connection.Id, frame.RequestId, operation, path, ex.Code.ToString(), bytes, Elapsed(started), ex.Message);
-            bool keepOpen = !_inBody && ex.Code is not (ErrorCode.ProtocolViolation or ErrorCode.UnknownMessage);
+            if (_sendingBody)
+            {
+                // The client is reading body bytes: an error frame would be taken for them. Closing is the message.
+                return false;
+            }
+
             await TrySendErrorAsync(frame.RequestId, ex.Code, ex.Message, cancellationToken);
-            return keepOpen;
+            return !_inBody && ex.Code is not (ErrorCode.ProtocolViolation or ErrorCode.UnknownMessage);
         }
         catch (ConnectionLostException ex)
         {
@@ -319,7 +327,7 @@ public sealed class FileXferRequestHandler(
         // The size is taken once, from the open file, and exactly that many bytes are sent.
         long size = file.Length;
         await Writer.WriteAsync(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode), cancellationToken);
-        _inBody = true;
+        _inBody = _sendingBody = true;
         try
         {
             await Writer.WriteBodyAsync(file, size, hasher, request.RequestId, progress: null, cancellationToken);
@@ -329,7 +337,7 @@ public sealed class FileXferRequestHandler(
             throw new FileXferException(ErrorCode.SizeMismatch, "the stored file shrank while it was being sent", ex);
         }
 
-        _inBody = false;
+        _inBody = _sendingBody = false;
         return size;
     }
 

@@ -199,7 +199,7 @@ public sealed class FileStore
             }
 
             yield return entry with { Name = childRelative };
-            if (entry.Kind == EntryKind.Directory)
+            if (entry.Kind == EntryKind.Directory && new FileInfo(Path.Combine(Root, normalized, childRelative)).LinkTarget is null)
             {
                 IReadOnlyList<RemoteEntry> children;
                 try
