@@ -28,6 +28,9 @@ public sealed class FileXferRequestHandler(
     private const int HashBufferSize = 1024 * 1024;
 
     private const int MaxUnflushedAnswers = 16;
+    private const int MaxGroupCommit = 64;
+
+    private readonly List<PendingCommit> _pendingCommits = [];
 
     private GuardedNetworkStream? _stream;
     private int _unflushedAnswers;
@@ -51,8 +54,8 @@ public sealed class FileXferRequestHandler(
         Connection.Socket.NoDelay = true;
         _stream = new GuardedNetworkStream(new NetworkStream(Connection.Socket, ownsSocket: false));
         _writer = new FrameWriter(_stream);
-        // Answers are gathered and sent whenever the handler is about to wait for the client.
-        _reader = new ProtocolReader(_stream) { BeforeBlockingRead = _writer.FlushAsync };
+        // Answers are gathered and sent (after their uploads are committed) whenever the handler is about to wait for the client.
+        _reader = new ProtocolReader(_stream) { BeforeBlockingRead = CommitAndFlushAsync };
         return ValueTask.CompletedTask;
     }
 
@@ -94,7 +97,7 @@ public sealed class FileXferRequestHandler(
             // client keeps sending only while answers come back.
             if (!Reader.HasBufferedData || ++_unflushedAnswers >= MaxUnflushedAnswers)
             {
-                await Writer.FlushAsync(cancellationToken);
+                await CommitAndFlushAsync(cancellationToken);
                 _unflushedAnswers = 0;
             }
         }
@@ -107,7 +110,8 @@ public sealed class FileXferRequestHandler(
         {
             try
             {
-                await _writer.FlushAsync(Connection.Aborted);
+                // Uploads that were received whole and verified are kept even when the client is gone.
+                await CommitAndFlushAsync(Connection.Aborted);
             }
             catch (Exception ex) when (ex is ConnectionLostException or OperationCanceledException)
             {
@@ -174,6 +178,12 @@ public sealed class FileXferRequestHandler(
         long bytes = 0;
         try
         {
+            if (frame.Type != MessageType.Put)
+            {
+                // Answers go out in request order, and a later request must see the files put before it.
+                await CommitPendingAsync(cancellationToken);
+            }
+
             bytes = frame.Type switch
             {
                 MessageType.Put => await PutAsync(frame, cancellationToken),
@@ -185,7 +195,12 @@ public sealed class FileXferRequestHandler(
                 MessageType.MakeDirectory => await MakeDirectoryAsync(frame, cancellationToken),
                 _ => throw new FileXferException(ErrorCode.UnknownMessage, $"message type 0x{(byte)frame.Type:x2} is not a request"),
             };
-            ServerLog.RequestCompleted(logger, Connection.Id, frame.RequestId, operation, path, bytes, Elapsed(started));
+            if (frame.Type != MessageType.Put)
+            {
+                // A put is answered and logged when its group is committed.
+                ServerLog.RequestCompleted(logger, Connection.Id, frame.RequestId, operation, path, bytes, Elapsed(started));
+            }
+
             return true;
         }
         catch (FileXferException ex)
@@ -245,8 +260,8 @@ public sealed class FileXferRequestHandler(
             throw;
         }
 
-        await using (upload)
-        using (hasher)
+        bool queued = false;
+        try
         {
             var modified = Messages.ReadModified(request);
             var mode = Messages.ReadMode(request);
@@ -277,10 +292,62 @@ public sealed class FileXferRequestHandler(
             var senderHash = await ReadBodyEndAsync(request.RequestId, hasher.Name, cancellationToken);
             _inBody = false;
             var receivedHash = hasher.GetHashAndReset();
-            await upload.CommitAsync(received, receivedHash, senderHash, modified, mode, cancellationToken);
-            await Writer.WriteAsync(Messages.HashOk(request.RequestId, upload.Path, received, hasher.Name, receivedHash), cancellationToken);
+            upload.Seal(received, receivedHash, senderHash, modified, mode);
+            _pendingCommits.Add(new PendingCommit(upload, request.RequestId, TimeProvider.System.GetTimestamp(), hasher.Name, receivedHash));
+            queued = true;
+            if (_pendingCommits.Count >= MaxGroupCommit)
+            {
+                await CommitPendingAsync(cancellationToken);
+            }
+
             return received;
         }
+        finally
+        {
+            hasher.Dispose();
+            if (!queued)
+            {
+                await upload.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Durable group commit: the sealed uploads are flushed to disk together, renamed into place, their
+    /// directories synced once, and only then answered. Runs before any answer is sent and before any other
+    /// request is served, so no client hears "ok" for a file that is not durably stored under its name.
+    /// </summary>
+    private async Task CommitPendingAsync(CancellationToken cancellationToken)
+    {
+        if (_pendingCommits.Count == 0)
+        {
+            return;
+        }
+
+        var group = _pendingCommits.ToArray();
+        _pendingCommits.Clear();
+        var results = FileStore.CommitGroup([.. group.Select(c => c.Upload)]);
+        for (int i = 0; i < group.Length; i++)
+        {
+            var (upload, requestId, started, algorithm, hash) = group[i];
+            var path = RemotePath.Escape(upload.Path);
+            if (results[i] is { } failure)
+            {
+                ServerLog.RequestFailed(logger, Connection.Id, requestId, nameof(MessageType.Put), path, failure.Code.ToString(), upload.Size, Elapsed(started), failure.Message);
+                await Writer.WriteAsync(Messages.Error(requestId, failure.Code, failure.Message), cancellationToken);
+            }
+            else
+            {
+                ServerLog.RequestCompleted(logger, Connection.Id, requestId, nameof(MessageType.Put), path, upload.Size, Elapsed(started));
+                await Writer.WriteAsync(Messages.HashOk(requestId, upload.Path, upload.Size, algorithm, hash), cancellationToken);
+            }
+        }
+    }
+
+    private async Task CommitAndFlushAsync(CancellationToken cancellationToken)
+    {
+        await CommitPendingAsync(cancellationToken);
+        await Writer.FlushAsync(cancellationToken);
     }
 
     private async Task DiscardBodyAsync(uint requestId, bool chunked, long size, CancellationToken cancellationToken)
@@ -434,6 +501,8 @@ public sealed class FileXferRequestHandler(
             // The peer is gone; there is no one left to tell.
         }
     }
+
+    private readonly record struct PendingCommit(PendingUpload Upload, uint RequestId, long Started, string Algorithm, byte[] Hash);
 
     private static double Elapsed(long started) => TimeProvider.System.GetElapsedTime(started).TotalMilliseconds;
 }

@@ -102,6 +102,67 @@ public sealed class FileStore
         return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize);
     }
 
+    /// <summary>
+    /// Makes sealed uploads durable and visible: their data is flushed to disk (one <c>syncfs</c> for a group,
+    /// <c>fsync</c> for a single file), each is renamed over its destination, then each directory that received
+    /// one is synced once. Nothing is renamed before its data is on disk. Returns, per upload, null or why it
+    /// failed; every upload is disposed.
+    /// </summary>
+    public static IReadOnlyList<FileXferException?> CommitGroup(IReadOnlyList<PendingUpload> uploads)
+    {
+        ArgumentNullException.ThrowIfNull(uploads);
+        var results = new FileXferException?[uploads.Count];
+        try
+        {
+            try
+            {
+                if (uploads.Count == 1)
+                {
+                    uploads[0].TempFile.FlushToDisk();
+                }
+                else if (uploads.Count > 1)
+                {
+                    NativeMethods.SyncFileSystem(uploads[0].TempFile.File.SafeFileHandle);
+                }
+            }
+            catch (IOException ex)
+            {
+                var error = DiskFull.Is(ex)
+                    ? new FileXferException(ErrorCode.InsufficientStorage, "no space left on the server's storage", ex)
+                    : new FileXferException(ErrorCode.Internal, $"flushing uploads to disk failed: {ex.Message}", ex);
+                Array.Fill(results, error);
+                return results;
+            }
+
+            var directories = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < uploads.Count; i++)
+            {
+                try
+                {
+                    directories.Add(uploads[i].Publish());
+                }
+                catch (FileXferException ex)
+                {
+                    results[i] = ex;
+                }
+            }
+
+            foreach (var directory in directories)
+            {
+                NativeMethods.FsyncDirectory(directory);
+            }
+
+            return results;
+        }
+        finally
+        {
+            foreach (var upload in uploads)
+            {
+                upload.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+    }
+
     /// <summary>Opens a stored file for reading.</summary>
     public InlineFileStream OpenRead(string path, out RemoteEntry entry)
     {

@@ -47,10 +47,26 @@ public sealed class PendingUpload : IAsyncDisposable
     public Stream Body => _sink;
 
     /// <summary>
-    /// Flushes the temp file to disk, checks its size and the sender's hash against the receiver's, then renames
-    /// it over the destination and syncs the directory.
+    /// Checks the upload, flushes it to disk, renames it over the destination and syncs the directory: the whole
+    /// commit of one file. <see cref="FileStore.CommitGroup"/> does the same for many files with fewer syncs.
     /// </summary>
     public async Task CommitAsync(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
+    {
+        Seal(receivedLength, receivedHash, senderHash, modified, mode);
+        if (FileStore.CommitGroup([this])[0] is { } failure)
+        {
+            throw failure;
+        }
+
+        await Task.CompletedTask.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks that the upload is complete and verified (no write failure, the declared size, the sender's hash)
+    /// and gives the temp file its time and mode. The file is not yet durable nor visible under its name.
+    /// </summary>
+    /// <exception cref="FileXferException">The upload cannot be committed; disposing it removes the temp file.</exception>
+    public void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode)
     {
         ArgumentNullException.ThrowIfNull(receivedHash);
         ArgumentNullException.ThrowIfNull(senderHash);
@@ -71,16 +87,13 @@ public sealed class PendingUpload : IAsyncDisposable
             throw new FileXferException(ErrorCode.IntegrityMismatch, $"hash of the received bytes does not match the sender's for '{RemotePath.Escape(Path)}'");
         }
 
-        await FileStore.WrapAsync(Path, async () =>
+        FileStore.Wrap(Path, () =>
         {
-            // Durability before the rename: the rename must never publish data that is not on disk yet.
-            _file.FlushToDisk();
             if (_file.Length != receivedLength)
             {
                 throw new FileXferException(ErrorCode.SizeMismatch, $"stored {_file.Length} bytes, {receivedLength} received");
             }
 
-            await _file.DisposeAsync();
             if (modified is { } time)
             {
                 File.SetLastWriteTimeUtc(TempPath, time.UtcDateTime);
@@ -94,17 +107,36 @@ public sealed class PendingUpload : IAsyncDisposable
                 File.SetUnixFileMode(TempPath, (UnixFileMode)((mode ?? DefaultMode) & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
 
+            return true;
+        });
+        Size = receivedLength;
+    }
+
+    /// <summary>The size of the sealed file.</summary>
+    public long Size { get; private set; }
+
+    /// <summary>The open temp file, for syncing it to disk.</summary>
+    internal InlineFileStream TempFile => _file;
+
+    /// <summary>
+    /// Renames the durable temp file over its destination. Returns the directory that now holds it, which must
+    /// be synced for the rename itself to be durable.
+    /// </summary>
+    internal string Publish()
+    {
+        _file.Dispose();
+        return FileStore.Wrap(Path, () =>
+        {
             // Checked again: the tree may have changed while the body was arriving.
             var resolved = _store.ResolveWithState(Path);
-            var destination = resolved.FullPath;
             if (resolved.IsDirectory)
             {
                 throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(Path)}' is a directory");
             }
 
-            File.Move(TempPath, destination, overwrite: true);
+            System.IO.File.Move(TempPath, resolved.FullPath, overwrite: true);
             _committed = true;
-            NativeMethods.FsyncDirectory(System.IO.Path.GetDirectoryName(destination)!);
+            return System.IO.Path.GetDirectoryName(resolved.FullPath)!;
         });
     }
 
@@ -116,7 +148,7 @@ public sealed class PendingUpload : IAsyncDisposable
         {
             try
             {
-                File.Delete(TempPath);
+                System.IO.File.Delete(TempPath);
             }
             catch (IOException)
             {
