@@ -12,7 +12,11 @@ namespace FileXfer.Client;
 public sealed partial class FileXferClient
 {
     /// <summary>How many requests a batch keeps in flight before it waits for answers.</summary>
-    public const int PipelineWindow = 64;
+    public const int PipelineWindow = 256;
+
+    // Received files are made durable together, in groups this large (files, bytes).
+    private const int LocalCommitGroup = 128;
+    private const long LocalCommitBytes = 256L * 1024 * 1024;
 
     /// <summary>
     /// Uploads every item, pipelined. Each file's body is chunked so that a file that changes while it is read
@@ -89,36 +93,82 @@ public sealed partial class FileXferClient
 
     /// <summary>
     /// Downloads every item, pipelined, each through a temp file beside its destination that is renamed only
-    /// after its hash matched. A failed item is reported through <paramref name="onResult"/> and the batch goes on.
+    /// after its hash matched and its data is on disk (committed in groups: one flush for many small files).
+    /// A failed item is reported through <paramref name="onResult"/> and the batch goes on.
     /// </summary>
-    public Task GetBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
+    public async Task GetBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onResult);
         var algorithm = _options.HashAlgorithm;
-        return PipelineAsync<TransferItem, string>(
-            items,
-            async (item, id, token) =>
-            {
-                var remote = RemotePath.Normalize(item.RemotePath);
-                await _writer.WriteAsync(Messages.Get(id, remote, algorithm), token);
-                return remote;
-            },
-            async (item, remote, id, token) =>
-            {
-                BatchItemResult result;
-                try
-                {
-                    var transfer = await ReceiveFileAsync(id, remote, item.LocalPath, progress, token);
-                    result = new BatchItemResult(remote, item.LocalPath, transfer.Size, algorithm, transfer.Hash, null);
-                }
-                catch (Exception ex) when (ex is FileXferException fx && IsItemFailure(fx) || ex is LocalWriteException)
-                {
-                    result = new BatchItemResult(remote, item.LocalPath, 0, algorithm, null, ex is LocalWriteException local ? local.InnerException! : ex);
-                }
+        var group = new List<(TransferItem Item, string Remote, ReceivedFile? File, Exception? Error)>();
+        long groupBytes = 0;
 
-                await onResult(result);
-            },
-            cancellationToken);
+        async ValueTask CommitGroupAsync()
+        {
+            var files = group.Where(g => g.File is not null).Select(g => g.File!).ToList();
+            var failures = CommitReceived(files);
+            int next = 0;
+            foreach (var (item, remote, file, error) in group)
+            {
+                var failure = file is null ? error : failures[next++];
+                await onResult(failure is null
+                    ? new BatchItemResult(remote, item.LocalPath, file!.Result.Size, algorithm, file.Result.Hash, null)
+                    : new BatchItemResult(remote, item.LocalPath, 0, algorithm, null, failure));
+            }
+
+            group.Clear();
+            groupBytes = 0;
+        }
+
+        try
+        {
+            await PipelineAsync<TransferItem, string>(
+                items,
+                async (item, id, token) =>
+                {
+                    var remote = RemotePath.Normalize(item.RemotePath);
+                    await _writer.WriteAsync(Messages.Get(id, remote, algorithm), token);
+                    return remote;
+                },
+                async (item, remote, id, token) =>
+                {
+                    try
+                    {
+                        var file = await ReceiveToTempAsync(id, remote, item.LocalPath, progress, token);
+                        group.Add((item, remote, file, null));
+                        groupBytes += file.Result.Size;
+                    }
+                    catch (Exception ex) when (ex is FileXferException fx && IsItemFailure(fx) || ex is LocalWriteException)
+                    {
+                        group.Add((item, remote, null, ex is LocalWriteException local ? local.InnerException! : ex));
+                    }
+
+                    if (group.Count >= LocalCommitGroup || groupBytes >= LocalCommitBytes)
+                    {
+                        await CommitGroupAsync();
+                    }
+                },
+                cancellationToken);
+            await CommitGroupAsync();
+        }
+        catch (Exception ex) when (ex is IOException or FileXferException or OperationCanceledException)
+        {
+            // The connection broke: the files already received whole and verified are still kept.
+            await CommitGroupAsync();
+            throw;
+        }
+        finally
+        {
+            // Whatever could not be committed (a failure while committing) leaves no temp file behind.
+            foreach (var (_, _, file, _) in group)
+            {
+                if (file is not null)
+                {
+                    await file.File.DisposeAsync();
+                    File.Delete(file.Temp);
+                }
+            }
+        }
     }
 
     /// <summary>Has the server hash every path, pipelined.</summary>

@@ -204,10 +204,21 @@ public sealed partial class FileXferClient : IAsyncDisposable
 
     /// <summary>
     /// Reads the answer to a Get into a temp file beside <paramref name="localPath"/> and renames it into place once
-    /// verified. Local failures are raised as <see cref="LocalWriteException"/> after the body was read, so the
-    /// connection stays in step.
+    /// verified and durable. Local failures are raised as <see cref="LocalWriteException"/> after the body was read,
+    /// so the connection stays in step.
     /// </summary>
     private async Task<TransferResult> ReceiveFileAsync(uint id, string remote, string localPath, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        var received = await ReceiveToTempAsync(id, remote, localPath, progress, cancellationToken);
+        return CommitReceived([received])[0] is { } failure ? throw new LocalWriteException(failure) : received.Result;
+    }
+
+    /// <summary>
+    /// Reads the answer to a Get into a new temp file beside <paramref name="localPath"/>, checks its hash and gives
+    /// it the sender's time and mode. The file is neither durable nor under its name yet: see
+    /// <see cref="CommitReceived"/>. On failure no temp file is left.
+    /// </summary>
+    private async Task<ReceivedFile> ReceiveToTempAsync(uint id, string remote, string localPath, Action<long>? progress, CancellationToken cancellationToken)
     {
         var full = Path.GetFullPath(localPath);
         var directory = Path.GetDirectoryName(full) ?? throw new LocalWriteException(new IOException($"'{localPath}' has no parent directory"));
@@ -223,7 +234,6 @@ public sealed partial class FileXferClient : IAsyncDisposable
             openFailure = ex;
         }
 
-        bool renamed = false;
         try
         {
             var sink = new LatchingWriteStream(file ?? Stream.Null);
@@ -235,8 +245,6 @@ public sealed partial class FileXferClient : IAsyncDisposable
 
             try
             {
-                file!.FlushToDisk();
-                await file.DisposeAsync();
                 if (result.ModifiedUtc is { } modified)
                 {
                     File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
@@ -246,29 +254,82 @@ public sealed partial class FileXferClient : IAsyncDisposable
                 {
                     File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF));
                 }
-
-                File.Move(temp, full, overwrite: true);
-                renamed = true;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 throw new LocalWriteException(ex);
             }
 
-            return result;
+            var received = new ReceivedFile(file!, temp, full, result);
+            file = null;
+            return received;
         }
         finally
         {
             if (file is not null)
             {
                 await file.DisposeAsync();
-                if (!renamed)
-                {
-                    File.Delete(temp);
-                }
+                File.Delete(temp);
             }
         }
     }
+
+    /// <summary>
+    /// Makes received files durable and visible, as a group: their data is flushed (one <c>syncfs</c> for
+    /// several), each temp file is renamed over its destination, then each directory is synced once. Nothing is
+    /// renamed before its data is on disk. Returns, per file, null or the local failure; no temp file is left.
+    /// </summary>
+    private static Exception?[] CommitReceived(IReadOnlyList<ReceivedFile> files)
+    {
+        var results = new Exception?[files.Count];
+        try
+        {
+            Durable.FlushAll([.. files.Select(f => f.File)]);
+        }
+        catch (IOException ex)
+        {
+            Array.Fill(results, ex);
+        }
+
+        var directories = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < files.Count; i++)
+        {
+            var received = files[i];
+            received.File.Dispose();
+            if (results[i] is null)
+            {
+                try
+                {
+                    File.Move(received.Temp, received.Destination, overwrite: true);
+                    directories.Add(Path.GetDirectoryName(received.Destination)!);
+                    continue;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    results[i] = ex;
+                }
+            }
+
+            File.Delete(received.Temp);
+        }
+
+        foreach (var directory in directories)
+        {
+            try
+            {
+                Durable.FsyncDirectory(directory);
+            }
+            catch (IOException)
+            {
+                // The files are in place; a directory that cannot be synced (some file systems refuse) is not a lost file.
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>A verified download in its temp file, waiting for <see cref="CommitReceived"/>.</summary>
+    private sealed record ReceivedFile(InlineFileStream File, string Temp, string Destination, TransferResult Result);
 
     /// <summary>Reads a Data answer, its body into <paramref name="destination"/> and the BodyEnd, and checks the hash.</summary>
     private async Task<TransferResult> ReceiveBodyAsync(uint id, string remote, Stream destination, Action<long>? progress, CancellationToken cancellationToken)

@@ -27,7 +27,8 @@ public sealed class FileXferRequestHandler(
 {
     private const int HashBufferSize = 1024 * 1024;
 
-    private const int MaxUnflushedAnswers = 16;
+    // Below the client's pipeline window (FileXferClient.PipelineWindow), so answers flow before it fills.
+    private const int MaxUnflushedAnswers = 64;
     private const int MaxGroupCommit = 64;
 
     private readonly List<PendingCommit> _pendingCommits = [];
@@ -55,7 +56,7 @@ public sealed class FileXferRequestHandler(
         _stream = new GuardedNetworkStream(new NetworkStream(Connection.Socket, ownsSocket: false));
         _writer = new FrameWriter(_stream);
         // Answers are gathered and sent (after their uploads are committed) whenever the handler is about to wait for the client.
-        _reader = new ProtocolReader(_stream) { BeforeBlockingRead = CommitAndFlushAsync };
+        _reader = new ProtocolReader(_stream) { BeforeBlockingRead = BeforeBlockingReadAsync };
         return ValueTask.CompletedTask;
     }
 
@@ -95,10 +96,9 @@ public sealed class FileXferRequestHandler(
 
             // Answers are gathered while more requests are already here, but never held for long: a pipelining
             // client keeps sending only while answers come back.
-            if (!Reader.HasBufferedData || ++_unflushedAnswers >= MaxUnflushedAnswers)
+            if (++_unflushedAnswers >= MaxUnflushedAnswers || (!Reader.HasBufferedData && Connection.Socket.Available == 0))
             {
                 await CommitAndFlushAsync(cancellationToken);
-                _unflushedAnswers = 0;
             }
         }
     }
@@ -348,7 +348,17 @@ public sealed class FileXferRequestHandler(
     {
         await CommitPendingAsync(cancellationToken);
         await Writer.FlushAsync(cancellationToken);
+        _unflushedAnswers = 0;
     }
+
+    /// <summary>
+    /// The reader needs more bytes. When the client has sent none yet, it may be waiting for answers: commit and
+    /// answer now. When bytes are already on their way, keep gathering (a larger group is a cheaper commit).
+    /// </summary>
+    private Task BeforeBlockingReadAsync(CancellationToken cancellationToken) =>
+        Connection.Socket.Available > 0 && _unflushedAnswers < MaxUnflushedAnswers
+            ? Task.CompletedTask
+            : CommitAndFlushAsync(cancellationToken);
 
     private async Task DiscardBodyAsync(uint requestId, bool chunked, long size, CancellationToken cancellationToken)
     {

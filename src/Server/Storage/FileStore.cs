@@ -116,14 +116,7 @@ public sealed class FileStore
         {
             try
             {
-                if (uploads.Count == 1)
-                {
-                    uploads[0].TempFile.FlushToDisk();
-                }
-                else if (uploads.Count > 1)
-                {
-                    NativeMethods.SyncFileSystem(uploads[0].TempFile.File.SafeFileHandle);
-                }
+                Durable.FlushAll([.. uploads.Select(u => u.TempFile)]);
             }
             catch (IOException ex)
             {
@@ -149,7 +142,7 @@ public sealed class FileStore
 
             foreach (var directory in directories)
             {
-                NativeMethods.FsyncDirectory(directory);
+                Durable.FsyncDirectory(directory);
             }
 
             return results;
@@ -339,7 +332,7 @@ public sealed class FileStore
                 File.Delete(full);
             }
 
-            NativeMethods.FsyncDirectory(Path.GetDirectoryName(full)!);
+            Durable.FsyncDirectory(Path.GetDirectoryName(full)!);
             return true;
         });
         return entry;
