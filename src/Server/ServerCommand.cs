@@ -112,7 +112,13 @@ internal static class ServerCommand
                 options.UseUtcTimestamp = true;
                 options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             })
-            .AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace));
+            .AddConsole(options =>
+            {
+                options.LogToStandardErrorThreshold = LogLevel.Trace;
+                // Thousands of small files log thousands of lines a second; a deeper queue keeps requests from
+                // waiting on stderr (the default of 2,500 lines fills in a burst).
+                options.MaxQueueLength = 100_000;
+            }));
         var logger = loggerFactory.CreateLogger("FileXfer.Server");
 
         int stale = store.RemoveStaleUploads();

@@ -15,8 +15,11 @@ public sealed class TreeTransferOptions
     /// <summary>The most deletions allowed in one run; more refuses every deletion. Default: 1000.</summary>
     public int MaxDelete { get; set; } = 1000;
 
-    /// <summary>Connections to spread files over. Default: 1.</summary>
-    public int Parallel { get; set; } = 1;
+    /// <summary>
+    /// Connections to spread files over. Default: 2, so that the server commits files on two threads while
+    /// the client reads and hashes them.
+    /// </summary>
+    public int Parallel { get; set; } = 2;
 
     /// <summary>Told the number of files and bytes to transfer once the plan is made (for a progress bar).</summary>
     public Action<int, long>? Planned { get; set; }
