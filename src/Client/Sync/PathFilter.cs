@@ -37,6 +37,24 @@ public sealed class PathFilter
     /// <summary>True when the directory at <paramref name="relativePath"/> is walked.</summary>
     public bool IncludesDirectory(string relativePath) => Includes(relativePath, directory: true);
 
+    /// <summary>
+    /// True when a directory above <paramref name="relativePath"/> is left out, which leaves out everything in it.
+    /// A local walk never enters such a directory; entries the server lists must be checked with this.
+    /// </summary>
+    public bool IsBelowExcludedDirectory(string relativePath)
+    {
+        ArgumentNullException.ThrowIfNull(relativePath);
+        for (int slash = relativePath.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = relativePath.IndexOf('/', slash + 1))
+        {
+            if (!IncludesDirectory(relativePath[..slash]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private bool Includes(string relativePath, bool directory)
     {
         ArgumentNullException.ThrowIfNull(relativePath);

@@ -136,7 +136,7 @@ public sealed class TreeTransfer
         var remote = await ListRemoteTreeAsync(main, remoteRoot, cancellationToken)
             ?? throw new FileXferException(ErrorCode.NotFound, $"'{RemotePath.Escape(remoteRoot)}' not found") { IsRemote = true };
         var wanted = remote.Where(e => e.Kind == EntryKind.Directory ? _options.Filter.IncludesDirectory(e.Name) : _options.Filter.IncludesFile(e.Name))
-            .Where(e => !IsBelowExcludedDirectory(e.Name))
+            .Where(e => !_options.Filter.IsBelowExcludedDirectory(e.Name))
             .ToList();
 
         var top = Path.GetFullPath(localDirectory);
@@ -205,19 +205,6 @@ public sealed class TreeTransfer
         }
 
         return report.Summary("get", started, _options.DryRun);
-
-        bool IsBelowExcludedDirectory(string path)
-        {
-            for (int slash = path.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = path.IndexOf('/', slash + 1))
-            {
-                if (!_options.Filter.IncludesDirectory(path[..slash]))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
     }
 
     /// <summary>
@@ -271,6 +258,7 @@ public sealed class TreeTransfer
         var deletions = remote
             .Where(e => !localPaths.Contains(e.Name))
             .Where(e => e.Kind == EntryKind.Directory ? _options.Filter.IncludesDirectory(e.Name) : _options.Filter.IncludesFile(e.Name))
+            .Where(e => !_options.Filter.IsBelowExcludedDirectory(e.Name))
             .Select(e => e.Name)
             .ToList();
 

@@ -57,7 +57,7 @@ public sealed class Verifier(FileXferClient client, string hashAlgorithm, PathFi
         }
 
         var localFiles = local.Where(e => e.Kind == EntryKind.File).ToDictionary(e => e.RelativePath, StringComparer.Ordinal);
-        var remoteFiles = remote.Where(e => e.Kind == EntryKind.File && _filter.IncludesFile(e.Name)).ToDictionary(e => e.Name, StringComparer.Ordinal);
+        var remoteFiles = remote.Where(e => e.Kind == EntryKind.File && _filter.IncludesFile(e.Name) && !_filter.IsBelowExcludedDirectory(e.Name)).ToDictionary(e => e.Name, StringComparer.Ordinal);
         var both = localFiles.Keys.Where(remoteFiles.ContainsKey).ToList();
         var (localHashes, remoteHashes) = await HashBothSidesAsync(both.Select(p => (localFiles[p].FullPath, RemotePath.Combine(remoteRoot, p))).ToList(), cancellationToken);
 
