@@ -68,7 +68,7 @@ public sealed class TreeTransfer
             candidates.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         }
 
-        var deletions = _options.Delete ? PlanDeletions(local, remote ?? [], localPaths) : [];
+        var deletions = _options.Delete ? PlanDeletions(local, remote ?? [], localPaths, problems) : [];
 
         foreach (var file in skipped)
         {
@@ -248,7 +248,7 @@ public sealed class TreeTransfer
         return new RemoteEntry(remoteRoot, EntryKind.Directory, 0, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), OperatingSystem.IsWindows() ? null : (int)info.UnixFileMode);
     }
 
-    private List<string> PlanDeletions(IReadOnlyList<LocalEntry> local, IReadOnlyList<RemoteEntry> remote, HashSet<string> localPaths)
+    private List<string> PlanDeletions(IReadOnlyList<LocalEntry> local, IReadOnlyList<RemoteEntry> remote, HashSet<string> localPaths, IReadOnlyList<(string Path, string Problem)> problems)
     {
         if (local.Count == 0)
         {
@@ -259,6 +259,7 @@ public sealed class TreeTransfer
             .Where(e => !localPaths.Contains(e.Name))
             .Where(e => e.Kind == EntryKind.Directory ? _options.Filter.IncludesDirectory(e.Name) : _options.Filter.IncludesFile(e.Name))
             .Where(e => !_options.Filter.IsBelowExcludedDirectory(e.Name))
+            .Where(e => !problems.Any(p => IsAtOrBelow(e.Name, p.Path)))
             .Select(e => e.Name)
             .ToList();
 
@@ -270,6 +271,11 @@ public sealed class TreeTransfer
         }
 
         return deletions;
+
+        // What the walk could not read (a directory it may not list, a link to a directory) is absent from the
+        // local tree without being gone: its copy on the server stays, as rsync skips deletions after an I/O error.
+        static bool IsAtOrBelow(string path, string top) =>
+            path.StartsWith(top, StringComparison.Ordinal) && (path.Length == top.Length || path[top.Length] == '/');
     }
 
     private async Task<List<LocalEntry>> FindDifferingByHashAsync(FileXferClient client, List<LocalEntry> files, string remoteRoot, CancellationToken cancellationToken)
