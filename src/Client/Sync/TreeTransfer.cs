@@ -108,12 +108,6 @@ public sealed class TreeTransfer
             progress,
             cancellationToken), cancellationToken);
 
-        // Directory times last, deepest first: adding files changed them.
-        var directoryTimes = local.Where(e => e.Kind == EntryKind.Directory).Reverse()
-            .Select(d => d.ToRemote(RemotePath.Combine(remoteRoot, d.RelativePath)))
-            .Append(DescribeTop(localDirectory, remoteRoot));
-        await main.MakeDirectoriesAsync(directoryTimes, _ => ValueTask.CompletedTask, cancellationToken);
-
         if (deletions.Count > 0)
         {
             await main.DeleteBatchAsync(
@@ -121,6 +115,12 @@ public sealed class TreeTransfer
                 result => report.EmitAsync(new TreeEvent("delete", result.Succeeded ? ItemStatus.Deleted : ItemStatus.Failed, null, result.RemotePath, 0, _algorithm, null, result.Error)),
                 cancellationToken);
         }
+
+        // Directory times last, deepest first: adding and deleting entries changed them.
+        var directoryTimes = local.Where(e => e.Kind == EntryKind.Directory).Reverse()
+            .Select(d => d.ToRemote(RemotePath.Combine(remoteRoot, d.RelativePath)))
+            .Append(DescribeTop(localDirectory, remoteRoot));
+        await main.MakeDirectoriesAsync(directoryTimes, _ => ValueTask.CompletedTask, cancellationToken);
 
         return report.Summary("put", started, dryRun: false);
     }
