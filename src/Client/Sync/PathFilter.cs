@@ -70,8 +70,11 @@ public sealed class PathFilter
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
         bool directoryOnly = pattern.EndsWith('/');
-        var body = pattern.TrimEnd('/').TrimStart('/');
+
+        // Any '/' but a trailing one makes a path pattern, a leading one too: "/build/" is the top's build only.
+        var body = pattern.TrimEnd('/');
         bool nameOnly = !body.Contains('/', StringComparison.Ordinal);
+        body = body.TrimStart('/');
         var regex = new StringBuilder("^");
         for (int i = 0; i < body.Length; i++)
         {
