@@ -98,7 +98,8 @@ public sealed class PathFilter
                 regex.Append(c switch
                 {
                     '*' => "[^/]*",
-                    '?' => "[^/]",
+                    // One character as people count them: a surrogate pair (an emoji) is one.
+                    '?' => @"(?:[\uD800-\uDBFF][\uDC00-\uDFFF]|[^/])",
                     _ => Regex.Escape(c.ToString()),
                 });
             }
