@@ -9,7 +9,7 @@
 #
 # It relies only on the client's documented exit codes and --json lines:
 #   put -r   0 all sent or unchanged, 7 some files failed (the rest were sent), 3 server unreachable
-#   verify   0 identical, 4 something differs or is missing
+#   verify   0 identical, 4 something differs or is missing, 7 some files could not be read or hashed
 # Exit status of this script: 0 backed up and verified, 3 server unreachable, 4 verification failed,
 # 7 some files could not be backed up (the rest were, and were verified), 1 anything else.
 # A JSON-lines log of both steps is kept in LOG_DIR (default: the current directory).
@@ -69,6 +69,13 @@ case $verify_status in
       paths_with_status "$verify_log" "$status" | sed "s/^/  $status: /" >&2
     done
     exit 4
+    ;;
+  7)
+    # Typically the files put could not send either; everything else was verified.
+    echo "verify: $(summary_field "$verify_log" identical) files identical on the server"
+    echo "verify: $(summary_field "$verify_log" failed) file(s) could not be verified:" >&2
+    paths_with_status "$verify_log" failed | sed 's/^/  /' >&2
+    exit 7
     ;;
   3)
     echo "verify: cannot reach the server" >&2
