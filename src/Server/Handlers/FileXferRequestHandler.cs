@@ -212,6 +212,9 @@ public sealed class FileXferRequestHandler(
                 return false;
             }
 
+            // Answers go out in request order: puts received before this one and still waiting for their group
+            // commit are answered first (a pipelined put refused at once would otherwise overtake them).
+            await CommitPendingAsync(cancellationToken);
             await TrySendErrorAsync(frame.RequestId, ex.Code, ex.Message, cancellationToken);
             return !_inBody && ex.Code is not (ErrorCode.ProtocolViolation or ErrorCode.UnknownMessage);
         }
