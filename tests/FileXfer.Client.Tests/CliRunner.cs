@@ -9,18 +9,24 @@ public static class CliRunner
     /// Runs <paramref name="args"/>. Only <paramref name="environment"/> is visible as environment variables, so the
     /// machine's own <c>FILEXFER_SERVER</c> cannot leak in.
     /// </summary>
-    public static async Task<CliResult> RunAsync(
+    public static Task<CliResult> RunAsync(
         string[] args,
         IReadOnlyDictionary<string, string>? environment,
         bool isErrorTerminal,
-        CancellationToken cancellationToken)
-    {
-        using var stdout = new StringWriter { NewLine = "\n" };
-        using var stderr = new StringWriter { NewLine = "\n" };
-        var console = new CliConsole(stdout, stderr, isErrorTerminal, name => environment?.GetValueOrDefault(name));
-        int exitCode = await CliApplication.RunAsync(args, console, cancellationToken);
-        return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
-    }
+        CancellationToken cancellationToken) =>
+        RunCoreAsync(args, environment, isErrorTerminal, configure: null, cancellationToken);
+
+    /// <summary>
+    /// Runs a command against <paramref name="server"/> with standard input and standard output as byte streams
+    /// (for <c>put -</c> and <c>get REMOTE -</c>); the text written to stdout is still captured apart.
+    /// </summary>
+    public static Task<CliResult> RunWithStreamsAsync(TestServer server, string[] args, Stream standardInput, Stream standardOutput, CancellationToken cancellationToken) =>
+        RunCoreAsync(
+            ["--server", server.Address, .. args],
+            environment: null,
+            isErrorTerminal: false,
+            console => console with { OpenStandardInput = () => standardInput, OpenStandardOutput = () => standardOutput },
+            cancellationToken);
 
     /// <summary>Runs <paramref name="args"/> with an empty environment and stderr not a terminal.</summary>
     public static Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken) =>
@@ -33,4 +39,18 @@ public static class CliRunner
     /// <summary>Runs a command against an address given with <c>--server</c>.</summary>
     public static Task<CliResult> RunAsync(string address, string[] args, CancellationToken cancellationToken) =>
         RunAsync(["--server", address, .. args], cancellationToken);
+
+    private static async Task<CliResult> RunCoreAsync(
+        string[] args,
+        IReadOnlyDictionary<string, string>? environment,
+        bool isErrorTerminal,
+        Func<CliConsole, CliConsole>? configure,
+        CancellationToken cancellationToken)
+    {
+        using var stdout = new StringWriter { NewLine = "\n" };
+        using var stderr = new StringWriter { NewLine = "\n" };
+        var console = new CliConsole(stdout, stderr, isErrorTerminal, name => environment?.GetValueOrDefault(name));
+        int exitCode = await CliApplication.RunAsync(args, configure?.Invoke(console) ?? console, cancellationToken);
+        return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
+    }
 }

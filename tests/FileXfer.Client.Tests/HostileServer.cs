@@ -15,13 +15,17 @@ public sealed class HostileServer : IAsyncDisposable
 {
     private readonly TcpListener _listener;
     private readonly Func<HostileConnection, Frame, CancellationToken, Task> _respond;
+    private readonly Capabilities _capabilities;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
     private int _requests;
 
-    public HostileServer(Func<HostileConnection, Frame, CancellationToken, Task> respond)
+    /// <param name="respond">Answers each request.</param>
+    /// <param name="capabilities">What the Welcome claims to support; <see cref="Capabilities.Trees"/> lets the client list recursively.</param>
+    public HostileServer(Func<HostileConnection, Frame, CancellationToken, Task> respond, Capabilities capabilities = Capabilities.None)
     {
         _respond = respond;
+        _capabilities = capabilities;
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         _accepting = Task.Run(() => AcceptAsync(_stop.Token));
@@ -88,7 +92,7 @@ public sealed class HostileServer : IAsyncDisposable
             var hello = await reader.ReadRequiredFrameAsync(cancellationToken);
             Assert.Equal(MessageType.Hello, hello.Type);
             await writer.WriteMagicAsync(cancellationToken);
-            await writer.WriteAsync(Messages.Welcome(ProtocolLimits.Version, Capabilities.None, "hostile/1.0", 1L << 40), cancellationToken);
+            await writer.WriteAsync(Messages.Welcome(ProtocolLimits.Version, _capabilities, "hostile/1.0", 1L << 40), cancellationToken);
             while (!connection.IsClosed)
             {
                 var request = await reader.ReadFrameAsync(cancellationToken);

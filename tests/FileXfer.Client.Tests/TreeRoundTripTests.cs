@@ -1,0 +1,77 @@
+using System.Globalization;
+
+namespace FileXfer.Client.Tests;
+
+/// <summary>
+/// <c>put -r</c> then <c>get -r</c> of whole trees through the real command line and server: every byte, every path
+/// (empty files and folders too), modification times of files and directories to 100 ns, permission bits.
+/// </summary>
+public class TreeRoundTripTests
+{
+    private const int ConnectionOpenedEvent = 2;
+
+    [Fact(Timeout = 180000)]
+    public async Task A_tree_of_400_files_round_trips_byte_exact_with_times_and_permission_bits()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var source = local.Combine("source");
+        var restored = local.Combine("restored");
+        await TestTrees.CreateMixedTreeAsync(source, 400, token);
+        var topTime = new DateTime(2018, 5, 6, 7, 8, 9, DateTimeKind.Utc).AddTicks(1);
+        Directory.SetLastWriteTimeUtc(source, topTime);
+        var original = await TestTrees.DescribeAsync(source, token);
+        Assert.Equal(400, original.Values.Count(e => !e.IsDirectory));
+        Assert.Equal(40, original.Values.Count(e => e is { IsDirectory: false, Size: 0 }));
+        Assert.Contains(TestTrees.DeepChain + "/空のフォルダ", original.Keys);
+
+        var put = await CliRunner.RunAsync(server, ["put", "-r", source, "backup/tree"], token);
+
+        CliAssert.Success(put);
+        Assert.Equal(400, put.StdoutLines.Count(line => line.StartsWith("sent ", StringComparison.Ordinal)));
+        Assert.StartsWith("put: 400 transferred, 0 unchanged, 0 failed; ", put.StdoutLines[^1], StringComparison.Ordinal);
+        TestTrees.AssertSame(original, await TestTrees.DescribeAsync(server.PathOf("backup/tree"), token), "the server's copy");
+        Assert.Equal(topTime, Directory.GetLastWriteTimeUtc(server.PathOf("backup/tree")));
+
+        var get = await CliRunner.RunAsync(server, ["get", "-r", "backup/tree", restored], token);
+
+        CliAssert.Success(get);
+        Assert.Equal(400, get.StdoutLines.Count(line => line.StartsWith("received ", StringComparison.Ordinal)));
+        Assert.StartsWith("get: 400 transferred, 0 unchanged, 0 failed; ", get.StdoutLines[^1], StringComparison.Ordinal);
+        TestTrees.AssertSame(original, await TestTrees.DescribeAsync(restored, token), "the restored copy");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(server.StagingDirectory));
+    }
+
+    [Fact(Timeout = 180000)]
+    public async Task Parallel_4_put_and_get_of_300_files_use_4_connections_and_give_identical_trees()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var source = local.Combine("source");
+        var restored = local.Combine("restored");
+        await TestTrees.CreateMixedTreeAsync(source, 300, token);
+        var original = await TestTrees.DescribeAsync(source, token);
+
+        int before = ConnectionsOpened(server);
+        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--parallel", "4", source, "p"], token);
+        int afterPut = ConnectionsOpened(server);
+        var get = await CliRunner.RunAsync(server, ["--quiet", "get", "-r", "-P", "4", "p", restored], token);
+        int afterGet = ConnectionsOpened(server);
+
+        CliAssert.Success(put);
+        CliAssert.Success(get);
+        Assert.Equal(4, afterPut - before);
+        Assert.Equal(4, afterGet - afterPut);
+        TestTrees.AssertSame(original, await TestTrees.DescribeAsync(server.PathOf("p"), token), "the server's copy");
+        TestTrees.AssertSame(original, await TestTrees.DescribeAsync(restored, token), "the restored copy");
+
+        // And the parallel copy is complete by the other side's own check.
+        var verify = await CliRunner.RunAsync(server, ["verify", "-r", restored, "p"], token);
+        CliAssert.Success(verify);
+        Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"verify: 300 identical, 0 differ, 0 missing on server, 0 only on server, 0 failed\n"), verify.Stdout);
+    }
+
+    private static int ConnectionsOpened(TestServer server) => server.Log.Entries.Count(e => e.EventId.Id == ConnectionOpenedEvent);
+}
