@@ -5,7 +5,8 @@
 #
 # Environment:
 #   FILEXFER_SERVER  HOST:PORT of the server (the client's own default is 127.0.0.1:7070)
-#   FILEXFER         how to run the client (default: filexfer), e.g. "dotnet /opt/filexfer/filexfer.dll"
+#   FILEXFER         how to run the client (default: filexfer), e.g. "dotnet /opt/filexfer/filexfer.dll";
+#                    split on spaces, so its path cannot contain one
 #
 # It relies only on the client's documented exit codes and --json lines:
 #   put -r   0 all sent or unchanged, 7 some files failed (the rest were sent), 3 server unreachable
@@ -24,7 +25,7 @@ remote_dir=$2
 log_dir=${3:-.}
 read -r -a filexfer <<< "${FILEXFER:-filexfer}"
 
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+stamp=$(date -u +%Y%m%dT%H%M%S.%NZ)
 put_log="$log_dir/backup-$stamp.put.jsonl"
 verify_log="$log_dir/backup-$stamp.verify.jsonl"
 

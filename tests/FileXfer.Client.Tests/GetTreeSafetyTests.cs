@@ -106,6 +106,12 @@ public class GetTreeSafetyTests
             {
                 await HostileServer.SendBody(Body, SHA256.HashData(Body))(connection, request, cancellationToken);
             }
+            else if (request.Type == MessageType.Stat)
+            {
+                // get -r asks for the top directory's time and mode at the end.
+                var top = new RemoteEntry(request.GetString(FieldTag.Path), EntryKind.Directory, 0, new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero), 0x1ED);
+                await connection.Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, top), cancellationToken);
+            }
             else
             {
                 Assert.Fail($"unexpected request {request}");

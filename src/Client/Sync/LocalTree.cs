@@ -1,5 +1,6 @@
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
+using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Client.Sync;
 
@@ -83,9 +84,9 @@ public static class LocalTree
                     continue;
                 }
 
-                if ((target.Attributes & FileAttributes.Device) != 0)
+                if (!FileTypes.IsRegularFile(file.FullName))
                 {
-                    problems.Add((path, "not a regular file"));
+                    problems.Add((path, "not a regular file (a pipe, socket or device): skipped"));
                     continue;
                 }
 

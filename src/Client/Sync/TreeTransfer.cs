@@ -202,6 +202,12 @@ public sealed class TreeTransfer
             {
                 SetDirectoryAttributes(LocalTarget(top, directory.Name).Path, directory);
             }
+
+            // The top directory too, as put -r sets it on the server.
+            if (remoteRoot.Length > 0)
+            {
+                SetDirectoryAttributes(top, await main.StatAsync(remoteRoot, cancellationToken));
+            }
         }
 
         return report.Summary("get", started, _options.DryRun);
@@ -265,7 +271,7 @@ public sealed class TreeTransfer
 
         // Children before their directories.
         deletions.Sort((a, b) => b.Count(c => c == '/').CompareTo(a.Count(c => c == '/')) is var depth and not 0 ? depth : string.CompareOrdinal(a, b));
-        if (deletions.Count > _options.MaxDelete)
+        if (deletions.Count > _options.MaxDelete && !_options.DryRun)
         {
             throw new FileXferException(ErrorCode.BadRequest, $"{deletions.Count} deletions planned, more than --max-delete {_options.MaxDelete}; nothing was deleted");
         }
@@ -410,6 +416,6 @@ public sealed class TreeTransfer
         }
 
         public TreeSummary Summary(string operation, long started, bool dryRun) =>
-            new(operation, _transferred, _skipped, _failed, _deleted, dryRun ? 0 : _bytes, Stopwatch.GetElapsedTime(started), dryRun, _integrity);
+            new(operation, _transferred, _skipped, _failed, _deleted, _bytes, Stopwatch.GetElapsedTime(started), dryRun, _integrity);
     }
 }

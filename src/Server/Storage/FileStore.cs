@@ -524,7 +524,8 @@ public sealed class FileStore
         var kind = info switch
         {
             DirectoryInfo => EntryKind.Directory,
-            FileInfo file when (file.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0 => EntryKind.File,
+            // A FIFO would block a get forever, a device would stream without end: only regular files are files.
+            FileInfo file when FileTypes.IsRegularFile(file.FullName) => EntryKind.File,
             _ => EntryKind.Other,
         };
         long size = info is FileInfo f && kind == EntryKind.File ? f.Length : 0;
