@@ -35,7 +35,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     {
         _socket = socket;
         _options = options;
-        _stream = new GuardedNetworkStream(new NetworkStream(socket, ownsSocket: true));
+        _stream = new GuardedNetworkStream(new NetworkStream(socket, ownsSocket: true)) { IdleTimeout = options.IdleTimeout };
         _writer = new FrameWriter(_stream);
         // Requests are gathered and sent whenever the client is about to wait for an answer.
         _reader = new ProtocolReader(_stream) { BeforeBlockingRead = _writer.FlushAsync };
@@ -155,6 +155,72 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// A put the server can resume: it keeps what it received of an interrupted upload under a key naming this
+    /// source (path, size, time) and destination, and on the next try tells how much it holds and its hash; the
+    /// client checks that hash against its own file and sends only the rest, or everything when they differ.
+    /// </summary>
+    private async Task<TransferResult> PutResumableAsync(InlineFileStream file, long length, string remotePath, DateTimeOffset modified, int? mode, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        var remote = RemotePath.Normalize(remotePath);
+        var algorithm = _options.HashAlgorithm;
+        var key = SHA256.HashData(Encoding.UTF8.GetBytes(FormattableString.Invariant($"{remote}\n{length}\n{modified.UtcTicks}\n{algorithm}")))[..16];
+        return await RunAsync(async id =>
+        {
+            await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Resume, key), cancellationToken);
+            var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
+            long held = ready.GetSizeOrNull(FieldTag.Offset) ?? 0;
+            var hasher = HashAlgorithms.Create(algorithm);
+            long start = 0;
+            if (held > 0 && held <= length && ready.GetBytesOrNull(FieldTag.HashValue) is { } proof)
+            {
+                file.Position = 0;
+                await BodyCopier.CopyExactlyAsync(file, Stream.Null, held, hasher, progress: null, cancellationToken);
+                if (CryptographicOperations.FixedTimeEquals(hasher.GetCurrentHash(), proof))
+                {
+                    start = held;
+                    progress?.Invoke(held);
+                }
+                else
+                {
+                    hasher.Dispose();
+                    hasher = HashAlgorithms.Create(algorithm);
+                    file.Position = 0;
+                }
+            }
+
+            using var _ = hasher;
+            await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
+            byte[] hash;
+            try
+            {
+                hash = await _writer.WriteBodyAsync(file, length - start, hasher, id, progress, cancellationToken);
+            }
+            catch (EndOfStreamException ex)
+            {
+                _broken = true;
+                throw new SourceChangedException($"the source shrank while it was being sent ({ex.Message})", ex);
+            }
+            catch (ConnectionLostException ex)
+            {
+                throw await ExplainLostUploadAsync(ex);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                _broken = true;
+                throw;
+            }
+
+            var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
+            if (ok.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(ok.GetBytes(FieldTag.HashValue), hash))
+            {
+                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(remote)}' than the client sent");
+            }
+
+            return new TransferResult(remote, length, algorithm, hash, modified, mode) { ResumedFrom = start };
+        }, cancellationToken);
+    }
+
     /// <summary>Uploads a local file; its size is taken from the open file, its time and mode are kept.</summary>
     public async Task<TransferResult> UploadFileAsync(string localPath, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
     {
@@ -162,7 +228,9 @@ public sealed partial class FileXferClient : IAsyncDisposable
         var info = new FileInfo(localPath);
         int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.File.SafeFileHandle);
         var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
-        var result = await PutAsync(file, file.Length, remotePath, modified, mode, progress, cancellationToken);
+        var result = Capabilities.HasFlag(Capabilities.Resume)
+            ? await PutResumableAsync(file, file.Length, remotePath, modified, mode, progress, cancellationToken)
+            : await PutAsync(file, file.Length, remotePath, modified, mode, progress, cancellationToken);
         info.Refresh();
         if (info.Length != result.Size || info.LastWriteTimeUtc != modified.UtcDateTime)
         {
@@ -195,11 +263,93 @@ public sealed partial class FileXferClient : IAsyncDisposable
     public async Task<TransferResult> DownloadFileAsync(string remotePath, string localPath, Action<long>? progress, CancellationToken cancellationToken)
     {
         var remote = RemotePath.Normalize(remotePath);
+        if (Capabilities.HasFlag(Capabilities.Resume))
+        {
+            return await RunAsync(id => DownloadResumableAsync(id, remote, localPath, progress, cancellationToken), cancellationToken);
+        }
+
         return await RunAsync(async id =>
         {
             await _writer.WriteAsync(Messages.Get(id, remote, _options.HashAlgorithm), cancellationToken);
             return await ReceiveFileAsync(id, remote, localPath, progress, cancellationToken);
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// A get that keeps its partial download beside the destination under a fixed temp name when the connection
+    /// breaks, and on the next try offers the bytes it holds (with their hash) so the server sends only the rest.
+    /// The whole-file hash is still checked before the rename; a mismatch removes the partial.
+    /// </summary>
+    private async Task<TransferResult> DownloadResumableAsync(uint id, string remote, string localPath, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        var full = Path.GetFullPath(localPath);
+        var directory = Path.GetDirectoryName(full) ?? throw new IOException($"'{localPath}' has no parent directory");
+        var temp = Path.Combine(directory, TempFileName(Path.GetFileName(full), random: false));
+        var algorithm = _options.HashAlgorithm;
+        var file = InlineFileStream.OpenResumable(temp);
+        bool keep = false;
+        bool renamed = false;
+        try
+        {
+            long held = file.Length;
+            var hasher = HashAlgorithms.Create(algorithm);
+            if (held > 0)
+            {
+                await BodyCopier.CopyExactlyAsync(file, Stream.Null, held, hasher, progress: null, cancellationToken);
+                await _writer.WriteAsync(Messages.Get(id, remote, algorithm, held, hasher.GetCurrentHash()), cancellationToken);
+            }
+            else
+            {
+                await _writer.WriteAsync(Messages.Get(id, remote, algorithm), cancellationToken);
+            }
+
+            var sink = new LatchingWriteStream(file);
+            TransferResult result;
+            try
+            {
+                result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken, new ResumePoint(held, hasher, () => file.SetLength(0)));
+            }
+            catch (Exception ex) when (ex is ConnectionLostException or OperationCanceledException or TimeoutException)
+            {
+                // What arrived is kept for the next try, which proves it before using it.
+                keep = true;
+                throw;
+            }
+
+            if (sink.Failure is { } failure)
+            {
+                throw new LocalWriteException(failure);
+            }
+
+            var received = new ReceivedFile(file, temp, full, result);
+            try
+            {
+                if (result.ModifiedUtc is { } modified)
+                {
+                    File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
+                }
+
+                if (result.Mode is { } mode && !OperatingSystem.IsWindows())
+                {
+                    File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new LocalWriteException(ex);
+            }
+
+            renamed = true;
+            return CommitReceived([received])[0] is { } commitFailure ? throw new LocalWriteException(commitFailure) : result;
+        }
+        finally
+        {
+            await file.DisposeAsync();
+            if (!keep && !renamed)
+            {
+                File.Delete(temp);
+            }
+        }
     }
 
     /// <summary>
@@ -332,7 +482,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     private sealed record ReceivedFile(InlineFileStream File, string Temp, string Destination, TransferResult Result);
 
     /// <summary>Reads a Data answer, its body into <paramref name="destination"/> and the BodyEnd, and checks the hash.</summary>
-    private async Task<TransferResult> ReceiveBodyAsync(uint id, string remote, Stream destination, Action<long>? progress, CancellationToken cancellationToken)
+    private async Task<TransferResult> ReceiveBodyAsync(uint id, string remote, Stream destination, Action<long>? progress, CancellationToken cancellationToken, ResumePoint? resume = null)
     {
         var algorithm = _options.HashAlgorithm;
         var data = await ReadResponseAsync(id, MessageType.Data, cancellationToken);
@@ -342,8 +492,27 @@ public sealed partial class FileXferClient : IAsyncDisposable
             throw new ProtocolViolationException("server answered with another hash algorithm than asked for");
         }
 
-        using var hasher = HashAlgorithms.Create(algorithm);
-        await _reader.CopyBodyToAsync(destination, size, hasher, progress, cancellationToken);
+        long start = data.GetSizeOrNull(FieldTag.Offset) ?? 0;
+        ContentHasher hasher;
+        if (start == 0)
+        {
+            // The server did not accept the held prefix (or none was offered): everything comes again.
+            resume?.Restart();
+            resume?.Hasher.Dispose();
+            hasher = HashAlgorithms.Create(algorithm);
+        }
+        else if (resume is not null && start == resume.Held && start <= size)
+        {
+            hasher = resume.Hasher;
+            progress?.Invoke(start);
+        }
+        else
+        {
+            throw new ProtocolViolationException($"server resumed at {start}, which this client did not offer");
+        }
+
+        using var _ = hasher;
+        await _reader.CopyBodyToAsync(destination, size - start, hasher, progress, cancellationToken);
         var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
         var received = hasher.GetHashAndReset();
         if (end.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(received, end.GetBytes(FieldTag.HashValue)))
@@ -351,8 +520,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
             throw new FileXferException(ErrorCode.IntegrityMismatch, $"the bytes received for '{RemotePath.Escape(remote)}' do not match the server's hash");
         }
 
-        return new TransferResult(remote, size, algorithm, received, Messages.ReadModified(data), Messages.ReadMode(data));
+        return new TransferResult(remote, size, algorithm, received, Messages.ReadModified(data), Messages.ReadMode(data)) { ResumedFrom = start };
     }
+
+    /// <summary>What a resuming get holds: its first bytes, hashed, and how to drop them if the server disagrees.</summary>
+    private sealed record ResumePoint(long Held, ContentHasher Hasher, Action Restart);
 
     /// <summary>
     /// Uploads a stream of unknown length (standard input) as a chunked body. The server commits it only when
@@ -421,12 +593,13 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// can be recognized, but cut so that it stays within the 255 bytes a file name may have even when the
     /// destination's own name uses all of them.
     /// </summary>
-    internal static string TempFileName(string destinationName)
+    internal static string TempFileName(string destinationName, bool random = true)
     {
         const int MaxFileNameBytes = 255;
         const string Suffix = ".filexfer-part";
-        var random = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        int budget = MaxFileNameBytes - ".".Length - ".".Length - random.Length - Suffix.Length;
+        // A resumable download's temp name is fixed, so the next try finds it: "resume" stands where the random part goes.
+        var tag = random ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) : "resume";
+        int budget = MaxFileNameBytes - ".".Length - ".".Length - tag.Length - Suffix.Length;
         var prefix = new StringBuilder();
         foreach (var rune in destinationName.EnumerateRunes())
         {
@@ -439,7 +612,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             prefix.Append(rune.ToString());
         }
 
-        return $".{prefix}.{random}{Suffix}";
+        return $".{prefix}.{tag}{Suffix}";
     }
 
     /// <summary>Describes a remote path.</summary>

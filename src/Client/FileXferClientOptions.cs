@@ -9,6 +9,9 @@ public sealed class FileXferClientOptions
     /// <summary>How long to wait for the TCP connection and the handshake. Default: 10 seconds.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>A read or write that makes no progress for this long means the connection stalled. Default: 60 seconds.</summary>
+    public TimeSpan? IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The hash algorithm for transfers. Default: <c>sha256</c>.</summary>
     public string HashAlgorithm { get; set; } = HashAlgorithms.Default;
 

@@ -9,6 +9,9 @@ namespace FileXfer.Client;
 /// <param name="Mode">The Unix permission bits of the source, when known.</param>
 public sealed record TransferResult(string RemotePath, long Size, string HashAlgorithm, byte[] Hash, DateTimeOffset? ModifiedUtc, int? Mode)
 {
+    /// <summary>Where the bytes sent in this transfer started: more than 0 when a proven partial was resumed.</summary>
+    public long ResumedFrom { get; init; }
+
     /// <summary>The hash as lowercase hex.</summary>
     public string HashHex => Convert.ToHexStringLower(Hash);
 }

@@ -43,6 +43,11 @@ internal static class ServerCommand
             Description = "Largest file accepted, in bytes.",
             DefaultValueFactory = _ => new FileStoreOptions().MaxFileSize,
         };
+        var partialMaxAge = new Option<double>("--partial-max-age")
+        {
+            Description = "Hours an interrupted upload is kept for resuming before it is removed (checked at start-up and periodically).",
+            DefaultValueFactory = _ => new FileStoreOptions().PartialMaxAge.TotalHours,
+        };
         var logLevel = new Option<LogLevel>("--log-level")
         {
             Description = "Least severe log level written to stderr.",
@@ -51,7 +56,7 @@ internal static class ServerCommand
 
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
-            root, listen, shutdownTimeout, maxFileSize, logLevel,
+            root, listen, shutdownTimeout, maxFileSize, partialMaxAge, logLevel,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -60,13 +65,14 @@ internal static class ServerCommand
                 result.GetValue(listen)!,
                 TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 result.GetValue(maxFileSize),
+                TimeSpan.FromHours(result.GetValue(partialMaxAge)),
                 result.GetValue(logLevel));
             return (int)await RunAsync(settings, stdout, stderr, cancellationToken);
         });
         return command;
     }
 
-    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, LogLevel LogLevel);
+    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, LogLevel LogLevel);
 
     private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
@@ -76,16 +82,16 @@ internal static class ServerCommand
             return ServerExitCode.Usage;
         }
 
-        if (settings.ShutdownTimeout < TimeSpan.Zero || settings.MaxFileSize < 0)
+        if (settings.ShutdownTimeout < TimeSpan.Zero || settings.MaxFileSize < 0 || settings.PartialMaxAge <= TimeSpan.Zero)
         {
-            await stderr.WriteLineAsync("filexfer-server: --shutdown-timeout and --max-file-size cannot be negative");
+            await stderr.WriteLineAsync("filexfer-server: --shutdown-timeout and --max-file-size cannot be negative, --partial-max-age must be positive");
             return ServerExitCode.Usage;
         }
 
         FileStore store;
         try
         {
-            store = new FileStore(settings.Root.FullName, new FileStoreOptions { MaxFileSize = settings.MaxFileSize });
+            store = new FileStore(settings.Root.FullName, new FileStoreOptions { MaxFileSize = settings.MaxFileSize, PartialMaxAge = settings.PartialMaxAge });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -158,9 +164,33 @@ internal static class ServerCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
+        var sweeping = SweepStaleUploadsAsync(store, logger, stop.Token);
         await server.ServeForeverAsync(stop.Token);
         await server.StopAsync();
+        await sweeping;
         return ServerExitCode.Ok;
+    }
+
+    /// <summary>Removes partial uploads older than their maximum age, a few times per age and at least hourly.</summary>
+    private static async Task SweepStaleUploadsAsync(FileStore store, ILogger logger, CancellationToken cancellationToken)
+    {
+        var period = TimeSpan.FromTicks(Math.Clamp(store.Options.PartialMaxAge.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromHours(1).Ticks));
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                int removed = store.RemoveStaleUploads();
+                if (removed > 0)
+                {
+                    ServerLog.StaleUploadsRemoved(logger, removed);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The server is stopping.
+        }
     }
 
     private static async Task<IPEndPoint> ResolveAsync(HostPort hostPort, CancellationToken cancellationToken)

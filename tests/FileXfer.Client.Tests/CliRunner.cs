@@ -50,6 +50,13 @@ public static class CliRunner
         using var stdout = new StringWriter { NewLine = "\n" };
         using var stderr = new StringWriter { NewLine = "\n" };
         var console = new CliConsole(stdout, stderr, isErrorTerminal, name => environment?.GetValueOrDefault(name));
+
+        // One attempt unless a test asks for retries: a failure shows at once, with its own exit code and message.
+        if (!args.Contains("--retries") && args.Length > 0 && !args[0].StartsWith("--help", StringComparison.Ordinal) && args[0] is not ("-h" or "-?" or "--version"))
+        {
+            args = ["--retries", "0", .. args];
+        }
+
         int exitCode = await CliApplication.RunAsync(args, configure?.Invoke(console) ?? console, cancellationToken);
         return new CliResult(exitCode, stdout.ToString(), stderr.ToString());
     }

@@ -29,6 +29,8 @@ public static class CliApplication
             globals.Server,
             globals.Quiet,
             globals.ConnectTimeout,
+            globals.RetriesOption,
+            globals.Timeout,
             PutCommand.Create(console, globals),
             GetCommand.Create(console, globals),
             ListCommand.Create(console, globals),

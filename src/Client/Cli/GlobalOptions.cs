@@ -28,6 +28,20 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<int> RetriesOption { get; } = new("--retries")
+    {
+        Description = "Retries after a transient failure (connection refused, lost or stalled, data corrupted in flight), with backoff; each resumes what was proven. 0 disables.",
+        DefaultValueFactory = _ => 3,
+        Recursive = true,
+    };
+
+    public Option<double> Timeout { get; } = new("--timeout")
+    {
+        Description = "Seconds without progress after which a connection counts as stalled.",
+        DefaultValueFactory = _ => 60,
+        Recursive = true,
+    };
+
     public Option<string> Algorithm { get; } = new("--algorithm", "-a")
     {
         Description = $"Hash algorithm: {string.Join(", ", HashAlgorithms.Supported)}.",
@@ -61,6 +75,18 @@ internal sealed class GlobalOptions
             throw new UserFacingException(ExitCode.Usage, $"unknown hash algorithm '{algorithm}'; use one of {string.Join(", ", HashAlgorithms.Supported)}");
         }
 
-        return new FileXferClientOptions { ConnectTimeout = TimeSpan.FromSeconds(seconds), HashAlgorithm = algorithm };
+        var timeout = result.GetValue(Timeout);
+        if (!(timeout > 0))
+        {
+            throw new UserFacingException(ExitCode.Usage, "--timeout must be a positive number of seconds");
+        }
+
+        return new FileXferClientOptions { ConnectTimeout = TimeSpan.FromSeconds(seconds), IdleTimeout = TimeSpan.FromSeconds(timeout), HashAlgorithm = algorithm };
+    }
+
+    public int Retries(ParseResult result)
+    {
+        int retries = result.GetValue(RetriesOption);
+        return retries is >= 0 and <= 100 ? retries : throw new UserFacingException(ExitCode.Usage, "--retries takes a number from 0 to 100");
     }
 }

@@ -13,7 +13,7 @@ public enum Capabilities : ulong
     /// <summary>Bodies of unknown length sent as chunks, which the sender can abort (<see cref="PutFlags.Chunked"/>).</summary>
     ChunkedBody = 1 << 0,
 
-    /// <summary>Reserved: puts and gets that resume from a proven prefix.</summary>
+    /// <summary>Puts and gets that resume from a prefix both sides proved by its hash.</summary>
     Resume = 1 << 1,
 
     /// <summary>Reserved: token authentication by challenge and response.</summary>

@@ -8,7 +8,7 @@ public static class FieldKinds
     {
         FieldTag.Path or FieldTag.HashAlgorithm or FieldTag.Message or FieldTag.Agent
             or FieldTag.HashAlgorithms or FieldTag.Name => FieldKind.String,
-        FieldTag.HashValue => FieldKind.Bytes,
+        FieldTag.HashValue or FieldTag.ResumeKey => FieldKind.Bytes,
         FieldTag.Size or FieldTag.MTime or FieldTag.Offset or FieldTag.Kind or FieldTag.Mode
             or FieldTag.ErrorCode or FieldTag.Version or FieldTag.Capabilities or FieldTag.Count
             or FieldTag.MaxFileSize or FieldTag.Flags => FieldKind.Integer,
@@ -21,7 +21,7 @@ public static class FieldKinds
         FieldTag.Path => ProtocolLimits.MaxPathBytes,
         FieldTag.Name => ProtocolLimits.MaxNameBytes,
         FieldTag.Message => ProtocolLimits.MaxMessageBytes,
-        FieldTag.HashValue => ProtocolLimits.MaxHashBytes,
+        FieldTag.HashValue or FieldTag.ResumeKey => ProtocolLimits.MaxHashBytes,
         FieldTag.HashAlgorithm => ProtocolLimits.MaxAlgorithmNameBytes,
         FieldTag.Agent or FieldTag.HashAlgorithms => ProtocolLimits.MaxShortStringBytes,
         _ when Of(tag) == FieldKind.Integer => 8,

@@ -59,4 +59,7 @@ public enum FieldTag : byte
 
     /// <summary>Request-specific option bits, see <see cref="PutFlags"/> and <see cref="ListFlags"/> (unsigned 64-bit).</summary>
     Flags = 0x12,
+
+    /// <summary>The client's name for a resumable upload: the same source to the same destination (bytes, at most 64).</summary>
+    ResumeKey = 0x13,
 }

@@ -30,6 +30,11 @@ public enum MessageType : byte
     /// <summary>Create a directory (and its parents) or set the time and mode of an existing one.</summary>
     MakeDirectory = 0x16,
 
+    /// <summary>
+    /// Client → server after Ready of a resumable put: where the body starts (0, or the Offset the server proved).
+    /// </summary>
+    ResumeFrom = 0x17,
+
     /// <summary>Server → client: the put is accepted, send the body now.</summary>
     Ready = 0x20,
 

@@ -9,7 +9,7 @@ namespace FileXfer.Protocol.Framing;
 public static class Messages
 {
     /// <summary>The optional features this version implements.</summary>
-    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees;
+    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume;
 
     /// <summary>The client's opening frame.</summary>
     public static Frame Hello(int version, Capabilities capabilities, string agent) =>
@@ -33,7 +33,7 @@ public static class Messages
         Put(requestId, path, size, hashAlgorithm, modified, mode, PutFlags.None);
 
     /// <summary>Store a file at <paramref name="path"/>; <paramref name="size"/> may be null only for a chunked body.</summary>
-    public static Frame Put(uint requestId, string path, long? size, string hashAlgorithm, DateTimeOffset? modified, int? mode, PutFlags flags)
+    public static Frame Put(uint requestId, string path, long? size, string hashAlgorithm, DateTimeOffset? modified, int? mode, PutFlags flags, byte[]? resumeKey = null)
     {
         var fields = new List<Field> { Field.String(FieldTag.Path, path) };
         if (size is { } length)
@@ -46,6 +46,11 @@ public static class Messages
         if (flags != PutFlags.None)
         {
             fields.Add(Field.Unsigned(FieldTag.Flags, (ulong)flags));
+        }
+
+        if (resumeKey is not null)
+        {
+            fields.Add(Field.Bytes(FieldTag.ResumeKey, resumeKey));
         }
         if (modified is { } time)
         {
@@ -63,6 +68,28 @@ public static class Messages
     /// <summary>Fetch the file at <paramref name="path"/>, hashed with <paramref name="hashAlgorithm"/>.</summary>
     public static Frame Get(uint requestId, string path, string hashAlgorithm) =>
         new(MessageType.Get, requestId, Field.String(FieldTag.Path, path), Field.String(FieldTag.HashAlgorithm, hashAlgorithm));
+
+    /// <summary>
+    /// Fetch the file at <paramref name="path"/>, resuming after the <paramref name="offset"/> bytes the client holds
+    /// if the server's first bytes hash to <paramref name="prefixHash"/>; Data's Offset says where the body starts.
+    /// </summary>
+    public static Frame Get(uint requestId, string path, string hashAlgorithm, long offset, byte[] prefixHash) =>
+        new(MessageType.Get, requestId,
+            Field.String(FieldTag.Path, path),
+            Field.String(FieldTag.HashAlgorithm, hashAlgorithm),
+            Field.Integer(FieldTag.Offset, offset),
+            Field.Bytes(FieldTag.HashValue, prefixHash));
+
+    /// <summary>Where the body of a resumable put starts.</summary>
+    public static Frame ResumeFrom(uint requestId, long offset) =>
+        new(MessageType.ResumeFrom, requestId, Field.Integer(FieldTag.Offset, offset));
+
+    /// <summary>The server holds <paramref name="offset"/> bytes of a resumable put, hashing to <paramref name="prefixHash"/>.</summary>
+    public static Frame Ready(uint requestId, long offset, string hashAlgorithm, byte[] prefixHash) =>
+        new(MessageType.Ready, requestId,
+            Field.Integer(FieldTag.Offset, offset),
+            Field.String(FieldTag.HashAlgorithm, hashAlgorithm),
+            Field.Bytes(FieldTag.HashValue, prefixHash));
 
     /// <summary>A request that names only a path: stat, list or delete.</summary>
     public static Frame PathRequest(MessageType type, uint requestId, string path) =>
@@ -117,7 +144,14 @@ public static class Messages
             Field.Bytes(FieldTag.HashValue, hash));
 
     /// <summary>The answer to get: the body of <paramref name="size"/> bytes follows.</summary>
-    public static Frame Data(uint requestId, long size, string hashAlgorithm, DateTimeOffset modified, int? mode)
+    public static Frame Data(uint requestId, long size, string hashAlgorithm, DateTimeOffset modified, int? mode) =>
+        Data(requestId, size, hashAlgorithm, modified, mode, offset: 0);
+
+    /// <summary>
+    /// The answer to get: the file has <paramref name="size"/> bytes and the body that follows starts at
+    /// <paramref name="offset"/> (a resumed get), so it is <c>size - offset</c> bytes long.
+    /// </summary>
+    public static Frame Data(uint requestId, long size, string hashAlgorithm, DateTimeOffset modified, int? mode, long offset)
     {
         var fields = new List<Field>
         {
@@ -125,6 +159,11 @@ public static class Messages
             Field.String(FieldTag.HashAlgorithm, hashAlgorithm),
             Field.Integer(FieldTag.MTime, UnixTime.ToNanoseconds(modified)),
         };
+        if (offset != 0)
+        {
+            fields.Add(Field.Integer(FieldTag.Offset, offset));
+        }
+
         if (mode is { } bits)
         {
             fields.Add(Field.Integer(FieldTag.Mode, bits));

@@ -18,4 +18,12 @@ public enum PutFlags : ulong
     /// still has its body read and dropped, then the error is sent.
     /// </summary>
     NoWait = 1 << 1,
+
+    /// <summary>
+    /// The upload may resume a partial one with the same <see cref="FieldTag.ResumeKey"/>: Ready carries the
+    /// bytes the server holds (Offset) and their hash (HashValue); the client answers <see cref="MessageType.ResumeFrom"/>
+    /// with 0 or that Offset, then sends the rest as a fixed-length body. Not with <see cref="NoWait"/> or
+    /// <see cref="Chunked"/>.
+    /// </summary>
+    Resume = 1 << 2,
 }

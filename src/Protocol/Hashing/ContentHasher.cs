@@ -15,6 +15,9 @@ public abstract class ContentHasher : IDisposable
     /// <summary>Finishes the hash, returns it, and starts over for new input.</summary>
     public abstract byte[] GetHashAndReset();
 
+    /// <summary>The hash of the bytes appended so far; more can still be appended.</summary>
+    public abstract byte[] GetCurrentHash();
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -20,6 +20,9 @@ public sealed class Sha256Hasher : ContentHasher
     public override byte[] GetHashAndReset() => _hash.GetHashAndReset();
 
     /// <inheritdoc />
+    public override byte[] GetCurrentHash() => _hash.GetCurrentHash();
+
+    /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -20,9 +20,8 @@ public sealed class XxHash128Hasher : ContentHasher
     public override void Append(ReadOnlySpan<byte> data) => _hash.Append(data);
 
     /// <inheritdoc />
-    public override byte[] GetHashAndReset()
-    {
-        var result = _hash.GetHashAndReset();
-        return result;
-    }
+    public override byte[] GetHashAndReset() => _hash.GetHashAndReset();
+
+    /// <inheritdoc />
+    public override byte[] GetCurrentHash() => _hash.GetCurrentHash();
 }

@@ -9,6 +9,12 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
 {
     private readonly Stream _inner = inner ?? throw new ArgumentNullException(nameof(inner));
 
+    /// <summary>
+    /// When set, a read or write that makes no progress for this long fails with
+    /// <see cref="ConnectionLostException"/>: the connection stalled.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
     /// <inheritdoc />
     public override bool CanRead => _inner.CanRead;
 
@@ -31,9 +37,14 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
     /// <inheritdoc />
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        using var stall = StallToken(cancellationToken);
         try
         {
-            return await _inner.ReadAsync(buffer, cancellationToken);
+            return await _inner.ReadAsync(buffer, stall?.Token ?? cancellationToken);
+        }
+        catch (OperationCanceledException ex) when (stall is not null && !cancellationToken.IsCancellationRequested)
+        {
+            throw Stalled(ex);
         }
         catch (IOException ex) when (ex is not ConnectionLostException)
         {
@@ -48,9 +59,14 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
     /// <inheritdoc />
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        using var stall = StallToken(cancellationToken);
         try
         {
-            await _inner.WriteAsync(buffer, cancellationToken);
+            await _inner.WriteAsync(buffer, stall?.Token ?? cancellationToken);
+        }
+        catch (OperationCanceledException ex) when (stall is not null && !cancellationToken.IsCancellationRequested)
+        {
+            throw Stalled(ex);
         }
         catch (IOException ex) when (ex is not ConnectionLostException)
         {
@@ -61,6 +77,21 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
             throw new ConnectionLostException("connection closed", ex);
         }
     }
+
+    private CancellationTokenSource? StallToken(CancellationToken cancellationToken)
+    {
+        if (IdleTimeout is not { } timeout)
+        {
+            return null;
+        }
+
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        source.CancelAfter(timeout);
+        return source;
+    }
+
+    private ConnectionLostException Stalled(Exception inner) =>
+        new($"the connection stalled: no progress for {IdleTimeout!.Value.TotalSeconds:F0} s", inner);
 
     /// <inheritdoc />
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

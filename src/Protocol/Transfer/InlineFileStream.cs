@@ -44,6 +44,24 @@ public sealed class InlineFileStream : Stream
         BufferSize = 0,
     }));
 
+    /// <summary>Opens a partial file to read its prefix and continue writing it, creating it when missing (owner only).</summary>
+    public static InlineFileStream OpenResumable(string path)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.OpenOrCreate,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.None,
+            BufferSize = 0,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        return new(new FileStream(path, options));
+    }
+
     /// <summary>Creates a new file for writing, readable and writable by its owner only.</summary>
     public static InlineFileStream CreateNew(string path)
     {

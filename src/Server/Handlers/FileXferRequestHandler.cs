@@ -234,7 +234,7 @@ public sealed class FileXferRequestHandler(
     private async Task<long> PutAsync(Frame request, CancellationToken cancellationToken)
     {
         var flags = (PutFlags)(request.GetUInt64OrNull(FieldTag.Flags) ?? 0);
-        if ((flags & ~(PutFlags.Chunked | PutFlags.NoWait)) != 0)
+        if ((flags & ~(PutFlags.Chunked | PutFlags.NoWait | PutFlags.Resume)) != 0)
         {
             // A body may follow whose framing this version cannot know: the connection cannot go on.
             throw new ProtocolViolationException($"Put has unknown flags 0x{(ulong)flags:x}");
@@ -242,10 +242,16 @@ public sealed class FileXferRequestHandler(
 
         bool chunked = flags.HasFlag(PutFlags.Chunked);
         bool noWait = flags.HasFlag(PutFlags.NoWait);
+        bool resume = flags.HasFlag(PutFlags.Resume);
         long? size = request.GetSizeOrNull(FieldTag.Size);
         if (size is null && !chunked)
         {
             throw new ProtocolViolationException("a Put with a fixed-length body needs its Size");
+        }
+
+        if (resume && (chunked || noWait))
+        {
+            throw new ProtocolViolationException("a resumable Put has a fixed-length body sent after Ready");
         }
 
         PendingUpload upload;
@@ -253,7 +259,7 @@ public sealed class FileXferRequestHandler(
         try
         {
             var algorithm = RequireAlgorithm(request);
-            upload = store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0);
+            upload = store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resume ? request.GetBytesOrNull(FieldTag.ResumeKey) : null);
             hasher = HashAlgorithms.Create(algorithm);
         }
         catch (FileXferException) when (noWait)
@@ -268,9 +274,19 @@ public sealed class FileXferRequestHandler(
         {
             var modified = Messages.ReadModified(request);
             var mode = Messages.ReadMode(request);
-            if (!noWait)
+            long start = 0;
+            if (resume && upload.IsResumable)
+            {
+                (start, hasher) = await OfferResumeAsync(request, upload, hasher, size!.Value, cancellationToken);
+            }
+            else if (!noWait)
             {
                 await Writer.WriteAsync(Messages.Ready(request.RequestId, 0), cancellationToken);
+                if (resume)
+                {
+                    // No partial could be kept for this upload (its key is busy): the client still says where to start.
+                    await ReadResumeFromAsync(request.RequestId, 0, cancellationToken);
+                }
             }
 
             _inBody = true;
@@ -288,7 +304,7 @@ public sealed class FileXferRequestHandler(
             }
             else
             {
-                await Reader.CopyBodyToAsync(upload.Body, size!.Value, hasher, progress: null, cancellationToken);
+                await Reader.CopyBodyToAsync(upload.Body, size!.Value - start, hasher, progress: null, cancellationToken);
                 received = size.Value;
             }
 
@@ -363,6 +379,47 @@ public sealed class FileXferRequestHandler(
             ? Task.CompletedTask
             : CommitAndFlushAsync(cancellationToken);
 
+    /// <summary>
+    /// Tells a resuming client how many bytes of its upload are held and their hash, then reads where the client
+    /// chose to start: after the held bytes when it proved them equal to its own, else at 0.
+    /// </summary>
+    private async Task<(long Start, ContentHasher Hasher)> OfferResumeAsync(Frame request, PendingUpload upload, ContentHasher hasher, long size, CancellationToken cancellationToken)
+    {
+        long held = upload.HeldBytes;
+        if (held > size)
+        {
+            held = 0;
+        }
+
+        await upload.HashPrefixAsync(held, hasher, cancellationToken);
+        await Writer.WriteAsync(Messages.Ready(request.RequestId, held, hasher.Name, hasher.GetCurrentHash()), cancellationToken);
+        long start = await ReadResumeFromAsync(request.RequestId, held, cancellationToken);
+        upload.ContinueAt(start);
+        if (start == held)
+        {
+            return (start, hasher);
+        }
+
+        // The client's bytes differ from the held ones: start over with a fresh hash.
+        var fresh = HashAlgorithms.Create(hasher.Name);
+        hasher.Dispose();
+        return (0, fresh);
+    }
+
+    private async Task<long> ReadResumeFromAsync(uint requestId, long held, CancellationToken cancellationToken)
+    {
+        var frame = await Reader.ReadRequiredFrameAsync(cancellationToken);
+        if (frame.Type != MessageType.ResumeFrom || frame.RequestId != requestId)
+        {
+            throw new ProtocolViolationException($"expected ResumeFrom for request {requestId}, got {frame}");
+        }
+
+        long start = frame.GetSize(FieldTag.Offset);
+        return start == 0 || start == held
+            ? start
+            : throw new ProtocolViolationException($"ResumeFrom offset {start} is neither 0 nor the {held} bytes held");
+    }
+
     private async Task DiscardBodyAsync(uint requestId, bool chunked, long size, CancellationToken cancellationToken)
     {
         _inBody = true;
@@ -403,14 +460,32 @@ public sealed class FileXferRequestHandler(
     {
         var algorithm = RequireAlgorithm(request);
         await using var file = store.OpenRead(request.GetString(FieldTag.Path), out var entry);
-        using var hasher = HashAlgorithms.Create(algorithm);
+        var hasher = HashAlgorithms.Create(algorithm);
         // The size is taken once, from the open file, and exactly that many bytes are sent.
         long size = file.Length;
-        await Writer.WriteAsync(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode), cancellationToken);
+        long start = 0;
+        if (request.GetSizeOrNull(FieldTag.Offset) is > 0 and var offset && offset <= size && request.GetBytesOrNull(FieldTag.HashValue) is { } proof)
+        {
+            // A resuming client holds the first bytes: continue after them only if they hash the same here.
+            await BodyCopier.CopyExactlyAsync(file, Stream.Null, offset, hasher, progress: null, cancellationToken);
+            if (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(hasher.GetCurrentHash(), proof))
+            {
+                start = offset;
+            }
+            else
+            {
+                hasher.Dispose();
+                hasher = HashAlgorithms.Create(algorithm);
+                file.Position = 0;
+            }
+        }
+
+        using var wholeFileHasher = hasher;
+        await Writer.WriteAsync(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, start), cancellationToken);
         _inBody = _sendingBody = true;
         try
         {
-            await Writer.WriteBodyAsync(file, size, hasher, request.RequestId, progress: null, cancellationToken);
+            await Writer.WriteBodyAsync(file, size - start, hasher, request.RequestId, progress: null, cancellationToken);
         }
         catch (EndOfStreamException ex)
         {

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
@@ -20,6 +23,10 @@ public sealed class FileStore
     public const string ReservedName = ".filexfer";
 
     private const string StagingSuffix = ".part";
+    private const string ResumableSuffix = ".resume";
+
+    private readonly ConcurrentDictionary<string, bool> _resumesInUse = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _tempsInUse = new(StringComparer.Ordinal);
 
     private long _availableBytes;
     private long _availableCheckedAt = long.MinValue / 2;
@@ -49,13 +56,40 @@ public sealed class FileStore
     public FileStoreOptions Options { get; }
 
     /// <summary>Removes temp files left by a crash. Returns how many were removed.</summary>
-    public int RemoveStaleUploads()
+    public int RemoveStaleUploads() => RemoveStaleUploads(Options.PartialMaxAge);
+
+    /// <summary>
+    /// Removes temp files of uploads that cannot resume (left by a crash), and partial uploads kept for resuming
+    /// that have not been touched for <paramref name="partialMaxAge"/>. Partials in use are left alone.
+    /// </summary>
+    public int RemoveStaleUploads(TimeSpan partialMaxAge)
     {
         int removed = 0;
         foreach (var file in Directory.EnumerateFiles(StagingDirectory, "*" + StagingSuffix))
         {
-            File.Delete(file);
-            removed++;
+            if (!_tempsInUse.ContainsKey(file))
+            {
+                File.Delete(file);
+                removed++;
+            }
+        }
+
+        var cutoff = DateTime.UtcNow - partialMaxAge;
+        foreach (var file in Directory.EnumerateFiles(StagingDirectory, "*" + ResumableSuffix))
+        {
+            var key = Path.GetFileNameWithoutExtension(file);
+            if (File.GetLastWriteTimeUtc(file) < cutoff && _resumesInUse.TryAdd(key, true))
+            {
+                try
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+                finally
+                {
+                    _resumesInUse.TryRemove(key, out _);
+                }
+            }
         }
 
         return removed;
@@ -71,7 +105,14 @@ public sealed class FileStore
     /// Starts an upload whose length may not be known yet: <paramref name="sizeHint"/> is checked against the free
     /// space, <paramref name="declaredSize"/> (when known) against the size limit and, at commit, the body.
     /// </summary>
-    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint)
+    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint) => BeginUpload(path, declaredSize, sizeHint, resumeKey: null);
+
+    /// <summary>
+    /// Starts an upload; with a <paramref name="resumeKey"/> the temp file is the partial upload kept under that
+    /// key (created when there is none), so an interrupted upload can continue where it stopped. A key already
+    /// in use by another upload gets a fresh, non-resumable temp file instead.
+    /// </summary>
+    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey)
     {
         long size = declaredSize ?? sizeHint;
         var normalized = RemotePath.Normalize(path);
@@ -97,9 +138,31 @@ public sealed class FileStore
         {
             CreateParents(normalized);
         }
+        if (resumeKey is { Length: > 0 } key)
+        {
+            // The key names the client's source and destination; hashing it with the destination keeps clients
+            // from reaching each other's partials by choosing keys.
+            var name = Convert.ToHexStringLower(SHA256.HashData([.. key, .. Encoding.UTF8.GetBytes(normalized)]))[..32];
+            if (_resumesInUse.TryAdd(name, true))
+            {
+                try
+                {
+                    var resumable = Path.Combine(StagingDirectory, name + ResumableSuffix);
+                    var partial = Wrap(normalized, () => InlineFileStream.OpenResumable(resumable));
+                    return new PendingUpload(this, normalized, destination, resumable, partial, declaredSize, () => _resumesInUse.TryRemove(name, out _));
+                }
+                catch
+                {
+                    _resumesInUse.TryRemove(name, out _);
+                    throw;
+                }
+            }
+        }
+
         var tempPath = Path.Combine(StagingDirectory, $"{Guid.NewGuid():N}{StagingSuffix}");
-        var stream = InlineFileStream.CreateNew(tempPath);
-        return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize);
+        var stream = Wrap(normalized, () => InlineFileStream.CreateNew(tempPath));
+        _tempsInUse.TryAdd(tempPath, true);
+        return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize, () => _tempsInUse.TryRemove(tempPath, out _));
     }
 
     /// <summary>

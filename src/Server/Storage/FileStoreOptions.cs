@@ -9,6 +9,9 @@ public sealed class FileStoreOptions
     /// <summary>Free space to keep on the storage beyond a file's size before a put is accepted. Default: 16 MiB.</summary>
     public long ReserveBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>How long a partial upload kept for resuming may stay untouched before it is removed. Default: 24 hours.</summary>
+    public TimeSpan PartialMaxAge { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>The most entries one listing returns. Default: 100,000.</summary>
     public int MaxListEntries { get; set; } = 100_000;
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using FileXfer.Protocol;
+using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Transfer;
 
@@ -15,10 +16,13 @@ public sealed class PendingUpload : IAsyncDisposable
     private readonly FileStore _store;
     private readonly InlineFileStream _file;
     private readonly LatchingWriteStream _sink;
+    private readonly Action _release;
     private bool _committed;
+    private bool _discard;
 
-    internal PendingUpload(FileStore store, string path, string destination, string tempPath, InlineFileStream file, long? expectedSize)
+    internal PendingUpload(FileStore store, string path, string destination, string tempPath, InlineFileStream file, long? expectedSize, Action release)
     {
+        _release = release;
         _store = store;
         Path = path;
         Destination = destination;
@@ -36,6 +40,29 @@ public sealed class PendingUpload : IAsyncDisposable
 
     /// <summary>The temp file in the staging area.</summary>
     public string TempPath { get; }
+
+    /// <summary>True when the temp file is a partial kept for resuming (see <see cref="FileStore.BeginUpload(string, long?, long, byte[])"/>).</summary>
+    public bool IsResumable => TempPath.EndsWith(".resume", StringComparison.Ordinal);
+
+    /// <summary>The bytes a resumable upload already holds from an earlier attempt.</summary>
+    public long HeldBytes => _file.Length;
+
+    /// <summary>Hashes the first <paramref name="count"/> held bytes into <paramref name="hasher"/>, the proof a resuming client checks.</summary>
+    public async Task HashPrefixAsync(long count, ContentHasher hasher, CancellationToken cancellationToken)
+    {
+        _file.Position = 0;
+        await BodyCopier.CopyExactlyAsync(_file, Stream.Null, count, hasher, progress: null, cancellationToken);
+    }
+
+    /// <summary>Drops everything past <paramref name="offset"/> and makes the body continue there.</summary>
+    public void ContinueAt(long offset)
+    {
+        _file.SetLength(offset);
+        _file.Position = offset;
+    }
+
+    /// <summary>The held bytes cannot be trusted (a hash mismatch): a resumable partial is removed, not kept.</summary>
+    public void Discard() => _discard = true;
 
     /// <summary>The declared size; null for a chunked body of unknown length.</summary>
     public long? ExpectedSize { get; }
@@ -70,6 +97,9 @@ public sealed class PendingUpload : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(receivedHash);
         ArgumentNullException.ThrowIfNull(senderHash);
+
+        // Until the checks pass, the held bytes are suspect: a failed seal must not leave them for a resume.
+        _discard = true;
         if (_sink.Failure is { } failure)
         {
             throw failure is IOException io && DiskFull.Is(io)
@@ -110,6 +140,7 @@ public sealed class PendingUpload : IAsyncDisposable
             return true;
         });
         Size = receivedLength;
+        _discard = false;
     }
 
     /// <summary>The size of the sealed file.</summary>
@@ -144,16 +175,28 @@ public sealed class PendingUpload : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _file.DisposeAsync();
-        if (!_committed)
+        try
         {
-            try
+            if (!_committed && !(IsResumable && !_discard))
             {
-                System.IO.File.Delete(TempPath);
+                DeleteTemp();
             }
-            catch (IOException)
-            {
-                // Left for the stale-upload sweep at the next start; the real name was never touched.
-            }
+        }
+        finally
+        {
+            _release();
+        }
+    }
+
+    private void DeleteTemp()
+    {
+        try
+        {
+            System.IO.File.Delete(TempPath);
+        }
+        catch (IOException)
+        {
+            // Left for the stale-upload sweep at the next start; the real name was never touched.
         }
     }
 }

@@ -26,16 +26,15 @@ internal static class GetCommand
             var localPath = result.GetValue(local)!;
             bool quiet = result.GetValue(globals.Quiet);
             bool json = result.GetValue(tree.Json);
-            return CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async (connect, options) =>
+            return CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async (connect, options, retry) =>
             {
                 if (result.GetValue(tree.Recursive))
                 {
-                    return await GetTreeAsync(console, connect, options.HashAlgorithm, tree.ToTransferOptions(result), remotePath, localPath, json, quiet, cancellationToken);
+                    return await GetTreeAsync(console, connect, retry, options.HashAlgorithm, tree.ToTransferOptions(result), remotePath, localPath, json, quiet, cancellationToken);
                 }
 
                 TreeOptions.RequireRecursiveFor(result, tree.Checksum, tree.DryRun, tree.Include, tree.Exclude, tree.Parallel);
                 var normalized = RemotePath.Normalize(remotePath);
-                await using var client = await connect(cancellationToken);
                 var output = new TransferOutput(console, "get", json, quiet, dryRun: false);
                 if (localPath == "-")
                 {
@@ -44,6 +43,8 @@ internal static class GetCommand
                         throw new UserFacingException(ExitCode.Usage, "--json cannot share standard output with the file's bytes");
                     }
 
+                    // Bytes written to standard output cannot be taken back: no retry here.
+                    await using var client = await connect(cancellationToken);
                     // Bytes reach standard output as they arrive; a hash mismatch is reported after them, with exit 4.
                     await using var stdout = console.OpenStandardOutput();
                     await client.GetAsync(normalized, stdout, progress: null, cancellationToken);
@@ -68,14 +69,17 @@ internal static class GetCommand
                     throw new UserFacingException(ExitCode.NotFound, $"local directory '{parent}' does not exist");
                 }
 
-                return await PutCommand.SingleAsync(output, json, localPath, normalized, options.HashAlgorithm, async () =>
+                return await PutCommand.SingleAsync(output, json, localPath, normalized, options.HashAlgorithm, () => retry.ExecuteAsync(async token =>
                 {
+                    // Each attempt reconnects and offers the partial download it kept, proven by its hash.
+                    await using var client = await connect(token);
+
                     // The size for the bar costs a round trip, paid only when a bar is drawn.
-                    long total = ProgressBar.IsShown(console, quiet) ? (await client.StatAsync(normalized, cancellationToken)).Size : 0;
+                    long total = ProgressBar.IsShown(console, quiet) ? (await client.StatAsync(normalized, token)).Size : 0;
                     var progress = new ProgressBar(console, quiet, RemotePath.Escape(normalized), total);
                     try
                     {
-                        var transfer = await client.DownloadFileAsync(normalized, localPath, progress.Advance, cancellationToken);
+                        var transfer = await client.DownloadFileAsync(normalized, localPath, progress.Advance, token);
                         progress.Complete();
                         return transfer;
                     }
@@ -84,13 +88,13 @@ internal static class GetCommand
                         progress.Clear();
                         throw;
                     }
-                }, console, quiet, "saved");
+                }, cancellationToken).AsTask(), console, quiet, "saved");
             }, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<ExitCode> GetTreeAsync(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, string algorithm, TreeTransferOptions options, string remotePath, string localPath, bool json, bool quiet, CancellationToken cancellationToken)
+    private static async Task<ExitCode> GetTreeAsync(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, Polly.ResiliencePipeline retry, string algorithm, TreeTransferOptions options, string remotePath, string localPath, bool json, bool quiet, CancellationToken cancellationToken)
     {
         if (localPath == "-")
         {
@@ -106,7 +110,8 @@ internal static class GetCommand
         ProgressBar? bar = null;
         options.Planned = (_, bytes) => bar = new ProgressBar(console, quiet || json, RemotePath.Escape(remotePath), bytes);
         var transfer = new TreeTransfer(connect, algorithm, options);
-        var summary = await transfer.GetTreeAsync(remotePath, localPath, async item =>
+        // A retry runs the tree again: what the failed attempt received is then skipped as unchanged.
+        var summary = await retry.ExecuteAsync(async token => await transfer.GetTreeAsync(remotePath, localPath, async item =>
         {
             if (item.Error is not null)
             {
@@ -114,7 +119,7 @@ internal static class GetCommand
             }
 
             await output.OnEventAsync(item);
-        }, bytes => bar?.Advance(bytes), cancellationToken);
+        }, bytes => bar?.Advance(bytes), token), cancellationToken);
         bar?.Complete();
         return await output.FinishAsync(summary);
     }

@@ -29,7 +29,7 @@ internal static class PutCommand
             var remotePath = result.GetValue(remote)!;
             bool quiet = result.GetValue(globals.Quiet);
             bool json = result.GetValue(tree.Json);
-            return CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async (connect, options) =>
+            return CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async (connect, options, retry) =>
             {
                 if (result.GetValue(tree.Recursive))
                 {
@@ -41,11 +41,10 @@ internal static class PutCommand
                         throw new UserFacingException(ExitCode.Usage, "--max-delete cannot be negative");
                     }
 
-                    return await PutTreeAsync(console, connect, options.HashAlgorithm, transferOptions, localPath, remotePath, json, quiet, cancellationToken);
+                    return await PutTreeAsync(console, connect, retry, options.HashAlgorithm, transferOptions, localPath, remotePath, json, quiet, cancellationToken);
                 }
 
                 TreeOptions.RequireRecursiveFor(result, tree.Checksum, tree.DryRun, delete, tree.Include, tree.Exclude, tree.Parallel);
-                await using var client = await connect(cancellationToken);
                 var output = new TransferOutput(console, "put", json, quiet, dryRun: false);
                 if (localPath == "-")
                 {
@@ -56,6 +55,8 @@ internal static class PutCommand
 
                     return await SingleAsync(output, json, "-", remotePath, options.HashAlgorithm, async () =>
                     {
+                        // Standard input cannot be read twice: no retry here.
+                        await using var client = await connect(cancellationToken);
                         await using var input = console.OpenStandardInput();
                         var progress = new ProgressBar(console, quiet, RemotePath.Escape(remotePath), 0);
                         var transfer = await client.PutStreamAsync(input, remotePath, progress.Advance, cancellationToken);
@@ -79,12 +80,14 @@ internal static class PutCommand
                     remotePath += Path.GetFileName(localPath);
                 }
 
-                return await SingleAsync(output, json, localPath, remotePath, options.HashAlgorithm, async () =>
+                return await SingleAsync(output, json, localPath, remotePath, options.HashAlgorithm, () => retry.ExecuteAsync(async token =>
                 {
+                    // Each attempt reconnects; the server proves what it kept of an earlier one and only the rest is sent.
+                    await using var client = await connect(token);
                     var progress = new ProgressBar(console, quiet, RemotePath.Escape(remotePath), new FileInfo(localPath).Length);
                     try
                     {
-                        var transfer = await client.UploadFileAsync(localPath, remotePath, progress.Advance, cancellationToken);
+                        var transfer = await client.UploadFileAsync(localPath, remotePath, progress.Advance, token);
                         progress.Complete();
                         return transfer;
                     }
@@ -93,7 +96,7 @@ internal static class PutCommand
                         progress.Clear();
                         throw;
                     }
-                }, console, quiet, "stored");
+                }, cancellationToken).AsTask(), console, quiet, "stored");
             }, cancellationToken);
         });
         return command;
@@ -128,13 +131,14 @@ internal static class PutCommand
         if (!quiet)
         {
             var shown = verb == "stored" ? result.RemotePath : localPath;
-            await console.Out.WriteLineAsync($"{verb} {RemotePath.Escape(shown)} ({ByteSize.Format(result.Size)}, {result.HashAlgorithm} {result.HashHex})");
+            var resumed = result.ResumedFrom > 0 ? $", resumed after {ByteSize.Format(result.ResumedFrom)}" : string.Empty;
+            await console.Out.WriteLineAsync($"{verb} {RemotePath.Escape(shown)} ({ByteSize.Format(result.Size)}, {result.HashAlgorithm} {result.HashHex}{resumed})");
         }
 
         return ExitCode.Ok;
     }
 
-    private static async Task<ExitCode> PutTreeAsync(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, string algorithm, TreeTransferOptions options, string localPath, string remotePath, bool json, bool quiet, CancellationToken cancellationToken)
+    private static async Task<ExitCode> PutTreeAsync(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, Polly.ResiliencePipeline retry, string algorithm, TreeTransferOptions options, string localPath, string remotePath, bool json, bool quiet, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(localPath))
         {
@@ -150,7 +154,8 @@ internal static class PutCommand
         TreeSummary summary;
         try
         {
-            summary = await transfer.PutTreeAsync(localPath, remotePath, async item =>
+            // A retry runs the tree again: what the failed attempt stored is then skipped as unchanged.
+            summary = await retry.ExecuteAsync(async token => await transfer.PutTreeAsync(localPath, remotePath, async item =>
             {
                 if (item.Error is not null)
                 {
@@ -158,7 +163,7 @@ internal static class PutCommand
                 }
 
                 await output.OnEventAsync(item);
-            }, bytes => bar?.Advance(bytes), cancellationToken);
+            }, bytes => bar?.Advance(bytes), token), cancellationToken);
         }
         catch (FileXferException ex) when (!ex.IsRemote && ex.Code == ErrorCode.BadRequest)
         {

@@ -33,7 +33,7 @@ internal static partial class VerifyCommand
             bool json = result.GetValue(tree.Json);
             bool quiet = result.GetValue(globals.Quiet);
             bool explicitAlgorithm = result.GetResult(globals.Algorithm) is { Implicit: false };
-            return CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async (connect, options) =>
+            return CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async (connect, options, retry) =>
             {
                 List<(string Path, string HashHex)>? manifest = null;
                 if (manifestFile is not null)
@@ -61,14 +61,19 @@ internal static partial class VerifyCommand
                         : new UserFacingException(ExitCode.NotFound, $"'{arguments[0]}' not found");
                 }
 
-                await using var client = await connect(cancellationToken);
-                var verifier = new Verifier(client, options.HashAlgorithm, tree.ToFilter(result));
                 var output = new VerifyOutput(console, json, quiet);
-                var summary = manifest is not null
-                    ? await verifier.VerifySumsAsync(manifest, arguments[0], output.OnEventAsync, cancellationToken)
-                    : result.GetValue(tree.Recursive)
-                        ? await verifier.VerifyTreeAsync(arguments[0], arguments[1], output.OnEventAsync, cancellationToken)
-                        : await verifier.VerifyFileAsync(arguments[0], arguments[1], output.OnEventAsync, cancellationToken);
+
+                // Verification reports nothing until both sides are hashed, so a retry repeats no output.
+                var summary = await retry.ExecuteAsync(async token =>
+                {
+                    await using var client = await connect(token);
+                    var verifier = new Verifier(client, options.HashAlgorithm, tree.ToFilter(result));
+                    return manifest is not null
+                        ? await verifier.VerifySumsAsync(manifest, arguments[0], output.OnEventAsync, token)
+                        : result.GetValue(tree.Recursive)
+                            ? await verifier.VerifyTreeAsync(arguments[0], arguments[1], output.OnEventAsync, token)
+                            : await verifier.VerifyFileAsync(arguments[0], arguments[1], output.OnEventAsync, token);
+                }, cancellationToken);
                 return await output.FinishAsync(summary);
             }, cancellationToken);
         });
