@@ -19,9 +19,15 @@ public sealed class TestServer : IAsyncDisposable
     private readonly Task _serving;
 
     public TestServer()
+        : this(root: null)
+    {
+    }
+
+    /// <summary>A server over <paramref name="root"/> (a directory the test owns, such as a small file system), or a fresh temp root.</summary>
+    public TestServer(string? root, FileStoreOptions? options = null)
     {
         _sandbox = new TempDirectory("filexfer-server");
-        Store = new FileStore(Directory.CreateDirectory(_sandbox.Combine("root")).FullName);
+        Store = new FileStore(root ?? Directory.CreateDirectory(_sandbox.Combine("root")).FullName, options);
         var handlerOptions = new FileXferHandlerOptions();
         _server = new TcpServer(
             new IPEndPoint(IPAddress.Loopback, 0),
