@@ -50,4 +50,43 @@ public class ServerCrashTests
         Assert.Equal(SourceSize, new FileInfo(Path.Combine(root, "victim.bin")).Length);
         Assert.Empty(Directory.GetFiles(staging));
     }
+
+    [Fact(Timeout = 180000)]
+    public async Task A_put_cut_by_the_shutdown_deadline_resumes_on_the_restarted_server()
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var sandbox = new TempDirectory();
+        var root = Directory.CreateDirectory(sandbox.Combine("root")).FullName;
+        var staging = Path.Combine(root, ".filexfer", "staging");
+        var source = sandbox.Combine("big.sparse");
+        await using (var file = new FileStream(source, FileMode.CreateNew, FileAccess.Write))
+        {
+            file.SetLength(SourceSize);
+        }
+
+        await using (var first = await ServerProcess.StartAsync(root, token, "--shutdown-timeout", "0.2"))
+        {
+            var put = CliRunner.RunAsync(first.Address, ["--retries", "0", "put", source, "big.bin"], token);
+            await DirectoryWatch.UntilAsync(
+                staging,
+                () => Directory.GetFiles(staging).Any(f => new FileInfo(f).Length > 64 * 1024 * 1024) || put.IsCompleted,
+                TimeSpan.FromSeconds(60),
+                "the server holds part of the upload",
+                token);
+            Assert.False(put.IsCompleted, "the put ended before the server was stopped");
+
+            // SIGTERM: the drain deadline passes with the put still in flight, which is cut; the server exits 0.
+            Assert.Equal(0, await first.TerminateAsync(token));
+            Assert.Equal(3, (await put).ExitCode);
+        }
+
+        Assert.False(File.Exists(Path.Combine(root, "big.bin")));
+        Assert.Single(Directory.GetFiles(staging));
+
+        await using var second = await ServerProcess.StartAsync(root, token);
+        var resumed = await CliRunner.RunAsync(second.Address, ["put", source, "big.bin"], token);
+        CliAssert.Success(resumed);
+        Assert.Contains("resumed after", resumed.Stdout, StringComparison.Ordinal);
+        Assert.Equal(SourceSize, new FileInfo(Path.Combine(root, "big.bin")).Length);
+    }
 }

@@ -16,7 +16,7 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>The address from its first line, <c>listening on HOST:PORT</c>.</summary>
     public string Address { get; }
 
-    public static async Task<ServerProcess> StartAsync(string root, CancellationToken cancellationToken)
+    public static async Task<ServerProcess> StartAsync(string root, CancellationToken cancellationToken, params string[] extraArguments)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "filexfer-server.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project should copy the server next to itself");
@@ -26,7 +26,8 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { dll, "--root", root, "--listen", "127.0.0.1:0" })
+        string[] arguments = [dll, "--root", root, "--listen", "127.0.0.1:0", .. extraArguments];
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -37,6 +38,15 @@ public sealed class ServerProcess : IAsyncDisposable
         var first = await process.StandardOutput.ReadLineAsync(cancellationToken) ?? throw new InvalidOperationException("the server printed nothing");
         Assert.StartsWith("listening on ", first, StringComparison.Ordinal);
         return new ServerProcess(process, first["listening on ".Length..]);
+    }
+
+    /// <summary>SIGTERM, then waits for the exit; returns the exit code.</summary>
+    public async Task<int> TerminateAsync(CancellationToken cancellationToken)
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(cancellationToken);
+        await _process.WaitForExitAsync(cancellationToken);
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL: no drain, no cleanup, as in a crash.</summary>
