@@ -41,7 +41,7 @@ internal static class CommandRunner
             int retries = globals.Retries(result);
             var retry = TransferRetry.Create(retries, TimeProvider.System, async (failure, attempt, delay) =>
                 await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"filexfer: {ErrorReporter.Classify(failure).Message}; retry {attempt + 1} of {retries} in {delay.TotalSeconds:F1} s")));
+                    $"filexfer: {ErrorReporter.Classify(failure).Message.TrimEnd('.')}; retry {attempt + 1} of {retries} in {delay.TotalSeconds:F1} s")));
             return (int)await work(token => FileXferClient.ConnectAsync(server, options, token), options, retry);
         }
         catch (Exception ex)

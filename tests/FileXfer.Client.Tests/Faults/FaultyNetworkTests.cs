@@ -104,7 +104,7 @@ public class FaultyNetworkTests
     [Theory(Timeout = 60000)]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_put_cut_mid_body_is_a_connection_error_and_the_server_drops_the_partial_upload(bool reset)
+    public async Task A_put_cut_mid_body_is_a_connection_error_and_the_server_keeps_the_partial_only_for_resuming(bool reset)
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer();
@@ -123,17 +123,16 @@ public class FaultyNetworkTests
         Assert.True(connection.Upstream.WasCut);
         Assert.Equal(CutOffset, connection.Upstream.Bytes);
         Assert.False(File.Exists(server.PathOf("data.bin")));
-        // The client may be gone before the server has read the end of the stream: wait for the server's cleanup.
+        // The client may be gone before the server has read the end of the stream: wait for the server to see it.
         await server.Log.WaitForAsync(m => m.Contains("Put data.bin: failed with ConnectionLost", StringComparison.Ordinal), TimeSpan.FromSeconds(30), token);
-        await DirectoryWatch.UntilAsync(
-            server.StagingDirectory,
-            () => !Directory.EnumerateFileSystemEntries(server.StagingDirectory).Any(),
-            TimeSpan.FromSeconds(30),
-            "the server removes the staged partial upload",
-            token);
+
+        // What arrived stays in the staging area as a resumable partial, never under the real name.
+        var partial = Assert.Single(Directory.GetFiles(server.StagingDirectory));
+        Assert.EndsWith(".resume", partial, StringComparison.Ordinal);
         Assert.Empty(RootEntries(server));
 
         await AssertCleanPutAsync(proxy, server, source, token);
+        Assert.Empty(Directory.GetFiles(server.StagingDirectory));
     }
 
     [Theory(Timeout = 60000)]
@@ -163,9 +162,12 @@ public class FaultyNetworkTests
         Assert.True(connection.Downstream.WasCut);
         Assert.Equal(CutOffset, connection.Downstream.Bytes);
         Assert.Equal("old local content", await File.ReadAllTextAsync(destination, token));
-        Assert.Equal(["dest.bin"], TestFiles.ListRelative(local.Path));
+
+        // What arrived is kept beside the destination, under a temp name, for the next get to resume.
+        Assert.Equal([".dest.bin.resume.filexfer-part", "dest.bin"], TestFiles.ListRelative(local.Path).Order(StringComparer.Ordinal));
 
         await AssertCleanGetAsync(proxy, server, destination, token);
+        Assert.Equal(["dest.bin"], TestFiles.ListRelative(local.Path));
     }
 
     [Theory(Timeout = 60000)]
