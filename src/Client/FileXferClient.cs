@@ -291,6 +291,28 @@ public sealed partial class FileXferClient : IAsyncDisposable
         bool renamed = false;
         try
         {
+            try
+            {
+                return await ReceiveResumableAsync();
+            }
+            catch (Exception ex) when (ex is ConnectionLostException or OperationCanceledException or TimeoutException)
+            {
+                // What arrived is kept for the next try, which proves it before using it.
+                keep = true;
+                throw;
+            }
+        }
+        finally
+        {
+            await file.DisposeAsync();
+            if (!keep && !renamed)
+            {
+                File.Delete(temp);
+            }
+        }
+
+        async Task<TransferResult> ReceiveResumableAsync()
+        {
             long held = file.Length;
             var hasher = HashAlgorithms.Create(algorithm);
             if (held > 0)
@@ -304,17 +326,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             }
 
             var sink = new LatchingWriteStream(file);
-            TransferResult result;
-            try
-            {
-                result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken, new ResumePoint(held, hasher, () => file.SetLength(0)));
-            }
-            catch (Exception ex) when (ex is ConnectionLostException or OperationCanceledException or TimeoutException)
-            {
-                // What arrived is kept for the next try, which proves it before using it.
-                keep = true;
-                throw;
-            }
+            var result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken, new ResumePoint(held, hasher, () => file.SetLength(0)));
 
             if (sink.Failure is { } failure)
             {
@@ -341,14 +353,6 @@ public sealed partial class FileXferClient : IAsyncDisposable
 
             renamed = true;
             return CommitReceived([received])[0] is { } commitFailure ? throw new LocalWriteException(commitFailure) : result;
-        }
-        finally
-        {
-            await file.DisposeAsync();
-            if (!keep && !renamed)
-            {
-                File.Delete(temp);
-            }
         }
     }
 

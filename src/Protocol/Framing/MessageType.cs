@@ -35,7 +35,10 @@ public enum MessageType : byte
     /// </summary>
     ResumeFrom = 0x17,
 
-    /// <summary>Server → client: the put is accepted, send the body now.</summary>
+    /// <summary>
+    /// Server → client: the put is accepted; send the body now, or for a resumable put first
+    /// <see cref="ResumeFrom"/>.
+    /// </summary>
     Ready = 0x20,
 
     /// <summary>Server → client: the request succeeded; its fields depend on the request.</summary>

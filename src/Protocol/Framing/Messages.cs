@@ -128,7 +128,7 @@ public static class Messages
     public static Frame Hash(uint requestId, string path, string hashAlgorithm) =>
         new(MessageType.Hash, requestId, Field.String(FieldTag.Path, path), Field.String(FieldTag.HashAlgorithm, hashAlgorithm));
 
-    /// <summary>The server accepts a put; the body is to start at <paramref name="offset"/> (0 in version 1).</summary>
+    /// <summary>The server accepts a put that is not resumable: the body follows (<paramref name="offset"/> is 0).</summary>
     public static Frame Ready(uint requestId, long offset) =>
         new(MessageType.Ready, requestId, Field.Integer(FieldTag.Offset, offset));
 

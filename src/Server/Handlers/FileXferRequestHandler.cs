@@ -178,9 +178,10 @@ public sealed class FileXferRequestHandler(
         long bytes = 0;
         try
         {
-            if (frame.Type != MessageType.Put)
+            if (frame.Type != MessageType.Put || ((PutFlags)(frame.GetUInt64OrNull(FieldTag.Flags) ?? 0)).HasFlag(PutFlags.NoWait) is false)
             {
-                // Answers go out in request order, and a later request must see the files put before it.
+                // Answers go out in request order (a put that waits for Ready is answered at once), and a later
+                // request must see the files put before it.
                 await CommitPendingAsync(cancellationToken);
             }
 

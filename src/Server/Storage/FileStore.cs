@@ -160,8 +160,20 @@ public sealed class FileStore
         }
 
         var tempPath = Path.Combine(StagingDirectory, $"{Guid.NewGuid():N}{StagingSuffix}");
-        var stream = Wrap(normalized, () => InlineFileStream.CreateNew(tempPath));
+
+        // Registered before it exists, so a concurrent sweep of stale temps cannot take it.
         _tempsInUse.TryAdd(tempPath, true);
+        InlineFileStream stream;
+        try
+        {
+            stream = Wrap(normalized, () => InlineFileStream.CreateNew(tempPath));
+        }
+        catch
+        {
+            _tempsInUse.TryRemove(tempPath, out _);
+            throw;
+        }
+
         return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize, () => _tempsInUse.TryRemove(tempPath, out _));
     }
 
@@ -205,7 +217,15 @@ public sealed class FileStore
 
             foreach (var directory in directories)
             {
-                Durable.FsyncDirectory(directory);
+                try
+                {
+                    Durable.FsyncDirectory(directory);
+                }
+                catch (IOException)
+                {
+                    // The files are in place and their data is on disk; a directory some file system cannot sync
+                    // is not a reason to report them as failed.
+                }
             }
 
             return results;

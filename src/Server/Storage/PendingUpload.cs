@@ -61,9 +61,6 @@ public sealed class PendingUpload : IAsyncDisposable
         _file.Position = offset;
     }
 
-    /// <summary>The held bytes cannot be trusted (a hash mismatch): a resumable partial is removed, not kept.</summary>
-    public void Discard() => _discard = true;
-
     /// <summary>The declared size; null for a chunked body of unknown length.</summary>
     public long? ExpectedSize { get; }
 
