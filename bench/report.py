@@ -23,7 +23,8 @@ def row(label, key, unit_count, unit, peers):
         return None
     seconds, n = medians[key]
     rate = unit_count / seconds
-    cells = [label, f"{seconds:.3f} s", f"{rate:,.0f} {unit}", str(n)]
+    shown = f"{rate:,.2f} {unit}" if rate < 100 else f"{rate:,.0f} {unit}"
+    cells = [label, f"{seconds:.3f} s", shown, str(n)]
     for peer in peers:
         cells.append(f"{medians[peer][0] / seconds:.2f}x" if peer in medians else "-")
     return "| " + " | ".join(cells) + " |"

@@ -214,6 +214,46 @@ public sealed class FileStoreUploadTests : IDisposable
     }
 
     [Fact]
+    public void Resumable_partials_are_kept_until_they_are_older_than_the_maximum_age()
+    {
+        var old = Path.Combine(Store.StagingDirectory, "00112233445566778899aabbccddeeff.resume");
+        var fresh = Path.Combine(Store.StagingDirectory, "ffeeddccbbaa99887766554433221100.resume");
+        File.WriteAllText(old, "left two days ago");
+        File.WriteAllText(fresh, "left a minute ago");
+        File.SetLastWriteTimeUtc(old, DateTime.UtcNow - TimeSpan.FromDays(2));
+        File.SetLastWriteTimeUtc(fresh, DateTime.UtcNow - TimeSpan.FromMinutes(1));
+
+        int removed = Store.RemoveStaleUploads(TimeSpan.FromHours(24));
+
+        Assert.Equal(1, removed);
+        Assert.False(File.Exists(old));
+        Assert.True(File.Exists(fresh));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_resumable_upload_keeps_its_partial_when_abandoned_and_offers_it_to_the_next_put()
+    {
+        var token = TestContext.Current.CancellationToken;
+        byte[] key = [1, 2, 3, 4];
+        await using (var first = Store.BeginUpload("r.bin", 10, 10, key))
+        {
+            Assert.True(first.IsResumable);
+            Assert.Equal(0, first.HeldBytes);
+            await first.Body.WriteAsync("hello"u8.ToArray(), token);
+        }
+
+        // The connection broke: the partial stays in the staging area, nothing under the real name.
+        Assert.False(File.Exists(_fixture.Local("r.bin")));
+        await using var second = Store.BeginUpload("r.bin", 10, 10, key);
+        Assert.True(second.IsResumable);
+        Assert.Equal(5, second.HeldBytes);
+
+        // While one upload holds the key, another put of it gets a fresh temp file.
+        await using var third = Store.BeginUpload("r.bin", 10, 10, key);
+        Assert.False(third.IsResumable);
+    }
+
+    [Fact]
     public void A_missing_root_is_refused()
     {
         Assert.Throws<DirectoryNotFoundException>(() => new FileStore(_fixture.Beside("does-not-exist")));
