@@ -122,34 +122,9 @@ public sealed partial class FileXferClient : IAsyncDisposable
             }
 
             using var hasher = HashAlgorithms.Create(algorithm);
-            byte[] hash;
-            try
-            {
-                hash = await _writer.WriteBodyAsync(source, length, hasher, id, progress, cancellationToken);
-            }
-            catch (EndOfStreamException ex)
-            {
-                // The body cannot be completed; closing the connection makes the server drop what it received.
-                _broken = true;
-                throw new SourceChangedException($"the source shrank while it was being sent ({ex.Message})", ex);
-            }
-            catch (ConnectionLostException ex)
-            {
-                throw await ExplainLostUploadAsync(ex);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Reading the local file failed mid-body: the body cannot be completed either.
-                _broken = true;
-                throw;
-            }
+            var hash = await SendUploadBodyAsync(source, length, hasher, id, progress, cancellationToken);
 
-            var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
-            var stored = ok.GetBytes(FieldTag.HashValue);
-            if (ok.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(stored, hash))
-            {
-                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(remote)}' than the client sent");
-            }
+            await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
 
             return new TransferResult(remote, length, algorithm, hash, modifiedUtc, mode);
         }, cancellationToken);
@@ -191,34 +166,46 @@ public sealed partial class FileXferClient : IAsyncDisposable
 
             using var _ = hasher;
             await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
-            byte[] hash;
-            try
-            {
-                hash = await _writer.WriteBodyAsync(file, length - start, hasher, id, progress, cancellationToken);
-            }
-            catch (EndOfStreamException ex)
-            {
-                _broken = true;
-                throw new SourceChangedException($"the source shrank while it was being sent ({ex.Message})", ex);
-            }
-            catch (ConnectionLostException ex)
-            {
-                throw await ExplainLostUploadAsync(ex);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                _broken = true;
-                throw;
-            }
-
-            var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
-            if (ok.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(ok.GetBytes(FieldTag.HashValue), hash))
-            {
-                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(remote)}' than the client sent");
-            }
-
+            var hash = await SendUploadBodyAsync(file, length - start, hasher, id, progress, cancellationToken);
+            await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
             return new TransferResult(remote, length, algorithm, hash, modified, mode) { ResumedFrom = start };
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends an upload's fixed-length body and its BodyEnd. A source that shrinks, or a local read that fails,
+    /// leaves the body unfinishable: the connection is given up, which makes the server drop what it received.
+    /// </summary>
+    private async Task<byte[]> SendUploadBodyAsync(Stream source, long length, ContentHasher hasher, uint id, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _writer.WriteBodyAsync(source, length, hasher, id, progress, cancellationToken);
+        }
+        catch (EndOfStreamException ex)
+        {
+            _broken = true;
+            throw new SourceChangedException($"the source shrank while it was being sent ({ex.Message})", ex);
+        }
+        catch (ConnectionLostException ex)
+        {
+            throw await ExplainLostUploadAsync(ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _broken = true;
+            throw;
+        }
+    }
+
+    /// <summary>Reads the answer to an upload and checks the hash the server reports of what it stored.</summary>
+    private async Task ReadStoredHashAsync(uint id, string remote, string algorithm, byte[] sent, CancellationToken cancellationToken)
+    {
+        var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
+        if (ok.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(ok.GetBytes(FieldTag.HashValue), sent))
+        {
+            throw new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(remote)}' than the client sent");
+        }
     }
 
     /// <summary>Uploads a local file; its size is taken from the open file, its time and mode are kept.</summary>
@@ -562,12 +549,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
                 throw new SourceChangedException($"standard input could not be read to its end: {reason}; nothing was stored");
             }
 
-            var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
-            if (!CryptographicOperations.FixedTimeEquals(ok.GetBytes(FieldTag.HashValue), body.Hash ?? []))
-            {
-                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(remote)}' than the client sent");
-            }
-
+            await ReadStoredHashAsync(id, remote, algorithm, body.Hash!, cancellationToken);
             return new TransferResult(remote, body.Length, algorithm, body.Hash!, null, null);
         }, cancellationToken);
     }
