@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(FileXfer.Benchmarks.FrameCodecBenchmarks).Assembly).Run(args);
