@@ -8,13 +8,27 @@ namespace FileXfer.Client.Cli;
 /// Reports transfers as people and scripts want them: a line per sent file and a summary for people, one JSON
 /// object per file and a summary object with <c>--json</c>, errors on stderr either way; and the exit code.
 /// </summary>
+/// <remarks>
+/// A retried tree transfer runs again from the start; files the failed attempt already transferred then come
+/// back as unchanged. Those repeats are not reported again, and the summary counts each file once, by its last
+/// outcome, over all attempts.
+/// </remarks>
 internal sealed class TransferOutput(CliConsole console, string command, bool json, bool quiet, bool dryRun)
 {
     private readonly JsonLines _json = new(console.Out);
+    private readonly Dictionary<(string Operation, string Remote), TreeEvent> _outcomes = [];
+    private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public async ValueTask OnEventAsync(TreeEvent item)
     {
         ArgumentNullException.ThrowIfNull(item);
+        var key = (item.Operation, item.RemotePath);
+        if (item.Status == ItemStatus.Skipped && _outcomes.TryGetValue(key, out var earlier) && earlier.Status is ItemStatus.Transferred or ItemStatus.Deleted)
+        {
+            return;
+        }
+
+        _outcomes[key] = item;
         if (json)
         {
             await _json.WriteAsync(writer =>
@@ -65,9 +79,10 @@ internal sealed class TransferOutput(CliConsole console, string command, bool js
         }
     }
 
-    public async Task<ExitCode> FinishAsync(TreeSummary summary)
+    public async Task<ExitCode> FinishAsync(TreeSummary last)
     {
-        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(last);
+        var summary = CountOutcomes(last);
         double seconds = summary.Elapsed.TotalSeconds;
         if (json)
         {
@@ -105,5 +120,21 @@ internal sealed class TransferOutput(CliConsole console, string command, bool js
         return summary.Failed == 0 ? ExitCode.Ok
             : summary.IntegrityFailure ? ExitCode.Integrity
             : ExitCode.SomeFailed;
+    }
+
+    /// <summary>Each file once, by its last reported outcome, over every attempt of the command.</summary>
+    private TreeSummary CountOutcomes(TreeSummary last)
+    {
+        var outcomes = _outcomes.Values;
+        return last with
+        {
+            Transferred = outcomes.Count(o => o.Status == ItemStatus.Transferred),
+            Skipped = outcomes.Count(o => o.Status == ItemStatus.Skipped),
+            Failed = outcomes.Count(o => o.Status == ItemStatus.Failed),
+            Deleted = outcomes.Count(o => o.Status == ItemStatus.Deleted),
+            Bytes = outcomes.Where(o => o.Status == ItemStatus.Transferred).Sum(o => o.Bytes),
+            IntegrityFailure = outcomes.Any(o => o.Status == ItemStatus.Failed && o.IsIntegrityFailure),
+            Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_started),
+        };
     }
 }

@@ -114,4 +114,37 @@ public class RetryResumeTests
         Assert.Contains("stalled", put.Stderr, StringComparison.Ordinal);
         Assert.Equal(await TestFiles.Sha256HexAsync(source, token), await TestFiles.Sha256HexAsync(server.PathOf("data.bin"), token));
     }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_tree_put_cut_midway_completes_through_a_retry_and_reports_each_file_once()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var proxy = new FaultProxy(server);
+        proxy.PlanNext(FaultPlan.Up(DirectionFaults.Cut(2 * 1024 * 1024)));
+        using var local = new TempDirectory();
+        var tree = Directory.CreateDirectory(local.Combine("tree")).FullName;
+        for (int i = 0; i < 300; i++)
+        {
+            await TestFiles.WriteRandomAsync(Path.Combine(tree, $"f{i:D3}.bin"), 16 * 1024, seed: 100 + i, token);
+        }
+
+        var put = await CliRunner.RunAsync(proxy.Address, ["--retries", "3", "put", "-r", "-P", "1", "--json", tree, "backup"], token);
+
+        Assert.Equal(0, put.ExitCode);
+        Assert.Contains("retry 1 of 3", put.Stderr, StringComparison.Ordinal);
+        var lines = put.StdoutLines;
+        var files = lines.Where(l => !l.Contains("\"op\":\"summary\"", StringComparison.Ordinal)).ToList();
+        // Each file is reported once: transferred, or skipped when the cut attempt stored it but its answer was lost.
+        Assert.Equal(300, files.Count);
+        Assert.Equal(300, files.Select(l => l[l.IndexOf("\"remote\"", StringComparison.Ordinal)..]).Distinct().Count());
+        using var summary = System.Text.Json.JsonDocument.Parse(lines[^1]);
+        var counts = summary.RootElement;
+        Assert.Equal(300, counts.GetProperty("transferred").GetInt32() + counts.GetProperty("skipped").GetInt32());
+        Assert.Equal(0, counts.GetProperty("failed").GetInt32());
+        for (int i = 0; i < 300; i++)
+        {
+            Assert.True(await TestFiles.ContentEqualsAsync(Path.Combine(tree, $"f{i:D3}.bin"), server.PathOf($"backup/f{i:D3}.bin"), token));
+        }
+    }
 }
