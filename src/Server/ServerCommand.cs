@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using FileXfer.Protocol.Net;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
+using FileXfer.Server.Logging;
 using FileXfer.Server.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +22,7 @@ internal static class ServerCommand
           3  cannot listen on the address
         """;
 
-    public static RootCommand Create(TextWriter stdout, TextWriter stderr)
+    public static RootCommand Create(TextWriter stdout, TextWriter stderr, Func<TextWriter>? logOutput = null)
     {
         var root = new Option<DirectoryInfo>("--root")
         {
@@ -67,14 +68,14 @@ internal static class ServerCommand
                 result.GetValue(maxFileSize),
                 TimeSpan.FromHours(result.GetValue(partialMaxAge)),
                 result.GetValue(logLevel));
-            return (int)await RunAsync(settings, stdout, stderr, cancellationToken);
+            return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
         });
         return command;
     }
 
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, LogLevel LogLevel);
 
-    private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
     {
         if (!HostPort.TryParse(settings.Listen, out var hostPort, out var error))
         {
@@ -110,21 +111,10 @@ internal static class ServerCommand
             return ServerExitCode.CannotListen;
         }
 
+        using var logProvider = new LineLoggerProvider(logOutput());
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(settings.LogLevel)
-            .AddSimpleConsole(options =>
-            {
-                options.SingleLine = true;
-                options.UseUtcTimestamp = true;
-                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            })
-            .AddConsole(options =>
-            {
-                options.LogToStandardErrorThreshold = LogLevel.Trace;
-                // Thousands of small files log thousands of lines a second; a deeper queue keeps requests from
-                // waiting on stderr (the default of 2,500 lines fills in a burst).
-                options.MaxQueueLength = 100_000;
-            }));
+            .AddProvider(logProvider));
         var logger = loggerFactory.CreateLogger("FileXfer.Server");
 
         int stale = store.RemoveStaleUploads();
