@@ -17,7 +17,7 @@ public class LineLoggerProviderTests
             var logger = provider.CreateLogger("FileXfer.Server");
             for (int i = 0; i < 1000; i++)
             {
-                logger.Log(LogLevel.Information, new EventId(6), $"request {i}", null, (s, _) => s);
+                logger.Log(LogLevel.Information, new EventId(6), i, null, (n, _) => $"request {n}");
             }
 
             logger.Log(LogLevel.Warning, new EventId(4), "connection failed", new IOException("reset"), (s, _) => s);
