@@ -110,7 +110,7 @@ public sealed partial class FileXferClient
             int next = 0;
             foreach (var (item, remote, file, error) in group)
             {
-                var failure = file is null ? error : failures[next++];
+                var failure = file is null ? error : failures[next++] is { } commitFailure ? LocalWriteException.For(item.LocalPath, commitFailure) : null;
                 await onResult(failure is null
                     ? new BatchItemResult(remote, item.LocalPath, file!.Result.Size, algorithm, file.Result.Hash, null)
                     : new BatchItemResult(remote, item.LocalPath, 0, algorithm, null, failure));
@@ -140,7 +140,7 @@ public sealed partial class FileXferClient
                     }
                     catch (Exception ex) when (ex is FileXferException fx && IsItemFailure(fx) || ex is LocalWriteException)
                     {
-                        group.Add((item, remote, null, ex is LocalWriteException local ? local.InnerException! : ex));
+                        group.Add((item, remote, null, ex));
                     }
 
                     if (group.Count >= LocalCommitGroup || groupBytes >= LocalCommitBytes)

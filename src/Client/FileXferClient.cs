@@ -239,7 +239,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             await _writer.WriteAsync(Messages.Get(id, remote, _options.HashAlgorithm), cancellationToken);
             var sink = new LatchingWriteStream(destination);
             var result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken);
-            return sink.Failure is { } failure ? throw new LocalWriteException(failure) : result;
+            return sink.Failure is { } failure ? throw LocalWriteException.For("standard output", failure) : result;
         }, cancellationToken);
     }
 
@@ -273,7 +273,16 @@ public sealed partial class FileXferClient : IAsyncDisposable
         var directory = Path.GetDirectoryName(full) ?? throw new IOException($"'{localPath}' has no parent directory");
         var temp = Path.Combine(directory, TempFileName(Path.GetFileName(full), random: false));
         var algorithm = _options.HashAlgorithm;
-        var file = InlineFileStream.OpenResumable(temp);
+        InlineFileStream file;
+        try
+        {
+            file = InlineFileStream.OpenResumable(temp);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw LocalWriteException.For(localPath, ex);
+        }
+
         bool keep = false;
         bool renamed = false;
         try
@@ -317,7 +326,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
 
             if (sink.Failure is { } failure)
             {
-                throw new LocalWriteException(failure);
+                throw LocalWriteException.For(localPath, failure);
             }
 
             var received = new ReceivedFile(file, temp, full, result);
@@ -335,11 +344,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new LocalWriteException(ex);
+                throw LocalWriteException.For(localPath, ex);
             }
 
             renamed = true;
-            return CommitReceived([received])[0] is { } commitFailure ? throw new LocalWriteException(commitFailure) : result;
+            return CommitReceived([received])[0] is { } commitFailure ? throw LocalWriteException.For(localPath, commitFailure) : result;
         }
     }
 
@@ -351,7 +360,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     private async Task<TransferResult> ReceiveFileAsync(uint id, string remote, string localPath, Action<long>? progress, CancellationToken cancellationToken)
     {
         var received = await ReceiveToTempAsync(id, remote, localPath, progress, cancellationToken);
-        return CommitReceived([received])[0] is { } failure ? throw new LocalWriteException(failure) : received.Result;
+        return CommitReceived([received])[0] is { } failure ? throw LocalWriteException.For(localPath, failure) : received.Result;
     }
 
     /// <summary>
@@ -381,7 +390,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             var result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken);
             if ((openFailure ?? sink.Failure) is { } failure)
             {
-                throw new LocalWriteException(failure);
+                throw LocalWriteException.For(localPath, failure);
             }
 
             try
@@ -398,7 +407,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new LocalWriteException(ex);
+                throw LocalWriteException.For(localPath, ex);
             }
 
             var received = new ReceivedFile(file!, temp, full, result);

@@ -25,4 +25,22 @@ public sealed class LocalWriteException : IOException
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// The failure to write <paramref name="localPath"/>, told in terms of that path (not of the temp file the bytes
+    /// were going to).
+    /// </summary>
+    public static LocalWriteException For(string localPath, Exception innerException)
+    {
+        ArgumentNullException.ThrowIfNull(innerException);
+        var message = innerException switch
+        {
+            IOException io when (io.HResult & 0xFFFF) is 28 or 0x70 || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+                => $"no space left on the local disk for '{localPath}'",
+            UnauthorizedAccessException => $"permission denied writing '{localPath}'",
+            DirectoryNotFoundException or FileNotFoundException => $"cannot write '{localPath}': its directory does not exist",
+            _ => $"cannot write '{localPath}': {innerException.Message}",
+        };
+        return new LocalWriteException(message, innerException);
+    }
 }

@@ -11,10 +11,11 @@ public static class CliApplication
         Exit codes:
           0  success, every transfer verified
           1  unexpected error
-          2  usage error (bad arguments, invalid remote path)
+          2  usage error (bad arguments, invalid remote path, unknown hash algorithm,
+             a directory where a file is needed or the reverse)
           3  cannot connect to the server, or the connection was lost
           4  integrity check failed (hash mismatch)
-          5  not found
+          5  not found (remote or local)
           6  permission or authentication denied
           7  some files of a batch failed (the rest were transferred)
         """;

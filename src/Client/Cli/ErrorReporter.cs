@@ -13,6 +13,9 @@ internal static class ErrorReporter
         FileXferException coded => (FromErrorCode(coded.Code), coded.IsRemote ? $"server: {coded.Message}" : coded.Message),
         ConnectionFailedException or ConnectionLostException or SocketException => (ExitCode.Connection, exception.Message),
         SourceChangedException => (ExitCode.Unexpected, exception.Message),
+        LocalWriteException { InnerException: DirectoryNotFoundException or FileNotFoundException } => (ExitCode.NotFound, exception.Message),
+        LocalWriteException { InnerException: UnauthorizedAccessException } => (ExitCode.Denied, exception.Message),
+        FileNotFoundException { FileName: { } name } => (ExitCode.NotFound, $"'{name}' not found"),
         FileNotFoundException or DirectoryNotFoundException => (ExitCode.NotFound, exception.Message),
         UnauthorizedAccessException => (ExitCode.Denied, exception.Message),
         IOException => (ExitCode.Unexpected, exception.Message),
@@ -26,6 +29,7 @@ internal static class ErrorReporter
         ErrorCode.AccessDenied or ErrorCode.AuthenticationFailed => ExitCode.Denied,
         ErrorCode.IntegrityMismatch or ErrorCode.SizeMismatch => ExitCode.Integrity,
         ErrorCode.InvalidPath or ErrorCode.UnsupportedHashAlgorithm => ExitCode.Usage,
+        ErrorCode.IsADirectory or ErrorCode.NotADirectory or ErrorCode.DirectoryNotEmpty => ExitCode.Usage,
         ErrorCode.Unavailable => ExitCode.Connection,
         _ => ExitCode.Unexpected,
     };

@@ -52,6 +52,7 @@ public static class TransferRetry
     /// </summary>
     public static bool IsTransient(Exception exception) => exception switch
     {
+        ConnectionFailedException { InnerException: SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData } } => false,
         ConnectionFailedException or ConnectionLostException or SocketException or TimeoutException => true,
         SourceChangedException => true,
         FileXferException { Code: ErrorCode.Unavailable or ErrorCode.IntegrityMismatch or ErrorCode.TransferAborted } => true,

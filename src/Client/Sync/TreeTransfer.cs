@@ -164,11 +164,21 @@ public sealed class TreeTransfer
 
             if (entry.Kind == EntryKind.Directory)
             {
-                directories.Add(entry);
                 if (!_options.DryRun)
                 {
-                    Directory.CreateDirectory(target.Path);
+                    try
+                    {
+                        Directory.CreateDirectory(target.Path);
+                    }
+                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                    {
+                        // A file where the directory should be, or no permission: this directory fails, the rest goes on.
+                        await report.EmitAsync(new TreeEvent("get", ItemStatus.Failed, target.Path, remotePath, 0, _algorithm, null, new IOException($"cannot create directory '{target.Path}': {ex.Message}", ex)));
+                        continue;
+                    }
                 }
+
+                directories.Add(entry);
             }
             else if (entry.Kind == EntryKind.File)
             {

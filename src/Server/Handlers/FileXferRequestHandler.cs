@@ -31,6 +31,9 @@ public sealed class FileXferRequestHandler(
     private const int MaxUnflushedAnswers = 64;
     private const int MaxGroupCommit = 64;
 
+    // How long a resuming put waits for an earlier, stalled connection to let go of its partial.
+    private static readonly TimeSpan ResumeKeyWait = TimeSpan.FromSeconds(2);
+
     private readonly List<PendingCommit> _pendingCommits = [];
 
     private GuardedNetworkStream? _stream;
@@ -187,7 +190,7 @@ public sealed class FileXferRequestHandler(
 
             bytes = frame.Type switch
             {
-                MessageType.Put => await PutAsync(frame, cancellationToken),
+                MessageType.Put => await PutAsync(frame, started, cancellationToken),
                 MessageType.Get => await GetAsync(frame, cancellationToken),
                 MessageType.Stat => await StatAsync(frame, cancellationToken),
                 MessageType.List => await ListAsync(frame, cancellationToken),
@@ -232,7 +235,7 @@ public sealed class FileXferRequestHandler(
         }
     }
 
-    private async Task<long> PutAsync(Frame request, CancellationToken cancellationToken)
+    private async Task<long> PutAsync(Frame request, long started, CancellationToken cancellationToken)
     {
         var flags = (PutFlags)(request.GetUInt64OrNull(FieldTag.Flags) ?? 0);
         if ((flags & ~(PutFlags.Chunked | PutFlags.NoWait | PutFlags.Resume)) != 0)
@@ -260,7 +263,13 @@ public sealed class FileXferRequestHandler(
         try
         {
             var algorithm = RequireAlgorithm(request);
-            upload = store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resume ? request.GetBytesOrNull(FieldTag.ResumeKey) : null);
+            var resumeKey = resume ? request.GetBytesOrNull(FieldTag.ResumeKey) : null;
+            if (resumeKey is not null)
+            {
+                await store.WaitForResumeKeyAsync(resumeKey, request.GetString(FieldTag.Path), ResumeKeyWait, cancellationToken);
+            }
+
+            upload = store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resumeKey);
             hasher = HashAlgorithms.Create(algorithm);
         }
         catch (FileXferException) when (noWait)
@@ -313,7 +322,7 @@ public sealed class FileXferRequestHandler(
             _inBody = false;
             var receivedHash = hasher.GetHashAndReset();
             upload.Seal(received, receivedHash, senderHash, modified, mode);
-            _pendingCommits.Add(new PendingCommit(upload, request.RequestId, TimeProvider.System.GetTimestamp(), hasher.Name, receivedHash));
+            _pendingCommits.Add(new PendingCommit(upload, request.RequestId, started, hasher.Name, receivedHash));
             queued = true;
             if (_pendingCommits.Count >= MaxGroupCommit)
             {

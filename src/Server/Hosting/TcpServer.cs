@@ -54,7 +54,14 @@ public sealed class TcpServer : IAsyncDisposable
                 listener.DualMode = true;
             }
 
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (OperatingSystem.IsLinux())
+            {
+                // SO_REUSEADDR alone, so a restart can bind over connections in TIME_WAIT. .NET's ReuseAddress
+                // also sets SO_REUSEPORT on Linux, which would let a second server share a port already in use.
+                const int SolSocket = 1;
+                const int SoReuseAddr = 2;
+                listener.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+            }
             listener.Bind(_endPoint);
             listener.Listen(_options.Backlog);
         }

@@ -25,7 +25,8 @@ public sealed class FileStore
     private const string StagingSuffix = ".part";
     private const string ResumableSuffix = ".resume";
 
-    private readonly ConcurrentDictionary<string, bool> _resumesInUse = new(StringComparer.Ordinal);
+    // A partial in use maps to what completes when its upload lets go of it.
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _resumesInUse = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _tempsInUse = new(StringComparer.Ordinal);
 
     private long _availableBytes;
@@ -78,7 +79,7 @@ public sealed class FileStore
         foreach (var file in Directory.EnumerateFiles(StagingDirectory, "*" + ResumableSuffix))
         {
             var key = Path.GetFileNameWithoutExtension(file);
-            if (File.GetLastWriteTimeUtc(file) < cutoff && _resumesInUse.TryAdd(key, true))
+            if (File.GetLastWriteTimeUtc(file) < cutoff && _resumesInUse.TryAdd(key, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)))
             {
                 try
                 {
@@ -87,7 +88,7 @@ public sealed class FileStore
                 }
                 finally
                 {
-                    _resumesInUse.TryRemove(key, out _);
+                    ReleaseResumeKey(key);
                 }
             }
         }
@@ -140,20 +141,18 @@ public sealed class FileStore
         }
         if (resumeKey is { Length: > 0 } key)
         {
-            // The key names the client's source and destination; hashing it with the destination keeps clients
-            // from reaching each other's partials by choosing keys.
-            var name = Convert.ToHexStringLower(SHA256.HashData([.. key, .. Encoding.UTF8.GetBytes(normalized)]))[..32];
-            if (_resumesInUse.TryAdd(name, true))
+            var name = ResumeName(key, normalized);
+            if (_resumesInUse.TryAdd(name, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)))
             {
                 try
                 {
                     var resumable = Path.Combine(StagingDirectory, name + ResumableSuffix);
                     var partial = Wrap(normalized, () => InlineFileStream.OpenResumable(resumable));
-                    return new PendingUpload(this, normalized, destination, resumable, partial, declaredSize, () => _resumesInUse.TryRemove(name, out _));
+                    return new PendingUpload(this, normalized, destination, resumable, partial, declaredSize, () => ReleaseResumeKey(name));
                 }
                 catch
                 {
-                    _resumesInUse.TryRemove(name, out _);
+                    ReleaseResumeKey(name);
                     throw;
                 }
             }
@@ -175,6 +174,43 @@ public sealed class FileStore
         }
 
         return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize, () => _tempsInUse.TryRemove(tempPath, out _));
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> while another upload holds the partial of this key: after a stall the
+    /// client reconnects before the server has noticed that the old connection is gone, and the retry should
+    /// resume that partial rather than start over beside it.
+    /// </summary>
+    public async Task WaitForResumeKeyAsync(byte[] resumeKey, string path, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(resumeKey);
+        if (resumeKey.Length == 0 || !RemotePath.TryNormalize(path, out var normalized, out _)
+            || !_resumesInUse.TryGetValue(ResumeName(resumeKey, normalized), out var holder))
+        {
+            return;
+        }
+
+        try
+        {
+            await holder.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Still busy: this upload gets a fresh temp file and starts over.
+        }
+    }
+
+    private static string ResumeName(byte[] key, string normalized) =>
+        // The key names the client's source and destination; hashing it with the destination keeps clients
+        // from reaching each other's partials by choosing keys.
+        Convert.ToHexStringLower(SHA256.HashData([.. key, .. Encoding.UTF8.GetBytes(normalized)]))[..32];
+
+    private void ReleaseResumeKey(string name)
+    {
+        if (_resumesInUse.TryRemove(name, out var holder))
+        {
+            holder.TrySetResult();
+        }
     }
 
     /// <summary>

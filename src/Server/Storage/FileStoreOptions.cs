@@ -6,8 +6,8 @@ public sealed class FileStoreOptions
     /// <summary>The largest file the server accepts. Default: 1 TiB.</summary>
     public long MaxFileSize { get; set; } = 1L << 40;
 
-    /// <summary>Free space to keep on the storage beyond a file's size before a put is accepted. Default: 16 MiB.</summary>
-    public long ReserveBytes { get; set; } = 16 * 1024 * 1024;
+    /// <summary>Free space to keep on the storage beyond a file's size before a put is accepted. Default: none.</summary>
+    public long ReserveBytes { get; set; }
 
     /// <summary>How long a partial upload kept for resuming may stay untouched before it is removed. Default: 24 hours.</summary>
     public TimeSpan PartialMaxAge { get; set; } = TimeSpan.FromHours(24);

@@ -108,7 +108,7 @@ public class RetryResumeTests
         var source = local.Combine("data.bin");
         await TestFiles.WriteRandomAsync(source, 8 * 1024 * 1024, seed: 46, token);
 
-        var put = await CliRunner.RunAsync(proxy.Address, ["--retries", "2", "--timeout", "1", "put", source, "data.bin"], token);
+        var put = await CliRunner.RunAsync(proxy.Address, ["--retries", "2", "--timeout", "3", "put", source, "data.bin"], token);
 
         Assert.Equal(0, put.ExitCode);
         Assert.Contains("stalled", put.Stderr, StringComparison.Ordinal);

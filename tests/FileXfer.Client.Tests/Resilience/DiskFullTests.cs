@@ -64,7 +64,7 @@ public class DiskFullTests
         var result = await CliRunner.RunAsync(server, ["get", "big.bin", destination], token);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("No space left on device", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("no space left on the local disk", result.Stderr, StringComparison.Ordinal);
         Assert.Single(result.StderrLines);
         Assert.Equal("old content", await File.ReadAllTextAsync(destination, token));
         Assert.Equal(["big.bin"], Directory.GetFiles(disk.Path).Select(Path.GetFileName));

@@ -113,11 +113,8 @@ internal static class GetCommand
         // A retry runs the tree again: what the failed attempt received is then skipped as unchanged.
         var summary = await retry.ExecuteAsync(async token => await transfer.GetTreeAsync(remotePath, localPath, async item =>
         {
-            if (item.Error is not null)
-            {
-                bar?.Clear();
-            }
-
+            // Any line printed for an item starts on a clean line, not after the bar.
+            bar?.Clear();
             await output.OnEventAsync(item);
         }, bytes => bar?.Advance(bytes), token), cancellationToken);
         bar?.Complete();

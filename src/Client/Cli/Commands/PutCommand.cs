@@ -157,11 +157,8 @@ internal static class PutCommand
             // A retry runs the tree again: what the failed attempt stored is then skipped as unchanged.
             summary = await retry.ExecuteAsync(async token => await transfer.PutTreeAsync(localPath, remotePath, async item =>
             {
-                if (item.Error is not null)
-                {
-                    bar?.Clear();
-                }
-
+                // Any line printed for an item starts on a clean line, not after the bar.
+                bar?.Clear();
                 await output.OnEventAsync(item);
             }, bytes => bar?.Advance(bytes), token), cancellationToken);
         }
