@@ -138,7 +138,7 @@ public sealed class TcpServer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (!_stopping.IsCancellationRequested)
+        if (!_stopping.IsCancellationRequested && _listener is not null)
         {
             await StopAsync();
         }
