@@ -44,6 +44,11 @@ internal static class ServerCommand
             Description = "Largest file accepted, in bytes.",
             DefaultValueFactory = _ => new FileStoreOptions().MaxFileSize,
         };
+        var idleTimeout = new Option<double>("--idle-timeout")
+        {
+            Description = "Seconds without progress after which a connection is closed (an idle client, a stalled transfer).",
+            DefaultValueFactory = _ => new FileXferHandlerOptions().IdleTimeout.TotalSeconds,
+        };
         var partialMaxAge = new Option<double>("--partial-max-age")
         {
             Description = "Hours an interrupted upload is kept for resuming before it is removed (checked at start-up and periodically).",
@@ -57,7 +62,7 @@ internal static class ServerCommand
 
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
-            root, listen, shutdownTimeout, maxFileSize, partialMaxAge, logLevel,
+            root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, logLevel,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -67,13 +72,14 @@ internal static class ServerCommand
                 TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
                 result.GetValue(maxFileSize),
                 TimeSpan.FromHours(result.GetValue(partialMaxAge)),
+                TimeSpan.FromSeconds(result.GetValue(idleTimeout)),
                 result.GetValue(logLevel));
             return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
         });
         return command;
     }
 
-    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, LogLevel LogLevel);
+    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, LogLevel LogLevel);
 
     private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
     {
@@ -83,9 +89,9 @@ internal static class ServerCommand
             return ServerExitCode.Usage;
         }
 
-        if (settings.ShutdownTimeout < TimeSpan.Zero || settings.MaxFileSize < 0 || settings.PartialMaxAge <= TimeSpan.Zero)
+        if (settings.ShutdownTimeout < TimeSpan.Zero || settings.MaxFileSize < 0 || settings.PartialMaxAge <= TimeSpan.Zero || settings.IdleTimeout <= TimeSpan.Zero)
         {
-            await stderr.WriteLineAsync("filexfer-server: --shutdown-timeout and --max-file-size cannot be negative, --partial-max-age must be positive");
+            await stderr.WriteLineAsync("filexfer-server: --shutdown-timeout and --max-file-size cannot be negative, --partial-max-age and --idle-timeout must be positive");
             return ServerExitCode.Usage;
         }
 
@@ -123,7 +129,7 @@ internal static class ServerCommand
             ServerLog.StaleUploadsRemoved(logger, stale);
         }
 
-        var handlerOptions = new FileXferHandlerOptions();
+        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout };
         await using var server = new TcpServer(
             endPoint,
             context => new FileXferRequestHandler(context, store, handlerOptions, logger),

@@ -6,6 +6,12 @@ public sealed class FileXferHandlerOptions
     /// <summary>How long a new connection has to complete the handshake. Default: 10 seconds.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// A connection that makes no progress for this long is closed: an idle client, or a body that stalled (its
+    /// partial upload is then released for a resuming retry). Default: 5 minutes.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The agent string sent to clients.</summary>
     public string Agent { get; set; } = $"filexfer-server/{typeof(FileXferHandlerOptions).Assembly.GetName().Version?.ToString(3) ?? "0"}";
 }

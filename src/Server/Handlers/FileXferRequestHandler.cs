@@ -56,7 +56,7 @@ public sealed class FileXferRequestHandler(
     {
         // Small frames (Ready, Ok) must not wait on Nagle's algorithm.
         Connection.Socket.NoDelay = true;
-        _stream = new GuardedNetworkStream(new NetworkStream(Connection.Socket, ownsSocket: false));
+        _stream = new GuardedNetworkStream(new NetworkStream(Connection.Socket, ownsSocket: false)) { IdleTimeout = options.IdleTimeout };
         _writer = new FrameWriter(_stream);
         // Answers are gathered and sent (after their uploads are committed) whenever the handler is about to wait for the client.
         _reader = new ProtocolReader(_stream) { BeforeBlockingRead = BeforeBlockingReadAsync };
