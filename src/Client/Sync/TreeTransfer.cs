@@ -72,14 +72,14 @@ public sealed class TreeTransfer
 
         foreach (var file in skipped)
         {
-            await report.EmitAsync(new TreeEvent("put", ItemStatus.Skipped, file.FullPath, RemotePath.Combine(remoteRoot, file.RelativePath), file.Size, _algorithm, null, null));
+            await report.EmitAsync(new TreeEvent("put", ItemStatus.Skipped, Shown(localDirectory, file.RelativePath), RemotePath.Combine(remoteRoot, file.RelativePath), file.Size, _algorithm, null, null));
         }
 
         if (_options.DryRun)
         {
             foreach (var file in candidates)
             {
-                await report.EmitAsync(new TreeEvent("put", ItemStatus.Transferred, file.FullPath, RemotePath.Combine(remoteRoot, file.RelativePath), file.Size, _algorithm, null, null));
+                await report.EmitAsync(new TreeEvent("put", ItemStatus.Transferred, Shown(localDirectory, file.RelativePath), RemotePath.Combine(remoteRoot, file.RelativePath), file.Size, _algorithm, null, null));
             }
 
             foreach (var path in deletions)
@@ -100,7 +100,7 @@ public sealed class TreeTransfer
             result => result.Succeeded ? ValueTask.CompletedTask : report.EmitAsync(new TreeEvent("put", ItemStatus.Failed, null, result.RemotePath, 0, _algorithm, null, result.Error)),
             cancellationToken);
 
-        var items = candidates.Select(f => new TransferItem(f.FullPath, RemotePath.Combine(remoteRoot, f.RelativePath))).ToList();
+        var items = candidates.Select(f => new TransferItem(Shown(localDirectory, f.RelativePath), RemotePath.Combine(remoteRoot, f.RelativePath))).ToList();
         _options.Planned?.Invoke(candidates.Count, candidates.Sum(f => f.Size));
         await RunSpreadAsync(main, items, (client, share) => client.PutBatchAsync(
             share,
@@ -155,10 +155,11 @@ public sealed class TreeTransfer
         foreach (var entry in wanted)
         {
             var target = LocalTarget(top, entry.Name);
+            var shown = Shown(localDirectory, entry.Name);
             var remotePath = RemotePath.Combine(remoteRoot, entry.Name);
             if (target.Problem is { } problem)
             {
-                await report.EmitAsync(new TreeEvent("get", ItemStatus.Failed, target.Path, remotePath, 0, _algorithm, null, new IOException(problem)));
+                await report.EmitAsync(new TreeEvent("get", ItemStatus.Failed, shown, remotePath, 0, _algorithm, null, new IOException(problem)));
                 continue;
             }
 
@@ -173,7 +174,7 @@ public sealed class TreeTransfer
                     catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                     {
                         // A file where the directory should be, or no permission: this directory fails, the rest goes on.
-                        await report.EmitAsync(new TreeEvent("get", ItemStatus.Failed, target.Path, remotePath, 0, _algorithm, null, new IOException($"cannot create directory '{target.Path}': {ex.Message}", ex)));
+                        await report.EmitAsync(new TreeEvent("get", ItemStatus.Failed, shown, remotePath, 0, _algorithm, null, new IOException($"cannot create directory '{shown}': {ex.Message}", ex)));
                         continue;
                     }
                 }
@@ -185,15 +186,16 @@ public sealed class TreeTransfer
                 if (localByPath.TryGetValue(entry.Name, out var existing) && existing.Kind == EntryKind.File && existing.Size == entry.Size
                     && (_options.Checksum ? await SameLocalHashAsync(main, existing, remotePath, cancellationToken) : existing.ModifiedUtc == entry.ModifiedUtc))
                 {
-                    await report.EmitAsync(new TreeEvent("get", ItemStatus.Skipped, target.Path, remotePath, entry.Size, _algorithm, null, null));
+                    await report.EmitAsync(new TreeEvent("get", ItemStatus.Skipped, shown, remotePath, entry.Size, _algorithm, null, null));
                 }
                 else if (_options.DryRun)
                 {
-                    await report.EmitAsync(new TreeEvent("get", ItemStatus.Transferred, target.Path, remotePath, entry.Size, _algorithm, null, null));
+                    await report.EmitAsync(new TreeEvent("get", ItemStatus.Transferred, shown, remotePath, entry.Size, _algorithm, null, null));
                 }
                 else
                 {
-                    items.Add(new TransferItem(target.Path, remotePath));
+                    // The checked path, as the user wrote its directory (the working directory does not change meanwhile).
+                    items.Add(new TransferItem(shown, remotePath));
                     plannedBytes += entry.Size;
                 }
             }
@@ -247,6 +249,10 @@ public sealed class TreeTransfer
 
         return (full, null);
     }
+
+    /// <summary>A local path as the user gave its top directory, so output shows paths the way they were typed.</summary>
+    private static string Shown(string localDirectory, string relative) =>
+        Path.Join(localDirectory, relative.Replace('/', Path.DirectorySeparatorChar));
 
     private static void SetDirectoryAttributes(string path, RemoteEntry entry)
     {
