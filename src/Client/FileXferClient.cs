@@ -330,22 +330,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             }
 
             var received = new ReceivedFile(file, temp, full, result);
-            try
-            {
-                if (result.ModifiedUtc is { } modified)
-                {
-                    File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
-                }
-
-                if (result.Mode is { } mode && !OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw LocalWriteException.For(localPath, ex);
-            }
+            GiveSenderTimeAndMode(temp, localPath, result, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
             renamed = true;
             return CommitReceived([received])[0] is { } commitFailure ? throw LocalWriteException.For(localPath, commitFailure) : result;
@@ -393,22 +378,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
                 throw LocalWriteException.For(localPath, failure);
             }
 
-            try
-            {
-                if (result.ModifiedUtc is { } modified)
-                {
-                    File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
-                }
-
-                if (result.Mode is { } mode && !OperatingSystem.IsWindows())
-                {
-                    File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF));
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw LocalWriteException.For(localPath, ex);
-            }
+            GiveSenderTimeAndMode(temp, localPath, result, UnixFileMode.None);
 
             var received = new ReceivedFile(file!, temp, full, result);
             file = null;
@@ -476,6 +446,27 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }
 
         return results;
+    }
+
+    /// <summary>Gives a received temp file the sender's time and permission bits (plus <paramref name="ownerBits"/>).</summary>
+    private static void GiveSenderTimeAndMode(string temp, string localPath, TransferResult result, UnixFileMode ownerBits)
+    {
+        try
+        {
+            if (result.ModifiedUtc is { } modified)
+            {
+                File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
+            }
+
+            if (result.Mode is { } mode && !OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF) | ownerBits);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw LocalWriteException.For(localPath, ex);
+        }
     }
 
     /// <summary>A verified download in its temp file, waiting for <see cref="CommitReceived"/>.</summary>

@@ -149,6 +149,13 @@ public sealed class TreeTransfer
             ? LocalTree.Scan(top, PathFilter.All).Entries.ToDictionary(e => e.RelativePath, StringComparer.Ordinal)
             : [];
 
+        // With --checksum, the files of equal size are compared by hash all at once: pipelined on the server,
+        // in parallel here, rather than one round trip per file.
+        var differing = _options.Checksum
+            ? (await FindDifferingByHashAsync(main, [.. wanted.Where(e => e.Kind == EntryKind.File && localByPath.GetValueOrDefault(e.Name) is { Kind: EntryKind.File } l && l.Size == e.Size).Select(e => localByPath[e.Name])], remoteRoot, cancellationToken))
+                .Select(l => l.RelativePath).ToHashSet(StringComparer.Ordinal)
+            : null;
+
         var directories = new List<RemoteEntry>();
         var items = new List<TransferItem>();
         long plannedBytes = 0;
@@ -184,7 +191,7 @@ public sealed class TreeTransfer
             else if (entry.Kind == EntryKind.File)
             {
                 if (localByPath.TryGetValue(entry.Name, out var existing) && existing.Kind == EntryKind.File && existing.Size == entry.Size
-                    && (_options.Checksum ? await SameLocalHashAsync(main, existing, remotePath, cancellationToken) : existing.ModifiedUtc == entry.ModifiedUtc))
+                    && (differing is not null ? !differing.Contains(entry.Name) : existing.ModifiedUtc == entry.ModifiedUtc))
                 {
                     await report.EmitAsync(new TreeEvent("get", ItemStatus.Skipped, shown, remotePath, entry.Size, _algorithm, null, null));
                 }
@@ -329,13 +336,6 @@ public sealed class TreeTransfer
             localHashes.GetValueOrDefault(f.RelativePath) is not { } mine
             || remoteHashes.GetValueOrDefault(RemotePath.Combine(remoteRoot, f.RelativePath)) is not { } theirs
             || !mine.AsSpan().SequenceEqual(theirs)).ToList();
-    }
-
-    private async Task<bool> SameLocalHashAsync(FileXferClient client, LocalEntry local, string remotePath, CancellationToken cancellationToken)
-    {
-        var remoteHash = await client.HashAsync(remotePath, _algorithm, cancellationToken);
-        var localHash = await LocalHasher.HashFileAsync(local.FullPath, _algorithm, cancellationToken);
-        return remoteHash.Hash.AsSpan().SequenceEqual(localHash);
     }
 
     /// <summary>The remote tree below <paramref name="remoteRoot"/>, or null when it does not exist.</summary>

@@ -45,35 +45,17 @@ public sealed class InlineFileStream : Stream
     }));
 
     /// <summary>Opens a partial file to read its prefix and continue writing it, creating it when missing (owner only).</summary>
-    public static InlineFileStream OpenResumable(string path)
-    {
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.None,
-            BufferSize = 0,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        return new(new FileStream(path, options));
-    }
+    public static InlineFileStream OpenResumable(string path) => OwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
 
     /// <summary>Creates a new file for writing, readable and writable by its owner only.</summary>
-    public static InlineFileStream CreateNew(string path)
+    public static InlineFileStream CreateNew(string path) => OwnerOnly(path, FileMode.CreateNew, FileAccess.Write);
+
+    private static InlineFileStream OwnerOnly(string path, FileMode mode, FileAccess access)
     {
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            BufferSize = 0,
-        };
+        var options = new FileStreamOptions { Mode = mode, Access = access, Share = FileShare.None, BufferSize = 0 };
         if (!OperatingSystem.IsWindows())
         {
+            // Nobody else reads a file before it is complete and verified.
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 

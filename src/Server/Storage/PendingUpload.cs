@@ -74,15 +74,11 @@ public sealed class PendingUpload : IAsyncDisposable
     /// Checks the upload, flushes it to disk, renames it over the destination and syncs the directory: the whole
     /// commit of one file. <see cref="FileStore.CommitGroup"/> does the same for many files with fewer syncs.
     /// </summary>
-    public async Task CommitAsync(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
+    public Task CommitAsync(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         Seal(receivedLength, receivedHash, senderHash, modified, mode);
-        if (FileStore.CommitGroup([this])[0] is { } failure)
-        {
-            throw failure;
-        }
-
-        await Task.CompletedTask.WaitAsync(cancellationToken);
+        return FileStore.CommitGroup([this])[0] is { } failure ? Task.FromException(failure) : Task.CompletedTask;
     }
 
     /// <summary>
