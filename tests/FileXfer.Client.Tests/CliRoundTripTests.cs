@@ -44,6 +44,33 @@ public class CliRoundTripTests
         Assert.Empty(get.Stderr);
     }
 
+    [Theory(Timeout = 60000)]
+    [InlineData("xxh128")]
+    [InlineData("blake3")]
+    public async Task Put_and_get_with_a_faster_hash_verify_with_it(string algorithm)
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var source = local.Combine("source.bin");
+        var copy = local.Combine("copy.bin");
+        await TestFiles.WriteRandomAsync(source, 3 * MiB + 17, seed: 11, token);
+        var expected = algorithm == "blake3"
+            ? Convert.ToHexStringLower(Blake3.Hasher.Hash(await File.ReadAllBytesAsync(source, token)).AsSpan())
+            : Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash(await File.ReadAllBytesAsync(source, token)));
+
+        var put = await CliRunner.RunAsync(server, ["put", "--algorithm", algorithm, source, "fast.bin"], token);
+        var get = await CliRunner.RunAsync(server, ["get", "-a", algorithm, "fast.bin", copy], token);
+        var hash = await CliRunner.RunAsync(server, ["hash", "-a", algorithm, "fast.bin"], token);
+
+        Assert.True(put.ExitCode == 0, put.ToString());
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Contains($"{algorithm} {expected}", put.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"{algorithm} {expected}", get.Stdout, StringComparison.Ordinal);
+        Assert.Equal($"{expected}  fast.bin\n", hash.Stdout);
+        Assert.True(await TestFiles.ContentEqualsAsync(source, copy, token));
+    }
+
     [Fact(Timeout = 180000)]
     public async Task A_300_MiB_file_round_trips_and_matches_by_hash()
     {

@@ -89,7 +89,7 @@ public class GoldenFrameTests
         Assert.Equal(1, frame.GetInt64OrNull(FieldTag.Version));
         Assert.Equal((ulong)(Capabilities.Resume | Capabilities.ParallelStreams), frame.GetUInt64OrNull(FieldTag.Capabilities));
         Assert.Equal("fx/1", frame.GetString(FieldTag.Agent));
-        Assert.Equal("sha256,xxh128", frame.GetString(FieldTag.HashAlgorithms));
+        Assert.Equal("sha256,xxh128,blake3", frame.GetString(FieldTag.HashAlgorithms));
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public class GoldenFrameTests
         Assert.Equal(1, frame.GetInt64OrNull(FieldTag.Version));
         Assert.Equal(0ul, frame.GetUInt64OrNull(FieldTag.Capabilities));
         Assert.Equal("fxd/1", frame.GetString(FieldTag.Agent));
-        Assert.Equal("sha256,xxh128", frame.GetString(FieldTag.HashAlgorithms));
+        Assert.Equal("sha256,xxh128,blake3", frame.GetString(FieldTag.HashAlgorithms));
         Assert.Equal(1L << 40, frame.GetSize(FieldTag.MaxFileSize));
     }
 

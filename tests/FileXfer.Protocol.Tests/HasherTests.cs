@@ -8,7 +8,7 @@ namespace FileXfer.Protocol.Tests;
 /// <summary>The content hashers: known answers, incremental use, and names.</summary>
 public class HasherTests
 {
-    public static TheoryData<string> Algorithms => [HashAlgorithms.Sha256, HashAlgorithms.XxHash128];
+    public static TheoryData<string> Algorithms => [HashAlgorithms.Sha256, HashAlgorithms.XxHash128, HashAlgorithms.Blake3];
 
     [Theory]
     [InlineData("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")]
@@ -79,7 +79,7 @@ public class HasherTests
             offset += count;
         }
 
-        var expected = algorithm == HashAlgorithms.Sha256 ? SHA256.HashData(data) : XxHash128.Hash(data);
+        var expected = Reference(algorithm, data);
         Assert.Equal(expected, hasher.GetHashAndReset());
     }
 
@@ -96,13 +96,14 @@ public class HasherTests
         var empty = hasher.GetHashAndReset();
 
         Assert.NotEqual(first, second);
-        Assert.Equal(algorithm == HashAlgorithms.Sha256 ? GoldenFrames.AbcSha256 : GoldenFrames.AbcXxHash128, second);
-        Assert.Equal(algorithm == HashAlgorithms.Sha256 ? SHA256.HashData([]) : XxHash128.Hash([]), empty);
+        Assert.Equal(Reference(algorithm, "abc"u8.ToArray()), second);
+        Assert.Equal(Reference(algorithm, []), empty);
     }
 
     [Theory]
     [InlineData(HashAlgorithms.Sha256, 32, typeof(Sha256Hasher))]
     [InlineData(HashAlgorithms.XxHash128, 16, typeof(XxHash128Hasher))]
+    [InlineData(HashAlgorithms.Blake3, 32, typeof(Blake3Hasher))]
     public void Create_gives_a_hasher_with_its_wire_name_and_size(string name, int size, Type type)
     {
         using var hasher = HashAlgorithms.Create(name);
@@ -140,6 +141,40 @@ public class HasherTests
     public void Sha256_is_the_default_and_the_first_preference()
     {
         Assert.Equal("sha256", HashAlgorithms.Default);
-        Assert.Equal(["sha256", "xxh128"], HashAlgorithms.Supported);
+        Assert.Equal(["sha256", "xxh128", "blake3"], HashAlgorithms.Supported);
     }
+
+    [Theory]
+    [InlineData("", "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262")]
+    [InlineData("abc", "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85")]
+    public void Blake3_known_answers(string input, string expectedHex)
+    {
+        using var hasher = HashAlgorithms.Create(HashAlgorithms.Blake3);
+
+        hasher.Append(System.Text.Encoding.ASCII.GetBytes(input));
+
+        Assert.Equal(expectedHex, Convert.ToHexStringLower(hasher.GetHashAndReset()));
+    }
+
+    [Fact]
+    public void Blake3_current_hash_does_not_end_the_input()
+    {
+        using var hasher = HashAlgorithms.Create(HashAlgorithms.Blake3);
+
+        hasher.Append("ab"u8);
+        var partial = hasher.GetCurrentHash();
+        hasher.Append("c"u8);
+
+        Assert.Equal(Blake3.Hasher.Hash("ab"u8).AsSpan().ToArray(), partial);
+        Assert.Equal("6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85", Convert.ToHexStringLower(hasher.GetHashAndReset()));
+    }
+
+    // An independent implementation of each algorithm, to check the incremental hashers against.
+    private static byte[] Reference(string algorithm, byte[] data) => algorithm switch
+    {
+        HashAlgorithms.Sha256 => SHA256.HashData(data),
+        HashAlgorithms.XxHash128 => XxHash128.Hash(data),
+        HashAlgorithms.Blake3 => Blake3.Hasher.Hash(data).AsSpan().ToArray(),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
+    };
 }

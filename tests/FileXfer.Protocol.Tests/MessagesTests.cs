@@ -14,7 +14,7 @@ public class MessagesTests
         var hello = Messages.Hello(ProtocolLimits.Version, Capabilities.None, "test");
         var welcome = Messages.Welcome(ProtocolLimits.Version, Capabilities.None, "test", 0);
 
-        Assert.Equal("sha256,xxh128", hello.GetString(FieldTag.HashAlgorithms));
+        Assert.Equal("sha256,xxh128,blake3", hello.GetString(FieldTag.HashAlgorithms));
         Assert.Equal(string.Join(',', HashAlgorithms.Supported), welcome.GetString(FieldTag.HashAlgorithms));
         Assert.Equal(HashAlgorithms.Sha256, HashAlgorithms.Default);
     }

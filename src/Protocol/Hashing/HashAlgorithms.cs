@@ -9,11 +9,14 @@ public static class HashAlgorithms
     /// <summary>XXH128.</summary>
     public const string XxHash128 = "xxh128";
 
+    /// <summary>BLAKE3 (256-bit).</summary>
+    public const string Blake3 = "blake3";
+
     /// <summary>The default algorithm for transfers.</summary>
     public const string Default = Sha256;
 
     /// <summary>Every supported name, in order of preference.</summary>
-    public static IReadOnlyList<string> Supported { get; } = [Sha256, XxHash128];
+    public static IReadOnlyList<string> Supported { get; } = [Sha256, XxHash128, Blake3];
 
     /// <summary>True when <paramref name="name"/> is a supported algorithm.</summary>
     public static bool IsSupported(string? name) => name is not null && Supported.Contains(name, StringComparer.Ordinal);
@@ -24,6 +27,7 @@ public static class HashAlgorithms
     {
         Sha256 => new Sha256Hasher(),
         XxHash128 => new XxHash128Hasher(),
+        Blake3 => new Blake3Hasher(),
         _ => throw new FileXferException(ErrorCode.UnsupportedHashAlgorithm, $"unsupported hash algorithm '{name}'"),
     };
 }
