@@ -86,4 +86,44 @@ public class BodyCopierTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(
             () => BodyCopier.CopyExactlyAsync(new TrickleStream(new byte[10]), Stream.Null, 10, hasher: null, progress: null, cancellation.Token));
     }
+
+    // Large bodies hash on another thread while the next chunk is read and written.
+    public static TheoryData<int> LargeSizes => [4 << 20, (4 << 20) + 1, (9 << 20) + 3];
+
+    [Theory(Timeout = 30000)]
+    [MemberData(nameof(LargeSizes))]
+    public async Task A_large_copy_hashes_every_byte_in_order_while_copying(int size)
+    {
+        var data = ProtocolReaderTests.RandomBytes(size + Trailer, seed: size);
+        var source = new TrickleStream(data, maxChunk: 65521);
+        using var destination = new MemoryStream();
+        using var sha = HashAlgorithms.Create(HashAlgorithms.Sha256);
+        using var blake = HashAlgorithms.Create(HashAlgorithms.Blake3);
+        long progressed = 0;
+
+        await BodyCopier.CopyExactlyAsync(source, destination, size, sha, n => progressed += n, TestContext.Current.CancellationToken);
+        await BodyCopier.CopyExactlyAsync(new MemoryStream(data), Stream.Null, size, blake, progress: null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(data.AsSpan(0, size).ToArray(), destination.ToArray());
+        Assert.Equal(size, source.BytesRead);
+        Assert.Equal(size, progressed);
+        Assert.Equal(SHA256.HashData(data.AsSpan(0, size)), sha.GetHashAndReset());
+        Assert.Equal(Blake3.Hasher.Hash(data.AsSpan(0, size)).AsSpan().ToArray(), blake.GetHashAndReset());
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_large_copy_that_ends_early_keeps_what_arrived_and_says_how_much()
+    {
+        int available = (5 << 20) + 7;
+        int length = 8 << 20;
+        var source = new TrickleStream(new byte[available], maxChunk: 100_000);
+        using var destination = new MemoryStream();
+        using var hasher = HashAlgorithms.Create(HashAlgorithms.Sha256);
+
+        var exception = await Assert.ThrowsAsync<EndOfStreamException>(
+            () => BodyCopier.CopyExactlyAsync(source, destination, length, hasher, progress: null, TestContext.Current.CancellationToken));
+
+        Assert.Contains($"after {available} of {length} bytes", exception.Message, StringComparison.Ordinal);
+        Assert.Equal(available, destination.Length);
+    }
 }

@@ -40,7 +40,9 @@ public sealed class InlineFileStream : Stream
         Mode = FileMode.Open,
         Access = FileAccess.Read,
         Share = FileShare.ReadWrite,
-        Options = FileOptions.SequentialScan,
+        // Asynchronous only marks the handle (reads here stay inline): the server can then hand it to sendfile(2)
+        // through Socket.SendPacketsAsync, which takes only such handles.
+        Options = FileOptions.SequentialScan | FileOptions.Asynchronous,
         BufferSize = 0,
     }));
 

@@ -12,6 +12,12 @@ public sealed class FileXferHandlerOptions
     /// </summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Whether a file stored with its verified hash may be sent with <c>sendfile(2)</c>, without passing through
+    /// the server's memory (only on plain TCP connections). Default: true.
+    /// </summary>
+    public bool ZeroCopy { get; set; } = true;
+
     /// <summary>The agent string sent to clients.</summary>
     public string Agent { get; set; } = $"filexfer-server/{typeof(FileXferHandlerOptions).Assembly.GetName().Version?.ToString(3) ?? "0"}";
 }

@@ -47,6 +47,9 @@ public sealed class FileXferRequestHandler(
     // True while this side sends a body: then not even an error frame can be sent.
     private bool _sendingBody;
 
+    // Files may be sent with sendfile(2): true on a plain TCP connection (no TLS) on Linux.
+    private bool _zeroCopy;
+
     private ProtocolReader Reader => _reader ?? throw new InvalidOperationException("SetupAsync was not called");
 
     private FrameWriter Writer => _writer ?? throw new InvalidOperationException("SetupAsync was not called");
@@ -57,6 +60,7 @@ public sealed class FileXferRequestHandler(
         // Small frames (Ready, Ok) must not wait on Nagle's algorithm.
         Connection.Socket.NoDelay = true;
         _stream = new GuardedNetworkStream(new NetworkStream(Connection.Socket, ownsSocket: false)) { IdleTimeout = options.IdleTimeout };
+        _zeroCopy = OperatingSystem.IsLinux() && options.ZeroCopy;
         _writer = new FrameWriter(_stream);
         // Answers are gathered and sent (after their uploads are committed) whenever the handler is about to wait for the client.
         _reader = new ProtocolReader(_stream) { BeforeBlockingRead = BeforeBlockingReadAsync };
@@ -321,7 +325,7 @@ public sealed class FileXferRequestHandler(
             var senderHash = await ReadBodyEndAsync(request.RequestId, hasher.Name, cancellationToken);
             _inBody = false;
             var receivedHash = hasher.GetHashAndReset();
-            upload.Seal(received, receivedHash, senderHash, modified, mode);
+            upload.Seal(received, receivedHash, senderHash, modified, mode, hasher.Name);
             _pendingCommits.Add(new PendingCommit(upload, request.RequestId, started, hasher.Name, receivedHash));
             queued = true;
             if (_pendingCommits.Count >= MaxGroupCommit)
@@ -491,11 +495,24 @@ public sealed class FileXferRequestHandler(
         }
 
         using var wholeFileHasher = hasher;
+
+        // A file stored with its verified hash needs no reading here: it goes from the page cache to the socket, and
+        // the client checks what arrives against the hash it was stored with.
+        var storedHash = _zeroCopy && size - start >= StoredHash.MinimumSize ? StoredHash.Lookup(file.File.SafeFileHandle, algorithm) : null;
         await Writer.WriteAsync(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, start), cancellationToken);
         _inBody = _sendingBody = true;
         try
         {
-            await Writer.WriteBodyAsync(file, size - start, hasher, request.RequestId, progress: null, cancellationToken);
+            if (storedHash is not null)
+            {
+                await Writer.FlushAsync(cancellationToken);
+                await FileSender.SendAsync(Connection.Socket, file.File, start, size - start, options.IdleTimeout, cancellationToken);
+                await Writer.WriteAsync(Messages.BodyEnd(request.RequestId, algorithm, storedHash), cancellationToken);
+            }
+            else
+            {
+                await Writer.WriteBodyAsync(file, size - start, hasher, request.RequestId, progress: null, cancellationToken);
+            }
         }
         catch (EndOfStreamException ex)
         {

@@ -86,7 +86,13 @@ public sealed class PendingUpload : IAsyncDisposable
     /// and gives the temp file its time and mode. The file is not yet durable nor visible under its name.
     /// </summary>
     /// <exception cref="FileXferException">The upload cannot be committed; disposing it removes the temp file.</exception>
-    public void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode)
+    /// <param name="receivedLength">The bytes received.</param>
+    /// <param name="receivedHash">Their hash, computed here.</param>
+    /// <param name="senderHash">The sender's hash of them.</param>
+    /// <param name="modified">The time the file gets, when given.</param>
+    /// <param name="mode">The permission bits it gets, when given.</param>
+    /// <param name="algorithm">The hash algorithm, to record the verified hash beside the file (<see cref="StoredHash"/>), when given.</param>
+    public void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, string? algorithm = null)
     {
         ArgumentNullException.ThrowIfNull(receivedHash);
         ArgumentNullException.ThrowIfNull(senderHash);
@@ -128,6 +134,11 @@ public sealed class PendingUpload : IAsyncDisposable
                 // Without a mode (a stream from standard input), the usual rw-r--r--.
                 const int DefaultMode = 0x1A4; // 0644
                 File.SetUnixFileMode(TempPath, (UnixFileMode)((mode ?? DefaultMode) & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            if (algorithm is not null)
+            {
+                StoredHash.Record(_file.File.SafeFileHandle, algorithm, receivedHash);
             }
 
             return true;

@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace FileXfer.Server.Storage;
+
+/// <summary>
+/// The verified hash of a stored file, kept beside its bytes in an extended attribute
+/// (<c>user.filexfer.hash</c>) when an upload is committed, so a later get can send the file without reading
+/// it through the hash (zero-copy). The record names the algorithm, the size and the modification time it was
+/// taken at; a file changed since (size or time differ) has no valid record. A file changed behind the server's
+/// back with its time put back is sent with the hash it was stored with, so the client reports the difference
+/// as an integrity failure instead of accepting it. Filesystems without user attributes simply keep no record.
+/// </summary>
+internal static partial class StoredHash
+{
+    /// <summary>Files smaller than this get no record: hashing them costs less than the attribute.</summary>
+    public const long MinimumSize = 1024 * 1024;
+
+    private const string AttributeName = "user.filexfer.hash";
+    private const int MaxRecordBytes = 256;
+
+    /// <summary>Records <paramref name="hash"/> for the file open as <paramref name="file"/>, as it is now. Failures are ignored.</summary>
+    public static void Record(SafeFileHandle file, string algorithm, byte[] hash)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        try
+        {
+            long size = RandomAccess.GetLength(file);
+            if (size < MinimumSize)
+            {
+                return;
+            }
+
+            long mtime = File.GetLastWriteTimeUtc(file).Ticks;
+            var record = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"1 {algorithm} {size} {mtime} {Convert.ToHexStringLower(hash)}"));
+            _ = SetAttribute(file, record);
+        }
+        catch (IOException)
+        {
+            // No record: the next get hashes as it sends.
+        }
+    }
+
+    /// <summary>The recorded hash for <paramref name="algorithm"/>, when the file still has the size and time it was recorded at.</summary>
+    public static byte[]? Lookup(SafeFileHandle file, string algorithm)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            Span<byte> buffer = stackalloc byte[MaxRecordBytes];
+            int length = GetAttribute(file, buffer);
+            if (length <= 0)
+            {
+                return null;
+            }
+
+            var parts = Encoding.ASCII.GetString(buffer[..length]).Split(' ');
+            if (parts.Length != 5 || parts[0] != "1" || parts[1] != algorithm
+                || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long size)
+                || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out long mtime)
+                || size != RandomAccess.GetLength(file)
+                || mtime != File.GetLastWriteTimeUtc(file).Ticks)
+            {
+                return null;
+            }
+
+            return Convert.FromHexString(parts[4]);
+        }
+        catch (Exception ex) when (ex is IOException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    private static unsafe int SetAttribute(SafeFileHandle file, ReadOnlySpan<byte> value)
+    {
+        bool added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            fixed (byte* pointer = value)
+            {
+                return FSetXAttr((int)file.DangerousGetHandle(), AttributeName, pointer, (nuint)value.Length, 0);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
+
+    private static unsafe int GetAttribute(SafeFileHandle file, Span<byte> value)
+    {
+        bool added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            fixed (byte* pointer = value)
+            {
+                return (int)FGetXAttr((int)file.DangerousGetHandle(), AttributeName, pointer, (nuint)value.Length);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "fsetxattr", StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int FSetXAttr(int fd, string name, byte* value, nuint size, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fgetxattr", StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial nint FGetXAttr(int fd, string name, byte* value, nuint size);
+}

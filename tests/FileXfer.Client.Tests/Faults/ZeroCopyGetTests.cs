@@ -1,0 +1,90 @@
+namespace FileXfer.Client.Tests.Faults;
+
+/// <summary>
+/// A file put through FileXfer keeps its verified hash beside it, and a get then sends it with sendfile(2),
+/// without reading it through the hash: the client still checks every byte against the stored hash.
+/// </summary>
+public class ZeroCopyGetTests
+{
+    private const long Size = (6L * 1024 * 1024) + 123;
+
+    [Fact(Timeout = 60000)]
+    public async Task A_stored_file_changed_behind_the_servers_back_with_its_time_put_back_fails_the_get()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var source = local.Combine("source.bin");
+        await TestFiles.WriteRandomAsync(source, Size, seed: 61, token);
+        CliAssert.Success(await CliRunner.RunAsync(server, ["put", source, "stored.bin"], token));
+        var first = await CliRunner.RunAsync(server, ["get", "stored.bin", local.Combine("first.bin")], token);
+        CliAssert.Success(first);
+        Assert.True(await TestFiles.ContentEqualsAsync(source, local.Combine("first.bin"), token));
+
+        // Bit rot, or an edit that kept the time: the bytes no longer are what was stored.
+        var stored = server.PathOf("stored.bin");
+        var time = File.GetLastWriteTimeUtc(stored);
+        await using (var file = new FileStream(stored, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = 4_000_000;
+            file.WriteByte(0x5A);
+        }
+
+        File.SetLastWriteTimeUtc(stored, time);
+
+        var get = await CliRunner.RunAsync(server, ["get", "stored.bin", local.Combine("second.bin")], token);
+
+        var line = CliAssert.OneErrorLine(get, 4);
+        Assert.Contains("do not match", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(local.Combine("second.bin")));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_stored_file_changed_with_a_new_time_is_hashed_again_as_it_is_sent()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var source = local.Combine("source.bin");
+        await TestFiles.WriteRandomAsync(source, Size, seed: 62, token);
+        CliAssert.Success(await CliRunner.RunAsync(server, ["put", source, "stored.bin"], token));
+        var stored = server.PathOf("stored.bin");
+        await using (var file = new FileStream(stored, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = 10;
+            file.WriteByte(0x5A);
+        }
+
+        File.SetLastWriteTimeUtc(stored, DateTime.UtcNow.AddMinutes(-1));
+
+        var get = await CliRunner.RunAsync(server, ["get", "stored.bin", local.Combine("copy.bin")], token);
+
+        CliAssert.Success(get);
+        Assert.True(await TestFiles.ContentEqualsAsync(stored, local.Combine("copy.bin"), token));
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_zero_copy_get_cut_midway_resumes_and_a_flipped_bit_is_caught()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var proxy = new FaultProxy(server);
+        using var local = new TempDirectory();
+        var source = local.Combine("source.bin");
+        await TestFiles.WriteRandomAsync(source, Size, seed: 63, token);
+        CliAssert.Success(await CliRunner.RunAsync(server, ["put", source, "stored.bin"], token));
+        var destination = local.Combine("copy.bin");
+
+        proxy.PlanNext(FaultPlan.Down(DirectionFaults.Cut(3L * 1024 * 1024, reset: true)));
+        var resumed = await CliRunner.RunAsync(proxy.Address, ["--retries", "3", "get", "stored.bin", destination], token);
+        proxy.PlanNext(FaultPlan.Down(DirectionFaults.Flip(5L * 1024 * 1024, bit: 3)));
+        var flipped = await CliRunner.RunAsync(proxy.Address, ["get", "stored.bin", local.Combine("flipped.bin")], token);
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains("retry 1 of 3", resumed.Stderr, StringComparison.Ordinal);
+        Assert.Contains("resumed after", resumed.Stdout, StringComparison.Ordinal);
+        Assert.True(await TestFiles.ContentEqualsAsync(source, destination, token));
+        Assert.Equal(4, flipped.ExitCode);
+        Assert.False(File.Exists(local.Combine("flipped.bin")));
+    }
+}
