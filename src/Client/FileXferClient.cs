@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using FileXfer.Client.Tls;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
@@ -31,11 +32,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
     private uint _nextRequestId;
     private bool _broken;
 
-    private FileXferClient(Socket socket, FileXferClientOptions options)
+    private FileXferClient(Socket socket, Stream transport, FileXferClientOptions options)
     {
         _socket = socket;
         _options = options;
-        _stream = new GuardedNetworkStream(new NetworkStream(socket, ownsSocket: true)) { IdleTimeout = options.IdleTimeout };
+        _stream = new GuardedNetworkStream(transport) { IdleTimeout = options.IdleTimeout };
         _writer = new FrameWriter(_stream);
         // Requests are gathered and sent whenever the client is about to wait for an answer.
         _reader = new ProtocolReader(_stream) { BeforeBlockingRead = _writer.FlushAsync };
@@ -55,6 +56,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
 
     /// <summary>Connects to a server and completes the handshake.</summary>
     /// <exception cref="ConnectionFailedException">The server cannot be reached or did not answer in time.</exception>
+    /// <exception cref="ServerCertificateException">TLS is on and the server's certificate is not trusted.</exception>
     public static async Task<FileXferClient> ConnectAsync(HostPort server, FileXferClientOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(server);
@@ -67,7 +69,14 @@ public sealed partial class FileXferClient : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(server.Host, server.Port, deadline.Token);
-            client = new FileXferClient(socket, options);
+            Stream transport = new NetworkStream(socket, ownsSocket: true);
+            if (options.Tls is { } tls)
+            {
+                // Before a single FileXfer byte: the magic, the Hello and everything after go inside TLS or nowhere.
+                transport = await TlsConnector.ConnectAsync(transport, server, tls, deadline.Token);
+            }
+
+            client = new FileXferClient(socket, transport, options);
             await client.HandshakeAsync(deadline.Token);
             return client;
         }

@@ -18,6 +18,9 @@ public sealed class FileXferClientOptions
     /// <summary>The most entries accepted from one listing; a server that sends more is refused.</summary>
     public int MaxListEntries { get; set; } = ProtocolLimits.MaxListEntries;
 
+    /// <summary>TLS under the connection, and how the server is verified; null for plaintext. Default: null.</summary>
+    public Tls.ClientTlsOptions? Tls { get; set; }
+
     /// <summary>The agent string sent to the server.</summary>
     public string Agent { get; set; } = $"filexfer/{typeof(FileXferClientOptions).Assembly.GetName().Version?.ToString(3) ?? "0"}";
 }

@@ -7,6 +7,7 @@ using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
 using FileXfer.Server.Storage;
+using FileXfer.Server.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace FileXfer.Server;
@@ -54,6 +55,18 @@ internal static class ServerCommand
             Description = "Hours an interrupted upload is kept for resuming before it is removed (checked at start-up and periodically).",
             DefaultValueFactory = _ => new FileStoreOptions().PartialMaxAge.TotalHours,
         };
+        var tls = new Option<bool>("--tls")
+        {
+            Description = "Accept only TLS connections. Without --tls-cert, a self-signed certificate is generated on first start and kept in ROOT/.filexfer/tls.",
+        };
+        var tlsCert = new Option<FileInfo?>("--tls-cert")
+        {
+            Description = "TLS certificate: PEM with its key (or the key in --tls-key), or PKCS#12 (.pfx, .p12; password in $" + ServerCertificate.PfxPasswordVariable + "). Implies --tls.",
+        };
+        var tlsKey = new Option<FileInfo?>("--tls-key")
+        {
+            Description = "PEM private key of --tls-cert, when it is not in the same file.",
+        };
         var logLevel = new Option<LogLevel>("--log-level")
         {
             Description = "Least severe log level written to stderr.",
@@ -62,7 +75,8 @@ internal static class ServerCommand
 
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
-            root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, logLevel,
+            root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, tls, tlsCert, tlsKey, logLevel,
+            CreateFingerprintCommand(stdout, stderr),
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -73,13 +87,16 @@ internal static class ServerCommand
                 result.GetValue(maxFileSize),
                 TimeSpan.FromHours(result.GetValue(partialMaxAge)),
                 TimeSpan.FromSeconds(result.GetValue(idleTimeout)),
-                result.GetValue(logLevel));
+                result.GetValue(logLevel),
+                result.GetValue(tls) || result.GetValue(tlsCert) is not null,
+                result.GetValue(tlsCert),
+                result.GetValue(tlsKey));
             return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
         });
         return command;
     }
 
-    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, LogLevel LogLevel);
+    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey);
 
     private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
     {
@@ -106,6 +123,12 @@ internal static class ServerCommand
             return ServerExitCode.Usage;
         }
 
+        if (settings.TlsKey is not null && settings.TlsCertificate is null)
+        {
+            await stderr.WriteLineAsync("filexfer-server: --tls-key needs --tls-cert");
+            return ServerExitCode.Usage;
+        }
+
         IPEndPoint endPoint;
         try
         {
@@ -123,13 +146,29 @@ internal static class ServerCommand
             .AddProvider(logProvider));
         var logger = loggerFactory.CreateLogger("FileXfer.Server");
 
+        ServerCertificate? certificate = null;
+        if (settings.Tls)
+        {
+            try
+            {
+                certificate = LoadCertificate(store.Root, settings.TlsCertificate, settings.TlsKey, endPoint.Address);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or System.Security.Cryptography.CryptographicException)
+            {
+                await stderr.WriteLineAsync($"filexfer-server: cannot use the TLS certificate: {ex.Message}");
+                return ServerExitCode.Usage;
+            }
+
+            ServerLog.TlsCertificate(logger, certificate.Certificate.Subject, certificate.Source, CertificateFingerprint.Format(certificate.Fingerprint));
+        }
+
         int stale = store.RemoveStaleUploads();
         if (stale > 0)
         {
             ServerLog.StaleUploadsRemoved(logger, stale);
         }
 
-        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout };
+        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context };
         await using var server = new TcpServer(
             endPoint,
             context => new FileXferRequestHandler(context, store, handlerOptions, logger),
@@ -146,6 +185,11 @@ internal static class ServerCommand
         }
 
         await stdout.WriteLineAsync($"listening on {HostPort.Format(server.LocalEndPoint)}");
+        if (certificate is not null)
+        {
+            await stdout.WriteLineAsync(FingerprintLine(certificate));
+        }
+
         await stdout.FlushAsync(cancellationToken);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -166,6 +210,55 @@ internal static class ServerCommand
         await sweeping;
         return ServerExitCode.Ok;
     }
+
+    /// <summary>
+    /// <c>filexfer-server fingerprint --root DIR</c>: prints the fingerprint of the certificate the server would use,
+    /// generating the self-signed one if it does not exist yet, without starting, for operators to hand to clients.
+    /// </summary>
+    private static Command CreateFingerprintCommand(TextWriter stdout, TextWriter stderr)
+    {
+        var root = new Option<DirectoryInfo>("--root")
+        {
+            Description = "The server's root directory.",
+            Required = true,
+        };
+        var tlsCert = new Option<FileInfo?>("--tls-cert") { Description = "The certificate the server is given, as for the server." };
+        var tlsKey = new Option<FileInfo?>("--tls-key") { Description = "Its private key, when not in the same file." };
+        var command = new Command("fingerprint", "Print the SHA-256 fingerprint of the server's TLS certificate (generating the self-signed one if there is none yet) and exit.")
+        {
+            root, tlsCert, tlsKey,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var directory = result.GetValue(root)!;
+            if (!directory.Exists)
+            {
+                await stderr.WriteLineAsync($"filexfer-server: cannot use root '{directory.FullName}': it does not exist");
+                return (int)ServerExitCode.Usage;
+            }
+
+            try
+            {
+                var certificate = LoadCertificate(directory.FullName, result.GetValue(tlsCert), result.GetValue(tlsKey), listenAddress: null);
+                await stdout.WriteLineAsync(FingerprintLine(certificate));
+                return (int)ServerExitCode.Ok;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or System.Security.Cryptography.CryptographicException)
+            {
+                await stderr.WriteLineAsync($"filexfer-server: cannot use the TLS certificate: {ex.Message}");
+                return (int)ServerExitCode.Usage;
+            }
+        });
+        return command;
+    }
+
+    private static ServerCertificate LoadCertificate(string root, FileInfo? certificate, FileInfo? key, IPAddress? listenAddress) =>
+        certificate is not null
+            ? ServerCertificate.Load(certificate.FullName, key?.FullName)
+            : ServerCertificate.LoadOrCreate(root, listenAddress);
+
+    private static string FingerprintLine(ServerCertificate certificate) =>
+        $"TLS certificate SHA-256 fingerprint: {CertificateFingerprint.Format(certificate.Fingerprint)}";
 
     /// <summary>Removes partial uploads older than their maximum age, a few times per age and at least hourly.</summary>
     private static async Task SweepStaleUploadsAsync(FileStore store, ILogger logger, CancellationToken cancellationToken)

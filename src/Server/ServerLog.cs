@@ -41,4 +41,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(12, LogLevel.Error, "Request {ConnectionId}/{RequestId} {Operation} {Path}: unexpected failure")]
     public static partial void RequestCrashed(ILogger logger, Exception exception, long connectionId, uint requestId, string operation, string path);
+
+    [LoggerMessage(40, LogLevel.Information, "TLS on: certificate {Subject} from {Source}, SHA-256 fingerprint {Fingerprint}")]
+    public static partial void TlsCertificate(ILogger logger, string subject, string source, string fingerprint);
+
+    [LoggerMessage(41, LogLevel.Warning, "Connection {ConnectionId} from {RemoteEndPoint}: a plaintext client refused, this server requires TLS")]
+    public static partial void PlaintextRefused(ILogger logger, long connectionId, IPEndPoint remoteEndPoint);
 }

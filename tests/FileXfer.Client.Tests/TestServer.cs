@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Storage;
@@ -23,12 +24,21 @@ public sealed class TestServer : IAsyncDisposable
     {
     }
 
+    /// <summary>A server on a fresh temp root that accepts only TLS, with <paramref name="tls"/>.</summary>
+    public TestServer(X509Certificate2 tls)
+        : this(root: null, options: null, tls)
+    {
+    }
+
     /// <summary>A server over <paramref name="root"/> (a directory the test owns, such as a small file system), or a fresh temp root.</summary>
-    public TestServer(string? root, FileStoreOptions? options = null)
+    /// <param name="root">The root directory, or null for a fresh one.</param>
+    /// <param name="options">The store's settings.</param>
+    /// <param name="tls">When given, the server accepts only TLS, with this certificate.</param>
+    public TestServer(string? root, FileStoreOptions? options = null, X509Certificate2? tls = null)
     {
         _sandbox = new TempDirectory("filexfer-server");
         Store = new FileStore(root ?? Directory.CreateDirectory(_sandbox.Combine("root")).FullName, options);
-        var handlerOptions = new FileXferHandlerOptions();
+        var handlerOptions = new FileXferHandlerOptions { Tls = tls is null ? null : TestCertificates.Context(tls) };
         _server = new TcpServer(
             new IPEndPoint(IPAddress.Loopback, 0),
             context => new FileXferRequestHandler(context, Store, handlerOptions, Log),

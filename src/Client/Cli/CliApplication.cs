@@ -16,7 +16,7 @@ public static class CliApplication
           3  cannot connect to the server, or the connection was lost
           4  integrity check failed (hash mismatch)
           5  not found (remote or local)
-          6  permission or authentication denied
+          6  permission or authentication denied (also a TLS certificate not trusted)
           7  some files of a batch failed (the rest were transferred)
         """;
 
@@ -32,6 +32,10 @@ public static class CliApplication
             globals.ConnectTimeout,
             globals.RetriesOption,
             globals.Timeout,
+            globals.Tls,
+            globals.Pin,
+            globals.KnownHosts,
+            globals.TlsNoTofu,
             PutCommand.Create(console, globals),
             GetCommand.Create(console, globals),
             ListCommand.Create(console, globals),

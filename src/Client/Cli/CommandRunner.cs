@@ -37,7 +37,7 @@ internal static class CommandRunner
         try
         {
             var server = globals.ResolveServer(result, console);
-            var options = globals.ClientOptions(result, algorithm);
+            var options = globals.ClientOptions(result, console, algorithm);
             int retries = globals.Retries(result);
             var retry = TransferRetry.Create(retries, TimeProvider.System, async (failure, attempt, delay) =>
                 await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

@@ -9,6 +9,7 @@ internal static class ErrorReporter
     public static (ExitCode Code, string Message) Classify(Exception exception) => exception switch
     {
         UserFacingException user => (user.ExitCode, user.Message),
+        ServerCertificateException => (ExitCode.Denied, exception.Message),
         ProtocolViolationException violation => (ExitCode.Unexpected, $"protocol error: {violation.Message}"),
         FileXferException coded => (FromErrorCode(coded.Code), coded.IsRemote ? $"server: {coded.Message}" : coded.Message),
         ConnectionFailedException or ConnectionLostException or SocketException => (ExitCode.Connection, exception.Message),
@@ -45,7 +46,12 @@ internal static class ErrorReporter
     public static async Task<ExitCode> ReportAsync(CliConsole console, Exception exception)
     {
         var (code, message) = Classify(exception);
-        await console.Error.WriteLineAsync($"filexfer: {message}");
+        // A message of several lines (a changed server certificate) is marked on each line.
+        foreach (var line in message.Split('\n'))
+        {
+            await console.Error.WriteLineAsync($"filexfer: {line}");
+        }
+
         if (console.GetEnvironmentVariable("FILEXFER_DEBUG") is "1")
         {
             await console.Error.WriteLineAsync(exception.ToString());

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FileXfer.Client.Tls;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Net;
 
@@ -8,6 +9,8 @@ namespace FileXfer.Client.Cli;
 internal sealed class GlobalOptions
 {
     public const string ServerVariable = "FILEXFER_SERVER";
+
+    public const string TlsVariable = "FILEXFER_TLS";
 
     public Option<string?> Server { get; } = new("--server", "-s")
     {
@@ -42,6 +45,30 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<bool> Tls { get; } = new("--tls")
+    {
+        Description = $"Connect with TLS and verify the server (also ${TlsVariable}=1); never falls back to plaintext.",
+        Recursive = true,
+    };
+
+    public Option<string?> Pin { get; } = new("--pin")
+    {
+        Description = "Trust the server only if its certificate has this SHA-256 fingerprint (64 hex digits, colons allowed; as 'filexfer-server fingerprint' prints it). Implies --tls.",
+        Recursive = true,
+    };
+
+    public Option<string?> KnownHosts { get; } = new("--known-hosts")
+    {
+        Description = "File of trusted servers' fingerprints (default: $XDG_CONFIG_HOME/filexfer/known_hosts, else ~/.config/filexfer/known_hosts).",
+        Recursive = true,
+    };
+
+    public Option<bool> TlsNoTofu { get; } = new("--tls-no-tofu")
+    {
+        Description = "Do not trust a new server on first use: only --pin, the system's trust store or the known hosts file.",
+        Recursive = true,
+    };
+
     public Option<string> Algorithm { get; } = new("--algorithm", "-a")
     {
         Description = $"Hash algorithm: {string.Join(", ", HashAlgorithms.Supported)}.",
@@ -61,7 +88,7 @@ internal sealed class GlobalOptions
             : throw new UserFacingException(ExitCode.Usage, $"bad server address: {error}");
     }
 
-    public FileXferClientOptions ClientOptions(ParseResult result, string? algorithm = null)
+    public FileXferClientOptions ClientOptions(ParseResult result, CliConsole console, string? algorithm = null)
     {
         var seconds = result.GetValue(ConnectTimeout);
         if (!(seconds > 0))
@@ -81,7 +108,53 @@ internal sealed class GlobalOptions
             throw new UserFacingException(ExitCode.Usage, "--timeout must be a positive number of seconds");
         }
 
-        return new FileXferClientOptions { ConnectTimeout = TimeSpan.FromSeconds(seconds), IdleTimeout = TimeSpan.FromSeconds(timeout), HashAlgorithm = algorithm };
+        return new FileXferClientOptions
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(seconds),
+            IdleTimeout = TimeSpan.FromSeconds(timeout),
+            HashAlgorithm = algorithm,
+            Tls = TlsOptions(result, console),
+        };
+    }
+
+    /// <summary>The TLS settings, or null for plaintext.</summary>
+    public ClientTlsOptions? TlsOptions(ParseResult result, CliConsole console)
+    {
+        var pin = result.GetValue(Pin);
+        var tlsVariable = console.GetEnvironmentVariable(TlsVariable);
+        if (!result.GetValue(Tls) && pin is null && tlsVariable is not ("1" or "true" or "yes"))
+        {
+            return null;
+        }
+
+        if (pin is not null && !Protocol.Net.CertificateFingerprint.TryParse(pin, out _))
+        {
+            throw new UserFacingException(ExitCode.Usage, $"--pin '{pin}' is not a SHA-256 fingerprint (64 hex digits, colons allowed)");
+        }
+
+        var knownHosts = result.GetValue(KnownHosts);
+        if (knownHosts is not null && string.IsNullOrWhiteSpace(knownHosts))
+        {
+            throw new UserFacingException(ExitCode.Usage, "--known-hosts needs a file name");
+        }
+
+        return new ClientTlsOptions
+        {
+            PinnedFingerprint = pin,
+            KnownHostsFile = knownHosts ?? DefaultKnownHostsFile(console),
+            TrustOnFirstUse = !result.GetValue(TlsNoTofu),
+            // Printed even with --quiet: trusting a server is a security decision the user must be able to see.
+            NewServerTrusted = trusted => console.Error.WriteLine(
+                $"filexfer: trusting new server {trusted.Server} (TLS certificate SHA-256 {trusted.Fingerprint}), recorded in {trusted.KnownHostsFile}"),
+        };
+    }
+
+    private static string? DefaultKnownHostsFile(CliConsole console)
+    {
+        var config = console.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } xdg && Path.IsPathRooted(xdg)
+            ? xdg
+            : console.GetEnvironmentVariable("HOME") is { Length: > 0 } home ? Path.Combine(home, ".config") : null;
+        return config is null ? null : Path.Combine(config, "filexfer", "known_hosts");
     }
 
     public int Retries(ParseResult result)

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Security.Authentication;
 using FileXfer.Protocol;
 using Polly;
 using Polly.Retry;
@@ -48,11 +49,13 @@ public static class TransferRetry
     /// <summary>
     /// True for faults another attempt can cure: a refused, reset, lost or stalled connection, a busy or stopping
     /// server, bytes corrupted in flight (the hash caught them), a source that changed while it was read. Not
-    /// for usage errors, missing files, denied access or a full disk.
+    /// for usage errors, missing files, denied access, a full disk, or a failed TLS handshake or certificate check.
     /// </summary>
     public static bool IsTransient(Exception exception) => exception switch
     {
         ConnectionFailedException { InnerException: SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData } } => false,
+        // A server that does not answer TLS, or whose certificate is not trusted, will not change its mind.
+        ConnectionFailedException { InnerException: AuthenticationException } or ServerCertificateException => false,
         ConnectionFailedException or ConnectionLostException or SocketException or TimeoutException => true,
         SourceChangedException => true,
         FileXferException { Code: ErrorCode.Unavailable or ErrorCode.IntegrityMismatch or ErrorCode.TransferAborted } => true,

@@ -1,3 +1,5 @@
+using System.Net.Security;
+
 namespace FileXfer.Server.Handlers;
 
 /// <summary>Settings of the protocol handler.</summary>
@@ -17,6 +19,12 @@ public sealed class FileXferHandlerOptions
     /// the server's memory (only on plain TCP connections). Default: true.
     /// </summary>
     public bool ZeroCopy { get; set; } = true;
+
+    /// <summary>
+    /// The certificate to accept TLS with, before the FileXfer handshake. When set, every connection must start
+    /// with a TLS handshake; a plaintext client is answered with an error. Default: null, plaintext.
+    /// </summary>
+    public SslStreamCertificateContext? Tls { get; set; }
 
     /// <summary>The agent string sent to clients.</summary>
     public string Agent { get; set; } = $"filexfer-server/{typeof(FileXferHandlerOptions).Assembly.GetName().Version?.ToString(3) ?? "0"}";

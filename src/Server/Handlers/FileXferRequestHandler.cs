@@ -31,12 +31,16 @@ public sealed class FileXferRequestHandler(
     private const int MaxUnflushedAnswers = 64;
     private const int MaxGroupCommit = 64;
 
+    /// <summary>The message of the Error frame a TLS server answers a plaintext client with.</summary>
+    public const string TlsRequiredMessage = "this server requires TLS (use --tls)";
+
     // How long a resuming put waits for an earlier, stalled connection to let go of its partial.
     private static readonly TimeSpan ResumeKeyWait = TimeSpan.FromSeconds(2);
 
     private readonly List<PendingCommit> _pendingCommits = [];
 
     private GuardedNetworkStream? _stream;
+    private TlsState _tlsState;
     private int _unflushedAnswers;
     private ProtocolReader? _reader;
     private FrameWriter? _writer;
@@ -55,21 +59,37 @@ public sealed class FileXferRequestHandler(
     private FrameWriter Writer => _writer ?? throw new InvalidOperationException("SetupAsync was not called");
 
     /// <inheritdoc />
-    public override ValueTask SetupAsync(CancellationToken cancellationToken)
+    public override async ValueTask SetupAsync(CancellationToken cancellationToken)
     {
         // Small frames (Ready, Ok) must not wait on Nagle's algorithm.
         Connection.Socket.NoDelay = true;
-        _stream = new GuardedNetworkStream(new NetworkStream(Connection.Socket, ownsSocket: false)) { IdleTimeout = options.IdleTimeout };
-        _zeroCopy = OperatingSystem.IsLinux() && options.ZeroCopy;
+        Stream transport = new NetworkStream(Connection.Socket, ownsSocket: false);
+        if (options.Tls is { } certificate)
+        {
+            transport = await AcceptTlsAsync(transport, certificate, cancellationToken);
+        }
+
+        _stream = new GuardedNetworkStream(transport) { IdleTimeout = options.IdleTimeout };
+        _zeroCopy = OperatingSystem.IsLinux() && options.ZeroCopy && options.Tls is null;
         _writer = new FrameWriter(_stream);
         // Answers are gathered and sent (after their uploads are committed) whenever the handler is about to wait for the client.
         _reader = new ProtocolReader(_stream) { BeforeBlockingRead = BeforeBlockingReadAsync };
-        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
     public override async Task HandleAsync(CancellationToken cancellationToken)
     {
+        if (_tlsState == TlsState.Stopped)
+        {
+            return;
+        }
+
+        if (_tlsState == TlsState.Plaintext)
+        {
+            await RefusePlaintextAsync(cancellationToken);
+            return;
+        }
+
         if (!await HandshakeAsync(cancellationToken))
         {
             return;
@@ -172,6 +192,69 @@ public sealed class FileXferRequestHandler(
         }
         catch (FileXferException ex)
         {
+            await TrySendErrorAsync(0, ex.Code, ex.Message, cancellationToken);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The TLS handshake, under the same deadline as the FileXfer handshake that follows it: a peer that opens
+    /// connections and sends nothing, or a TLS handshake byte by byte, holds a connection for no longer.
+    /// </summary>
+    private async Task<Stream> AcceptTlsAsync(Stream transport, System.Net.Security.SslStreamCertificateContext certificate, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Connection.Stopping);
+        deadline.CancelAfter(options.HandshakeTimeout);
+        try
+        {
+            if (await TlsAcceptor.AcceptAsync(Connection.Socket, transport, certificate, deadline.Token) is { } tls)
+            {
+                _tlsState = TlsState.Ready;
+                return tls;
+            }
+
+            _tlsState = TlsState.Plaintext;
+            return transport;
+        }
+        catch (OperationCanceledException) when (Connection.Stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            _tlsState = TlsState.Stopped;
+            return transport;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no TLS handshake within {options.HandshakeTimeout.TotalSeconds:F0} s");
+        }
+        catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException)
+        {
+            throw new ConnectionLostException($"TLS handshake failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Answers a FileXfer client that connected to this TLS server in plaintext: its Hello is read (so that closing
+    /// does not reset the connection before the client reads the answer), then the magic and an Error frame that
+    /// says what to do, and the connection closes. Nothing else is read or served.
+    /// </summary>
+    private async Task RefusePlaintextAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Connection.Stopping);
+        deadline.CancelAfter(options.HandshakeTimeout);
+        try
+        {
+            await Reader.ReadMagicAsync(deadline.Token);
+            await Reader.ReadRequiredFrameAsync(deadline.Token);
+            await Writer.WriteMagicAsync(deadline.Token);
+            await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, TlsRequiredMessage, deadline.Token);
+            ServerLog.PlaintextRefused(logger, Connection.Id, Connection.RemoteEndPoint);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The server is stopping, or the peer sent no Hello in time: close without an answer.
+        }
+        catch (ProtocolViolationException ex)
+        {
+            // Not a FileXfer client either.
             await TrySendErrorAsync(0, ex.Code, ex.Message, cancellationToken);
             throw;
         }
@@ -615,6 +698,19 @@ public sealed class FileXferRequestHandler(
         {
             // The peer is gone; there is no one left to tell.
         }
+    }
+
+    /// <summary>What the TLS set-up found.</summary>
+    private enum TlsState
+    {
+        /// <summary>TLS is off, or its handshake is done.</summary>
+        Ready,
+
+        /// <summary>TLS is on, but the client spoke plaintext: it is refused.</summary>
+        Plaintext,
+
+        /// <summary>The server stopped during the TLS handshake: close.</summary>
+        Stopped,
     }
 
     private readonly record struct PendingCommit(PendingUpload Upload, uint RequestId, long Started, string Algorithm, byte[] Hash);

@@ -1,0 +1,56 @@
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace FileXfer.Server.Hosting;
+
+/// <summary>
+/// Puts TLS under a connection before anything else is read from it. A peer whose first byte is not a TLS
+/// handshake record is left in plaintext and reported as such, so the handler can tell a client that forgot
+/// <c>--tls</c> what is wrong instead of failing on garbage.
+/// </summary>
+internal static class TlsAcceptor
+{
+    // The content type of a TLS handshake record (RFC 8446, 5.1); a ClientHello always starts with it. A FileXfer
+    // client in plaintext starts with the magic "FXFR" instead.
+    private const byte HandshakeRecord = 0x16;
+
+    /// <summary>
+    /// Waits for the peer's first byte, without consuming it. A TLS handshake is then completed over
+    /// <paramref name="transport"/> and the encrypted stream returned; any other first byte (or none) returns null and
+    /// leaves <paramref name="transport"/> as it was.
+    /// </summary>
+    /// <exception cref="AuthenticationException">The TLS handshake failed.</exception>
+    public static async Task<SslStream?> AcceptAsync(Socket socket, Stream transport, SslStreamCertificateContext certificate, CancellationToken cancellationToken)
+    {
+        var first = new byte[1];
+        int received = await socket.ReceiveAsync(first, SocketFlags.Peek, cancellationToken);
+        if (received == 0 || first[0] != HandshakeRecord)
+        {
+            return null;
+        }
+
+        var tls = new SslStream(transport, leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(
+                new SslServerAuthenticationOptions
+                {
+                    ServerCertificateContext = certificate,
+                    // TLS 1.3 when the client has it; 1.2 for older clients. Never anything older.
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ClientCertificateRequired = false,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    AllowRenegotiation = false,
+                },
+                cancellationToken);
+            return tls;
+        }
+        catch
+        {
+            await tls.DisposeAsync();
+            throw;
+        }
+    }
+}
