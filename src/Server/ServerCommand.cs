@@ -54,6 +54,21 @@ internal static class ServerCommand
             Description = "Hours an interrupted upload is kept for resuming before it is removed (checked at start-up and periodically).",
             DefaultValueFactory = _ => new FileStoreOptions().PartialMaxAge.TotalHours,
         };
+        var maxConnections = new Option<int>("--max-connections")
+        {
+            Description = "Most connections served at once; when full, the oldest connection still in its handshake makes room, else a new one is refused.",
+            DefaultValueFactory = _ => new TcpServerOptions().MaxConnections,
+        };
+        var maxConnectionsPerAddress = new Option<int>("--max-connections-per-address")
+        {
+            Description = "Most connections served at once from one IP address.",
+            DefaultValueFactory = _ => new TcpServerOptions().MaxConnectionsPerAddress,
+        };
+        var maxListEntries = new Option<int>("--max-list-entries")
+        {
+            Description = "Most entries one listing (recursive too) may return; a larger one is refused as too large.",
+            DefaultValueFactory = _ => new FileStoreOptions().MaxListEntries,
+        };
         var logLevel = new Option<LogLevel>("--log-level")
         {
             Description = "Least severe log level written to stderr.",
@@ -62,7 +77,7 @@ internal static class ServerCommand
 
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
-            root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, logLevel,
+            root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries, logLevel,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -73,13 +88,17 @@ internal static class ServerCommand
                 result.GetValue(maxFileSize),
                 TimeSpan.FromHours(result.GetValue(partialMaxAge)),
                 TimeSpan.FromSeconds(result.GetValue(idleTimeout)),
+                result.GetValue(maxConnections),
+                result.GetValue(maxConnectionsPerAddress),
+                result.GetValue(maxListEntries),
                 result.GetValue(logLevel));
             return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
         });
         return command;
     }
 
-    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, LogLevel LogLevel);
+    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout,
+        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel);
 
     private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
     {
@@ -95,10 +114,16 @@ internal static class ServerCommand
             return ServerExitCode.Usage;
         }
 
+        if (settings.MaxConnections <= 0 || settings.MaxConnectionsPerAddress <= 0 || settings.MaxListEntries <= 0)
+        {
+            await stderr.WriteLineAsync("filexfer-server: --max-connections, --max-connections-per-address and --max-list-entries must be positive");
+            return ServerExitCode.Usage;
+        }
+
         FileStore store;
         try
         {
-            store = new FileStore(settings.Root.FullName, new FileStoreOptions { MaxFileSize = settings.MaxFileSize, PartialMaxAge = settings.PartialMaxAge });
+            store = new FileStore(settings.Root.FullName, new FileStoreOptions { MaxFileSize = settings.MaxFileSize, PartialMaxAge = settings.PartialMaxAge, MaxListEntries = settings.MaxListEntries });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -134,7 +159,12 @@ internal static class ServerCommand
             endPoint,
             context => new FileXferRequestHandler(context, store, handlerOptions, logger),
             logger,
-            new TcpServerOptions { ShutdownTimeout = settings.ShutdownTimeout });
+            new TcpServerOptions
+            {
+                ShutdownTimeout = settings.ShutdownTimeout,
+                MaxConnections = settings.MaxConnections,
+                MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress,
+            });
         try
         {
             server.Start();
