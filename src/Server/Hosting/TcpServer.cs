@@ -282,6 +282,7 @@ public sealed class TcpServer : IAsyncDisposable
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
         deadline.CancelAfter(_options.RefusalTimeout);
+        string? undelivered = null;
         try
         {
             var handler = _handlerFactory(context);
@@ -298,14 +299,19 @@ public sealed class TcpServer : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            // A refused peer that does not take its answer in time, or has gone: not worth a line each.
-            ServerLog.RefusalNotDelivered(_logger, context.Id, context.RemoteEndPoint, ex.Message);
+            // A refused peer that does not take its answer in time, or has gone: not worth more than a debug line.
+            undelivered = ex.Message;
         }
         finally
         {
             context.Socket.Dispose();
             context.Dispose();
             _refusals.TryRemove(context.Id, out _);
+        }
+
+        if (undelivered is not null)
+        {
+            ServerLog.RefusalNotDelivered(_logger, context.Id, context.RemoteEndPoint, undelivered);
         }
     }
 
