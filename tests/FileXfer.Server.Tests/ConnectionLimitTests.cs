@@ -132,7 +132,7 @@ public class ConnectionLimitTests
             // The answered ones hold on without closing: the server gives up on each after the refusal timeout.
             await server.Logger.WaitForEventAsync(ServerEvents.RefusalNotDelivered, answered, TimeSpan.FromSeconds(5), token);
 
-            Assert.InRange(mostPending, 1, 3);
+            Assert.InRange(mostPending, 0, 3);
             Assert.InRange(answered, 1, 20);
             Assert.Equal(20, resetAtOnce + answers.Length);
             Assert.All(answers.Where(a => a.Length > 0), a => Assert.Equal(ProtocolLimits.Magic.ToArray(), a[..4]));
