@@ -266,8 +266,16 @@ public sealed class TcpServer : IAsyncDisposable
         ReportRefusal(context.RemoteEndPoint, reason);
         if (_refusals.Count >= _options.MaxPendingRefusals)
         {
-            // A reset frees the socket at once, with nothing left to send or wait for.
-            context.Socket.LingerState = new LingerOption(enable: true, seconds: 0);
+            try
+            {
+                // A reset frees the socket at once, with nothing left to send or wait for.
+                context.Socket.LingerState = new LingerOption(enable: true, seconds: 0);
+            }
+            catch (SocketException)
+            {
+                // The peer is gone already; a plain close will do.
+            }
+
             context.Socket.Dispose();
             context.Dispose();
             return;
