@@ -72,6 +72,7 @@ for storage in ${storages//,/ }; do
     *) echo "bench: unknown storage $storage" >&2; exit 2 ;;
   esac
   rm -rf "$dir"; mkdir -p "$dir"/{src,fx-root,rsync-root,got,raw}
+  chmod go-w "$dir/fx-root"   # the server refuses a root that other users can write (umask 002)
   base[$storage]=$dir
 
   port=$(free_port)

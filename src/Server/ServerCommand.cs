@@ -67,6 +67,21 @@ internal static class ServerCommand
         {
             Description = "PEM private key of --tls-cert, when it is not in the same file.",
         };
+        var maxConnections = new Option<int>("--max-connections")
+        {
+            Description = "Most connections served at once; when full, the oldest connection still in its handshake makes room, else a new one is refused.",
+            DefaultValueFactory = _ => new TcpServerOptions().MaxConnections,
+        };
+        var maxConnectionsPerAddress = new Option<int>("--max-connections-per-address")
+        {
+            Description = "Most connections served at once from one IP address.",
+            DefaultValueFactory = _ => new TcpServerOptions().MaxConnectionsPerAddress,
+        };
+        var maxListEntries = new Option<int>("--max-list-entries")
+        {
+            Description = "Most entries one listing (recursive too) may return; a larger one is refused as too large.",
+            DefaultValueFactory = _ => new FileStoreOptions().MaxListEntries,
+        };
         var logLevel = new Option<LogLevel>("--log-level")
         {
             Description = "Least severe log level written to stderr.",
@@ -75,7 +90,8 @@ internal static class ServerCommand
 
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
-            root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, tls, tlsCert, tlsKey, logLevel,
+            root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
+            tls, tlsCert, tlsKey, logLevel,
             CreateFingerprintCommand(stdout, stderr),
         };
         command.SetAction(async (result, cancellationToken) =>
@@ -87,6 +103,9 @@ internal static class ServerCommand
                 result.GetValue(maxFileSize),
                 TimeSpan.FromHours(result.GetValue(partialMaxAge)),
                 TimeSpan.FromSeconds(result.GetValue(idleTimeout)),
+                result.GetValue(maxConnections),
+                result.GetValue(maxConnectionsPerAddress),
+                result.GetValue(maxListEntries),
                 result.GetValue(logLevel),
                 result.GetValue(tls) || result.GetValue(tlsCert) is not null,
                 result.GetValue(tlsCert),
@@ -96,7 +115,8 @@ internal static class ServerCommand
         return command;
     }
 
-    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey);
+    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout,
+        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey);
 
     private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
     {
@@ -112,10 +132,16 @@ internal static class ServerCommand
             return ServerExitCode.Usage;
         }
 
+        if (settings.MaxConnections <= 0 || settings.MaxConnectionsPerAddress <= 0 || settings.MaxListEntries <= 0)
+        {
+            await stderr.WriteLineAsync("filexfer-server: --max-connections, --max-connections-per-address and --max-list-entries must be positive");
+            return ServerExitCode.Usage;
+        }
+
         FileStore store;
         try
         {
-            store = new FileStore(settings.Root.FullName, new FileStoreOptions { MaxFileSize = settings.MaxFileSize, PartialMaxAge = settings.PartialMaxAge });
+            store = new FileStore(settings.Root.FullName, new FileStoreOptions { MaxFileSize = settings.MaxFileSize, PartialMaxAge = settings.PartialMaxAge, MaxListEntries = settings.MaxListEntries });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -173,7 +199,12 @@ internal static class ServerCommand
             endPoint,
             context => new FileXferRequestHandler(context, store, handlerOptions, logger),
             logger,
-            new TcpServerOptions { ShutdownTimeout = settings.ShutdownTimeout });
+            new TcpServerOptions
+            {
+                ShutdownTimeout = settings.ShutdownTimeout,
+                MaxConnections = settings.MaxConnections,
+                MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress,
+            });
         try
         {
             server.Start();

@@ -42,6 +42,15 @@ internal static partial class ServerLog
     [LoggerMessage(12, LogLevel.Error, "Request {ConnectionId}/{RequestId} {Operation} {Path}: unexpected failure")]
     public static partial void RequestCrashed(ILogger logger, Exception exception, long connectionId, uint requestId, string operation, string path);
 
+    [LoggerMessage(13, LogLevel.Warning, "Refused a connection from {RemoteEndPoint}: {Reason} ({Unreported} more refused since the last report)")]
+    public static partial void ConnectionRefused(ILogger logger, IPEndPoint remoteEndPoint, string reason, int unreported);
+
+    [LoggerMessage(14, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint} evicted: still in its handshake when the server was full (making room for connection {NewConnectionId})")]
+    public static partial void ConnectionEvicted(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, long newConnectionId);
+
+    [LoggerMessage(15, LogLevel.Debug, "Refused connection {ConnectionId} from {RemoteEndPoint} was closed without its answer: {Reason}")]
+    public static partial void RefusalNotDelivered(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, string reason);
+
     [LoggerMessage(40, LogLevel.Information, "TLS on: certificate {Subject} from {Source}, SHA-256 fingerprint {Fingerprint}")]
     public static partial void TlsCertificate(ILogger logger, string subject, string source, string fingerprint);
 

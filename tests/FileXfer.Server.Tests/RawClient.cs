@@ -31,12 +31,24 @@ public sealed class RawClient : IAsyncDisposable
         _writer = new FrameWriter(_stream);
     }
 
-    public static async Task<RawClient> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+    public static Task<RawClient> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken) =>
+        ConnectFromAsync(endPoint, localAddress: null, cancellationToken);
+
+    /// <summary>
+    /// Connects from <paramref name="localAddress"/>, such as 127.0.0.2: Linux routes all of 127/8 to the loopback
+    /// interface, so tests can play clients on many addresses.
+    /// </summary>
+    public static async Task<RawClient> ConnectFromAsync(IPEndPoint endPoint, IPAddress? localAddress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            if (localAddress is not null)
+            {
+                socket.Bind(new IPEndPoint(localAddress, 0));
+            }
+
             await socket.ConnectAsync(endPoint, cancellationToken);
         }
         catch (Exception)

@@ -12,4 +12,8 @@ public static class ServerEvents
     public const int Draining = 8;
     public const int ShutdownDeadline = 9;
     public const int HandshakeCompleted = 11;
+    public const int RequestCrashed = 12;
+    public const int ConnectionRefused = 13;
+    public const int ConnectionEvicted = 14;
+    public const int RefusalNotDelivered = 15;
 }

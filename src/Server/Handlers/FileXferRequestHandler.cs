@@ -34,6 +34,9 @@ public sealed class FileXferRequestHandler(
     /// <summary>The message of the Error frame a TLS server answers a plaintext client with.</summary>
     public const string TlsRequiredMessage = "this server requires TLS (use --tls)";
 
+    // A refused client's Hello is read and dropped while it takes its answer, but not more than this many reads.
+    private const int MaxRefusalDrainReads = 16;
+
     // How long a resuming put waits for an earlier, stalled connection to let go of its partial.
     private static readonly TimeSpan ResumeKeyWait = TimeSpan.FromSeconds(2);
 
@@ -131,6 +134,28 @@ public sealed class FileXferRequestHandler(
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The client has sent (or is sending) its magic and Hello and waits for the server's magic: it gets the magic
+    /// and <c>Error{Unavailable}</c> in place of Welcome, which it reports and may retry later.
+    /// </remarks>
+    public override async ValueTask RefuseAsync(string reason, CancellationToken cancellationToken)
+    {
+        await SetupAsync(cancellationToken);
+        await Writer.WriteMagicAsync(cancellationToken);
+        await Writer.WriteAsync(Messages.Error(0, ErrorCode.Unavailable, $"{reason}; try again later"), cancellationToken);
+        await Writer.FlushAsync(cancellationToken);
+
+        // Closing with the client's Hello unread would reset the connection, and a reset can destroy the answer
+        // before the client reads it: say that nothing more comes, then let the client close first.
+        Connection.Socket.Shutdown(SocketShutdown.Send);
+        var buffer = new byte[4096];
+        for (int i = 0; i < MaxRefusalDrainReads && await _stream!.ReadAsync(buffer, cancellationToken) > 0; i++)
+        {
+            // Discarded: a refused client has nothing to say that will be read.
+        }
+    }
+
+    /// <inheritdoc />
     public override async ValueTask FinishAsync()
     {
         if (_writer is not null)
@@ -179,6 +204,8 @@ public sealed class FileXferRequestHandler(
 
             long chosen = Math.Min(version, ProtocolLimits.Version);
             await Writer.WriteAsync(Messages.Welcome((int)chosen, Messages.Implemented & (Capabilities)(hello.GetUInt64OrNull(FieldTag.Capabilities) ?? 0), options.Agent, store.Options.MaxFileSize), deadline.Token);
+            // From here on the connection is no longer a newcomer that a full server evicts for a new one.
+            Connection.MarkEstablished();
             ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
             return true;
         }

@@ -4,15 +4,23 @@ using System.Net.Sockets;
 namespace FileXfer.Server.Hosting;
 
 /// <summary>What a handler is given about its connection (socketserver's <c>request</c> and <c>client_address</c>).</summary>
-public sealed class ConnectionContext
+public sealed class ConnectionContext : IDisposable
 {
+    private const int Newcomer = 0;
+    private const int Established = 1;
+    private const int Evicted = 2;
+
+    private readonly CancellationTokenSource _aborted;
+    private int _state;
+
     internal ConnectionContext(long id, Socket socket, CancellationToken stopping, CancellationToken aborted)
     {
         Id = id;
         Socket = socket;
         RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
         Stopping = stopping;
-        Aborted = aborted;
+        _aborted = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        Aborted = _aborted.Token;
     }
 
     /// <summary>A number unique within this server's run, for logs.</summary>
@@ -27,6 +35,41 @@ public sealed class ConnectionContext
     /// <summary>Cancelled when the server stops accepting: finish the request in flight, take no new one.</summary>
     public CancellationToken Stopping { get; }
 
-    /// <summary>Cancelled when the shutdown deadline passed: abandon everything now.</summary>
+    /// <summary>
+    /// Cancelled when the shutdown deadline passed, or when the server evicted this connection to make room
+    /// (see <see cref="MarkEstablished"/>): abandon everything now.
+    /// </summary>
     public CancellationToken Aborted { get; }
+
+    /// <summary>True when the server evicted this connection before it completed its handshake.</summary>
+    public bool IsEvicted => Volatile.Read(ref _state) == Evicted;
+
+    /// <summary>True once the handler said the peer completed its handshake.</summary>
+    public bool IsEstablished => Volatile.Read(ref _state) == Established;
+
+    /// <summary>
+    /// Tells the server the peer has completed its handshake (and authentication, where there is one). Until
+    /// then the connection is a newcomer, and a full server evicts its oldest newcomer to let a new connection
+    /// in: connections that stall in their handshake cannot keep real clients out.
+    /// </summary>
+    public void MarkEstablished() => Interlocked.CompareExchange(ref _state, Established, Newcomer);
+
+    /// <summary>Marks a newcomer evicted: false when it has completed its handshake meanwhile (or was evicted already).</summary>
+    internal bool TryMarkEvicted() => Interlocked.CompareExchange(ref _state, Evicted, Newcomer) == Newcomer;
+
+    /// <summary>Cancels <see cref="Aborted"/>: the handler abandons the connection.</summary>
+    internal void Abort()
+    {
+        try
+        {
+            _aborted.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection ended meanwhile; there is nothing left to abort.
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _aborted.Dispose();
 }

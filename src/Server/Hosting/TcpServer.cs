@@ -11,13 +11,30 @@ namespace FileXfer.Server.Hosting;
 /// one place (<see cref="HandleError"/>) and never stops the server. <see cref="StopAsync"/> closes the listener,
 /// lets connections in flight finish up to a deadline, then aborts the rest.
 /// </summary>
+/// <remarks>
+/// Connection limits (<see cref="TcpServerOptions.MaxConnections"/> in all, <see cref="TcpServerOptions.MaxConnectionsPerAddress"/>
+/// from one address): a connection over them is accepted, told why by its handler's <see cref="RequestHandler.RefuseAsync"/>
+/// within a short deadline, and closed. When the server is full, the oldest connection that has not completed its
+/// handshake is evicted to let the new one in, so connections that stall in the handshake cannot keep clients out.
+/// </remarks>
 public sealed class TcpServer : IAsyncDisposable
 {
     private readonly IPEndPoint _endPoint;
     private readonly Func<ConnectionContext, RequestHandler> _handlerFactory;
     private readonly ILogger _logger;
     private readonly TcpServerOptions _options;
-    private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private readonly ConcurrentDictionary<long, ActiveConnection> _connections = new();
+    private readonly ConcurrentDictionary<long, Task> _refusals = new();
+
+    // Admission state; the accept loop reads and raises it, ending connections lower it.
+    private readonly Lock _admission = new();
+    private readonly Dictionary<IPAddress, int> _perAddress = [];
+    private int _admitted;
+    private int _evicting;
+
+    // Only the accept loop touches these.
+    private long? _lastRefusalReport;
+    private int _unreportedRefusals;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _aborted = new();
     private Socket? _listener;
@@ -37,6 +54,9 @@ public sealed class TcpServer : IAsyncDisposable
 
     /// <summary>The number of connections being served now.</summary>
     public int ActiveConnections => _connections.Count;
+
+    /// <summary>The number of refused connections being told why now.</summary>
+    public int PendingRefusals => _refusals.Count;
 
     /// <summary>Binds and listens (socketserver's <c>server_bind</c> and <c>server_activate</c>).</summary>
     public void Start()
@@ -104,9 +124,16 @@ public sealed class TcpServer : IAsyncDisposable
 
             long id = Interlocked.Increment(ref _nextId);
             var context = new ConnectionContext(id, socket, _stopping.Token, _aborted.Token);
+            var address = AddressOf(context.RemoteEndPoint);
+            if (Admit(context, address) is { } refusal)
+            {
+                Refuse(context, refusal);
+                continue;
+            }
+
             // Registered before it starts: a connection that ends at once must find its entry to remove it.
-            var run = new Task<Task>(() => ProcessConnectionAsync(context), TaskCreationOptions.DenyChildAttach);
-            _connections[id] = run.Unwrap();
+            var run = new Task<Task>(() => ProcessConnectionAsync(context, address), TaskCreationOptions.DenyChildAttach);
+            _connections[id] = new ActiveConnection(context, run.Unwrap());
             run.Start(TaskScheduler.Default);
         }
     }
@@ -118,9 +145,9 @@ public sealed class TcpServer : IAsyncDisposable
     {
         await _stopping.CancelAsync();
         _listener?.Dispose();
-        var pending = _connections.Values.ToArray();
+        var pending = _connections.Values.Select(c => c.Completion).ToArray();
         ServerLog.Draining(_logger, pending.Length);
-        var all = Task.WhenAll(pending);
+        var all = Task.WhenAll([.. pending, .. _refusals.Values]);
         try
         {
             await all.WaitAsync(_options.ShutdownTimeout);
@@ -148,7 +175,175 @@ public sealed class TcpServer : IAsyncDisposable
         _aborted.Dispose();
     }
 
-    private async Task ProcessConnectionAsync(ConnectionContext context)
+    /// <summary>
+    /// Decides whether a new connection is served: null when it is (evicting the oldest newcomer when the server
+    /// is full), else the reason it is refused.
+    /// </summary>
+    private string? Admit(ConnectionContext context, IPAddress address)
+    {
+        ConnectionContext? evicted = null;
+        lock (_admission)
+        {
+            int fromAddress = _perAddress.GetValueOrDefault(address);
+            if (fromAddress >= _options.MaxConnectionsPerAddress)
+            {
+                return "too many connections from your address";
+            }
+
+            if (_admitted >= _options.MaxConnections)
+            {
+                // Evicted connections end quickly, but a flood must not let them pile up either.
+                evicted = _evicting < _options.MaxPendingRefusals ? OldestNewcomer() : null;
+                if (evicted is null || !evicted.TryMarkEvicted())
+                {
+                    return "too many connections";
+                }
+
+                // The evicted connection gives its place to the new one; it still counts for its address until it ends.
+                _admitted--;
+                _evicting++;
+            }
+
+            _perAddress[address] = fromAddress + 1;
+            _admitted++;
+        }
+
+        if (evicted is not null)
+        {
+            ServerLog.ConnectionEvicted(_logger, evicted.Id, evicted.RemoteEndPoint, context.Id);
+            evicted.Abort();
+        }
+
+        return null;
+    }
+
+    private ConnectionContext? OldestNewcomer()
+    {
+        ConnectionContext? oldest = null;
+        foreach (var connection in _connections.Values)
+        {
+            var candidate = connection.Context;
+            if (!candidate.IsEstablished && !candidate.IsEvicted && (oldest is null || candidate.Id < oldest.Id))
+            {
+                oldest = candidate;
+            }
+        }
+
+        return oldest;
+    }
+
+    private void Release(ConnectionContext context, IPAddress address)
+    {
+        lock (_admission)
+        {
+            _connections.TryRemove(context.Id, out _);
+            if (_perAddress[address] == 1)
+            {
+                _perAddress.Remove(address);
+            }
+            else
+            {
+                _perAddress[address]--;
+            }
+
+            if (context.IsEvicted)
+            {
+                _evicting--;
+            }
+            else
+            {
+                _admitted--;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Tells a connection over a limit why it is refused, within <see cref="TcpServerOptions.RefusalTimeout"/>, and
+    /// closes it. Past <see cref="TcpServerOptions.MaxPendingRefusals"/> refusals at once it is closed at once.
+    /// </summary>
+    private void Refuse(ConnectionContext context, string reason)
+    {
+        ReportRefusal(context.RemoteEndPoint, reason);
+        if (_refusals.Count >= _options.MaxPendingRefusals)
+        {
+            try
+            {
+                // A reset frees the socket at once, with nothing left to send or wait for.
+                context.Socket.LingerState = new LingerOption(enable: true, seconds: 0);
+            }
+            catch (SocketException)
+            {
+                // The peer is gone already; a plain close will do.
+            }
+
+            context.Socket.Dispose();
+            context.Dispose();
+            return;
+        }
+
+        var run = new Task<Task>(() => RefuseAsync(context, reason), TaskCreationOptions.DenyChildAttach);
+        _refusals[context.Id] = run.Unwrap();
+        run.Start(TaskScheduler.Default);
+    }
+
+    private async Task RefuseAsync(ConnectionContext context, string reason)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
+        deadline.CancelAfter(_options.RefusalTimeout);
+        string? undelivered = null;
+        try
+        {
+            var handler = _handlerFactory(context);
+            try
+            {
+                await handler.RefuseAsync(reason, deadline.Token);
+            }
+            finally
+            {
+                // Closed before the handler cleans up, so nothing it still holds can wait on the peer.
+                context.Socket.Dispose();
+                await handler.FinishAsync();
+            }
+        }
+        catch (Exception ex)
+        {
+            // A refused peer that does not take its answer in time, or has gone: not worth more than a debug line.
+            undelivered = ex.Message;
+        }
+        finally
+        {
+            context.Socket.Dispose();
+            context.Dispose();
+            _refusals.TryRemove(context.Id, out _);
+        }
+
+        if (undelivered is not null)
+        {
+            ServerLog.RefusalNotDelivered(_logger, context.Id, context.RemoteEndPoint, undelivered);
+        }
+    }
+
+    /// <summary>Logs a refusal, at most once per <see cref="TcpServerOptions.RefusalLogInterval"/>: a flood of connections is not a flood of lines.</summary>
+    private void ReportRefusal(IPEndPoint remoteEndPoint, string reason)
+    {
+        var time = _options.TimeProvider;
+        long now = time.GetTimestamp();
+        if (_lastRefusalReport is { } last && time.GetElapsedTime(last, now) < _options.RefusalLogInterval)
+        {
+            _unreportedRefusals++;
+            return;
+        }
+
+        ServerLog.ConnectionRefused(_logger, remoteEndPoint, reason, _unreportedRefusals);
+        _lastRefusalReport = now;
+        _unreportedRefusals = 0;
+    }
+
+    /// <summary>The address a connection counts against: an IPv4 client on a dual-mode socket counts as its IPv4 address.</summary>
+    private static IPAddress AddressOf(IPEndPoint endPoint) =>
+        endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
+
+    private async Task ProcessConnectionAsync(ConnectionContext context, IPAddress address)
     {
         var started = TimeProvider.System.GetTimestamp();
         ServerLog.ConnectionOpened(_logger, context.Id, context.RemoteEndPoint);
@@ -172,7 +367,8 @@ public sealed class TcpServer : IAsyncDisposable
         finally
         {
             context.Socket.Dispose();
-            _connections.TryRemove(context.Id, out _);
+            Release(context, address);
+            context.Dispose();
             ServerLog.ConnectionClosed(_logger, context.Id, context.RemoteEndPoint, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
         }
     }
@@ -183,6 +379,12 @@ public sealed class TcpServer : IAsyncDisposable
     /// </summary>
     private void HandleError(ConnectionContext context, Exception exception)
     {
+        if (exception is OperationCanceledException && context.IsEvicted)
+        {
+            // Logged when it was evicted.
+            return;
+        }
+
         if (exception is OperationCanceledException && context.Aborted.IsCancellationRequested)
         {
             ServerLog.ConnectionAborted(_logger, context.Id, context.RemoteEndPoint);
@@ -191,4 +393,6 @@ public sealed class TcpServer : IAsyncDisposable
 
         ServerLog.ConnectionFailed(_logger, exception, context.Id, context.RemoteEndPoint, exception.Message);
     }
+
+    private readonly record struct ActiveConnection(ConnectionContext Context, Task Completion);
 }

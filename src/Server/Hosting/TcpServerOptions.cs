@@ -8,4 +8,28 @@ public sealed class TcpServerOptions
 
     /// <summary>How long a stop waits for connections in flight before aborting them. Default: 30 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The most connections served at once. A connection over it is refused, unless a connection that has not
+    /// completed its handshake yet can be evicted to make room (the oldest goes). Default: 256.
+    /// </summary>
+    public int MaxConnections { get; set; } = 256;
+
+    /// <summary>The most connections served at once from one IP address. Default: 32.</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 32;
+
+    /// <summary>
+    /// The most refused connections being answered at once; past it a refused connection is closed without an
+    /// answer, so a flood of connections cannot pile up sockets. Default: 64.
+    /// </summary>
+    public int MaxPendingRefusals { get; set; } = 64;
+
+    /// <summary>How long a refused connection is given to receive its answer before it is closed. Default: 2 seconds.</summary>
+    public TimeSpan RefusalTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Refused connections are logged at most once per this interval, with a count of the others. Default: 10 seconds.</summary>
+    public TimeSpan RefusalLogInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The clock of the refusal log's rate limit.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

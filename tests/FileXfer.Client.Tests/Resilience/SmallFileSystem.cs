@@ -12,7 +12,7 @@ public sealed class SmallFileSystem : IDisposable
 
     private SmallFileSystem(int megabytes)
     {
-        Run("mount", "-t", "tmpfs", "-o", $"size={megabytes}m", "tmpfs", _mountPoint.Path);
+        Run("mount", "-t", "tmpfs", "-o", $"size={megabytes}m,mode=0755", "tmpfs", _mountPoint.Path);
     }
 
     public string Path => _mountPoint.Path;
