@@ -6,6 +6,7 @@ using FileXfer.Protocol.Net;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
+using FileXfer.Server.Security;
 using FileXfer.Server.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -59,11 +60,16 @@ internal static class ServerCommand
             Description = "Least severe log level written to stderr.",
             DefaultValueFactory = _ => LogLevel.Information,
         };
+        var tokens = new Option<FileInfo?>("--tokens")
+        {
+            Description = "Tokens file (lines 'NAME ro|rw[:/subtree] SECRET', mode 600): clients must authenticate with one. Without it the server is anonymous.",
+        };
 
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
-            root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, logLevel,
+            root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, logLevel, tokens,
         };
+        command.Subcommands.Add(TokenCommand.Create(stdout, stderr));
         command.SetAction(async (result, cancellationToken) =>
         {
             var settings = new ServerSettings(
@@ -73,13 +79,14 @@ internal static class ServerCommand
                 result.GetValue(maxFileSize),
                 TimeSpan.FromHours(result.GetValue(partialMaxAge)),
                 TimeSpan.FromSeconds(result.GetValue(idleTimeout)),
-                result.GetValue(logLevel));
+                result.GetValue(logLevel),
+                result.GetValue(tokens));
             return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
         });
         return command;
     }
 
-    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, LogLevel LogLevel);
+    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, LogLevel LogLevel, FileInfo? Tokens);
 
     private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
     {
@@ -93,6 +100,26 @@ internal static class ServerCommand
         {
             await stderr.WriteLineAsync("filexfer-server: --shutdown-timeout and --max-file-size cannot be negative, --partial-max-age and --idle-timeout must be positive");
             return ServerExitCode.Usage;
+        }
+
+        TokenAuthenticator? authenticator = null;
+        if (settings.Tokens is { } tokensFile)
+        {
+            try
+            {
+                authenticator = new TokenAuthenticator(TokensFile.Load(tokensFile.FullName), new AuthThrottle(new AuthThrottleOptions()));
+            }
+            catch (TokensFileException ex)
+            {
+                await stderr.WriteLineAsync($"filexfer-server: {ex.Message}");
+                return ServerExitCode.Usage;
+            }
+
+            if (authenticator.Count == 0)
+            {
+                await stderr.WriteLineAsync($"filexfer-server: tokens file '{tokensFile.FullName}' holds no token; no client could connect");
+                return ServerExitCode.Usage;
+            }
         }
 
         FileStore store;
@@ -129,7 +156,12 @@ internal static class ServerCommand
             ServerLog.StaleUploadsRemoved(logger, stale);
         }
 
-        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout };
+        if (authenticator is not null)
+        {
+            ServerLog.TokensLoaded(logger, authenticator.Count, settings.Tokens!.FullName);
+        }
+
+        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Authenticator = authenticator };
         await using var server = new TcpServer(
             endPoint,
             context => new FileXferRequestHandler(context, store, handlerOptions, logger),

@@ -41,4 +41,13 @@ internal static partial class ServerLog
 
     [LoggerMessage(12, LogLevel.Error, "Request {ConnectionId}/{RequestId} {Operation} {Path}: unexpected failure")]
     public static partial void RequestCrashed(ILogger logger, Exception exception, long connectionId, uint requestId, string operation, string path);
+
+    [LoggerMessage(40, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint}: authenticated as {TokenName} ({Access})")]
+    public static partial void AuthenticationSucceeded(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, string tokenName, string access);
+
+    [LoggerMessage(41, LogLevel.Warning, "Connection {ConnectionId} from {RemoteEndPoint}: authentication failed for token {TokenName}: {Reason}")]
+    public static partial void AuthenticationFailed(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, string tokenName, string reason);
+
+    [LoggerMessage(42, LogLevel.Information, "Loaded {Count} tokens from {Path}; clients must authenticate")]
+    public static partial void TokensLoaded(ILogger logger, int count, string path);
 }

@@ -1,3 +1,5 @@
+using FileXfer.Server.Security;
+
 namespace FileXfer.Server.Handlers;
 
 /// <summary>Settings of the protocol handler.</summary>
@@ -14,4 +16,12 @@ public sealed class FileXferHandlerOptions
 
     /// <summary>The agent string sent to clients.</summary>
     public string Agent { get; set; } = $"filexfer-server/{typeof(FileXferHandlerOptions).Assembly.GetName().Version?.ToString(3) ?? "0"}";
+
+    /// <summary>
+    /// The tokens clients must authenticate with; null (the default) serves every client anonymously with full access.
+    /// </summary>
+    public TokenAuthenticator? Authenticator { get; set; }
+
+    /// <summary>True when clients must authenticate (tokens are configured).</summary>
+    public bool RequiresAuthentication => Authenticator is not null;
 }
