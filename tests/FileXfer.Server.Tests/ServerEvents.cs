@@ -12,4 +12,6 @@ public static class ServerEvents
     public const int Draining = 8;
     public const int ShutdownDeadline = 9;
     public const int HandshakeCompleted = 11;
+    public const int AuthenticationSucceeded = 40;
+    public const int AuthenticationFailed = 41;
 }

@@ -226,10 +226,11 @@ public sealed class FileXferRequestHandler(
 
         if (token is null)
         {
-            var delay = authenticator.Throttle.RecordFailure(address);
-            ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "unknown token name or wrong secret");
             // The delay slows guessing down; it runs inside the handshake deadline, like the rest of the exchange.
-            await Task.Delay(delay, authenticator.Throttle.Options.TimeProvider, cancellationToken);
+            // It starts before the failure is logged, so whoever reads the log knows the delay is under way.
+            var delay = Task.Delay(authenticator.Throttle.RecordFailure(address), authenticator.Throttle.Options.TimeProvider, cancellationToken);
+            ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "unknown token name or wrong secret");
+            await delay;
             await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "unknown token name or wrong secret", cancellationToken);
             return false;
         }
