@@ -24,11 +24,11 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>A server over <paramref name="root"/> (a directory the test owns, such as a small file system), or a fresh temp root.</summary>
-    public TestServer(string? root, FileStoreOptions? options = null)
+    public TestServer(string? root, FileStoreOptions? options = null, FileXferHandlerOptions? handlerOptions = null)
     {
         _sandbox = new TempDirectory("filexfer-server");
         Store = new FileStore(root ?? Directory.CreateDirectory(_sandbox.Combine("root")).FullName, options);
-        var handlerOptions = new FileXferHandlerOptions();
+        handlerOptions ??= new FileXferHandlerOptions();
         _server = new TcpServer(
             new IPEndPoint(IPAddress.Loopback, 0),
             context => new FileXferRequestHandler(context, Store, handlerOptions, Log),
