@@ -857,6 +857,19 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Refuses at once, before anything is sent, an operation that writes when the token is read-only; a batch
+    /// would otherwise fail item by item. The server enforces the same rule.
+    /// </summary>
+    /// <exception cref="FileXferException">With <see cref="ErrorCode.AccessDenied"/>.</exception>
+    public void RequireWriteAccess(string operation)
+    {
+        if (!Access.HasFlag(AccessFlags.Write))
+        {
+            throw new FileXferException(ErrorCode.AccessDenied, $"permission denied: this token is read-only, {operation} is not allowed");
+        }
+    }
+
     private void RequireCapability(Capabilities capability)
     {
         if (!Capabilities.HasFlag(capability))

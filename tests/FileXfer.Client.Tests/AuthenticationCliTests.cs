@@ -107,6 +107,28 @@ public sealed class AuthenticationCliTests : IDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task A_read_only_token_is_refused_at_once_for_a_tree_put_or_several_rm_with_exit_6()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = AuthTestServer.Start();
+        Directory.CreateDirectory(server.PathOf("tree"));
+        await File.WriteAllTextAsync(server.PathOf("x.txt"), "x", token);
+        await File.WriteAllTextAsync(server.PathOf("y.txt"), "y", token);
+        var tokenFile = AuthTestServer.WriteTokenFile(_local, "reader", AuthTestServer.ReaderSecret);
+        var tree = Directory.CreateDirectory(_local.Combine("tree")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(tree, "a.txt"), "a", token);
+        await File.WriteAllTextAsync(Path.Combine(tree, "b.txt"), "b", token);
+
+        var put = await CliRunner.RunAsync(server, ["--token-file", tokenFile, "put", "-r", tree, "tree"], token);
+        var rm = await CliRunner.RunAsync(server, ["--token-file", tokenFile, "rm", "x.txt", "y.txt"], token);
+
+        Assert.Equal("filexfer: permission denied: this token is read-only, put is not allowed", CliAssert.OneErrorLine(put, 6));
+        Assert.Equal("filexfer: permission denied: this token is read-only, rm is not allowed", CliAssert.OneErrorLine(rm, 6));
+        Assert.Empty(Directory.GetFileSystemEntries(server.PathOf("tree")));
+        Assert.True(File.Exists(server.PathOf("x.txt")));
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task A_token_file_others_can_read_is_refused_with_exit_6_before_connecting()
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix permissions");
