@@ -7,6 +7,7 @@ using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Net;
 using FileXfer.Protocol.Paths;
+using FileXfer.Protocol.Security;
 using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Client;
@@ -53,6 +54,12 @@ public sealed partial class FileXferClient : IAsyncDisposable
 
     /// <summary>The largest file the server accepts.</summary>
     public long ServerMaxFileSize { get; private set; }
+
+    /// <summary>True when the server required a token and both sides proved they know its secret.</summary>
+    public bool IsAuthenticated { get; private set; }
+
+    /// <summary>What the token may do: <see cref="AccessFlags.Write"/>, or none for read-only. Write on an anonymous server.</summary>
+    public AccessFlags Access { get; private set; } = AccessFlags.Write;
 
     /// <summary>Connects to a server and completes the handshake.</summary>
     /// <exception cref="ConnectionFailedException">The server cannot be reached or did not answer in time.</exception>
@@ -755,7 +762,8 @@ public sealed partial class FileXferClient : IAsyncDisposable
     private async Task HandshakeAsync(CancellationToken cancellationToken)
     {
         await _writer.WriteMagicAsync(cancellationToken);
-        await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent), cancellationToken);
+        var clientNonce = AuthProof.NewNonce();
+        await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent, clientNonce), cancellationToken);
         await _reader.ReadMagicAsync(cancellationToken);
         var welcome = await _reader.ReadRequiredFrameAsync(cancellationToken);
         if (welcome.Type == MessageType.Error)
@@ -778,6 +786,49 @@ public sealed partial class FileXferClient : IAsyncDisposable
         Capabilities = (Capabilities)(welcome.GetUInt64OrNull(FieldTag.Capabilities) ?? 0) & Messages.Implemented;
         ServerAgent = RemotePath.Escape(welcome.GetStringOrNull(FieldTag.Agent) ?? "unknown");
         ServerMaxFileSize = welcome.GetSizeOrNull(FieldTag.MaxFileSize) ?? ProtocolLimits.MaxBodySize;
+        if (Capabilities.HasFlag(Capabilities.Authentication))
+        {
+            await AuthenticateAsync(clientNonce, welcome.GetBytesOrNull(FieldTag.ServerNonce), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The challenge-response: proves the token's secret to the server without sending it, and checks the server's
+    /// proof in return, so a server that does not know the secret is not trusted with any file.
+    /// </summary>
+    private async Task AuthenticateAsync(byte[] clientNonce, byte[]? serverNonce, CancellationToken cancellationToken)
+    {
+        var credential = _options.Credential
+            ?? throw new FileXferException(ErrorCode.AuthenticationFailed, "the server requires a token (--token-file or FILEXFER_TOKEN)");
+        if (serverNonce is not { Length: ProtocolLimits.AuthBytes })
+        {
+            throw new ProtocolViolationException("the server asks for authentication without a 32-byte nonce");
+        }
+
+        var proof = AuthProof.ForClient(credential.Secret, clientNonce, serverNonce, credential.Name);
+        await _writer.WriteAsync(Messages.Authenticate(credential.Name, proof), cancellationToken);
+        var answer = await _reader.ReadRequiredFrameAsync(cancellationToken);
+        if (answer.Type == MessageType.Error)
+        {
+            var error = Messages.ToException(answer);
+            throw error.Code == ErrorCode.AuthenticationFailed
+                ? new FileXferException(ErrorCode.AuthenticationFailed, $"authentication failed as '{RemotePath.Escape(credential.Name)}': {error.Message}")
+                : error;
+        }
+
+        if (answer.Type != MessageType.Ok)
+        {
+            throw new ProtocolViolationException($"expected Ok to Authenticate, got {answer.Type}");
+        }
+
+        var expected = AuthProof.ForServer(credential.Secret, clientNonce, serverNonce, credential.Name);
+        if (answer.GetBytesOrNull(FieldTag.ServerProof) is not { } serverProof || !AuthProof.Matches(expected, serverProof))
+        {
+            throw new FileXferException(ErrorCode.AuthenticationFailed, "the server could not prove it knows the token");
+        }
+
+        IsAuthenticated = true;
+        Access = (AccessFlags)(answer.GetUInt64OrNull(FieldTag.Flags) ?? 0) & AccessFlags.Write;
     }
 
     /// <summary>
@@ -812,6 +863,19 @@ public sealed partial class FileXferClient : IAsyncDisposable
         catch (FileXferException ex) when (ex.Code == ErrorCode.TransferAborted)
         {
             // The expected answer to an abandoned body.
+        }
+    }
+
+    /// <summary>
+    /// Refuses at once, before anything is sent, an operation that writes when the token is read-only; a batch
+    /// would otherwise fail item by item. The server enforces the same rule.
+    /// </summary>
+    /// <exception cref="FileXferException">With <see cref="ErrorCode.AccessDenied"/>.</exception>
+    public void RequireWriteAccess(string operation)
+    {
+        if (!Access.HasFlag(AccessFlags.Write))
+        {
+            throw new FileXferException(ErrorCode.AccessDenied, $"permission denied: this token is read-only, {operation} is not allowed");
         }
     }
 

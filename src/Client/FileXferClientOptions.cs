@@ -23,4 +23,10 @@ public sealed class FileXferClientOptions
 
     /// <summary>The agent string sent to the server.</summary>
     public string Agent { get; set; } = $"filexfer/{typeof(FileXferClientOptions).Assembly.GetName().Version?.ToString(3) ?? "0"}";
+
+    /// <summary>
+    /// The token to authenticate with when the server requires one; null for none. A server that does not ask
+    /// for a token never receives anything derived from it.
+    /// </summary>
+    public FileXferCredential? Credential { get; set; }
 }

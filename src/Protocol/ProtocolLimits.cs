@@ -62,4 +62,10 @@ public static class ProtocolLimits
 
     /// <summary>The most entries a client accepts in one listing.</summary>
     public const int MaxListEntries = 1_000_000;
+
+    /// <summary>The exact length of an authentication nonce or proof (HMAC-SHA256).</summary>
+    public const int AuthBytes = 32;
+
+    /// <summary>The longest token name in UTF-8 bytes.</summary>
+    public const int MaxTokenNameBytes = 64;
 }

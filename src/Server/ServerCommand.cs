@@ -6,6 +6,7 @@ using FileXfer.Protocol.Net;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
+using FileXfer.Server.Security;
 using FileXfer.Server.Storage;
 using FileXfer.Server.Tls;
 using Microsoft.Extensions.Logging;
@@ -87,13 +88,18 @@ internal static class ServerCommand
             Description = "Least severe log level written to stderr.",
             DefaultValueFactory = _ => LogLevel.Information,
         };
+        var tokens = new Option<FileInfo?>("--tokens")
+        {
+            Description = "Tokens file (lines 'NAME ro|rw[:/subtree] SECRET', mode 600): clients must authenticate with one. Without it the server is anonymous.",
+        };
 
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
             root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
-            tls, tlsCert, tlsKey, logLevel,
+            tokens, tls, tlsCert, tlsKey, logLevel,
             CreateFingerprintCommand(stdout, stderr),
         };
+        command.Subcommands.Add(TokenCommand.Create(stdout, stderr));
         command.SetAction(async (result, cancellationToken) =>
         {
             var settings = new ServerSettings(
@@ -109,14 +115,15 @@ internal static class ServerCommand
                 result.GetValue(logLevel),
                 result.GetValue(tls) || result.GetValue(tlsCert) is not null,
                 result.GetValue(tlsCert),
-                result.GetValue(tlsKey));
+                result.GetValue(tlsKey),
+                result.GetValue(tokens));
             return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
         });
         return command;
     }
 
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout,
-        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey);
+        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens);
 
     private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
     {
@@ -136,6 +143,26 @@ internal static class ServerCommand
         {
             await stderr.WriteLineAsync("filexfer-server: --max-connections, --max-connections-per-address and --max-list-entries must be positive");
             return ServerExitCode.Usage;
+        }
+
+        TokenAuthenticator? authenticator = null;
+        if (settings.Tokens is { } tokensFile)
+        {
+            try
+            {
+                authenticator = new TokenAuthenticator(TokensFile.Load(tokensFile.FullName), new AuthThrottle(new AuthThrottleOptions()));
+            }
+            catch (TokensFileException ex)
+            {
+                await stderr.WriteLineAsync($"filexfer-server: {ex.Message}");
+                return ServerExitCode.Usage;
+            }
+
+            if (authenticator.Count == 0)
+            {
+                await stderr.WriteLineAsync($"filexfer-server: tokens file '{tokensFile.FullName}' holds no token; no client could connect");
+                return ServerExitCode.Usage;
+            }
         }
 
         FileStore store;
@@ -194,7 +221,12 @@ internal static class ServerCommand
             ServerLog.StaleUploadsRemoved(logger, stale);
         }
 
-        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context };
+        if (authenticator is not null)
+        {
+            ServerLog.TokensLoaded(logger, authenticator.Count, settings.Tokens!.FullName);
+        }
+
+        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context, Authenticator = authenticator };
         await using var server = new TcpServer(
             endPoint,
             context => new FileXferRequestHandler(context, store, handlerOptions, logger),

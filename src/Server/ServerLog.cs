@@ -56,4 +56,13 @@ internal static partial class ServerLog
 
     [LoggerMessage(41, LogLevel.Warning, "Connection {ConnectionId} from {RemoteEndPoint}: a plaintext client refused, this server requires TLS")]
     public static partial void PlaintextRefused(ILogger logger, long connectionId, IPEndPoint remoteEndPoint);
+
+    [LoggerMessage(16, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint}: authenticated as {TokenName} ({Access})")]
+    public static partial void AuthenticationSucceeded(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, string tokenName, string access);
+
+    [LoggerMessage(17, LogLevel.Warning, "Connection {ConnectionId} from {RemoteEndPoint}: authentication failed for token {TokenName}: {Reason}")]
+    public static partial void AuthenticationFailed(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, string tokenName, string reason);
+
+    [LoggerMessage(18, LogLevel.Information, "Loaded {Count} tokens from {Path}; clients must authenticate")]
+    public static partial void TokensLoaded(ILogger logger, int count, string path);
 }

@@ -92,7 +92,9 @@ public sealed class HostileServer : IAsyncDisposable
             var hello = await reader.ReadRequiredFrameAsync(cancellationToken);
             Assert.Equal(MessageType.Hello, hello.Type);
             await writer.WriteMagicAsync(cancellationToken);
-            await writer.WriteAsync(Messages.Welcome(ProtocolLimits.Version, _capabilities, "hostile/1.0", 1L << 40), cancellationToken);
+            // A server that claims to require authentication sends a nonce, so the client goes on to Authenticate.
+            var nonce = _capabilities.HasFlag(Capabilities.Authentication) ? Protocol.Security.AuthProof.NewNonce() : null;
+            await writer.WriteAsync(Messages.Welcome(ProtocolLimits.Version, _capabilities, "hostile/1.0", 1L << 40, nonce), cancellationToken);
             while (!connection.IsClosed)
             {
                 var request = await reader.ReadFrameAsync(cancellationToken);

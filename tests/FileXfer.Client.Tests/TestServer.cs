@@ -34,11 +34,17 @@ public sealed class TestServer : IAsyncDisposable
     /// <param name="root">The root directory, or null for a fresh one.</param>
     /// <param name="options">The store's settings.</param>
     /// <param name="tls">When given, the server accepts only TLS, with this certificate.</param>
-    public TestServer(string? root, FileStoreOptions? options = null, X509Certificate2? tls = null)
+    /// <param name="handlerOptions">The handler's settings (TLS is set from <paramref name="tls"/>).</param>
+    public TestServer(string? root, FileStoreOptions? options = null, X509Certificate2? tls = null, FileXferHandlerOptions? handlerOptions = null)
     {
         _sandbox = new TempDirectory("filexfer-server");
         Store = new FileStore(root ?? Directory.CreateDirectory(_sandbox.Combine("root")).FullName, options);
-        var handlerOptions = new FileXferHandlerOptions { Tls = tls is null ? null : TestCertificates.Context(tls) };
+        handlerOptions ??= new FileXferHandlerOptions();
+        if (tls is not null)
+        {
+            handlerOptions.Tls = TestCertificates.Context(tls);
+        }
+
         _server = new TcpServer(
             new IPEndPoint(IPAddress.Loopback, 0),
             context => new FileXferRequestHandler(context, Store, handlerOptions, Log),

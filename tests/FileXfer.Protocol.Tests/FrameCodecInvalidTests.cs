@@ -232,7 +232,7 @@ public class FrameCodecInvalidTests
 
     [Theory]
     [InlineData((byte)0x00)]
-    [InlineData((byte)0x14)]
+    [InlineData((byte)0x19)]
     [InlineData((byte)0x7F)]
     [InlineData((byte)0xFF)]
     public void Unknown_tags_are_skipped_whatever_their_value(byte tag)
@@ -256,7 +256,7 @@ public class FrameCodecInvalidTests
 
     [Theory]
     [InlineData((byte)0x00)]
-    [InlineData((byte)0x03)]
+    [InlineData((byte)0x04)]
     [InlineData((byte)0x99)]
     [InlineData((byte)0xFF)]
     public void Unknown_message_types_still_decode_so_the_receiver_can_answer_them(byte type)

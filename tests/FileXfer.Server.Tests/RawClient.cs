@@ -5,6 +5,7 @@ using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Net;
+using FileXfer.Protocol.Security;
 using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Server.Tests;
@@ -111,6 +112,28 @@ public sealed class RawClient : IAsyncDisposable
         await SendHelloAsync(ProtocolLimits.Version, cancellationToken);
         await ReadMagicAsync(cancellationToken);
         return await ReadAsync(MessageType.Welcome, cancellationToken);
+    }
+
+    /// <summary>Sends the magic and a Hello with <paramref name="clientNonce"/>, and returns the Welcome.</summary>
+    public async Task<Frame> HandshakeWithNonceAsync(byte[]? clientNonce, CancellationToken cancellationToken)
+    {
+        await SendMagicAsync(cancellationToken);
+        await SendAsync(Messages.Hello(ProtocolLimits.Version, Capabilities.Authentication, Agent, clientNonce), cancellationToken);
+        await ReadMagicAsync(cancellationToken);
+        return await ReadAsync(MessageType.Welcome, cancellationToken);
+    }
+
+    /// <summary>
+    /// The handshake and an Authenticate as <paramref name="name"/> with a proof keyed by <paramref name="secret"/>;
+    /// returns the server's answer (Ok or Error) and the nonces, to check the server's proof.
+    /// </summary>
+    public async Task<(Frame Answer, byte[] ClientNonce, byte[] ServerNonce)> AuthenticateAsync(string name, string secret, CancellationToken cancellationToken)
+    {
+        var clientNonce = AuthProof.NewNonce();
+        var welcome = await HandshakeWithNonceAsync(clientNonce, cancellationToken);
+        var serverNonce = welcome.GetBytes(FieldTag.ServerNonce);
+        await SendAsync(Messages.Authenticate(name, AuthProof.ForClient(System.Text.Encoding.UTF8.GetBytes(secret), clientNonce, serverNonce, name)), cancellationToken);
+        return (await ReadAsync(cancellationToken), clientNonce, serverNonce);
     }
 
     /// <summary>A whole put with the true SHA-256 of <paramref name="content"/>; see <see cref="PutClaimingAsync"/>.</summary>

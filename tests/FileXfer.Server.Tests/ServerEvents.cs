@@ -16,4 +16,6 @@ public static class ServerEvents
     public const int ConnectionRefused = 13;
     public const int ConnectionEvicted = 14;
     public const int RefusalNotDelivered = 15;
+    public const int AuthenticationSucceeded = 16;
+    public const int AuthenticationFailed = 17;
 }

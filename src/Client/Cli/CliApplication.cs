@@ -28,6 +28,7 @@ public static class CliApplication
         var root = new RootCommand("FileXfer client: verified file transfer to and from a filexfer-server.\n\n" + ExitCodesHelp)
         {
             globals.Server,
+            globals.TokenFile,
             globals.Quiet,
             globals.ConnectTimeout,
             globals.RetriesOption,

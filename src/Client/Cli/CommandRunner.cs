@@ -38,6 +38,7 @@ internal static class CommandRunner
         {
             var server = globals.ResolveServer(result, console);
             var options = globals.ClientOptions(result, console, algorithm);
+            options.Credential = globals.ResolveCredential(result, console);
             int retries = globals.Retries(result);
             var retry = TransferRetry.Create(retries, TimeProvider.System, async (failure, attempt, delay) =>
                 await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

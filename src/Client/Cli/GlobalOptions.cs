@@ -11,10 +11,17 @@ internal sealed class GlobalOptions
     public const string ServerVariable = "FILEXFER_SERVER";
 
     public const string TlsVariable = "FILEXFER_TLS";
+    public const string TokenVariable = "FILEXFER_TOKEN";
 
     public Option<string?> Server { get; } = new("--server", "-s")
     {
         Description = $"Server address HOST:PORT (default: ${ServerVariable}, else {HostPort.Default}).",
+        Recursive = true,
+    };
+
+    public Option<string?> TokenFile { get; } = new("--token-file")
+    {
+        Description = $"File holding the token NAME:SECRET (mode 600) for a server that requires one (default: ${TokenVariable}).",
         Recursive = true,
     };
 
@@ -86,6 +93,68 @@ internal sealed class GlobalOptions
         return HostPort.TryParse(text, out var server, out var error)
             ? server!
             : throw new UserFacingException(ExitCode.Usage, $"bad server address: {error}");
+    }
+
+    /// <summary>
+    /// The token from <c>--token-file</c> (its first line that is neither empty nor a <c>#</c> comment), else from
+    /// <c>FILEXFER_TOKEN</c>; null when neither is given. A token file that group or others can read or write is refused.
+    /// </summary>
+    public FileXferCredential? ResolveCredential(ParseResult result, CliConsole console)
+    {
+        string text;
+        string source;
+        if (result.GetValue(TokenFile) is { } path)
+        {
+            source = $"token file '{path}'";
+            text = ReadTokenFile(path);
+        }
+        else if (console.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } variable)
+        {
+            source = TokenVariable;
+            text = variable.Trim();
+        }
+        else
+        {
+            return null;
+        }
+
+        return FileXferCredential.TryParse(text, out var credential, out var error)
+            ? credential
+            : throw new UserFacingException(ExitCode.Usage, $"{source}: {error}");
+    }
+
+    private static string ReadTokenFile(string path)
+    {
+        try
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                var mode = File.GetUnixFileMode(path);
+                if ((mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+                {
+                    throw new UserFacingException(ExitCode.Denied, $"token file '{path}' is readable or writable by group or others; run chmod 600 on it");
+                }
+            }
+
+            foreach (var line in File.ReadLines(path))
+            {
+                var trimmed = line.Trim();
+                if (trimmed.Length > 0 && !trimmed.StartsWith('#'))
+                {
+                    return trimmed;
+                }
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            throw new UserFacingException(ExitCode.NotFound, $"token file '{path}' not found");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UserFacingException(ExitCode.Denied, $"cannot read token file '{path}': {ex.Message}");
+        }
+
+        throw new UserFacingException(ExitCode.Usage, $"token file '{path}' holds no token (NAME:SECRET)");
     }
 
     public FileXferClientOptions ClientOptions(ParseResult result, CliConsole console, string? algorithm = null)

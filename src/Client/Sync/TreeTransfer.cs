@@ -90,6 +90,7 @@ public sealed class TreeTransfer
             return report.Summary("put", started, dryRun: true);
         }
 
+        main.RequireWriteAccess("put");
         if (remote is null && remoteRoot.Length > 0)
         {
             await main.MakeDirectoryAsync(remoteRoot, null, null, cancellationToken);

@@ -16,7 +16,10 @@ public enum Capabilities : ulong
     /// <summary>Puts and gets that resume from a prefix both sides proved by its hash.</summary>
     Resume = 1 << 1,
 
-    /// <summary>Reserved: token authentication by challenge and response.</summary>
+    /// <summary>
+    /// Token authentication by challenge and response (<see cref="MessageType.Authenticate"/>). Set by a client that
+    /// can authenticate; set by a server that requires it, whatever the client announced.
+    /// </summary>
     Authentication = 1 << 2,
 
     /// <summary>Reserved: one file split over several connections.</summary>

@@ -7,8 +7,9 @@ public static class FieldKinds
     public static FieldKind Of(FieldTag tag) => tag switch
     {
         FieldTag.Path or FieldTag.HashAlgorithm or FieldTag.Message or FieldTag.Agent
-            or FieldTag.HashAlgorithms or FieldTag.Name => FieldKind.String,
-        FieldTag.HashValue or FieldTag.ResumeKey => FieldKind.Bytes,
+            or FieldTag.HashAlgorithms or FieldTag.Name or FieldTag.TokenName => FieldKind.String,
+        FieldTag.HashValue or FieldTag.ResumeKey or FieldTag.ClientNonce or FieldTag.ServerNonce
+            or FieldTag.Proof or FieldTag.ServerProof => FieldKind.Bytes,
         FieldTag.Size or FieldTag.MTime or FieldTag.Offset or FieldTag.Kind or FieldTag.Mode
             or FieldTag.ErrorCode or FieldTag.Version or FieldTag.Capabilities or FieldTag.Count
             or FieldTag.MaxFileSize or FieldTag.Flags => FieldKind.Integer,
@@ -24,6 +25,8 @@ public static class FieldKinds
         FieldTag.HashValue or FieldTag.ResumeKey => ProtocolLimits.MaxHashBytes,
         FieldTag.HashAlgorithm => ProtocolLimits.MaxAlgorithmNameBytes,
         FieldTag.Agent or FieldTag.HashAlgorithms => ProtocolLimits.MaxShortStringBytes,
+        FieldTag.ClientNonce or FieldTag.ServerNonce or FieldTag.Proof or FieldTag.ServerProof => ProtocolLimits.AuthBytes,
+        FieldTag.TokenName => ProtocolLimits.MaxTokenNameBytes,
         _ when Of(tag) == FieldKind.Integer => 8,
         _ => ProtocolLimits.MaxFrameLength,
     };

@@ -62,4 +62,19 @@ public enum FieldTag : byte
 
     /// <summary>The client's name for a resumable upload: the same source to the same destination (bytes, at most 64).</summary>
     ResumeKey = 0x13,
+
+    /// <summary>32 random bytes the client chose for this connection, sent in Hello (bytes, at most 32).</summary>
+    ClientNonce = 0x14,
+
+    /// <summary>32 random bytes the server chose for this connection, sent in Welcome when it requires authentication (bytes, at most 32).</summary>
+    ServerNonce = 0x15,
+
+    /// <summary>The name of the token a client authenticates with (string, at most 64 bytes).</summary>
+    TokenName = 0x16,
+
+    /// <summary>The client's proof that it knows the token's secret, see <see cref="Security.AuthProof"/> (bytes, at most 32).</summary>
+    Proof = 0x17,
+
+    /// <summary>The server's proof that it knows the token's secret, see <see cref="Security.AuthProof"/> (bytes, at most 32).</summary>
+    ServerProof = 0x18,
 }

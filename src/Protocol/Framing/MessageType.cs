@@ -9,6 +9,12 @@ public enum MessageType : byte
     /// <summary>Server → client answer to <see cref="Hello"/>: the chosen version and capabilities.</summary>
     Welcome = 0x02,
 
+    /// <summary>
+    /// Client → server, right after a Welcome that announced <see cref="Capabilities.Authentication"/>: the token
+    /// name and the client's proof. The server answers <see cref="Ok"/> with its own proof, or <see cref="Error"/>.
+    /// </summary>
+    Authenticate = 0x03,
+
     /// <summary>Store a file. The server answers <see cref="Ready"/> (then the body follows) or <see cref="Error"/>.</summary>
     Put = 0x10,
 

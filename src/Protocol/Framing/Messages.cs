@@ -9,24 +9,67 @@ namespace FileXfer.Protocol.Framing;
 public static class Messages
 {
     /// <summary>The optional features this version implements.</summary>
-    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume;
+    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication;
 
     /// <summary>The client's opening frame.</summary>
-    public static Frame Hello(int version, Capabilities capabilities, string agent) =>
-        new(MessageType.Hello, 0,
-            Field.Integer(FieldTag.Version, version),
-            Field.Unsigned(FieldTag.Capabilities, (ulong)capabilities),
-            Field.String(FieldTag.Agent, agent),
-            Field.String(FieldTag.HashAlgorithms, string.Join(',', HashAlgorithms.Supported)));
+    public static Frame Hello(int version, Capabilities capabilities, string agent) => Hello(version, capabilities, agent, clientNonce: null);
 
-    /// <summary>The server's answer to <see cref="Hello"/>.</summary>
-    public static Frame Welcome(int version, Capabilities capabilities, string agent, long maxFileSize) =>
-        new(MessageType.Welcome, 0,
+    /// <summary>The client's opening frame, with the nonce it contributes to an authentication (when not null).</summary>
+    public static Frame Hello(int version, Capabilities capabilities, string agent, byte[]? clientNonce)
+    {
+        var fields = new List<Field>
+        {
             Field.Integer(FieldTag.Version, version),
             Field.Unsigned(FieldTag.Capabilities, (ulong)capabilities),
             Field.String(FieldTag.Agent, agent),
             Field.String(FieldTag.HashAlgorithms, string.Join(',', HashAlgorithms.Supported)),
-            Field.Integer(FieldTag.MaxFileSize, maxFileSize));
+        };
+        if (clientNonce is not null)
+        {
+            fields.Add(Field.Bytes(FieldTag.ClientNonce, clientNonce));
+        }
+
+        return new Frame(MessageType.Hello, 0, fields);
+    }
+
+    /// <summary>The server's answer to <see cref="MessageType.Hello"/>.</summary>
+    public static Frame Welcome(int version, Capabilities capabilities, string agent, long maxFileSize) =>
+        Welcome(version, capabilities, agent, maxFileSize, serverNonce: null);
+
+    /// <summary>The server's answer to <see cref="MessageType.Hello"/>, with its nonce when it requires authentication.</summary>
+    public static Frame Welcome(int version, Capabilities capabilities, string agent, long maxFileSize, byte[]? serverNonce)
+    {
+        var fields = new List<Field>
+        {
+            Field.Integer(FieldTag.Version, version),
+            Field.Unsigned(FieldTag.Capabilities, (ulong)capabilities),
+            Field.String(FieldTag.Agent, agent),
+            Field.String(FieldTag.HashAlgorithms, string.Join(',', HashAlgorithms.Supported)),
+            Field.Integer(FieldTag.MaxFileSize, maxFileSize),
+        };
+        if (serverNonce is not null)
+        {
+            fields.Add(Field.Bytes(FieldTag.ServerNonce, serverNonce));
+        }
+
+        return new Frame(MessageType.Welcome, 0, fields);
+    }
+
+    /// <summary>The client authenticates as <paramref name="tokenName"/> with its proof (see <see cref="Security.AuthProof"/>).</summary>
+    public static Frame Authenticate(string tokenName, byte[] proof) =>
+        new(MessageType.Authenticate, 0, Field.String(FieldTag.TokenName, tokenName), Field.Bytes(FieldTag.Proof, proof));
+
+    /// <summary>The server accepted an <see cref="MessageType.Authenticate"/>: its own proof and the access granted.</summary>
+    public static Frame AuthenticateOk(byte[] serverProof, AccessFlags access)
+    {
+        var fields = new List<Field> { Field.Bytes(FieldTag.ServerProof, serverProof) };
+        if (access != AccessFlags.None)
+        {
+            fields.Add(Field.Unsigned(FieldTag.Flags, (ulong)access));
+        }
+
+        return new Frame(MessageType.Ok, 0, fields);
+    }
 
     /// <summary>Store <paramref name="size"/> bytes at <paramref name="path"/>: a fixed-length body sent after Ready.</summary>
     public static Frame Put(uint requestId, string path, long size, string hashAlgorithm, DateTimeOffset? modified, int? mode) =>

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using FileXfer.Server.Security;
 
 namespace FileXfer.Server.Handlers;
 
@@ -28,4 +29,12 @@ public sealed class FileXferHandlerOptions
 
     /// <summary>The agent string sent to clients.</summary>
     public string Agent { get; set; } = $"filexfer-server/{typeof(FileXferHandlerOptions).Assembly.GetName().Version?.ToString(3) ?? "0"}";
+
+    /// <summary>
+    /// The tokens clients must authenticate with; null (the default) serves every client anonymously with full access.
+    /// </summary>
+    public TokenAuthenticator? Authenticator { get; set; }
+
+    /// <summary>True when clients must authenticate (tokens are configured).</summary>
+    public bool RequiresAuthentication => Authenticator is not null;
 }

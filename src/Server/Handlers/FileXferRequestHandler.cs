@@ -6,8 +6,10 @@ using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Net;
 using FileXfer.Protocol.Paths;
+using FileXfer.Protocol.Security;
 using FileXfer.Protocol.Transfer;
 using FileXfer.Server.Hosting;
+using FileXfer.Server.Security;
 using FileXfer.Server.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -41,6 +43,13 @@ public sealed class FileXferRequestHandler(
     private static readonly TimeSpan ResumeKeyWait = TimeSpan.FromSeconds(2);
 
     private readonly List<PendingCommit> _pendingCommits = [];
+
+    // The store this client sees: the server's, or its token's subtree once authenticated.
+    private readonly FileStore _serverStore = store;
+    private FileStore _store = store;
+
+    // False for a read-only token: put, delete and make directory are refused.
+    private bool _canWrite = true;
 
     private GuardedNetworkStream? _stream;
     private TlsState _tlsState;
@@ -203,10 +212,25 @@ public sealed class FileXferRequestHandler(
             }
 
             long chosen = Math.Min(version, ProtocolLimits.Version);
-            await Writer.WriteAsync(Messages.Welcome((int)chosen, Messages.Implemented & (Capabilities)(hello.GetUInt64OrNull(FieldTag.Capabilities) ?? 0), options.Agent, store.Options.MaxFileSize), deadline.Token);
+            // Authentication is announced by a server that requires it, whatever the client offered.
+            var capabilities = Messages.Implemented & (Capabilities)(hello.GetUInt64OrNull(FieldTag.Capabilities) ?? 0) & ~Capabilities.Authentication;
+            byte[]? serverNonce = null;
+            if (options.Authenticator is not null)
+            {
+                capabilities |= Capabilities.Authentication;
+                serverNonce = AuthProof.NewNonce();
+            }
+
+            await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, _store.Options.MaxFileSize, serverNonce), deadline.Token);
+            ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
+            if (options.Authenticator is { } authenticator
+                && !await AuthenticateAsync(authenticator, hello.GetBytesOrNull(FieldTag.ClientNonce), serverNonce!, deadline.Token))
+            {
+                return false;
+            }
+
             // From here on the connection is no longer a newcomer that a full server evicts for a new one.
             Connection.MarkEstablished();
-            ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
             return true;
         }
         catch (OperationCanceledException) when (Connection.Stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -284,6 +308,65 @@ public sealed class FileXferRequestHandler(
             // Not a FileXfer client either.
             await TrySendErrorAsync(0, ex.Code, ex.Message, cancellationToken);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The challenge-response after Welcome: the client must send Authenticate with a token name and its proof
+    /// before anything else. A failure is answered only after the throttle's delay (at once for an address that is
+    /// locked out), and the connection closes. On success the client's root becomes its token's subtree.
+    /// </summary>
+    private async Task<bool> AuthenticateAsync(TokenAuthenticator authenticator, byte[]? clientNonce, byte[] serverNonce, CancellationToken cancellationToken)
+    {
+        var address = Connection.RemoteEndPoint.Address;
+        var request = await Reader.ReadRequiredFrameAsync(cancellationToken);
+        if (request.Type != MessageType.Authenticate)
+        {
+            ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, "(none)", $"{request.Type} request before authenticating");
+            await TrySendErrorAsync(request.RequestId, ErrorCode.AuthenticationFailed, "this server requires a token: authenticate before any request", cancellationToken);
+            return false;
+        }
+
+        var name = request.GetStringOrNull(FieldTag.TokenName) ?? string.Empty;
+        var escaped = RemotePath.Escape(name);
+        if (authenticator.Throttle.IsLockedOut(address))
+        {
+            ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "address locked out after too many failed attempts");
+            await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "too many failed attempts; try again later", cancellationToken);
+            return false;
+        }
+
+        var proof = request.GetBytesOrNull(FieldTag.Proof);
+        TokenEntry? token = null;
+        if (clientNonce is { Length: ProtocolLimits.AuthBytes } && proof is { Length: ProtocolLimits.AuthBytes })
+        {
+            token = authenticator.Verify(name, clientNonce, serverNonce, proof);
+        }
+
+        if (token is null)
+        {
+            // The delay slows guessing down; it runs inside the handshake deadline, like the rest of the exchange.
+            // It starts before the failure is logged, so whoever reads the log knows the delay is under way.
+            var delay = Task.Delay(authenticator.Throttle.RecordFailure(address), authenticator.Throttle.Options.TimeProvider, cancellationToken);
+            ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "unknown token name or wrong secret");
+            await delay;
+            await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "unknown token name or wrong secret", cancellationToken);
+            return false;
+        }
+
+        _store = _serverStore.ForSubtree(token.Subtree);
+        _canWrite = token.Access == TokenAccess.ReadWrite;
+        var access = _canWrite ? AccessFlags.Write : AccessFlags.None;
+        await Writer.WriteAsync(Messages.AuthenticateOk(AuthProof.ForServer(token.Secret, clientNonce!, serverNonce, name), access), cancellationToken);
+        ServerLog.AuthenticationSucceeded(logger, Connection.Id, Connection.RemoteEndPoint, escaped, token.ToString());
+        return true;
+    }
+
+    private void RequireWrite(string operation)
+    {
+        if (!_canWrite)
+        {
+            throw new FileXferException(ErrorCode.AccessDenied, $"permission denied: this token is read-only, {operation} is not allowed");
         }
     }
 
@@ -376,14 +459,15 @@ public sealed class FileXferRequestHandler(
         ContentHasher hasher;
         try
         {
+            RequireWrite("put");
             var algorithm = RequireAlgorithm(request);
             var resumeKey = resume ? request.GetBytesOrNull(FieldTag.ResumeKey) : null;
             if (resumeKey is not null)
             {
-                await store.WaitForResumeKeyAsync(resumeKey, request.GetString(FieldTag.Path), ResumeKeyWait, cancellationToken);
+                await _store.WaitForResumeKeyAsync(resumeKey, request.GetString(FieldTag.Path), ResumeKeyWait, cancellationToken);
             }
 
-            upload = store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resumeKey);
+            upload = _store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resumeKey);
             hasher = HashAlgorithms.Create(algorithm);
         }
         catch (FileXferException) when (noWait)
@@ -417,7 +501,7 @@ public sealed class FileXferRequestHandler(
             long received;
             if (chunked)
             {
-                var body = await Reader.CopyChunkedBodyToAsync(upload.Body, size ?? store.Options.MaxFileSize, hasher, progress: null, cancellationToken);
+                var body = await Reader.CopyChunkedBodyToAsync(upload.Body, size ?? _store.Options.MaxFileSize, hasher, progress: null, cancellationToken);
                 if (body.Aborted)
                 {
                     _inBody = false;
@@ -583,7 +667,7 @@ public sealed class FileXferRequestHandler(
     private async Task<long> GetAsync(Frame request, CancellationToken cancellationToken)
     {
         var algorithm = RequireAlgorithm(request);
-        await using var file = store.OpenRead(request.GetString(FieldTag.Path), out var entry);
+        await using var file = _store.OpenRead(request.GetString(FieldTag.Path), out var entry);
         var hasher = HashAlgorithms.Create(algorithm);
         // The size is taken once, from the open file, and exactly that many bytes are sent.
         long size = file.Length;
@@ -635,7 +719,7 @@ public sealed class FileXferRequestHandler(
 
     private async Task<long> StatAsync(Frame request, CancellationToken cancellationToken)
     {
-        var entry = store.Stat(request.GetString(FieldTag.Path));
+        var entry = _store.Stat(request.GetString(FieldTag.Path));
         await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
         return 0;
     }
@@ -648,7 +732,7 @@ public sealed class FileXferRequestHandler(
         var nameTag = recursive ? FieldTag.Path : FieldTag.Name;
 
         // The first level is read before anything is sent, so a bad path is answered with a plain error.
-        var entries = recursive ? store.ListTree(path) : store.List(path);
+        var entries = recursive ? _store.ListTree(path) : _store.List(path);
         using var enumerator = entries.GetEnumerator();
         bool more = enumerator.MoveNext();
         long count = 0;
@@ -667,16 +751,18 @@ public sealed class FileXferRequestHandler(
 
     private async Task<long> MakeDirectoryAsync(Frame request, CancellationToken cancellationToken)
     {
+        RequireWrite("mkdir");
         var modified = Messages.ReadModified(request);
         var mode = Messages.ReadMode(request);
-        var entry = store.MakeDirectory(request.GetString(FieldTag.Path), modified, mode);
+        var entry = _store.MakeDirectory(request.GetString(FieldTag.Path), modified, mode);
         await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
         return 0;
     }
 
     private async Task<long> DeleteAsync(Frame request, CancellationToken cancellationToken)
     {
-        var entry = store.Delete(request.GetString(FieldTag.Path));
+        RequireWrite("rm");
+        var entry = _store.Delete(request.GetString(FieldTag.Path));
         await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
         return 0;
     }
@@ -684,7 +770,7 @@ public sealed class FileXferRequestHandler(
     private async Task<long> HashAsync(Frame request, CancellationToken cancellationToken)
     {
         var algorithm = RequireAlgorithm(request);
-        await using var file = store.OpenRead(request.GetString(FieldTag.Path), out var entry);
+        await using var file = _store.OpenRead(request.GetString(FieldTag.Path), out var entry);
         using var hasher = HashAlgorithms.Create(algorithm);
         var buffer = ArrayPool<byte>.Shared.Rent(HashBufferSize);
         long total = 0;

@@ -26,8 +26,11 @@ public sealed class FileStore
     private const string ResumableSuffix = ".resume";
 
     // A partial in use maps to what completes when its upload lets go of it.
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _resumesInUse = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, bool> _tempsInUse = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _resumesInUse;
+    private readonly ConcurrentDictionary<string, bool> _tempsInUse;
+
+    // The normalized path of this store's root below the server's root: empty, or a token's subtree.
+    private readonly string _subtree;
 
     private long _availableBytes;
     private long _availableCheckedAt = long.MinValue / 2;
@@ -47,6 +50,43 @@ public sealed class FileStore
         CheckNotWritableByOthers(Root);
         CreatePrivateDirectory(Path.Combine(Root, ReservedName));
         CreatePrivateDirectory(StagingDirectory);
+        _resumesInUse = new(StringComparer.Ordinal);
+        _tempsInUse = new(StringComparer.Ordinal);
+        _subtree = string.Empty;
+    }
+
+    private FileStore(FileStore parent, string root, string subtree)
+    {
+        Root = root;
+        Options = parent.Options;
+        StagingDirectory = parent.StagingDirectory;
+        _resumesInUse = parent._resumesInUse;
+        _tempsInUse = parent._tempsInUse;
+        _subtree = subtree;
+    }
+
+    /// <summary>
+    /// A view of this store whose root is <paramref name="subtree"/> (a remote path below this root, created when
+    /// missing): every path of the view resolves inside the subtree, with the same confinement rules as the root
+    /// (no <c>..</c>, no symbolic link leading out of the subtree). The staging area stays this store's own.
+    /// </summary>
+    /// <exception cref="FileXferException">The subtree is not a valid path, or cannot be created inside the root.</exception>
+    public FileStore ForSubtree(string subtree)
+    {
+        var normalized = RemotePath.Normalize(subtree);
+        if (normalized.Length == 0)
+        {
+            return this;
+        }
+
+        CreateDirectories(normalized);
+        var real = NativeMethods.RealPath(Resolve(normalized));
+        if (real is null || !IsInsideRoot(real) || !Directory.Exists(real))
+        {
+            throw new FileXferException(ErrorCode.AccessDenied, $"subtree '{RemotePath.Escape(normalized)}' is not a directory inside the root");
+        }
+
+        return new FileStore(this, real, RemotePath.Combine(_subtree, normalized));
     }
 
     /// <summary>
@@ -251,10 +291,11 @@ public sealed class FileStore
         }
     }
 
-    private static string ResumeName(byte[] key, string normalized) =>
-        // The key names the client's source and destination; hashing it with the destination keeps clients
-        // from reaching each other's partials by choosing keys.
-        Convert.ToHexStringLower(SHA256.HashData([.. key, .. Encoding.UTF8.GetBytes(normalized)]))[..32];
+    private string ResumeName(byte[] key, string normalized) =>
+        // The key names the client's source and destination; hashing it with the destination (as a path below the
+        // server's root, so two subtrees never share a partial) keeps clients from reaching each other's partials
+        // by choosing keys.
+        Convert.ToHexStringLower(SHA256.HashData([.. key, .. Encoding.UTF8.GetBytes(RemotePath.Combine(_subtree, normalized))]))[..32];
 
     private void ReleaseResumeKey(string name)
     {

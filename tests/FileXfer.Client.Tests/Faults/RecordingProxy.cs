@@ -29,6 +29,12 @@ public sealed class RecordingProxy : IAsyncDisposable
         _accepting = AcceptAsync(_stop.Token);
     }
 
+    /// <summary>Forwards to <paramref name="server"/>.</summary>
+    public RecordingProxy(TestServer server)
+        : this(new IPEndPoint(IPAddress.Loopback, (server ?? throw new ArgumentNullException(nameof(server))).Port))
+    {
+    }
+
     /// <summary>Where clients connect.</summary>
     public IPEndPoint EndPoint { get; }
 

@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace FileXfer.Protocol.Security;
+
+/// <summary>
+/// The challenge-response of token authentication, one implementation for both sides. Each side proves it
+/// knows the token's secret with an HMAC-SHA256 keyed by the secret over both nonces and the token name; the
+/// secret itself never crosses the wire. The two proofs differ by a label, so one cannot be replayed as the other.
+/// </summary>
+public static class AuthProof
+{
+    /// <summary>The label of the client's proof: <c>FXFR-AUTH-1 client</c>.</summary>
+    public static ReadOnlySpan<byte> ClientLabel => "FXFR-AUTH-1 client"u8;
+
+    /// <summary>The label of the server's proof: <c>FXFR-AUTH-1 server</c>.</summary>
+    public static ReadOnlySpan<byte> ServerLabel => "FXFR-AUTH-1 server"u8;
+
+    /// <summary>A fresh random nonce of <see cref="ProtocolLimits.AuthBytes"/> bytes.</summary>
+    public static byte[] NewNonce() => RandomNumberGenerator.GetBytes(ProtocolLimits.AuthBytes);
+
+    /// <summary>HMAC-SHA256(secret, "FXFR-AUTH-1 client" || clientNonce || serverNonce || UTF-8 name).</summary>
+    public static byte[] ForClient(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, string name) =>
+        Compute(secret, ClientLabel, clientNonce, serverNonce, name);
+
+    /// <summary>HMAC-SHA256(secret, "FXFR-AUTH-1 server" || clientNonce || serverNonce || UTF-8 name).</summary>
+    public static byte[] ForServer(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, string name) =>
+        Compute(secret, ServerLabel, clientNonce, serverNonce, name);
+
+    /// <summary>Compares a received proof with the expected one in constant time (no timing oracle on the prefix).</summary>
+    public static bool Matches(ReadOnlySpan<byte> expected, ReadOnlySpan<byte> received) =>
+        CryptographicOperations.FixedTimeEquals(expected, received);
+
+    private static byte[] Compute(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> label, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secret);
+        hmac.AppendData(label);
+        hmac.AppendData(clientNonce);
+        hmac.AppendData(serverNonce);
+        hmac.AppendData(Encoding.UTF8.GetBytes(name));
+        return hmac.GetHashAndReset();
+    }
+}

@@ -1,0 +1,42 @@
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using FileXfer.Protocol.Security;
+
+namespace FileXfer.Server.Security;
+
+/// <summary>
+/// Checks a client's proof against the tokens the server was given. An unknown name is checked against a
+/// random dummy secret all the same, and proofs are compared in constant time, so the answer time tells
+/// nothing about names or proofs.
+/// </summary>
+public sealed class TokenAuthenticator
+{
+    private readonly FrozenDictionary<string, TokenEntry> _tokens;
+    private readonly byte[] _dummySecret = RandomNumberGenerator.GetBytes(32);
+
+    public TokenAuthenticator(IEnumerable<TokenEntry> tokens, AuthThrottle throttle)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        _tokens = tokens.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
+        Throttle = throttle ?? throw new ArgumentNullException(nameof(throttle));
+    }
+
+    /// <summary>The per-address limits on failed attempts.</summary>
+    public AuthThrottle Throttle { get; }
+
+    /// <summary>The number of tokens known.</summary>
+    public int Count => _tokens.Count;
+
+    /// <summary>
+    /// The token named <paramref name="name"/> when <paramref name="proof"/> is its client proof over these nonces,
+    /// else null (unknown name and wrong proof are not told apart).
+    /// </summary>
+    public TokenEntry? Verify(string name, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, ReadOnlySpan<byte> proof)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        bool known = _tokens.TryGetValue(name, out var entry);
+        var expected = AuthProof.ForClient(known ? entry!.Secret : _dummySecret, clientNonce, serverNonce, name);
+        bool matches = AuthProof.Matches(expected, proof);
+        return known && matches ? entry : null;
+    }
+}
