@@ -123,13 +123,18 @@ meta.update(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d
 json.dump(meta, open(sys.argv[1], "w"), indent=1)
 PY
 
-work=$(mktemp -d /tmp/fxbench.XXXXXX)
+# Everything this run creates has a name of its own (other runs and other users share /tmp, /dev/shm and
+# /var/tmp): configs, keys and scripts in the results directory, the data in mktemp directories.
+work=$results/work
+mkdir -p "$work"
+declare -A base
 pids=()
 fx_pid=
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf /dev/shm/fxbench /var/tmp/fxbench "$work"
+  for dir in "${base[@]}"; do rm -rf "$dir"; done
+  rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -160,6 +165,9 @@ stop_fx() { # name: records the server's peak memory in KiB, then stops it
   awk '/^VmHWM:/ { print $2 }' "/proc/$fx_pid/status" > "$results/server-peak-$1.kib"
   kill "$fx_pid"
   wait "$fx_pid" 2>/dev/null || true
+  local kept=() pid
+  for pid in "${pids[@]}"; do [ "$pid" = "$fx_pid" ] || kept+=("$pid"); done
+  pids=("${kept[@]}")
 }
 
 measure() { # name, prepare, command
@@ -168,8 +176,8 @@ measure() { # name, prepare, command
   hyperfine -N --style none --runs "$runs" --warmup 1 --prepare "$prepare" --export-json "$results/$name.json" "$command" >/dev/null
 }
 
-declare -A base rsync_port nginx_port
-storage_dir() { case $1 in tmpfs) echo /dev/shm/fxbench ;; disk) echo /var/tmp/fxbench ;; esac; }
+declare -A rsync_port nginx_port
+storage_dir() { case $1 in tmpfs) mktemp -d /dev/shm/fxbench.XXXXXX ;; disk) mktemp -d /var/tmp/fxbench.XXXXXX ;; esac; }
 peer_storages=$storages
 want memory && [[ ,$storages, != *,disk,* ]] && peer_storages+=,disk
 user=$(id -un)
@@ -177,8 +185,8 @@ user=$(id -un)
 # Per storage: a root for each tool, an rsync daemon and an nginx with WebDAV PUT.
 for storage in ${peer_storages//,/ }; do
   dir=$(storage_dir "$storage")
-  rm -rf "$dir"; mkdir -p "$dir"/{src,fx-root,rsync-root,scp-root,nginx-root,nginx-tmp,got,raw}
   base[$storage]=$dir
+  mkdir -p "$dir"/{src,fx-root,rsync-root,scp-root,nginx-root,nginx-tmp,got,raw}
 
   port=$(free_port)
   cat > "$work/rsyncd-$storage.conf" <<CONF
