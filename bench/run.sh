@@ -150,7 +150,10 @@ wait_port() { # port: until something accepts on 127.0.0.1:port (5 s)
 
 # A fresh filexfer-server per scenario, so its peak memory (VmHWM) is that scenario's own.
 start_fx() { # root, name of the log
-  "$fxd" --root "$1" --listen 127.0.0.1:0 > "$work/$2.out" 2> "$results/server-$2.log" &
+  # The background child opens its own redirections, maybe after the loop below has first looked: the file
+  # must exist before it starts.
+  : > "$work/$2.out"
+  "$fxd" --root "$1" --listen 127.0.0.1:0 >> "$work/$2.out" 2> "$results/server-$2.log" &
   fx_pid=$!
   pids+=("$fx_pid")
   for _ in $(seq 200); do
