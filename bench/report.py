@@ -20,8 +20,13 @@ medians = {}
 fastest = {}
 for name in sorted(os.listdir(results)):
     if name.endswith(".json") and name != "meta.json":
-        with open(os.path.join(results, name)) as f:
-            times = json.load(f)["results"][0]["times"]
+        try:
+            with open(os.path.join(results, name)) as f:
+                times = json.load(f)["results"][0]["times"]
+        except (ValueError, KeyError, IndexError):
+            continue  # hyperfine stopped at a failed run: run.sh lists it in failed.txt
+        if not times:
+            continue
         medians[name[:-5]] = (statistics.median(times), len(times))
         fastest[name[:-5]] = min(times)
 
@@ -93,6 +98,9 @@ def speed(row, peer):
 
 
 lines = ["# FileXfer benchmark", ""]
+failures = read("failed.txt")
+if failures:
+    lines += ["**Failed in this run** (no figure, or a wrong copy):", ""] + [f"- {l}" for l in failures.splitlines()] + [""]
 if meta:
     lines += [
         f"- date: {meta.get('date')}; commit {meta.get('commit')}",

@@ -63,6 +63,8 @@ done
 want() { [[ ,$scenarios, == *,$1,* ]]; }
 log() { echo "bench: $*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
+# A failed measurement or a wrong copy does not end a long run: it is listed at the top of the report.
+failed() { echo "bench: FAILED: $*" >&2; echo "$*" >> "$results/failed.txt"; }
 
 # Peers and tools, from Debian when missing. No service may start during the install: the harness starts
 # its own sshd and nginx on free loopback ports (Docker images usually carry this policy-rc.d already).
@@ -176,7 +178,8 @@ stop_fx() { # name: records the server's peak memory in KiB, then stops it
 measure() { # name, prepare, command
   local name=$1 prepare=$2 command=$3
   log "$name"
-  hyperfine -N --style none --runs "$runs" --warmup 1 --prepare "$prepare" --export-json "$results/$name.json" "$command" >/dev/null
+  hyperfine -N --style none --runs "$runs" --warmup 1 --prepare "$prepare" --export-json "$results/$name.json" "$command" >/dev/null ||
+    failed "$name: a run exited non-zero (hyperfine stops at the first); no figure"
 }
 
 declare -A rsync_port nginx_port
@@ -195,7 +198,7 @@ for storage in ${peer_storages//,/ }; do
   cat > "$work/rsyncd-$storage.conf" <<CONF
 pid file = $work/rsyncd-$storage.pid
 use chroot = no
-log file = $work/rsyncd-$storage.log
+log file = $results/rsyncd-$storage.log
 [bench]
 path = $dir/rsync-root
 read only = no
@@ -215,7 +218,7 @@ $([ "$(id -u)" = 0 ] && echo "user root;")
 daemon off;
 worker_processes auto;
 pid $work/nginx-$storage/nginx.pid;
-error_log $work/nginx-$storage/error.log;
+error_log $results/nginx-$storage-error.log;
 events { worker_connections 1024; }
 http {
   access_log off;
@@ -238,7 +241,7 @@ http {
   }
 }
 CONF
-  /usr/sbin/nginx -p "$work/nginx-$storage" -c "$work/nginx-$storage/nginx.conf" -e "$work/nginx-$storage/error.log" &
+  /usr/sbin/nginx -p "$work/nginx-$storage" -c "$work/nginx-$storage/nginx.conf" -e "$results/nginx-$storage-error.log" &
   pids+=($!)
   nginx_port[$storage]=$port
 done
@@ -264,7 +267,7 @@ AllowUsers $user
 Subsystem sftp internal-sftp
 CONF
 [ "$(id -u)" != 0 ] || mkdir -p /run/sshd   # privilege separation directory, required when root
-/usr/sbin/sshd -D -e -f "$work/sshd_config" 2> "$work/sshd.log" &
+/usr/sbin/sshd -D -e -f "$work/sshd_config" 2> "$results/sshd.log" &
 pids+=($!)
 ssh_opts="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes -i $work/client_key"
 scp_cmd="scp -q $ssh_opts -P $ssh_port"
@@ -273,7 +276,7 @@ scp_to="$user@127.0.0.1"
 for storage in ${peer_storages//,/ }; do wait_port "${rsync_port[$storage]}"; wait_port "${nginx_port[$storage]}"; done
 wait_port "$ssh_port"
 # shellcheck disable=SC2086
-ssh $ssh_opts -p "$ssh_port" "$scp_to" true || die "cannot log in to the private sshd as $user (see $work/sshd.log)"
+ssh $ssh_opts -p "$ssh_port" "$scp_to" true || die "cannot log in to the private sshd as $user (see $results/sshd.log)"
 
 # N transfers at once: every {i} in the command becomes 1..N; the number of non-zero exits is appended to
 # the failures file (the script itself exits 0 so that hyperfine keeps timing).
@@ -305,9 +308,9 @@ PY
 check_conc() { # folder, tool: the copies of the last run (a failed transfer is counted, not fatal)
   local bad=0 i
   for i in $(seq 1 "$clients"); do cmp -s "$dir/src/conc/c$i.bin" "$1/c$i.bin" || bad=$((bad + 1)); done
-  [ $bad = 0 ] || log "concurrent, $2: $bad of $clients copies of the last run are missing or differ"
+  [ $bad = 0 ] || failed "concurrent, $2: $bad of $clients copies of the last run are missing or differ"
 }
-same() { cmp -s "$1" "$2" || die "$3: the received copy differs from the source"; }
+same() { cmp -s "$1" "$2" || failed "$3: the received copy is missing or differs from the source"; }
 
 for storage in ${storages//,/ }; do
   dir=${base[$storage]}
@@ -320,9 +323,9 @@ for storage in ${storages//,/ }; do
     measure "small-put-filexfer-$storage" "rm -rf $dir/fx-root/small" "$fx -q -s $fx_addr put -r $dir/src/small small"
     measure "small-put-rsync-$storage" "rm -rf $dir/rsync-root/small" "rsync -a $dir/src/small/ $rsyncd/small/"
     measure "small-get-filexfer-$storage" "rm -rf $dir/got/small" "$fx -q -s $fx_addr get -r small $dir/got/small"
-    diff -r "$dir/src/small" "$dir/got/small" >/dev/null || die "small get -r result differs"
+    diff -r "$dir/src/small" "$dir/got/small" >/dev/null || failed "small get -r: the received tree differs"
     measure "small-get-rsync-$storage" "rm -rf $dir/got/small" "rsync -a $rsyncd/small/ $dir/got/small/"
-    diff -r "$dir/src/small" "$dir/got/small" >/dev/null || die "small rsync pull result differs"
+    diff -r "$dir/src/small" "$dir/got/small" >/dev/null || failed "small rsync pull: the received tree differs"
     stop_fx "small-$storage"
     rm -rf "$dir/src/small" "$dir/fx-root/small" "$dir/rsync-root/small" "$dir/got/small"
   fi
@@ -355,7 +358,7 @@ for storage in ${storages//,/ }; do
     same "$src" "$got" "curl GET"; rm -f "$dir/nginx-root/large.bin" "$got"
     raw_port=$(free_port)
     measure "large-put-socat-$storage" "rm -f $dir/raw/large.bin" \
-      "bash -c 'socat -u TCP-LISTEN:$raw_port,bind=127.0.0.1,reuseaddr CREATE:$dir/raw/large.bin & sleep 0.05; socat -u OPEN:$src TCP:127.0.0.1:$raw_port; wait'"
+      "bash -c 'socat -u TCP-LISTEN:$raw_port,bind=127.0.0.1,reuseaddr CREATE:$dir/raw/large.bin & socat -u OPEN:$src TCP:127.0.0.1:$raw_port,retry=1000,interval=0.002; wait'"
     same "$src" "$dir/raw/large.bin" "socat pipe"
     rm -f "$src" "$dir/raw/large.bin"
   fi
@@ -388,7 +391,8 @@ for storage in ${storages//,/ }; do
     start_fx "$dir/fx-root" "startup-$storage"
     startup() { # name, prepare, command
       log "$1"
-      hyperfine -N --style none --runs "$startup_runs" --warmup 3 --prepare "$2" --export-json "$results/$1.json" "$3" >/dev/null
+      hyperfine -N --style none --runs "$startup_runs" --warmup 3 --prepare "$2" --export-json "$results/$1.json" "$3" >/dev/null ||
+        failed "$1: a run exited non-zero (hyperfine stops at the first); no figure"
     }
     startup "startup-put-filexfer-$storage" "rm -f $dir/fx-root/startup.bin" "$fx -q -s $fx_addr put $src startup.bin"
     startup "startup-put-filexfer_jit-$storage" "rm -f $dir/fx-root/startup.bin" "$fx_jit -q -s $fx_addr put $src startup.bin"
@@ -440,3 +444,7 @@ find "$results" -name '*.stderr' -empty -delete
 python3 "$repo/bench/report.py" "$results" > "$results/report.md"
 cat "$results/report.md"
 log "results in $results"
+if [ -s "$results/failed.txt" ]; then
+  log "some measurements failed; they are listed at the top of the report"
+  exit 1
+fi
