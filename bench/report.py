@@ -1,57 +1,214 @@
 #!/usr/bin/env python3
-"""Prints the benchmark table: medians of each measurement and ratios against the peers of the same run."""
-import argparse
+"""Writes the benchmark report (Markdown) for one results directory of bench/run.sh: a header with the
+machine, date, commit and command line, one table per scenario with medians, rates and ratios against
+the peers measured in the same run, memory in MiB, and the issue's goals checked against those ratios.
+
+A ratio "vs P" is P's median time divided by the row's median time: above 1 the row is faster than P."""
 import json
 import os
 import statistics
+import sys
 
-parser = argparse.ArgumentParser()
-parser.add_argument("results")
-parser.add_argument("--files", type=int, default=5000)
-parser.add_argument("--size-mib", type=int, default=1024)
-args = parser.parse_args()
+MIB = 1024 * 1024
+results = sys.argv[1] if len(sys.argv) > 1 else "."
+meta = {}
+if os.path.exists(os.path.join(results, "meta.json")):
+    with open(os.path.join(results, "meta.json")) as f:
+        meta = json.load(f)
 
 medians = {}
-for name in sorted(os.listdir(args.results)):
-    if name.endswith(".json"):
-        with open(os.path.join(args.results, name)) as f:
-            times = json.load(f)["results"][0]["times"]
+fastest = {}
+for name in sorted(os.listdir(results)):
+    if name.endswith(".json") and name != "meta.json":
+        try:
+            with open(os.path.join(results, name)) as f:
+                times = json.load(f)["results"][0]["times"]
+        except (ValueError, KeyError, IndexError):
+            continue  # hyperfine stopped at a failed run: run.sh lists it in failed.txt
+        if not times:
+            continue
         medians[name[:-5]] = (statistics.median(times), len(times))
+        fastest[name[:-5]] = min(times)
 
-def row(label, key, unit_count, unit, peers):
+
+def number(name, default):
+    try:
+        return int(meta.get(name, default))
+    except ValueError:
+        return default
+
+
+files = number("files", 5000)
+size_mib = number("size_mib", 1024)
+clients = number("clients", 32)
+client_mib = number("client_mib", 32)
+algorithms = [a for a in meta.get("algorithms", "").split(",") if a]
+client_build = {"aot": "Native AOT", "readytorun": "ReadyToRun"}.get(meta.get("client_build", "aot"), "?")
+
+
+def read(name):
+    path = os.path.join(results, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return f.read().strip()
+
+
+def server_peak(key):
+    kib = read(f"server-peak-{key}.kib")
+    return f"{int(kib) / 1024:,.0f} MiB" if kib else "-"
+
+
+def ratio(peer, seconds):
+    return f"{medians[peer][0] / seconds:.2f}x" if peer in medians else "-"
+
+
+def rate(value, unit):
+    return f"{value:,.2f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
+
+
+def table(title, header, rows, notes=()):
+    rows = [r for r in rows if r]
+    if not rows:
+        return []
+    lines = [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines + [""] + [f"{n}" for n in notes] + ([""] if notes else [])
+
+
+def timed_row(label, key, amount, unit, peers):
     if key not in medians:
         return None
     seconds, n = medians[key]
-    rate = unit_count / seconds
-    shown = f"{rate:,.2f} {unit}" if rate < 100 else f"{rate:,.0f} {unit}"
-    cells = [label, f"{seconds:.3f} s", shown, str(n)]
-    for peer in peers:
-        cells.append(f"{medians[peer][0] / seconds:.2f}x" if peer in medians else "-")
-    return "| " + " | ".join(cells) + " |"
+    return [label, f"{seconds:.3f} s", rate(amount / seconds, unit), str(n)] + [ratio(p, seconds) for p in peers]
 
-lines = []
+
+goals = []
+
+
+def goal(text, value, target, higher_is_better=True, fmt="{:.2f}x"):
+    if value is None:
+        return
+    met = value >= target if higher_is_better else value <= target
+    goals.append([text, fmt.format(value), "met" if met else "not met"])
+
+
+def speed(row, peer):
+    return medians[peer][0] / medians[row][0] if row in medians and peer in medians else None
+
+
+lines = ["# FileXfer benchmark", ""]
+failures = read("failed.txt")
+if failures:
+    lines += ["**Failed in this run** (no figure, or a wrong copy):", ""] + [f"- {l}" for l in failures.splitlines()] + [""]
+if meta:
+    lines += [
+        f"- date: {meta.get('date')}; commit {meta.get('commit')}",
+        f"- machine: {meta.get('nproc')} cores ({meta.get('cpu')}), {meta.get('memory_gib')} GiB, Linux {meta.get('kernel')}",
+        f"- command: `{meta.get('command')}`",
+        f"- client: {client_build} (`bench/out/client`), server: ReadyToRun (`bench/out/server`); default settings "
+        "(SHA-256 verified end to end) unless the row names `--algorithm`",
+        "- each figure is the median of whole commands (process start to exit) after a warm-up; "
+        "\"vs P\" is P's median time / the row's median time (above 1: faster than P)",
+        "",
+    ]
+
 for storage in ("tmpfs", "disk"):
-    small = [
-        row(f"put -r {args.files} x 4 KiB, filexfer", f"small-put-filexfer-{storage}", args.files, "files/s", [f"small-put-rsync-{storage}"]),
-        row(f"put -r {args.files} x 4 KiB, rsync daemon", f"small-put-rsync-{storage}", args.files, "files/s", [f"small-put-rsync-{storage}"]),
-        row(f"get -r {args.files} x 4 KiB, filexfer", f"small-get-filexfer-{storage}", args.files, "files/s", [f"small-get-rsync-{storage}"]),
-        row(f"get -r {args.files} x 4 KiB, rsync daemon", f"small-get-rsync-{storage}", args.files, "files/s", [f"small-get-rsync-{storage}"]),
-    ]
-    size = args.size_mib * 1024 * 1024 / 1e9
-    large = [
-        row(f"put {args.size_mib} MiB, filexfer", f"large-put-filexfer-{storage}", size, "GB/s", [f"large-put-rsync-{storage}", f"large-put-socat-{storage}"]),
-        row(f"put {args.size_mib} MiB, rsync daemon", f"large-put-rsync-{storage}", size, "GB/s", [f"large-put-rsync-{storage}", f"large-put-socat-{storage}"]),
-        row(f"put {args.size_mib} MiB, raw socat pipe", f"large-put-socat-{storage}", size, "GB/s", [f"large-put-rsync-{storage}", f"large-put-socat-{storage}"]),
-        row(f"get {args.size_mib} MiB, filexfer", f"large-get-filexfer-{storage}", size, "GB/s", [f"large-get-rsync-{storage}", f"large-put-socat-{storage}"]),
-        row(f"get {args.size_mib} MiB, rsync daemon", f"large-get-rsync-{storage}", size, "GB/s", [f"large-get-rsync-{storage}", f"large-put-socat-{storage}"]),
-    ]
-    if any(small):
-        lines += [f"### {args.files} small files on {storage}", "",
-                  "| measurement | median | rate | runs | speed vs rsync |", "| --- | --- | --- | --- | --- |"]
-        lines += [r for r in small if r] + [""]
-    if any(large):
-        lines += [f"### One {args.size_mib} MiB file on {storage}", "",
-                  "| measurement | median | rate | runs | speed vs rsync | speed vs socat |", "| --- | --- | --- | --- | --- | --- |"]
-        lines += [r for r in large if r] + [""]
+    k = lambda scenario, op, tool: f"{scenario}-{op}-{tool}-{storage}"
 
-print("\n".join(lines))
+    size = size_mib * MIB / 1e9
+    socat = k("large", "put", "socat")
+    for op in ("put", "get"):
+        peers = [k("large", op, p) for p in ("rsync", "scp", "nginx")] + [socat]
+        tools = [("filexfer", "filexfer")] + [(f"filexfer_{a}", f"filexfer --algorithm {a}") for a in algorithms] + [
+            ("rsync", "rsync daemon"), ("scp", "scp (private sshd)"), ("nginx", "curl, nginx WebDAV" if op == "put" else "curl, nginx")]
+        if op == "put":
+            tools.append(("socat", "raw socat pipe"))
+        lines += table(
+            f"1{'ab'[op == 'get']}. one {size_mib:,} MiB file, {op}, {storage}",
+            ["measurement", "median", "rate", "runs", "vs rsync", "vs scp", "vs nginx", "vs socat pipe"],
+            [timed_row(f"{op} {label}", k("large", op, tool), size, "GB/s", peers) for tool, label in tools],
+            [f"The socat pipe runs one way (file → TCP → file); get rows are compared with the same pipe. "
+             f"FileXfer server peak memory in this scenario: {server_peak('large-' + storage)}."] if op == "get" else [])
+        row = k("large", op, "filexfer")
+        goal(f"{size_mib:,} MiB {op} vs rsync ({storage}) >= 1.5x", speed(row, peers[0]), 1.5)
+        goal(f"{size_mib:,} MiB {op} vs scp ({storage}) >= 2.5x", speed(row, peers[1]), 2.5)
+        goal(f"{size_mib:,} MiB {op} vs socat pipe ({storage}) >= 0.6x", speed(row, socat), 0.6)
+        for a in algorithms:
+            goal(f"{size_mib:,} MiB {op} --algorithm {a} vs socat pipe ({storage}) >= 0.9x", speed(k("large", op, f"filexfer_{a}"), socat), 0.9)
+
+    peers = [k("small", "put", "rsync")]
+    get_peers = [k("small", "get", "rsync")]
+    lines += table(
+        f"2. {files:,} files of 4 KiB, {storage}",
+        ["measurement", "median", "rate", "runs", "vs rsync"],
+        [timed_row("put -r, filexfer", k("small", "put", "filexfer"), files, "files/s", peers),
+         timed_row("put -r, rsync daemon", k("small", "put", "rsync"), files, "files/s", peers),
+         timed_row("get -r, filexfer", k("small", "get", "filexfer"), files, "files/s", get_peers),
+         timed_row("get -r, rsync daemon", k("small", "get", "rsync"), files, "files/s", get_peers)],
+        [f"FileXfer server peak memory in this scenario: {server_peak('small-' + storage)}."])
+    goal(f"small put -r vs rsync ({storage}) >= 1x", speed(k("small", "put", "filexfer"), peers[0]), 1.0)
+    goal(f"small get -r vs rsync ({storage}) >= 1x", speed(k("small", "get", "filexfer"), get_peers[0]), 1.0)
+
+    rows = []
+    peers = [k("concurrent", "put", p) for p in ("rsync", "nginx")]
+    for tool, label in (("filexfer", "filexfer"), ("rsync", "rsync daemon"), ("nginx", "curl, nginx WebDAV")):
+        key = k("concurrent", "put", tool)
+        if key not in medians:
+            continue
+        seconds, n = medians[key]
+        counts = [int(x) for x in (read(f"concurrent-{tool}-{storage}.failures") or "").split()]
+        failures = f"{sum(counts)} of {len(counts) * clients}" if counts else "?"
+        peak = server_peak("concurrent-" + storage) if tool == "filexfer" else "-"
+        rows.append([label, f"{seconds:.3f} s", rate(clients * client_mib / seconds, "MiB/s"), str(n), failures, peak]
+                    + [ratio(p, seconds) for p in peers])
+        if tool == "filexfer":
+            goal(f"{clients} clients: no failure ({storage})", sum(counts) if counts else None, 0, False, "{} failures")
+            kib = read(f"server-peak-concurrent-{storage}.kib")
+            goal(f"{clients} clients: server peak < 300 MiB ({storage})", int(kib) / 1024 if kib else None, 300, False, "{:,.0f} MiB")
+    lines += table(
+        f"3. {clients} clients at once, each putting its own {client_mib} MiB file, {storage}",
+        ["measurement", "median wall", "aggregate", "runs", "failures (transfers, warm-up included)", "server peak", "vs rsync", "vs nginx"],
+        rows, ["Aggregate = clients x size / median wall time. rsync's daemon forks per connection and nginx is "
+               "shared by the whole run: only FileXfer's server peak (VmHWM of a server started for this scenario) is shown."])
+
+    peers = [k("startup", "put", p) for p in ("nginx", "rsync", "scp")]
+    rows = []
+    for tool, label in (("filexfer", f"filexfer ({client_build})"), ("filexfer_jit", "filexfer (JIT, dotnet apphost)"),
+                        ("nginx", "curl PUT, nginx"), ("rsync", "rsync daemon"), ("scp", "scp (private sshd)")):
+        key = k("startup", "put", tool)
+        if key in medians:
+            seconds, n = medians[key]
+            rows.append([label, f"{seconds * 1000:.1f} ms", f"{fastest[key] * 1000:.1f} ms", str(n)] + [ratio(p, seconds) for p in peers])
+    lines += table(f"4. one 4 KiB put, whole process, {storage}", ["measurement", "median", "fastest", "runs", "vs curl", "vs rsync", "vs scp"], rows,
+                   ["FileXfer's server makes the file durable (fsync) before it answers; nginx, the rsync daemon and scp do not."] if rows else [])
+    key = k("startup", "put", "filexfer")
+    if key in medians:
+        goal(f"one small put < 10 ms ({storage})", medians[key][0] * 1000, 10, False, "{:.1f} ms")
+        curl = speed(key, peers[0])
+        goal(f"one small put within 1.5x of curl PUT ({storage})", 1 / curl if curl else None, 1.5, False, "{:.2f}x curl's time")
+
+memory = read("memory.tsv")
+if memory:
+    rows = []
+    peaks = {}
+    for line in memory.splitlines()[1:]:
+        mib, op, seconds, client_kib, server_kib, code, note = (line.split("\t") + [""] * 7)[:7]
+        if note:
+            rows.append([f"{int(mib):,} MiB", "-", "-", "-", "-", "-", note])
+            continue
+        client, server = int(client_kib) / 1024, int(server_kib) / 1024
+        peaks.setdefault(int(mib), []).append(max(client, server))
+        rows.append([f"{int(mib):,} MiB", op, f"{float(seconds):.2f} s", f"{client:,.0f} MiB", f"{server:,.0f} MiB", code, ""])
+    lines += table("5. peak memory while moving one file (real disk, a fresh server per step, single runs)",
+                   ["size", "op", "wall", "client peak (max RSS)", "server peak (VmHWM)", "exit", "note"], rows)
+    for mib, values in sorted(peaks.items()):
+        goal(f"{mib:,} MiB: every process under 100 MiB", max(values), 100, False, "{:,.0f} MiB")
+    if len(peaks) > 1:
+        small, large = min(peaks), max(peaks)
+        goal(f"peak at {large:,} MiB / peak at {small:,} MiB (flat: <= 1.1)", max(peaks[large]) / max(peaks[small]), 1.1, False)
+
+if goals:
+    lines += table("Goals of issue 6 (ratios in this run)", ["goal", "measured", "verdict"], goals)
+
+print("\n".join(lines).rstrip())
