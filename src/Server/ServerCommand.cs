@@ -56,6 +56,10 @@ internal static class ServerCommand
             Description = "Hours an interrupted upload is kept for resuming before it is removed (checked at start-up and periodically).",
             DefaultValueFactory = _ => new FileStoreOptions().PartialMaxAge.TotalHours,
         };
+        var allowAnonymous = new Option<bool>("--allow-anonymous")
+        {
+            Description = "Serve clients without a token on an address other machines can reach (without it, such an address needs --tokens).",
+        };
         var tls = new Option<bool>("--tls")
         {
             Description = "Accept only TLS connections. Without --tls-cert, a self-signed certificate is generated on first start and kept in ROOT/.filexfer/tls.",
@@ -96,7 +100,7 @@ internal static class ServerCommand
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
             root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
-            tokens, tls, tlsCert, tlsKey, logLevel,
+            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel,
             CreateFingerprintCommand(stdout, stderr),
         };
         command.Subcommands.Add(TokenCommand.Create(stdout, stderr));
@@ -116,14 +120,15 @@ internal static class ServerCommand
                 result.GetValue(tls) || result.GetValue(tlsCert) is not null,
                 result.GetValue(tlsCert),
                 result.GetValue(tlsKey),
-                result.GetValue(tokens));
+                result.GetValue(tokens),
+                result.GetValue(allowAnonymous));
             return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
         });
         return command;
     }
 
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout,
-        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens);
+        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous);
 
     private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
     {
@@ -191,6 +196,21 @@ internal static class ServerCommand
         {
             await stderr.WriteLineAsync($"filexfer-server: cannot resolve '{hostPort!.Host}': {ex.Message}");
             return ServerExitCode.CannotListen;
+        }
+
+        if (!IPAddress.IsLoopback(endPoint.Address) && authenticator is null && !settings.AllowAnonymous)
+        {
+            // Secure by default: reachable from other machines means anyone there could read, replace and delete
+            // every file under the root.
+            await stderr.WriteLineAsync(
+                $"filexfer-server: refusing to listen on {endPoint} without --tokens: anyone who can reach it could read and write every file; " +
+                "give --tokens FILE (see 'filexfer-server token new') or, on a network you trust, --allow-anonymous");
+            return ServerExitCode.Usage;
+        }
+
+        if (!IPAddress.IsLoopback(endPoint.Address) && !settings.Tls)
+        {
+            await stderr.WriteLineAsync($"filexfer-server: warning: listening on {endPoint} without --tls: paths and file contents cross the network in clear");
         }
 
         using var logProvider = new LineLoggerProvider(logOutput());
