@@ -435,17 +435,32 @@ public sealed class FileStore
         BeforeUse?.Invoke(normalized);
         Wrap(normalized, () =>
         {
+            // Through the located handle (fchmod, futimens): the path may have been swapped for a link since.
             using var anchor = OpenVerifiedDirectory(normalized, full);
-            var target = anchor is null ? full : NativeMethods.HandlePath(anchor);
             if (mode is { } bits && !OperatingSystem.IsWindows() && normalized.Length > 0)
             {
                 // The owner keeps full access so the server can still write into it.
-                File.SetUnixFileMode(target, (UnixFileMode)(bits & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                var unixMode = (UnixFileMode)(bits & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+                if (anchor is null)
+                {
+                    File.SetUnixFileMode(full, unixMode);
+                }
+                else
+                {
+                    File.SetUnixFileMode(anchor, unixMode);
+                }
             }
 
             if (modified is { } time)
             {
-                Directory.SetLastWriteTimeUtc(target, time.UtcDateTime);
+                if (anchor is null)
+                {
+                    Directory.SetLastWriteTimeUtc(full, time.UtcDateTime);
+                }
+                else
+                {
+                    File.SetLastWriteTimeUtc(anchor, time.UtcDateTime);
+                }
             }
 
             return true;
