@@ -650,7 +650,10 @@ public sealed partial class FileXferClient : IAsyncDisposable
                 var frame = await ReadResponseAsync(id, null, cancellationToken);
                 if (frame.Type == MessageType.EndOfList)
                 {
-                    return entries;
+                    long count = frame.GetSize(FieldTag.Count);
+                    return count == entries.Count
+                        ? entries
+                        : throw new ProtocolViolationException($"server ended a listing of {entries.Count} entries with a count of {count}");
                 }
 
                 if (frame.Type != MessageType.Entry)

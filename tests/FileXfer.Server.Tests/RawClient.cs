@@ -208,6 +208,9 @@ public sealed class RawClient : IAsyncDisposable
         return received.ToArray();
     }
 
+    /// <summary>Ends what this side sends (the server reads end of stream) while answers can still be read.</summary>
+    public void ShutdownSend() => _socket.Shutdown(SocketShutdown.Send);
+
     /// <summary>Closes the connection at once with a reset, as a crashed client would.</summary>
     public void Abort()
     {

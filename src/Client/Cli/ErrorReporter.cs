@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using FileXfer.Protocol;
+using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli;
 
@@ -10,8 +11,9 @@ internal static class ErrorReporter
     {
         UserFacingException user => (user.ExitCode, user.Message),
         ServerCertificateException => (ExitCode.Denied, exception.Message),
-        ProtocolViolationException violation => (ExitCode.Unexpected, $"protocol error: {violation.Message}"),
-        FileXferException coded => (FromErrorCode(coded.Code), coded.IsRemote ? $"server: {coded.Message}" : coded.Message),
+        // A message written by the server is escaped: a hostile one must not reach the terminal as escape sequences.
+        ProtocolViolationException violation => (ExitCode.Unexpected, $"protocol error: {(violation.IsRemote ? RemotePath.Escape(violation.Message) : violation.Message)}"),
+        FileXferException coded => (FromErrorCode(coded.Code), coded.IsRemote ? $"server: {RemotePath.Escape(coded.Message)}" : coded.Message),
         ConnectionFailedException or ConnectionLostException or SocketException => (ExitCode.Connection, exception.Message),
         SourceChangedException => (ExitCode.Unexpected, exception.Message),
         LocalWriteException { InnerException: DirectoryNotFoundException or FileNotFoundException } => (ExitCode.NotFound, exception.Message),

@@ -46,8 +46,16 @@ public sealed class InlineFileStream : Stream
         BufferSize = 0,
     }));
 
-    /// <summary>Opens a partial file to read its prefix and continue writing it, creating it when missing (owner only).</summary>
-    public static InlineFileStream OpenResumable(string path) => OwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+    /// <summary>
+    /// Opens a partial file to read its prefix and continue writing it, creating it when missing (owner only). A
+    /// symbolic link at <paramref name="path"/> is not followed (<c>O_NOFOLLOW</c> on Linux): the open fails instead,
+    /// so a link planted under the partial's fixed name cannot make the transfer write through it.
+    /// </summary>
+    /// <exception cref="IOException">The path is a symbolic link, or cannot be opened.</exception>
+    public static InlineFileStream OpenResumable(string path) =>
+        OperatingSystem.IsLinux()
+            ? new(new FileStream(NoFollow.OpenReadWrite(path), FileAccess.ReadWrite, bufferSize: 0))
+            : OwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
 
     /// <summary>Creates a new file for writing, readable and writable by its owner only.</summary>
     public static InlineFileStream CreateNew(string path) => OwnerOnly(path, FileMode.CreateNew, FileAccess.Write);

@@ -123,6 +123,9 @@ public sealed class FileXferRequestHandler(
                 }
                 catch (ProtocolViolationException ex)
                 {
+                    // Puts received whole before the broken frame are committed and answered first: an Error never
+                    // overtakes the answers of earlier requests.
+                    await CommitPendingAsync(cancellationToken);
                     await TrySendErrorAsync(0, ex.Code, ex.Message, cancellationToken);
                     throw;
                 }

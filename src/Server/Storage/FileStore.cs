@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
@@ -14,8 +15,11 @@ namespace FileXfer.Server.Storage;
 /// </summary>
 /// <remarks>
 /// Confinement is checked component by component: a symbolic link on the way is followed only when its
-/// real target stays inside the root. The checks and the later file operations are separate system calls,
-/// so a local user who can swap links inside the root between them is not defended against (docs/SECURITY.md).
+/// real target stays inside the root and outside the reserved folder. On Linux the operations themselves are
+/// checked again after the fact, so a link swapped in between the check and the use is not followed out of the
+/// root: a file is opened and then located through <c>/proc/self/fd</c>; a rename, delete, listing or mkdir
+/// goes through a handle of its directory that was opened and located first. What remains is a read of
+/// metadata (stat) through a swapped link, and a FIFO swapped in after the check blocking one connection.
 /// </remarks>
 public sealed class FileStore
 {
@@ -32,6 +36,8 @@ public sealed class FileStore
     // The normalized path of this store's root below the server's root: empty, or a token's subtree.
     private readonly string _subtree;
 
+    private readonly string _reservedPath;
+
     private long _availableBytes;
     private long _availableCheckedAt = long.MinValue / 2;
 
@@ -46,6 +52,7 @@ public sealed class FileStore
 
         Root = NativeMethods.RealPath(full) ?? full;
         Options = options ?? new FileStoreOptions();
+        _reservedPath = Path.Combine(Root, ReservedName);
         StagingDirectory = Path.Combine(Root, ReservedName, "staging");
         CheckNotWritableByOthers(Root);
         CreatePrivateDirectory(Path.Combine(Root, ReservedName));
@@ -60,6 +67,7 @@ public sealed class FileStore
         Root = root;
         Options = parent.Options;
         StagingDirectory = parent.StagingDirectory;
+        _reservedPath = parent._reservedPath;
         _resumesInUse = parent._resumesInUse;
         _tempsInUse = parent._tempsInUse;
         _subtree = subtree;
@@ -146,6 +154,12 @@ public sealed class FileStore
 
     /// <summary>The store's settings.</summary>
     public FileStoreOptions Options { get; }
+
+    /// <summary>
+    /// Test seam: runs with the normalized path after it was checked and before the file system is touched for
+    /// it, where a hostile local user could swap a component for a symbolic link.
+    /// </summary>
+    internal Action<string>? BeforeUse { get; set; }
 
     /// <summary>Removes temp files left by a crash. Returns how many were removed.</summary>
     public int RemoveStaleUploads() => RemoveStaleUploads(Options.PartialMaxAge);
@@ -383,7 +397,19 @@ public sealed class FileStore
             throw new FileXferException(ErrorCode.AccessDenied, $"'{RemotePath.Escape(normalized)}' is not a regular file");
         }
 
-        return Wrap(normalized, () => InlineFileStream.OpenRead(full));
+        BeforeUse?.Invoke(normalized);
+        return Wrap(normalized, () =>
+        {
+            var stream = InlineFileStream.OpenRead(full);
+            if (NativeMethods.CanLocateHandles && !IsServable(NativeMethods.LocationOf(stream.File.SafeFileHandle)))
+            {
+                // A link swapped in after the check: what was opened is not ours to serve.
+                stream.Dispose();
+                throw LeadsOutside(normalized);
+            }
+
+            return stream;
+        });
     }
 
     /// <summary>Describes one path.</summary>
@@ -406,9 +432,11 @@ public sealed class FileStore
         }
 
         var entries = new List<RemoteEntry>();
+        BeforeUse?.Invoke(normalized);
         Wrap(normalized, () =>
         {
-            foreach (var info in new DirectoryInfo(full).EnumerateFileSystemInfos())
+            using var anchor = OpenVerifiedDirectory(normalized, full);
+            foreach (var info in new DirectoryInfo(anchor is null ? full : NativeMethods.HandlePath(anchor)).EnumerateFileSystemInfos())
             {
                 if (normalized.Length == 0 && info.Name == ReservedName)
                 {
@@ -497,17 +525,35 @@ public sealed class FileStore
             CreateDirectories(normalized);
         }
 
+        BeforeUse?.Invoke(normalized);
         Wrap(normalized, () =>
         {
+            // Through the located handle (fchmod, futimens): the path may have been swapped for a link since.
+            using var anchor = OpenVerifiedDirectory(normalized, full);
             if (mode is { } bits && !OperatingSystem.IsWindows() && normalized.Length > 0)
             {
                 // The owner keeps full access so the server can still write into it.
-                File.SetUnixFileMode(full, (UnixFileMode)(bits & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                var unixMode = (UnixFileMode)(bits & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+                if (anchor is null)
+                {
+                    File.SetUnixFileMode(full, unixMode);
+                }
+                else
+                {
+                    File.SetUnixFileMode(anchor, unixMode);
+                }
             }
 
             if (modified is { } time)
             {
-                Directory.SetLastWriteTimeUtc(full, time.UtcDateTime);
+                if (anchor is null)
+                {
+                    Directory.SetLastWriteTimeUtc(full, time.UtcDateTime);
+                }
+                else
+                {
+                    File.SetLastWriteTimeUtc(anchor, time.UtcDateTime);
+                }
             }
 
             return true;
@@ -526,21 +572,24 @@ public sealed class FileStore
 
         var full = Resolve(normalized);
         var entry = Describe(normalized, full);
+        BeforeUse?.Invoke(normalized);
         Wrap(normalized, () =>
         {
-            if (entry.Kind == EntryKind.Directory && new FileInfo(full).LinkTarget is null)
+            using var anchor = OpenVerifiedParent(normalized, full);
+            var target = Below(anchor, full);
+            if (entry.Kind == EntryKind.Directory && new FileInfo(target).LinkTarget is null)
             {
-                if (Directory.EnumerateFileSystemEntries(full).Any())
+                if (Directory.EnumerateFileSystemEntries(target).Any())
                 {
                     throw new FileXferException(ErrorCode.DirectoryNotEmpty, $"directory '{RemotePath.Escape(normalized)}' is not empty");
                 }
 
-                Directory.Delete(full);
+                Directory.Delete(target);
             }
             else
             {
                 // A file, or a link inside the root: the link itself is removed, never its target.
-                File.Delete(full);
+                File.Delete(target);
             }
 
             Durable.FsyncDirectory(Path.GetDirectoryName(full)!);
@@ -590,9 +639,9 @@ public sealed class FileStore
             if ((attributes & FileAttributes.ReparsePoint) != 0)
             {
                 var real = NativeMethods.RealPath(current);
-                if (real is null || !IsInsideRoot(real))
+                if (!IsServable(real))
                 {
-                    throw new FileXferException(ErrorCode.AccessDenied, $"'{RemotePath.Escape(normalized)}' leads outside the root through a symbolic link");
+                    throw LeadsOutside(normalized);
                 }
 
                 isDirectory = Directory.Exists(real);
@@ -614,6 +663,44 @@ public sealed class FileStore
 
     internal bool IsInsideRoot(string realPath) =>
         realPath == Root || realPath.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>Inside the root and outside the reserved folder: a real path a client may reach.</summary>
+    internal bool IsServable(string? realPath) =>
+        realPath is not null && IsInsideRoot(realPath)
+        && realPath != _reservedPath && !realPath.StartsWith(_reservedPath + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Opens the directory that holds <paramref name="localPath"/> and checks where it really is, so the operation
+    /// that follows (through <see cref="Below"/>) happens in that directory even if its path is changed meanwhile.
+    /// Null where handles cannot be located (not Linux): the path itself is used then.
+    /// </summary>
+    internal SafeFileHandle? OpenVerifiedParent(string normalized, string localPath) =>
+        OpenVerifiedDirectory(normalized, Path.GetDirectoryName(localPath)!);
+
+    /// <summary>Opens a directory and checks that it really is inside the served tree; null where that cannot be checked.</summary>
+    internal SafeFileHandle? OpenVerifiedDirectory(string normalized, string localDirectory)
+    {
+        if (!NativeMethods.CanLocateHandles)
+        {
+            return null;
+        }
+
+        var handle = NativeMethods.OpenDirectory(localDirectory);
+        if (!IsServable(NativeMethods.LocationOf(handle)))
+        {
+            handle.Dispose();
+            throw LeadsOutside(normalized);
+        }
+
+        return handle;
+    }
+
+    /// <summary>The path of <paramref name="localPath"/>'s last component inside the directory held by <paramref name="anchor"/>.</summary>
+    internal static string Below(SafeFileHandle? anchor, string localPath) =>
+        anchor is null ? localPath : Path.Combine(NativeMethods.HandlePath(anchor), Path.GetFileName(localPath));
+
+    internal static FileXferException LeadsOutside(string normalized) =>
+        new(ErrorCode.AccessDenied, $"'{RemotePath.Escape(normalized)}' leads outside the root through a symbolic link");
 
     internal static FileXferException NotFound(string normalized) =>
         new(ErrorCode.NotFound, $"'{RemotePath.Escape(normalized)}' not found");
@@ -675,7 +762,25 @@ public sealed class FileStore
             }
         }
 
-        Wrap(directory, () => Directory.CreateDirectory(Resolve(directory)));
+        // One level at a time, each made inside a directory handle that was located first, so a link swapped in on
+        // the way cannot carry the new directories out of the root.
+        var prefix = RemotePath.Root;
+        foreach (var part in directory.Split('/'))
+        {
+            prefix = RemotePath.Combine(prefix, part);
+            var resolved = ResolveWithState(prefix);
+            if (resolved.IsDirectory)
+            {
+                continue;
+            }
+
+            BeforeUse?.Invoke(prefix);
+            Wrap(prefix, () =>
+            {
+                using var anchor = OpenVerifiedParent(prefix, resolved.FullPath);
+                return Directory.CreateDirectory(Below(anchor, resolved.FullPath));
+            });
+        }
     }
 
     private void EnsureSpace(long size)
@@ -724,7 +829,7 @@ public sealed class FileStore
             // time would not match what a get sends. A link that leads out of the root (or nowhere) is only
             // named, so a listing reveals nothing about what lies outside.
             var real = NativeMethods.RealPath(info.FullName);
-            if (real is null || !IsInsideRoot(real))
+            if (real is null || !IsServable(real))
             {
                 return new RemoteEntry(name, EntryKind.Other, 0, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null);
             }

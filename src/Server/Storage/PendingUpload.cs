@@ -169,7 +169,13 @@ public sealed class PendingUpload : IAsyncDisposable
                 throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(Path)}' is a directory");
             }
 
-            System.IO.File.Move(TempPath, resolved.FullPath, overwrite: true);
+            _store.BeforeUse?.Invoke(Path);
+            // Into a directory handle located first: a link swapped in meanwhile cannot take the file out of the root.
+            using (var anchor = _store.OpenVerifiedParent(Path, resolved.FullPath))
+            {
+                System.IO.File.Move(TempPath, FileStore.Below(anchor, resolved.FullPath), overwrite: true);
+            }
+
             _committed = true;
             return System.IO.Path.GetDirectoryName(resolved.FullPath)!;
         });
