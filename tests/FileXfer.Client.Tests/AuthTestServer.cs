@@ -11,8 +11,9 @@ public static class AuthTestServer
     public const string ReaderSecret = "Re4der-s3cret-NEVER-on-the-wire-4567";
 
     /// <summary>A server with a read-write token <c>writer</c> and a read-only token <c>reader</c>; failures answered at once.</summary>
-    public static TestServer Start() =>
-        new(root: null, options: null, handlerOptions: new FileXferHandlerOptions
+    /// <param name="tls">When given, the server also accepts only TLS, with this certificate.</param>
+    public static TestServer Start(System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null) =>
+        new(root: null, options: null, tls, handlerOptions: new FileXferHandlerOptions
         {
             Authenticator = new TokenAuthenticator(
                 [

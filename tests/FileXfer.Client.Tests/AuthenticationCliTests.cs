@@ -219,6 +219,34 @@ public sealed class AuthenticationCliTests : IDisposable
     }
 
     [Fact(Timeout = 60000)]
+    public async Task Through_a_recording_proxy_with_tls_neither_the_token_nor_the_content_crosses_the_wire()
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var certificate = TestCertificates.Create();
+        await using var server = AuthTestServer.Start(certificate);
+        await using var proxy = new RecordingProxy(server);
+        var tokenFile = AuthTestServer.WriteTokenFile(_local, "writer", AuthTestServer.WriterSecret);
+        var source = _local.Combine("jewels.txt");
+        const string Content = "the crown jewels, distinctive content 7f3a9c";
+        await File.WriteAllTextAsync(source, Content, token);
+        string[] tls = ["--pin", TestCertificates.Fingerprint(certificate), "--token-file", tokenFile];
+
+        var put = await CliRunner.RunAsync(proxy.Address, [.. tls, "put", source, "jewels.txt"], token);
+        var get = await CliRunner.RunAsync(proxy.Address, [.. tls, "get", "jewels.txt", _local.Combine("back.txt")], token);
+
+        CliAssert.Success(put);
+        CliAssert.Success(get);
+        Assert.Equal(Content, await File.ReadAllTextAsync(_local.Combine("back.txt"), token));
+        var captured = proxy.Everything;
+        Assert.True(proxy.ClientToServer.Length > 1000 && proxy.ServerToClient.Length > 1000, "the capture should hold the TLS sessions");
+        Assert.False(Contains(captured, Encoding.UTF8.GetBytes(Content)), "the file content must not cross the wire in clear");
+        Assert.False(Contains(captured, "jewels.txt"u8.ToArray()), "the file name must not cross the wire in clear");
+        Assert.False(Contains(captured, "writer"u8.ToArray()), "with TLS even the token name is hidden");
+        Assert.False(Contains(captured, "FXFR"u8.ToArray()), "nothing of FileXfer is sent in clear");
+        AssertSecretAbsent(captured, AuthTestServer.WriterSecret);
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task The_library_reports_the_access_the_token_was_granted()
     {
         var token = TestContext.Current.CancellationToken;
