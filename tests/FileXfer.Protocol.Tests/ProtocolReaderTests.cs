@@ -314,6 +314,32 @@ public class ProtocolReaderTests
         Assert.Null(await reader.ReadFrameAsync(token));
     }
 
+    [Theory(Timeout = 10000)]
+    [InlineData(1)]
+    [InlineData(4093)]
+    [InlineData(50_000)]
+    [InlineData(int.MaxValue)]
+    public async Task A_reader_that_starts_small_grows_for_the_largest_frames_whatever_the_read_sizes(int chunk)
+    {
+        // The server starts each connection with a small buffer: frames larger than it, and frames that straddle
+        // its end, must still arrive whole.
+        var big = RawFrame.WithFields(0x21, 2, (0x7F, new byte[ProtocolLimits.MaxFrameLength - 9]));
+        var medium = RawFrame.WithFields(0x21, 3, (0x7F, new byte[5000]));
+        byte[] wire = [.. "FXFR"u8, .. GoldenFrames.Hello, .. medium, .. big, .. GoldenFrames.Ok, .. big];
+        var stream = new TrickleStream(wire, chunk);
+        using var reader = new ProtocolReader(stream, initialBufferSize: 4096);
+        var token = TestContext.Current.CancellationToken;
+
+        await reader.ReadMagicAsync(token);
+        Assert.Equal(MessageType.Hello, (await reader.ReadRequiredFrameAsync(token)).Type);
+        Assert.Equal(3u, (await reader.ReadRequiredFrameAsync(token)).RequestId);
+        Assert.Equal(2u, (await reader.ReadRequiredFrameAsync(token)).RequestId);
+        Assert.Equal(11u, (await reader.ReadRequiredFrameAsync(token)).RequestId);
+        Assert.Equal(2u, (await reader.ReadRequiredFrameAsync(token)).RequestId);
+        Assert.Null(await reader.ReadFrameAsync(token));
+        Assert.Equal(wire.Length, stream.BytesRead);
+    }
+
     [Fact]
     public void A_null_stream_is_refused()
     {

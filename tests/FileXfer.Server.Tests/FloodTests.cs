@@ -68,10 +68,13 @@ public class FloodTests
             // Still serving after the garbage.
             await PutAndGetAsync(address, "after-the-flood.bin", content, token);
 
+            TestContext.Current.TestOutputHelper?.WriteLine(
+                $"served in {servedIn.TotalMilliseconds:F0} ms; managed memory {baseline / 1048576.0:F1} MiB before the flood, {during / 1048576.0:F1} MiB during it ({server.Server.ActiveConnections} connections)");
             Assert.InRange(servedIn, TimeSpan.Zero, TimeSpan.FromSeconds(5));
             Assert.InRange(fuzzed, 20, int.MaxValue);
             Assert.InRange(server.Server.ActiveConnections, 1, 256 + 64);
-            Assert.InRange(during - baseline, long.MinValue, 64L * 1024 * 1024);
+            // Each stalled connection holds a few KiB (buffers grow only when a large frame arrives).
+            Assert.InRange(during - baseline, long.MinValue, 32L * 1024 * 1024);
             Assert.NotEmpty(server.Logger.WithEvent(ServerEvents.ConnectionEvicted));
             // Bad frames are turned away and logged, one connection at a time; none crashes a request or the server.
             Assert.Contains(server.Logger.WithEvent(ServerEvents.ConnectionFailed), e => e.Message.Contains("magic", StringComparison.Ordinal));
@@ -92,7 +95,7 @@ public class FloodTests
         int opened = server.Logger.WithEvent(ServerEvents.ConnectionOpened).Count;
         await server.Logger.WaitForEventAsync(ServerEvents.ConnectionClosed, opened, TimeSpan.FromSeconds(30), token);
         Assert.Equal(0, server.Server.ActiveConnections);
-        Assert.InRange(ManagedMemory() - baseline, long.MinValue, 64L * 1024 * 1024);
+        Assert.InRange(ManagedMemory() - baseline, long.MinValue, 32L * 1024 * 1024);
     }
 
     private static long ManagedMemory() => GC.GetTotalMemory(forceFullCollection: true);

@@ -22,7 +22,8 @@ public sealed class FrameWriter : IDisposable
 
     private readonly Stream _stream;
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(CoalesceLimit);
+    // Rented at the first write: a connection that never gets an answer holds no buffer.
+    private byte[]? _buffer;
     private volatile int _count;
 
     public FrameWriter(Stream stream)
@@ -35,6 +36,8 @@ public sealed class FrameWriter : IDisposable
     /// peers that must control exactly when bytes go out (test doubles), at the cost of a system call per write.
     /// </summary>
     public bool AutoFlush { get; init; }
+
+    private byte[] Buffer => _buffer ??= ArrayPool<byte>.Shared.Rent(CoalesceLimit);
 
     /// <summary>True when bytes are waiting in the buffer.</summary>
     public bool HasPendingBytes => _count > 0;
@@ -65,7 +68,7 @@ public sealed class FrameWriter : IDisposable
                 await FlushBufferAsync(cancellationToken);
             }
 
-            _count += FrameCodec.Write(frame, _buffer.AsSpan(_count));
+            _count += FrameCodec.Write(frame, Buffer.AsSpan(_count));
             if (AutoFlush)
             {
                 await FlushBufferAsync(cancellationToken);
@@ -218,7 +221,7 @@ public sealed class FrameWriter : IDisposable
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _buffer, []);
-        if (buffer.Length > 0)
+        if (buffer is { Length: > 0 })
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
@@ -259,7 +262,7 @@ public sealed class FrameWriter : IDisposable
             }
         }
 
-        bytes.Span.CopyTo(_buffer.AsSpan(_count));
+        bytes.Span.CopyTo(Buffer.AsSpan(_count));
         _count += bytes.Length;
         if (AutoFlush)
         {
@@ -273,8 +276,8 @@ public sealed class FrameWriter : IDisposable
         await _lock.WaitAsync(cancellationToken);
         try
         {
-            int read = await source.ReadAsync(_buffer.AsMemory(_count, Math.Min(max, CoalesceLimit - _count)), cancellationToken);
-            hasher.Append(_buffer.AsSpan(_count, read));
+            int read = await source.ReadAsync(Buffer.AsMemory(_count, Math.Min(max, CoalesceLimit - _count)), cancellationToken);
+            hasher.Append(Buffer.AsSpan(_count, read));
             _count += read;
             if (_count == CoalesceLimit || AutoFlush)
             {
@@ -293,7 +296,7 @@ public sealed class FrameWriter : IDisposable
     {
         if (_count > 0)
         {
-            await _stream.WriteAsync(_buffer.AsMemory(0, _count), cancellationToken);
+            await _stream.WriteAsync(Buffer.AsMemory(0, _count), cancellationToken);
             _count = 0;
         }
     }

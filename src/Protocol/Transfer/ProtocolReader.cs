@@ -18,10 +18,17 @@ public sealed class ProtocolReader : IDisposable
     private int _start;
     private int _end;
 
-    public ProtocolReader(Stream stream)
+    /// <summary>A reader of <paramref name="stream"/>.</summary>
+    /// <param name="stream">The connection.</param>
+    /// <param name="initialBufferSize">
+    /// The read-ahead buffer to start with; it grows to hold the largest frame when one arrives. A server starts
+    /// small, so connections that never get past the handshake hold little memory.
+    /// </param>
+    public ProtocolReader(Stream stream, int initialBufferSize = BufferSize)
     {
         _stream = stream ?? throw new ArgumentNullException(nameof(stream));
-        _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        ArgumentOutOfRangeException.ThrowIfLessThan(initialBufferSize, ProtocolLimits.LengthPrefixBytes + ProtocolLimits.FrameFixedBytes);
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Min(initialBufferSize, BufferSize));
     }
 
     /// <summary>
@@ -191,6 +198,14 @@ public sealed class ProtocolReader : IDisposable
             _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
             _end -= _start;
             _start = 0;
+        }
+
+        if (_end == _buffer.Length)
+        {
+            // Full of one unfinished frame: grow to the largest a frame can be (the codec has checked the length).
+            var larger = ArrayPool<byte>.Shared.Rent(BufferSize);
+            _buffer.AsSpan(0, _end).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(Interlocked.Exchange(ref _buffer, larger));
         }
 
         if (BeforeBlockingRead is { } flush)

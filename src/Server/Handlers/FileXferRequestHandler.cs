@@ -85,7 +85,8 @@ public sealed class FileXferRequestHandler(
         _zeroCopy = OperatingSystem.IsLinux() && options.ZeroCopy && options.Tls is null;
         _writer = new FrameWriter(_stream);
         // Answers are gathered and sent (after their uploads are committed) whenever the handler is about to wait for the client.
-        _reader = new ProtocolReader(_stream) { BeforeBlockingRead = BeforeBlockingReadAsync };
+        // A small buffer until a large frame needs more: connections stalled in their handshake hold little.
+        _reader = new ProtocolReader(_stream, initialBufferSize: 4096) { BeforeBlockingRead = BeforeBlockingReadAsync };
     }
 
     /// <inheritdoc />
