@@ -155,7 +155,9 @@ public sealed partial class FileXferClient : IAsyncDisposable
     {
         var remote = RemotePath.Normalize(remotePath);
         var algorithm = _options.HashAlgorithm;
-        var key = SHA256.HashData(Encoding.UTF8.GetBytes(FormattableString.Invariant($"{remote}\n{length}\n{modified.UtcTicks}\n{algorithm}")))[..16];
+        // A name, not a proof (the server binds it to the path with SHA-256 and checks held bytes by their hash):
+        // XXH128 needs no OpenSSL, which a short put with a fast hash would otherwise load for this alone.
+        var key = System.IO.Hashing.XxHash128.Hash(Encoding.UTF8.GetBytes(FormattableString.Invariant($"{remote}\n{length}\n{modified.UtcTicks}\n{algorithm}")));
         return await RunAsync(async id =>
         {
             await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Resume, key), cancellationToken);
