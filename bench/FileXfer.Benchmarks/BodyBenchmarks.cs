@@ -11,7 +11,7 @@ public class BodyBenchmarks
     private const int Size = 64 * 1024 * 1024;
     private readonly byte[] _data = new byte[Size];
 
-    [Params(HashAlgorithms.Sha256, HashAlgorithms.XxHash128)]
+    [Params(HashAlgorithms.Sha256, HashAlgorithms.Blake3, HashAlgorithms.XxHash128)]
     public string Algorithm { get; set; } = HashAlgorithms.Sha256;
 
     [GlobalSetup]
