@@ -9,14 +9,17 @@ internal static partial class ServerLog
     [LoggerMessage(1, LogLevel.Information, "Listening on {EndPoint}")]
     public static partial void Listening(ILogger logger, IPEndPoint endPoint);
 
-    [LoggerMessage(2, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint} opened")]
+    [LoggerMessage(2, LogLevel.Debug, "Connection {ConnectionId} from {RemoteEndPoint} opened")]
     public static partial void ConnectionOpened(ILogger logger, long connectionId, IPEndPoint remoteEndPoint);
 
-    [LoggerMessage(3, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint} closed after {DurationMs:F0} ms")]
-    public static partial void ConnectionClosed(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, double durationMs);
+    [LoggerMessage(EventId = 3, Message = "Connection {ConnectionId} from {RemoteEndPoint} closed after {DurationMs:F0} ms")]
+    public static partial void ConnectionClosed(ILogger logger, LogLevel level, long connectionId, IPEndPoint remoteEndPoint, double durationMs);
 
     [LoggerMessage(4, LogLevel.Warning, "Connection {ConnectionId} from {RemoteEndPoint} failed: {Reason}")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, long connectionId, IPEndPoint remoteEndPoint, string reason);
+
+    [LoggerMessage(19, LogLevel.Warning, "{Count} more connections failed in the last {IntervalSeconds:F0} s and were not logged one by one")]
+    public static partial void ConnectionFailuresSuppressed(ILogger logger, int count, double intervalSeconds);
 
     [LoggerMessage(5, LogLevel.Warning, "Connection {ConnectionId} from {RemoteEndPoint} aborted at the shutdown deadline")]
     public static partial void ConnectionAborted(ILogger logger, long connectionId, IPEndPoint remoteEndPoint);

@@ -81,6 +81,45 @@ public class ConnectionLimitTests
     }
 
     [Fact(Timeout = 30000)]
+    public async Task Connections_stalled_in_the_handshake_from_one_address_make_room_for_a_client_from_that_address()
+    {
+        // Behind one NAT address, or from the client's own machine, stalled connections must not lock a real client out.
+        var token = TestContext.Current.CancellationToken;
+        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 2 });
+        await using var stalled1 = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
+        await using var stalled2 = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
+        await server.Logger.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
+
+        await using var client = await ConnectReadyFromAsync(server, HostA, token);
+
+        FrameAssert.Is(await client.PutAsync(1, "in.txt", "in"u8.ToArray(), token), MessageType.Ok, 1);
+        var evicted = Assert.Single(server.Logger.WithEvent(ServerEvents.ConnectionEvicted));
+        Assert.Contains("127.0.0.2", evicted.Message, StringComparison.Ordinal);
+        Assert.Empty(server.Logger.WithEvent(ServerEvents.ConnectionRefused));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_flood_of_bad_connections_is_logged_as_a_burst_then_counted()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var options = new TcpServerOptions { FailureLogBurst = 5, FailureLogInterval = TimeSpan.FromMinutes(5) };
+        await using var server = TestServer.Start(serverOptions: options);
+
+        for (int i = 0; i < 40; i++)
+        {
+            await using var garbage = await RawClient.ConnectFromAsync(server.EndPoint, HostB, token);
+            await garbage.SendRawAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), token);
+            using var deadline = Deadline.After(TimeSpan.FromSeconds(5));
+            await garbage.ReadRawUntilClosedAsync(deadline.Token);
+        }
+
+        await server.WaitForClosedConnectionsAsync(40, token);
+        Assert.Equal(5, server.Logger.WithEvent(ServerEvents.ConnectionFailed).Count);
+        // The closed lines of connections that never completed a handshake are Debug, not Information.
+        Assert.All(server.Logger.WithEvent(ServerEvents.ConnectionClosed), e => Assert.Equal(LogLevel.Debug, e.Level));
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task Refusals_are_logged_at_most_once_per_interval()
     {
         var token = TestContext.Current.CancellationToken;

@@ -80,6 +80,31 @@ public sealed class RootPermissionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_root_that_belongs_to_another_user_is_refused_whatever_its_mode()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            Assert.Skip("giving a directory to another user needs root");
+        }
+
+        var token = TestContext.Current.CancellationToken;
+        var root = _parent.CreateDirectory("theirs");
+        File.SetUnixFileMode(root, (UnixFileMode)Convert.ToInt32("755", 8));
+        using (var chown = Process.Start("chown", ["54321", root]))
+        {
+            await chown.WaitForExitAsync(token);
+            Assert.Equal(0, chown.ExitCode);
+        }
+
+        var error = Assert.Throws<UnsafeDirectoryException>(() => new FileStore(root));
+
+        Assert.Equal(
+            $"'{root}' belongs to user 54321, not to user 0 who runs the server, and its owner can change what it holds; fix with: chown 0 '{root}'",
+            error.Message);
+        Assert.False(Directory.Exists(Path.Combine(root, FileStore.ReservedName)));
+    }
+
+    [Fact]
     public async Task A_staging_area_that_belongs_to_another_user_is_refused()
     {
         if (!Environment.IsPrivilegedProcess)

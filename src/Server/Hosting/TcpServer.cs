@@ -33,6 +33,7 @@ public sealed class TcpServer : IAsyncDisposable
     private int _evicting;
 
     // Only the accept loop touches these.
+    private readonly LogRateLimiter _failureLog;
     private long? _lastRefusalReport;
     private int _unreportedRefusals;
     private readonly CancellationTokenSource _stopping = new();
@@ -46,6 +47,7 @@ public sealed class TcpServer : IAsyncDisposable
         _handlerFactory = handlerFactory ?? throw new ArgumentNullException(nameof(handlerFactory));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _options = options ?? new TcpServerOptions();
+        _failureLog = new LogRateLimiter(_options.FailureLogBurst, _options.FailureLogInterval, _options.TimeProvider);
     }
 
     /// <summary>The bound address, with the real port when port 0 was asked for. Set by <see cref="Start"/>.</summary>
@@ -187,13 +189,21 @@ public sealed class TcpServer : IAsyncDisposable
             int fromAddress = _perAddress.GetValueOrDefault(address);
             if (fromAddress >= _options.MaxConnectionsPerAddress)
             {
-                return "too many connections from your address";
-            }
+                // Stalled handshakes from one address (a NAT, a local attacker) must not lock out a real client
+                // there either: the oldest of them makes room, as for the total limit below.
+                evicted = _evicting < _options.MaxPendingRefusals ? OldestNewcomer(address) : null;
+                if (evicted is null || !evicted.TryMarkEvicted())
+                {
+                    return "too many connections from your address";
+                }
 
-            if (_admitted >= _options.MaxConnections)
+                _admitted--;
+                _evicting++;
+            }
+            else if (_admitted >= _options.MaxConnections)
             {
                 // Evicted connections end quickly, but a flood must not let them pile up either.
-                evicted = _evicting < _options.MaxPendingRefusals ? OldestNewcomer() : null;
+                evicted = _evicting < _options.MaxPendingRefusals ? OldestNewcomer(address: null) : null;
                 if (evicted is null || !evicted.TryMarkEvicted())
                 {
                     return "too many connections";
@@ -217,13 +227,15 @@ public sealed class TcpServer : IAsyncDisposable
         return null;
     }
 
-    private ConnectionContext? OldestNewcomer()
+    /// <summary>The oldest connection still in its handshake, from <paramref name="address"/> when given.</summary>
+    private ConnectionContext? OldestNewcomer(IPAddress? address)
     {
         ConnectionContext? oldest = null;
         foreach (var connection in _connections.Values)
         {
             var candidate = connection.Context;
-            if (!candidate.IsEstablished && !candidate.IsEvicted && (oldest is null || candidate.Id < oldest.Id))
+            if (!candidate.IsEstablished && !candidate.IsEvicted && (oldest is null || candidate.Id < oldest.Id)
+                && (address is null || AddressOf(candidate.RemoteEndPoint).Equals(address)))
             {
                 oldest = candidate;
             }
@@ -369,7 +381,13 @@ public sealed class TcpServer : IAsyncDisposable
             context.Socket.Dispose();
             Release(context, address);
             context.Dispose();
-            ServerLog.ConnectionClosed(_logger, context.Id, context.RemoteEndPoint, TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
+            // A connection that never completed its handshake is a Debug line: a flood of them is not a flood of lines.
+            var level = context.IsEstablished ? LogLevel.Information : LogLevel.Debug;
+            if (_logger.IsEnabled(level))
+            {
+                double durationMs = TimeProvider.System.GetElapsedTime(started).TotalMilliseconds;
+                ServerLog.ConnectionClosed(_logger, level, context.Id, context.RemoteEndPoint, durationMs);
+            }
         }
     }
 
@@ -391,7 +409,17 @@ public sealed class TcpServer : IAsyncDisposable
             return;
         }
 
-        ServerLog.ConnectionFailed(_logger, exception, context.Id, context.RemoteEndPoint, exception.Message);
+        // A flood of bad connections must not become a flood of log lines (nor fill the disk): a burst is logged,
+        // then one line per interval says how many more failed.
+        if (_failureLog.TryAcquire(out int suppressed))
+        {
+            if (suppressed > 0)
+            {
+                ServerLog.ConnectionFailuresSuppressed(_logger, suppressed, _options.FailureLogInterval.TotalSeconds);
+            }
+
+            ServerLog.ConnectionFailed(_logger, exception, context.Id, context.RemoteEndPoint, exception.Message);
+        }
     }
 
     private readonly record struct ActiveConnection(ConnectionContext Context, Task Completion);

@@ -30,6 +30,12 @@ public sealed class TcpServerOptions
     /// <summary>Refused connections are logged at most once per this interval, with a count of the others. Default: 10 seconds.</summary>
     public TimeSpan RefusalLogInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Failed connections are logged one by one up to <see cref="FailureLogBurst"/> per this interval. Default: 10 seconds.</summary>
+    public TimeSpan FailureLogInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many failed connections are logged one by one per <see cref="FailureLogInterval"/>; the rest are counted. Default: 20.</summary>
+    public int FailureLogBurst { get; set; } = 20;
+
     /// <summary>The clock of the refusal log's rate limit.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -55,6 +55,7 @@ public sealed class FileStore
         _reservedPath = Path.Combine(Root, ReservedName);
         StagingDirectory = Path.Combine(Root, ReservedName, "staging");
         CheckNotWritableByOthers(Root);
+        CheckOwnedByServer(Root);
         CreatePrivateDirectory(Path.Combine(Root, ReservedName));
         CreatePrivateDirectory(StagingDirectory);
         _resumesInUse = new(StringComparer.Ordinal);
@@ -114,6 +115,20 @@ public sealed class FileStore
         {
             throw new UnsafeDirectoryException(
                 $"'{directory}' is writable by other users (mode {Convert.ToString((int)mode & 0xFFF, 8).PadLeft(4, '0')}); fix with: chmod go-w '{directory}'");
+        }
+    }
+
+    /// <summary>
+    /// Refuses a root that another user owns: its owner can write it whatever its mode, and so plant or swap the
+    /// files that clients store and fetch.
+    /// </summary>
+    /// <exception cref="UnsafeDirectoryException">The directory belongs to another user.</exception>
+    private static void CheckOwnedByServer(string directory)
+    {
+        if (NativeMethods.OwnerOf(directory) is { } owner && NativeMethods.EffectiveUserId() is { } user && owner != user)
+        {
+            throw new UnsafeDirectoryException(
+                $"'{directory}' belongs to user {owner}, not to user {user} who runs the server, and its owner can change what it holds; fix with: chown {user} '{directory}'");
         }
     }
 
