@@ -152,6 +152,33 @@ public class TlsTests
         Assert.Equal(3, (await File.ReadAllLinesAsync(knownHosts, token)).Length);
     }
 
+    [Theory(Timeout = 60000)]
+    [InlineData(" nothex")]
+    [InlineData("")]
+    [InlineData(" AB:CD")]
+    public async Task A_broken_known_hosts_line_for_the_server_fails_closed_with_exit_6_and_records_nothing(string rest)
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var certificate = TestCertificates.Create();
+        await using var server = new TestServer(certificate);
+        await using var proxy = new RecordingProxy(new IPEndPoint(IPAddress.Loopback, server.Port));
+        using var local = new TempDirectory();
+        var knownHosts = local.Combine("known_hosts");
+        // A broken line for another server is ignored; the one for this server is not.
+        string[] lines = ["# servers", "backup-host:7070 garbage", proxy.Address + rest];
+        await File.WriteAllLinesAsync(knownHosts, lines, token);
+        var source = local.Combine("a.txt");
+        await File.WriteAllTextAsync(source, "not for an unverified server", token);
+
+        var put = await CliRunner.RunAsync(proxy.Address, ["--retries", "2", "--tls", "--known-hosts", knownHosts, "put", source, "a.txt"], token);
+
+        var line = CliAssert.OneErrorLine(put, 6);
+        Assert.Equal($"filexfer: known hosts file '{knownHosts}' line 3 for {proxy.Address} is not a valid fingerprint; fix or remove it", line);
+        Assert.Equal(1, proxy.Connections);
+        Assert.False(File.Exists(server.PathOf("a.txt")));
+        Assert.Equal(lines, await File.ReadAllLinesAsync(knownHosts, token));
+    }
+
     [Fact(Timeout = 60000)]
     public async Task Without_trust_on_first_use_an_unknown_self_signed_server_is_refused()
     {

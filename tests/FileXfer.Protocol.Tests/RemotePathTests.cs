@@ -187,6 +187,7 @@ public class RemotePathTests
     [InlineData("\u007f", "\\u007f")]
     [InlineData("\u0085", "\\u0085")]
     [InlineData("😀 文档 é", "😀 文档 é")]
+    [InlineData("x\uFFFDy", "x\\ufffdy")]
     public void Escape_makes_control_characters_backslashes_and_lone_surrogates_visible(string value, string expected)
     {
         var escaped = RemotePath.Escape(value);

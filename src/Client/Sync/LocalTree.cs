@@ -42,6 +42,12 @@ public static class LocalTree
 
             var info = children.Current;
             var path = RemotePath.Combine(relative, info.Name);
+            if (IsUndecodable(info))
+            {
+                problems.Add((path, "name is not valid UTF-8; skipped"));
+                continue;
+            }
+
             if (!RemotePath.IsValidName(info.Name, out var nameError))
             {
                 problems.Add((path, $"name cannot be stored remotely: {nameError}"));
@@ -95,6 +101,35 @@ public static class LocalTree
         }
 
         return (entries, problems);
+    }
+
+    /// <summary>
+    /// True for a name whose bytes are not UTF-8: .NET decodes them with U+FFFD, so the decoded path names nothing
+    /// (it would be reported as a dangling link, and stored remotely under a name the file does not have). A real
+    /// U+FFFD in a name still exists under its decoded path.
+    /// </summary>
+    private static bool IsUndecodable(FileSystemInfo info)
+    {
+        if (!info.Name.Contains('\uFFFD', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        try
+        {
+            // lstat: a dangling symbolic link with a real U+FFFD in its name still has attributes.
+            _ = File.GetAttributes(info.FullName);
+            return false;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not a missing name: left to the checks below, which report it as before.
+            return false;
+        }
     }
 
     private static DateTimeOffset Modified(FileSystemInfo info) => new(info.LastWriteTimeUtc, TimeSpan.Zero);

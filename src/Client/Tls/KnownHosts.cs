@@ -13,6 +13,11 @@ internal static class KnownHosts
     private static readonly Lock Gate = new();
 
     /// <summary>The line recorded for <paramref name="server"/> (1-based) and its fingerprint, or null.</summary>
+    /// <exception cref="ServerCertificateException">
+    /// The first line for <paramref name="server"/> has no valid fingerprint. Ignoring it would trust whatever
+    /// certificate comes on first use and record a second line beside it, so the check fails closed. Broken lines
+    /// for other servers are ignored.
+    /// </exception>
     public static (int Line, byte[] Fingerprint)? Find(string path, string server)
     {
         if (!File.Exists(path))
@@ -25,11 +30,14 @@ internal static class KnownHosts
         {
             number++;
             var fields = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length >= 2 && fields[0][0] != '#' && string.Equals(fields[0], server, StringComparison.OrdinalIgnoreCase)
-                && CertificateFingerprint.TryParse(fields[1], out var fingerprint))
+            if (fields.Length == 0 || fields[0][0] == '#' || !string.Equals(fields[0], server, StringComparison.OrdinalIgnoreCase))
             {
-                return (number, fingerprint);
+                continue;
             }
+
+            return fields.Length >= 2 && CertificateFingerprint.TryParse(fields[1], out var fingerprint)
+                ? (number, fingerprint)
+                : throw new ServerCertificateException($"known hosts file '{path}' line {number} for {server} is not a valid fingerprint; fix or remove it");
         }
 
         return null;

@@ -53,6 +53,11 @@ internal sealed class ServerCertificateVerifier(string server, ClientTlsOptions 
         {
             known = KnownHosts.Find(file, server);
         }
+        catch (ServerCertificateException ex)
+        {
+            Failure = ex;
+            return false;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return Refuse($"cannot read the known hosts file {file}: {ex.Message}");
@@ -88,7 +93,7 @@ internal sealed class ServerCertificateVerifier(string server, ClientTlsOptions 
         {
             added = KnownHosts.TryRecord(file, server, fingerprint, out existing);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is (IOException or UnauthorizedAccessException) and not ServerCertificateException)
         {
             throw new ServerCertificateException($"cannot record the new server {server} in {file}: {ex.Message}", ex);
         }

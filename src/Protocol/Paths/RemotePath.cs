@@ -161,7 +161,8 @@ public static class RemotePath
 
     /// <summary>
     /// Makes a name safe to print on one line: control characters, backslashes and invalid UTF-16 are
-    /// shown as escapes, so a hostile name cannot move the cursor or forge a log line.
+    /// shown as escapes, so a hostile name cannot move the cursor or forge a log line. U+FFFD is shown as
+    /// <c>\ufffd</c> too: in a name it usually stands for bytes that were not UTF-8, which a terminal would hide.
     /// </summary>
     public static string Escape(string value)
     {
@@ -174,7 +175,7 @@ public static class RemotePath
             {
                 builder.Append(c).Append(value[++i]);
             }
-            else if (char.IsControl(c) || char.IsSurrogate(c) || c == '\\')
+            else if (char.IsControl(c) || char.IsSurrogate(c) || c == '\\' || c == '\uFFFD')
             {
                 builder.Append(c switch
                 {

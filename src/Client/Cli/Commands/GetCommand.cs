@@ -9,7 +9,7 @@ internal static class GetCommand
 {
     public static Command Create(CliConsole console, GlobalOptions globals)
     {
-        var remote = new Argument<string>("REMOTE") { Description = "Remote file, or directory with -r." };
+        var remote = RemoteArguments.Checked(new Argument<string>("REMOTE") { Description = "Remote file, or directory with -r." });
         var local = new Argument<string>("LOCAL")
         {
             Description = "Local path; an existing directory receives the remote name; '-' writes standard output. With -r, the directory that receives the contents of REMOTE. Default: the current directory.",

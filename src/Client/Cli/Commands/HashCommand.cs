@@ -13,7 +13,7 @@ internal static class HashCommand
 {
     public static Command Create(CliConsole console, GlobalOptions globals)
     {
-        var remote = new Argument<string[]>("REMOTE") { Description = "Remote files, or one directory with -r.", Arity = ArgumentArity.OneOrMore };
+        var remote = RemoteArguments.Checked(new Argument<string[]>("REMOTE") { Description = "Remote files, or one directory with -r.", Arity = ArgumentArity.OneOrMore });
         var recursive = new Option<bool>("--recursive", "-r") { Description = "Hash every file below one remote directory; print paths relative to it." };
         var command = new Command("hash", "Print the server's hash of stored files without downloading them, as '<hex>  <path>' lines (the sha256sum format).")
         {

@@ -16,6 +16,7 @@ internal static class ListCommand
             Description = "Remote directory (or file). Default: the root.",
             DefaultValueFactory = _ => "/",
         };
+        RemoteArguments.Checked(remote);
         var longFormat = new Option<bool>("--long", "-l") { Description = "Show type, permissions, size and modification time." };
         var json = new Option<bool>("--json") { Description = "One JSON object per entry: name, type, size, mtime, mode." };
         var command = new Command("ls", "List a remote directory.") { remote, longFormat, json };

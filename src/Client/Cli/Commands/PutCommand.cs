@@ -11,7 +11,7 @@ internal static class PutCommand
     public static Command Create(CliConsole console, GlobalOptions globals)
     {
         var local = new Argument<string>("LOCAL") { Description = "Local file, directory (with -r), or '-' for standard input." };
-        var remote = new Argument<string>("REMOTE") { Description = "Remote path; ending in '/' keeps the local name inside that directory. With -r, the directory that receives the contents of LOCAL." };
+        var remote = RemoteArguments.Checked(new Argument<string>("REMOTE") { Description = "Remote path; ending in '/' keeps the local name inside that directory. With -r, the directory that receives the contents of LOCAL." });
         var tree = new TreeOptions();
         var delete = new Option<bool>("--delete") { Description = "With -r: delete remote files and directories that LOCAL does not have (refused when LOCAL is empty)." };
         var maxDelete = new Option<int>("--max-delete")

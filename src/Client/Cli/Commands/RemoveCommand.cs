@@ -7,7 +7,7 @@ internal static class RemoveCommand
 {
     public static Command Create(CliConsole console, GlobalOptions globals)
     {
-        var remote = new Argument<string[]>("REMOTE") { Description = "Remote files or empty directories.", Arity = ArgumentArity.OneOrMore };
+        var remote = RemoteArguments.Checked(new Argument<string[]>("REMOTE") { Description = "Remote files or empty directories.", Arity = ArgumentArity.OneOrMore });
         var command = new Command("rm", "Delete remote files or empty directories. Goes on past a failure; exits 7 when some of several failed.") { remote };
         command.SetAction((result, cancellationToken) =>
         {

@@ -9,7 +9,7 @@ internal static class StatCommand
 {
     public static Command Create(CliConsole console, GlobalOptions globals)
     {
-        var remote = new Argument<string>("REMOTE") { Description = "Remote path." };
+        var remote = RemoteArguments.Checked(new Argument<string>("REMOTE") { Description = "Remote path." });
         var json = new Option<bool>("--json") { Description = "One JSON object: path, type, size, mtime, mode." };
         var command = new Command("stat", "Show a remote path's type, size, modification time and permissions.") { remote, json };
         command.SetAction((result, cancellationToken) =>
