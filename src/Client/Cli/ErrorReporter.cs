@@ -12,8 +12,8 @@ internal static class ErrorReporter
         UserFacingException user => (user.ExitCode, user.Message),
         ServerCertificateException => (ExitCode.Denied, exception.Message),
         // A message written by the server is escaped: a hostile one must not reach the terminal as escape sequences.
-        ProtocolViolationException violation => (ExitCode.Unexpected, $"protocol error: {(violation.IsRemote ? RemotePath.Escape(violation.Message) : violation.Message)}"),
-        FileXferException coded => (FromErrorCode(coded.Code), coded.IsRemote ? $"server: {RemotePath.Escape(coded.Message)}" : coded.Message),
+        ProtocolViolationException violation => (ExitCode.Unexpected, $"protocol error: {(violation.IsRemote ? RemotePath.EscapeMessage(violation.Message) : violation.Message)}"),
+        FileXferException coded => (FromErrorCode(coded.Code), coded.IsRemote ? $"server: {RemotePath.EscapeMessage(coded.Message)}" : coded.Message),
         ConnectionFailedException or ConnectionLostException or SocketException => (ExitCode.Connection, exception.Message),
         SourceChangedException => (ExitCode.Unexpected, exception.Message),
         LocalWriteException { InnerException: DirectoryNotFoundException or FileNotFoundException } => (ExitCode.NotFound, exception.Message),

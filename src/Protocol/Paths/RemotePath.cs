@@ -164,7 +164,16 @@ public static class RemotePath
     /// shown as escapes, so a hostile name cannot move the cursor or forge a log line. U+FFFD is shown as
     /// <c>\ufffd</c> too: in a name it usually stands for bytes that were not UTF-8, which a terminal would hide.
     /// </summary>
-    public static string Escape(string value)
+    public static string Escape(string value) => Escape(value, escapeBackslash: true);
+
+    /// <summary>
+    /// Escapes the control characters of a message from the peer before it is shown (a hostile one must not reach
+    /// a terminal as escape sequences), keeping its backslashes: a message already escaped by its sender, such as
+    /// <c>'a\u001b[31m' not found</c>, is shown as it was written, not escaped twice.
+    /// </summary>
+    public static string EscapeMessage(string value) => Escape(value, escapeBackslash: false);
+
+    private static string Escape(string value, bool escapeBackslash)
     {
         ArgumentNullException.ThrowIfNull(value);
         var builder = new StringBuilder(value.Length);
@@ -175,7 +184,7 @@ public static class RemotePath
             {
                 builder.Append(c).Append(value[++i]);
             }
-            else if (char.IsControl(c) || char.IsSurrogate(c) || c == '\\' || c == '\uFFFD')
+            else if (char.IsControl(c) || char.IsSurrogate(c) || (c == '\\' && escapeBackslash) || c == '\uFFFD')
             {
                 builder.Append(c switch
                 {
