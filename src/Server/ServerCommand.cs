@@ -320,14 +320,8 @@ internal static class ServerCommand
             return ServerExitCode.CannotListen;
         }
 
-        await stdout.WriteLineAsync($"listening on {HostPort.Format(server.LocalEndPoint)}");
-        if (certificate is not null)
-        {
-            await stdout.WriteLineAsync(FingerprintLine(certificate));
-        }
-
-        await stdout.FlushAsync(cancellationToken);
-
+        // Registered before the announcement: a supervisor or test that signals as soon as it reads the line must
+        // get the drain and exit 0, not the runtime's default death by signal (143).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         int signals = 0;
         void OnSignal(PosixSignalContext context)
@@ -339,6 +333,14 @@ internal static class ServerCommand
 
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        await stdout.WriteLineAsync($"listening on {HostPort.Format(server.LocalEndPoint)}");
+        if (certificate is not null)
+        {
+            await stdout.WriteLineAsync(FingerprintLine(certificate));
+        }
+
+        await stdout.FlushAsync(cancellationToken);
 
         var sweeping = SweepStaleUploadsAsync(store, logger, stop.Token);
         await server.ServeForeverAsync(stop.Token);
