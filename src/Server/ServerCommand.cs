@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -125,6 +127,57 @@ internal static class ServerCommand
             return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs the command. A usage error (unknown option, missing or invalid
+    /// argument) prints one <c>filexfer-server: …</c> line per error on stderr, nothing on stdout, and exits 2;
+    /// <c>--help</c> and <c>--version</c> win over errors, as the parser decides.
+    /// </summary>
+    public static async Task<int> InvokeAsync(
+        string[] args, TextWriter stdout, TextWriter stderr, InvocationConfiguration configuration, Func<TextWriter>? logOutput = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var result = Create(stdout, stderr, logOutput).Parse(args);
+        if (result.Action is ParseErrorAction)
+        {
+            var lines = result.Errors.Select(error => UsageLine(error.Message)).ToList();
+            for (int i = 0; i < lines.Count; i++)
+            {
+                var hint = i == lines.Count - 1 ? $" (see {CommandPath(result.CommandResult)} --help)" : string.Empty;
+                await stderr.WriteLineAsync($"filexfer-server: {lines[i]}{hint}");
+            }
+
+            await stderr.FlushAsync(cancellationToken);
+            return (int)ServerExitCode.Usage;
+        }
+
+        return await result.InvokeAsync(configuration, cancellationToken);
+    }
+
+    /// <summary>
+    /// A parser message as one line in the style of the other errors: lower-case start, no final period, and the
+    /// indented list of allowed values ("Must be one of:") joined onto the line.
+    /// </summary>
+    private static string UsageLine(string message)
+    {
+        var parts = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var line = parts.Length == 0 ? "invalid command line" : parts[0] + (parts.Length > 1 ? " " + string.Join(", ", parts[1..]) : string.Empty);
+        line = line.TrimEnd('.');
+        return line.Length > 0 && char.IsUpper(line[0]) ? char.ToLowerInvariant(line[0]) + line[1..] : line;
+    }
+
+    /// <summary>The command as typed, e.g. <c>filexfer-server token new</c> (the root's own name is the host's).</summary>
+    private static string CommandPath(CommandResult command)
+    {
+        var names = new Stack<string>();
+        for (var current = command; current is not null && current.Command is not RootCommand; current = current.Parent as CommandResult)
+        {
+            names.Push(current.Command.Name);
+        }
+
+        names.Push("filexfer-server");
+        return string.Join(' ', names);
     }
 
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout,
@@ -267,14 +320,8 @@ internal static class ServerCommand
             return ServerExitCode.CannotListen;
         }
 
-        await stdout.WriteLineAsync($"listening on {HostPort.Format(server.LocalEndPoint)}");
-        if (certificate is not null)
-        {
-            await stdout.WriteLineAsync(FingerprintLine(certificate));
-        }
-
-        await stdout.FlushAsync(cancellationToken);
-
+        // Registered before the announcement: a supervisor or test that signals as soon as it reads the line must
+        // get the drain and exit 0, not the runtime's default death by signal (143).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         int signals = 0;
         void OnSignal(PosixSignalContext context)
@@ -286,6 +333,14 @@ internal static class ServerCommand
 
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        await stdout.WriteLineAsync($"listening on {HostPort.Format(server.LocalEndPoint)}");
+        if (certificate is not null)
+        {
+            await stdout.WriteLineAsync(FingerprintLine(certificate));
+        }
+
+        await stdout.FlushAsync(cancellationToken);
 
         var sweeping = SweepStaleUploadsAsync(store, logger, stop.Token);
         await server.ServeForeverAsync(stop.Token);

@@ -85,6 +85,25 @@ public sealed class TlsServerTests : IDisposable
     }
 
     [Fact(Timeout = 30000)]
+    public async Task The_fingerprint_command_on_a_fresh_root_creates_the_servers_directories_owner_only()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix permissions");
+        var token = TestContext.Current.CancellationToken;
+        var root = _directory.CreateDirectory("root");
+        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+        var (exitCode, _, stderr) = await RunAsync(["fingerprint", "--root", root], token);
+
+        Assert.Equal(0, exitCode);
+        Assert.Empty(stderr);
+        var tlsDirectory = ServerCertificate.DirectoryUnder(root);
+        Assert.Equal(Private, File.GetUnixFileMode(Path.GetDirectoryName(tlsDirectory)!));
+        Assert.Equal(Private, File.GetUnixFileMode(tlsDirectory));
+        // The server started afterwards accepts the directory the fingerprint command made.
+        Assert.NotNull(new Storage.FileStore(root));
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task A_certificate_that_cannot_be_loaded_exits_2_with_one_line()
     {
         var token = TestContext.Current.CancellationToken;

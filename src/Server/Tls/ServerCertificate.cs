@@ -111,7 +111,16 @@ internal sealed class ServerCertificate
         }
         else
         {
-            Directory.CreateDirectory(directory, OwnerOnlyDirectory);
+            // Each missing level on its own: CreateDirectory gives the mode to the last level only, and a parent it
+            // makes on the way gets the umask's (0755), while the server makes ROOT/.filexfer 0700 (FileStore).
+            foreach (var level in new[] { Path.GetDirectoryName(directory)!, directory })
+            {
+                if (!Directory.Exists(level))
+                {
+                    Directory.CreateDirectory(level, OwnerOnlyDirectory);
+                }
+            }
+
             // An existing directory keeps its mode through CreateDirectory; the key's directory is the owner's alone.
             File.SetUnixFileMode(directory, OwnerOnlyDirectory);
         }
