@@ -205,6 +205,15 @@ public class RemotePathTests
         Assert.Equal("\ud83d\ude00\\ud83d", RemotePath.Escape("\ud83d\ude00\ud83d"));
     }
 
+    [Theory]
+    [InlineData("'a\\u001b[31m' not found", "'a\\u001b[31m' not found")]
+    [InlineData("raw \u001b[31m red", "raw \\u001b[31m red")]
+    [InlineData("line\nbreak", "line\\nbreak")]
+    public void EscapeMessage_neutralises_control_characters_but_keeps_the_senders_escapes(string message, string expected)
+    {
+        Assert.Equal(expected, RemotePath.EscapeMessage(message));
+    }
+
     [Fact]
     public void Escape_refuses_null()
     {
