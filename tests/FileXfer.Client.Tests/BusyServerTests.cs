@@ -1,5 +1,5 @@
 using System.Net;
-using System.Net.Sockets;
+using FileXfer.Protocol.Net;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Storage;
@@ -24,10 +24,8 @@ public class BusyServerTests
             new TcpServerOptions { MaxConnectionsPerAddress = 1, ShutdownTimeout = TimeSpan.FromSeconds(5) });
         server.Start();
         var serving = server.ServeForeverAsync(CancellationToken.None);
-        // Another connection from the same address holds its only place.
-        using var holder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await holder.ConnectAsync(server.LocalEndPoint, token);
-        await log.WaitForAsync(m => m.Contains("opened", StringComparison.Ordinal), TimeSpan.FromSeconds(5), token);
+        // Another client from the same address, past its handshake (so it cannot be evicted), holds the only place.
+        await using var holder = await FileXferClient.ConnectAsync(new HostPort("127.0.0.1", server.LocalEndPoint.Port), options: null, token);
 
         var result = await CliRunner.RunAsync($"127.0.0.1:{server.LocalEndPoint.Port}", ["ls", "--retries", "0"], token);
 

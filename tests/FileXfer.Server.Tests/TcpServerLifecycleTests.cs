@@ -70,7 +70,9 @@ public sealed class TcpServerLifecycleTests
     {
         var token = TestContext.Current.CancellationToken;
         var logger = new CapturingLogger();
-        await using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), _ => throw new InvalidOperationException("refused at once"), logger);
+        // Every failure logged one by one here, to count them.
+        var options = new TcpServerOptions { FailureLogBurst = int.MaxValue };
+        await using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), _ => throw new InvalidOperationException("refused at once"), logger, options);
         server.Start();
         var serving = server.ServeForeverAsync(token);
         const int Loops = 4;
