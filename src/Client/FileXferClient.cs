@@ -602,7 +602,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
         const int MaxFileNameBytes = 255;
         const string Suffix = ".filexfer-part";
         // A resumable download's temp name is fixed, so the next try finds it: "resume" stands where the random part goes.
-        var tag = random ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) : "resume";
+        var tag = random ? Convert.ToHexStringLower(SecureRandom.GetBytes(6)) : "resume";
         int budget = MaxFileNameBytes - ".".Length - ".".Length - tag.Length - Suffix.Length;
         var prefix = new StringBuilder();
         foreach (var rune in destinationName.EnumerateRunes())

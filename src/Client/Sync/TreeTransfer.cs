@@ -64,7 +64,8 @@ public sealed class TreeTransfer
         {
             var differing = await FindDifferingByHashAsync(main, skipped, remoteRoot, cancellationToken);
             candidates.AddRange(differing);
-            skipped.RemoveAll(differing.Contains);
+            var differ = differing.ToHashSet();
+            skipped.RemoveAll(differ.Contains);
             candidates.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
         }
 

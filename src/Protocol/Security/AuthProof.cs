@@ -17,21 +17,8 @@ public static class AuthProof
     public static ReadOnlySpan<byte> ServerLabel => "FXFR-AUTH-1 server"u8;
 
     /// <summary>A fresh random nonce of <see cref="ProtocolLimits.AuthBytes"/> bytes.</summary>
-    /// <remarks>
-    /// On Linux the bytes come from getrandom(2), the kernel's CSPRNG that .NET's RandomNumberGenerator would also
-    /// end in, without loading OpenSSL: every client connection sends a nonce, and loading OpenSSL costs a short
-    /// command (ls, stat, rm) several milliseconds.
-    /// </remarks>
-    public static byte[] NewNonce()
-    {
-        var nonce = new byte[ProtocolLimits.AuthBytes];
-        if (!OperatingSystem.IsLinux() || !KernelRandom.TryFill(nonce))
-        {
-            RandomNumberGenerator.Fill(nonce);
-        }
-
-        return nonce;
-    }
+    /// <remarks>From <see cref="SecureRandom"/>: every connection sends one, and it must not load OpenSSL.</remarks>
+    public static byte[] NewNonce() => SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
 
     /// <summary>HMAC-SHA256(secret, "FXFR-AUTH-1 client" || clientNonce || serverNonce || UTF-8 name).</summary>
     public static byte[] ForClient(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, string name) =>

@@ -9,8 +9,6 @@ namespace FileXfer.Protocol.Transfer;
 /// </summary>
 public static partial class Durable
 {
-    private const int ORdOnly = 0;
-    private const int ODirectory = 0x10000; // Linux value of O_DIRECTORY.
 
     /// <summary>True where <see cref="SyncFileSystem"/> works (Linux).</summary>
     public static bool CanSyncFileSystem => OperatingSystem.IsLinux();
@@ -26,22 +24,20 @@ public static partial class Durable
             return;
         }
 
-        int fd = Open(directory, ORdOnly | ODirectory);
-        if (fd < 0)
-        {
-            throw new IOException($"cannot open directory for fsync (errno {Marshal.GetLastPInvokeError()})");
-        }
-
+        SafeFileHandle handle;
         try
         {
-            if (Fsync(fd) != 0)
-            {
-                throw new IOException($"fsync of directory failed (errno {Marshal.GetLastPInvokeError()})");
-            }
+            handle = Posix.OpenDirectory(directory);
         }
-        finally
+        catch (UnauthorizedAccessException ex)
         {
-            _ = Close(fd);
+            throw new IOException($"cannot open directory for fsync: {ex.Message}", ex);
+        }
+
+        using var directoryHandle = handle;
+        if (Fsync(directoryHandle) != 0)
+        {
+            throw new IOException($"fsync of directory failed (errno {Marshal.GetLastPInvokeError()})");
         }
     }
 
@@ -58,21 +54,9 @@ public static partial class Durable
             throw new PlatformNotSupportedException("syncfs is Linux only");
         }
 
-        bool added = false;
-        try
+        if (SyncFs(anyFile) != 0)
         {
-            anyFile.DangerousAddRef(ref added);
-            if (SyncFs((int)anyFile.DangerousGetHandle()) != 0)
-            {
-                throw new IOException($"syncfs failed (errno {Marshal.GetLastPInvokeError()})");
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                anyFile.DangerousRelease();
-            }
+            throw new IOException($"syncfs failed (errno {Marshal.GetLastPInvokeError()})");
         }
     }
 
@@ -92,15 +76,9 @@ public static partial class Durable
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
+    private static partial int Fsync(SafeFileHandle fd);
 
     [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
-    private static partial int SyncFs(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
+    private static partial int SyncFs(SafeFileHandle fd);
 }

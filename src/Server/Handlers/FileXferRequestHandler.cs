@@ -696,7 +696,7 @@ public sealed class FileXferRequestHandler(
 
         // A file stored with its verified hash needs no reading here: it goes from the page cache to the socket, and
         // the client checks what arrives against the hash it was stored with.
-        var storedHash = _zeroCopy && size - start >= StoredHash.MinimumSize ? StoredHash.Lookup(file.File.SafeFileHandle, algorithm) : null;
+        var storedHash = _zeroCopy && size - start >= StoredHash.MinimumSize ? StoredHash.Lookup(file.File.SafeFileHandle, algorithm, size) : null;
         await Writer.WriteAsync(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, start), cancellationToken);
         _inBody = _sendingBody = true;
         try

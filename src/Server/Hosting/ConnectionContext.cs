@@ -18,6 +18,7 @@ public sealed class ConnectionContext : IDisposable
         Id = id;
         Socket = socket;
         RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.None, 0);
+        Address = Normalize(RemoteEndPoint.Address);
         Stopping = stopping;
         _aborted = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         Aborted = _aborted.Token;
@@ -31,6 +32,16 @@ public sealed class ConnectionContext : IDisposable
 
     /// <summary>The peer's address.</summary>
     public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>The address the peer counts as for limits and throttles (see <see cref="Normalize"/>).</summary>
+    public IPAddress Address { get; }
+
+    /// <summary>An IPv4 client on a dual-mode socket counts as its IPv4 address.</summary>
+    public static IPAddress Normalize(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    }
 
     /// <summary>Cancelled when the server stops accepting: finish the request in flight, take no new one.</summary>
     public CancellationToken Stopping { get; }

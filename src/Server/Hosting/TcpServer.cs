@@ -34,8 +34,7 @@ public sealed class TcpServer : IAsyncDisposable
 
     // Only the accept loop touches these.
     private readonly LogRateLimiter _failureLog;
-    private long? _lastRefusalReport;
-    private int _unreportedRefusals;
+    private readonly LogRateLimiter _refusalLog;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _aborted = new();
     private Socket? _listener;
@@ -48,6 +47,7 @@ public sealed class TcpServer : IAsyncDisposable
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _options = options ?? new TcpServerOptions();
         _failureLog = new LogRateLimiter(_options.FailureLogBurst, _options.FailureLogInterval, _options.TimeProvider);
+        _refusalLog = new LogRateLimiter(burst: 1, _options.RefusalLogInterval, _options.TimeProvider);
     }
 
     /// <summary>The bound address, with the real port when port 0 was asked for. Set by <see cref="Start"/>.</summary>
@@ -126,7 +126,7 @@ public sealed class TcpServer : IAsyncDisposable
 
             long id = Interlocked.Increment(ref _nextId);
             var context = new ConnectionContext(id, socket, _stopping.Token, _aborted.Token);
-            var address = AddressOf(context.RemoteEndPoint);
+            var address = context.Address;
             if (Admit(context, address) is { } refusal)
             {
                 Refuse(context, refusal);
@@ -187,26 +187,16 @@ public sealed class TcpServer : IAsyncDisposable
         lock (_admission)
         {
             int fromAddress = _perAddress.GetValueOrDefault(address);
-            if (fromAddress >= _options.MaxConnectionsPerAddress)
+            bool addressFull = fromAddress >= _options.MaxConnectionsPerAddress;
+            if (addressFull || _admitted >= _options.MaxConnections)
             {
-                // Stalled handshakes from one address (a NAT, a local attacker) must not lock out a real client
-                // there either: the oldest of them makes room, as for the total limit below.
-                evicted = _evicting < _options.MaxPendingRefusals ? OldestNewcomer(address) : null;
+                // The oldest connection still in its handshake (from this address, when that is what is full) makes
+                // room: stalled handshakes must not lock out a real client, behind one NAT address either. Evicted
+                // connections end quickly, but a flood must not let them pile up.
+                evicted = _evicting < _options.MaxPendingRefusals ? OldestNewcomer(addressFull ? address : null) : null;
                 if (evicted is null || !evicted.TryMarkEvicted())
                 {
-                    return "too many connections from your address";
-                }
-
-                _admitted--;
-                _evicting++;
-            }
-            else if (_admitted >= _options.MaxConnections)
-            {
-                // Evicted connections end quickly, but a flood must not let them pile up either.
-                evicted = _evicting < _options.MaxPendingRefusals ? OldestNewcomer(address: null) : null;
-                if (evicted is null || !evicted.TryMarkEvicted())
-                {
-                    return "too many connections";
+                    return addressFull ? "too many connections from your address" : "too many connections";
                 }
 
                 // The evicted connection gives its place to the new one; it still counts for its address until it ends.
@@ -235,7 +225,7 @@ public sealed class TcpServer : IAsyncDisposable
         {
             var candidate = connection.Context;
             if (!candidate.IsEstablished && !candidate.IsEvicted && (oldest is null || candidate.Id < oldest.Id)
-                && (address is null || AddressOf(candidate.RemoteEndPoint).Equals(address)))
+                && (address is null || candidate.Address.Equals(address)))
             {
                 oldest = candidate;
             }
@@ -338,22 +328,12 @@ public sealed class TcpServer : IAsyncDisposable
     /// <summary>Logs a refusal, at most once per <see cref="TcpServerOptions.RefusalLogInterval"/>: a flood of connections is not a flood of lines.</summary>
     private void ReportRefusal(IPEndPoint remoteEndPoint, string reason)
     {
-        var time = _options.TimeProvider;
-        long now = time.GetTimestamp();
-        if (_lastRefusalReport is { } last && time.GetElapsedTime(last, now) < _options.RefusalLogInterval)
+        if (_refusalLog.TryAcquire(out int unreported))
         {
-            _unreportedRefusals++;
-            return;
+            ServerLog.ConnectionRefused(_logger, remoteEndPoint, reason, unreported);
         }
-
-        ServerLog.ConnectionRefused(_logger, remoteEndPoint, reason, _unreportedRefusals);
-        _lastRefusalReport = now;
-        _unreportedRefusals = 0;
     }
 
-    /// <summary>The address a connection counts against: an IPv4 client on a dual-mode socket counts as its IPv4 address.</summary>
-    private static IPAddress AddressOf(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
 
     private async Task ProcessConnectionAsync(ConnectionContext context, IPAddress address)
     {

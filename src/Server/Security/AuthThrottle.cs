@@ -1,4 +1,5 @@
 using System.Net;
+using FileXfer.Server.Hosting;
 
 namespace FileXfer.Server.Security;
 
@@ -35,7 +36,7 @@ public sealed class AuthThrottle(AuthThrottleOptions options)
         var now = Options.TimeProvider.GetUtcNow();
         lock (_lock)
         {
-            return _addresses.TryGetValue(Normalize(address), out var state) && state.LockedUntil > now;
+            return _addresses.TryGetValue(ConnectionContext.Normalize(address), out var state) && state.LockedUntil > now;
         }
     }
 
@@ -44,7 +45,7 @@ public sealed class AuthThrottle(AuthThrottleOptions options)
     {
         ArgumentNullException.ThrowIfNull(address);
         var now = Options.TimeProvider.GetUtcNow();
-        var key = Normalize(address);
+        var key = ConnectionContext.Normalize(address);
         lock (_lock)
         {
             if (!_addresses.TryGetValue(key, out var state))
@@ -97,9 +98,6 @@ public sealed class AuthThrottle(AuthThrottleOptions options)
             }
         }
     }
-
-    private static IPAddress Normalize(IPAddress address) =>
-        address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     private sealed class AddressState
     {

@@ -46,7 +46,7 @@ internal static class TokenCommand
                 return (int)ServerExitCode.Usage;
             }
 
-            var secret = Base64Url(RandomNumberGenerator.GetBytes(32));
+            var secret = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
             var entry = new TokenEntry(tokenName, parsedAccess, parsedSubtree, []);
             await stdout.WriteLineAsync("# for the server's tokens file (--tokens FILE, chmod 600):");
             await stdout.WriteLineAsync($"{entry} {secret}");
@@ -58,7 +58,4 @@ internal static class TokenCommand
 
         return new Command("token", "Manage client tokens.") { create };
     }
-
-    private static string Base64Url(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

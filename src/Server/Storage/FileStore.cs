@@ -700,7 +700,7 @@ public sealed class FileStore
             return null;
         }
 
-        var handle = NativeMethods.OpenDirectory(localDirectory);
+        var handle = Posix.OpenDirectory(localDirectory);
         if (!IsServable(NativeMethods.LocationOf(handle)))
         {
             handle.Dispose();

@@ -39,7 +39,7 @@ internal static partial class StoredHash
 
             long mtime = File.GetLastWriteTimeUtc(file).Ticks;
             var record = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"1 {algorithm} {size} {mtime} {Convert.ToHexStringLower(hash)}"));
-            _ = SetAttribute(file, record);
+            _ = FSetXAttr(file, AttributeName, record, (nuint)record.Length, 0);
         }
         catch (IOException)
         {
@@ -47,8 +47,11 @@ internal static partial class StoredHash
         }
     }
 
-    /// <summary>The recorded hash for <paramref name="algorithm"/>, when the file still has the size and time it was recorded at.</summary>
-    public static byte[]? Lookup(SafeFileHandle file, string algorithm)
+    /// <summary>
+    /// The recorded hash for <paramref name="algorithm"/>, when the file still has the size (<paramref name="size"/>, as
+    /// the caller read it from the open file) and the time it was recorded at.
+    /// </summary>
+    public static byte[]? Lookup(SafeFileHandle file, string algorithm, long size)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -58,7 +61,7 @@ internal static partial class StoredHash
         try
         {
             Span<byte> buffer = stackalloc byte[MaxRecordBytes];
-            int length = GetAttribute(file, buffer);
+            int length = (int)FGetXAttr(file, AttributeName, buffer, (nuint)buffer.Length);
             if (length <= 0)
             {
                 return null;
@@ -66,9 +69,9 @@ internal static partial class StoredHash
 
             var parts = Encoding.ASCII.GetString(buffer[..length]).Split(' ');
             if (parts.Length != 5 || parts[0] != "1" || parts[1] != algorithm
-                || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long size)
+                || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long recordedSize)
                 || !long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out long mtime)
-                || size != RandomAccess.GetLength(file)
+                || recordedSize != size
                 || mtime != File.GetLastWriteTimeUtc(file).Ticks)
             {
                 return null;
@@ -82,49 +85,10 @@ internal static partial class StoredHash
         }
     }
 
-    private static unsafe int SetAttribute(SafeFileHandle file, ReadOnlySpan<byte> value)
-    {
-        bool added = false;
-        try
-        {
-            file.DangerousAddRef(ref added);
-            fixed (byte* pointer = value)
-            {
-                return FSetXAttr((int)file.DangerousGetHandle(), AttributeName, pointer, (nuint)value.Length, 0);
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                file.DangerousRelease();
-            }
-        }
-    }
-
-    private static unsafe int GetAttribute(SafeFileHandle file, Span<byte> value)
-    {
-        bool added = false;
-        try
-        {
-            file.DangerousAddRef(ref added);
-            fixed (byte* pointer = value)
-            {
-                return (int)FGetXAttr((int)file.DangerousGetHandle(), AttributeName, pointer, (nuint)value.Length);
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                file.DangerousRelease();
-            }
-        }
-    }
-
+    // The handle is held (not closed under the call) by the marshaller; the spans are pinned.
     [LibraryImport("libc", EntryPoint = "fsetxattr", StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int FSetXAttr(int fd, string name, byte* value, nuint size, int flags);
+    private static partial int FSetXAttr(SafeFileHandle file, string name, ReadOnlySpan<byte> value, nuint size, int flags);
 
     [LibraryImport("libc", EntryPoint = "fgetxattr", StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial nint FGetXAttr(int fd, string name, byte* value, nuint size);
+    private static partial nint FGetXAttr(SafeFileHandle file, string name, Span<byte> value, nuint size);
 }
