@@ -20,6 +20,7 @@ public class CommandLineParsingTests
     [InlineData(new[] { "--version" }, true)]
     [InlineData(new[] { "@args.rsp" }, true)]
     [InlineData(new[] { "[suggest]", "put" }, true)]
+    [InlineData(new[] { "filexfer", "put", "a", "b" }, true)]
     public void Help_version_response_files_and_directives_need_the_root_command(string[] args, bool expected) =>
         Assert.Equal(expected, CliApplication.NeedsRootCommand(args));
 

@@ -87,10 +87,13 @@ public static class CliApplication
 
     /// <summary>
     /// True when a token may be something only the real root command understands: its --help (with the aliases it
-    /// takes on every command) and --version, a response file (<c>@FILE</c>) or a directive (<c>[NAME]</c>).
+    /// takes on every command) and --version, a response file (<c>@FILE</c>) or a directive (<c>[NAME]</c>); or
+    /// when the first token is the stand-in root's name, which the parser would take for the root itself.
     /// </summary>
     internal static bool NeedsRootCommand(string[] args) =>
-        args.Length == 0 || args.Any(arg => arg is "-h" or "--help" or "-?" or "/h" or "/?" or "--version" || arg.StartsWith('@') || arg.StartsWith('['));
+        args.Length == 0
+        || args[0] == "filexfer"
+        || args.Any(arg => arg is "-h" or "--help" or "-?" or "/h" or "/?" or "--version" || arg.StartsWith('@') || arg.StartsWith('['));
 
     /// <summary>
     /// Option-like tokens that the parser bound to a command's arguments. System.CommandLine hands an unknown
