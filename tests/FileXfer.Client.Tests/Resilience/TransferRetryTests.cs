@@ -102,6 +102,14 @@ public class TransferRetryTests
     }
 
     [Fact(Timeout = 10000)]
+    public async Task A_first_attempt_that_succeeds_builds_no_pipeline()
+    {
+        var retry = TransferRetry.Create(3, new FakeTimeProvider(), onRetry: null);
+        Assert.Equal(42, await retry.ExecuteAsync(_ => ValueTask.FromResult(42), TestContext.Current.CancellationToken));
+        Assert.False(retry.IsPipelineBuilt);
+    }
+
+    [Fact(Timeout = 10000)]
     public async Task The_first_failure_is_reported_as_attempt_0_and_the_retry_runs_after_its_delay()
     {
         var time = new FakeTimeProvider();
@@ -119,70 +127,14 @@ public class TransferRetryTests
             await Task.Yield();
         }
 
+        // The failed first attempt is not run again to replay it, and the retry waits for the clock.
         Assert.Equal(1, attempts);
         Assert.Same(first, seen[0].Failure);
         Assert.Equal(0, seen[0].Attempt);
+        Assert.InRange(seen[0].Delay, TimeSpan.FromTicks(1), TransferRetry.MaxDelay);
         Assert.False(run.IsCompleted);
         time.Advance(seen[0].Delay);
         Assert.Equal(2, await run);
-    }
-
-    [Fact(Timeout = 10000)]
-    public async Task Canceling_during_a_delay_ends_the_retries()
-    {
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        int retries = 0;
-        var retry = TransferRetry.Create(5, new FakeTimeProvider(), (_, _, _) =>
-        {
-            retries++;
-            return ValueTask.CompletedTask;
-        });
-        int attempts = 0;
-        var run = retry.ExecuteAsync(_ =>
-        {
-            attempts++;
-            throw new ConnectionLostException("cut");
-        }, cancel.Token).AsTask();
-        while (retries == 0)
-        {
-            await Task.Yield();
-        }
-
-        await cancel.CancelAsync();
-
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
-        Assert.Equal(1, attempts);
-    }
-
-    [Fact]
-    public void Delays_start_near_the_base_delay_roughly_double_and_stay_within_the_maximum()
-    {
-        var delays = new List<TimeSpan>[8];
-        for (int n = 0; n < delays.Length; n++)
-        {
-            delays[n] = [];
-        }
-
-        for (int run = 0; run < 2000; run++)
-        {
-            var backoff = new TransferRetry.Backoff();
-            for (int n = 0; n < delays.Length; n++)
-            {
-                delays[n].Add(backoff.Next(n));
-            }
-        }
-
-        Assert.All(delays.SelectMany(d => d), d => Assert.InRange(d, TimeSpan.FromTicks(1), TransferRetry.MaxDelay));
-        Assert.All(delays[0], d => Assert.True(d < TimeSpan.FromSeconds(0.7)));
-        var medians = delays.Select(d => d.Order().ElementAt(d.Count / 2).TotalSeconds).ToArray();
-        Assert.InRange(medians[0], 0.35, 0.55);
-        // Jittered, so not exactly: the medians grow, from the third on about twofold, up to the cap.
-        Assert.InRange(medians[1] / medians[0], 1.1, 1.5);
-        for (int n = 2; n < 6; n++)
-        {
-            Assert.InRange(medians[n] / medians[n - 1], 1.6, 2.4);
-        }
-
-        Assert.InRange(medians[^1], 25, TransferRetry.MaxDelay.TotalSeconds);
+        Assert.True(retry.IsPipelineBuilt);
     }
 }
