@@ -115,12 +115,24 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// client checks the hash the server reports of what it stored.
     /// </summary>
     /// <exception cref="SourceChangedException">The source ended before <paramref name="length"/> bytes.</exception>
-    public async Task<TransferResult> PutAsync(
+    public Task<TransferResult> PutAsync(
         Stream source,
         long length,
         string remotePath,
         DateTimeOffset? modifiedUtc,
         int? mode,
+        Action<long>? progress,
+        CancellationToken cancellationToken) =>
+        PutAsync(source, length, remotePath, modifiedUtc, mode, PutFlags.None, progress, cancellationToken);
+
+    /// <summary>A put with a fixed-length body; with <see cref="PutFlags.NoWait"/> the body follows the Put at once.</summary>
+    private async Task<TransferResult> PutAsync(
+        Stream source,
+        long length,
+        string remotePath,
+        DateTimeOffset? modifiedUtc,
+        int? mode,
+        PutFlags flags,
         Action<long>? progress,
         CancellationToken cancellationToken)
     {
@@ -130,11 +142,14 @@ public sealed partial class FileXferClient : IAsyncDisposable
         var algorithm = _options.HashAlgorithm;
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modifiedUtc, mode), cancellationToken);
-            var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
-            if (ready.GetSizeOrNull(FieldTag.Offset) is not (null or 0))
+            await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modifiedUtc, mode, flags), cancellationToken);
+            if (!flags.HasFlag(PutFlags.NoWait))
             {
-                throw new ProtocolViolationException("server asked to resume a put this client did not offer to resume");
+                var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
+                if (ready.GetSizeOrNull(FieldTag.Offset) is not (null or 0))
+                {
+                    throw new ProtocolViolationException("server asked to resume a put this client did not offer to resume");
+                }
             }
 
             using var hasher = HashAlgorithms.Create(algorithm);
@@ -226,16 +241,29 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Uploads a local file; its size is taken from the open file, its time and mode are kept.</summary>
+    /// <summary>
+    /// The largest file <see cref="UploadFileAsync"/> sends without waiting for Ready (a NoWait Put) instead of as
+    /// a resumable put: sending it again costs less than the round trip that resuming needs on every put.
+    /// </summary>
+    public const long UnresumedPutLimit = 64 * 1024;
+
+    /// <summary>
+    /// Uploads a local file; its size is taken from the open file, its time and mode are kept. A file of up to
+    /// <see cref="UnresumedPutLimit"/> bytes follows its Put at once when the server pipelines; a larger one is
+    /// resumable when the server can resume.
+    /// </summary>
     public async Task<TransferResult> UploadFileAsync(string localPath, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
     {
         await using var file = InlineFileStream.OpenRead(localPath);
         var info = new FileInfo(localPath);
         int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.File.SafeFileHandle);
         var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
-        var result = Capabilities.HasFlag(Capabilities.Resume)
-            ? await PutResumableAsync(file, file.Length, remotePath, modified, mode, progress, cancellationToken)
-            : await PutAsync(file, file.Length, remotePath, modified, mode, progress, cancellationToken);
+        long length = file.Length;
+        var result = length <= UnresumedPutLimit && Capabilities.HasFlag(Capabilities.Pipelining)
+            ? await PutAsync(file, length, remotePath, modified, mode, PutFlags.NoWait, progress, cancellationToken)
+            : Capabilities.HasFlag(Capabilities.Resume)
+                ? await PutResumableAsync(file, length, remotePath, modified, mode, progress, cancellationToken)
+                : await PutAsync(file, length, remotePath, modified, mode, progress, cancellationToken);
         info.Refresh();
         if (info.Length != result.Size || info.LastWriteTimeUtc != modified.UtcDateTime)
         {

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using FileXfer.Client.Resilience;
-using Polly;
 
 namespace FileXfer.Client.Cli;
 
@@ -31,7 +30,7 @@ internal static class CommandRunner
         GlobalOptions globals,
         ParseResult result,
         string? algorithm,
-        Func<Func<CancellationToken, Task<FileXferClient>>, FileXferClientOptions, ResiliencePipeline, Task<ExitCode>> work,
+        Func<Func<CancellationToken, Task<FileXferClient>>, FileXferClientOptions, TransferRetry, Task<ExitCode>> work,
         CancellationToken cancellationToken)
     {
         try

@@ -100,4 +100,41 @@ public class TransferRetryTests
         }, TestContext.Current.CancellationToken).AsTask());
         Assert.Equal(1, attempts);
     }
+
+    [Fact(Timeout = 10000)]
+    public async Task A_first_attempt_that_succeeds_builds_no_pipeline()
+    {
+        var retry = TransferRetry.Create(3, new FakeTimeProvider(), onRetry: null);
+        Assert.Equal(42, await retry.ExecuteAsync(_ => ValueTask.FromResult(42), TestContext.Current.CancellationToken));
+        Assert.False(retry.IsPipelineBuilt);
+    }
+
+    [Fact(Timeout = 10000)]
+    public async Task The_first_failure_is_reported_as_attempt_0_and_the_retry_runs_after_its_delay()
+    {
+        var time = new FakeTimeProvider();
+        var first = new ConnectionLostException("cut");
+        var seen = new List<(Exception Failure, int Attempt, TimeSpan Delay)>();
+        var retry = TransferRetry.Create(2, time, (failure, attempt, delay) =>
+        {
+            seen.Add((failure, attempt, delay));
+            return ValueTask.CompletedTask;
+        });
+        int attempts = 0;
+        var run = retry.ExecuteAsync(_ => ++attempts == 1 ? throw first : ValueTask.FromResult(attempts), TestContext.Current.CancellationToken).AsTask();
+        while (seen.Count == 0)
+        {
+            await Task.Yield();
+        }
+
+        // The failed first attempt is not run again to replay it, and the retry waits for the clock.
+        Assert.Equal(1, attempts);
+        Assert.Same(first, seen[0].Failure);
+        Assert.Equal(0, seen[0].Attempt);
+        Assert.InRange(seen[0].Delay, TimeSpan.FromTicks(1), TransferRetry.MaxDelay);
+        Assert.False(run.IsCompleted);
+        time.Advance(seen[0].Delay);
+        Assert.Equal(2, await run);
+        Assert.True(retry.IsPipelineBuilt);
+    }
 }

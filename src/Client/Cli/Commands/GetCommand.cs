@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FileXfer.Client.Resilience;
 using FileXfer.Client.Sync;
 using FileXfer.Protocol.Paths;
 
@@ -94,7 +95,7 @@ internal static class GetCommand
         return command;
     }
 
-    private static async Task<ExitCode> GetTreeAsync(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, Polly.ResiliencePipeline retry, string algorithm, TreeTransferOptions options, string remotePath, string localPath, bool json, bool quiet, CancellationToken cancellationToken)
+    private static async Task<ExitCode> GetTreeAsync(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, TransferRetry retry, string algorithm, TreeTransferOptions options, string remotePath, string localPath, bool json, bool quiet, CancellationToken cancellationToken)
     {
         if (localPath == "-")
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FileXfer.Client.Resilience;
 using FileXfer.Client.Sync;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Paths;
@@ -138,7 +139,7 @@ internal static class PutCommand
         return ExitCode.Ok;
     }
 
-    private static async Task<ExitCode> PutTreeAsync(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, Polly.ResiliencePipeline retry, string algorithm, TreeTransferOptions options, string localPath, string remotePath, bool json, bool quiet, CancellationToken cancellationToken)
+    private static async Task<ExitCode> PutTreeAsync(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, TransferRetry retry, string algorithm, TreeTransferOptions options, string localPath, string remotePath, bool json, bool quiet, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(localPath))
         {
