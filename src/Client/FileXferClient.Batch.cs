@@ -47,7 +47,7 @@ public sealed partial class FileXferClient
                 {
                     var info = new FileInfo(item.LocalPath);
                     var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
-                    int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.File.SafeFileHandle);
+                    int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.Handle);
                     long length = file.Length;
                     await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Chunked | PutFlags.NoWait), token);
                     using var hasher = HashAlgorithms.Create(algorithm);

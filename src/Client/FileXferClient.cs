@@ -231,7 +231,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     {
         await using var file = InlineFileStream.OpenRead(localPath);
         var info = new FileInfo(localPath);
-        int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.File.SafeFileHandle);
+        int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.Handle);
         var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
         var result = Capabilities.HasFlag(Capabilities.Resume)
             ? await PutResumableAsync(file, file.Length, remotePath, modified, mode, progress, cancellationToken)

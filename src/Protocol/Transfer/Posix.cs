@@ -11,19 +11,40 @@ namespace FileXfer.Protocol.Transfer;
 public static partial class Posix
 {
     internal const int ReadOnly = 0x0;
+    internal const int WriteOnly = 0x1;
     internal const int ReadWrite = 0x2;
     internal const int Create = 0x40;
+    internal const int Exclusive = 0x80;
+    internal const int NonBlocking = 0x800;
     internal const int CloseOnExec = 0x80000;
 
-    internal const int NoSuchFile = 2;
-    internal const int PermissionDenied = 13;
-    internal const int NotADirectory = 20;
-    internal const int TooManyLinks = 40;
+    public const int NotPermitted = 1;
+    public const int NoSuchFile = 2;
+    public const int Interrupted = 4;
+    public const int FileExists = 17;
+    public const int PermissionDenied = 13;
+    public const int NotADirectory = 20;
+    public const int IsADirectory = 21;
+    public const int NoSpace = 28;
+    public const int ReadOnlyFileSystem = 30;
+    public const int TooManyLinks = 40;
+
+    /// <summary>The file-type bits of <c>st_mode</c> and the types among them.</summary>
+    public const int FileTypeMask = 0xF000;
+    public const int RegularFileType = 0x8000;
+    public const int DirectoryType = 0x4000;
+    public const int SymbolicLinkType = 0xA000;
 
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
     private const uint StatxType = 0x1;
+    private const uint StatxMode = 0x2;
     private const uint StatxUid = 0x8;
+    private const uint StatxMtime = 0x40;
+    private const uint StatxSize = 0x200;
+    private const long UtimeOmit = (1L << 30) - 2;
+    private const int ProcPathBytes = 4096;
 
     // asm-generic values on ARM, x86's own elsewhere.
     private static readonly bool s_arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
@@ -78,22 +99,236 @@ public static partial class Posix
         return true;
     }
 
+    /// <summary>
+    /// Opens <paramref name="name"/> inside the directory held by <paramref name="directory"/> (openat(2)) with raw
+    /// <c>open</c> flags; returns the handle, or null with the errno. Linux only.
+    /// </summary>
+    public static SafeFileHandle? TryOpenAt(SafeFileHandle directory, string name, int flags, int mode, out int errno)
+    {
+        int fd = OpenAt(directory, name, flags | CloseOnExec, mode);
+        errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>
+    /// Opens an existing file to read it, not following a symbolic link as its last component and without blocking on a
+    /// FIFO (<c>O_RDONLY | O_NOFOLLOW | O_NONBLOCK</c>); null with the errno when it cannot be opened. Linux only.
+    /// </summary>
+    public static SafeFileHandle? TryOpenReadNoFollow(string path, out int errno)
+    {
+        int fd = Open(path, ReadOnly | NoFollow | NonBlocking | CloseOnExec, 0);
+        errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>Opens an existing file to read it (following links): <c>O_RDONLY | O_CLOEXEC</c>, nothing else. Linux only.</summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="UnauthorizedAccessException">It may not be read.</exception>
+    /// <exception cref="IOException">Any other failure.</exception>
+    public static SafeFileHandle OpenRead(string path)
+    {
+        int fd = Open(path, ReadOnly | CloseOnExec, 0);
+        if (fd >= 0)
+        {
+            return new SafeFileHandle(fd, ownsHandle: true);
+        }
+
+        int errno = Marshal.GetLastPInvokeError();
+        throw errno switch
+        {
+            NoSuchFile or NotADirectory => new FileNotFoundException($"could not find file '{path}'", path),
+            PermissionDenied => new UnauthorizedAccessException($"access to the path '{path}' is denied"),
+            _ => new IOException($"cannot open '{path}': {Marshal.GetPInvokeErrorMessage(errno)}"),
+        };
+    }
+
+    /// <summary>
+    /// Type and permission bits, owner, size and modification time of <paramref name="name"/> inside the directory held
+    /// by <paramref name="directory"/> (the link itself when <paramref name="followLinks"/> is false); false with the errno
+    /// when it cannot be examined. Linux only.
+    /// </summary>
+    public static bool TryStatAt(SafeFileHandle directory, string name, bool followLinks, out FileStatus status, out int errno)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        return Complete(StatXAt(directory, name, followLinks ? 0 : AtSymlinkNoFollow, StatxType | StatxMode | StatxUid | StatxSize | StatxMtime, out var buffer), buffer, out status, out errno);
+    }
+
+    /// <summary>The same for an open file or directory (fstat). Linux only.</summary>
+    public static bool TryStat(SafeFileHandle file, out FileStatus status, out int errno)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return Complete(StatXAt(file, string.Empty, AtEmptyPath, StatxType | StatxMode | StatxUid | StatxSize | StatxMtime, out var buffer), buffer, out status, out errno);
+    }
+
+    /// <summary>renameat(2): moves <paramref name="from"/> in one directory handle to <paramref name="to"/> in another, replacing what is there; the errno, or 0.</summary>
+    public static int RenameAt(SafeFileHandle fromDirectory, string from, SafeFileHandle toDirectory, string to) =>
+        RenameAtNative(fromDirectory, from, toDirectory, to) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>Sets the modification time of an open file (futimens), leaving its access time. Linux only.</summary>
+    /// <exception cref="IOException">The time cannot be set.</exception>
+    public static void SetModifiedTime(SafeFileHandle file, DateTimeOffset modified)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        long ticks = modified.UtcTicks - DateTime.UnixEpoch.Ticks;
+        long seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out long remainder);
+        if (remainder < 0)
+        {
+            seconds--;
+            remainder += TimeSpan.TicksPerSecond;
+        }
+
+        Span<long> times = [0, UtimeOmit, seconds, remainder * 100];
+        if (FutimeNs(file, times) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw errno == PermissionDenied
+                ? new UnauthorizedAccessException("setting the modification time was refused")
+                : new IOException($"setting the modification time failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+    }
+
+    /// <summary>
+    /// Whether the open <paramref name="handle"/> is now reached by exactly <paramref name="location"/> (UTF-8, as read
+    /// from <c>/proc/self/fd</c> when it was opened): false once it was moved, renamed or deleted. Linux only.
+    /// </summary>
+    public static bool IsAt(SafeFileHandle handle, ReadOnlySpan<byte> location)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        Span<byte> buffer = stackalloc byte[ProcPathBytes];
+        int length = ReadLink(ProcPath(handle), buffer);
+        return length == location.Length && buffer[..length].SequenceEqual(location);
+    }
+
+    /// <summary>Where an open handle is now (<c>/proc/self/fd</c>, every link resolved), as UTF-8; null when it cannot be read. Linux only.</summary>
+    public static byte[]? LocationOf(SafeFileHandle handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        Span<byte> buffer = stackalloc byte[ProcPathBytes];
+        int length = ReadLink(ProcPath(handle), buffer);
+        return length <= 0 || length >= buffer.Length ? null : buffer[..length].ToArray();
+    }
+
+    /// <summary>pread(2) into <paramref name="buffer"/> at <paramref name="offset"/>, retried on EINTR.</summary>
+    /// <exception cref="IOException">The read failed.</exception>
+    public static unsafe int ReadAt(SafeFileHandle file, Span<byte> buffer, long offset)
+    {
+        while (true)
+        {
+            nint read;
+            fixed (byte* pointer = buffer)
+            {
+                read = PRead(file, pointer, buffer.Length, offset);
+            }
+
+            if (read >= 0)
+            {
+                return (int)read;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Interrupted)
+            {
+                throw new IOException($"read failed: {Marshal.GetPInvokeErrorMessage(errno)}", ErrnoToHResult(errno));
+            }
+        }
+    }
+
+    /// <summary>pwrite(2) of all of <paramref name="buffer"/> at <paramref name="offset"/>, looping over short writes.</summary>
+    /// <exception cref="IOException">The write failed (a full disk among others: its HResult carries ENOSPC).</exception>
+    public static unsafe void WriteAt(SafeFileHandle file, ReadOnlySpan<byte> buffer, long offset)
+    {
+        while (!buffer.IsEmpty)
+        {
+            nint written;
+            fixed (byte* pointer = buffer)
+            {
+                written = PWrite(file, pointer, buffer.Length, offset);
+            }
+
+            if (written < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Interrupted)
+                {
+                    continue;
+                }
+
+                throw new IOException($"write failed: {Marshal.GetPInvokeErrorMessage(errno)}", ErrnoToHResult(errno));
+            }
+
+            buffer = buffer[(int)written..];
+            offset += written;
+        }
+    }
+
+    // .NET reports errno-based IO failures with the errno in the HResult (see DiskFull): the same here.
+    private static int ErrnoToHResult(int errno) => errno;
+
+    private static string ProcPath(SafeFileHandle handle) => $"/proc/self/fd/{handle.DangerousGetHandle()}";
+
+    private static bool Complete(int result, in StatxBuffer buffer, out FileStatus status, out int errno)
+    {
+        if (result != 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            status = default;
+            return false;
+        }
+
+        errno = 0;
+        status = new FileStatus(buffer.Mode, buffer.Uid, (long)buffer.Size,
+            DateTimeOffset.FromUnixTimeSeconds(buffer.MtimeSeconds).AddTicks(buffer.MtimeNanoseconds / 100));
+        return true;
+    }
+
+    private static int ReadLink(string path, Span<byte> buffer)
+    {
+        nint length = ReadLinkNative(path, buffer, buffer.Length);
+        return length < 0 ? -1 : (int)length;
+    }
+
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int Open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenAt(SafeFileHandle directory, string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int StatXAt(SafeFileHandle directory, string path, int flags, uint mask, out StatxBuffer buffer);
+
+    [LibraryImport("libc", EntryPoint = "renameat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameAtNative(SafeFileHandle fromDirectory, string from, SafeFileHandle toDirectory, string to);
+
+    [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
+    private static partial int FutimeNs(SafeFileHandle file, ReadOnlySpan<long> times);
+
+    [LibraryImport("libc", EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint ReadLinkNative(string path, Span<byte> buffer, nint size);
+
+    [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
+    private static unsafe partial nint PRead(SafeFileHandle file, byte* buffer, nint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
+    private static unsafe partial nint PWrite(SafeFileHandle file, byte* buffer, nint count, long offset);
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int StatX(int directoryFd, string path, int flags, uint mask, out StatxBuffer buffer);
 
-    /// <summary>The head of <c>struct statx</c>, whose layout is the same on every Linux architecture; 256 bytes in all.</summary>
-    [StructLayout(LayoutKind.Sequential, Size = 256)]
+    /// <summary><c>struct statx</c> up to its modification time, whose layout is the same on every Linux architecture; 256 bytes in all.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
     private struct StatxBuffer
     {
+        [FieldOffset(0)]
         public uint Mask;
-        public uint BlockSize;
-        public ulong Attributes;
-        public uint LinkCount;
+        [FieldOffset(20)]
         public uint Uid;
-        public uint Gid;
+        [FieldOffset(28)]
         public ushort Mode;
+        [FieldOffset(40)]
+        public ulong Size;
+        [FieldOffset(112)]
+        public long MtimeSeconds;
+        [FieldOffset(120)]
+        public uint MtimeNanoseconds;
     }
 }
