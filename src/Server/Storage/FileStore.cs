@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Enumeration;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -41,6 +42,13 @@ public sealed class FileStore
     private long _availableBytes;
     private long _availableCheckedAt = long.MinValue / 2;
 
+    // The staging area, held open so temp files are created and renamed relative to it (Linux).
+    private readonly SafeFileHandle? _staging;
+
+    // Temp names: unique in this process by the counter, between processes by the prefix; O_EXCL refuses a clash.
+    private static readonly string s_tempPrefix = Guid.NewGuid().ToString("N")[..16];
+    private static long s_tempCounter;
+
     public FileStore(string root, FileStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
@@ -58,6 +66,7 @@ public sealed class FileStore
         CheckOwnedByServer(Root);
         CreatePrivateDirectory(Path.Combine(Root, ReservedName));
         CreatePrivateDirectory(StagingDirectory);
+        _staging = NativeMethods.CanLocateHandles ? Posix.OpenDirectory(StagingDirectory) : null;
         _resumesInUse = new(StringComparer.Ordinal);
         _tempsInUse = new(StringComparer.Ordinal);
         _subtree = string.Empty;
@@ -68,6 +77,7 @@ public sealed class FileStore
         Root = root;
         Options = parent.Options;
         StagingDirectory = parent.StagingDirectory;
+        _staging = parent._staging;
         _reservedPath = parent._reservedPath;
         _resumesInUse = parent._resumesInUse;
         _tempsInUse = parent._tempsInUse;
@@ -231,9 +241,11 @@ public sealed class FileStore
     /// <summary>
     /// Starts an upload; with a <paramref name="resumeKey"/> the temp file is the partial upload kept under that
     /// key (created when there is none), so an interrupted upload can continue where it stopped. A key already
-    /// in use by another upload gets a fresh, non-resumable temp file instead.
+    /// in use by another upload gets a fresh, non-resumable temp file instead. With <paramref name="directories"/>
+    /// (the connection's), the destination's directory is checked through a handle kept from an earlier file of it,
+    /// and kept for the next.
     /// </summary>
-    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey)
+    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey, DirectoryHandles? directories = null)
     {
         long size = declaredSize ?? sizeHint;
         var normalized = RemotePath.Normalize(path);
@@ -248,6 +260,12 @@ public sealed class FileStore
         }
 
         EnsureSpace(size);
+        bool resumable = resumeKey is { Length: > 0 };
+        if (!resumable && directories is not null && TryCheckInKeptDirectory(normalized, directories))
+        {
+            return BeginTemp(normalized, Path.Combine(Root, normalized), declaredSize, directories);
+        }
+
         var resolved = ResolveWithState(normalized);
         var destination = resolved.FullPath;
         if (resolved.IsDirectory)
@@ -259,16 +277,22 @@ public sealed class FileStore
         {
             CreateParents(normalized);
         }
-        if (resumeKey is { Length: > 0 } key)
+
+        if (directories is not null)
         {
-            var name = ResumeName(key, normalized);
+            KeepParent(directories, normalized, destination, evict: true);
+        }
+
+        if (resumable)
+        {
+            var name = ResumeName(resumeKey!, normalized);
             if (_resumesInUse.TryAdd(name, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)))
             {
                 try
                 {
-                    var resumable = Path.Combine(StagingDirectory, name + ResumableSuffix);
-                    var partial = Wrap(normalized, () => InlineFileStream.OpenResumable(resumable));
-                    return new PendingUpload(this, normalized, destination, resumable, partial, declaredSize, () => ReleaseResumeKey(name));
+                    var resumableTemp = Path.Combine(StagingDirectory, name + ResumableSuffix);
+                    var partial = Wrap(normalized, () => InlineFileStream.OpenResumable(resumableTemp));
+                    return new PendingUpload(this, normalized, destination, resumableTemp, partial, declaredSize, () => ReleaseResumeKey(name), directories);
                 }
                 catch
                 {
@@ -278,14 +302,21 @@ public sealed class FileStore
             }
         }
 
-        var tempPath = Path.Combine(StagingDirectory, $"{Guid.NewGuid():N}{StagingSuffix}");
+        return BeginTemp(normalized, destination, declaredSize, directories);
+    }
+
+    /// <summary>A fresh temp file in the staging area for an upload to <paramref name="normalized"/>.</summary>
+    private PendingUpload BeginTemp(string normalized, string destination, long? declaredSize, DirectoryHandles? directories)
+    {
+        var tempName = $"{s_tempPrefix}{Interlocked.Increment(ref s_tempCounter):x}{StagingSuffix}";
+        var tempPath = Path.Combine(StagingDirectory, tempName);
 
         // Registered before it exists, so a concurrent sweep of stale temps cannot take it.
         _tempsInUse.TryAdd(tempPath, true);
         InlineFileStream stream;
         try
         {
-            stream = Wrap(normalized, () => InlineFileStream.CreateNew(tempPath));
+            stream = Wrap(normalized, () => _staging is null ? InlineFileStream.CreateNew(tempPath) : InlineFileStream.CreateNewAt(_staging, tempName));
         }
         catch
         {
@@ -293,7 +324,132 @@ public sealed class FileStore
             throw;
         }
 
-        return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize, () => _tempsInUse.TryRemove(tempPath, out _));
+        return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize, () => _tempsInUse.TryRemove(tempPath, out _), directories);
+    }
+
+    /// <summary>
+    /// The check of an upload's destination through its directory's kept handle: true when the directory is kept and
+    /// still in place and the name is free or a regular file; false when the full walk must decide (nothing kept, the
+    /// directory moved, the name is a link or something else).
+    /// </summary>
+    /// <exception cref="FileXferException">The destination is a directory.</exception>
+    private static bool TryCheckInKeptDirectory(string normalized, DirectoryHandles directories)
+    {
+        if (!TrySplit(normalized, out var directory, out var name) || directories.Find(directory) is not { } handle)
+        {
+            return false;
+        }
+
+        if (!Posix.TryStatAt(handle, name, followLinks: false, out var status, out int errno))
+        {
+            return errno == Posix.NoSuchFile;
+        }
+
+        return status.IsDirectory
+            ? throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(normalized)}' is a directory")
+            : status.IsRegularFile;
+    }
+
+    /// <summary>
+    /// Splits a normalized path into its directory (empty for the root) and last name; false for a path into the
+    /// reserved folder, which only the full walk refuses properly.
+    /// </summary>
+    internal static bool TrySplit(string normalized, out string directory, out string name)
+    {
+        int slash = normalized.LastIndexOf('/');
+        directory = slash < 0 ? string.Empty : normalized[..slash];
+        name = slash < 0 ? normalized : normalized[(slash + 1)..];
+        var first = slash < 0 ? normalized : normalized.AsSpan(0, normalized.IndexOf('/'));
+        return !first.SequenceEqual(ReservedName);
+    }
+
+    /// <summary>
+    /// Opens, locates and keeps the directory that holds <paramref name="localPath"/>, when it is inside the served
+    /// tree; a failure keeps nothing (the operation itself checks again and reports).
+    /// </summary>
+    private void KeepParent(DirectoryHandles directories, string normalized, string localPath, bool evict)
+    {
+        if (!NativeMethods.CanLocateHandles || !TrySplit(normalized, out var directory, out _))
+        {
+            return;
+        }
+
+        SafeFileHandle handle;
+        try
+        {
+            handle = Posix.OpenDirectory(Path.GetDirectoryName(localPath)!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+
+        if (NativeMethods.LocationOf(handle) is not { } location || !IsServable(location) || !directories.Keep(directory, handle, location, evict))
+        {
+            handle.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Renames a sealed upload's temp file into its directory through the kept handle of that directory, checked in
+    /// place right before: true when done, false when the full walk must do it (nothing kept, the directory moved,
+    /// the name became a link or something else). <paramref name="announced"/> tells whether <see cref="BeforeUse"/> ran.
+    /// </summary>
+    /// <exception cref="FileXferException">The destination is now a directory.</exception>
+    internal bool TryPublishInKeptDirectory(PendingUpload upload, DirectoryHandles directories, out bool announced)
+    {
+        announced = false;
+        if (_staging is null || !TrySplit(upload.Path, out var directory, out var name) || directories.Peek(directory) is null)
+        {
+            return false;
+        }
+
+        BeforeUse?.Invoke(upload.Path);
+        announced = true;
+        if (directories.Find(directory) is not { } handle)
+        {
+            return false;
+        }
+
+        if (Posix.TryStatAt(handle, name, followLinks: false, out var status, out int errno))
+        {
+            if (status.IsDirectory)
+            {
+                throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(upload.Path)}' is a directory");
+            }
+
+            if (!status.IsRegularFile)
+            {
+                return false;
+            }
+        }
+        else if (errno != Posix.NoSuchFile)
+        {
+            return false;
+        }
+
+        int failure = Posix.RenameAt(_staging, Path.GetFileName(upload.TempPath), handle, name);
+        return failure switch
+        {
+            0 => true,
+            Posix.IsADirectory => throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(upload.Path)}' is a directory"),
+            _ => throw new IOException($"cannot rename the upload into place: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(failure)}", failure),
+        };
+    }
+
+    /// <summary>The slow publish's directory handle, kept for the next file when there is room (never evicting: handles are in use).</summary>
+    internal void KeepAnchor(DirectoryHandles? directories, string normalized, ref SafeFileHandle? anchor)
+    {
+        if (directories is null || anchor is null || !TrySplit(normalized, out var directory, out _)
+            || NativeMethods.LocationOf(anchor) is not { } location || !IsServable(location))
+        {
+            return;
+        }
+
+        if (directories.Keep(directory, anchor, location, evict: false))
+        {
+            anchor = null;
+        }
     }
 
     /// <summary>
@@ -359,12 +515,14 @@ public sealed class FileStore
                 return results;
             }
 
-            var directories = new HashSet<string>(StringComparer.Ordinal);
+            // Each directory that received a file, once: by its kept handle when there is one, else by its path.
+            var directories = new Dictionary<string, (string Local, DirectoryHandles? Handles)>(StringComparer.Ordinal);
             for (int i = 0; i < uploads.Count; i++)
             {
                 try
                 {
-                    directories.Add(uploads[i].Publish());
+                    var (directory, local) = uploads[i].Publish();
+                    directories.TryAdd(directory, (local, uploads[i].Directories));
                 }
                 catch (FileXferException ex)
                 {
@@ -372,11 +530,18 @@ public sealed class FileStore
                 }
             }
 
-            foreach (var directory in directories)
+            foreach (var (directory, (local, handles)) in directories)
             {
                 try
                 {
-                    Durable.FsyncDirectory(directory);
+                    if (handles?.Peek(directory) is { } handle)
+                    {
+                        Durable.FsyncDirectory(handle);
+                    }
+                    else
+                    {
+                        Durable.FsyncDirectory(local);
+                    }
                 }
                 catch (IOException)
                 {
@@ -400,6 +565,11 @@ public sealed class FileStore
     public InlineFileStream OpenRead(string path, out RemoteEntry entry)
     {
         var normalized = RemotePath.Normalize(path);
+        if (TryOpenReadDirect(normalized, out entry) is { } direct)
+        {
+            return direct;
+        }
+
         var full = Resolve(normalized);
         entry = Describe(normalized, full);
         if (entry.Kind == EntryKind.Directory)
@@ -416,7 +586,7 @@ public sealed class FileStore
         return Wrap(normalized, () =>
         {
             var stream = InlineFileStream.OpenRead(full);
-            if (NativeMethods.CanLocateHandles && !IsServable(NativeMethods.LocationOf(stream.File.SafeFileHandle)))
+            if (NativeMethods.CanLocateHandles && !IsServable(NativeMethods.LocationOf(stream.Handle)))
             {
                 // A link swapped in after the check: what was opened is not ours to serve.
                 stream.Dispose();
@@ -425,6 +595,41 @@ public sealed class FileStore
 
             return stream;
         });
+    }
+
+    /// <summary>
+    /// The common case of <see cref="OpenRead"/> in three calls: a regular file below 1 MiB whose last component is not a
+    /// link is opened without following one and without blocking on a FIFO, examined through its handle and located
+    /// (<c>/proc/self/fd</c>), which must be inside the served tree. Null when the full walk must decide: a link as the
+    /// last component, not a regular file, large enough for zero-copy sending, or an open that failed (its error then
+    /// comes from the walk).
+    /// </summary>
+    /// <exception cref="FileXferException">The file was reached through a link that leads outside the root.</exception>
+    private InlineFileStream? TryOpenReadDirect(string normalized, out RemoteEntry entry)
+    {
+        entry = null!;
+        BeforeUse?.Invoke(normalized);
+        if (!NativeMethods.CanLocateHandles || normalized.Length == 0 || !TrySplit(normalized, out _, out _)
+            || Posix.TryOpenReadNoFollow(Path.Combine(Root, normalized), out _) is not { } handle)
+        {
+            return null;
+        }
+
+        if (!Posix.TryStat(handle, out var status, out _) || !status.IsRegularFile || status.Size >= StoredHash.MinimumSize)
+        {
+            handle.Dispose();
+            return null;
+        }
+
+        if (!IsServable(NativeMethods.LocationOf(handle)))
+        {
+            // A link on the way leads out (or into the reserved folder): what was opened is not ours to serve.
+            handle.Dispose();
+            throw LeadsOutside(normalized);
+        }
+
+        entry = new RemoteEntry(normalized, EntryKind.File, status.Size, status.ModifiedUtc, status.PermissionBits);
+        return InlineFileStream.FromHandle(handle, FileAccess.Read, status.Size);
     }
 
     /// <summary>Describes one path.</summary>
@@ -451,7 +656,13 @@ public sealed class FileStore
         Wrap(normalized, () =>
         {
             using var anchor = OpenVerifiedDirectory(normalized, full);
-            foreach (var info in new DirectoryInfo(anchor is null ? full : NativeMethods.HandlePath(anchor)).EnumerateFileSystemInfos())
+            if (anchor is not null)
+            {
+                ListThrough(anchor, normalized, entries);
+                return entries;
+            }
+
+            foreach (var info in new DirectoryInfo(full).EnumerateFileSystemInfos())
             {
                 if (normalized.Length == 0 && info.Name == ReservedName)
                 {
@@ -477,6 +688,52 @@ public sealed class FileStore
         entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return entries;
     }
+
+    /// <summary>
+    /// Lists the directory held by <paramref name="anchor"/> with one <c>statx</c> per entry, relative to the handle; a
+    /// link is described by its target, as <see cref="ToEntry"/> does. Linux only.
+    /// </summary>
+    private void ListThrough(SafeFileHandle anchor, string normalized, List<RemoteEntry> entries)
+    {
+        var directory = NativeMethods.HandlePath(anchor);
+        var names = new FileSystemEnumerable<string>(directory, (ref FileSystemEntry entry) => entry.FileName.ToString(), ListingOptions);
+        foreach (var name in names)
+        {
+            if (normalized.Length == 0 && name == ReservedName)
+            {
+                continue;
+            }
+
+            if (!RemotePath.IsValidName(name, out _))
+            {
+                // A name the protocol cannot carry (made locally on the server) is left out rather than sent.
+                continue;
+            }
+
+            if (entries.Count == Options.MaxListEntries)
+            {
+                throw new FileXferException(ErrorCode.TooLarge, $"directory has more than {Options.MaxListEntries} entries");
+            }
+
+            if (!Posix.TryStatAt(anchor, name, followLinks: false, out var status, out _))
+            {
+                // Gone since it was read from the directory.
+                continue;
+            }
+
+            if (status.IsSymbolicLink)
+            {
+                entries.Add(ToEntry(name, new FileInfo(Path.Combine(directory, name))));
+                continue;
+            }
+
+            var kind = status.IsDirectory ? EntryKind.Directory : status.IsRegularFile ? EntryKind.File : EntryKind.Other;
+            entries.Add(new RemoteEntry(name, kind, kind == EntryKind.File ? status.Size : 0, status.ModifiedUtc, status.PermissionBits));
+        }
+    }
+
+    // Every entry, hidden ones too, and a directory that cannot be read is an error, as DirectoryInfo's own listing does.
+    private static readonly EnumerationOptions ListingOptions = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
 
     /// <summary>
     /// The whole tree below a directory, parents before children, names sorted within each directory; each

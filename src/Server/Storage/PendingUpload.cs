@@ -17,12 +17,14 @@ public sealed class PendingUpload : IAsyncDisposable
     private readonly InlineFileStream _file;
     private readonly LatchingWriteStream _sink;
     private readonly Action _release;
+    private readonly DirectoryHandles? _directories;
     private bool _committed;
     private bool _discard;
 
-    internal PendingUpload(FileStore store, string path, string destination, string tempPath, InlineFileStream file, long? expectedSize, Action release)
+    internal PendingUpload(FileStore store, string path, string destination, string tempPath, InlineFileStream file, long? expectedSize, Action release, DirectoryHandles? directories)
     {
         _release = release;
+        _directories = directories;
         _store = store;
         Path = path;
         Destination = destination;
@@ -41,7 +43,7 @@ public sealed class PendingUpload : IAsyncDisposable
     /// <summary>The temp file in the staging area.</summary>
     public string TempPath { get; }
 
-    /// <summary>True when the temp file is a partial kept for resuming (see <see cref="FileStore.BeginUpload(string, long?, long, byte[])"/>).</summary>
+    /// <summary>True when the temp file is a partial kept for resuming (see <see cref="FileStore.BeginUpload(string, long?, long, byte[], DirectoryHandles)"/>).</summary>
     public bool IsResumable => TempPath.EndsWith(".resume", StringComparison.Ordinal);
 
     /// <summary>The bytes a resumable upload already holds from an earlier attempt.</summary>
@@ -123,9 +125,17 @@ public sealed class PendingUpload : IAsyncDisposable
                 throw new FileXferException(ErrorCode.SizeMismatch, $"stored {_file.Length} bytes, {receivedLength} received");
             }
 
+            // Through the open handle (futimens, fchmod): the temp file is this upload's alone.
             if (modified is { } time)
             {
-                File.SetLastWriteTimeUtc(TempPath, time.UtcDateTime);
+                if (OperatingSystem.IsLinux())
+                {
+                    Posix.SetModifiedTime(_file.Handle, time);
+                }
+                else
+                {
+                    File.SetLastWriteTimeUtc(_file.Handle, time.UtcDateTime);
+                }
             }
 
             if (!OperatingSystem.IsWindows())
@@ -133,12 +143,12 @@ public sealed class PendingUpload : IAsyncDisposable
                 // Only permission bits; the owner keeps read and write so the server can serve and replace it.
                 // Without a mode (a stream from standard input), the usual rw-r--r--.
                 const int DefaultMode = 0x1A4; // 0644
-                File.SetUnixFileMode(TempPath, (UnixFileMode)((mode ?? DefaultMode) & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.SetUnixFileMode(_file.Handle, (UnixFileMode)((mode ?? DefaultMode) & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
 
             if (algorithm is not null)
             {
-                StoredHash.Record(_file.File.SafeFileHandle, algorithm, receivedHash);
+                StoredHash.Record(_file.Handle, algorithm, receivedHash, receivedLength);
             }
 
             return true;
@@ -150,18 +160,30 @@ public sealed class PendingUpload : IAsyncDisposable
     /// <summary>The size of the sealed file.</summary>
     public long Size { get; private set; }
 
+    /// <summary>The connection's kept directory handles this upload is checked and published through, if any.</summary>
+    internal DirectoryHandles? Directories => _directories;
+
     /// <summary>The open temp file, for syncing it to disk.</summary>
     internal InlineFileStream TempFile => _file;
 
     /// <summary>
-    /// Renames the durable temp file over its destination. Returns the directory that now holds it, which must
-    /// be synced for the rename itself to be durable.
+    /// Renames the durable temp file over its destination. Returns the directory that now holds it (its remote path
+    /// and its local path), which must be synced for the rename itself to be durable.
     /// </summary>
-    internal string Publish()
+    internal (string Directory, string LocalDirectory) Publish()
     {
         _file.Dispose();
+        var local = System.IO.Path.GetDirectoryName(Destination)!;
+        FileStore.TrySplit(Path, out var directory, out _);
         return FileStore.Wrap(Path, () =>
         {
+            bool announced = false;
+            if (_directories is not null && _store.TryPublishInKeptDirectory(this, _directories, out announced))
+            {
+                _committed = true;
+                return (directory, local);
+            }
+
             // Checked again: the tree may have changed while the body was arriving.
             var resolved = _store.ResolveWithState(Path);
             if (resolved.IsDirectory)
@@ -169,15 +191,25 @@ public sealed class PendingUpload : IAsyncDisposable
                 throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(Path)}' is a directory");
             }
 
-            _store.BeforeUse?.Invoke(Path);
+            if (!announced)
+            {
+                _store.BeforeUse?.Invoke(Path);
+            }
+
             // Into a directory handle located first: a link swapped in meanwhile cannot take the file out of the root.
-            using (var anchor = _store.OpenVerifiedParent(Path, resolved.FullPath))
+            var anchor = _store.OpenVerifiedParent(Path, resolved.FullPath);
+            try
             {
                 System.IO.File.Move(TempPath, FileStore.Below(anchor, resolved.FullPath), overwrite: true);
+                _store.KeepAnchor(_directories, Path, ref anchor);
+            }
+            finally
+            {
+                anchor?.Dispose();
             }
 
             _committed = true;
-            return System.IO.Path.GetDirectoryName(resolved.FullPath)!;
+            return (directory, System.IO.Path.GetDirectoryName(resolved.FullPath)!);
         });
     }
 

@@ -1,0 +1,101 @@
+using System.Text;
+using FileXfer.Protocol.Transfer;
+using Microsoft.Win32.SafeHandles;
+
+namespace FileXfer.Server.Storage;
+
+/// <summary>
+/// The directory handles one connection has opened and located, by remote directory path, so that the files of one
+/// directory cost one walk and one check of their path rather than several each: the next file is created, checked
+/// and renamed relative to the handle (<c>fstatat</c>, <c>renameat</c>).
+/// </summary>
+/// <remarks>
+/// A handle is trusted only where it still is: before each use its location is read again from
+/// <c>/proc/self/fd</c> and compared with where it was found inside the root. A directory that was moved, renamed,
+/// deleted or swapped for a symbolic link since then no longer matches; its handle is dropped and the path is walked
+/// and checked anew, as for the first file. Linux only; one connection's, never shared between threads.
+/// </remarks>
+public sealed class DirectoryHandles : IDisposable
+{
+    /// <summary>At most this many handles are kept; past it, the cache starts over.</summary>
+    public const int Capacity = 128;
+
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    public DirectoryHandles(FileStore store)
+    {
+        Store = store ?? throw new ArgumentNullException(nameof(store));
+    }
+
+    /// <summary>The store whose remote paths the keys are.</summary>
+    public FileStore Store { get; }
+
+    /// <summary>How many handles are kept.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>
+    /// The handle of <paramref name="directory"/> (a normalized remote path; empty for the root) when one is kept and
+    /// is still where it was found; a handle that moved is closed and forgotten, and null returned.
+    /// </summary>
+    public SafeFileHandle? Find(string directory)
+    {
+        if (!_entries.TryGetValue(directory, out var entry))
+        {
+            return null;
+        }
+
+        if (Posix.IsAt(entry.Handle, entry.Location))
+        {
+            return entry.Handle;
+        }
+
+        _entries.Remove(directory);
+        entry.Handle.Dispose();
+        return null;
+    }
+
+    /// <summary>The kept handle of <paramref name="directory"/>, without checking where it is (to fsync it); null when none is kept.</summary>
+    public SafeFileHandle? Peek(string directory) => _entries.TryGetValue(directory, out var entry) ? entry.Handle : null;
+
+    /// <summary>
+    /// Keeps <paramref name="handle"/>, just opened and found at <paramref name="location"/> inside the root, for
+    /// <paramref name="directory"/>; the cache owns it from then on. When the cache is full it starts over if
+    /// <paramref name="evict"/> allows (no handle of it is in use), else the handle is not kept and false returned: the
+    /// caller still owns it.
+    /// </summary>
+    public bool Keep(string directory, SafeFileHandle handle, string location, bool evict)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        if (_entries.Remove(directory, out var old))
+        {
+            old.Handle.Dispose();
+        }
+        else if (_entries.Count >= Capacity)
+        {
+            if (!evict)
+            {
+                return false;
+            }
+
+            Clear();
+        }
+
+        _entries[directory] = new Entry(handle, Encoding.UTF8.GetBytes(location));
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Clear();
+
+    private void Clear()
+    {
+        foreach (var entry in _entries.Values)
+        {
+            entry.Handle.Dispose();
+        }
+
+        _entries.Clear();
+    }
+
+    private sealed record Entry(SafeFileHandle Handle, byte[] Location);
+}
