@@ -34,9 +34,11 @@ public sealed partial class FileXferClient
             {
                 var remote = RemotePath.Normalize(item.RemotePath);
                 InlineFileStream file;
+                DateTimeOffset modified;
+                int? mode;
                 try
                 {
-                    file = InlineFileStream.OpenRead(item.LocalPath);
+                    (file, modified, mode) = OpenSource(item.LocalPath);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -45,16 +47,12 @@ public sealed partial class FileXferClient
 
                 await using (file)
                 {
-                    var info = new FileInfo(item.LocalPath);
-                    var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
-                    int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.Handle);
                     long length = file.Length;
                     await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Chunked | PutFlags.NoWait), token);
                     using var hasher = HashAlgorithms.Create(algorithm);
                     var body = await _writer.WriteChunkedBodyAsync(file, length, hasher, id, progress, token);
-                    info.Refresh();
                     string? changed = body.AbortReason
-                        ?? (info.LastWriteTimeUtc != modified.UtcDateTime ? "it was modified while it was being sent" : null);
+                        ?? (ModifiedNow(item.LocalPath) != modified ? "it was modified while it was being sent" : null);
                     return new SentUpload(remote, body.Length, body.Hash, changed, null);
                 }
             },
@@ -333,6 +331,41 @@ public sealed partial class FileXferClient
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Opens a file to send and reads its size, time and permission bits: on Linux one open and one fstat of the handle
+    /// (so the three describe the file that is read), elsewhere through .NET.
+    /// </summary>
+    private static (InlineFileStream File, DateTimeOffset Modified, int? Mode) OpenSource(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            var file = InlineFileStream.OpenRead(path);
+            var modified = new DateTimeOffset(new FileInfo(path).LastWriteTimeUtc, TimeSpan.Zero);
+            return (file, modified, OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.Handle));
+        }
+
+        var handle = Posix.OpenRead(path);
+        if (!Posix.TryStat(handle, out var status, out int errno))
+        {
+            handle.Dispose();
+            throw new IOException($"cannot examine '{path}' (errno {errno})");
+        }
+
+        return (InlineFileStream.FromHandle(handle, FileAccess.Read, status.Size), status.ModifiedUtc, status.PermissionBits);
+    }
+
+    /// <summary>The modification time <paramref name="path"/> has now (following links); null when it is gone.</summary>
+    private static DateTimeOffset? ModifiedNow(string path)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            return Posix.TryStat(path, followLinks: true, out var status, out _) ? status.ModifiedUtc : null;
+        }
+
+        var info = new FileInfo(path);
+        return info.Exists ? new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero) : null;
     }
 
     /// <summary>True for an error the server answered for one request, after which the connection is still in step.</summary>

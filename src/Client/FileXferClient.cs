@@ -348,7 +348,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             }
 
             var received = new ReceivedFile(file, temp, full, result);
-            GiveSenderTimeAndMode(temp, localPath, result, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            GiveSenderTimeAndMode(file, temp, localPath, result, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
             renamed = true;
             return CommitReceived([received])[0] is { } commitFailure ? throw LocalWriteException.For(localPath, commitFailure) : result;
@@ -396,7 +396,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
                 throw LocalWriteException.For(localPath, failure);
             }
 
-            GiveSenderTimeAndMode(temp, localPath, result, UnixFileMode.None);
+            GiveSenderTimeAndMode(file!, temp, localPath, result, UnixFileMode.None);
 
             var received = new ReceivedFile(file!, temp, full, result);
             file = null;
@@ -438,7 +438,16 @@ public sealed partial class FileXferClient : IAsyncDisposable
             {
                 try
                 {
-                    File.Move(received.Temp, received.Destination, overwrite: true);
+                    if (OperatingSystem.IsLinux())
+                    {
+                        // rename(2) alone: File.Move would first look the temp file up again.
+                        Posix.Rename(received.Temp, received.Destination);
+                    }
+                    else
+                    {
+                        File.Move(received.Temp, received.Destination, overwrite: true);
+                    }
+
                     directories.Add(Path.GetDirectoryName(received.Destination)!);
                     continue;
                 }
@@ -466,19 +475,29 @@ public sealed partial class FileXferClient : IAsyncDisposable
         return results;
     }
 
-    /// <summary>Gives a received temp file the sender's time and permission bits (plus <paramref name="ownerBits"/>).</summary>
-    private static void GiveSenderTimeAndMode(string temp, string localPath, TransferResult result, UnixFileMode ownerBits)
+    /// <summary>
+    /// Gives a received temp file the sender's time and permission bits (plus <paramref name="ownerBits"/>), through its
+    /// open handle where the system allows (futimens, fchmod).
+    /// </summary>
+    private static void GiveSenderTimeAndMode(InlineFileStream file, string temp, string localPath, TransferResult result, UnixFileMode ownerBits)
     {
         try
         {
             if (result.ModifiedUtc is { } modified)
             {
-                File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
+                if (OperatingSystem.IsLinux())
+                {
+                    Posix.SetModifiedTime(file.Handle, modified);
+                }
+                else
+                {
+                    File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
+                }
             }
 
             if (result.Mode is { } mode && !OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF) | ownerBits);
+                File.SetUnixFileMode(file.Handle, (UnixFileMode)(mode & 0x1FF) | ownerBits);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -83,6 +83,25 @@ public static class LocalTree
             }
             else if (info is FileInfo file && filter.IncludesFile(path))
             {
+                if (OperatingSystem.IsLinux())
+                {
+                    // One stat, following a link: the same answers as below without a readlink and a second look.
+                    if (!Posix.TryStat(file.FullName, followLinks: true, out var status, out _))
+                    {
+                        problems.Add((path, "dangling symbolic link"));
+                    }
+                    else if (!status.IsRegularFile)
+                    {
+                        problems.Add((path, "not a regular file (a pipe, socket or device): skipped"));
+                    }
+                    else
+                    {
+                        entries.Add(new LocalEntry(path, file.FullName, EntryKind.File, status.Size, status.ModifiedUtc, status.PermissionBits));
+                    }
+
+                    continue;
+                }
+
                 var target = file.LinkTarget is null ? file : file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo;
                 if (target is null || !target.Exists)
                 {

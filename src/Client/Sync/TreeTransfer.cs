@@ -161,9 +161,10 @@ public sealed class TreeTransfer
         var directories = new List<RemoteEntry>();
         var items = new List<TransferItem>();
         long plannedBytes = 0;
+        var checkedDirectories = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in wanted)
         {
-            var target = LocalTarget(top, entry.Name);
+            var target = LocalTarget(top, entry.Name, checkedDirectories);
             var shown = Shown(localDirectory, entry.Name);
             var remotePath = RemotePath.Combine(remoteRoot, entry.Name);
             if (target.Problem is { } problem)
@@ -236,9 +237,11 @@ public sealed class TreeTransfer
 
     /// <summary>
     /// Where a remote relative path lands below <paramref name="top"/>. The client decides every local path
-    /// itself and never writes through a symbolic link inside the destination.
+    /// itself and never writes through a symbolic link inside the destination. Directories found not to be links
+    /// are remembered in <paramref name="checkedDirectories"/>, when given, and not looked at again for the next
+    /// entries of one plan.
     /// </summary>
-    internal static (string Path, string? Problem) LocalTarget(string top, string relative)
+    internal static (string Path, string? Problem) LocalTarget(string top, string relative, HashSet<string>? checkedDirectories = null)
     {
         var full = Path.GetFullPath(Path.Combine(top, relative.Replace('/', Path.DirectorySeparatorChar)));
         if (!full.StartsWith(top.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
@@ -247,12 +250,24 @@ public sealed class TreeTransfer
         }
 
         var current = top;
-        foreach (var part in relative.Split('/'))
+        var parts = relative.Split('/');
+        for (int i = 0; i < parts.Length; i++)
         {
-            current = Path.Combine(current, part);
+            current = Path.Combine(current, parts[i]);
+            bool last = i == parts.Length - 1;
+            if (!last && checkedDirectories?.Contains(current) == true)
+            {
+                continue;
+            }
+
             if (new FileInfo(current).LinkTarget is not null)
             {
                 return (full, "the destination holds a symbolic link on this path; not written through it");
+            }
+
+            if (!last)
+            {
+                checkedDirectories?.Add(current);
             }
         }
 

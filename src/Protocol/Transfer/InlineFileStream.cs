@@ -54,7 +54,8 @@ public sealed class InlineFileStream : Stream
     public override bool CanRead => (_access & FileAccess.Read) != 0;
 
     /// <inheritdoc />
-    public override bool CanSeek => !_sequential;
+    /// <remarks>Asked of the file only when asked here (a pipe or a FIFO cannot seek).</remarks>
+    public override bool CanSeek => !_sequential && File.CanSeek;
 
     /// <inheritdoc />
     public override bool CanWrite => (_access & FileAccess.Write) != 0;
@@ -235,6 +236,7 @@ public sealed class InlineFileStream : Stream
     }
 
     /// <inheritdoc />
+    /// <remarks>As <see cref="FileStream.SetLength"/>, a position past the new end moves to it.</remarks>
     public override void SetLength(long value)
     {
         RandomAccess.SetLength(_handle, value);
@@ -242,6 +244,8 @@ public sealed class InlineFileStream : Stream
         {
             _knownLength = value;
         }
+
+        _position = Math.Min(_position, value);
     }
 
     /// <inheritdoc />

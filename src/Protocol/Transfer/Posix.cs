@@ -160,6 +160,26 @@ public static partial class Posix
         return Complete(StatXAt(file, string.Empty, AtEmptyPath, StatxType | StatxMode | StatxUid | StatxSize | StatxMtime, out var buffer), buffer, out status, out errno);
     }
 
+    /// <summary>
+    /// Type and permission bits, owner, size and modification time of <paramref name="path"/> (of the link itself when
+    /// <paramref name="followLinks"/> is false); false with the errno when it cannot be examined. Linux only.
+    /// </summary>
+    public static bool TryStat(string path, bool followLinks, out FileStatus status, out int errno) =>
+        Complete(StatX(AtFdCwd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxType | StatxMode | StatxUid | StatxSize | StatxMtime, out var buffer), buffer, out status, out errno);
+
+    /// <summary>rename(2), replacing what is at <paramref name="to"/> (a link there is replaced, never followed). Linux only.</summary>
+    /// <exception cref="IOException">The rename failed; its HResult carries the errno.</exception>
+    public static void Rename(string from, string to)
+    {
+        if (RenameNative(from, to) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw errno is PermissionDenied or NotPermitted or ReadOnlyFileSystem
+                ? new UnauthorizedAccessException($"access to the path '{to}' is denied")
+                : new IOException($"cannot rename '{from}' to '{to}': {Marshal.GetPInvokeErrorMessage(errno)}", errno);
+        }
+    }
+
     /// <summary>renameat(2): moves <paramref name="from"/> in one directory handle to <paramref name="to"/> in another, replacing what is there; the errno, or 0.</summary>
     public static int RenameAt(SafeFileHandle fromDirectory, string from, SafeFileHandle toDirectory, string to) =>
         RenameAtNative(fromDirectory, from, toDirectory, to) == 0 ? 0 : Marshal.GetLastPInvokeError();
@@ -298,6 +318,9 @@ public static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "renameat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int RenameAtNative(SafeFileHandle fromDirectory, string from, SafeFileHandle toDirectory, string to);
+
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameNative(string from, string to);
 
     [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
     private static partial int FutimeNs(SafeFileHandle file, ReadOnlySpan<long> times);
