@@ -111,6 +111,20 @@ public sealed class DirectoryHandleTests : IDisposable
     }
 
     [Fact(Timeout = 30000)]
+    public async Task A_directory_removed_while_an_upload_arrives_is_made_again_when_it_is_published()
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var handles = new DirectoryHandles(Store);
+        Assert.Null(await CommitAsync(handles, "d/e/a.txt", "a", token));
+        var upload = await SealAsync(handles, "d/e/b.txt", "b", token);
+        Directory.Delete(_fixture.Local("d"), recursive: true);
+
+        Assert.Null(FileStore.CommitGroup([upload])[0]);
+
+        Assert.Equal("b", await File.ReadAllTextAsync(_fixture.Local("d/e/b.txt"), token));
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task A_kept_directory_whose_file_name_became_a_directory_or_a_link_is_decided_by_the_full_walk()
     {
         var token = TestContext.Current.CancellationToken;

@@ -328,14 +328,15 @@ public sealed class FileStore
     }
 
     /// <summary>
-    /// The check of an upload's destination through its directory's kept handle: true when the directory is kept and
-    /// still in place and the name is free or a regular file; false when the full walk must decide (nothing kept, the
-    /// directory moved, the name is a link or something else).
+    /// The first check of an upload's destination, through its directory's kept handle: true when the directory is kept
+    /// and the name is free or a regular file; false when the full walk must decide (nothing kept, the name is a link or
+    /// something else). Where the handle is now is not asked here: nothing is written through it before the upload is
+    /// published, which checks it in place (and walks the path again, creating what is missing, when it moved).
     /// </summary>
     /// <exception cref="FileXferException">The destination is a directory.</exception>
     private static bool TryCheckInKeptDirectory(string normalized, DirectoryHandles directories)
     {
-        if (!TrySplit(normalized, out var directory, out var name) || directories.Find(directory) is not { } handle)
+        if (!TrySplit(normalized, out var directory, out var name) || directories.Peek(directory) is not { } handle)
         {
             return false;
         }
@@ -1011,7 +1012,8 @@ public sealed class FileStore
         _ => new(ErrorCode.Internal, $"storage error on '{RemotePath.Escape(normalized)}': {exception.Message}", exception),
     };
 
-    private void CreateParents(string normalized)
+    /// <summary>Creates the missing directories above <paramref name="normalized"/>, each checked as it is made.</summary>
+    internal void CreateParents(string normalized)
     {
         int slash = normalized.LastIndexOf('/');
         if (slash < 0)

@@ -184,8 +184,15 @@ public sealed class PendingUpload : IAsyncDisposable
                 return (directory, local);
             }
 
-            // Checked again: the tree may have changed while the body was arriving.
+            // Checked again: the tree may have changed while the body was arriving. A directory removed meanwhile is
+            // made again, as the upload's start would have made it.
             var resolved = _store.ResolveWithState(Path);
+            if (!resolved.ParentsExist)
+            {
+                _store.CreateParents(Path);
+                resolved = _store.ResolveWithState(Path);
+            }
+
             if (resolved.IsDirectory)
             {
                 throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(Path)}' is a directory");
