@@ -199,6 +199,42 @@ public sealed class DirectoryHandleTests : IDisposable
         Assert.Equal(["a.txt", "b.txt", "first.txt"], Directory.GetFiles(outside).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task An_upload_into_a_kept_directory_has_no_name_until_it_is_published_and_replaces_the_old_file_whole()
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var handles = new DirectoryHandles(Store);
+        Assert.Null(await CommitAsync(handles, "d/a.txt", "old", token));
+        var before = Directory.GetFileSystemEntries(_fixture.Local("d"));
+
+        var upload = await SealAsync(handles, "d/a.txt", "new content", token);
+
+        Assert.Null(upload.TempPath);
+        Assert.Equal(before, Directory.GetFileSystemEntries(_fixture.Local("d")));
+        Assert.Equal("old", await File.ReadAllTextAsync(_fixture.Local("d/a.txt"), token));
+        Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
+        Assert.Null(FileStore.CommitGroup([upload])[0]);
+        Assert.Equal("new content", await File.ReadAllTextAsync(_fixture.Local("d/a.txt"), token));
+        Assert.Equal(before, Directory.GetFileSystemEntries(_fixture.Local("d")));
+        Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task An_unnamed_upload_that_is_not_committed_leaves_nothing()
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var handles = new DirectoryHandles(Store);
+        Assert.Null(await CommitAsync(handles, "d/a.txt", "a", token));
+
+        await using (var upload = await SealAsync(handles, "d/b.txt", "b", token))
+        {
+            Assert.Null(upload.TempPath);
+        }
+
+        Assert.Equal(["a.txt"], Directory.GetFileSystemEntries(_fixture.Local("d")).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
+    }
+
     [Fact]
     public void A_handle_is_forgotten_once_its_directory_moved()
     {

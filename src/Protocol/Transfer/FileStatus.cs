@@ -5,7 +5,8 @@ namespace FileXfer.Protocol.Transfer;
 /// <param name="Owner">The owner's user id.</param>
 /// <param name="Size">The size in bytes.</param>
 /// <param name="ModifiedUtc">The modification time, to 100 ns.</param>
-public readonly record struct FileStatus(int Mode, uint Owner, long Size, DateTimeOffset ModifiedUtc)
+/// <param name="Device">The file system it is on (major and minor device numbers).</param>
+public readonly record struct FileStatus(int Mode, uint Owner, long Size, DateTimeOffset ModifiedUtc, ulong Device)
 {
     /// <summary>A regular file (not a directory, link, FIFO, socket or device).</summary>
     public bool IsRegularFile => (Mode & Posix.FileTypeMask) == Posix.RegularFileType;

@@ -38,6 +38,7 @@ public static partial class Posix
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
     private const int AtEmptyPath = 0x1000;
+    private const int AtSymlinkFollow = 0x400;
     private const uint StatxType = 0x1;
     private const uint StatxMode = 0x2;
     private const uint StatxUid = 0x8;
@@ -54,6 +55,9 @@ public static partial class Posix
 
     /// <summary><c>O_NOFOLLOW</c> for this architecture.</summary>
     internal static int NoFollow => s_arm ? 0x8000 : 0x20000;
+
+    /// <summary><c>O_TMPFILE</c> (which includes <c>O_DIRECTORY</c>) for this architecture.</summary>
+    internal static int TempFile => 0x400000 | Directory;
 
     /// <summary>
     /// Opens a directory (following links on the way) for use as an anchor or to fsync it:
@@ -180,6 +184,28 @@ public static partial class Posix
         }
     }
 
+    /// <summary>
+    /// Creates an unnamed file for writing in the file system of the directory held by <paramref name="directory"/>
+    /// (<c>O_TMPFILE</c>, owner-only): it has no name until <see cref="LinkAt"/> gives it one, and vanishes if it never
+    /// gets one. Null with the errno where the file system cannot make such files. Linux only.
+    /// </summary>
+    public static SafeFileHandle? TryCreateUnnamed(SafeFileHandle directory, out int errno) =>
+        TryOpenAt(directory, ".", TempFile | WriteOnly, 0x180, out errno);
+
+    /// <summary>
+    /// linkat(2) of an open file (an unnamed one included, through <c>/proc/self/fd</c>) to <paramref name="name"/> in the
+    /// directory held by <paramref name="directory"/>; never replaces an existing name (EEXIST). The errno, or 0.
+    /// </summary>
+    public static int LinkAt(SafeFileHandle file, SafeFileHandle directory, string name)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return LinkAtNative(AtFdCwd, ProcPath(file), directory, name, AtSymlinkFollow) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>unlinkat(2) of a file name in the directory held by <paramref name="directory"/>; the errno, or 0.</summary>
+    public static int UnlinkAt(SafeFileHandle directory, string name) =>
+        UnlinkAtNative(directory, name, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
     /// <summary>renameat(2): moves <paramref name="from"/> in one directory handle to <paramref name="to"/> in another, replacing what is there; the errno, or 0.</summary>
     public static int RenameAt(SafeFileHandle fromDirectory, string from, SafeFileHandle toDirectory, string to) =>
         RenameAtNative(fromDirectory, from, toDirectory, to) == 0 ? 0 : Marshal.GetLastPInvokeError();
@@ -297,7 +323,8 @@ public static partial class Posix
 
         errno = 0;
         status = new FileStatus(buffer.Mode, buffer.Uid, (long)buffer.Size,
-            DateTimeOffset.FromUnixTimeSeconds(buffer.MtimeSeconds).AddTicks(buffer.MtimeNanoseconds / 100));
+            DateTimeOffset.FromUnixTimeSeconds(buffer.MtimeSeconds).AddTicks(buffer.MtimeNanoseconds / 100),
+            ((ulong)buffer.DeviceMajor << 32) | buffer.DeviceMinor);
         return true;
     }
 
@@ -319,6 +346,12 @@ public static partial class Posix
     [LibraryImport("libc", EntryPoint = "renameat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int RenameAtNative(SafeFileHandle fromDirectory, string from, SafeFileHandle toDirectory, string to);
 
+    [LibraryImport("libc", EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LinkAtNative(int fromDirectory, string from, SafeFileHandle toDirectory, string to, int flags);
+
+    [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int UnlinkAtNative(SafeFileHandle directory, string name, int flags);
+
     [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int RenameNative(string from, string to);
 
@@ -337,7 +370,7 @@ public static partial class Posix
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int StatX(int directoryFd, string path, int flags, uint mask, out StatxBuffer buffer);
 
-    /// <summary><c>struct statx</c> up to its modification time, whose layout is the same on every Linux architecture; 256 bytes in all.</summary>
+    /// <summary><c>struct statx</c> up to its device numbers, whose layout is the same on every Linux architecture; 256 bytes in all.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 256)]
     private struct StatxBuffer
     {
@@ -353,5 +386,9 @@ public static partial class Posix
         public long MtimeSeconds;
         [FieldOffset(120)]
         public uint MtimeNanoseconds;
+        [FieldOffset(136)]
+        public uint DeviceMajor;
+        [FieldOffset(140)]
+        public uint DeviceMinor;
     }
 }

@@ -58,6 +58,22 @@ public sealed class DirectoryHandles : IDisposable
     public SafeFileHandle? Peek(string directory) => _entries.TryGetValue(directory, out var entry) ? entry.Handle : null;
 
     /// <summary>
+    /// The kept handle of <paramref name="directory"/> without checking where it is, and the file system it is on (to
+    /// create a file there that gets its name later); null when none is kept.
+    /// </summary>
+    public SafeFileHandle? Peek(string directory, out ulong device)
+    {
+        if (_entries.TryGetValue(directory, out var entry))
+        {
+            device = entry.Device;
+            return entry.Handle;
+        }
+
+        device = 0;
+        return null;
+    }
+
+    /// <summary>
     /// Keeps <paramref name="handle"/>, just opened and found at <paramref name="location"/> inside the root, for
     /// <paramref name="directory"/>; the cache owns it from then on. When the cache is full it starts over if
     /// <paramref name="evict"/> allows (no handle of it is in use), else the handle is not kept and false returned: the
@@ -80,7 +96,12 @@ public sealed class DirectoryHandles : IDisposable
             Clear();
         }
 
-        _entries[directory] = new Entry(handle, Encoding.UTF8.GetBytes(location));
+        if (!Posix.TryStat(handle, out var status, out _))
+        {
+            return false;
+        }
+
+        _entries[directory] = new Entry(handle, Encoding.UTF8.GetBytes(location), status.Device);
         return true;
     }
 
@@ -97,5 +118,5 @@ public sealed class DirectoryHandles : IDisposable
         _entries.Clear();
     }
 
-    private sealed record Entry(SafeFileHandle Handle, byte[] Location);
+    private sealed record Entry(SafeFileHandle Handle, byte[] Location, ulong Device);
 }

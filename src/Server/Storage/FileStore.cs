@@ -42,8 +42,9 @@ public sealed class FileStore
     private long _availableBytes;
     private long _availableCheckedAt = long.MinValue / 2;
 
-    // The staging area, held open so temp files are created and renamed relative to it (Linux).
+    // The staging area, held open so temp files are created and renamed relative to it (Linux), and its file system.
     private readonly SafeFileHandle? _staging;
+    private readonly ulong _stagingDevice;
 
     // Temp names: unique in this process by the counter, between processes by the prefix; O_EXCL refuses a clash.
     private static readonly string s_tempPrefix = Guid.NewGuid().ToString("N")[..16];
@@ -67,6 +68,7 @@ public sealed class FileStore
         CreatePrivateDirectory(Path.Combine(Root, ReservedName));
         CreatePrivateDirectory(StagingDirectory);
         _staging = NativeMethods.CanLocateHandles ? Posix.OpenDirectory(StagingDirectory) : null;
+        _stagingDevice = _staging is not null && Posix.TryStat(_staging, out var staging, out _) ? staging.Device : 0;
         _resumesInUse = new(StringComparer.Ordinal);
         _tempsInUse = new(StringComparer.Ordinal);
         _subtree = string.Empty;
@@ -78,6 +80,7 @@ public sealed class FileStore
         Options = parent.Options;
         StagingDirectory = parent.StagingDirectory;
         _staging = parent._staging;
+        _stagingDevice = parent._stagingDevice;
         _reservedPath = parent._reservedPath;
         _resumesInUse = parent._resumesInUse;
         _tempsInUse = parent._tempsInUse;
@@ -292,7 +295,7 @@ public sealed class FileStore
                 {
                     var resumableTemp = Path.Combine(StagingDirectory, name + ResumableSuffix);
                     var partial = Wrap(normalized, () => InlineFileStream.OpenResumable(resumableTemp));
-                    return new PendingUpload(this, normalized, destination, resumableTemp, partial, declaredSize, () => ReleaseResumeKey(name), directories);
+                    return new PendingUpload(this, normalized, destination, resumableTemp, partial, declaredSize, () => ReleaseResumeKey(name), directories, _stagingDevice);
                 }
                 catch
                 {
@@ -305,10 +308,21 @@ public sealed class FileStore
         return BeginTemp(normalized, destination, declaredSize, directories);
     }
 
-    /// <summary>A fresh temp file in the staging area for an upload to <paramref name="normalized"/>.</summary>
+    /// <summary>
+    /// A fresh temp file for an upload to <paramref name="normalized"/>: unnamed in its destination's directory when that
+    /// directory's handle is kept and its file system can make such files, else named in the staging area. An unnamed
+    /// file is allocated where it will live (on ext4, near its directory, as a file written in place would be, rather
+    /// than every upload's inode near the staging area) and leaves nothing behind if it is never published.
+    /// </summary>
     private PendingUpload BeginTemp(string normalized, string destination, long? declaredSize, DirectoryHandles? directories)
     {
-        var tempName = $"{s_tempPrefix}{Interlocked.Increment(ref s_tempCounter):x}{StagingSuffix}";
+        if (directories is not null && TrySplit(normalized, out var directory, out _) && directories.Peek(directory, out ulong device) is { } kept
+            && Posix.TryCreateUnnamed(kept, out _) is { } unnamed)
+        {
+            return new PendingUpload(this, normalized, destination, tempPath: null, InlineFileStream.FromHandle(unnamed, FileAccess.Write, length: 0), declaredSize, static () => { }, directories, device);
+        }
+
+        var tempName = NewTempName();
         var tempPath = Path.Combine(StagingDirectory, tempName);
 
         // Registered before it exists, so a concurrent sweep of stale temps cannot take it.
@@ -324,7 +338,45 @@ public sealed class FileStore
             throw;
         }
 
-        return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize, () => _tempsInUse.TryRemove(tempPath, out _), directories);
+        return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize, () => _tempsInUse.TryRemove(tempPath, out _), directories, _stagingDevice);
+    }
+
+    private static string NewTempName() => $"{s_tempPrefix}{Interlocked.Increment(ref s_tempCounter):x}{StagingSuffix}";
+
+    /// <summary>
+    /// Gives an unnamed upload its name <paramref name="name"/> in the directory held by <paramref name="directory"/>: a
+    /// link when the name is free; over an existing file, a link in the staging area renamed over it, so the old file is
+    /// replaced whole or not at all.
+    /// </summary>
+    /// <exception cref="IOException">The link or the rename failed (the errno in its HResult).</exception>
+    /// <exception cref="FileXferException">The name is a directory.</exception>
+    internal void LinkInto(PendingUpload upload, SafeFileHandle directory, string name, bool exists)
+    {
+        var file = upload.TempFile.Handle;
+        int failure = exists ? Posix.FileExists : Posix.LinkAt(file, directory, name);
+        if (failure == Posix.FileExists)
+        {
+            var staged = NewTempName();
+            failure = Posix.LinkAt(file, _staging ?? throw new InvalidOperationException("no staging handle"), staged);
+            if (failure == 0)
+            {
+                failure = Posix.RenameAt(_staging, staged, directory, name);
+                if (failure != 0)
+                {
+                    _ = Posix.UnlinkAt(_staging, staged);
+                }
+            }
+        }
+
+        switch (failure)
+        {
+            case 0:
+                return;
+            case Posix.IsADirectory:
+                throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(upload.Path)}' is a directory");
+            default:
+                throw new IOException($"cannot give the upload its name: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(failure)}", failure);
+        }
     }
 
     /// <summary>
@@ -412,7 +464,8 @@ public sealed class FileStore
             return false;
         }
 
-        if (Posix.TryStatAt(handle, name, followLinks: false, out var status, out int errno))
+        bool exists = Posix.TryStatAt(handle, name, followLinks: false, out var status, out int errno);
+        if (exists)
         {
             if (status.IsDirectory)
             {
@@ -427,6 +480,12 @@ public sealed class FileStore
         else if (errno != Posix.NoSuchFile)
         {
             return false;
+        }
+
+        if (upload.TempPath is null)
+        {
+            LinkInto(upload, handle, name, exists);
+            return true;
         }
 
         int failure = Posix.RenameAt(_staging, Path.GetFileName(upload.TempPath), handle, name);
@@ -505,7 +564,11 @@ public sealed class FileStore
         {
             try
             {
-                Durable.FlushAll([.. uploads.Select(u => u.TempFile)]);
+                // One syncfs per file system (an unnamed temp file lives on its directory's), or an fsync for a lone file.
+                foreach (var onDevice in uploads.GroupBy(u => u.Device))
+                {
+                    Durable.FlushAll([.. onDevice.Select(u => u.TempFile)]);
+                }
             }
             catch (IOException ex)
             {

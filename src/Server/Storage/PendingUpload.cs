@@ -7,9 +7,9 @@ using FileXfer.Protocol.Transfer;
 namespace FileXfer.Server.Storage;
 
 /// <summary>
-/// One upload in progress: a temp file in the staging area that becomes the real file only through
-/// <see cref="CommitAsync"/>. Disposing an upload that was not committed deletes its temp file, so a failed
-/// or aborted put leaves the old file as it was.
+/// One upload in progress: a temp file that becomes the real file only through <see cref="CommitAsync"/>, either named
+/// in the staging area or unnamed in its destination's directory (<c>O_TMPFILE</c>). Disposing an upload that was not
+/// committed deletes its temp file, so a failed or aborted put leaves the old file as it was.
 /// </summary>
 public sealed class PendingUpload : IAsyncDisposable
 {
@@ -21,10 +21,11 @@ public sealed class PendingUpload : IAsyncDisposable
     private bool _committed;
     private bool _discard;
 
-    internal PendingUpload(FileStore store, string path, string destination, string tempPath, InlineFileStream file, long? expectedSize, Action release, DirectoryHandles? directories)
+    internal PendingUpload(FileStore store, string path, string destination, string? tempPath, InlineFileStream file, long? expectedSize, Action release, DirectoryHandles? directories, ulong device)
     {
         _release = release;
         _directories = directories;
+        Device = device;
         _store = store;
         Path = path;
         Destination = destination;
@@ -40,11 +41,17 @@ public sealed class PendingUpload : IAsyncDisposable
     /// <summary>The local path the file will have once committed.</summary>
     public string Destination { get; }
 
-    /// <summary>The temp file in the staging area.</summary>
-    public string TempPath { get; }
+    /// <summary>
+    /// The temp file in the staging area; null for an unnamed file in the destination's directory, which gets its
+    /// name only when it is published (and which a crash leaves nowhere).
+    /// </summary>
+    public string? TempPath { get; }
 
     /// <summary>True when the temp file is a partial kept for resuming (see <see cref="FileStore.BeginUpload(string, long?, long, byte[], DirectoryHandles)"/>).</summary>
-    public bool IsResumable => TempPath.EndsWith(".resume", StringComparison.Ordinal);
+    public bool IsResumable => TempPath?.EndsWith(".resume", StringComparison.Ordinal) == true;
+
+    /// <summary>The file system the temp file is on, so a group is flushed with one <c>syncfs</c> per file system; 0 when unknown.</summary>
+    internal ulong Device { get; }
 
     /// <summary>The bytes a resumable upload already holds from an earlier attempt.</summary>
     public long HeldBytes => _file.Length;
@@ -167,12 +174,30 @@ public sealed class PendingUpload : IAsyncDisposable
     internal InlineFileStream TempFile => _file;
 
     /// <summary>
-    /// Renames the durable temp file over its destination. Returns the directory that now holds it (its remote path
-    /// and its local path), which must be synced for the rename itself to be durable.
+    /// Gives the durable temp file its destination's name: a named one is renamed over it, an unnamed one linked in (or,
+    /// over an existing file, linked into the staging area and renamed over it). Returns the directory that now holds
+    /// it (its remote path and its local path), which must be synced for the name itself to be durable.
     /// </summary>
     internal (string Directory, string LocalDirectory) Publish()
     {
-        _file.Dispose();
+        // An unnamed file stays open until it has its name: closing it would delete it.
+        if (TempPath is not null)
+        {
+            _file.Dispose();
+        }
+
+        try
+        {
+            return PublishCore();
+        }
+        finally
+        {
+            _file.Dispose();
+        }
+    }
+
+    private (string Directory, string LocalDirectory) PublishCore()
+    {
         var local = System.IO.Path.GetDirectoryName(Destination)!;
         FileStore.TrySplit(Path, out var directory, out _);
         return FileStore.Wrap(Path, () =>
@@ -207,7 +232,15 @@ public sealed class PendingUpload : IAsyncDisposable
             var anchor = _store.OpenVerifiedParent(Path, resolved.FullPath);
             try
             {
-                System.IO.File.Move(TempPath, FileStore.Below(anchor, resolved.FullPath), overwrite: true);
+                if (TempPath is null)
+                {
+                    _store.LinkInto(this, anchor ?? throw new InvalidOperationException("an unnamed upload needs a directory handle"), System.IO.Path.GetFileName(resolved.FullPath), exists: false);
+                }
+                else
+                {
+                    System.IO.File.Move(TempPath, FileStore.Below(anchor, resolved.FullPath), overwrite: true);
+                }
+
                 _store.KeepAnchor(_directories, Path, ref anchor);
             }
             finally
@@ -226,7 +259,7 @@ public sealed class PendingUpload : IAsyncDisposable
         await _file.DisposeAsync();
         try
         {
-            if (!_committed && !(IsResumable && !_discard))
+            if (!_committed && TempPath is not null && !(IsResumable && !_discard))
             {
                 DeleteTemp();
             }
@@ -241,7 +274,7 @@ public sealed class PendingUpload : IAsyncDisposable
     {
         try
         {
-            System.IO.File.Delete(TempPath);
+            System.IO.File.Delete(TempPath!);
         }
         catch (IOException)
         {
