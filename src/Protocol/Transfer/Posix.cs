@@ -47,6 +47,16 @@ public static partial class Posix
     private const long UtimeOmit = (1L << 30) - 2;
     private const int ProcPathBytes = 4096;
 
+    // Whether linkat(AT_EMPTY_PATH) is allowed here; cleared at its first refusal.
+    private static bool s_linkByHandle = true;
+
+    // /proc/self/fd, held open so a handle's location is read without walking to it each time.
+    private static readonly Lazy<SafeFileHandle?> s_procFds = new(() =>
+    {
+        int fd = Open("/proc/self/fd", ReadOnly | Directory | CloseOnExec, 0);
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    });
+
     // asm-generic values on ARM, x86's own elsewhere.
     private static readonly bool s_arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
 
@@ -199,6 +209,24 @@ public static partial class Posix
     public static int LinkAt(SafeFileHandle file, SafeFileHandle directory, string name)
     {
         ArgumentNullException.ThrowIfNull(file);
+        if (s_linkByHandle)
+        {
+            // linkat(fd, "", ..., AT_EMPTY_PATH): no walk through /proc. It needs Linux 6.10 for a caller without
+            // CAP_DAC_READ_SEARCH; refused (ENOENT, EPERM), the /proc way is used from then on.
+            if (LinkAtHandle(file, string.Empty, directory, name, AtEmptyPath) == 0)
+            {
+                return 0;
+            }
+
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno is not (NoSuchFile or NotPermitted))
+            {
+                return errno;
+            }
+
+            s_linkByHandle = false;
+        }
+
         return LinkAtNative(AtFdCwd, ProcPath(file), directory, name, AtSymlinkFollow) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
@@ -241,7 +269,7 @@ public static partial class Posix
     {
         ArgumentNullException.ThrowIfNull(handle);
         Span<byte> buffer = stackalloc byte[ProcPathBytes];
-        int length = ReadLink(ProcPath(handle), buffer);
+        int length = ReadLink(handle, buffer);
         return length == location.Length && buffer[..length].SequenceEqual(location);
     }
 
@@ -250,7 +278,7 @@ public static partial class Posix
     {
         ArgumentNullException.ThrowIfNull(handle);
         Span<byte> buffer = stackalloc byte[ProcPathBytes];
-        int length = ReadLink(ProcPath(handle), buffer);
+        int length = ReadLink(handle, buffer);
         return length <= 0 || length >= buffer.Length ? null : buffer[..length].ToArray();
     }
 
@@ -328,9 +356,13 @@ public static partial class Posix
         return true;
     }
 
-    private static int ReadLink(string path, Span<byte> buffer)
+    /// <summary>readlink of the handle's entry in <c>/proc/self/fd</c>: relative to that directory, held open, when it could be opened.</summary>
+    private static int ReadLink(SafeFileHandle handle, Span<byte> buffer)
     {
-        nint length = ReadLinkNative(path, buffer, buffer.Length);
+        var number = handle.DangerousGetHandle().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        nint length = s_procFds.Value is { } fds
+            ? ReadLinkAtNative(fds, number, buffer, buffer.Length)
+            : ReadLinkNative(ProcPath(handle), buffer, buffer.Length);
         return length < 0 ? -1 : (int)length;
     }
 
@@ -357,6 +389,12 @@ public static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
     private static partial int FutimeNs(SafeFileHandle file, ReadOnlySpan<long> times);
+
+    [LibraryImport("libc", EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LinkAtHandle(SafeFileHandle file, string empty, SafeFileHandle toDirectory, string to, int flags);
+
+    [LibraryImport("libc", EntryPoint = "readlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint ReadLinkAtNative(SafeFileHandle directory, string name, Span<byte> buffer, nint size);
 
     [LibraryImport("libc", EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint ReadLinkNative(string path, Span<byte> buffer, nint size);
