@@ -235,6 +235,45 @@ public sealed class DirectoryHandleTests : IDisposable
         Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task Pipelined_puts_onto_a_directory_or_a_link_in_a_kept_directory_are_refused_when_published()
+    {
+        // A pipelined put's destination is looked at only when it is published: the answers are those of a put that
+        // waits for Ready, and nothing is written through the link.
+        var token = TestContext.Current.CancellationToken;
+        await using var server = TestServer.Start();
+        var outside = Path.Combine(Path.GetDirectoryName(server.Store.Root)!, "outside");
+        Directory.CreateDirectory(outside);
+        await File.WriteAllTextAsync(Path.Combine(outside, "secret.txt"), "outside secret", token);
+        await using var client = await server.ConnectReadyAsync(token);
+        FrameAssert.Is(await client.PutAsync(1, "d/first.txt", "first"u8.ToArray(), token), MessageType.Ok, 1);
+        Directory.CreateDirectory(server.LocalPath("d/sub"));
+        File.CreateSymbolicLink(server.LocalPath("d/out"), Path.Combine(outside, "secret.txt"));
+        await File.WriteAllTextAsync(server.LocalPath("d/old.txt"), "old", token);
+
+        var batch = new List<byte>();
+        foreach (var (id, name) in new[] { (2u, "sub"), (3u, "out"), (4u, "old.txt"), (5u, "new.txt") })
+        {
+            var body = Encoding.UTF8.GetBytes(name + " body");
+            batch.AddRange(FrameCodec.ToArray(Messages.Put(id, $"d/{name}", body.Length, HashAlgorithms.Sha256, null, null, PutFlags.NoWait)));
+            batch.AddRange(body);
+            batch.AddRange(FrameCodec.ToArray(Messages.BodyEnd(id, HashAlgorithms.Sha256, SHA256.HashData(body))));
+        }
+
+        await client.SendRawAsync(batch.ToArray(), token);
+
+        FrameAssert.IsError(await client.ReadAsync(token), ErrorCode.IsADirectory, 2);
+        FrameAssert.IsError(await client.ReadAsync(token), ErrorCode.AccessDenied, 3);
+        FrameAssert.Is(await client.ReadAsync(token), MessageType.Ok, 4);
+        FrameAssert.Is(await client.ReadAsync(token), MessageType.Ok, 5);
+        Assert.Equal("outside secret", await File.ReadAllTextAsync(Path.Combine(outside, "secret.txt"), token));
+        Assert.Equal(["secret.txt"], Directory.GetFileSystemEntries(outside).Select(Path.GetFileName));
+        Assert.Equal("old.txt body", await File.ReadAllTextAsync(server.LocalPath("d/old.txt"), token));
+        Assert.Equal("new.txt body", await File.ReadAllTextAsync(server.LocalPath("d/new.txt"), token));
+        Assert.True(Directory.Exists(server.LocalPath("d/sub")));
+        Assert.Empty(server.TempFiles());
+    }
+
     [Fact]
     public void A_handle_is_forgotten_once_its_directory_moved()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -265,6 +266,7 @@ public static partial class Posix
     /// Whether the open <paramref name="handle"/> is now reached by exactly <paramref name="location"/> (UTF-8, as read
     /// from <c>/proc/self/fd</c> when it was opened): false once it was moved, renamed or deleted. Linux only.
     /// </summary>
+    [SkipLocalsInit]
     public static bool IsAt(SafeFileHandle handle, ReadOnlySpan<byte> location)
     {
         ArgumentNullException.ThrowIfNull(handle);
@@ -274,6 +276,7 @@ public static partial class Posix
     }
 
     /// <summary>Where an open handle is now (<c>/proc/self/fd</c>, every link resolved), as UTF-8; null when it cannot be read. Linux only.</summary>
+    [SkipLocalsInit]
     public static byte[]? LocationOf(SafeFileHandle handle)
     {
         ArgumentNullException.ThrowIfNull(handle);

@@ -482,7 +482,7 @@ public sealed class FileXferRequestHandler(
                 _directories = new DirectoryHandles(_store);
             }
 
-            upload = _store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resumeKey, _directories);
+            upload = _store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resumeKey, _directories, deferCheck: noWait);
             hasher = HashAlgorithms.Create(algorithm);
         }
         catch (FileXferException) when (noWait)

@@ -246,9 +246,11 @@ public sealed class FileStore
     /// key (created when there is none), so an interrupted upload can continue where it stopped. A key already
     /// in use by another upload gets a fresh, non-resumable temp file instead. With <paramref name="directories"/>
     /// (the connection's), the destination's directory is checked through a handle kept from an earlier file of it,
-    /// and kept for the next.
+    /// and kept for the next. With <paramref name="deferCheck"/> (the body follows the request at once, as in a pipelined
+    /// put), a destination in a kept directory is not looked at before its publish, which looks at it in any case: a
+    /// directory there is then refused when the upload is published rather than before its body is read.
     /// </summary>
-    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey, DirectoryHandles? directories = null)
+    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey, DirectoryHandles? directories = null, bool deferCheck = false)
     {
         long size = declaredSize ?? sizeHint;
         var normalized = RemotePath.Normalize(path);
@@ -264,7 +266,8 @@ public sealed class FileStore
 
         EnsureSpace(size);
         bool resumable = resumeKey is { Length: > 0 };
-        if (!resumable && directories is not null && TryCheckInKeptDirectory(normalized, directories))
+        if (!resumable && directories is not null
+            && (deferCheck ? TrySplit(normalized, out var directory, out _) && directories.Peek(directory) is not null : TryCheckInKeptDirectory(normalized, directories)))
         {
             return BeginTemp(normalized, Path.Combine(Root, normalized), declaredSize, directories);
         }
@@ -464,6 +467,21 @@ public sealed class FileStore
             return false;
         }
 
+        // An unnamed file is linked in at once when the name is free, the common case; a name taken is looked at first.
+        if (upload.TempPath is null)
+        {
+            int linked = Posix.LinkAt(upload.TempFile.Handle, handle, name);
+            if (linked == 0)
+            {
+                return true;
+            }
+
+            if (linked != Posix.FileExists)
+            {
+                throw new IOException($"cannot give the upload its name: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(linked)}", linked);
+            }
+        }
+
         bool exists = Posix.TryStatAt(handle, name, followLinks: false, out var status, out int errno);
         if (exists)
         {
@@ -484,7 +502,13 @@ public sealed class FileStore
 
         if (upload.TempPath is null)
         {
-            LinkInto(upload, handle, name, exists);
+            if (!exists)
+            {
+                // Gone again since the link found it: the full walk decides.
+                return false;
+            }
+
+            LinkInto(upload, handle, name, exists: true);
             return true;
         }
 

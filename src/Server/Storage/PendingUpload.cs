@@ -47,7 +47,7 @@ public sealed class PendingUpload : IAsyncDisposable
     /// </summary>
     public string? TempPath { get; }
 
-    /// <summary>True when the temp file is a partial kept for resuming (see <see cref="FileStore.BeginUpload(string, long?, long, byte[], DirectoryHandles)"/>).</summary>
+    /// <summary>True when the temp file is a partial kept for resuming (see <see cref="FileStore.BeginUpload(string, long?, long, byte[], DirectoryHandles, bool)"/>).</summary>
     public bool IsResumable => TempPath?.EndsWith(".resume", StringComparison.Ordinal) == true;
 
     /// <summary>The file system the temp file is on, so a group is flushed with one <c>syncfs</c> per file system; 0 when unknown.</summary>
