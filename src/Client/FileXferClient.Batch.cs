@@ -100,6 +100,7 @@ public sealed partial class FileXferClient
         var algorithm = _options.HashAlgorithm;
         var group = new List<(TransferItem Item, string Remote, ReceivedFile? File, Exception? Error)>();
         long groupBytes = 0;
+        using var directories = OperatingSystem.IsLinux() ? new DownloadDirectories() : null;
 
         async ValueTask CommitGroupAsync()
         {
@@ -116,6 +117,7 @@ public sealed partial class FileXferClient
 
             group.Clear();
             groupBytes = 0;
+            directories?.Trim();
         }
 
         try
@@ -132,7 +134,7 @@ public sealed partial class FileXferClient
                 {
                     try
                     {
-                        var file = await ReceiveToTempAsync(id, remote, item.LocalPath, progress, token);
+                        var file = await ReceiveToTempAsync(id, remote, item.LocalPath, progress, token, directories);
                         group.Add((item, remote, file, null));
                         groupBytes += file.Result.Size;
                     }

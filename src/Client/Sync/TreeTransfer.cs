@@ -147,9 +147,12 @@ public sealed class TreeTransfer
             Directory.CreateDirectory(top);
         }
 
-        var localByPath = Directory.Exists(top)
-            ? LocalTree.Scan(top, PathFilter.All).Entries.ToDictionary(e => e.RelativePath, StringComparer.Ordinal)
-            : [];
+        var (localEntries, localProblems) = Directory.Exists(top) ? LocalTree.Scan(top, PathFilter.All) : ([], []);
+        var localByPath = localEntries.ToDictionary(e => e.RelativePath, StringComparer.Ordinal);
+
+        // What the destination holds besides its files and directories (links to directories, dangling links): a name
+        // in neither set did not exist when it was scanned, so it cannot be a link to look at.
+        var localOthers = localProblems.Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
 
         // With --checksum, the files of equal size are compared by hash all at once: pipelined on the server,
         // in parallel here, rather than one round trip per file.
@@ -164,7 +167,8 @@ public sealed class TreeTransfer
         var checkedDirectories = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in wanted)
         {
-            var target = LocalTarget(top, entry.Name, checkedDirectories);
+            var target = LocalTarget(top, entry.Name, checkedDirectories,
+                lastMayBeLink: entry.Kind != EntryKind.File || localByPath.ContainsKey(entry.Name) || localOthers.Contains(entry.Name));
             var shown = Shown(localDirectory, entry.Name);
             var remotePath = RemotePath.Combine(remoteRoot, entry.Name);
             if (target.Problem is { } problem)
@@ -239,9 +243,10 @@ public sealed class TreeTransfer
     /// Where a remote relative path lands below <paramref name="top"/>. The client decides every local path
     /// itself and never writes through a symbolic link inside the destination. Directories found not to be links
     /// are remembered in <paramref name="checkedDirectories"/>, when given, and not looked at again for the next
-    /// entries of one plan.
+    /// entries of one plan; the last component is not looked at when <paramref name="lastMayBeLink"/> is false (the
+    /// destination's scan did not find it).
     /// </summary>
-    internal static (string Path, string? Problem) LocalTarget(string top, string relative, HashSet<string>? checkedDirectories = null)
+    internal static (string Path, string? Problem) LocalTarget(string top, string relative, HashSet<string>? checkedDirectories = null, bool lastMayBeLink = true)
     {
         var full = Path.GetFullPath(Path.Combine(top, relative.Replace('/', Path.DirectorySeparatorChar)));
         if (!full.StartsWith(top.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
@@ -255,7 +260,7 @@ public sealed class TreeTransfer
         {
             current = Path.Combine(current, parts[i]);
             bool last = i == parts.Length - 1;
-            if (!last && checkedDirectories?.Contains(current) == true)
+            if (last ? !lastMayBeLink : checkedDirectories?.Contains(current) == true)
             {
                 continue;
             }

@@ -126,6 +126,16 @@ public static partial class Posix
     }
 
     /// <summary>
+    /// Opens a directory without following a symbolic link as its last component (<c>O_DIRECTORY | O_NOFOLLOW</c>); null
+    /// when it is a link or cannot be opened. Linux only.
+    /// </summary>
+    public static SafeFileHandle? TryOpenDirectoryNoFollow(string path)
+    {
+        int fd = Open(path, ReadOnly | Directory | NoFollow | CloseOnExec, 0);
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>
     /// Opens an existing file to read it, not following a symbolic link as its last component and without blocking on a
     /// FIFO (<c>O_RDONLY | O_NOFOLLOW | O_NONBLOCK</c>); null with the errno when it cannot be opened. Linux only.
     /// </summary>
