@@ -5,6 +5,7 @@ using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Transfer;
+using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Client;
 
@@ -23,12 +24,13 @@ public sealed partial class FileXferClient
     /// is abandoned on its own; a failed item is reported through <paramref name="onResult"/> and the batch goes on.
     /// Connection failures end the batch with an exception.
     /// </summary>
-    public Task PutBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
+    public async Task PutBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onResult);
         RequireCapability(Capabilities.Pipelining | Capabilities.ChunkedBody);
         var algorithm = _options.HashAlgorithm;
-        return PipelineAsync<TransferItem, SentUpload>(
+        using var directories = OperatingSystem.IsLinux() ? new LocalDirectories() : null;
+        await PipelineAsync<TransferItem, SentUpload>(
             items,
             async (item, id, token) =>
             {
@@ -36,9 +38,12 @@ public sealed partial class FileXferClient
                 InlineFileStream file;
                 DateTimeOffset modified;
                 int? mode;
+                SafeFileHandle? directory = null;
+                string name = Path.GetFileName(item.LocalPath);
                 try
                 {
-                    (file, modified, mode) = OpenSource(item.LocalPath);
+                    directory = directories?.Get(Path.GetDirectoryName(item.LocalPath) is { Length: > 0 } parent ? parent : ".");
+                    (file, modified, mode) = OpenSource(item.LocalPath, directory, name);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -52,7 +57,8 @@ public sealed partial class FileXferClient
                     using var hasher = HashAlgorithms.Create(algorithm);
                     var body = await _writer.WriteChunkedBodyAsync(file, length, hasher, id, progress, token);
                     string? changed = body.AbortReason
-                        ?? (ModifiedNow(item.LocalPath) != modified ? "it was modified while it was being sent" : null);
+                        ?? (ModifiedNow(item.LocalPath, directory, name) != modified ? "it was modified while it was being sent" : null);
+                    directories?.Trim();
                     return new SentUpload(remote, body.Length, body.Hash, changed, null);
                 }
             },
@@ -100,7 +106,7 @@ public sealed partial class FileXferClient
         var algorithm = _options.HashAlgorithm;
         var group = new List<(TransferItem Item, string Remote, ReceivedFile? File, Exception? Error)>();
         long groupBytes = 0;
-        using var directories = OperatingSystem.IsLinux() ? new DownloadDirectories() : null;
+        using var directories = OperatingSystem.IsLinux() ? new LocalDirectories() : null;
 
         async ValueTask CommitGroupAsync()
         {
@@ -339,7 +345,7 @@ public sealed partial class FileXferClient
     /// Opens a file to send and reads its size, time and permission bits: on Linux one open and one fstat of the handle
     /// (so the three describe the file that is read), elsewhere through .NET.
     /// </summary>
-    private static (InlineFileStream File, DateTimeOffset Modified, int? Mode) OpenSource(string path)
+    private static (InlineFileStream File, DateTimeOffset Modified, int? Mode) OpenSource(string path, SafeFileHandle? directory, string name)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -348,7 +354,8 @@ public sealed partial class FileXferClient
             return (file, modified, OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.Handle));
         }
 
-        var handle = Posix.OpenRead(path);
+        // Relative to the directory's handle, opened once for the batch, when there is one (a link is followed as by open).
+        var handle = directory is null ? Posix.OpenRead(path) : Posix.OpenReadAt(directory, name, path);
         if (!Posix.TryStat(handle, out var status, out int errno))
         {
             handle.Dispose();
@@ -359,11 +366,14 @@ public sealed partial class FileXferClient
     }
 
     /// <summary>The modification time <paramref name="path"/> has now (following links); null when it is gone.</summary>
-    private static DateTimeOffset? ModifiedNow(string path)
+    private static DateTimeOffset? ModifiedNow(string path, SafeFileHandle? directory, string name)
     {
         if (OperatingSystem.IsLinux())
         {
-            return Posix.TryStat(path, followLinks: true, out var status, out _) ? status.ModifiedUtc : null;
+            var found = directory is null
+                ? Posix.TryStat(path, followLinks: true, out var status, out _)
+                : Posix.TryStatAt(directory, name, followLinks: true, out status, out _);
+            return found ? status.ModifiedUtc : null;
         }
 
         var info = new FileInfo(path);

@@ -372,7 +372,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// it the sender's time and mode. The file is neither durable nor under its name yet: see
     /// <see cref="CommitReceived"/>. On failure no temp file is left.
     /// </summary>
-    private async Task<ReceivedFile> ReceiveToTempAsync(uint id, string remote, string localPath, Action<long>? progress, CancellationToken cancellationToken, DownloadDirectories? directories = null)
+    private async Task<ReceivedFile> ReceiveToTempAsync(uint id, string remote, string localPath, Action<long>? progress, CancellationToken cancellationToken, LocalDirectories? directories = null)
     {
         var full = Path.GetFullPath(localPath);
         var directory = Path.GetDirectoryName(full) ?? throw new LocalWriteException(new IOException($"'{localPath}' has no parent directory"));

@@ -167,6 +167,21 @@ public static partial class Posix
         };
     }
 
+    /// <summary>Opens <paramref name="name"/> in the directory held by <paramref name="directory"/> to read it (following links), as <see cref="OpenRead"/> does a path.</summary>
+    /// <param name="directory">The directory's handle.</param>
+    /// <param name="name">The file's name in it.</param>
+    /// <param name="shownPath">The file's path, for messages.</param>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="UnauthorizedAccessException">It may not be read.</exception>
+    /// <exception cref="IOException">Any other failure.</exception>
+    public static SafeFileHandle OpenReadAt(SafeFileHandle directory, string name, string shownPath) =>
+        TryOpenAt(directory, name, ReadOnly, 0, out int errno) ?? throw errno switch
+        {
+            NoSuchFile or NotADirectory => new FileNotFoundException($"could not find file '{shownPath}'", shownPath),
+            PermissionDenied => new UnauthorizedAccessException($"access to the path '{shownPath}' is denied"),
+            _ => new IOException($"cannot open '{shownPath}': {Marshal.GetPInvokeErrorMessage(errno)}"),
+        };
+
     /// <summary>
     /// Type and permission bits, owner, size and modification time of <paramref name="name"/> inside the directory held
     /// by <paramref name="directory"/> (the link itself when <paramref name="followLinks"/> is false); false with the errno

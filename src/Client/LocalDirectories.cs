@@ -4,11 +4,12 @@ using Microsoft.Win32.SafeHandles;
 namespace FileXfer.Client;
 
 /// <summary>
-/// The destination directories of a batch of downloads, each opened once (Linux): the batch's temp files are created,
-/// renamed and their directories synced relative to these handles rather than by walking their whole paths again.
-/// A directory that is a symbolic link, or cannot be opened, gets no handle and its files take the path-based way.
+/// The local directories of a batch, each opened once (Linux): a download's temp files are created, renamed and their
+/// directories synced, an upload's files opened and examined, relative to these handles rather than by walking their
+/// whole paths again. A directory that is a symbolic link, or cannot be opened, gets no handle and its files take the
+/// path-based way.
 /// </summary>
-internal sealed class DownloadDirectories : IDisposable
+internal sealed class LocalDirectories : IDisposable
 {
     // Handles kept between commit groups; a batch over more directories starts over after a group.
     private const int Kept = 64;
@@ -27,7 +28,7 @@ internal sealed class DownloadDirectories : IDisposable
         return handle;
     }
 
-    /// <summary>Closes the handles when there are many; only between commit groups, when no temp file refers to them.</summary>
+    /// <summary>Closes the handles when there are many; only when none of them is in use (between a download batch's commit groups, between an upload's files).</summary>
     public void Trim()
     {
         if (_handles.Count > Kept)
