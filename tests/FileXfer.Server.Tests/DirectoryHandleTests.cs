@@ -274,6 +274,23 @@ public sealed class DirectoryHandleTests : IDisposable
         Assert.Empty(server.TempFiles());
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task Past_its_capacity_the_cache_starts_over_and_every_file_still_lands()
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var handles = new DirectoryHandles(Store);
+        for (int i = 0; i < DirectoryHandles.Capacity + 4; i++)
+        {
+            Assert.Null(await CommitAsync(handles, $"d{i:00}/f.txt", $"{i}", token));
+            Assert.InRange(handles.Count, 1, DirectoryHandles.Capacity);
+        }
+
+        for (int i = 0; i < DirectoryHandles.Capacity + 4; i++)
+        {
+            Assert.Equal($"{i}", await File.ReadAllTextAsync(_fixture.Local($"d{i:00}/f.txt"), token));
+        }
+    }
+
     [Fact]
     public void A_handle_is_forgotten_once_its_directory_moved()
     {

@@ -17,8 +17,11 @@ namespace FileXfer.Server.Storage;
 /// </remarks>
 public sealed class DirectoryHandles : IDisposable
 {
-    /// <summary>At most this many handles are kept; past it, the cache starts over.</summary>
-    public const int Capacity = 128;
+    /// <summary>
+    /// At most this many handles are kept; past it, the cache starts over. A batch goes through its tree directory by
+    /// directory, so a few suffice, and 256 connections hold at most 4,096 of them.
+    /// </summary>
+    public const int Capacity = 16;
 
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
