@@ -98,6 +98,32 @@ public sealed class DirectoryHandleTests : IDisposable
     }
 
     [Fact(Timeout = 30000)]
+    public async Task A_kept_directory_renamed_inside_the_root_within_a_group_keeps_each_file_where_it_was_named()
+    {
+        // The first file is named in the kept directory, which is then renamed away and made again: the second file goes
+        // to the new directory by its path, and the group syncs both directories.
+        var token = TestContext.Current.CancellationToken;
+        using var handles = new DirectoryHandles(Store);
+        Assert.Null(await CommitAsync(handles, "d/first.txt", "first", token));
+        Store.BeforeUse = path =>
+        {
+            if (path == "d/b.txt")
+            {
+                Directory.Move(_fixture.Local("d"), _fixture.Local("renamed"));
+                Directory.CreateDirectory(_fixture.Local("d"));
+            }
+        };
+
+        var a = await SealAsync(handles, "d/a.txt", "a", token);
+        var b = await SealAsync(handles, "d/b.txt", "b", token);
+
+        Assert.Equal([null, null], FileStore.CommitGroup([a, b]));
+        Assert.Equal("a", await File.ReadAllTextAsync(_fixture.Local("renamed/a.txt"), token));
+        Assert.Equal("b", await File.ReadAllTextAsync(_fixture.Local("d/b.txt"), token));
+        Assert.Equal(["b.txt"], Directory.GetFileSystemEntries(_fixture.Local("d")).Select(Path.GetFileName));
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task A_kept_directory_deleted_is_created_again_for_the_next_file()
     {
         var token = TestContext.Current.CancellationToken;

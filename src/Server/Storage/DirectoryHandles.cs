@@ -40,8 +40,12 @@ public sealed class DirectoryHandles : IDisposable
     /// The handle of <paramref name="directory"/> (a normalized remote path; empty for the root) when one is kept and
     /// is still where it was found; a handle that moved is closed and forgotten, and null returned.
     /// </summary>
-    public SafeFileHandle? Find(string directory)
+    public SafeFileHandle? Find(string directory) => Find(directory, out _);
+
+    /// <summary>The same, also telling where the handle is (its real path).</summary>
+    public SafeFileHandle? Find(string directory, out string location)
     {
+        location = string.Empty;
         if (!_entries.TryGetValue(directory, out var entry))
         {
             return null;
@@ -49,6 +53,7 @@ public sealed class DirectoryHandles : IDisposable
 
         if (Posix.IsAt(entry.Handle, entry.Location))
         {
+            location = entry.Path;
             return entry.Handle;
         }
 
@@ -57,8 +62,15 @@ public sealed class DirectoryHandles : IDisposable
         return null;
     }
 
-    /// <summary>The kept handle of <paramref name="directory"/>, without checking where it is (to fsync it); null when none is kept.</summary>
+    /// <summary>The kept handle of <paramref name="directory"/>, without checking where it is; null when none is kept.</summary>
     public SafeFileHandle? Peek(string directory) => _entries.TryGetValue(directory, out var entry) ? entry.Handle : null;
+
+    /// <summary>
+    /// The kept handle of <paramref name="directory"/> when it was found at <paramref name="location"/> (to fsync the
+    /// directory a file was just named in); null when none is kept, or a handle of another directory is kept now.
+    /// </summary>
+    public SafeFileHandle? Peek(string directory, string location) =>
+        _entries.TryGetValue(directory, out var entry) && entry.Path == location ? entry.Handle : null;
 
     /// <summary>
     /// The kept handle of <paramref name="directory"/> without checking where it is, and the file system it is on (to
@@ -104,7 +116,7 @@ public sealed class DirectoryHandles : IDisposable
             return false;
         }
 
-        _entries[directory] = new Entry(handle, Encoding.UTF8.GetBytes(location), status.Device);
+        _entries[directory] = new Entry(handle, location, Encoding.UTF8.GetBytes(location), status.Device);
         return true;
     }
 
@@ -121,5 +133,5 @@ public sealed class DirectoryHandles : IDisposable
         _entries.Clear();
     }
 
-    private sealed record Entry(SafeFileHandle Handle, byte[] Location, ulong Device);
+    private sealed record Entry(SafeFileHandle Handle, string Path, byte[] Location, ulong Device);
 }

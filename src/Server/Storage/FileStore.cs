@@ -449,12 +449,14 @@ public sealed class FileStore
     /// <summary>
     /// Renames a sealed upload's temp file into its directory through the kept handle of that directory, checked in
     /// place right before: true when done, false when the full walk must do it (nothing kept, the directory moved,
-    /// the name became a link or something else). <paramref name="announced"/> tells whether <see cref="BeforeUse"/> ran.
+    /// the name became a link or something else). <paramref name="announced"/> tells whether <see cref="BeforeUse"/> ran,
+    /// <paramref name="location"/> where the directory is (its real path).
     /// </summary>
     /// <exception cref="FileXferException">The destination is now a directory.</exception>
-    internal bool TryPublishInKeptDirectory(PendingUpload upload, DirectoryHandles directories, out bool announced)
+    internal bool TryPublishInKeptDirectory(PendingUpload upload, DirectoryHandles directories, out bool announced, out string location)
     {
         announced = false;
+        location = string.Empty;
         if (_staging is null || !TrySplit(upload.Path, out var directory, out var name) || directories.Peek(directory) is null)
         {
             return false;
@@ -462,7 +464,7 @@ public sealed class FileStore
 
         BeforeUse?.Invoke(upload.Path);
         announced = true;
-        if (directories.Find(directory) is not { } handle)
+        if (directories.Find(directory, out location) is not { } handle)
         {
             return false;
         }
@@ -521,19 +523,24 @@ public sealed class FileStore
         };
     }
 
-    /// <summary>The slow publish's directory handle, kept for the next file when there is room (never evicting: handles are in use).</summary>
-    internal void KeepAnchor(DirectoryHandles? directories, string normalized, ref SafeFileHandle? anchor)
+    /// <summary>
+    /// The slow publish's directory handle, kept for the next file when there is room (never evicting: handles are in
+    /// use). Returns where the directory is, when that could be read.
+    /// </summary>
+    internal string? KeepAnchor(DirectoryHandles? directories, string normalized, ref SafeFileHandle? anchor)
     {
-        if (directories is null || anchor is null || !TrySplit(normalized, out var directory, out _)
-            || NativeMethods.LocationOf(anchor) is not { } location || !IsServable(location))
+        if (anchor is null || NativeMethods.LocationOf(anchor) is not { } location)
         {
-            return;
+            return null;
         }
 
-        if (directories.Keep(directory, anchor, location, evict: false))
+        if (directories is not null && TrySplit(normalized, out var directory, out _) && IsServable(location)
+            && directories.Keep(directory, anchor, location, evict: false))
         {
             anchor = null;
         }
+
+        return location;
     }
 
     /// <summary>
@@ -603,14 +610,15 @@ public sealed class FileStore
                 return results;
             }
 
-            // Each directory that received a file, once: by its kept handle when there is one, else by its path.
-            var directories = new Dictionary<string, (string Local, DirectoryHandles? Handles)>(StringComparer.Ordinal);
+            // Each directory that received a file (by its real path), once: through its kept handle when that is still
+            // the handle of that same directory, else by its path.
+            var directories = new Dictionary<string, (string Remote, DirectoryHandles? Handles)>(StringComparer.Ordinal);
             for (int i = 0; i < uploads.Count; i++)
             {
                 try
                 {
                     var (directory, local) = uploads[i].Publish();
-                    directories.TryAdd(directory, (local, uploads[i].Directories));
+                    directories.TryAdd(local, (directory, uploads[i].Directories));
                 }
                 catch (FileXferException ex)
                 {
@@ -618,11 +626,11 @@ public sealed class FileStore
                 }
             }
 
-            foreach (var (directory, (local, handles)) in directories)
+            foreach (var (local, (directory, handles)) in directories)
             {
                 try
                 {
-                    if (handles?.Peek(directory) is { } handle)
+                    if (handles?.Peek(directory, local) is { } handle)
                     {
                         Durable.FsyncDirectory(handle);
                     }

@@ -176,7 +176,7 @@ public sealed class PendingUpload : IAsyncDisposable
     /// <summary>
     /// Gives the durable temp file its destination's name: a named one is renamed over it, an unnamed one linked in (or,
     /// over an existing file, linked into the staging area and renamed over it). Returns the directory that now holds
-    /// it (its remote path and its local path), which must be synced for the name itself to be durable.
+    /// it (its remote path and its real local path), which must be synced for the name itself to be durable.
     /// </summary>
     internal (string Directory, string LocalDirectory) Publish()
     {
@@ -198,15 +198,14 @@ public sealed class PendingUpload : IAsyncDisposable
 
     private (string Directory, string LocalDirectory) PublishCore()
     {
-        var local = System.IO.Path.GetDirectoryName(Destination)!;
         FileStore.TrySplit(Path, out var directory, out _);
         return FileStore.Wrap(Path, () =>
         {
             bool announced = false;
-            if (_directories is not null && _store.TryPublishInKeptDirectory(this, _directories, out announced))
+            if (_directories is not null && _store.TryPublishInKeptDirectory(this, _directories, out announced, out var location))
             {
                 _committed = true;
-                return (directory, local);
+                return (directory, location);
             }
 
             // Checked again: the tree may have changed while the body was arriving. A directory removed meanwhile is
@@ -230,6 +229,7 @@ public sealed class PendingUpload : IAsyncDisposable
 
             // Into a directory handle located first: a link swapped in meanwhile cannot take the file out of the root.
             var anchor = _store.OpenVerifiedParent(Path, resolved.FullPath);
+            string? located;
             try
             {
                 if (TempPath is null)
@@ -241,7 +241,7 @@ public sealed class PendingUpload : IAsyncDisposable
                     System.IO.File.Move(TempPath, FileStore.Below(anchor, resolved.FullPath), overwrite: true);
                 }
 
-                _store.KeepAnchor(_directories, Path, ref anchor);
+                located = _store.KeepAnchor(_directories, Path, ref anchor);
             }
             finally
             {
@@ -249,7 +249,7 @@ public sealed class PendingUpload : IAsyncDisposable
             }
 
             _committed = true;
-            return (directory, System.IO.Path.GetDirectoryName(resolved.FullPath)!);
+            return (directory, located ?? System.IO.Path.GetDirectoryName(resolved.FullPath)!);
         });
     }
 
