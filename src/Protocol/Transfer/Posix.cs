@@ -5,8 +5,11 @@ using Microsoft.Win32.SafeHandles;
 namespace FileXfer.Protocol.Transfer;
 
 /// <summary>
-/// The Linux file calls .NET does not expose, declared once for the client and the server: open(2) with flags
-/// .NET cannot ask for (<c>O_DIRECTORY</c>, <c>O_NOFOLLOW</c>), and statx(2) for a path's type and owner.
+/// The Linux file calls .NET does not expose, declared once for the client and the server: open(2) and openat(2) with
+/// flags .NET cannot ask for (<c>O_DIRECTORY</c>, <c>O_NOFOLLOW</c>, <c>O_NONBLOCK</c>, <c>O_TMPFILE</c>), statx(2)
+/// for a path's or a handle's type, owner, size and time, the *at calls that work relative to a directory handle
+/// (renameat, linkat, unlinkat), futimens, positioned reads and writes, and where a handle is (<c>/proc/self/fd</c>).
+/// Many small files cost a few of these each instead of the walks and checks .NET's path-based calls repeat.
 /// The flag values that differ between architectures are chosen here.
 /// </summary>
 public static partial class Posix
@@ -330,13 +333,13 @@ public static partial class Posix
             int errno = Marshal.GetLastPInvokeError();
             if (errno != Interrupted)
             {
-                throw new IOException($"read failed: {Marshal.GetPInvokeErrorMessage(errno)}", ErrnoToHResult(errno));
+                throw new IOException($"read failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
             }
         }
     }
 
     /// <summary>pwrite(2) of all of <paramref name="buffer"/> at <paramref name="offset"/>, looping over short writes.</summary>
-    /// <exception cref="IOException">The write failed (a full disk among others: its HResult carries ENOSPC).</exception>
+    /// <exception cref="IOException">The write failed; its HResult is the errno, as .NET's own are (ENOSPC for a full disk).</exception>
     public static unsafe void WriteAt(SafeFileHandle file, ReadOnlySpan<byte> buffer, long offset)
     {
         while (!buffer.IsEmpty)
@@ -355,16 +358,13 @@ public static partial class Posix
                     continue;
                 }
 
-                throw new IOException($"write failed: {Marshal.GetPInvokeErrorMessage(errno)}", ErrnoToHResult(errno));
+                throw new IOException($"write failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
             }
 
             buffer = buffer[(int)written..];
             offset += written;
         }
     }
-
-    // .NET reports errno-based IO failures with the errno in the HResult (see DiskFull): the same here.
-    private static int ErrnoToHResult(int errno) => errno;
 
     private static string ProcPath(SafeFileHandle handle) => $"/proc/self/fd/{handle.DangerousGetHandle()}";
 
