@@ -5,6 +5,7 @@ using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Transfer;
+using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Client;
 
@@ -23,20 +24,26 @@ public sealed partial class FileXferClient
     /// is abandoned on its own; a failed item is reported through <paramref name="onResult"/> and the batch goes on.
     /// Connection failures end the batch with an exception.
     /// </summary>
-    public Task PutBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
+    public async Task PutBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onResult);
         RequireCapability(Capabilities.Pipelining | Capabilities.ChunkedBody);
         var algorithm = _options.HashAlgorithm;
-        return PipelineAsync<TransferItem, SentUpload>(
+        using var directories = OperatingSystem.IsLinux() ? new LocalDirectories() : null;
+        await PipelineAsync<TransferItem, SentUpload>(
             items,
             async (item, id, token) =>
             {
                 var remote = RemotePath.Normalize(item.RemotePath);
                 InlineFileStream file;
+                DateTimeOffset modified;
+                int? mode;
+                SafeFileHandle? directory = null;
+                string name = Path.GetFileName(item.LocalPath);
                 try
                 {
-                    file = InlineFileStream.OpenRead(item.LocalPath);
+                    directory = directories?.Get(Path.GetDirectoryName(item.LocalPath) is { Length: > 0 } parent ? parent : ".");
+                    (file, modified, mode) = OpenSource(item.LocalPath, directory, name);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -45,16 +52,13 @@ public sealed partial class FileXferClient
 
                 await using (file)
                 {
-                    var info = new FileInfo(item.LocalPath);
-                    var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
-                    int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.File.SafeFileHandle);
                     long length = file.Length;
                     await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Chunked | PutFlags.NoWait), token);
                     using var hasher = HashAlgorithms.Create(algorithm);
                     var body = await _writer.WriteChunkedBodyAsync(file, length, hasher, id, progress, token);
-                    info.Refresh();
                     string? changed = body.AbortReason
-                        ?? (info.LastWriteTimeUtc != modified.UtcDateTime ? "it was modified while it was being sent" : null);
+                        ?? (ModifiedNow(item.LocalPath, directory, name) != modified ? "it was modified while it was being sent" : null);
+                    directories?.Trim();
                     return new SentUpload(remote, body.Length, body.Hash, changed, null);
                 }
             },
@@ -102,6 +106,7 @@ public sealed partial class FileXferClient
         var algorithm = _options.HashAlgorithm;
         var group = new List<(TransferItem Item, string Remote, ReceivedFile? File, Exception? Error)>();
         long groupBytes = 0;
+        using var directories = OperatingSystem.IsLinux() ? new LocalDirectories() : null;
 
         async ValueTask CommitGroupAsync()
         {
@@ -118,6 +123,7 @@ public sealed partial class FileXferClient
 
             group.Clear();
             groupBytes = 0;
+            directories?.Trim();
         }
 
         try
@@ -134,7 +140,7 @@ public sealed partial class FileXferClient
                 {
                     try
                     {
-                        var file = await ReceiveToTempAsync(id, remote, item.LocalPath, progress, token);
+                        var file = await ReceiveToTempAsync(id, remote, item.LocalPath, progress, token, directories);
                         group.Add((item, remote, file, null));
                         groupBytes += file.Result.Size;
                     }
@@ -333,6 +339,45 @@ public sealed partial class FileXferClient
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Opens a file to send and reads its size, time and permission bits: on Linux one open and one fstat of the handle
+    /// (so the three describe the file that is read), elsewhere through .NET.
+    /// </summary>
+    private static (InlineFileStream File, DateTimeOffset Modified, int? Mode) OpenSource(string path, SafeFileHandle? directory, string name)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            var file = InlineFileStream.OpenRead(path);
+            var modified = new DateTimeOffset(new FileInfo(path).LastWriteTimeUtc, TimeSpan.Zero);
+            return (file, modified, OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.Handle));
+        }
+
+        // Relative to the directory's handle, opened once for the batch, when there is one (a link is followed as by open).
+        var handle = directory is null ? Posix.OpenRead(path) : Posix.OpenReadAt(directory, name, path);
+        if (!Posix.TryStat(handle, out var status, out int errno))
+        {
+            handle.Dispose();
+            throw new IOException($"cannot examine '{path}' (errno {errno})");
+        }
+
+        return (InlineFileStream.FromHandle(handle, FileAccess.Read, status.Size), status.ModifiedUtc, status.PermissionBits);
+    }
+
+    /// <summary>The modification time <paramref name="path"/> has now (following links); null when it is gone.</summary>
+    private static DateTimeOffset? ModifiedNow(string path, SafeFileHandle? directory, string name)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            var found = directory is null
+                ? Posix.TryStat(path, followLinks: true, out var status, out _)
+                : Posix.TryStatAt(directory, name, followLinks: true, out status, out _);
+            return found ? status.ModifiedUtc : null;
+        }
+
+        var info = new FileInfo(path);
+        return info.Exists ? new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero) : null;
     }
 
     /// <summary>True for an error the server answered for one request, after which the connection is still in step.</summary>

@@ -9,6 +9,7 @@ using FileXfer.Protocol.Net;
 using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Security;
 using FileXfer.Protocol.Transfer;
+using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Client;
 
@@ -256,7 +257,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     {
         await using var file = InlineFileStream.OpenRead(localPath);
         var info = new FileInfo(localPath);
-        int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.File.SafeFileHandle);
+        int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.Handle);
         var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
         long length = file.Length;
         var result = length <= UnresumedPutLimit && Capabilities.HasFlag(Capabilities.Pipelining)
@@ -376,7 +377,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             }
 
             var received = new ReceivedFile(file, temp, full, result);
-            GiveSenderTimeAndMode(temp, localPath, result, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            GiveSenderTimeAndMode(file, temp, localPath, result, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
             renamed = true;
             return CommitReceived([received])[0] is { } commitFailure ? throw LocalWriteException.For(localPath, commitFailure) : result;
@@ -399,16 +400,18 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// it the sender's time and mode. The file is neither durable nor under its name yet: see
     /// <see cref="CommitReceived"/>. On failure no temp file is left.
     /// </summary>
-    private async Task<ReceivedFile> ReceiveToTempAsync(uint id, string remote, string localPath, Action<long>? progress, CancellationToken cancellationToken)
+    private async Task<ReceivedFile> ReceiveToTempAsync(uint id, string remote, string localPath, Action<long>? progress, CancellationToken cancellationToken, LocalDirectories? directories = null)
     {
         var full = Path.GetFullPath(localPath);
         var directory = Path.GetDirectoryName(full) ?? throw new LocalWriteException(new IOException($"'{localPath}' has no parent directory"));
-        var temp = Path.Combine(directory, TempFileName(Path.GetFileName(full)));
+        var tempName = TempFileName(Path.GetFileName(full));
+        var temp = Path.Combine(directory, tempName);
+        var directoryHandle = directories?.Get(directory);
         InlineFileStream? file = null;
         Exception? openFailure = null;
         try
         {
-            file = InlineFileStream.CreateNew(temp);
+            file = directoryHandle is null ? InlineFileStream.CreateNew(temp) : InlineFileStream.CreateNewAt(directoryHandle, tempName);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -424,9 +427,9 @@ public sealed partial class FileXferClient : IAsyncDisposable
                 throw LocalWriteException.For(localPath, failure);
             }
 
-            GiveSenderTimeAndMode(temp, localPath, result, UnixFileMode.None);
+            GiveSenderTimeAndMode(file!, temp, localPath, result, UnixFileMode.None);
 
-            var received = new ReceivedFile(file!, temp, full, result);
+            var received = new ReceivedFile(file!, temp, full, result) { Directory = directoryHandle };
             file = null;
             return received;
         }
@@ -457,7 +460,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             Array.Fill(results, ex);
         }
 
-        var directories = new HashSet<string>(StringComparer.Ordinal);
+        var directories = new Dictionary<string, SafeFileHandle?>(StringComparer.Ordinal);
         for (int i = 0; i < files.Count; i++)
         {
             var received = files[i];
@@ -466,8 +469,26 @@ public sealed partial class FileXferClient : IAsyncDisposable
             {
                 try
                 {
-                    File.Move(received.Temp, received.Destination, overwrite: true);
-                    directories.Add(Path.GetDirectoryName(received.Destination)!);
+                    if (received.Directory is { } handle)
+                    {
+                        // Within the directory's handle, opened once for the batch: no walk of either path.
+                        int failure = Posix.RenameAt(handle, Path.GetFileName(received.Temp), handle, Path.GetFileName(received.Destination));
+                        if (failure != 0)
+                        {
+                            throw new IOException($"cannot rename '{received.Temp}' to '{received.Destination}': {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(failure)}", failure);
+                        }
+                    }
+                    else if (OperatingSystem.IsLinux())
+                    {
+                        // rename(2) alone: File.Move would first look the temp file up again.
+                        Posix.Rename(received.Temp, received.Destination);
+                    }
+                    else
+                    {
+                        File.Move(received.Temp, received.Destination, overwrite: true);
+                    }
+
+                    directories.TryAdd(Path.GetDirectoryName(received.Destination)!, received.Directory);
                     continue;
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -479,11 +500,18 @@ public sealed partial class FileXferClient : IAsyncDisposable
             File.Delete(received.Temp);
         }
 
-        foreach (var directory in directories)
+        foreach (var (directory, handle) in directories)
         {
             try
             {
-                Durable.FsyncDirectory(directory);
+                if (handle is not null)
+                {
+                    Durable.FsyncDirectory(handle);
+                }
+                else
+                {
+                    Durable.FsyncDirectory(directory);
+                }
             }
             catch (IOException)
             {
@@ -494,19 +522,29 @@ public sealed partial class FileXferClient : IAsyncDisposable
         return results;
     }
 
-    /// <summary>Gives a received temp file the sender's time and permission bits (plus <paramref name="ownerBits"/>).</summary>
-    private static void GiveSenderTimeAndMode(string temp, string localPath, TransferResult result, UnixFileMode ownerBits)
+    /// <summary>
+    /// Gives a received temp file the sender's time and permission bits (plus <paramref name="ownerBits"/>), through its
+    /// open handle where the system allows (futimens, fchmod).
+    /// </summary>
+    private static void GiveSenderTimeAndMode(InlineFileStream file, string temp, string localPath, TransferResult result, UnixFileMode ownerBits)
     {
         try
         {
             if (result.ModifiedUtc is { } modified)
             {
-                File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
+                if (OperatingSystem.IsLinux())
+                {
+                    Posix.SetModifiedTime(file.Handle, modified);
+                }
+                else
+                {
+                    File.SetLastWriteTimeUtc(temp, modified.UtcDateTime);
+                }
             }
 
             if (result.Mode is { } mode && !OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(temp, (UnixFileMode)(mode & 0x1FF) | ownerBits);
+                File.SetUnixFileMode(file.Handle, (UnixFileMode)(mode & 0x1FF) | ownerBits);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -516,7 +554,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
     }
 
     /// <summary>A verified download in its temp file, waiting for <see cref="CommitReceived"/>.</summary>
-    private sealed record ReceivedFile(InlineFileStream File, string Temp, string Destination, TransferResult Result);
+    private sealed record ReceivedFile(InlineFileStream File, string Temp, string Destination, TransferResult Result)
+    {
+        /// <summary>The handle of the directory the temp file was created in (a batch's), when it has one.</summary>
+        public SafeFileHandle? Directory { get; init; }
+    }
 
     /// <summary>Reads a Data answer, its body into <paramref name="destination"/> and the BodyEnd, and checks the hash.</summary>
     private async Task<TransferResult> ReceiveBodyAsync(uint id, string remote, Stream destination, Action<long>? progress, CancellationToken cancellationToken, ResumePoint? resume = null)

@@ -29,7 +29,7 @@ public sealed class AccessControlTests
         Assert.False(File.Exists(server.LocalPath("new.txt")));
         Assert.True(File.Exists(server.LocalPath("kept.txt")));
         Assert.False(Directory.Exists(server.LocalPath("dir")));
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
 
         // Still in step: a read works on the same connection.
         await client.SendAsync(Messages.PathRequest(MessageType.Stat, 4, "kept.txt"), token);

@@ -30,7 +30,7 @@ public sealed class ConcurrencyTests
             Assert.Equal(contents[i], await File.ReadAllBytesAsync(server.LocalPath($"clients/{i}.bin"), token));
         }
 
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
     }
 
     [Fact(Timeout = 30000)]

@@ -66,7 +66,7 @@ public sealed class FileStoreUploadTests : IDisposable
         string tempPath;
         await using (var upload = Store.BeginUpload("f.txt", 11))
         {
-            tempPath = upload.TempPath;
+            tempPath = upload.TempPath!;
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("new"), token);
         }
 

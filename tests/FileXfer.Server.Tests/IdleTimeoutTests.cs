@@ -19,7 +19,7 @@ public class IdleTimeoutTests
         await server.WaitForClosedConnectionsAsync(1, token);
 
         Assert.False(File.Exists(server.LocalPath("stalled.bin")));
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
         Assert.Contains(server.Logger.Entries, e => e.Message.Contains("stalled", StringComparison.Ordinal));
     }
 

@@ -34,7 +34,7 @@ public sealed class PutRequestTests
         Assert.Equal(HashAlgorithms.Sha256, ok.GetStringOrNull(FieldTag.HashAlgorithm));
         Assert.Equal(SHA256.HashData(content), ok.GetBytesOrNull(FieldTag.HashValue));
         Assert.Equal(content, await File.ReadAllBytesAsync(server.LocalPath("dir/sub/file.bin"), token));
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
     }
 
     [Fact(Timeout = 30000)]
@@ -93,7 +93,7 @@ public sealed class PutRequestTests
         var stat = await client.ReadAsync(token);
 
         Assert.Equal("old content", await File.ReadAllTextAsync(server.LocalPath("f.txt"), token));
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
         FrameAssert.Is(stat, MessageType.Ok, 6);
         Assert.Equal("old content".Length, stat.GetSizeOrNull(FieldTag.Size));
     }
@@ -120,7 +120,7 @@ public sealed class PutRequestTests
         await server.WaitForClosedConnectionsAsync(1, token);
 
         Assert.False(File.Exists(server.LocalPath("cut.bin")));
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
         await using var next = await server.ConnectReadyAsync(token);
         FrameAssert.Is(await next.PutAsync(2, "cut.bin", content, token), MessageType.Ok, 2);
         Assert.Equal(content, await File.ReadAllBytesAsync(server.LocalPath("cut.bin"), token));
@@ -142,7 +142,7 @@ public sealed class PutRequestTests
         FrameAssert.IsError(Assert.Single(frames), ErrorCode.ProtocolViolation, 1);
         Assert.False(File.Exists(server.LocalPath("x.txt")));
         await server.WaitForClosedConnectionsAsync(1, token);
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
     }
 
     [Fact(Timeout = 30000)]
@@ -163,6 +163,6 @@ public sealed class PutRequestTests
         FrameAssert.IsError(await client.ReadAsync(token), ErrorCode.UnsupportedHashAlgorithm, 6);
         FrameAssert.Is(await client.PutAsync(7, "fine.txt", "ok"u8.ToArray(), token), MessageType.Ok, 7);
 
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
     }
 }

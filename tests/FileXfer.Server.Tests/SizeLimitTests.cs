@@ -34,7 +34,7 @@ public class SizeLimitTests
         Assert.Contains("1000", error.GetStringOrNull(FieldTag.Message), StringComparison.Ordinal);
         await server.WaitForClosedConnectionsAsync(1, token);
         Assert.False(File.Exists(server.LocalPath("big.bin")));
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
     }
 
     [Fact(Timeout = 30000)]

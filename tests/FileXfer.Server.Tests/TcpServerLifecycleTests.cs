@@ -171,7 +171,7 @@ public sealed class TcpServerLifecycleTests
 
         FrameAssert.Is(ok, MessageType.Ok, 1);
         Assert.Equal(content, await File.ReadAllBytesAsync(server.LocalPath("late.bin"), token));
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
         Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         using var deadline = Deadline.After(TimeSpan.FromSeconds(5));
         Assert.Empty(await client.ReadUntilClosedAsync(deadline.Token));
@@ -212,7 +212,7 @@ public sealed class TcpServerLifecycleTests
     }
 
     [Fact(Timeout = 30000)]
-    public async Task Stop_aborts_a_put_still_in_flight_at_the_deadline_and_removes_its_temp_file()
+    public async Task Stop_aborts_a_put_still_in_flight_at_the_deadline_and_leaves_no_temp_file()
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = TestServer.Start(serverOptions: new TcpServerOptions { ShutdownTimeout = TimeSpan.FromMilliseconds(300) });
@@ -220,13 +220,13 @@ public sealed class TcpServerLifecycleTests
         await using var client = await server.ConnectReadyAsync(token);
         FrameAssert.Is(await client.StartPutAsync(1, "stuck.bin", content.Length, token), MessageType.Ready, 1);
         await client.SendRawAsync(content.AsMemory(0, content.Length / 2), token);
-        Assert.Single(server.StagedFiles());
+        Assert.Single(server.TempFiles());
         var clock = Stopwatch.StartNew();
 
         await server.Server.StopAsync();
 
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(3));
-        Assert.Empty(server.StagedFiles());
+        Assert.Empty(server.TempFiles());
         Assert.False(File.Exists(server.LocalPath("stuck.bin")));
         Assert.Equal(0, server.Server.ActiveConnections);
         Assert.Single(server.Logger.WithEvent(ServerEvents.ShutdownDeadline));

@@ -61,6 +61,44 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>The temp files now in the staging area.</summary>
     public string[] StagedFiles() => Directory.GetFiles(Store.StagingDirectory);
 
+    /// <summary>
+    /// The temp files of uploads not yet published: named ones in the staging area, and unnamed ones (O_TMPFILE) below
+    /// the root that this process still holds open, as <c>/proc/self/fd</c> shows them (<c>dir/#inode (deleted)</c>).
+    /// </summary>
+    public string[] TempFiles() => [.. StagedFiles(), .. UnnamedFiles()];
+
+    /// <summary>The unnamed temp files below the root that this process holds open (Linux; none elsewhere).</summary>
+    public string[] UnnamedFiles()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return [];
+        }
+
+        var found = new List<string>();
+        foreach (var fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            string? target;
+            try
+            {
+                target = new FileInfo(fd).LinkTarget;
+            }
+            catch (IOException)
+            {
+                // Closed while the directory was read.
+                continue;
+            }
+
+            if (target is not null && target.StartsWith(Store.Root + "/", StringComparison.Ordinal) && target.EndsWith(" (deleted)", StringComparison.Ordinal)
+                && Path.GetFileName(target).StartsWith('#'))
+            {
+                found.Add(target);
+            }
+        }
+
+        return [.. found];
+    }
+
     public Task<RawClient> ConnectAsync(CancellationToken cancellationToken) => RawClient.ConnectAsync(EndPoint, cancellationToken);
 
     /// <summary>A connection that has completed the handshake.</summary>

@@ -147,9 +147,12 @@ public sealed class TreeTransfer
             Directory.CreateDirectory(top);
         }
 
-        var localByPath = Directory.Exists(top)
-            ? LocalTree.Scan(top, PathFilter.All).Entries.ToDictionary(e => e.RelativePath, StringComparer.Ordinal)
-            : [];
+        var (localEntries, localProblems) = Directory.Exists(top) ? LocalTree.Scan(top, PathFilter.All) : ([], []);
+        var localByPath = localEntries.ToDictionary(e => e.RelativePath, StringComparer.Ordinal);
+
+        // What the destination holds besides its files and directories (links to directories, dangling links): a name
+        // in neither set did not exist when it was scanned, so it cannot be a link to look at.
+        var localOthers = localProblems.Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
 
         // With --checksum, the files of equal size are compared by hash all at once: pipelined on the server,
         // in parallel here, rather than one round trip per file.
@@ -161,9 +164,11 @@ public sealed class TreeTransfer
         var directories = new List<RemoteEntry>();
         var items = new List<TransferItem>();
         long plannedBytes = 0;
+        var checkedDirectories = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in wanted)
         {
-            var target = LocalTarget(top, entry.Name);
+            var target = LocalTarget(top, entry.Name, checkedDirectories,
+                lastMayBeLink: entry.Kind != EntryKind.File || localByPath.ContainsKey(entry.Name) || localOthers.Contains(entry.Name));
             var shown = Shown(localDirectory, entry.Name);
             var remotePath = RemotePath.Combine(remoteRoot, entry.Name);
             if (target.Problem is { } problem)
@@ -236,9 +241,12 @@ public sealed class TreeTransfer
 
     /// <summary>
     /// Where a remote relative path lands below <paramref name="top"/>. The client decides every local path
-    /// itself and never writes through a symbolic link inside the destination.
+    /// itself and never writes through a symbolic link inside the destination. Directories found not to be links
+    /// are remembered in <paramref name="checkedDirectories"/>, when given, and not looked at again for the next
+    /// entries of one plan; the last component is not looked at when <paramref name="lastMayBeLink"/> is false (the
+    /// destination's scan did not find it).
     /// </summary>
-    internal static (string Path, string? Problem) LocalTarget(string top, string relative)
+    internal static (string Path, string? Problem) LocalTarget(string top, string relative, HashSet<string>? checkedDirectories = null, bool lastMayBeLink = true)
     {
         var full = Path.GetFullPath(Path.Combine(top, relative.Replace('/', Path.DirectorySeparatorChar)));
         if (!full.StartsWith(top.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
@@ -247,12 +255,24 @@ public sealed class TreeTransfer
         }
 
         var current = top;
-        foreach (var part in relative.Split('/'))
+        var parts = relative.Split('/');
+        for (int i = 0; i < parts.Length; i++)
         {
-            current = Path.Combine(current, part);
+            current = Path.Combine(current, parts[i]);
+            bool last = i == parts.Length - 1;
+            if (last ? !lastMayBeLink : checkedDirectories?.Contains(current) == true)
+            {
+                continue;
+            }
+
             if (new FileInfo(current).LinkTarget is not null)
             {
                 return (full, "the destination holds a symbolic link on this path; not written through it");
+            }
+
+            if (!last)
+            {
+                checkedDirectories?.Add(current);
             }
         }
 

@@ -35,9 +35,28 @@ public static partial class Durable
         }
 
         using var directoryHandle = handle;
-        if (Fsync(directoryHandle) != 0)
+        FsyncDirectory(directoryHandle);
+    }
+
+    /// <summary>The same through a directory handle already open. Linux only.</summary>
+    /// <exception cref="IOException">The fsync failed.</exception>
+    public static void FsyncDirectory(SafeFileHandle directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (Fsync(directory) != 0)
         {
             throw new IOException($"fsync of directory failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+    }
+
+    /// <summary>Writes an open file's data to the device (fsync). Linux only.</summary>
+    /// <exception cref="IOException">The fsync failed.</exception>
+    internal static void FsyncFile(SafeFileHandle file)
+    {
+        if (Fsync(file) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"fsync failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
         }
     }
 
@@ -66,7 +85,7 @@ public static partial class Durable
         ArgumentNullException.ThrowIfNull(files);
         if (files.Count > 1 && CanSyncFileSystem)
         {
-            SyncFileSystem(files[0].File.SafeFileHandle);
+            SyncFileSystem(files[0].Handle);
             return;
         }
 

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
 namespace FileXfer.Protocol.Transfer;
 
 /// <summary>
@@ -6,45 +9,86 @@ namespace FileXfer.Protocol.Transfer;
 /// that hop costs more than the operation, and for thousands of small files it dominates. The bytes still
 /// move through the caller's large pooled buffer, one system call per chunk.
 /// </summary>
+/// <remarks>
+/// It works on the file's handle with positioned reads and writes (<c>pread</c>/<c>pwrite</c> on Linux), keeping its
+/// own position: no <c>lseek</c> to set up, no <c>fstat</c> for a length it already knows. A <see cref="FileStream"/>
+/// over the same handle is made only when asked for (<see cref="File"/>).
+/// </remarks>
 public sealed class InlineFileStream : Stream
 {
-    private readonly FileStream _file;
+    private const int OwnerReadWrite = 0x180;
+    private const int NotSeekable = 29; // ESPIPE
 
-    private InlineFileStream(FileStream file) => _file = file;
+    private readonly SafeFileHandle _handle;
+    private readonly FileAccess _access;
+    private long _position;
 
-    /// <summary>The underlying file, for <see cref="FileStream.Flush(bool)"/>, its handle and its length.</summary>
-    public FileStream File => _file;
+    // The length when this stream knows it without asking: a file it created and alone writes, or one whose size the
+    // opener has just read. Negative: ask the file system.
+    private long _knownLength;
+
+    // Positioned reads fail on a pipe or a FIFO: then the handle is read in sequence through .NET.
+    private bool _sequential;
+    private FileStream? _file;
+
+    private InlineFileStream(SafeFileHandle handle, FileAccess access, long knownLength)
+    {
+        _handle = handle;
+        _access = access;
+        _knownLength = knownLength;
+    }
+
+    private InlineFileStream(FileStream file, long knownLength)
+        : this(file.SafeFileHandle, file.CanWrite ? file.CanRead ? FileAccess.ReadWrite : FileAccess.Write : FileAccess.Read, knownLength)
+    {
+        _file = file;
+    }
+
+    /// <summary>The file's handle.</summary>
+    public SafeFileHandle Handle => _handle;
+
+    /// <summary>A <see cref="FileStream"/> over the same handle, for APIs that take one (sendfile). Its position is its own.</summary>
+    public FileStream File => _file ??= new FileStream(_handle, _access, bufferSize: 0, isAsync: _handle.IsAsync);
 
     /// <inheritdoc />
-    public override bool CanRead => _file.CanRead;
+    public override bool CanRead => (_access & FileAccess.Read) != 0;
 
     /// <inheritdoc />
-    public override bool CanSeek => _file.CanSeek;
+    /// <remarks>Asked of the file only when asked here (a pipe or a FIFO cannot seek).</remarks>
+    public override bool CanSeek => !_sequential && File.CanSeek;
 
     /// <inheritdoc />
-    public override bool CanWrite => _file.CanWrite;
+    public override bool CanWrite => (_access & FileAccess.Write) != 0;
 
     /// <inheritdoc />
-    public override long Length => _file.Length;
+    public override long Length => _knownLength >= 0 ? _knownLength : RandomAccess.GetLength(_handle);
 
     /// <inheritdoc />
     public override long Position
     {
-        get => _file.Position;
-        set => _file.Position = value;
+        get => _position;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _position = value;
+        }
     }
 
     /// <summary>Opens an existing file for sequential reading; others may still read and write it.</summary>
-    public static InlineFileStream OpenRead(string path) => new(new FileStream(path, new FileStreamOptions
-    {
-        Mode = FileMode.Open,
-        Access = FileAccess.Read,
-        Share = FileShare.ReadWrite,
+    public static InlineFileStream OpenRead(string path) =>
         // Asynchronous only marks the handle (reads here stay inline): the server can then hand it to sendfile(2)
         // through Socket.SendPacketsAsync, which takes only such handles.
-        Options = FileOptions.SequentialScan | FileOptions.Asynchronous,
-        BufferSize = 0,
-    }));
+        new(System.IO.File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan | FileOptions.Asynchronous), FileAccess.Read, knownLength: -1);
+
+    /// <summary>
+    /// Wraps a handle the caller opened (with <see cref="Posix"/> calls), which the stream then owns. <paramref name="length"/>,
+    /// when given, is the size the caller has just read: <see cref="Length"/> then answers it without asking again.
+    /// </summary>
+    public static InlineFileStream FromHandle(SafeFileHandle handle, FileAccess access, long? length = null)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        return new(handle, access, length ?? -1);
+    }
 
     /// <summary>
     /// Opens a partial file to read its prefix and continue writing it, creating it when missing (owner only). A
@@ -54,13 +98,42 @@ public sealed class InlineFileStream : Stream
     /// <exception cref="IOException">The path is a symbolic link, or cannot be opened.</exception>
     public static InlineFileStream OpenResumable(string path) =>
         OperatingSystem.IsLinux()
-            ? new(new FileStream(NoFollow.OpenReadWrite(path), FileAccess.ReadWrite, bufferSize: 0))
-            : OwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+            ? new(NoFollow.OpenReadWrite(path), FileAccess.ReadWrite, knownLength: -1)
+            : new(OwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite), knownLength: -1);
 
     /// <summary>Creates a new file for writing, readable and writable by its owner only.</summary>
-    public static InlineFileStream CreateNew(string path) => OwnerOnly(path, FileMode.CreateNew, FileAccess.Write);
+    public static InlineFileStream CreateNew(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return new(OwnerOnly(path, FileMode.CreateNew, FileAccess.Write), knownLength: 0);
+        }
 
-    private static InlineFileStream OwnerOnly(string path, FileMode mode, FileAccess access)
+        int fd = Posix.Open(path, Posix.WriteOnly | Posix.Create | Posix.Exclusive | Posix.CloseOnExec, OwnerReadWrite);
+        return fd >= 0
+            ? new(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, knownLength: 0)
+            : throw CreateFailure(Marshal.GetLastPInvokeError(), path);
+    }
+
+    /// <summary>
+    /// Creates a new file named <paramref name="name"/> inside the directory held by <paramref name="directory"/>, for
+    /// writing, readable and writable by its owner only (openat(2) with <c>O_CREAT | O_EXCL</c>). Linux only.
+    /// </summary>
+    /// <exception cref="IOException">The file exists or cannot be created.</exception>
+    public static InlineFileStream CreateNewAt(SafeFileHandle directory, string name)
+    {
+        var handle = Posix.TryOpenAt(directory, name, Posix.WriteOnly | Posix.Create | Posix.Exclusive, OwnerReadWrite, out int errno);
+        return handle is not null ? new(handle, FileAccess.Write, knownLength: 0) : throw CreateFailure(errno, name);
+    }
+
+    private static Exception CreateFailure(int errno, string path) => errno switch
+    {
+        Posix.NoSuchFile or Posix.NotADirectory => new DirectoryNotFoundException($"could not find a part of the path '{path}'"),
+        Posix.PermissionDenied or Posix.NotPermitted or Posix.ReadOnlyFileSystem => new UnauthorizedAccessException($"access to the path '{path}' is denied"),
+        _ => new IOException($"cannot create '{path}': {Marshal.GetPInvokeErrorMessage(errno)}", errno),
+    };
+
+    private static FileStream OwnerOnly(string path, FileMode mode, FileAccess access)
     {
         var options = new FileStreamOptions { Mode = mode, Access = access, Share = FileShare.None, BufferSize = 0 };
         if (!OperatingSystem.IsWindows())
@@ -69,21 +142,48 @@ public sealed class InlineFileStream : Stream
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        return new(new FileStream(path, options));
+        return new FileStream(path, options);
+    }
+
+    /// <inheritdoc />
+    public override int Read(Span<byte> buffer)
+    {
+        int read = ReadCore(buffer);
+        _position += read;
+        return read;
+    }
+
+    /// <inheritdoc />
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            Posix.WriteAt(_handle, buffer, _position);
+        }
+        else
+        {
+            RandomAccess.Write(_handle, buffer, _position);
+        }
+
+        _position += buffer.Length;
+        if (_knownLength >= 0 && _position > _knownLength)
+        {
+            _knownLength = _position;
+        }
     }
 
     /// <inheritdoc />
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(_file.Read(buffer.Span));
+        return ValueTask.FromResult(Read(buffer.Span));
     }
 
     /// <inheritdoc />
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        _file.Write(buffer.Span);
+        Write(buffer.Span);
         return ValueTask.CompletedTask;
     }
 
@@ -96,32 +196,65 @@ public sealed class InlineFileStream : Stream
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     /// <inheritdoc />
-    public override int Read(byte[] buffer, int offset, int count) => _file.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     /// <inheritdoc />
-    public override void Write(byte[] buffer, int offset, int count) => _file.Write(buffer, offset, count);
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     /// <inheritdoc />
-    public override void Flush() => _file.Flush();
+    public override void Flush()
+    {
+        // Nothing is buffered here.
+    }
 
     /// <inheritdoc />
     public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Writes the file's data to the device before returning (fsync).</summary>
-    public void FlushToDisk() => _file.Flush(flushToDisk: true);
+    public void FlushToDisk()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            Durable.FsyncFile(_handle);
+        }
+        else
+        {
+            File.Flush(flushToDisk: true);
+        }
+    }
 
     /// <inheritdoc />
-    public override long Seek(long offset, SeekOrigin origin) => _file.Seek(offset, origin);
+    public override long Seek(long offset, SeekOrigin origin)
+    {
+        Position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            _ => Length + offset,
+        };
+        return _position;
+    }
 
     /// <inheritdoc />
-    public override void SetLength(long value) => _file.SetLength(value);
+    /// <remarks>As <see cref="FileStream.SetLength"/>, a position past the new end moves to it.</remarks>
+    public override void SetLength(long value)
+    {
+        RandomAccess.SetLength(_handle, value);
+        if (_knownLength >= 0)
+        {
+            _knownLength = value;
+        }
+
+        _position = Math.Min(_position, value);
+    }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _file.Dispose();
+            _file?.Dispose();
+            _handle.Dispose();
         }
 
         base.Dispose(disposing);
@@ -130,7 +263,30 @@ public sealed class InlineFileStream : Stream
     /// <inheritdoc />
     public override async ValueTask DisposeAsync()
     {
-        await _file.DisposeAsync();
+        if (_file is not null)
+        {
+            await _file.DisposeAsync();
+        }
+
+        _handle.Dispose();
         await base.DisposeAsync();
+    }
+
+    private int ReadCore(Span<byte> buffer)
+    {
+        if (OperatingSystem.IsLinux() && !_sequential)
+        {
+            try
+            {
+                return Posix.ReadAt(_handle, buffer, _position);
+            }
+            catch (IOException ex) when (ex.HResult == NotSeekable)
+            {
+                // A FIFO or a pipe: read it in sequence from here on.
+                _sequential = true;
+            }
+        }
+
+        return _sequential ? File.Read(buffer) : RandomAccess.Read(_handle, buffer, _position);
     }
 }

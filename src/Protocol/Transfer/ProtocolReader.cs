@@ -37,6 +37,22 @@ public sealed class ProtocolReader : IDisposable
     /// </summary>
     public Func<CancellationToken, Task>? BeforeBlockingRead { get; set; }
 
+    /// <summary>
+    /// Grows the read-ahead buffer to its full size now, as a server does once a peer is past its handshake: pipelined
+    /// requests and their small bodies then arrive many to a read.
+    /// </summary>
+    public void UseFullBuffer()
+    {
+        if (_buffer.Length < BufferSize)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(BufferSize);
+            _buffer.AsSpan(_start, _end - _start).CopyTo(larger);
+            _end -= _start;
+            _start = 0;
+            ArrayPool<byte>.Shared.Return(Interlocked.Exchange(ref _buffer, larger));
+        }
+    }
+
     /// <summary>True when bytes already read from the stream wait in the buffer (the next request has begun to arrive).</summary>
     public bool HasBufferedData => _end > _start;
 
@@ -105,6 +121,25 @@ public sealed class ProtocolReader : IDisposable
             _start += buffered;
             remaining -= buffered;
             progress?.Invoke(buffered);
+        }
+
+        // What fits in the read-ahead buffer is read into it, with whatever follows it (the next frames of a pipeline):
+        // one read for many small bodies rather than an exact read for each.
+        while (remaining > 0 && remaining <= _buffer.Length / 2)
+        {
+            if (!await TryReadMoreAsync(cancellationToken))
+            {
+                throw new ConnectionLostException(
+                    $"connection closed in the middle of a body of {length} bytes",
+                    new EndOfStreamException($"stream ended after {length - remaining} of {length} bytes"));
+            }
+
+            int chunk = (int)Math.Min(_end - _start, remaining);
+            hasher?.Append(_buffer.AsSpan(_start, chunk));
+            await destination.WriteAsync(_buffer.AsMemory(_start, chunk), cancellationToken);
+            _start += chunk;
+            remaining -= chunk;
+            progress?.Invoke(chunk);
         }
 
         try

@@ -51,6 +51,9 @@ public sealed class FileXferRequestHandler(
     // False for a read-only token: put, delete and make directory are refused.
     private bool _canWrite = true;
 
+    // Directories this connection has put files into, held open and located (Linux): the next file of one costs no walk.
+    private DirectoryHandles? _directories;
+
     private GuardedNetworkStream? _stream;
     private TlsState _tlsState;
     private int _unflushedAnswers;
@@ -186,6 +189,7 @@ public sealed class FileXferRequestHandler(
             _writer.Dispose();
         }
 
+        _directories?.Dispose();
         _reader?.Dispose();
         if (_stream is not null)
         {
@@ -233,8 +237,10 @@ public sealed class FileXferRequestHandler(
                 return false;
             }
 
-            // From here on the connection is no longer a newcomer that a full server evicts for a new one.
+            // From here on the connection is no longer a newcomer that a full server evicts for a new one, and reads
+            // ahead as far as a frame can be long.
             Connection.MarkEstablished();
+            Reader.UseFullBuffer();
             return true;
         }
         catch (OperationCanceledException) when (Connection.Stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -471,7 +477,12 @@ public sealed class FileXferRequestHandler(
                 await _store.WaitForResumeKeyAsync(resumeKey, request.GetString(FieldTag.Path), ResumeKeyWait, cancellationToken);
             }
 
-            upload = _store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resumeKey);
+            if (_directories is null && NativeMethods.CanLocateHandles)
+            {
+                _directories = new DirectoryHandles(_store);
+            }
+
+            upload = _store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resumeKey, _directories, deferCheck: noWait);
             hasher = HashAlgorithms.Create(algorithm);
         }
         catch (FileXferException) when (noWait)
@@ -696,7 +707,7 @@ public sealed class FileXferRequestHandler(
 
         // A file stored with its verified hash needs no reading here: it goes from the page cache to the socket, and
         // the client checks what arrives against the hash it was stored with.
-        var storedHash = _zeroCopy && size - start >= StoredHash.MinimumSize ? StoredHash.Lookup(file.File.SafeFileHandle, algorithm, size) : null;
+        var storedHash = _zeroCopy && size - start >= StoredHash.MinimumSize ? StoredHash.Lookup(file.Handle, algorithm, size) : null;
         await Writer.WriteAsync(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, start), cancellationToken);
         _inBody = _sendingBody = true;
         try

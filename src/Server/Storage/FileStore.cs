@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Enumeration;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -41,6 +42,14 @@ public sealed class FileStore
     private long _availableBytes;
     private long _availableCheckedAt = long.MinValue / 2;
 
+    // The staging area, held open so temp files are created and renamed relative to it (Linux), and its file system.
+    private readonly SafeFileHandle? _staging;
+    private readonly ulong _stagingDevice;
+
+    // Temp names: unique in this process by the counter, between processes by the prefix; O_EXCL refuses a clash.
+    private static readonly string s_tempPrefix = Guid.NewGuid().ToString("N")[..16];
+    private static long s_tempCounter;
+
     public FileStore(string root, FileStoreOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
@@ -58,6 +67,8 @@ public sealed class FileStore
         CheckOwnedByServer(Root);
         CreatePrivateDirectory(Path.Combine(Root, ReservedName));
         CreatePrivateDirectory(StagingDirectory);
+        _staging = NativeMethods.CanLocateHandles ? Posix.OpenDirectory(StagingDirectory) : null;
+        _stagingDevice = _staging is not null && Posix.TryStat(_staging, out var staging, out _) ? staging.Device : 0;
         _resumesInUse = new(StringComparer.Ordinal);
         _tempsInUse = new(StringComparer.Ordinal);
         _subtree = string.Empty;
@@ -68,6 +79,8 @@ public sealed class FileStore
         Root = root;
         Options = parent.Options;
         StagingDirectory = parent.StagingDirectory;
+        _staging = parent._staging;
+        _stagingDevice = parent._stagingDevice;
         _reservedPath = parent._reservedPath;
         _resumesInUse = parent._resumesInUse;
         _tempsInUse = parent._tempsInUse;
@@ -231,9 +244,13 @@ public sealed class FileStore
     /// <summary>
     /// Starts an upload; with a <paramref name="resumeKey"/> the temp file is the partial upload kept under that
     /// key (created when there is none), so an interrupted upload can continue where it stopped. A key already
-    /// in use by another upload gets a fresh, non-resumable temp file instead.
+    /// in use by another upload gets a fresh, non-resumable temp file instead. With <paramref name="directories"/>
+    /// (the connection's), the destination's directory is checked through a handle kept from an earlier file of it,
+    /// and kept for the next. With <paramref name="deferCheck"/> (the body follows the request at once, as in a pipelined
+    /// put), a destination in a kept directory is not looked at before its publish, which looks at it in any case: a
+    /// directory there is then refused when the upload is published rather than before its body is read.
     /// </summary>
-    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey)
+    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey, DirectoryHandles? directories = null, bool deferCheck = false)
     {
         long size = declaredSize ?? sizeHint;
         var normalized = RemotePath.Normalize(path);
@@ -248,6 +265,13 @@ public sealed class FileStore
         }
 
         EnsureSpace(size);
+        bool resumable = resumeKey is { Length: > 0 };
+        if (!resumable && directories is not null
+            && (deferCheck ? TrySplit(normalized, out var directory, out _) && directories.Peek(directory) is not null : TryCheckInKeptDirectory(normalized, directories)))
+        {
+            return BeginTemp(normalized, Path.Combine(Root, normalized), declaredSize, directories);
+        }
+
         var resolved = ResolveWithState(normalized);
         var destination = resolved.FullPath;
         if (resolved.IsDirectory)
@@ -259,16 +283,22 @@ public sealed class FileStore
         {
             CreateParents(normalized);
         }
-        if (resumeKey is { Length: > 0 } key)
+
+        if (directories is not null)
         {
-            var name = ResumeName(key, normalized);
+            KeepParent(directories, normalized, destination, evict: true);
+        }
+
+        if (resumable)
+        {
+            var name = ResumeName(resumeKey!, normalized);
             if (_resumesInUse.TryAdd(name, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)))
             {
                 try
                 {
-                    var resumable = Path.Combine(StagingDirectory, name + ResumableSuffix);
-                    var partial = Wrap(normalized, () => InlineFileStream.OpenResumable(resumable));
-                    return new PendingUpload(this, normalized, destination, resumable, partial, declaredSize, () => ReleaseResumeKey(name));
+                    var resumableTemp = Path.Combine(StagingDirectory, name + ResumableSuffix);
+                    var partial = Wrap(normalized, () => InlineFileStream.OpenResumable(resumableTemp));
+                    return new PendingUpload(this, normalized, destination, resumableTemp, partial, declaredSize, () => ReleaseResumeKey(name), directories, _stagingDevice);
                 }
                 catch
                 {
@@ -278,14 +308,32 @@ public sealed class FileStore
             }
         }
 
-        var tempPath = Path.Combine(StagingDirectory, $"{Guid.NewGuid():N}{StagingSuffix}");
+        return BeginTemp(normalized, destination, declaredSize, directories);
+    }
+
+    /// <summary>
+    /// A fresh temp file for an upload to <paramref name="normalized"/>: unnamed in its destination's directory when that
+    /// directory's handle is kept and its file system can make such files, else named in the staging area. An unnamed
+    /// file is allocated where it will live (on ext4, near its directory, as a file written in place would be, rather
+    /// than every upload's inode near the staging area) and leaves nothing behind if it is never published.
+    /// </summary>
+    private PendingUpload BeginTemp(string normalized, string destination, long? declaredSize, DirectoryHandles? directories)
+    {
+        if (directories is not null && TrySplit(normalized, out var directory, out _) && directories.Peek(directory, out ulong device) is { } kept
+            && Posix.TryCreateUnnamed(kept, out _) is { } unnamed)
+        {
+            return new PendingUpload(this, normalized, destination, tempPath: null, InlineFileStream.FromHandle(unnamed, FileAccess.Write, length: 0), declaredSize, static () => { }, directories, device);
+        }
+
+        var tempName = NewTempName();
+        var tempPath = Path.Combine(StagingDirectory, tempName);
 
         // Registered before it exists, so a concurrent sweep of stale temps cannot take it.
         _tempsInUse.TryAdd(tempPath, true);
         InlineFileStream stream;
         try
         {
-            stream = Wrap(normalized, () => InlineFileStream.CreateNew(tempPath));
+            stream = Wrap(normalized, () => _staging is null ? InlineFileStream.CreateNew(tempPath) : InlineFileStream.CreateNewAt(_staging, tempName));
         }
         catch
         {
@@ -293,7 +341,206 @@ public sealed class FileStore
             throw;
         }
 
-        return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize, () => _tempsInUse.TryRemove(tempPath, out _));
+        return new PendingUpload(this, normalized, destination, tempPath, stream, declaredSize, () => _tempsInUse.TryRemove(tempPath, out _), directories, _stagingDevice);
+    }
+
+    private static string NewTempName() => $"{s_tempPrefix}{Interlocked.Increment(ref s_tempCounter):x}{StagingSuffix}";
+
+    /// <summary>
+    /// Gives an unnamed upload its name <paramref name="name"/> in the directory held by <paramref name="directory"/>: a
+    /// link when the name is free; over an existing file, a link in the staging area renamed over it, so the old file is
+    /// replaced whole or not at all.
+    /// </summary>
+    /// <exception cref="IOException">The link or the rename failed (the errno in its HResult).</exception>
+    /// <exception cref="FileXferException">The name is a directory.</exception>
+    internal void LinkInto(PendingUpload upload, SafeFileHandle directory, string name, bool exists)
+    {
+        var file = upload.TempFile.Handle;
+        int failure = exists ? Posix.FileExists : Posix.LinkAt(file, directory, name);
+        if (failure == Posix.FileExists)
+        {
+            var staged = NewTempName();
+            failure = Posix.LinkAt(file, _staging ?? throw new InvalidOperationException("no staging handle"), staged);
+            if (failure == 0)
+            {
+                failure = Posix.RenameAt(_staging, staged, directory, name);
+                if (failure != 0)
+                {
+                    _ = Posix.UnlinkAt(_staging, staged);
+                }
+            }
+        }
+
+        switch (failure)
+        {
+            case 0:
+                return;
+            case Posix.IsADirectory:
+                throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(upload.Path)}' is a directory");
+            default:
+                throw new IOException($"cannot give the upload its name: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(failure)}", failure);
+        }
+    }
+
+    /// <summary>
+    /// The first check of an upload's destination, through its directory's kept handle: true when the directory is kept
+    /// and the name is free or a regular file; false when the full walk must decide (nothing kept, the name is a link or
+    /// something else). Where the handle is now is not asked here: nothing is written through it before the upload is
+    /// published, which checks it in place (and walks the path again, creating what is missing, when it moved).
+    /// </summary>
+    /// <exception cref="FileXferException">The destination is a directory.</exception>
+    private static bool TryCheckInKeptDirectory(string normalized, DirectoryHandles directories)
+    {
+        if (!TrySplit(normalized, out var directory, out var name) || directories.Peek(directory) is not { } handle)
+        {
+            return false;
+        }
+
+        if (!Posix.TryStatAt(handle, name, followLinks: false, out var status, out int errno))
+        {
+            return errno == Posix.NoSuchFile;
+        }
+
+        return status.IsDirectory
+            ? throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(normalized)}' is a directory")
+            : status.IsRegularFile;
+    }
+
+    /// <summary>
+    /// Splits a normalized path into its directory (empty for the root) and last name; false for a path into the
+    /// reserved folder, which only the full walk refuses properly.
+    /// </summary>
+    internal static bool TrySplit(string normalized, out string directory, out string name)
+    {
+        int slash = normalized.LastIndexOf('/');
+        directory = slash < 0 ? string.Empty : normalized[..slash];
+        name = slash < 0 ? normalized : normalized[(slash + 1)..];
+        var first = slash < 0 ? normalized : normalized.AsSpan(0, normalized.IndexOf('/'));
+        return !first.SequenceEqual(ReservedName);
+    }
+
+    /// <summary>
+    /// Opens, locates and keeps the directory that holds <paramref name="localPath"/>, when it is inside the served
+    /// tree; a failure keeps nothing (the operation itself checks again and reports).
+    /// </summary>
+    private void KeepParent(DirectoryHandles directories, string normalized, string localPath, bool evict)
+    {
+        if (!NativeMethods.CanLocateHandles || !TrySplit(normalized, out var directory, out _))
+        {
+            return;
+        }
+
+        SafeFileHandle handle;
+        try
+        {
+            handle = Posix.OpenDirectory(Path.GetDirectoryName(localPath)!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+
+        if (NativeMethods.LocationOf(handle) is not { } location || !IsServable(location) || !directories.Keep(directory, handle, location, evict))
+        {
+            handle.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Renames a sealed upload's temp file into its directory through the kept handle of that directory, checked in
+    /// place right before: true when done, false when the full walk must do it (nothing kept, the directory moved,
+    /// the name became a link or something else). <paramref name="announced"/> tells whether <see cref="BeforeUse"/> ran,
+    /// <paramref name="location"/> where the directory is (its real path).
+    /// </summary>
+    /// <exception cref="FileXferException">The destination is now a directory.</exception>
+    internal bool TryPublishInKeptDirectory(PendingUpload upload, DirectoryHandles directories, out bool announced, out string location)
+    {
+        announced = false;
+        location = string.Empty;
+        if (_staging is null || !TrySplit(upload.Path, out var directory, out var name) || directories.Peek(directory) is null)
+        {
+            return false;
+        }
+
+        BeforeUse?.Invoke(upload.Path);
+        announced = true;
+        if (directories.Find(directory, out location) is not { } handle)
+        {
+            return false;
+        }
+
+        // An unnamed file is linked in at once when the name is free, the common case; a name taken is looked at first.
+        if (upload.TempPath is null)
+        {
+            int linked = Posix.LinkAt(upload.TempFile.Handle, handle, name);
+            if (linked == 0)
+            {
+                return true;
+            }
+
+            if (linked != Posix.FileExists)
+            {
+                throw new IOException($"cannot give the upload its name: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(linked)}", linked);
+            }
+        }
+
+        bool exists = Posix.TryStatAt(handle, name, followLinks: false, out var status, out int errno);
+        if (exists)
+        {
+            if (status.IsDirectory)
+            {
+                throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(upload.Path)}' is a directory");
+            }
+
+            if (!status.IsRegularFile)
+            {
+                return false;
+            }
+        }
+        else if (errno != Posix.NoSuchFile)
+        {
+            return false;
+        }
+
+        if (upload.TempPath is null)
+        {
+            if (!exists)
+            {
+                // Gone again since the link found it: the full walk decides.
+                return false;
+            }
+
+            LinkInto(upload, handle, name, exists: true);
+            return true;
+        }
+
+        int failure = Posix.RenameAt(_staging, Path.GetFileName(upload.TempPath), handle, name);
+        return failure switch
+        {
+            0 => true,
+            Posix.IsADirectory => throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(upload.Path)}' is a directory"),
+            _ => throw new IOException($"cannot rename the upload into place: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(failure)}", failure),
+        };
+    }
+
+    /// <summary>
+    /// The slow publish's directory handle, kept for the next file when there is room (never evicting: handles are in
+    /// use). Returns where the directory is, when that could be read.
+    /// </summary>
+    internal string? KeepAnchor(DirectoryHandles? directories, string normalized, ref SafeFileHandle? anchor)
+    {
+        if (anchor is null || NativeMethods.LocationOf(anchor) is not { } location)
+        {
+            return null;
+        }
+
+        if (directories is not null && TrySplit(normalized, out var directory, out _) && IsServable(location)
+            && directories.Keep(directory, anchor, location, evict: false))
+        {
+            anchor = null;
+        }
+
+        return location;
     }
 
     /// <summary>
@@ -348,7 +595,11 @@ public sealed class FileStore
         {
             try
             {
-                Durable.FlushAll([.. uploads.Select(u => u.TempFile)]);
+                // One syncfs per file system (an unnamed temp file lives on its directory's), or an fsync for a lone file.
+                foreach (var onDevice in uploads.GroupBy(u => u.Device))
+                {
+                    Durable.FlushAll([.. onDevice.Select(u => u.TempFile)]);
+                }
             }
             catch (IOException ex)
             {
@@ -359,12 +610,15 @@ public sealed class FileStore
                 return results;
             }
 
-            var directories = new HashSet<string>(StringComparer.Ordinal);
+            // Each directory that received a file (by its real path), once: through its kept handle when that is still
+            // the handle of that same directory, else by its path.
+            var directories = new Dictionary<string, (string Remote, DirectoryHandles? Handles)>(StringComparer.Ordinal);
             for (int i = 0; i < uploads.Count; i++)
             {
                 try
                 {
-                    directories.Add(uploads[i].Publish());
+                    var (directory, local) = uploads[i].Publish();
+                    directories.TryAdd(local, (directory, uploads[i].Directories));
                 }
                 catch (FileXferException ex)
                 {
@@ -372,11 +626,18 @@ public sealed class FileStore
                 }
             }
 
-            foreach (var directory in directories)
+            foreach (var (local, (directory, handles)) in directories)
             {
                 try
                 {
-                    Durable.FsyncDirectory(directory);
+                    if (handles?.Peek(directory, local) is { } handle)
+                    {
+                        Durable.FsyncDirectory(handle);
+                    }
+                    else
+                    {
+                        Durable.FsyncDirectory(local);
+                    }
                 }
                 catch (IOException)
                 {
@@ -400,6 +661,11 @@ public sealed class FileStore
     public InlineFileStream OpenRead(string path, out RemoteEntry entry)
     {
         var normalized = RemotePath.Normalize(path);
+        if (TryOpenReadDirect(normalized, out entry) is { } direct)
+        {
+            return direct;
+        }
+
         var full = Resolve(normalized);
         entry = Describe(normalized, full);
         if (entry.Kind == EntryKind.Directory)
@@ -416,7 +682,7 @@ public sealed class FileStore
         return Wrap(normalized, () =>
         {
             var stream = InlineFileStream.OpenRead(full);
-            if (NativeMethods.CanLocateHandles && !IsServable(NativeMethods.LocationOf(stream.File.SafeFileHandle)))
+            if (NativeMethods.CanLocateHandles && !IsServable(NativeMethods.LocationOf(stream.Handle)))
             {
                 // A link swapped in after the check: what was opened is not ours to serve.
                 stream.Dispose();
@@ -425,6 +691,41 @@ public sealed class FileStore
 
             return stream;
         });
+    }
+
+    /// <summary>
+    /// The common case of <see cref="OpenRead"/> in three calls: a regular file below 1 MiB whose last component is not a
+    /// link is opened without following one and without blocking on a FIFO, examined through its handle and located
+    /// (<c>/proc/self/fd</c>), which must be inside the served tree. Null when the full walk must decide: a link as the
+    /// last component, not a regular file, large enough for zero-copy sending, or an open that failed (its error then
+    /// comes from the walk).
+    /// </summary>
+    /// <exception cref="FileXferException">The file was reached through a link that leads outside the root.</exception>
+    private InlineFileStream? TryOpenReadDirect(string normalized, out RemoteEntry entry)
+    {
+        entry = null!;
+        BeforeUse?.Invoke(normalized);
+        if (!NativeMethods.CanLocateHandles || normalized.Length == 0 || !TrySplit(normalized, out _, out _)
+            || Posix.TryOpenReadNoFollow(Path.Combine(Root, normalized), out _) is not { } handle)
+        {
+            return null;
+        }
+
+        if (!Posix.TryStat(handle, out var status, out _) || !status.IsRegularFile || status.Size >= StoredHash.MinimumSize)
+        {
+            handle.Dispose();
+            return null;
+        }
+
+        if (!IsServable(NativeMethods.LocationOf(handle)))
+        {
+            // A link on the way leads out (or into the reserved folder): what was opened is not ours to serve.
+            handle.Dispose();
+            throw LeadsOutside(normalized);
+        }
+
+        entry = new RemoteEntry(normalized, EntryKind.File, status.Size, status.ModifiedUtc, status.PermissionBits);
+        return InlineFileStream.FromHandle(handle, FileAccess.Read, status.Size);
     }
 
     /// <summary>Describes one path.</summary>
@@ -451,7 +752,13 @@ public sealed class FileStore
         Wrap(normalized, () =>
         {
             using var anchor = OpenVerifiedDirectory(normalized, full);
-            foreach (var info in new DirectoryInfo(anchor is null ? full : NativeMethods.HandlePath(anchor)).EnumerateFileSystemInfos())
+            if (anchor is not null)
+            {
+                ListThrough(anchor, normalized, entries);
+                return entries;
+            }
+
+            foreach (var info in new DirectoryInfo(full).EnumerateFileSystemInfos())
             {
                 if (normalized.Length == 0 && info.Name == ReservedName)
                 {
@@ -477,6 +784,52 @@ public sealed class FileStore
         entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return entries;
     }
+
+    /// <summary>
+    /// Lists the directory held by <paramref name="anchor"/> with one <c>statx</c> per entry, relative to the handle; a
+    /// link is described by its target, as <see cref="ToEntry"/> does. Linux only.
+    /// </summary>
+    private void ListThrough(SafeFileHandle anchor, string normalized, List<RemoteEntry> entries)
+    {
+        var directory = NativeMethods.HandlePath(anchor);
+        var names = new FileSystemEnumerable<string>(directory, (ref FileSystemEntry entry) => entry.FileName.ToString(), ListingOptions);
+        foreach (var name in names)
+        {
+            if (normalized.Length == 0 && name == ReservedName)
+            {
+                continue;
+            }
+
+            if (!RemotePath.IsValidName(name, out _))
+            {
+                // A name the protocol cannot carry (made locally on the server) is left out rather than sent.
+                continue;
+            }
+
+            if (entries.Count == Options.MaxListEntries)
+            {
+                throw new FileXferException(ErrorCode.TooLarge, $"directory has more than {Options.MaxListEntries} entries");
+            }
+
+            if (!Posix.TryStatAt(anchor, name, followLinks: false, out var status, out _))
+            {
+                // Gone since it was read from the directory.
+                continue;
+            }
+
+            if (status.IsSymbolicLink)
+            {
+                entries.Add(ToEntry(name, new FileInfo(Path.Combine(directory, name))));
+                continue;
+            }
+
+            var kind = status.IsDirectory ? EntryKind.Directory : status.IsRegularFile ? EntryKind.File : EntryKind.Other;
+            entries.Add(new RemoteEntry(name, kind, kind == EntryKind.File ? status.Size : 0, status.ModifiedUtc, status.PermissionBits));
+        }
+    }
+
+    // Every entry, hidden ones too, and a directory that cannot be read is an error, as DirectoryInfo's own listing does.
+    private static readonly EnumerationOptions ListingOptions = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
 
     /// <summary>
     /// The whole tree below a directory, parents before children, names sorted within each directory; each
@@ -754,7 +1107,8 @@ public sealed class FileStore
         _ => new(ErrorCode.Internal, $"storage error on '{RemotePath.Escape(normalized)}': {exception.Message}", exception),
     };
 
-    private void CreateParents(string normalized)
+    /// <summary>Creates the missing directories above <paramref name="normalized"/>, each checked as it is made.</summary>
+    internal void CreateParents(string normalized)
     {
         int slash = normalized.LastIndexOf('/');
         if (slash < 0)

@@ -7,9 +7,9 @@ using FileXfer.Protocol.Transfer;
 namespace FileXfer.Server.Storage;
 
 /// <summary>
-/// One upload in progress: a temp file in the staging area that becomes the real file only through
-/// <see cref="CommitAsync"/>. Disposing an upload that was not committed deletes its temp file, so a failed
-/// or aborted put leaves the old file as it was.
+/// One upload in progress: a temp file that becomes the real file only through <see cref="CommitAsync"/>, either named
+/// in the staging area or unnamed in its destination's directory (<c>O_TMPFILE</c>). Disposing an upload that was not
+/// committed deletes its temp file, so a failed or aborted put leaves the old file as it was.
 /// </summary>
 public sealed class PendingUpload : IAsyncDisposable
 {
@@ -17,12 +17,15 @@ public sealed class PendingUpload : IAsyncDisposable
     private readonly InlineFileStream _file;
     private readonly LatchingWriteStream _sink;
     private readonly Action _release;
+    private readonly DirectoryHandles? _directories;
     private bool _committed;
     private bool _discard;
 
-    internal PendingUpload(FileStore store, string path, string destination, string tempPath, InlineFileStream file, long? expectedSize, Action release)
+    internal PendingUpload(FileStore store, string path, string destination, string? tempPath, InlineFileStream file, long? expectedSize, Action release, DirectoryHandles? directories, ulong device)
     {
         _release = release;
+        _directories = directories;
+        Device = device;
         _store = store;
         Path = path;
         Destination = destination;
@@ -38,11 +41,17 @@ public sealed class PendingUpload : IAsyncDisposable
     /// <summary>The local path the file will have once committed.</summary>
     public string Destination { get; }
 
-    /// <summary>The temp file in the staging area.</summary>
-    public string TempPath { get; }
+    /// <summary>
+    /// The temp file in the staging area; null for an unnamed file in the destination's directory, which gets its
+    /// name only when it is published (and which a crash leaves nowhere).
+    /// </summary>
+    public string? TempPath { get; }
 
-    /// <summary>True when the temp file is a partial kept for resuming (see <see cref="FileStore.BeginUpload(string, long?, long, byte[])"/>).</summary>
-    public bool IsResumable => TempPath.EndsWith(".resume", StringComparison.Ordinal);
+    /// <summary>True when the temp file is a partial kept for resuming (see <see cref="FileStore.BeginUpload(string, long?, long, byte[], DirectoryHandles, bool)"/>).</summary>
+    public bool IsResumable => TempPath?.EndsWith(".resume", StringComparison.Ordinal) == true;
+
+    /// <summary>The file system the temp file is on, so a group is flushed with one <c>syncfs</c> per file system; 0 when unknown.</summary>
+    internal ulong Device { get; }
 
     /// <summary>The bytes a resumable upload already holds from an earlier attempt.</summary>
     public long HeldBytes => _file.Length;
@@ -123,9 +132,17 @@ public sealed class PendingUpload : IAsyncDisposable
                 throw new FileXferException(ErrorCode.SizeMismatch, $"stored {_file.Length} bytes, {receivedLength} received");
             }
 
+            // Through the open handle (futimens, fchmod): the temp file is this upload's alone.
             if (modified is { } time)
             {
-                File.SetLastWriteTimeUtc(TempPath, time.UtcDateTime);
+                if (OperatingSystem.IsLinux())
+                {
+                    Posix.SetModifiedTime(_file.Handle, time);
+                }
+                else
+                {
+                    File.SetLastWriteTimeUtc(_file.Handle, time.UtcDateTime);
+                }
             }
 
             if (!OperatingSystem.IsWindows())
@@ -133,12 +150,12 @@ public sealed class PendingUpload : IAsyncDisposable
                 // Only permission bits; the owner keeps read and write so the server can serve and replace it.
                 // Without a mode (a stream from standard input), the usual rw-r--r--.
                 const int DefaultMode = 0x1A4; // 0644
-                File.SetUnixFileMode(TempPath, (UnixFileMode)((mode ?? DefaultMode) & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.SetUnixFileMode(_file.Handle, (UnixFileMode)((mode ?? DefaultMode) & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
 
             if (algorithm is not null)
             {
-                StoredHash.Record(_file.File.SafeFileHandle, algorithm, receivedHash);
+                StoredHash.Record(_file.Handle, algorithm, receivedHash, receivedLength);
             }
 
             return true;
@@ -150,34 +167,89 @@ public sealed class PendingUpload : IAsyncDisposable
     /// <summary>The size of the sealed file.</summary>
     public long Size { get; private set; }
 
+    /// <summary>The connection's kept directory handles this upload is checked and published through, if any.</summary>
+    internal DirectoryHandles? Directories => _directories;
+
     /// <summary>The open temp file, for syncing it to disk.</summary>
     internal InlineFileStream TempFile => _file;
 
     /// <summary>
-    /// Renames the durable temp file over its destination. Returns the directory that now holds it, which must
-    /// be synced for the rename itself to be durable.
+    /// Gives the durable temp file its destination's name: a named one is renamed over it, an unnamed one linked in (or,
+    /// over an existing file, linked into the staging area and renamed over it). Returns the directory that now holds
+    /// it (its remote path and its real local path), which must be synced for the name itself to be durable.
     /// </summary>
-    internal string Publish()
+    internal (string Directory, string LocalDirectory) Publish()
     {
-        _file.Dispose();
+        // An unnamed file stays open until it has its name: closing it would delete it.
+        if (TempPath is not null)
+        {
+            _file.Dispose();
+        }
+
+        try
+        {
+            return PublishCore();
+        }
+        finally
+        {
+            _file.Dispose();
+        }
+    }
+
+    private (string Directory, string LocalDirectory) PublishCore()
+    {
+        FileStore.TrySplit(Path, out var directory, out _);
         return FileStore.Wrap(Path, () =>
         {
-            // Checked again: the tree may have changed while the body was arriving.
+            bool announced = false;
+            if (_directories is not null && _store.TryPublishInKeptDirectory(this, _directories, out announced, out var location))
+            {
+                _committed = true;
+                return (directory, location);
+            }
+
+            // Checked again: the tree may have changed while the body was arriving. A directory removed meanwhile is
+            // made again, as the upload's start would have made it.
             var resolved = _store.ResolveWithState(Path);
+            if (!resolved.ParentsExist)
+            {
+                _store.CreateParents(Path);
+                resolved = _store.ResolveWithState(Path);
+            }
+
             if (resolved.IsDirectory)
             {
                 throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(Path)}' is a directory");
             }
 
-            _store.BeforeUse?.Invoke(Path);
-            // Into a directory handle located first: a link swapped in meanwhile cannot take the file out of the root.
-            using (var anchor = _store.OpenVerifiedParent(Path, resolved.FullPath))
+            if (!announced)
             {
-                System.IO.File.Move(TempPath, FileStore.Below(anchor, resolved.FullPath), overwrite: true);
+                _store.BeforeUse?.Invoke(Path);
+            }
+
+            // Into a directory handle located first: a link swapped in meanwhile cannot take the file out of the root.
+            var anchor = _store.OpenVerifiedParent(Path, resolved.FullPath);
+            string? located;
+            try
+            {
+                if (TempPath is null)
+                {
+                    _store.LinkInto(this, anchor ?? throw new InvalidOperationException("an unnamed upload needs a directory handle"), System.IO.Path.GetFileName(resolved.FullPath), exists: false);
+                }
+                else
+                {
+                    System.IO.File.Move(TempPath, FileStore.Below(anchor, resolved.FullPath), overwrite: true);
+                }
+
+                located = _store.KeepAnchor(_directories, Path, ref anchor);
+            }
+            finally
+            {
+                anchor?.Dispose();
             }
 
             _committed = true;
-            return System.IO.Path.GetDirectoryName(resolved.FullPath)!;
+            return (directory, located ?? System.IO.Path.GetDirectoryName(resolved.FullPath)!);
         });
     }
 
@@ -187,7 +259,7 @@ public sealed class PendingUpload : IAsyncDisposable
         await _file.DisposeAsync();
         try
         {
-            if (!_committed && !(IsResumable && !_discard))
+            if (!_committed && TempPath is not null && !(IsResumable && !_discard))
             {
                 DeleteTemp();
             }
@@ -202,7 +274,7 @@ public sealed class PendingUpload : IAsyncDisposable
     {
         try
         {
-            System.IO.File.Delete(TempPath);
+            System.IO.File.Delete(TempPath!);
         }
         catch (IOException)
         {

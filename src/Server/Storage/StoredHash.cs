@@ -21,8 +21,11 @@ internal static partial class StoredHash
     private const string AttributeName = "user.filexfer.hash";
     private const int MaxRecordBytes = 256;
 
-    /// <summary>Records <paramref name="hash"/> for the file open as <paramref name="file"/>, as it is now. Failures are ignored.</summary>
-    public static void Record(SafeFileHandle file, string algorithm, byte[] hash)
+    /// <summary>
+    /// Records <paramref name="hash"/> for the file open as <paramref name="file"/>, of <paramref name="size"/> bytes, as it
+    /// is now. Failures are ignored.
+    /// </summary>
+    public static void Record(SafeFileHandle file, string algorithm, byte[] hash, long size)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -31,7 +34,6 @@ internal static partial class StoredHash
 
         try
         {
-            long size = RandomAccess.GetLength(file);
             if (size < MinimumSize)
             {
                 return;
