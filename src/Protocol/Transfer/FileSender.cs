@@ -1,22 +1,31 @@
 using System.Net.Sockets;
-using FileXfer.Protocol;
-
-namespace FileXfer.Server.Hosting;
+namespace FileXfer.Protocol.Transfer;
 
 /// <summary>
 /// Sends part of a file straight from the page cache to a socket (<c>sendfile(2)</c>, through
 /// <see cref="Socket.SendPacketsAsync(SocketAsyncEventArgs)"/>): the bytes never pass through this process.
-/// Only for a plain TCP connection whose bytes need no hashing on the way.
+/// Only for a plain TCP connection: under TLS the bytes must pass through the process to be encrypted.
 /// </summary>
-internal static class FileSender
+public static class FileSender
 {
     // Each piece is one sendfile operation, with its own stall deadline.
     private const int PieceBytes = 8 * 1024 * 1024;
 
     /// <summary>Sends <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/>.</summary>
+    /// <param name="socket">The connection, plain TCP.</param>
+    /// <param name="file">The file, opened with <see cref="FileOptions.Asynchronous"/>.</param>
+    /// <param name="offset">Where in the file to start.</param>
+    /// <param name="count">How many bytes to send.</param>
+    /// <param name="stallTimeout">How long one piece may make no progress.</param>
+    /// <param name="progress">Told the byte count of each piece once it is sent, when given.</param>
+    /// <param name="cancellationToken">Cancels the send (by closing the socket).</param>
     /// <exception cref="ConnectionLostException">The peer went away or made no progress within <paramref name="stallTimeout"/>.</exception>
-    public static async Task SendAsync(Socket socket, FileStream file, long offset, long count, TimeSpan? stallTimeout, CancellationToken cancellationToken)
+    /// <exception cref="EndOfStreamException">The file ended before <paramref name="count"/> bytes (it shrank): the connection is
+    /// left in the middle of a body and must be given up.</exception>
+    public static async Task SendAsync(Socket socket, FileStream file, long offset, long count, TimeSpan? stallTimeout, Action<long>? progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(file);
         using var args = new SocketAsyncEventArgs();
         var completion = new PieceCompletion();
         args.Completed += (_, e) => completion.Complete(e);
@@ -43,14 +52,30 @@ internal static class FileSender
                 if (error != SocketError.Success)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    throw deadline.IsCancellationRequested
-                        ? new ConnectionLostException($"the client made no progress for {stallTimeout!.Value.TotalSeconds:F0} s")
-                        : new ConnectionLostException($"connection lost while sending a file: {error}");
+                    if (deadline.IsCancellationRequested)
+                    {
+                        throw new ConnectionLostException($"the connection stalled: no progress for {stallTimeout!.Value.TotalSeconds:F0} s");
+                    }
+
+                    // .NET refuses a range that reaches past the end of the file: it shrank since the send began.
+                    if (file.Length < offset + piece)
+                    {
+                        throw new EndOfStreamException($"the file ended {offset + piece - file.Length} bytes early");
+                    }
+
+                    throw new ConnectionLostException($"connection lost while sending a file: {error}");
                 }
+            }
+
+            // sendfile(2) stops early, without an error, where the file ends.
+            if (args.BytesTransferred != piece)
+            {
+                throw new EndOfStreamException($"the file ended {count - args.BytesTransferred} bytes early");
             }
 
             offset += piece;
             count -= piece;
+            progress?.Invoke(piece);
         }
     }
 
