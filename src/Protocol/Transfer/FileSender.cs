@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net.Sockets;
+
 namespace FileXfer.Protocol.Transfer;
 
 /// <summary>
@@ -8,8 +10,11 @@ namespace FileXfer.Protocol.Transfer;
 /// </summary>
 public static class FileSender
 {
-    // Each piece is one sendfile operation, with its own stall deadline.
-    private const int PieceBytes = 8 * 1024 * 1024;
+    // Each piece is one sendfile operation with its own stall deadline, so a piece must be sent well within the
+    // deadline even on a slow link: pieces follow the measured rate, a quarter of the deadline's worth of bytes.
+    private const int FirstPiece = 1024 * 1024;
+    private const int SmallestPiece = 256 * 1024;
+    private const int LargestPiece = 64 * 1024 * 1024;
 
     /// <summary>Sends <paramref name="count"/> bytes of <paramref name="file"/> from <paramref name="offset"/>.</summary>
     /// <param name="socket">The connection, plain TCP.</param>
@@ -29,9 +34,11 @@ public static class FileSender
         using var args = new SocketAsyncEventArgs();
         var completion = new PieceCompletion();
         args.Completed += (_, e) => completion.Complete(e);
+        long pieceBytes = FirstPiece;
         while (count > 0)
         {
-            int piece = (int)Math.Min(PieceBytes, count);
+            int piece = (int)Math.Min(pieceBytes, count);
+            long started = Stopwatch.GetTimestamp();
             args.SendPacketsElements = [new SendPacketsElement(file, offset, piece, endOfPacket: false)];
             completion.Reset();
             using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -76,7 +83,21 @@ public static class FileSender
             offset += piece;
             count -= piece;
             progress?.Invoke(piece);
+            pieceBytes = NextPiece(piece, Stopwatch.GetElapsedTime(started), stallTimeout);
         }
+    }
+
+    /// <summary>The bytes that go in a quarter of <paramref name="stallTimeout"/> at the rate of the last piece, within bounds.</summary>
+    internal static long NextPiece(int lastPiece, TimeSpan lastTook, TimeSpan? stallTimeout)
+    {
+        if (stallTimeout is not { } timeout)
+        {
+            return LargestPiece;
+        }
+
+        double seconds = Math.Max(lastTook.TotalSeconds, 1e-4);
+        double fits = lastPiece / seconds * timeout.TotalSeconds / 4;
+        return (long)Math.Clamp(fits, SmallestPiece, LargestPiece);
     }
 
     private sealed class PieceCompletion
