@@ -15,6 +15,47 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
     /// </summary>
     public TimeSpan? IdleTimeout { get; init; }
 
+    /// <summary>
+    /// The connection's socket, when the caller wants large bodies received with fewer wake-ups
+    /// (<see cref="ExpectBody"/>). Only for a plain TCP connection: under TLS the bytes on the socket are not the
+    /// bytes of the body.
+    /// </summary>
+    public System.Net.Sockets.Socket? Socket { get; init; }
+
+    private int _lowWater = 1;
+
+    /// <summary>
+    /// Tells the connection that at least <paramref name="bytes"/> more bytes are sure to come before the other
+    /// side waits for an answer, so a reader need not be woken for less (Linux <c>SO_RCVLOWAT</c>, capped at
+    /// 256 KiB). 1 (or less) restores the default: wake for every byte. Without <see cref="Socket"/>, or off Linux,
+    /// nothing happens.
+    /// </summary>
+    public void ExpectBody(long bytes)
+    {
+        if (Socket is null || !OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        int lowWater = (int)Math.Clamp(bytes, 1, MaxLowWater);
+        if (lowWater == _lowWater)
+        {
+            return;
+        }
+
+        try
+        {
+            Socket.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReceiveLowWater, lowWater);
+            _lowWater = lowWater;
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // Only a hint: a closed socket fails on the next read with the real error.
+        }
+    }
+
+    private const int MaxLowWater = 256 * 1024;
+
     /// <inheritdoc />
     public override bool CanRead => _inner.CanRead;
 

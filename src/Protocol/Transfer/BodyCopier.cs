@@ -93,6 +93,7 @@ public static class BodyCopier
     {
         byte[][] buffers = [ArrayPool<byte>.Shared.Rent(BufferSize), ArrayPool<byte>.Shared.Rent(BufferSize)];
         Task hashing = Task.CompletedTask;
+        var connection = source as Net.GuardedNetworkStream;
         try
         {
             long remaining = length;
@@ -109,6 +110,7 @@ public static class BodyCopier
                 {
                     while (read < want)
                     {
+                        connection?.ExpectBody(remaining - read);
                         int got = await source.ReadAsync(buffer.AsMemory(read, want - read), cancellationToken);
                         if (got == 0)
                         {
@@ -139,6 +141,7 @@ public static class BodyCopier
         }
         finally
         {
+            connection?.ExpectBody(1);
             // Never hand a buffer back to the pool while a hash may still be reading it.
             await hashing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             ArrayPool<byte>.Shared.Return(buffers[0]);

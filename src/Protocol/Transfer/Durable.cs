@@ -95,6 +95,28 @@ public static partial class Durable
         }
     }
 
+    /// <summary>
+    /// Asks the device to start writing <paramref name="count"/> bytes of <paramref name="file"/> from
+    /// <paramref name="offset"/> back now (Linux <c>sync_file_range</c> with <c>SYNC_FILE_RANGE_WRITE</c>), without
+    /// waiting for it. A large file written this way as it arrives is mostly on the device when it is flushed at the
+    /// end, so that flush waits for the last stretch only. Best effort: where the call is missing or refused
+    /// (another system, a pipe, a file system without writeback), nothing happens; the flush at the end is what
+    /// makes the file durable.
+    /// </summary>
+    public static void StartWriteback(SafeFileHandle file, long offset, long count)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (OperatingSystem.IsLinux() && count > 0)
+        {
+            _ = SyncFileRange(file, offset, count, SyncFileRangeWrite);
+        }
+    }
+
+    private const uint SyncFileRangeWrite = 2;
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static partial int SyncFileRange(SafeFileHandle fd, long offset, long count, uint flags);
+
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(SafeFileHandle fd);
 

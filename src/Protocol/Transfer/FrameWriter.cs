@@ -144,6 +144,84 @@ public sealed class FrameWriter : IDisposable
     }
 
     /// <summary>
+    /// Sends <paramref name="length"/> bytes of <paramref name="file"/> from <paramref name="offset"/> as a body straight
+    /// from the page cache to <paramref name="socket"/> (<see cref="FileSender"/>, <c>sendfile(2)</c>), then the
+    /// <see cref="MessageType.BodyEnd"/> frame with the hash. The hash is computed by a second, independent read of the
+    /// same range on another thread, so the copy and the hash use both cores and the bytes are copied once less. Were the
+    /// file changed in place meanwhile, the hash would not be that of the bytes sent: the receiver, which hashes what
+    /// arrives, refuses the body. Only for a plain TCP connection, and only for a regular file. Returns the hash.
+    /// </summary>
+    /// <exception cref="EndOfStreamException">The file ended early (it shrank while it was read): the connection is left
+    /// inside a body and must be given up.</exception>
+    public async Task<byte[]> WriteFileBodyAsync(
+        System.Net.Sockets.Socket socket,
+        FileStream file,
+        long offset,
+        long length,
+        ContentHasher hasher,
+        uint requestId,
+        TimeSpan? stallTimeout,
+        Action<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(hasher);
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            await FlushBufferAsync(cancellationToken);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var hashing = Task.Run(() => HashRange(file.SafeFileHandle, offset, length, hasher, stop.Token), stop.Token);
+            try
+            {
+                await FileSender.SendAsync(socket, file, offset, length, stallTimeout, progress, cancellationToken);
+            }
+            catch
+            {
+                await stop.CancelAsync();
+                await hashing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                throw;
+            }
+
+            await hashing;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+
+        var hash = hasher.GetHashAndReset();
+        await WriteAsync(Messages.BodyEnd(requestId, hasher.Name, hash), cancellationToken);
+        return hash;
+    }
+
+    private static void HashRange(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long length, ContentHasher hasher, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BodyCopier.BufferSize);
+        try
+        {
+            long end = offset + length;
+            while (offset < end)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int read = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - offset)), offset);
+                if (read == 0)
+                {
+                    throw new EndOfStreamException($"the file ended {end - offset} bytes early");
+                }
+
+                hasher.Append(buffer.AsSpan(0, read));
+                offset += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
     /// Sends <paramref name="source"/> as a chunked body. With <paramref name="exactLength"/>, exactly that many
     /// bytes must come from the source: if it ends early or has more, the body is aborted with the abort marker
     /// (the source changed while it was read) and no BodyEnd follows. Without it, the source is read to its end.

@@ -31,6 +31,9 @@ public sealed class InlineFileStream : Stream
     private bool _sequential;
     private FileStream? _file;
 
+    // Where the data not yet handed to the device's writeback starts (see WritebackInterval).
+    private long _writebackFrom;
+
     private InlineFileStream(SafeFileHandle handle, FileAccess access, long knownLength)
     {
         _handle = handle;
@@ -153,8 +156,31 @@ public sealed class InlineFileStream : Stream
         return read;
     }
 
+    /// <summary>
+    /// Every this many bytes written in sequence, the device is asked to start writing them back
+    /// (<see cref="Durable.StartWriteback"/>): a large received file is then mostly on the device by the time it is
+    /// flushed, and that flush waits for the last stretch only.
+    /// </summary>
+    public const long WritebackInterval = 8 * 1024 * 1024;
+
     /// <inheritdoc />
     public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        if (_position < _writebackFrom)
+        {
+            // Moved back (a resumed upload continues from what it held).
+            _writebackFrom = _position;
+        }
+
+        WriteCore(buffer);
+        if (_position - _writebackFrom >= WritebackInterval)
+        {
+            Durable.StartWriteback(_handle, _writebackFrom, _position - _writebackFrom);
+            _writebackFrom = _position;
+        }
+    }
+
+    private void WriteCore(ReadOnlySpan<byte> buffer)
     {
         if (OperatingSystem.IsLinux())
         {

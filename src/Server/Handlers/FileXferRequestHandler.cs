@@ -84,7 +84,7 @@ public sealed class FileXferRequestHandler(
             transport = await AcceptTlsAsync(transport, certificate, cancellationToken);
         }
 
-        _stream = new GuardedNetworkStream(transport) { IdleTimeout = options.IdleTimeout };
+        _stream = new GuardedNetworkStream(transport) { IdleTimeout = options.IdleTimeout, Socket = options.Tls is null ? Connection.Socket : null };
         _zeroCopy = OperatingSystem.IsLinux() && options.ZeroCopy && options.Tls is null;
         _writer = new FrameWriter(_stream);
         // Answers are gathered and sent (after their uploads are committed) whenever the handler is about to wait for the client.
@@ -715,7 +715,7 @@ public sealed class FileXferRequestHandler(
             if (storedHash is not null)
             {
                 await Writer.FlushAsync(cancellationToken);
-                await FileSender.SendAsync(Connection.Socket, file.File, start, size - start, options.IdleTimeout, cancellationToken);
+                await FileSender.SendAsync(Connection.Socket, file.File, start, size - start, options.IdleTimeout, progress: null, cancellationToken);
                 await Writer.WriteAsync(Messages.BodyEnd(request.RequestId, algorithm, storedHash), cancellationToken);
             }
             else
