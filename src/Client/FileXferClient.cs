@@ -214,12 +214,6 @@ public sealed partial class FileXferClient : IAsyncDisposable
     {
         try
         {
-            if (ZeroCopySource(source, length) is { } file)
-            {
-                // From the stream's position: a resumed put sends the rest only.
-                return await _writer.WriteFileBodyAsync(_socket, file.File, file.Position, length, hasher, id, _options.IdleTimeout, progress, cancellationToken);
-            }
-
             return await _writer.WriteBodyAsync(source, length, hasher, id, progress, cancellationToken);
         }
         catch (EndOfStreamException ex)
@@ -237,20 +231,6 @@ public sealed partial class FileXferClient : IAsyncDisposable
             throw;
         }
     }
-
-    /// <summary>
-    /// The file to send with <c>sendfile(2)</c>, or null to copy through a buffer: only a regular file of
-    /// <see cref="ZeroCopyMinimum"/> or more (a seekable file opened by <see cref="InlineFileStream.OpenRead"/>), on Linux,
-    /// over plain TCP.
-    /// </summary>
-    private InlineFileStream? ZeroCopySource(Stream source, long length) =>
-        _options.ZeroCopy && _options.Tls is null && OperatingSystem.IsLinux() && length >= ZeroCopyMinimum
-            && source is InlineFileStream { CanSeek: true, File.IsAsync: true } file
-            ? file
-            : null;
-
-    /// <summary>Below this, copying through the buffer costs less than setting up sendfile and a second read.</summary>
-    private const long ZeroCopyMinimum = 4L * 1024 * 1024;
 
     /// <summary>Reads the answer to an upload and checks the hash the server reports of what it stored.</summary>
     private async Task ReadStoredHashAsync(uint id, string remote, string algorithm, byte[] sent, CancellationToken cancellationToken)
@@ -280,21 +260,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
         int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.Handle);
         var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
         long length = file.Length;
-        TransferResult result;
-        try
-        {
-            result = length <= UnresumedPutLimit && Capabilities.HasFlag(Capabilities.Pipelining)
-                ? await PutAsync(file, length, remotePath, modified, mode, PutFlags.NoWait, progress, cancellationToken)
-                : Capabilities.HasFlag(Capabilities.Resume)
-                    ? await PutResumableAsync(file, length, remotePath, modified, mode, progress, cancellationToken)
-                    : await PutAsync(file, length, remotePath, modified, mode, progress, cancellationToken);
-        }
-        catch (FileXferException ex) when (ex.Code == ErrorCode.IntegrityMismatch && Changed(info, length, modified))
-        {
-            // Sent by sendfile and hashed by a second read, a file written meanwhile arrives with another hash.
-            throw new SourceChangedException($"'{localPath}' changed while it was being sent; nothing was stored", ex);
-        }
-
+        var result = length <= UnresumedPutLimit && Capabilities.HasFlag(Capabilities.Pipelining)
+            ? await PutAsync(file, length, remotePath, modified, mode, PutFlags.NoWait, progress, cancellationToken)
+            : Capabilities.HasFlag(Capabilities.Resume)
+                ? await PutResumableAsync(file, length, remotePath, modified, mode, progress, cancellationToken)
+                : await PutAsync(file, length, remotePath, modified, mode, progress, cancellationToken);
         info.Refresh();
         if (info.Length != result.Size || info.LastWriteTimeUtc != modified.UtcDateTime)
         {
@@ -302,12 +272,6 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }
 
         return result;
-    }
-
-    private static bool Changed(FileInfo info, long length, DateTimeOffset modified)
-    {
-        info.Refresh();
-        return info.Length != length || info.LastWriteTimeUtc != modified.UtcDateTime;
     }
 
     /// <summary>Downloads a file into <paramref name="destination"/>, verifying the sender's hash.</summary>

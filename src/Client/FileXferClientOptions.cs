@@ -29,11 +29,4 @@ public sealed class FileXferClientOptions
     /// for a token never receives anything derived from it.
     /// </summary>
     public FileXferCredential? Credential { get; set; }
-
-    /// <summary>
-    /// Send a large local file's bytes to a plain TCP connection straight from the page cache (<c>sendfile(2)</c>,
-    /// Linux), hashing them by a second read on another thread. Default: true. The server still hashes what
-    /// arrives and refuses a body whose hash differs.
-    /// </summary>
-    public bool ZeroCopy { get; set; } = true;
 }
