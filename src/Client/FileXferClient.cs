@@ -406,7 +406,8 @@ public sealed partial class FileXferClient : IAsyncDisposable
         var directory = Path.GetDirectoryName(full) ?? throw new LocalWriteException(new IOException($"'{localPath}' has no parent directory"));
         var tempName = TempFileName(Path.GetFileName(full));
         var temp = Path.Combine(directory, tempName);
-        var directoryHandle = directories?.Get(directory);
+        ulong device = 0;
+        var directoryHandle = directories?.Get(directory, out device);
         InlineFileStream? file = null;
         Exception? openFailure = null;
         try
@@ -429,7 +430,13 @@ public sealed partial class FileXferClient : IAsyncDisposable
 
             GiveSenderTimeAndMode(file!, temp, localPath, result, UnixFileMode.None);
 
-            var received = new ReceivedFile(file!, temp, full, result) { Directory = directoryHandle };
+            var received = new ReceivedFile(file!, temp, full, result) { Directory = directoryHandle, Device = device };
+            if (directoryHandle is not null)
+            {
+                // Written whole: the group's syncfs goes through the directory's handle, so the file need not stay open.
+                await file!.DisposeAsync();
+            }
+
             file = null;
             return received;
         }
@@ -453,7 +460,17 @@ public sealed partial class FileXferClient : IAsyncDisposable
         var results = new Exception?[files.Count];
         try
         {
-            Durable.FlushAll([.. files.Select(f => f.File)]);
+            // Files written through a directory handle are closed: one syncfs per file system, through such a handle,
+            // flushes them. The others are still open and flushed as they are.
+            foreach (var onDevice in files.Where(f => f.Directory is not null).GroupBy(f => f.Device))
+            {
+                Durable.SyncFileSystem(onDevice.First().Directory!);
+            }
+
+            if (files.Where(f => f.Directory is null).Select(f => f.File).ToList() is { Count: > 0 } open)
+            {
+                Durable.FlushAll(open);
+            }
         }
         catch (IOException ex)
         {
@@ -556,8 +573,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>A verified download in its temp file, waiting for <see cref="CommitReceived"/>.</summary>
     private sealed record ReceivedFile(InlineFileStream File, string Temp, string Destination, TransferResult Result)
     {
-        /// <summary>The handle of the directory the temp file was created in (a batch's), when it has one.</summary>
+        /// <summary>The handle of the directory the temp file was created in (a batch's), when it has one; the file is then closed.</summary>
         public SafeFileHandle? Directory { get; init; }
+
+        /// <summary>The file system of <see cref="Directory"/>.</summary>
+        public ulong Device { get; init; }
     }
 
     /// <summary>Reads a Data answer, its body into <paramref name="destination"/> and the BodyEnd, and checks the hash.</summary>

@@ -44,6 +44,33 @@ public class TreeRoundTripTests
     }
 
     [Fact(Timeout = 180000)]
+    public async Task A_get_over_more_directories_than_a_batch_keeps_open_arrives_whole_and_leaves_no_temp_file()
+    {
+        // A batch holds at most 64 directory handles: past them its received files are committed and the handles
+        // closed before the next directory is opened.
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var restored = local.Combine("restored");
+        for (int i = 0; i < 150; i++)
+        {
+            var directory = Directory.CreateDirectory(server.PathOf($"wide/d{i:000}")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(directory, "f.txt"), $"file {i}", token);
+            await File.WriteAllTextAsync(Path.Combine(directory, "g.txt"), $"other {i}", token);
+        }
+
+        var get = await CliRunner.RunAsync(server, ["--quiet", "get", "-r", "-P", "1", "wide", restored], token);
+
+        CliAssert.Success(get);
+        for (int i = 0; i < 150; i++)
+        {
+            Assert.Equal($"file {i}", await File.ReadAllTextAsync(Path.Combine(restored, $"d{i:000}", "f.txt"), token));
+            Assert.Equal($"other {i}", await File.ReadAllTextAsync(Path.Combine(restored, $"d{i:000}", "g.txt"), token));
+            Assert.Equal(["f.txt", "g.txt"], Directory.GetFiles(Path.Combine(restored, $"d{i:000}")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        }
+    }
+
+    [Fact(Timeout = 180000)]
     public async Task Parallel_4_put_and_get_of_300_files_use_4_connections_and_give_identical_trees()
     {
         var token = TestContext.Current.CancellationToken;
