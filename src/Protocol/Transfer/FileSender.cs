@@ -22,12 +22,11 @@ public static class FileSender
     /// <param name="offset">Where in the file to start.</param>
     /// <param name="count">How many bytes to send.</param>
     /// <param name="stallTimeout">How long one piece may make no progress.</param>
-    /// <param name="progress">Told the byte count of each piece once it is sent, when given.</param>
     /// <param name="cancellationToken">Cancels the send (by closing the socket).</param>
     /// <exception cref="ConnectionLostException">The peer went away or made no progress within <paramref name="stallTimeout"/>.</exception>
     /// <exception cref="EndOfStreamException">The file ended before <paramref name="count"/> bytes (it shrank): the connection is
     /// left in the middle of a body and must be given up.</exception>
-    public static async Task SendAsync(Socket socket, FileStream file, long offset, long count, TimeSpan? stallTimeout, Action<long>? progress, CancellationToken cancellationToken)
+    public static async Task SendAsync(Socket socket, FileStream file, long offset, long count, TimeSpan? stallTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(file);
@@ -82,7 +81,6 @@ public static class FileSender
 
             offset += piece;
             count -= piece;
-            progress?.Invoke(piece);
             pieceBytes = NextPiece(piece, Stopwatch.GetElapsedTime(started), stallTimeout);
         }
     }

@@ -715,7 +715,7 @@ public sealed class FileXferRequestHandler(
             if (storedHash is not null)
             {
                 await Writer.FlushAsync(cancellationToken);
-                await FileSender.SendAsync(Connection.Socket, file.File, start, size - start, options.IdleTimeout, progress: null, cancellationToken);
+                await FileSender.SendAsync(Connection.Socket, file.File, start, size - start, options.IdleTimeout, cancellationToken);
                 await Writer.WriteAsync(Messages.BodyEnd(request.RequestId, algorithm, storedHash), cancellationToken);
             }
             else
