@@ -109,6 +109,27 @@ public sealed class TcpServerLifecycleTests
         await serving.WaitAsync(TimeSpan.FromSeconds(5), token);
     }
 
+    [Fact(Timeout = 60000)]
+    public async Task Stop_under_a_pending_accept_ends_serving_without_an_error()
+    {
+        // Closing the listener under a pending accept may end it with OperationAborted instead of a
+        // cancellation; either way serving must end quietly. A race, so it is run many times.
+        var token = TestContext.Current.CancellationToken;
+        for (int i = 0; i < 300; i++)
+        {
+            await using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), _ => throw new InvalidOperationException(), new CapturingLogger());
+            server.Start();
+            var serving = server.ServeForeverAsync(token);
+            if (i % 2 == 1)
+            {
+                await Task.Yield();
+            }
+
+            await server.StopAsync();
+            await serving.WaitAsync(TimeSpan.FromSeconds(5), token);
+        }
+    }
+
     [Fact(Timeout = 30000)]
     public async Task Stop_closes_an_idle_connection_at_once()
     {

@@ -118,6 +118,12 @@ public sealed class TcpServer : IAsyncDisposable
                 // The listener was closed by StopAsync.
                 break;
             }
+            catch (SocketException) when (linked.IsCancellationRequested)
+            {
+                // StopAsync closed the listener under a pending accept, which then ends with
+                // OperationAborted (or Interrupted) rather than a cancellation: the server is stopping.
+                break;
+            }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionAborted)
             {
                 // The peer gave up before we accepted; nothing to serve.
