@@ -100,8 +100,9 @@ public sealed partial class FileXferClient
 
     /// <summary>
     /// Downloads every item, pipelined, each through a temp file beside its destination that is renamed only
-    /// after its hash matched and its data is on disk (committed in groups: one flush for many small files).
-    /// A failed item is reported through <paramref name="onResult"/> and the batch goes on.
+    /// after its hash matched and its data is on disk (committed in groups: one flush for many small files, while the
+    /// next group is received). Each item is reported through <paramref name="onResult"/> once its group is committed,
+    /// in order, one at a time; a failed item is reported the same way and the batch goes on.
     /// </summary>
     public async Task GetBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
     {
@@ -111,22 +112,48 @@ public sealed partial class FileXferClient
         long groupBytes = 0;
         using var directories = OperatingSystem.IsLinux() ? new LocalDirectories() : null;
 
-        async ValueTask CommitGroupAsync()
+        // The groups handed over to be made durable, one after the other, while the next group is received: a group's
+        // syncfs and directory fsyncs wait on the disk, and the connection would stand still meanwhile.
+        Task committing = Task.CompletedTask;
+
+        Task HandOverGroup()
         {
-            var files = group.Where(g => g.File is not null).Select(g => g.File!).ToList();
-            var failures = CommitReceived(files);
+            var batch = group.ToArray();
+            group.Clear();
+            groupBytes = 0;
+            committing = CommitAndReportAsync(committing, batch);
+            return committing;
+        }
+
+        async Task CommitAndReportAsync(Task previous, (TransferItem Item, string Remote, ReceivedFile? File, Exception? Error)[] batch)
+        {
+            Exception? earlier = null;
+            try
+            {
+                await previous;
+            }
+            catch (Exception ex)
+            {
+                // The earlier group's report failed: this group's files are still made durable (they were received
+                // whole and verified), and the failure is raised after that, in place of this group's report.
+                earlier = ex;
+            }
+
+            var files = batch.Where(g => g.File is not null).Select(g => g.File!).ToList();
+            var failures = files.Count == 0 ? [] : await Task.Run(() => CommitReceived(files), CancellationToken.None);
+            if (earlier is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(earlier);
+            }
+
             int next = 0;
-            foreach (var (item, remote, file, error) in group)
+            foreach (var (item, remote, file, error) in batch)
             {
                 var failure = file is null ? error : failures[next++] is { } commitFailure ? LocalWriteException.For(item.LocalPath, commitFailure) : null;
                 await onResult(failure is null
                     ? new BatchItemResult(remote, item.LocalPath, file!.Result.Size, algorithm, file.Result.Hash, null)
                     : new BatchItemResult(remote, item.LocalPath, 0, algorithm, null, failure));
             }
-
-            group.Clear();
-            groupBytes = 0;
-            directories?.Trim();
         }
 
         try
@@ -143,8 +170,9 @@ public sealed partial class FileXferClient
                 {
                     if (directories is not null && directories.IsFullFor(Path.GetDirectoryName(Path.GetFullPath(item.LocalPath)) ?? string.Empty))
                     {
-                        // As many directory handles as a batch keeps: commit what they hold so they can be closed.
-                        await CommitGroupAsync();
+                        // As many directory handles as a batch keeps: everything received is committed so they can be closed.
+                        await HandOverGroup();
+                        directories.Trim();
                     }
 
                     try
@@ -160,21 +188,25 @@ public sealed partial class FileXferClient
 
                     if (group.Count >= LocalCommitGroup || groupBytes >= LocalCommitBytes)
                     {
-                        await CommitGroupAsync();
+                        _ = HandOverGroup();
                     }
                 },
                 cancellationToken);
-            await CommitGroupAsync();
+            await HandOverGroup();
         }
         catch (Exception ex) when (ex is IOException or FileXferException or OperationCanceledException)
         {
             // The connection broke: the files already received whole and verified are still kept.
-            await CommitGroupAsync();
+            await HandOverGroup();
             throw;
         }
         finally
         {
-            // Whatever could not be committed (a failure while committing) leaves no temp file behind.
+            // A group still being committed finishes before the directory handles it uses are closed; its failure, if
+            // any, was raised above or belongs to the failure being raised now.
+            await committing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+            // Whatever could not be handed over (a failure while committing) leaves no temp file behind.
             foreach (var (_, _, file, _) in group)
             {
                 if (file is not null)

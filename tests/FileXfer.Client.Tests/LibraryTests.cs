@@ -152,6 +152,52 @@ public class LibraryTests
         Assert.EndsWith(".filexfer-part", temp, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 60000)]
+    public async Task A_batch_get_reports_in_order_after_each_group_is_durable_and_a_report_failure_still_leaves_every_file_in_place()
+    {
+        // Groups are committed while the next is received; their items are reported in order, once committed. When the
+        // caller's report fails, the files received whole are still committed and the failure is raised.
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        const int Count = 300;
+        for (int i = 0; i < Count; i++)
+        {
+            Directory.CreateDirectory(server.PathOf($"batch/d{i % 7}"));
+            await File.WriteAllTextAsync(server.PathOf($"batch/d{i % 7}/f{i:000}"), $"content {i}", token);
+        }
+
+        var items = Enumerable.Range(0, Count).Select(i => new TransferItem(local.Combine("a", $"d{i % 7}", $"f{i:000}"), $"batch/d{i % 7}/f{i:000}")).ToList();
+        foreach (var directory in items.Select(i => Path.GetDirectoryName(i.LocalPath)!).Distinct())
+        {
+            Directory.CreateDirectory(directory);
+            Directory.CreateDirectory(directory.Replace(local.Combine("a"), local.Combine("b"), StringComparison.Ordinal));
+        }
+
+        await using var client = await ConnectAsync(server, HashAlgorithms.Sha256);
+        var reported = new List<string>();
+        await client.GetBatchAsync(items, result =>
+        {
+            Assert.True(File.Exists(result.LocalPath));
+            reported.Add(result.RemotePath);
+            return ValueTask.CompletedTask;
+        }, progress: null, token);
+
+        Assert.Equal(items.Select(i => i.RemotePath), reported);
+
+        var failing = items.Select(i => i with { LocalPath = i.LocalPath.Replace(local.Combine("a"), local.Combine("b"), StringComparison.Ordinal) }).ToList();
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetBatchAsync(
+            failing, _ => throw new InvalidOperationException("the report failed"), progress: null, token));
+
+        Assert.Equal("the report failed", failure.Message);
+        foreach (var item in failing)
+        {
+            Assert.Equal(await File.ReadAllTextAsync(server.PathOf(item.RemotePath), token), await File.ReadAllTextAsync(item.LocalPath, token));
+        }
+
+        Assert.Empty(Directory.EnumerateFiles(local.Combine("b"), "*.filexfer-part", SearchOption.AllDirectories));
+    }
+
     internal static Task<FileXferClient> ConnectAsync(TestServer server, string algorithm) =>
         FileXferClient.ConnectAsync(new HostPort("127.0.0.1", server.Port), new FileXferClientOptions { HashAlgorithm = algorithm }, TestContext.Current.CancellationToken);
 

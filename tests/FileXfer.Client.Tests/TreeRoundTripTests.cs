@@ -100,5 +100,30 @@ public class TreeRoundTripTests
         Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"verify: 300 identical, 0 differ, 0 missing on server, 0 only on server, 0 failed\n"), verify.Stdout);
     }
 
+    [Fact(Timeout = 180000)]
+    public async Task Without_parallel_put_and_get_of_a_tree_use_4_connections_and_2_for_2_files()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var source = local.Combine("source");
+        await TestTrees.CreateMixedTreeAsync(source, 40, token);
+        var pair = Directory.CreateDirectory(local.Combine("pair")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(pair, "a.txt"), "a", token);
+        await File.WriteAllTextAsync(Path.Combine(pair, "b.txt"), "b", token);
+
+        int before = ConnectionsOpened(server);
+        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "put", "-r", source, "t"], token));
+        int afterPut = ConnectionsOpened(server);
+        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "get", "-r", "t", local.Combine("restored")], token));
+        int afterGet = ConnectionsOpened(server);
+        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "put", "-r", pair, "pair"], token));
+        int afterPair = ConnectionsOpened(server);
+
+        Assert.Equal(4, afterPut - before);
+        Assert.Equal(4, afterGet - afterPut);
+        Assert.Equal(2, afterPair - afterGet);
+    }
+
     private static int ConnectionsOpened(TestServer server) => server.Log.Entries.Count(e => e.EventId.Id == ConnectionOpenedEvent);
 }

@@ -27,7 +27,7 @@ internal sealed class TreeOptions
     public Option<int> Parallel { get; } = new("--parallel", "-P")
     {
         Description = "With -r: connections to spread files over (a file takes the next free one).",
-        DefaultValueFactory = _ => 2,
+        DefaultValueFactory = _ => TreeTransferOptions.DefaultParallel,
     };
 
     public Option<bool> Json { get; } = new("--json") { Description = "One JSON object per line on stdout (see README for the schema)." };

@@ -15,11 +15,15 @@ public sealed class TreeTransferOptions
     /// <summary>The most deletions allowed in one run; more refuses every deletion. Default: 1000.</summary>
     public int MaxDelete { get; set; } = 1000;
 
+    /// <summary>The default of <see cref="Parallel"/>.</summary>
+    public const int DefaultParallel = 4;
+
     /// <summary>
-    /// Connections to spread files over. Default: 2, so that the server commits files on two threads while
-    /// the client reads and hashes them.
+    /// Connections to spread files over. Default: 4, so that the server commits files on several threads while the
+    /// client reads and hashes them, and one connection's flush to disk (its group commit) overlaps the others'
+    /// transfers: on a disk, 4 connections put 5,000 small files 15–20% faster than 2; in memory (tmpfs) alike.
     /// </summary>
-    public int Parallel { get; set; } = 2;
+    public int Parallel { get; set; } = DefaultParallel;
 
     /// <summary>Told the number of files and bytes to transfer once the plan is made (for a progress bar).</summary>
     public Action<int, long>? Planned { get; set; }
