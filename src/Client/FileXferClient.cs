@@ -462,7 +462,8 @@ public sealed partial class FileXferClient : IAsyncDisposable
         {
             // Files written through a directory handle are closed: one syncfs per file system, through such a handle,
             // flushes them. The others are still open and flushed as they are.
-            foreach (var onDevice in files.Where(f => f.Directory is not null).GroupBy(f => f.Device))
+            // (A directory whose file system is unknown, device 0, is synced on its own.)
+            foreach (var onDevice in files.Where(f => f.Directory is not null).GroupBy(f => f.Device == 0 ? (object)f : f.Device))
             {
                 Durable.SyncFileSystem(onDevice.First().Directory!);
             }

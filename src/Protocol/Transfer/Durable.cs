@@ -79,13 +79,20 @@ public static partial class Durable
         }
     }
 
-    /// <summary>Flushes a group of written files to disk: <c>syncfs</c> once where it exists, else each file.</summary>
+    /// <summary>
+    /// Flushes a group of written files to disk: <c>syncfs</c> once per file system where it exists (the files may
+    /// lie on several), else each file.
+    /// </summary>
     public static void FlushAll(IReadOnlyList<InlineFileStream> files)
     {
         ArgumentNullException.ThrowIfNull(files);
         if (files.Count > 1 && CanSyncFileSystem)
         {
-            SyncFileSystem(files[0].Handle);
+            foreach (var file in OnePerFileSystem(files))
+            {
+                SyncFileSystem(file.Handle);
+            }
+
             return;
         }
 
@@ -93,6 +100,25 @@ public static partial class Durable
         {
             file.FlushToDisk();
         }
+    }
+
+    /// <summary>
+    /// One file of each file system among <paramref name="files"/>, to flush those file systems through; a file that
+    /// cannot be examined is its own (it is then flushed alone by its syncfs, never skipped).
+    /// </summary>
+    internal static List<InlineFileStream> OnePerFileSystem(IReadOnlyList<InlineFileStream> files)
+    {
+        var seen = new HashSet<ulong>();
+        var chosen = new List<InlineFileStream>();
+        foreach (var file in files)
+        {
+            if (!Posix.TryStat(file.Handle, out var status, out _) || seen.Add(status.Device))
+            {
+                chosen.Add(file);
+            }
+        }
+
+        return chosen;
     }
 
     /// <summary>
