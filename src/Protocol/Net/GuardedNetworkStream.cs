@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+
 namespace FileXfer.Protocol.Net;
 
 /// <summary>
@@ -20,7 +22,7 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
     /// (<see cref="ExpectBody"/>). Only for a plain TCP connection: under TLS the bytes on the socket are not the
     /// bytes of the body.
     /// </summary>
-    public System.Net.Sockets.Socket? Socket { get; init; }
+    public Socket? Socket { get; init; }
 
     private int _lowWater = 1;
 
@@ -45,10 +47,10 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
 
         try
         {
-            Socket.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReceiveLowWater, lowWater);
+            Socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveLowWater, lowWater);
             _lowWater = lowWater;
         }
-        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             // Only a hint: a closed socket fails on the next read with the real error.
         }

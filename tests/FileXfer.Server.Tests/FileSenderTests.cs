@@ -1,6 +1,6 @@
-using FileXfer.Protocol.Transfer;
+using FileXfer.Server.Hosting;
 
-namespace FileXfer.Protocol.Tests;
+namespace FileXfer.Server.Tests;
 
 /// <summary>
 /// sendfile pieces each get the whole stall deadline, so their size follows the link: on a slow uplink a fixed

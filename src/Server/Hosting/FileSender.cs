@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using FileXfer.Protocol;
 
-namespace FileXfer.Protocol.Transfer;
+namespace FileXfer.Server.Hosting;
 
 /// <summary>
 /// Sends part of a file straight from the page cache to a socket (<c>sendfile(2)</c>, through
 /// <see cref="Socket.SendPacketsAsync(SocketAsyncEventArgs)"/>): the bytes never pass through this process.
 /// Only for a plain TCP connection: under TLS the bytes must pass through the process to be encrypted.
 /// </summary>
-public static class FileSender
+internal static class FileSender
 {
     // Each piece is one sendfile operation with its own stall deadline, so a piece must be sent well within the
     // deadline even on a slow link: pieces follow the measured rate, a quarter of the deadline's worth of bytes.
