@@ -100,6 +100,26 @@ public sealed class FrameWriter : IDisposable
     }
 
     /// <summary>
+    /// Sends exactly <paramref name="length"/> bytes of <paramref name="source"/> as a body without hashing them: for a
+    /// body whose hash the caller already holds (a stored file's verified hash) and sends in the BodyEnd itself.
+    /// </summary>
+    /// <exception cref="EndOfStreamException">The source ended early; the connection is then in the middle of a body.</exception>
+    public async Task WriteUnhashedBodyAsync(Stream source, long length, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        await FlushAsync(cancellationToken);
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            await BodyCopier.CopyExactlyAsync(source, _stream, length, hasher: null, progress: null, cancellationToken);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    /// <summary>
     /// Sends exactly <paramref name="length"/> bytes of <paramref name="source"/> as a body, hashing them, then
     /// the <see cref="MessageType.BodyEnd"/> frame with the hash. Returns the hash.
     /// </summary>

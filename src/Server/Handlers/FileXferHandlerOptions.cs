@@ -16,10 +16,12 @@ public sealed class FileXferHandlerOptions
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// Whether a file stored with its verified hash may be sent with <c>sendfile(2)</c>, without passing through
-    /// the server's memory (only on plain TCP connections). Default: true.
+    /// When a file stored with its verified hash is sent with <c>sendfile(2)</c>, without passing through the server's
+    /// memory (only on plain TCP connections on Linux; otherwise it is copied through a buffer). Either way it is not
+    /// hashed again: the client checks what arrives against the stored hash. Default:
+    /// <see cref="SendFileUse.RemotePeers"/>.
     /// </summary>
-    public bool ZeroCopy { get; set; } = true;
+    public SendFileUse SendFile { get; set; } = SendFileUse.RemotePeers;
 
     /// <summary>
     /// The certificate to accept TLS with, before the FileXfer handshake. When set, every connection must start

@@ -66,7 +66,7 @@ public sealed class FileXferRequestHandler(
     // True while this side sends a body: then not even an error frame can be sent.
     private bool _sendingBody;
 
-    // Files may be sent with sendfile(2): true on a plain TCP connection (no TLS) on Linux.
+    // Stored files are sent with sendfile(2) (see FileXferHandlerOptions.SendFile): a plain TCP connection (no TLS) on Linux.
     private bool _zeroCopy;
 
     private ProtocolReader Reader => _reader ?? throw new InvalidOperationException("SetupAsync was not called");
@@ -85,7 +85,12 @@ public sealed class FileXferRequestHandler(
         }
 
         _stream = new GuardedNetworkStream(transport) { IdleTimeout = options.IdleTimeout, Socket = options.Tls is null ? Connection.Socket : null };
-        _zeroCopy = OperatingSystem.IsLinux() && options.ZeroCopy && options.Tls is null;
+        _zeroCopy = OperatingSystem.IsLinux() && options.Tls is null && options.SendFile switch
+        {
+            SendFileUse.Always => true,
+            SendFileUse.RemotePeers => !System.Net.IPAddress.IsLoopback(Connection.Address),
+            _ => false,
+        };
         _writer = new FrameWriter(_stream);
         // Answers are gathered and sent (after their uploads are committed) whenever the handler is about to wait for the client.
         // A small buffer until a large frame needs more: connections stalled in their handshake hold little.
@@ -705,17 +710,27 @@ public sealed class FileXferRequestHandler(
 
         using var wholeFileHasher = hasher;
 
-        // A file stored with its verified hash needs no reading here: it goes from the page cache to the socket, and
-        // the client checks what arrives against the hash it was stored with.
-        var storedHash = _zeroCopy && size - start >= StoredHash.MinimumSize ? StoredHash.Lookup(file.Handle, algorithm, size) : null;
+        // A file stored with its verified hash is not hashed again: it goes from the page cache to the socket (sendfile) or
+        // through a buffer, and the client checks what arrives against the hash it was stored with. That also catches a
+        // file that rotted at rest, which hashing it again here, as it is sent, would not.
+        var storedHash = size - start >= StoredHash.MinimumSize ? StoredHash.Lookup(file.Handle, algorithm, size) : null;
         await Writer.WriteAsync(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, start), cancellationToken);
         _inBody = _sendingBody = true;
         try
         {
             if (storedHash is not null)
             {
-                await Writer.FlushAsync(cancellationToken);
-                await FileSender.SendAsync(Connection.Socket, file.File, start, size - start, options.IdleTimeout, cancellationToken);
+                if (_zeroCopy)
+                {
+                    await Writer.FlushAsync(cancellationToken);
+                    await FileSender.SendAsync(Connection.Socket, file.File, start, size - start, options.IdleTimeout, cancellationToken);
+                }
+                else
+                {
+                    file.Position = start;
+                    await Writer.WriteUnhashedBodyAsync(file, size - start, cancellationToken);
+                }
+
                 await Writer.WriteAsync(Messages.BodyEnd(request.RequestId, algorithm, storedHash), cancellationToken);
             }
             else

@@ -1,18 +1,23 @@
+using FileXfer.Server.Handlers;
+
 namespace FileXfer.Client.Tests.Faults;
 
 /// <summary>
-/// A file put through FileXfer keeps its verified hash beside it, and a get then sends it with sendfile(2),
-/// without reading it through the hash: the client still checks every byte against the stored hash.
+/// A file put through FileXfer keeps its verified hash beside it, and a get then sends it without reading it
+/// through the hash, with sendfile(2) or through a buffer (a loopback peer, by default): the client still checks
+/// every byte against the stored hash. Each test runs both ways.
 /// </summary>
 public class ZeroCopyGetTests
 {
     private const long Size = (6L * 1024 * 1024) + 123;
 
-    [Fact(Timeout = 60000)]
-    public async Task A_stored_file_changed_behind_the_servers_back_with_its_time_put_back_fails_the_get()
+    [Theory(Timeout = 60000)]
+    [InlineData(SendFileUse.Always)]
+    [InlineData(SendFileUse.RemotePeers)]
+    public async Task A_stored_file_changed_behind_the_servers_back_with_its_time_put_back_fails_the_get(SendFileUse sendFile)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
+        await using var server = new TestServer(root: null, handlerOptions: new FileXferHandlerOptions { SendFile = sendFile });
         using var local = new TempDirectory();
         var source = local.Combine("source.bin");
         await TestFiles.WriteRandomAsync(source, Size, seed: 61, token);
@@ -40,10 +45,46 @@ public class ZeroCopyGetTests
     }
 
     [Fact(Timeout = 60000)]
-    public async Task A_stored_file_changed_with_a_new_time_is_hashed_again_as_it_is_sent()
+    public async Task Over_TLS_a_stored_file_is_sent_with_its_stored_hash_so_rot_at_rest_fails_the_get()
+    {
+        // Hashing the file again as it is sent would give the client the hash of the rotten bytes, and it would accept them.
+        var token = TestContext.Current.CancellationToken;
+        using var certificate = TestCertificates.Create();
+        await using var server = new TestServer(certificate);
+        using var local = new TempDirectory();
+        var knownHosts = local.Combine("known_hosts");
+        var source = local.Combine("source.bin");
+        await TestFiles.WriteRandomAsync(source, Size, seed: 64, token);
+        string[] tls = ["--tls", "--known-hosts", knownHosts, "--quiet"];
+        var put = await CliRunner.RunAsync(server, [.. tls, "put", source, "stored.bin"], token);
+        Assert.True(put.ExitCode == 0, put.ToString());
+        CliAssert.Success(await CliRunner.RunAsync(server, [.. tls, "get", "stored.bin", local.Combine("first.bin")], token));
+        Assert.True(await TestFiles.ContentEqualsAsync(source, local.Combine("first.bin"), token));
+
+        var stored = server.PathOf("stored.bin");
+        var time = File.GetLastWriteTimeUtc(stored);
+        await using (var file = new FileStream(stored, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = 5_000_000;
+            file.WriteByte(0xA5);
+        }
+
+        File.SetLastWriteTimeUtc(stored, time);
+
+        var get = await CliRunner.RunAsync(server, [.. tls, "get", "stored.bin", local.Combine("second.bin")], token);
+
+        var line = CliAssert.OneErrorLine(get, 4);
+        Assert.Contains("do not match", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(local.Combine("second.bin")));
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData(SendFileUse.Always)]
+    [InlineData(SendFileUse.RemotePeers)]
+    public async Task A_stored_file_changed_with_a_new_time_is_hashed_again_as_it_is_sent(SendFileUse sendFile)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
+        await using var server = new TestServer(root: null, handlerOptions: new FileXferHandlerOptions { SendFile = sendFile });
         using var local = new TempDirectory();
         var source = local.Combine("source.bin");
         await TestFiles.WriteRandomAsync(source, Size, seed: 62, token);
@@ -63,11 +104,13 @@ public class ZeroCopyGetTests
         Assert.True(await TestFiles.ContentEqualsAsync(stored, local.Combine("copy.bin"), token));
     }
 
-    [Fact(Timeout = 120000)]
-    public async Task A_zero_copy_get_cut_midway_resumes_and_a_flipped_bit_is_caught()
+    [Theory(Timeout = 120000)]
+    [InlineData(SendFileUse.Always)]
+    [InlineData(SendFileUse.RemotePeers)]
+    public async Task A_get_of_a_stored_file_cut_midway_resumes_and_a_flipped_bit_is_caught(SendFileUse sendFile)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
+        await using var server = new TestServer(root: null, handlerOptions: new FileXferHandlerOptions { SendFile = sendFile });
         await using var proxy = new FaultProxy(server);
         using var local = new TempDirectory();
         var source = local.Combine("source.bin");
