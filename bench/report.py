@@ -152,8 +152,8 @@ for storage in ("tmpfs", "disk"):
                          "the file's size first, the receiver's digest back, rename and directory fsync; "
                          + ("both ends hash" if op == "put" else "the sender sends the stored file with sendfile(2) and "
                             "does not hash, as FileXfer's server on a get") +
-                         "). \"vs floor\" (FileXfer's default row only) is the floor's median / FileXfer's: 1 is as fast "
-                         "as the floor, above 1 only within the noise or where process start dominates (small sizes).")
+                         "). \"vs floor\" (FileXfer's default row only) is the floor's median / FileXfer's, like the "
+                         "other ratios: 1 is as fast as the floor, below 1 is the distance to it.")
         if op == "get":
             notes.append(f"The socat pipe runs one way (file → TCP → file); get rows are compared with the same pipe. "
                          f"FileXfer server peak memory in this scenario: {server_peak('large-' + storage)}.")
