@@ -149,7 +149,8 @@ for storage in ("tmpfs", "disk"):
         if floor in medians:
             notes.append("The floor: a C program doing only recv/send, SHA-256 on a second thread, pwrite, fsync: the "
                          "most a verified transfer can do here (`bench/floor/floor.c`: 1 MiB buffers in a ring of 4, "
-                         "the file's size first, the receiver's digest back, rename and directory fsync; "
+                         "the file's size first, the receiver's digest back, writeback started every 8 MiB as FileXfer does, "
+                         "rename and directory fsync; "
                          + ("both ends hash" if op == "put" else "the sender sends the stored file with sendfile(2) and "
                             "does not hash, as FileXfer's server on a get") +
                          "). \"vs floor\" (FileXfer's default row only) is the floor's median / FileXfer's, like the "
