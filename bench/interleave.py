@@ -38,12 +38,15 @@ current_pgid = None
 
 
 def on_signal(signum, frame):
+    """Stops the running command's process group, then dies of the same signal: a shell that waits for this
+    process (bash/run.sh) acts on a SIGINT only when its child died of it."""
     if current_pgid is not None:
         try:
             os.killpg(current_pgid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-    sys.exit(128 + signum)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def log(text):
