@@ -3,7 +3,9 @@
 machine, date, commit and command line, one table per scenario with medians, rates and ratios against
 the peers measured in the same run, memory in MiB, and the issue's goals checked against those ratios.
 
-A ratio "vs P" is P's median time divided by the row's median time: above 1 the row is faster than P."""
+A ratio "vs P" is P's median time divided by the row's median time: above 1 the row is faster than P.
+The JSON files are hyperfine's (--export-json) or bench/interleave.py's, which writes the same format; only
+results[0].times is read."""
 import json
 import os
 import statistics
@@ -73,7 +75,7 @@ def table(title, header, rows, notes=()):
         return []
     lines = [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return lines + [""] + [f"{n}" for n in notes] + ([""] if notes else [])
+    return lines + [""] + [line for n in notes for line in (n, "")]
 
 
 def timed_row(label, key, amount, unit, peers):
@@ -110,8 +112,19 @@ if meta:
         "(SHA-256 verified end to end) unless the row names `--algorithm`",
         "- each figure is the median of whole commands (process start to exit) after a warm-up; "
         "\"vs P\" is P's median time / the row's median time (above 1: faster than P)",
-        "",
     ]
+    interleaved = [s for s in meta.get("interleaved", "").split(",") if s]
+    if interleaved:
+        lines.append(f"- rows of the {' and '.join(f'`{s}`' for s in interleaved)} scenarios are interleaved "
+                     "(`bench/interleave.py`): after one warm-up round, each round runs every tool's command once "
+                     "(put, then get, then that tool's copies are checked and deleted), the order of the tools "
+                     "reversed every other round; so \"runs\" is the number of rounds, and a burst of load on "
+                     "the machine lands on every tool of a round, not on one tool's runs. Other scenarios run "
+                     "one measurement (hyperfine) after the other")
+    lines.append("")
+notes = read("notes.txt")
+if notes:
+    lines += [f"Note: {n}" for n in notes.splitlines()] + [""]
 
 for storage in ("tmpfs", "disk"):
     k = lambda scenario, op, tool: f"{scenario}-{op}-{tool}-{storage}"
@@ -120,16 +133,35 @@ for storage in ("tmpfs", "disk"):
     socat = k("large", "put", "socat")
     for op in ("put", "get"):
         peers = [k("large", op, p) for p in ("rsync", "scp", "nginx")] + [socat]
+        floor = k("large", op, "floor")
         tools = [("filexfer", "filexfer")] + [(f"filexfer_{a}", f"filexfer --algorithm {a}") for a in algorithms] + [
             ("rsync", "rsync daemon"), ("scp", "scp (private sshd)"), ("nginx", "curl, nginx WebDAV" if op == "put" else "curl, nginx")]
         if op == "put":
             tools.append(("socat", "raw socat pipe"))
+        tools.append(("floor", "floor (C, SHA-256 both ends)" if op == "put" else "floor (C, sender sendfile)"))
+        rows = []
+        for tool, label in tools:
+            row = timed_row(f"{op} {label}", k("large", op, tool), size, "GB/s", peers)
+            if row:
+                # Only FileXfer's default (SHA-256) rows do the floor's work: the others skip or change it.
+                rows.append(row + [ratio(floor, medians[k("large", op, tool)][0]) if tool == "filexfer" else "-"])
+        notes = []
+        if floor in medians:
+            notes.append("The floor: a C program doing only recv/send, SHA-256 on a second thread, pwrite, fsync: the "
+                         "most a verified transfer can do here (`bench/floor/floor.c`: 1 MiB buffers in a ring of 4, "
+                         "the file's size first, the receiver's digest back, writeback started every 8 MiB as FileXfer does, "
+                         "rename and directory fsync; "
+                         + ("both ends hash" if op == "put" else "the sender sends the stored file with sendfile(2) and "
+                            "does not hash, as FileXfer's server on a get") +
+                         "). \"vs floor\" (FileXfer's default row only) is the floor's median / FileXfer's, like the "
+                         "other ratios: 1 is as fast as the floor, below 1 is the distance to it.")
+        if op == "get":
+            notes.append(f"The socat pipe runs one way (file → TCP → file); get rows are compared with the same pipe. "
+                         f"FileXfer server peak memory in this scenario: {server_peak('large-' + storage)}.")
         lines += table(
             f"1{'ab'[op == 'get']}. one {size_mib:,} MiB file, {op}, {storage}",
-            ["measurement", "median", "rate", "runs", "vs rsync", "vs scp", "vs nginx", "vs socat pipe"],
-            [timed_row(f"{op} {label}", k("large", op, tool), size, "GB/s", peers) for tool, label in tools],
-            [f"The socat pipe runs one way (file → TCP → file); get rows are compared with the same pipe. "
-             f"FileXfer server peak memory in this scenario: {server_peak('large-' + storage)}."] if op == "get" else [])
+            ["measurement", "median", "rate", "runs", "vs rsync", "vs scp", "vs nginx", "vs socat pipe", "vs floor"],
+            rows, notes)
         row = k("large", op, "filexfer")
         goal(f"{size_mib:,} MiB {op} vs rsync ({storage}) >= 1.5x", speed(row, peers[0]), 1.5)
         goal(f"{size_mib:,} MiB {op} vs scp ({storage}) >= 2.5x", speed(row, peers[1]), 2.5)

@@ -11,7 +11,10 @@
 # Scenarios (each against the peers, in the same run):
 #   small       FILES files of 4 KiB (default 5000): put -r / get -r vs rsync push / pull
 #   large       one file of SIZE MiB (default 1024): put / get, also with each --algorithms entry, vs rsync,
-#               scp, curl PUT/GET to nginx, and a raw socat pipe (file -> TCP -> file)
+#               scp, curl PUT/GET to nginx, a raw socat pipe (file -> TCP -> file) and the floor (bench/floor/
+#               floor.c: recv/send, SHA-256 on a second thread, pwrite, fsync; skipped when it cannot be built)
+#   small and large are interleaved (bench/interleave.py): each round runs every tool once, the order of the
+#   tools reversed every other round, after one warm-up round
 #   concurrent  CLIENTS clients at once (default 32), each putting its own CLIENT_MIB MiB file (default 32):
 #               aggregate MiB/s, failures, the server's peak memory; vs 32 rsync and 32 curl PUTs at once
 #   startup     one 4 KiB put, whole process, STARTUP_RUNS runs (default 30): the published client, the
@@ -20,7 +23,8 @@
 #               get of each --memory-mib size (default 1024,10240), on the real disk; skipped with a note
 #               when the disk has less than twice the size plus 5 GiB free
 # Storage (small, large, concurrent, startup): tmpfs (/dev/shm) and/or the real disk (/var/tmp).
-# Needs root for apt-get when a tool is missing (rsync, socat, hyperfine, openssh-server, nginx, curl, time).
+# Needs root for apt-get when a tool is missing (rsync, socat, hyperfine, openssh-server, nginx, curl, time;
+# gcc and libssl-dev for the floor, which is skipped when they are missing and cannot be installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -50,7 +54,7 @@ while [ $# -gt 0 ]; do
     --startup-runs) startup_runs=$2; shift 2 ;;
     --memory-mib) memory_mib=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (see bench/run.sh --help)" >&2; exit 2 ;;
   esac
 done
@@ -113,10 +117,10 @@ client_kind=$(cat "$out/client/.build-kind" 2>/dev/null || echo aot)
 # The run's header: machine, date, commit and the exact command line, for report.py.
 python3 - "$results/meta.json" "$command_line" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (src modified)')" \
   "$runs" "$files" "$size_mib" "$algorithms" "$clients" "$client_mib" "$startup_runs" "$memory_mib" "$client_kind" \
-  "$scenarios" "$storages" <<'PY'
+  "$scenarios" "$storages" small,large <<'PY'
 import datetime, json, os, platform, sys
 keys = ["command", "commit", "runs", "files", "size_mib", "algorithms", "clients", "client_mib", "startup_runs",
-        "memory_mib", "client_build", "scenarios", "storages"]
+        "memory_mib", "client_build", "scenarios", "storages", "interleaved"]
 meta = dict(zip(keys, sys.argv[2:]))
 model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
@@ -140,6 +144,26 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# The floor of the large scenario (bench/floor/floor.c). A missing compiler or OpenSSL header is installed
+# when the harness runs as root; when it still cannot be built, its rows are skipped with a note.
+floor=
+if want large; then
+  if ! command -v cc >/dev/null 2>&1 || [ ! -e /usr/include/openssl/evp.h ]; then
+    if [ "$(id -u)" = 0 ]; then
+      log "installing gcc libssl-dev (for the floor)"
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev libssl-dev; } \
+        >/dev/null 2>&1 || log "installing gcc libssl-dev failed"
+    fi
+  fi
+  if cc -O2 -o "$work/floor" bench/floor/floor.c -lcrypto -lpthread 2> "$results/floor-build.log"; then
+    floor=$work/floor
+    rm -f "$results/floor-build.log"
+  else
+    log "the floor (bench/floor/floor.c) cannot be built: its rows are skipped (see $results/floor-build.log)"
+    echo "The floor rows are skipped: bench/floor/floor.c could not be built (cc and OpenSSL's libssl-dev are needed; see floor-build.log)." >> "$results/notes.txt"
+  fi
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_port() { # port: until something accepts on 127.0.0.1:port (5 s)
@@ -182,6 +206,24 @@ measure() { # name, prepare, command
     failed "$name: a run exited non-zero (hyperfine stops at the first); no figure"
 }
 
+# Interleaved measurements (small and large): rows are collected into a spec with `row`, then `interleave`
+# runs them all in rounds (bench/interleave.py) and passes its failures on to `failed`.
+spec=$work/spec.tsv
+: > "$spec"
+row() { # group, name, prepare, command, [check], [cleanup]: one row of the next interleaved block
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "${5:-}" "${6:-}" >> "$spec"
+}
+interleave() { # label: runs the rows collected since the last block, then starts a new spec
+  log "$1: $(cut -f 2 "$spec" | paste -sd ' ' -), interleaved, $runs rounds after a warm-up"
+  : > "$work/interleave.failed"
+  local code=0
+  python3 "$repo/bench/interleave.py" --runs "$runs" --warmup 1 --out "$results" --failures "$work/interleave.failed" "$spec" || code=$?
+  local line
+  while IFS= read -r line; do failed "$line"; done < "$work/interleave.failed"
+  [ $code = 0 ] || failed "$1: bench/interleave.py exited $code; rows without a figure have none"
+  : > "$spec"
+}
+
 declare -A rsync_port nginx_port
 storage_dir() { case $1 in tmpfs) mktemp -d /dev/shm/fxbench.XXXXXX ;; disk) mktemp -d /var/tmp/fxbench.XXXXXX ;; esac; }
 peer_storages=$storages
@@ -192,7 +234,7 @@ user=$(id -un)
 for storage in ${peer_storages//,/ }; do
   dir=$(storage_dir "$storage")
   base[$storage]=$dir
-  mkdir -p "$dir"/{src,fx-root,rsync-root,scp-root,nginx-root,nginx-tmp,got,raw}
+  mkdir -p "$dir"/{src,fx-root,rsync-root,scp-root,nginx-root,nginx-tmp,floor-root,got,raw}
   chmod go-w "$dir/fx-root"   # the server refuses a root that other users can write (umask 002)
 
   port=$(free_port)
@@ -319,49 +361,63 @@ for storage in ${storages//,/ }; do
   http="http://127.0.0.1:${nginx_port[$storage]}"
 
   if want small; then
+    # Interleaved: each round puts and gets the tree with each tool (its copies deleted once checked).
     rm -rf "$dir/src/small"; make_small "$dir/src/small"
     start_fx "$dir/fx-root" "small-$storage"
-    measure "small-put-filexfer-$storage" "rm -rf $dir/fx-root/small" "$fx -q -s $fx_addr put -r $dir/src/small small"
-    measure "small-put-rsync-$storage" "rm -rf $dir/rsync-root/small" "rsync -a $dir/src/small/ $rsyncd/small/"
-    measure "small-get-filexfer-$storage" "rm -rf $dir/got/small" "$fx -q -s $fx_addr get -r small $dir/got/small"
-    diff -r "$dir/src/small" "$dir/got/small" >/dev/null || failed "small get -r: the received tree differs"
-    measure "small-get-rsync-$storage" "rm -rf $dir/got/small" "rsync -a $rsyncd/small/ $dir/got/small/"
-    diff -r "$dir/src/small" "$dir/got/small" >/dev/null || failed "small rsync pull: the received tree differs"
+    row filexfer "small-put-filexfer-$storage" "rm -rf $dir/fx-root/small" "$fx -q -s $fx_addr put -r $dir/src/small small"
+    row filexfer "small-get-filexfer-$storage" "rm -rf $dir/got/small" "$fx -q -s $fx_addr get -r small $dir/got/small" \
+      "diff -r -q $dir/src/small $dir/got/small" "rm -rf $dir/got/small $dir/fx-root/small"
+    row rsync "small-put-rsync-$storage" "rm -rf $dir/rsync-root/small" "rsync -a $dir/src/small/ $rsyncd/small/"
+    row rsync "small-get-rsync-$storage" "rm -rf $dir/got/small" "rsync -a $rsyncd/small/ $dir/got/small/" \
+      "diff -r -q $dir/src/small $dir/got/small" "rm -rf $dir/got/small $dir/rsync-root/small"
+    interleave "small, $storage"
     stop_fx "small-$storage"
     rm -rf "$dir/src/small" "$dir/fx-root/small" "$dir/rsync-root/small" "$dir/got/small"
   fi
 
   if want large; then
-    # Tool by tool, put then get, each copy deleted once it has been checked: at most three copies of the
-    # file exist at once (the source, the stored one, the received one).
+    # Interleaved: each round runs every tool once, put then get, and deletes the tool's stored and received
+    # copies once the received one has been checked: at most three copies of the file exist at once (the
+    # source, the stored one, the received one). Every server is up during the whole block.
     src=$dir/src/large.bin
     got=$dir/got/large.bin
     head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$src"
     start_fx "$dir/fx-root" "large-$storage"
-    measure "large-put-filexfer-$storage" "rm -f $dir/fx-root/large.bin" "$fx -q -s $fx_addr put $src large.bin"
-    measure "large-get-filexfer-$storage" "rm -f $got" "$fx -q -s $fx_addr get large.bin $got"
-    same "$src" "$got" "filexfer get"
+    row filexfer "large-put-filexfer-$storage" "rm -f $dir/fx-root/large.bin" "$fx -q -s $fx_addr put $src large.bin"
+    row filexfer "large-get-filexfer-$storage" "rm -f $got" "$fx -q -s $fx_addr get large.bin $got" \
+      "cmp -s $src $got" "rm -f $dir/fx-root/large.bin $got"
     for algorithm in ${algorithms//,/ }; do
-      measure "large-put-filexfer_$algorithm-$storage" "rm -f $dir/fx-root/large.bin" "$fx -q -s $fx_addr put --algorithm $algorithm $src large.bin"
-      measure "large-get-filexfer_$algorithm-$storage" "rm -f $got" "$fx -q -s $fx_addr get --algorithm $algorithm large.bin $got"
-      same "$src" "$got" "filexfer get --algorithm $algorithm"
+      row "filexfer_$algorithm" "large-put-filexfer_$algorithm-$storage" "rm -f $dir/fx-root/large.bin" \
+        "$fx -q -s $fx_addr put --algorithm $algorithm $src large.bin"
+      row "filexfer_$algorithm" "large-get-filexfer_$algorithm-$storage" "rm -f $got" \
+        "$fx -q -s $fx_addr get --algorithm $algorithm large.bin $got" "cmp -s $src $got" "rm -f $dir/fx-root/large.bin $got"
     done
-    stop_fx "large-$storage"
-    rm -f "$dir/fx-root/large.bin" "$got"
-    measure "large-put-rsync-$storage" "rm -f $dir/rsync-root/large.bin" "rsync -a --whole-file $src $rsyncd/large.bin"
-    measure "large-get-rsync-$storage" "rm -f $got" "rsync -a --whole-file $rsyncd/large.bin $got"
-    same "$src" "$got" "rsync pull"; rm -f "$dir/rsync-root/large.bin" "$got"
-    measure "large-put-scp-$storage" "rm -f $dir/scp-root/large.bin" "$scp_cmd $src $scp_to:$dir/scp-root/large.bin"
-    measure "large-get-scp-$storage" "rm -f $got" "$scp_cmd $scp_to:$dir/scp-root/large.bin $got"
-    same "$src" "$got" "scp get"; rm -f "$dir/scp-root/large.bin" "$got"
-    measure "large-put-nginx-$storage" "rm -f $dir/nginx-root/large.bin" "curl -sS -f -T $src $http/large.bin"
-    measure "large-get-nginx-$storage" "rm -f $got" "curl -sS -f -o $got $http/large.bin"
-    same "$src" "$got" "curl GET"; rm -f "$dir/nginx-root/large.bin" "$got"
+    row rsync "large-put-rsync-$storage" "rm -f $dir/rsync-root/large.bin" "rsync -a --whole-file $src $rsyncd/large.bin"
+    row rsync "large-get-rsync-$storage" "rm -f $got" "rsync -a --whole-file $rsyncd/large.bin $got" \
+      "cmp -s $src $got" "rm -f $dir/rsync-root/large.bin $got"
+    row scp "large-put-scp-$storage" "rm -f $dir/scp-root/large.bin" "$scp_cmd $src $scp_to:$dir/scp-root/large.bin"
+    row scp "large-get-scp-$storage" "rm -f $got" "$scp_cmd $scp_to:$dir/scp-root/large.bin $got" \
+      "cmp -s $src $got" "rm -f $dir/scp-root/large.bin $got"
+    row nginx "large-put-nginx-$storage" "rm -f $dir/nginx-root/large.bin" "curl -sS -f -T $src $http/large.bin"
+    row nginx "large-get-nginx-$storage" "rm -f $got" "curl -sS -f -o $got $http/large.bin" \
+      "cmp -s $src $got" "rm -f $dir/nginx-root/large.bin $got"
     raw_port=$(free_port)
-    measure "large-put-socat-$storage" "rm -f $dir/raw/large.bin" \
-      "bash -c 'socat -u TCP-LISTEN:$raw_port,bind=127.0.0.1,reuseaddr CREATE:$dir/raw/large.bin & socat -u OPEN:$src TCP:127.0.0.1:$raw_port,retry=1000,interval=0.002; wait'"
-    same "$src" "$dir/raw/large.bin" "socat pipe"
-    rm -f "$src" "$dir/raw/large.bin"
+    row socat "large-put-socat-$storage" "rm -f $dir/raw/large.bin" \
+      "bash -c 'socat -u TCP-LISTEN:$raw_port,bind=127.0.0.1,reuseaddr CREATE:$dir/raw/large.bin & socat -u OPEN:$src TCP:127.0.0.1:$raw_port,retry=1000,interval=0.002; wait'" \
+      "cmp -s $src $dir/raw/large.bin" "rm -f $dir/raw/large.bin"
+    if [ -n "$floor" ]; then
+      # The receiver prints "ready" once it listens; the sender starts on that line. pipefail: either's
+      # failure fails the row.
+      floor_port=$(free_port)
+      row floor "large-put-floor-$storage" "rm -f $dir/floor-root/large.bin" \
+        "bash -c 'set -o pipefail; $floor recv $floor_port $dir/floor-root/large.bin | { read -r ready && $floor send $floor_port $src; }'"
+      row floor "large-get-floor-$storage" "rm -f $got" \
+        "bash -c 'set -o pipefail; $floor recv $floor_port $got | { read -r ready && $floor send $floor_port $dir/floor-root/large.bin --sendfile; }'" \
+        "cmp -s $src $got" "rm -f $dir/floor-root/large.bin $got"
+    fi
+    interleave "large, $storage"
+    stop_fx "large-$storage"
+    rm -f "$src" "$got" "$dir"/{fx,rsync,scp,nginx,floor}-root/large.bin "$dir/raw/large.bin"
   fi
 
   if want concurrent; then
