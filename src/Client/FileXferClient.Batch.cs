@@ -102,7 +102,9 @@ public sealed partial class FileXferClient
     /// Downloads every item, pipelined, each through a temp file beside its destination that is renamed only
     /// after its hash matched and its data is on disk (committed in groups: one flush for many small files, while the
     /// next group is received). Each item is reported through <paramref name="onResult"/> once its group is committed,
-    /// in order, one at a time; a failed item is reported the same way and the batch goes on.
+    /// in order, one at a time; a failed item is reported the same way and the batch goes on. When
+    /// <paramref name="onResult"/> throws, the batch stops soon after (files already committed stay) and that exception
+    /// is raised.
     /// </summary>
     public async Task GetBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
     {
@@ -112,8 +114,9 @@ public sealed partial class FileXferClient
         long groupBytes = 0;
         using var directories = OperatingSystem.IsLinux() ? new LocalDirectories() : null;
 
-        // The groups handed over to be made durable, one after the other, while the next group is received: a group's
-        // syncfs and directory fsyncs wait on the disk, and the connection would stand still meanwhile.
+        // The group handed over to be made durable while the next group is received: a group's syncfs and directory
+        // fsyncs wait on the disk, and the connection would stand still meanwhile. One at a time: the next group is
+        // handed over once this one is done, so few files wait open and the reports keep up.
         Task committing = Task.CompletedTask;
 
         Task HandOverGroup()
@@ -140,7 +143,22 @@ public sealed partial class FileXferClient
             }
 
             var files = batch.Where(g => g.File is not null).Select(g => g.File!).ToList();
-            var failures = files.Count == 0 ? [] : await Task.Run(() => CommitReceived(files), CancellationToken.None);
+            Exception?[] failures;
+            try
+            {
+                failures = files.Count == 0 ? [] : await Task.Run(() => CommitReceived(files), CancellationToken.None);
+            }
+            catch
+            {
+                // Not a file's failure (those are returned): whatever was not renamed into place leaves no temp file.
+                foreach (var file in files)
+                {
+                    await DiscardAsync(file);
+                }
+
+                throw;
+            }
+
             if (earlier is not null)
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(earlier);
@@ -168,6 +186,12 @@ public sealed partial class FileXferClient
                 },
                 async (item, remote, id, token) =>
                 {
+                    if (committing.IsFaulted || committing.IsCanceled)
+                    {
+                        // A report failed (the caller wants to stop) or a commit did: the batch ends here.
+                        await committing;
+                    }
+
                     if (directories is not null && directories.IsFullFor(Path.GetDirectoryName(Path.GetFullPath(item.LocalPath)) ?? string.Empty))
                     {
                         // As many directory handles as a batch keeps: everything received is committed so they can be closed.
@@ -188,6 +212,7 @@ public sealed partial class FileXferClient
 
                     if (group.Count >= LocalCommitGroup || groupBytes >= LocalCommitBytes)
                     {
+                        await committing;
                         _ = HandOverGroup();
                     }
                 },
@@ -197,7 +222,15 @@ public sealed partial class FileXferClient
         catch (Exception ex) when (ex is IOException or FileXferException or OperationCanceledException)
         {
             // The connection broke: the files already received whole and verified are still kept.
-            await HandOverGroup();
+            try
+            {
+                await HandOverGroup();
+            }
+            catch (Exception)
+            {
+                // An earlier report's failure, or a commit's: second to the failure being raised.
+            }
+
             throw;
         }
         finally
@@ -206,13 +239,12 @@ public sealed partial class FileXferClient
             // any, was raised above or belongs to the failure being raised now.
             await committing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-            // Whatever could not be handed over (a failure while committing) leaves no temp file behind.
+            // Whatever was not handed over (the batch stopped on a failure) leaves no temp file behind.
             foreach (var (_, _, file, _) in group)
             {
                 if (file is not null)
                 {
-                    await file.File.DisposeAsync();
-                    File.Delete(file.Temp);
+                    await DiscardAsync(file);
                 }
             }
         }

@@ -515,7 +515,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
                 }
             }
 
-            File.Delete(received.Temp);
+            TryDelete(received.Temp);
         }
 
         foreach (var (directory, handle) in directories)
@@ -568,6 +568,25 @@ public sealed partial class FileXferClient : IAsyncDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw LocalWriteException.For(localPath, ex);
+        }
+    }
+
+    /// <summary>Closes a received file that will not be committed and deletes its temp file (best effort).</summary>
+    private static async ValueTask DiscardAsync(ReceivedFile file)
+    {
+        await file.File.DisposeAsync();
+        TryDelete(file.Temp);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left behind; nothing else to do about it here.
         }
     }
 

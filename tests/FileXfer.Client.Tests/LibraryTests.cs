@@ -153,10 +153,11 @@ public class LibraryTests
     }
 
     [Fact(Timeout = 60000)]
-    public async Task A_batch_get_reports_in_order_after_each_group_is_durable_and_a_report_failure_still_leaves_every_file_in_place()
+    public async Task A_batch_get_reports_in_order_after_each_group_is_durable_and_a_report_failure_stops_it_leaving_only_whole_files()
     {
         // Groups are committed while the next is received; their items are reported in order, once committed. When the
-        // caller's report fails, the files received whole are still committed and the failure is raised.
+        // caller's report fails, the batch stops soon after and the failure is raised: the files committed stay, whole,
+        // and nothing else is left (no temp file, no partial file).
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer();
         using var local = new TempDirectory();
@@ -190,7 +191,10 @@ public class LibraryTests
             failing, _ => throw new InvalidOperationException("the report failed"), progress: null, token));
 
         Assert.Equal("the report failed", failure.Message);
-        foreach (var item in failing)
+        var kept = failing.TakeWhile(i => File.Exists(i.LocalPath)).ToList();
+        Assert.InRange(kept.Count, 1, Count - 1);
+        Assert.All(failing.Skip(kept.Count), i => Assert.False(File.Exists(i.LocalPath), i.LocalPath));
+        foreach (var item in kept)
         {
             Assert.Equal(await File.ReadAllTextAsync(server.PathOf(item.RemotePath), token), await File.ReadAllTextAsync(item.LocalPath, token));
         }

@@ -697,7 +697,7 @@ public sealed class FileStore
     /// The common case of <see cref="OpenRead"/> in three calls: a regular file below 1 MiB whose last component is not a
     /// link is opened without following one and without blocking on a FIFO, examined through its handle and located
     /// (<c>/proc/self/fd</c>), which must be inside the served tree. Null when the full walk must decide: a link as the
-    /// last component, not a regular file, large enough for zero-copy sending, or an open that failed (its error then
+    /// last component, not a regular file, large enough to be sent with its stored hash, or an open that failed (its error then
     /// comes from the walk).
     /// </summary>
     /// <exception cref="FileXferException">The file was reached through a link that leads outside the root.</exception>

@@ -8,7 +8,7 @@ namespace FileXfer.Server.Storage;
 /// <summary>
 /// The verified hash of a stored file, kept beside its bytes in an extended attribute
 /// (<c>user.filexfer.hash</c>) when an upload is committed, so a later get can send the file without reading
-/// it through the hash (zero-copy). The record names the algorithm, the size and the modification time it was
+/// it through the hash (with sendfile, or an unhashed copy). The record names the algorithm, the size and the modification time it was
 /// taken at; a file changed since (size or time differ) has no valid record. A file changed behind the server's
 /// back with its time put back is sent with the hash it was stored with, so the client reports the difference
 /// as an integrity failure instead of accepting it. Filesystems without user attributes simply keep no record.

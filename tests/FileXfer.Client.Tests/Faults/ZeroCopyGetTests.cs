@@ -130,4 +130,39 @@ public class ZeroCopyGetTests
         Assert.Equal(4, flipped.ExitCode);
         Assert.False(File.Exists(local.Combine("flipped.bin")));
     }
+
+    [Theory(Timeout = 60000)]
+    [InlineData(SendFileUse.Always)]
+    [InlineData(SendFileUse.RemotePeers)]
+    public async Task A_stored_file_that_shrinks_while_it_is_sent_ends_the_connection_and_leaves_no_copy(SendFileUse sendFile)
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer(root: null, handlerOptions: new FileXferHandlerOptions { SendFile = sendFile });
+        await using var proxy = new FaultProxy(server) { Plan = FaultPlan.Down(DirectionFaults.Stall(2L * 1024 * 1024)) };
+        using var local = new TempDirectory();
+        var source = local.Combine("source.bin");
+        await TestFiles.WriteRandomAsync(source, 32L * 1024 * 1024, seed: 65, token);
+        CliAssert.Success(await CliRunner.RunAsync(server, ["put", source, "stored.bin"], token));
+        var destination = local.Combine("copy.bin");
+
+        // The server is held mid-body (the proxy stops forwarding after 2 MiB), the stored file is cut short, then it goes on.
+        var get = CliRunner.RunAsync(proxy.Address, ["--retries", "0", "get", "stored.bin", destination], token);
+        while (proxy.AcceptedConnections.Count == 0)
+        {
+            await Task.Delay(10, token);
+        }
+
+        await proxy.AcceptedConnections[0].Downstream.StallStarted.WaitAsync(token);
+        await using (var stored = new FileStream(server.PathOf("stored.bin"), FileMode.Open, FileAccess.Write))
+        {
+            stored.SetLength(1024 * 1024);
+        }
+
+        proxy.ReleaseStalls();
+        var result = await get;
+
+        CliAssert.OneErrorLine(result, 3);
+        Assert.False(File.Exists(destination));
+        await server.Log.WaitForAsync(m => m.Contains("Get stored.bin: failed with SizeMismatch", StringComparison.Ordinal), TimeSpan.FromSeconds(10), token);
+    }
 }
