@@ -80,15 +80,16 @@ public static partial class Durable
     }
 
     /// <summary>
-    /// Flushes a group of written files to disk: <c>syncfs</c> once per file system where it exists (the files may
-    /// lie on several), else each file.
+    /// Flushes a group of written files to disk: <c>syncfs</c> once per file system where it exists, else each file.
+    /// <paramref name="device"/> is the file system they all lie on when the caller knows it; 0 (unknown): they may
+    /// lie on several, and each is examined.
     /// </summary>
-    public static void FlushAll(IReadOnlyList<InlineFileStream> files)
+    public static void FlushAll(IReadOnlyList<InlineFileStream> files, ulong device = 0)
     {
         ArgumentNullException.ThrowIfNull(files);
         if (files.Count > 1 && CanSyncFileSystem)
         {
-            foreach (var file in OnePerFileSystem(files))
+            foreach (var file in device != 0 ? files.Take(1) : OnePerFileSystem(files))
             {
                 SyncFileSystem(file.Handle);
             }

@@ -104,14 +104,20 @@ public sealed class FrameWriter : IDisposable
     /// body whose hash the caller already holds (a stored file's verified hash) and sends in the BodyEnd itself.
     /// </summary>
     /// <exception cref="EndOfStreamException">The source ended early; the connection is then in the middle of a body.</exception>
-    public async Task WriteUnhashedBodyAsync(Stream source, long length, CancellationToken cancellationToken)
+    public Task WriteUnhashedBodyAsync(Stream source, long length, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
+        return CopyStraightThroughAsync(source, length, hasher: null, progress: null, cancellationToken);
+    }
+
+    // Sends what is gathered, then copies the body straight through a big buffer, holding the connection.
+    private async Task CopyStraightThroughAsync(Stream source, long length, ContentHasher? hasher, Action<long>? progress, CancellationToken cancellationToken)
+    {
         await FlushAsync(cancellationToken);
         await _lock.WaitAsync(cancellationToken);
         try
         {
-            await BodyCopier.CopyExactlyAsync(source, _stream, length, hasher: null, progress: null, cancellationToken);
+            await BodyCopier.CopyExactlyAsync(source, _stream, length, hasher, progress, cancellationToken);
         }
         finally
         {
@@ -134,17 +140,7 @@ public sealed class FrameWriter : IDisposable
             if (remaining > CoalesceLimit - _count)
             {
                 // Large: send what is gathered, then copy the rest straight through a big buffer.
-                await FlushAsync(cancellationToken);
-                await _lock.WaitAsync(cancellationToken);
-                try
-                {
-                    await BodyCopier.CopyExactlyAsync(source, _stream, remaining, hasher, progress, cancellationToken);
-                }
-                finally
-                {
-                    _lock.Release();
-                }
-
+                await CopyStraightThroughAsync(source, remaining, hasher, progress, cancellationToken);
                 break;
             }
 

@@ -45,12 +45,18 @@ public sealed class ProtocolReader : IDisposable
     {
         if (_buffer.Length < BufferSize)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(BufferSize);
-            _buffer.AsSpan(_start, _end - _start).CopyTo(larger);
-            _end -= _start;
-            _start = 0;
-            ArrayPool<byte>.Shared.Return(Interlocked.Exchange(ref _buffer, larger));
+            GrowToFullSize();
         }
+    }
+
+    // Moves what is buffered to the front of a buffer as large as a frame can be.
+    private void GrowToFullSize()
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(BufferSize);
+        _buffer.AsSpan(_start, _end - _start).CopyTo(larger);
+        _end -= _start;
+        _start = 0;
+        ArrayPool<byte>.Shared.Return(Interlocked.Exchange(ref _buffer, larger));
     }
 
     /// <summary>True when bytes already read from the stream wait in the buffer (the next request has begun to arrive).</summary>
@@ -112,29 +118,28 @@ public sealed class ProtocolReader : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         long remaining = length;
 
-        int buffered = (int)Math.Min(_end - _start, remaining);
-        if (buffered > 0)
+        // What is buffered goes first. What fits in the read-ahead buffer is read into it, with whatever follows it
+        // (the next frames of a pipeline): one read for many small bodies rather than an exact read for each.
+        while (remaining > 0)
         {
-            var chunk = _buffer.AsMemory(_start, buffered);
-            hasher?.Append(chunk.Span);
-            await destination.WriteAsync(chunk, cancellationToken);
-            _start += buffered;
-            remaining -= buffered;
-            progress?.Invoke(buffered);
-        }
-
-        // What fits in the read-ahead buffer is read into it, with whatever follows it (the next frames of a pipeline):
-        // one read for many small bodies rather than an exact read for each.
-        while (remaining > 0 && remaining <= _buffer.Length / 2)
-        {
-            if (!await TryReadMoreAsync(cancellationToken))
+            int chunk = (int)Math.Min(_end - _start, remaining);
+            if (chunk == 0)
             {
-                throw new ConnectionLostException(
-                    $"connection closed in the middle of a body of {length} bytes",
-                    new EndOfStreamException($"stream ended after {length - remaining} of {length} bytes"));
+                if (remaining > _buffer.Length / 2)
+                {
+                    break;
+                }
+
+                if (!await TryReadMoreAsync(cancellationToken))
+                {
+                    throw new ConnectionLostException(
+                        $"connection closed in the middle of a body of {length} bytes",
+                        new EndOfStreamException($"stream ended after {length - remaining} of {length} bytes"));
+                }
+
+                continue;
             }
 
-            int chunk = (int)Math.Min(_end - _start, remaining);
             hasher?.Append(_buffer.AsSpan(_start, chunk));
             await destination.WriteAsync(_buffer.AsMemory(_start, chunk), cancellationToken);
             _start += chunk;
@@ -238,9 +243,7 @@ public sealed class ProtocolReader : IDisposable
         if (_end == _buffer.Length)
         {
             // Full of one unfinished frame: grow to the largest a frame can be (the codec has checked the length).
-            var larger = ArrayPool<byte>.Shared.Rent(BufferSize);
-            _buffer.AsSpan(0, _end).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(Interlocked.Exchange(ref _buffer, larger));
+            GrowToFullSize();
         }
 
         if (BeforeBlockingRead is { } flush)

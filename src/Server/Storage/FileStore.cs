@@ -598,7 +598,7 @@ public sealed class FileStore
                 // One syncfs per file system (an unnamed temp file lives on its directory's), or an fsync for a lone file.
                 foreach (var onDevice in uploads.GroupBy(u => u.Device))
                 {
-                    Durable.FlushAll([.. onDevice.Select(u => u.TempFile)]);
+                    Durable.FlushAll([.. onDevice.Select(u => u.TempFile)], onDevice.Key);
                 }
             }
             catch (IOException ex)
