@@ -27,15 +27,7 @@ public class ZeroCopyGetTests
         Assert.True(await TestFiles.ContentEqualsAsync(source, local.Combine("first.bin"), token));
 
         // Bit rot, or an edit that kept the time: the bytes no longer are what was stored.
-        var stored = server.PathOf("stored.bin");
-        var time = File.GetLastWriteTimeUtc(stored);
-        await using (var file = new FileStream(stored, FileMode.Open, FileAccess.Write))
-        {
-            file.Position = 4_000_000;
-            file.WriteByte(0x5A);
-        }
-
-        File.SetLastWriteTimeUtc(stored, time);
+        await RotKeepingTimeAsync(server.PathOf("stored.bin"), 4_000_000, 0x5A);
 
         var get = await CliRunner.RunAsync(server, ["get", "stored.bin", local.Combine("second.bin")], token);
 
@@ -61,15 +53,7 @@ public class ZeroCopyGetTests
         CliAssert.Success(await CliRunner.RunAsync(server, [.. tls, "get", "stored.bin", local.Combine("first.bin")], token));
         Assert.True(await TestFiles.ContentEqualsAsync(source, local.Combine("first.bin"), token));
 
-        var stored = server.PathOf("stored.bin");
-        var time = File.GetLastWriteTimeUtc(stored);
-        await using (var file = new FileStream(stored, FileMode.Open, FileAccess.Write))
-        {
-            file.Position = 5_000_000;
-            file.WriteByte(0xA5);
-        }
-
-        File.SetLastWriteTimeUtc(stored, time);
+        await RotKeepingTimeAsync(server.PathOf("stored.bin"), 5_000_000, 0xA5);
 
         var get = await CliRunner.RunAsync(server, [.. tls, "get", "stored.bin", local.Combine("second.bin")], token);
 
@@ -164,5 +148,18 @@ public class ZeroCopyGetTests
         CliAssert.OneErrorLine(result, 3);
         Assert.False(File.Exists(destination));
         await server.Log.WaitForAsync(m => m.Contains("Get stored.bin: failed with SizeMismatch", StringComparison.Ordinal), TimeSpan.FromSeconds(10), token);
+    }
+
+    /// <summary>Changes one byte of a stored file and puts its modification time back, as bit rot would leave it.</summary>
+    private static async Task RotKeepingTimeAsync(string stored, long position, byte value)
+    {
+        var time = File.GetLastWriteTimeUtc(stored);
+        await using (var file = new FileStream(stored, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = position;
+            file.WriteByte(value);
+        }
+
+        File.SetLastWriteTimeUtc(stored, time);
     }
 }
