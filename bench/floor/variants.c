@@ -1,0 +1,444 @@
+// Variants of floor.c, for the measurements behind docs/PERFORMANCE.md "Ideas not yet built": how much the
+// floor of a verified 1 GiB transfer moves when the receiver splices out of the socket, when the sender maps
+// its file, and when the check in transit is XXH128 instead of SHA-256. Not part of the harness's table;
+// variants.py builds it (cc -O2 -o variants variants.c -lcrypto -lpthread, with libxxhash-dev's header) and
+// times the variants interleaved with rsync.
+//
+//   variants recv PORT OUT [--splice-mmap | --splice-pread] [--hash sha256|xxh128|both]
+//       as floor recv; --splice-*: the bytes go socket -> pipe -> file with splice(2) (no copy out of the
+//       socket into the process) and are hashed from the file afterwards, through a shared mapping of it or
+//       by pread into a buffer
+//   variants send PORT IN [--mmap] [--hash sha256|xxh128|both] [--no-hash] [--sendfile]
+//       as floor send; --mmap: sends from, and hashes, a shared mapping of IN instead of reading it into a
+//       buffer
+//
+// --hash: what each end computes (default sha256). The digest sent back and compared is the XXH128 one as soon
+// as the receiver computes XXH128 (--hash xxh128 on the receiver, xxh128 or both on the sender): "both" is a
+// sender that records SHA-256 for itself while the transfer is checked with XXH128. Both ends must agree on the
+// digest they compare.
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h> // sync_file_range (_GNU_SOURCE)
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/mman.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+static int do_sha = 1, do_xxh = 0; // what the hasher computes (--hash)
+static XXH3_state_t *xst;
+#include <unistd.h>
+
+#define BUF_SIZE (1 << 20)
+#define RING 4
+#define DIGEST 32
+#define WRITEBACK_INTERVAL (8 << 20)
+#define ACCEPT_TIMEOUT_MS 60000 // a receiver whose sender never comes must not hang a benchmark run
+
+static const char *role = "variants";
+
+__attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "variants %s: ", role);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  exit(1);
+}
+
+__attribute__((noreturn)) static void usage(void) {
+  fprintf(stderr, "usage: variants recv PORT OUT [--splice-mmap|--splice-pread] [--hash sha256|xxh128|both]\n"
+                  "       variants send PORT IN [--mmap] [--hash sha256|xxh128|both] [--no-hash] [--sendfile]\n");
+  exit(2);
+}
+
+// The ring: slot i % RING carries len bytes; a slot with len 0 ends the stream for the hasher.
+static char *ring[RING];
+static size_t ring_len[RING];
+static sem_t filled, emptied;
+static EVP_MD_CTX *md_ctx;
+
+static void sem_wait_checked(sem_t *s) {
+  while (sem_wait(s) != 0)
+    if (errno != EINTR) die("sem_wait: %s", strerror(errno));
+}
+
+static void sem_post_checked(sem_t *s) {
+  if (sem_post(s) != 0) die("sem_post: %s", strerror(errno));
+}
+
+static char *map_base;  // set: slot i is hashed from map_base + i * BUF_SIZE (a mapping of the file)
+static int hash_fd = -1; // set: slot i is read back from the file into hash_buf, then hashed
+static char *hash_buf;
+static void *hasher(void *unused) {
+  (void)unused;
+  for (unsigned long i = 0;; i++) {
+    sem_wait_checked(&filled);
+    size_t len = ring_len[i % RING];
+    if (len == 0) return NULL;
+    const char *p = map_base ? map_base + (size_t)i * BUF_SIZE : ring[i % RING];
+    if (hash_fd >= 0) {
+      if (pread(hash_fd, hash_buf, len, (off_t)i * BUF_SIZE) != (ssize_t)len) die("pread: %s", strerror(errno));
+      p = hash_buf;
+    }
+    if (do_sha && EVP_DigestUpdate(md_ctx, p, len) != 1) die("EVP_DigestUpdate failed");
+    if (do_xxh) XXH3_128bits_update(xst, p, len);
+    sem_post_checked(&emptied);
+  }
+}
+
+static pthread_t start_hasher(void) {
+  for (int i = 0; i < RING; i++) {
+    ring[i] = aligned_alloc(4096, BUF_SIZE);
+    if (!ring[i]) die("aligned_alloc of %d bytes failed", BUF_SIZE);
+  }
+  if (sem_init(&filled, 0, 0) != 0 || sem_init(&emptied, 0, RING) != 0) die("sem_init: %s", strerror(errno));
+  xst = XXH3_createState();
+  if (!xst || XXH3_128bits_reset(xst) != XXH_OK) die("XXH3_createState failed");
+  md_ctx = EVP_MD_CTX_new();
+  if (!md_ctx) die("EVP_MD_CTX_new failed");
+  if (EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL) != 1) die("EVP_DigestInit_ex(SHA-256) failed");
+  pthread_t thread;
+  int rc = pthread_create(&thread, NULL, hasher, NULL);
+  if (rc != 0) die("pthread_create: %s", strerror(rc));
+  return thread;
+}
+
+// Waits for the hasher to take the end of the stream (a slot with len 0) and returns the digest.
+static void finish_hasher(pthread_t thread, unsigned long slot, unsigned char digest[DIGEST]) {
+  sem_wait_checked(&emptied);
+  ring_len[slot % RING] = 0;
+  sem_post_checked(&filled);
+  int rc = pthread_join(thread, NULL);
+  if (rc != 0) die("pthread_join: %s", strerror(rc));
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex(md_ctx, digest, &n) != 1 || n != DIGEST) die("EVP_DigestFinal_ex failed");
+  if (do_xxh) { // the XXH128 digest, zero-padded to DIGEST bytes, is the one compared
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(xst));
+    memset(digest, 0, DIGEST);
+    memcpy(digest, &c, sizeof c);
+  }
+  EVP_MD_CTX_free(md_ctx);
+}
+
+static uint16_t parse_port(const char *text) {
+  char *end;
+  errno = 0;
+  long port = strtol(text, &end, 10);
+  if (errno || *end || end == text || port < 1 || port > 65535) die("bad port '%s'", text);
+  return (uint16_t)port;
+}
+
+static struct sockaddr_in loopback(uint16_t port) {
+  struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+static void send_all(int sock, const void *data, size_t len) {
+  const char *p = data;
+  while (len > 0) {
+    ssize_t k = send(sock, p, len, MSG_NOSIGNAL);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      die("send: %s", strerror(errno));
+    }
+    p += k;
+    len -= (size_t)k;
+  }
+}
+
+// Receives up to len bytes, fewer only at the end of the stream.
+static size_t recv_full(int sock, void *data, size_t len) {
+  size_t got = 0;
+  while (got < len) {
+    ssize_t k = recv(sock, (char *)data + got, len - got, MSG_WAITALL);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      die("recv: %s", strerror(errno));
+    }
+    if (k == 0) break;
+    got += (size_t)k;
+  }
+  return got;
+}
+
+// Reads up to len bytes of a file, fewer only at its end.
+static size_t read_full(int fd, void *data, size_t len) {
+  size_t got = 0;
+  while (got < len) {
+    ssize_t k = read(fd, (char *)data + got, len - got);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      die("read: %s", strerror(errno));
+    }
+    if (k == 0) break;
+    got += (size_t)k;
+  }
+  return got;
+}
+
+static void pwrite_all(int fd, const char *data, size_t len, off_t offset) {
+  while (len > 0) {
+    ssize_t k = pwrite(fd, data, len, offset);
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      die("pwrite: %s", strerror(errno));
+    }
+    data += k;
+    len -= (size_t)k;
+    offset += k;
+  }
+}
+
+static void put_u64(unsigned char out[8], uint64_t value) {
+  for (int i = 7; i >= 0; i--, value >>= 8) out[i] = (unsigned char)value;
+}
+
+static uint64_t get_u64(const unsigned char in[8]) {
+  uint64_t value = 0;
+  for (int i = 0; i < 8; i++) value = value << 8 | in[i];
+  return value;
+}
+
+static int do_recv(uint16_t port, const char *out, const char *mode) {
+  char tmp[PATH_MAX];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", out) >= (int)sizeof tmp) die("path too long: %s", out);
+
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  if (listener < 0) die("socket: %s", strerror(errno));
+  int one = 1;
+  if (setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) die("setsockopt(SO_REUSEADDR): %s", strerror(errno));
+  struct sockaddr_in address = loopback(port);
+  if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0) die("bind 127.0.0.1:%u: %s", port, strerror(errno));
+  if (listen(listener, 1) != 0) die("listen: %s", strerror(errno));
+  if (printf("ready\n") < 0 || fflush(stdout) != 0) die("writing the ready line: %s", strerror(errno));
+
+  struct pollfd waiting = {.fd = listener, .events = POLLIN};
+  int ready;
+  while ((ready = poll(&waiting, 1, ACCEPT_TIMEOUT_MS)) < 0)
+    if (errno != EINTR) die("poll: %s", strerror(errno));
+  if (ready == 0) die("no sender connected within %d s", ACCEPT_TIMEOUT_MS / 1000);
+  int sock = accept(listener, NULL, NULL);
+  if (sock < 0) die("accept: %s", strerror(errno));
+  if (close(listener) != 0) die("close(listener): %s", strerror(errno));
+
+  unsigned char header[8];
+  if (recv_full(sock, header, sizeof header) != sizeof header) die("the stream ended before its size");
+  uint64_t size = get_u64(header);
+
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) die("open %s: %s", tmp, strerror(errno));
+
+  int use_splice = mode != NULL;
+  int pfd[2];
+  if (use_splice) {
+    if (ftruncate(fd, (off_t)size) != 0) die("ftruncate %s: %s", tmp, strerror(errno)); // mapped before written
+    if (pipe(pfd) != 0) die("pipe: %s", strerror(errno));
+    if (fcntl(pfd[1], F_SETPIPE_SZ, BUF_SIZE) < 0) die("F_SETPIPE_SZ: %s", strerror(errno));
+    if (strcmp(mode, "splice-mmap") == 0) {
+      int rfd = open(tmp, O_RDONLY | O_CLOEXEC);
+      if (rfd < 0) die("open %s: %s", tmp, strerror(errno));
+      map_base = mmap(NULL, size, PROT_READ, MAP_SHARED, rfd, 0);
+      if (map_base == MAP_FAILED) die("mmap %s: %s", tmp, strerror(errno));
+      if (close(rfd) != 0) die("close %s: %s", tmp, strerror(errno));
+    } else {
+      hash_fd = open(tmp, O_RDONLY | O_CLOEXEC);
+      if (hash_fd < 0) die("open %s: %s", tmp, strerror(errno));
+      hash_buf = aligned_alloc(4096, BUF_SIZE);
+      if (!hash_buf) die("aligned_alloc of %d bytes failed", BUF_SIZE);
+    }
+  }
+  pthread_t thread = start_hasher();
+  uint64_t received = 0, writeback_from = 0;
+  unsigned long slot = 0;
+  while (use_splice && received < size) {
+    sem_wait_checked(&emptied);
+    size_t want = size - received < BUF_SIZE ? (size_t)(size - received) : BUF_SIZE;
+    size_t got = 0;
+    while (got < want) {
+      ssize_t k = splice(sock, NULL, pfd[1], NULL, want - got, SPLICE_F_MOVE);
+      if (k < 0 && errno == EINTR) continue;
+      if (k < 0) die("splice from the socket: %s", strerror(errno));
+      if (k == 0) die("the stream ended after %llu of %llu bytes", (unsigned long long)(received + got), (unsigned long long)size);
+      size_t inpipe = (size_t)k;
+      while (inpipe > 0) {
+        loff_t off = (loff_t)(received + got);
+        ssize_t w = splice(pfd[0], NULL, fd, &off, inpipe, SPLICE_F_MOVE);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) die("splice into %s: %s", tmp, w ? strerror(errno) : "nothing written");
+        inpipe -= (size_t)w; got += (size_t)w;
+      }
+    }
+    received += got;
+    if (received - writeback_from >= WRITEBACK_INTERVAL) {
+      if (sync_file_range(fd, (off_t)writeback_from, (off_t)(received - writeback_from), SYNC_FILE_RANGE_WRITE) != 0)
+        die("sync_file_range %s: %s", tmp, strerror(errno));
+      writeback_from = received;
+    }
+    ring_len[slot % RING] = got;
+    sem_post_checked(&filled);
+    slot++;
+  }
+  while (received < size) {
+    sem_wait_checked(&emptied);
+    char *buffer = ring[slot % RING];
+    size_t want = size - received < BUF_SIZE ? (size_t)(size - received) : BUF_SIZE;
+    size_t got = recv_full(sock, buffer, want);
+    if (got != want) die("the stream ended after %llu of %llu bytes", (unsigned long long)(received + got), (unsigned long long)size);
+    pwrite_all(fd, buffer, got, (off_t)received);
+    received += got;
+    if (received - writeback_from >= WRITEBACK_INTERVAL) {
+      if (sync_file_range(fd, (off_t)writeback_from, (off_t)(received - writeback_from), SYNC_FILE_RANGE_WRITE) != 0)
+        die("sync_file_range %s: %s", tmp, strerror(errno));
+      writeback_from = received;
+    }
+    ring_len[slot % RING] = got;
+    sem_post_checked(&filled);
+    slot++;
+  }
+  unsigned char digest[DIGEST];
+  finish_hasher(thread, slot, digest);
+
+  if (fsync(fd) != 0) die("fsync %s: %s", tmp, strerror(errno));
+  if (close(fd) != 0) die("close %s: %s", tmp, strerror(errno));
+  if (rename(tmp, out) != 0) die("rename %s to %s: %s", tmp, out, strerror(errno));
+  // The rename is durable only once its directory is (FileXfer does the same).
+  char dir_path[PATH_MAX];
+  if (snprintf(dir_path, sizeof dir_path, "%s", out) >= (int)sizeof dir_path) die("path too long: %s", out);
+  int dir = open(dirname(dir_path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) die("open the directory of %s: %s", out, strerror(errno));
+  if (fsync(dir) != 0) die("fsync the directory of %s: %s", out, strerror(errno));
+  if (close(dir) != 0) die("close the directory of %s: %s", out, strerror(errno));
+
+  send_all(sock, digest, DIGEST);
+  if (close(sock) != 0) die("close(socket): %s", strerror(errno));
+  return 0;
+}
+
+static int do_send(uint16_t port, const char *in, int hash, int use_sendfile, int use_mmap) {
+  int fd = open(in, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("open %s: %s", in, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) die("fstat %s: %s", in, strerror(errno));
+  if (!S_ISREG(st.st_mode)) die("%s is not a regular file", in);
+  uint64_t size = (uint64_t)st.st_size;
+
+  int sock = socket(AF_INET, SOCK_STREAM, 0);
+  if (sock < 0) die("socket: %s", strerror(errno));
+  struct sockaddr_in address = loopback(port);
+  if (connect(sock, (struct sockaddr *)&address, sizeof address) != 0) die("connect 127.0.0.1:%u: %s", port, strerror(errno));
+
+  unsigned char header[8];
+  put_u64(header, size);
+  send_all(sock, header, sizeof header);
+
+  unsigned char digest[DIGEST];
+  if (use_sendfile) {
+    off_t offset = 0;
+    while ((uint64_t)offset < size) {
+      uint64_t left = size - (uint64_t)offset;
+      ssize_t k = sendfile(sock, fd, &offset, left < 0x7ffff000 ? (size_t)left : 0x7ffff000);
+      if (k < 0) {
+        if (errno == EINTR) continue;
+        die("sendfile: %s", strerror(errno));
+      }
+      if (k == 0) die("%s shrank while being sent", in);
+    }
+  } else {
+    pthread_t thread = 0;
+    if (hash) {
+      thread = start_hasher();
+    } else {
+      ring[0] = aligned_alloc(4096, BUF_SIZE);
+      if (!ring[0]) die("aligned_alloc of %d bytes failed", BUF_SIZE);
+    }
+    uint64_t sent = 0;
+    unsigned long slot = 0;
+    if (use_mmap) {
+      map_base = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+      if (map_base == MAP_FAILED) die("mmap %s: %s", in, strerror(errno));
+      while (sent < size) {
+        if (hash) sem_wait_checked(&emptied);
+        size_t want = size - sent < BUF_SIZE ? (size_t)(size - sent) : BUF_SIZE;
+        send_all(sock, map_base + sent, want);
+        sent += want;
+        if (hash) { ring_len[slot % RING] = want; sem_post_checked(&filled); }
+        slot++;
+      }
+    }
+    while (sent < size) {
+      if (hash) sem_wait_checked(&emptied);
+      char *buffer = ring[hash ? slot % RING : 0];
+      size_t want = size - sent < BUF_SIZE ? (size_t)(size - sent) : BUF_SIZE;
+      if (read_full(fd, buffer, want) != want) die("%s shrank while being sent", in);
+      send_all(sock, buffer, want);
+      sent += want;
+      if (hash) {
+        ring_len[slot % RING] = want;
+        sem_post_checked(&filled);
+      }
+      slot++;
+    }
+    if (hash) finish_hasher(thread, slot, digest);
+  }
+  if (close(fd) != 0) die("close %s: %s", in, strerror(errno));
+  if (shutdown(sock, SHUT_WR) != 0) die("shutdown: %s", strerror(errno));
+
+  unsigned char theirs[DIGEST];
+  if (recv_full(sock, theirs, DIGEST) != DIGEST) die("the receiver closed the connection before sending its digest");
+  if (close(sock) != 0) die("close(socket): %s", strerror(errno));
+  if (hash && !use_sendfile && memcmp(digest, theirs, DIGEST) != 0) die("the receiver's digest differs from the sender's");
+  return 0;
+}
+
+// --hash VALUE: sets what the hasher computes; returns 0 when VALUE is not one of the three.
+static int parse_hash(const char *value) {
+  if (strcmp(value, "sha256") == 0) do_sha = 1, do_xxh = 0;
+  else if (strcmp(value, "xxh128") == 0) do_sha = 0, do_xxh = 1;
+  else if (strcmp(value, "both") == 0) do_sha = 1, do_xxh = 1;
+  else return 0;
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) usage();
+  role = argv[1];
+  if (strcmp(argv[1], "recv") == 0) {
+    const char *mode = NULL;
+    for (int i = 4; i < argc; i++) {
+      if (strcmp(argv[i], "--splice-mmap") == 0 || strcmp(argv[i], "--splice-pread") == 0) mode = argv[i] + 2;
+      else if (strcmp(argv[i], "--hash") == 0 && i + 1 < argc && parse_hash(argv[i + 1])) i++;
+      else usage();
+    }
+    return do_recv(parse_port(argv[2]), argv[3], mode);
+  }
+  if (strcmp(argv[1], "send") == 0) {
+    int hash = 1, use_sendfile = 0, use_mmap = 0;
+    for (int i = 4; i < argc; i++) {
+      if (strcmp(argv[i], "--no-hash") == 0) hash = 0;
+      else if (strcmp(argv[i], "--sendfile") == 0) use_sendfile = 1;
+      else if (strcmp(argv[i], "--mmap") == 0) use_mmap = 1;
+      else if (strcmp(argv[i], "--hash") == 0 && i + 1 < argc && parse_hash(argv[i + 1])) i++;
+      else usage();
+    }
+    if (use_sendfile) hash = 0;
+    return do_send(parse_port(argv[2]), argv[3], hash, use_sendfile, use_mmap);
+  }
+  usage();
+}
