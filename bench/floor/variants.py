@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Times the floor's variants (variants.c) for one 1 GiB file on tmpfs, interleaved with rsync.
+"""Times the floor's variants (floor.c's switches) for one 1 GiB file on tmpfs, interleaved with rsync.
 
-    python3 bench/floor/variants.py [put|get] [--runs N] [--size-mib M]
+    python3 bench/floor/variants.py put|get [--runs N] [--size-mib M]      (as root, like bench/run.sh)
 
-Builds variants.c into bench/out/ (installing libxxhash-dev and libssl-dev when their headers are missing),
-starts an rsync daemon on a loopback port, and runs every variant and rsync once per round, in an order reversed
-every other round, after one warm-up round. Prints each variant's median wall time, its ratio to rsync's median
-in the same run, and the CPU time of both ends (user + system of the two processes; rsync's daemon side is not
-counted). The measurements behind docs/PERFORMANCE.md "Ideas not yet built" came from this script.
+Builds floor.c with XXH128 into bench/out/floor-variants (installing gcc, libc6-dev, libssl-dev, libxxhash-dev
+and rsync when they are missing), starts an rsync daemon on a loopback port, writes a random source file in
+/dev/shm, and runs every variant and rsync once per round, in an order reversed every other round, after one
+warm-up round. Each command is timed whole (for the floor: from starting its receiver to both ends' exit) and
+every copy is compared with the source. Prints a Markdown table: each variant's median wall time, its ratio to
+rsync's median in the same run, and the CPU time of both ends (user + system of the two processes; rsync's
+daemon side is not counted). A get sends a file the floor received (so it carries the recorded digest the
+sender vouches for, as FileXfer's server sends a stored hash). docs/PERFORMANCE.md ("Variants of the floor")
+has what it measured.
 """
 import argparse
+import filecmp
 import os
 import resource
 import shutil
@@ -22,24 +27,25 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# name, receiver's flags, sender's flags
+# name, receiver's flags, sender's flags (for get: which recorded source the sender sends, 'sha256' or 'xxh128')
 PUT = [
-    ('floor (read+send, recv+pwrite, SHA-256 both ends)', [], []),
-    ('receiver splices, hashes a mapping', ['--splice-mmap'], []),
+    ('floor (read + send, recv + pwrite, SHA-256 on both ends)', [], []),
+    ('receiver splices, hashes a mapping of the file', ['--splice-mmap'], []),
     ('receiver splices, hashes by pread', ['--splice-pread'], []),
-    ('sender maps its file', [], ['--mmap']),
-    ('both of the above (splice-mmap, mmap)', ['--splice-mmap'], ['--mmap']),
-    ('XXH128 in transit, sender also SHA-256', ['--hash', 'xxh128'], ['--hash', 'both']),
-    ('  the same, sender maps its file', ['--hash', 'xxh128'], ['--hash', 'both', '--mmap']),
-    ('XXH128 only', ['--hash', 'xxh128'], ['--hash', 'xxh128']),
+    ('receiver receives into a mapping of the file', ['--recv-mmap'], []),
+    ('sender sends from and hashes a mapping of its file', [], ['--mmap']),
+    ('receiver splices (mapping) and sender maps its file', ['--splice-mmap'], ['--mmap']),
+    ('XXH128 in transit, sender also computing SHA-256', ['--hash', 'xxh128'], ['--hash', 'both']),
+    ('XXH128 in transit, sender also computing SHA-256 from a mapping', ['--hash', 'xxh128'], ['--hash', 'both', '--mmap']),
+    ('XXH128 on both ends, no SHA-256', ['--hash', 'xxh128'], ['--hash', 'xxh128']),
 ]
 GET = [
-    ('floor (sender sendfile, no hash)', [], ['--sendfile']),
-    ('sender buffered, no hash', [], ['--no-hash']),
-    ('sender maps its file, no hash', [], ['--no-hash', '--mmap']),
-    ('receiver splices; sender sendfile', ['--splice-mmap'], ['--sendfile']),
-    ('receiver splices; sender buffered', ['--splice-mmap'], ['--no-hash']),
-    ('receiver checks XXH128 (against a stored XXH128 record); sender sendfile', ['--hash', 'xxh128'], ['--sendfile']),
+    ('floor (sender sendfile, receiver recv + SHA-256 + pwrite)', [], ['--sendfile'], 'sha256'),
+    ('sender buffered instead of sendfile', [], ['--no-hash'], 'sha256'),
+    ('receiver splices (mapping), sender sendfile', ['--splice-mmap'], ['--sendfile'], 'sha256'),
+    ('receiver splices (mapping), sender buffered', ['--splice-mmap'], ['--no-hash'], 'sha256'),
+    ('receiver receives into a mapping, sender sendfile', ['--recv-mmap'], ['--sendfile'], 'sha256'),
+    ('receiver checks XXH128 against a recorded XXH128, sender sendfile', ['--hash', 'xxh128'], ['--sendfile', '--hash', 'xxh128'], 'xxh128'),
 ]
 
 
@@ -49,23 +55,60 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_for_port(port, process, what):
+    for _ in range(200):
+        if process.poll() is not None:
+            sys.exit(f'{what} exited before listening (exit {process.returncode})')
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.025)
+    sys.exit(f'{what} is not listening on 127.0.0.1:{port} after 5 s')
+
+
 def build():
-    if not os.path.exists('/usr/include/xxhash.h') or not os.path.exists('/usr/include/openssl/evp.h'):
-        subprocess.run(['apt-get', 'install', '-y', '-q', 'libxxhash-dev', 'libssl-dev'], check=True, stdout=subprocess.DEVNULL)
+    missing = [pkg for pkg, path in [('gcc', '/usr/bin/cc'), ('libc6-dev', '/usr/include/stdio.h'),
+                                     ('libssl-dev', '/usr/include/openssl/evp.h'), ('libxxhash-dev', '/usr/include/xxhash.h'),
+                                     ('rsync', '/usr/bin/rsync')] if not os.path.exists(path)]
+    if missing:
+        subprocess.run(['apt-get', 'update', '-q'], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(['apt-get', 'install', '-y', '-q'] + missing, check=True, stdout=subprocess.DEVNULL)
     out_dir = os.path.join(HERE, '..', 'out')  # git-ignored, beside the harness's builds
     os.makedirs(out_dir, exist_ok=True)
-    exe = os.path.join(out_dir, 'variants')
-    subprocess.run(['cc', '-O2', '-Wall', '-Wextra', '-o', exe, os.path.join(HERE, 'variants.c'), '-lcrypto', '-lpthread'], check=True)
+    exe = os.path.join(out_dir, 'floor-variants')
+    subprocess.run(['cc', '-O2', '-Wall', '-Wextra', '-o', exe, os.path.join(HERE, 'floor.c'), '-lcrypto', '-lpthread'], check=True)
     return exe
+
+
+class Floor:
+    """One transfer with the floor: starts the receiver, then the sender; kills what is left on failure."""
+
+    def __init__(self, exe):
+        self.exe = exe
+
+    def transfer(self, src, out, recv_flags, send_flags):
+        port = free_port()
+        receiver = subprocess.Popen([self.exe, 'recv', str(port), out] + recv_flags, stdout=subprocess.PIPE)
+        try:
+            if receiver.stdout.readline() != b'ready\n':
+                sys.exit(f'the floor receiver did not start (flags {recv_flags})')
+            subprocess.run([self.exe, 'send', str(port), src] + send_flags, check=True)
+            if receiver.wait(timeout=120) != 0:
+                sys.exit(f'the floor receiver failed (flags {recv_flags})')
+        finally:
+            if receiver.poll() is None:
+                receiver.kill()
+                receiver.wait()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('op', choices=['put', 'get'])
-    ap.add_argument('--runs', type=int, default=5)
-    ap.add_argument('--size-mib', type=int, default=1024)
+    ap.add_argument('--runs', type=int, default=5, help='measured rounds, after one warm-up round (default 5)')
+    ap.add_argument('--size-mib', type=int, default=1024, help='file size in MiB (default 1024)')
     args = ap.parse_args()
-    exe = build()
+    floor = Floor(build())
     work = tempfile.mkdtemp(prefix='fx-variants-', dir='/dev/shm')
     rsync = None
     try:
@@ -74,20 +117,25 @@ def main():
         with open(src, 'wb') as f:
             for _ in range(args.size_mib):
                 f.write(os.urandom(1 << 20))
+        # A get sends a file the floor received: it carries the digest record its sender vouches for.
+        recorded = {'sha256': f'{work}/src-sha256', 'xxh128': f'{work}/src-xxh128'}
+        if args.op == 'get':
+            floor.transfer(src, recorded['sha256'], [], [])
+            floor.transfer(src, recorded['xxh128'], ['--hash', 'xxh128'], ['--hash', 'xxh128'])
         rport = free_port()
         with open(f'{work}/rsyncd.conf', 'w') as f:
             f.write(f'use chroot = no\nuid = 0\ngid = 0\n[m]\npath = {work}/r\nread only = no\n')
         rsync = subprocess.Popen(['rsync', '--daemon', '--no-detach', f'--config={work}/rsyncd.conf', f'--port={rport}',
                                   '--address=127.0.0.1'])
-        time.sleep(0.5)
+        wait_for_port(rport, rsync, 'the rsync daemon')
         out = f'{work}/out'
-        variants = [('rsync', None, None)] + (PUT if args.op == 'put' else GET)
-        results = {name: [] for name, _, _ in variants}
+        variants = [('rsync', None, None, None)] + ([v + (None,) for v in PUT] if args.op == 'put' else GET)
+        results = {v[0]: [] for v in variants}
 
-        def one(name, recv_flags, send_flags):
-            for path in (out, f'{work}/r/big'):
-                if os.path.exists(path):
-                    os.unlink(path)
+        def one(name, recv_flags, send_flags, record):
+            copy = f'{work}/r/big' if args.op == 'put' and name == 'rsync' else out
+            if os.path.exists(copy):
+                os.unlink(copy)
             r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             if name == 'rsync':
@@ -95,18 +143,12 @@ def main():
                        else ['rsync', '-a', '--whole-file', f'rsync://127.0.0.1:{rport}/m/src', out])
                 subprocess.run(cmd, check=True)
             else:
-                port = free_port()
-                receiver = subprocess.Popen([exe, 'recv', str(port), out] + recv_flags, stdout=subprocess.PIPE)
-                if receiver.stdout.readline() != b'ready\n':
-                    sys.exit(f'{name}: the receiver did not start')
-                t0 = time.perf_counter()
-                subprocess.run([exe, 'send', str(port), src] + send_flags, check=True)
-                if receiver.wait() != 0:
-                    sys.exit(f'{name}: the receiver failed')
+                floor.transfer(src if args.op == 'put' else recorded[record], out, recv_flags, send_flags)
             t1 = time.perf_counter()
             r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if os.path.getsize(out if args.op == 'get' or name != 'rsync' else f'{work}/r/big') != os.path.getsize(src):
-                sys.exit(f'{name}: the copy has the wrong size')
+            if not filecmp.cmp(src, copy, shallow=False):
+                sys.exit(f'{name}: the copy differs from the source')
+            os.unlink(copy)
             return t1 - t0, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
         for v in variants:
@@ -121,10 +163,12 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
     base = statistics.median(t for t, _ in results['rsync'])
-    print(f'{args.op}, {args.size_mib} MiB on tmpfs, {args.runs} interleaved rounds')
-    print('| variant | median | vs rsync | CPU (both ends) | runs |')
+    rounds = f'{args.runs} interleaved round' + ('' if args.runs == 1 else 's')
+    print(f'{args.op}, {args.size_mib} MiB on tmpfs, {rounds} after a warm-up')
+    print('| variant | median | vs rsync | CPU (both ends) | each round |')
     print('| --- | --- | --- | --- | --- |')
-    for name, _, _ in variants:
+    for v in variants:
+        name = v[0]
         wall = statistics.median(t for t, _ in results[name])
         cpu = statistics.median(c for _, c in results[name])
         cpu_text = '(rsync client only)' if name == 'rsync' else f'{cpu:.2f} s'
