@@ -208,16 +208,7 @@ public sealed class DirectoryHandleTests : IDisposable
         };
 
         // Three puts sent at once, without waiting: committed as one group.
-        var batch = new List<byte>();
-        foreach (var (id, name) in new[] { (2u, "a"), (3u, "b"), (4u, "c") })
-        {
-            var body = Encoding.UTF8.GetBytes(name);
-            batch.AddRange(FrameCodec.ToArray(Messages.Put(id, $"d/{name}.txt", body.Length, HashAlgorithms.Sha256, null, null, PutFlags.NoWait)));
-            batch.AddRange(body);
-            batch.AddRange(FrameCodec.ToArray(Messages.BodyEnd(id, HashAlgorithms.Sha256, SHA256.HashData(body))));
-        }
-
-        await client.SendRawAsync(batch.ToArray(), token);
+        await client.SendRawAsync(NoWaitPuts((2, "d/a.txt", "a"), (3, "d/b.txt", "b"), (4, "d/c.txt", "c")), token);
 
         FrameAssert.Is(await client.ReadAsync(token), MessageType.Ok, 2);
         FrameAssert.Is(await client.ReadAsync(token), MessageType.Ok, 3);
@@ -277,16 +268,9 @@ public sealed class DirectoryHandleTests : IDisposable
         File.CreateSymbolicLink(server.LocalPath("d/out"), Path.Combine(outside, "secret.txt"));
         await File.WriteAllTextAsync(server.LocalPath("d/old.txt"), "old", token);
 
-        var batch = new List<byte>();
-        foreach (var (id, name) in new[] { (2u, "sub"), (3u, "out"), (4u, "old.txt"), (5u, "new.txt") })
-        {
-            var body = Encoding.UTF8.GetBytes(name + " body");
-            batch.AddRange(FrameCodec.ToArray(Messages.Put(id, $"d/{name}", body.Length, HashAlgorithms.Sha256, null, null, PutFlags.NoWait)));
-            batch.AddRange(body);
-            batch.AddRange(FrameCodec.ToArray(Messages.BodyEnd(id, HashAlgorithms.Sha256, SHA256.HashData(body))));
-        }
-
-        await client.SendRawAsync(batch.ToArray(), token);
+        await client.SendRawAsync(
+            NoWaitPuts((2, "d/sub", "sub body"), (3, "d/out", "out body"), (4, "d/old.txt", "old.txt body"), (5, "d/new.txt", "new.txt body")),
+            token);
 
         FrameAssert.IsError(await client.ReadAsync(token), ErrorCode.IsADirectory, 2);
         FrameAssert.IsError(await client.ReadAsync(token), ErrorCode.AccessDenied, 3);
@@ -331,6 +315,21 @@ public sealed class DirectoryHandleTests : IDisposable
         Assert.Null(handles.Find("d"));
         Assert.Equal(0, handles.Count);
         Assert.True(handle.IsClosed);
+    }
+
+    // Puts that do not wait for Ready, each with its whole body and BodyEnd, as one pipelined stream of bytes.
+    private static byte[] NoWaitPuts(params (uint Id, string Path, string Content)[] puts)
+    {
+        var bytes = new List<byte>();
+        foreach (var (id, path, content) in puts)
+        {
+            var body = Encoding.UTF8.GetBytes(content);
+            bytes.AddRange(FrameCodec.ToArray(Messages.Put(id, path, body.Length, HashAlgorithms.Sha256, null, null, PutFlags.NoWait)));
+            bytes.AddRange(body);
+            bytes.AddRange(FrameCodec.ToArray(Messages.BodyEnd(id, HashAlgorithms.Sha256, SHA256.HashData(body))));
+        }
+
+        return [.. bytes];
     }
 
     /// <summary>Moves <paramref name="directory"/> to <paramref name="destination"/> (outside the root) and leaves a link to it in its place.</summary>

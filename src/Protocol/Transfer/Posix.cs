@@ -161,13 +161,7 @@ public static partial class Posix
             return new SafeFileHandle(fd, ownsHandle: true);
         }
 
-        int errno = Marshal.GetLastPInvokeError();
-        throw errno switch
-        {
-            NoSuchFile or NotADirectory => new FileNotFoundException($"could not find file '{path}'", path),
-            PermissionDenied => new UnauthorizedAccessException($"access to the path '{path}' is denied"),
-            _ => new IOException($"cannot open '{path}': {Marshal.GetPInvokeErrorMessage(errno)}"),
-        };
+        throw ReadOpenFailure(Marshal.GetLastPInvokeError(), path);
     }
 
     /// <summary>Opens <paramref name="name"/> in the directory held by <paramref name="directory"/> to read it (following links), as <see cref="OpenRead"/> does a path.</summary>
@@ -178,12 +172,15 @@ public static partial class Posix
     /// <exception cref="UnauthorizedAccessException">It may not be read.</exception>
     /// <exception cref="IOException">Any other failure.</exception>
     public static SafeFileHandle OpenReadAt(SafeFileHandle directory, string name, string shownPath) =>
-        TryOpenAt(directory, name, ReadOnly, 0, out int errno) ?? throw errno switch
-        {
-            NoSuchFile or NotADirectory => new FileNotFoundException($"could not find file '{shownPath}'", shownPath),
-            PermissionDenied => new UnauthorizedAccessException($"access to the path '{shownPath}' is denied"),
-            _ => new IOException($"cannot open '{shownPath}': {Marshal.GetPInvokeErrorMessage(errno)}"),
-        };
+        TryOpenAt(directory, name, ReadOnly, 0, out int errno) ?? throw ReadOpenFailure(errno, shownPath);
+
+    // What a failed open of a file to read throws, in the words .NET's own file calls use.
+    private static Exception ReadOpenFailure(int errno, string path) => errno switch
+    {
+        NoSuchFile or NotADirectory => new FileNotFoundException($"could not find file '{path}'", path),
+        PermissionDenied => new UnauthorizedAccessException($"access to the path '{path}' is denied"),
+        _ => new IOException($"cannot open '{path}': {Marshal.GetPInvokeErrorMessage(errno)}"),
+    };
 
     /// <summary>
     /// Type and permission bits, owner, size and modification time of <paramref name="name"/> inside the directory held
