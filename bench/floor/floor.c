@@ -197,14 +197,14 @@ static void send_all(int sock, const void *data, size_t len) {
   }
 }
 
-// Receives up to len bytes, fewer only at the end of the stream.
-static size_t recv_full(int sock, void *data, size_t len) {
+// Reads up to len bytes of a socket (with MSG_WAITALL) or a file, fewer only at the end of the stream or file.
+static size_t read_full(int fd, void *data, size_t len, int is_socket) {
   size_t got = 0;
   while (got < len) {
-    ssize_t k = recv(sock, (char *)data + got, len - got, MSG_WAITALL);
+    ssize_t k = is_socket ? recv(fd, (char *)data + got, len - got, MSG_WAITALL) : read(fd, (char *)data + got, len - got);
     if (k < 0) {
       if (errno == EINTR) continue;
-      die("recv: %s", strerror(errno));
+      die("%s: %s", is_socket ? "recv" : "read", strerror(errno));
     }
     if (k == 0) break;
     got += (size_t)k;
@@ -212,20 +212,7 @@ static size_t recv_full(int sock, void *data, size_t len) {
   return got;
 }
 
-// Reads up to len bytes of a file, fewer only at its end.
-static size_t read_full(int fd, void *data, size_t len) {
-  size_t got = 0;
-  while (got < len) {
-    ssize_t k = read(fd, (char *)data + got, len - got);
-    if (k < 0) {
-      if (errno == EINTR) continue;
-      die("read: %s", strerror(errno));
-    }
-    if (k == 0) break;
-    got += (size_t)k;
-  }
-  return got;
-}
+static size_t recv_full(int sock, void *data, size_t len) { return read_full(sock, data, len, 1); }
 
 static void pwrite_all(int fd, const char *data, size_t len, off_t offset) {
   while (len > 0) {
@@ -444,7 +431,7 @@ static int do_send(uint16_t port, const char *in, enum send_mode mode) {
         send_all(sock, mapped + sent, want);
       } else {
         char *buffer = ring[hashing ? slot % RING : 0];
-        if (read_full(fd, buffer, want) != want) die("%s shrank while being sent", in);
+        if (read_full(fd, buffer, want, 0) != want) die("%s shrank while being sent", in);
         send_all(sock, buffer, want);
       }
       sent += want;

@@ -6,20 +6,19 @@
 Builds floor.c with XXH128 into bench/out/floor-variants (installing gcc, libc6-dev, libssl-dev, libxxhash-dev
 and rsync when they are missing), starts an rsync daemon on a loopback port, writes a random source file in
 /dev/shm, and runs every variant and rsync once per round, in an order reversed every other round, after one
-warm-up round. Each command is timed whole (for the floor: from starting its receiver to both ends' exit) and
-every copy is compared with the source. Prints a Markdown table: each variant's median wall time, its ratio to
-rsync's median in the same run, and the CPU time of both ends (user + system of the two processes; rsync's
-daemon side is not counted). A get sends a file the floor received (so it carries the recorded digest the
-sender vouches for, as FileXfer's server sends a stored hash). docs/PERFORMANCE.md ("Variants of the floor")
-has what it measured.
+warm-up round, through bench/interleave.py as bench/run.sh does: each command is timed whole (for the floor:
+from starting its receiver to both ends' exit) and every copy is compared with the source. Prints a Markdown
+table: each variant's median wall time, its ratio to rsync's median in the same run, and the mean CPU time of
+both ends (user + system of the two processes; rsync's daemon side is not counted). A get sends a file the
+floor received (so it carries the recorded digest the sender vouches for, as FileXfer's server sends a stored
+hash). docs/PERFORMANCE.md ("Variants of the floor") has what it measured.
 """
 import argparse
-import filecmp
+import json
 import os
-import resource
+import shlex
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,25 +80,11 @@ def build():
     return exe
 
 
-class Floor:
-    """One transfer with the floor: starts the receiver, then the sender; kills what is left on failure."""
-
-    def __init__(self, exe):
-        self.exe = exe
-
-    def transfer(self, src, out, recv_flags, send_flags):
-        port = free_port()
-        receiver = subprocess.Popen([self.exe, 'recv', str(port), out] + recv_flags, stdout=subprocess.PIPE)
-        try:
-            if receiver.stdout.readline() != b'ready\n':
-                sys.exit(f'the floor receiver did not start (flags {recv_flags})')
-            subprocess.run([self.exe, 'send', str(port), src] + send_flags, check=True)
-            if receiver.wait(timeout=120) != 0:
-                sys.exit(f'the floor receiver failed (flags {recv_flags})')
-        finally:
-            if receiver.poll() is None:
-                receiver.kill()
-                receiver.wait()
+def floor_command(exe, port, src, out, recv_flags, send_flags):
+    """One transfer with the floor, as bench/run.sh times it: the sender starts on the receiver's "ready" line."""
+    recv = ' '.join([exe, 'recv', str(port), out] + recv_flags)
+    send = ' '.join([exe, 'send', str(port), src] + send_flags)
+    return f"bash -c 'set -o pipefail; {recv} | {{ read -r ready && {send}; }}'"
 
 
 def main():
@@ -108,72 +93,71 @@ def main():
     ap.add_argument('--runs', type=int, default=5, help='measured rounds, after one warm-up round (default 5)')
     ap.add_argument('--size-mib', type=int, default=1024, help='file size in MiB (default 1024)')
     args = ap.parse_args()
-    floor = Floor(build())
+    exe = build()
     work = tempfile.mkdtemp(prefix='fx-variants-', dir='/dev/shm')
     rsync = None
     try:
         os.makedirs(f'{work}/r')
+        os.makedirs(f'{work}/results')
         src = f'{work}/r/src'
         with open(src, 'wb') as f:
             for _ in range(args.size_mib):
                 f.write(os.urandom(1 << 20))
+        port = free_port()
         # A get sends a file the floor received: it carries the digest record its sender vouches for.
         recorded = {'sha256': f'{work}/src-sha256', 'xxh128': f'{work}/src-xxh128'}
         if args.op == 'get':
-            floor.transfer(src, recorded['sha256'], [], [])
-            floor.transfer(src, recorded['xxh128'], ['--hash', 'xxh128'], ['--hash', 'xxh128'])
+            for algorithm, path in recorded.items():
+                flags = ['--hash', algorithm]
+                subprocess.run(shlex.split(floor_command(exe, port, src, path, flags, flags)), check=True)
         rport = free_port()
         with open(f'{work}/rsyncd.conf', 'w') as f:
             f.write(f'use chroot = no\nuid = 0\ngid = 0\n[m]\npath = {work}/r\nread only = no\n')
         rsync = subprocess.Popen(['rsync', '--daemon', '--no-detach', f'--config={work}/rsyncd.conf', f'--port={rport}',
                                   '--address=127.0.0.1'])
         wait_for_port(rport, rsync, 'the rsync daemon')
+
+        # One interleaved group per variant (bench/interleave.py): each round runs every variant once, the order
+        # reversed every other round, each copy compared with the source and deleted.
         out = f'{work}/out'
         variants = [('rsync', None, None, None)] + ([v + (None,) for v in PUT] if args.op == 'put' else GET)
-        results = {v[0]: [] for v in variants}
-
-        def one(name, recv_flags, send_flags, record):
-            copy = f'{work}/r/big' if args.op == 'put' and name == 'rsync' else out
-            if os.path.exists(copy):
-                os.unlink(copy)
-            r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
+        spec = []
+        for number, (name, recv_flags, send_flags, record) in enumerate(variants):
             if name == 'rsync':
-                cmd = (['rsync', '-a', '--whole-file', src, f'rsync://127.0.0.1:{rport}/m/big'] if args.op == 'put'
-                       else ['rsync', '-a', '--whole-file', f'rsync://127.0.0.1:{rport}/m/src', out])
-                subprocess.run(cmd, check=True)
+                copy = f'{work}/r/big' if args.op == 'put' else out
+                command = (f'rsync -a --whole-file {src} rsync://127.0.0.1:{rport}/m/big' if args.op == 'put'
+                           else f'rsync -a --whole-file rsync://127.0.0.1:{rport}/m/src {out}')
             else:
-                floor.transfer(src if args.op == 'put' else recorded[record], out, recv_flags, send_flags)
-            t1 = time.perf_counter()
-            r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if not filecmp.cmp(src, copy, shallow=False):
-                sys.exit(f'{name}: the copy differs from the source')
-            os.unlink(copy)
-            return t1 - t0, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-
-        for v in variants:
-            one(*v)
-        for i in range(args.runs):
-            for v in (variants if i % 2 == 0 else variants[::-1]):
-                results[v[0]].append(one(*v))
+                copy = out
+                command = floor_command(exe, port, src if args.op == 'put' else recorded[record], out, recv_flags, send_flags)
+            spec.append('\t'.join([f'v{number}', f'v{number}', f'rm -f {copy}', command, f'cmp -s {src} {copy}', f'rm -f {copy}']))
+        with open(f'{work}/spec.tsv', 'w') as f:
+            f.write('\n'.join(spec) + '\n')
+        failures = f'{work}/failures.txt'
+        subprocess.run([sys.executable, os.path.join(HERE, '..', 'interleave.py'), '--runs', str(args.runs), '--out', f'{work}/results',
+                        '--failures', failures, f'{work}/spec.tsv'], check=True)
+        if os.path.exists(failures) and os.path.getsize(failures) > 0:
+            sys.exit('variants.py: failures:\n' + open(failures).read())
+        results = {}
+        for number, (name, *_rest) in enumerate(variants):
+            with open(f'{work}/results/v{number}.json') as f:
+                results[name] = json.load(f)['results'][0]
     finally:
         if rsync:
             rsync.terminate()
             rsync.wait()
         shutil.rmtree(work, ignore_errors=True)
 
-    base = statistics.median(t for t, _ in results['rsync'])
+    base = results['rsync']['median']
     rounds = f'{args.runs} interleaved round' + ('' if args.runs == 1 else 's')
     print(f'{args.op}, {args.size_mib} MiB on tmpfs, {rounds} after a warm-up')
-    print('| variant | median | vs rsync | CPU (both ends) | each round |')
+    print('| variant | median | vs rsync | CPU, mean (both ends) | each round |')
     print('| --- | --- | --- | --- | --- |')
-    for v in variants:
-        name = v[0]
-        wall = statistics.median(t for t, _ in results[name])
-        cpu = statistics.median(c for _, c in results[name])
-        cpu_text = '(rsync client only)' if name == 'rsync' else f'{cpu:.2f} s'
-        runs = ' '.join(f'{t:.2f}' for t, _ in results[name])
-        print(f'| {name} | {wall:.3f} s | {base / wall:.2f}x | {cpu_text} | {runs} |')
+    for name, *_rest in variants:
+        r = results[name]
+        cpu_text = '(rsync client only)' if name == 'rsync' else f"{r['user'] + r['system']:.2f} s"
+        runs = ' '.join(f'{t:.2f}' for t in r['times'])
+        print(f"| {name} | {r['median']:.3f} s | {base / r['median']:.2f}x | {cpu_text} | {runs} |")
 
 
 if __name__ == '__main__':
