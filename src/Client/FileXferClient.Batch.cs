@@ -27,7 +27,7 @@ public sealed partial class FileXferClient
     /// is abandoned on its own; a failed item is reported through <paramref name="onResult"/> and the batch goes on.
     /// Connection failures end the batch with an exception.
     /// </summary>
-    public async Task PutBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
+    public async Task PutBatchAsync(IAsyncEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onResult);
         RequireCapability(Capabilities.Pipelining | Capabilities.ChunkedBody);
@@ -106,7 +106,7 @@ public sealed partial class FileXferClient
     /// <paramref name="onResult"/> throws, the batch stops soon after (files already committed stay) and that exception
     /// is raised.
     /// </summary>
-    public async Task GetBatchAsync(IEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
+    public async Task GetBatchAsync(IAsyncEnumerable<TransferItem> items, Func<BatchItemResult, ValueTask> onResult, Action<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onResult);
         var algorithm = _options.HashAlgorithm;
@@ -256,7 +256,7 @@ public sealed partial class FileXferClient
         ArgumentNullException.ThrowIfNull(onResult);
         var algorithm = _options.HashAlgorithm;
         return PipelineAsync<string, string>(
-            remotePaths,
+            remotePaths.ToAsyncEnumerable(),
             async (path, id, token) =>
             {
                 var remote = RemotePath.Normalize(path);
@@ -296,7 +296,7 @@ public sealed partial class FileXferClient
     {
         ArgumentNullException.ThrowIfNull(onResult);
         return PipelineAsync<RemoteEntry, string>(
-            entries,
+            entries.ToAsyncEnumerable(),
             async (entry, id, token) =>
             {
                 var frame = request(entry, id);
@@ -322,10 +322,12 @@ public sealed partial class FileXferClient
 
     /// <summary>
     /// Runs a sender and a receiver at once over one connection: the sender sends a request per item, at most
-    /// <see cref="PipelineWindow"/> ahead of the receiver, which reads the answers in order.
+    /// <see cref="PipelineWindow"/> ahead of the receiver, which reads the answers in order. Items may come as they
+    /// are found: whenever the next one is not ready yet, what was written is sent first, so no request waits in a
+    /// buffer for a later one.
     /// </summary>
     private async Task PipelineAsync<TItem, TSent>(
-        IEnumerable<TItem> items,
+        IAsyncEnumerable<TItem> items,
         Func<TItem, uint, CancellationToken, Task<TSent>> send,
         Func<TItem, TSent, uint, CancellationToken, Task> receive,
         CancellationToken cancellationToken)
@@ -350,8 +352,21 @@ public sealed partial class FileXferClient
             {
                 try
                 {
-                    foreach (var item in items)
+                    await using var next = items.GetAsyncEnumerator(stop.Token);
+                    while (true)
                     {
+                        var more = next.MoveNextAsync();
+                        if (!more.IsCompleted)
+                        {
+                            await _writer.FlushAsync(stop.Token);
+                        }
+
+                        if (!await more)
+                        {
+                            break;
+                        }
+
+                        var item = next.Current;
                         uint id = ++_nextRequestId;
                         var sent = await send(item, id, stop.Token);
                         if (!inFlight.Writer.TryWrite((item, sent, id)))

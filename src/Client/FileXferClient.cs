@@ -62,6 +62,9 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>What the token may do: <see cref="AccessFlags.Write"/>, or none for read-only. Write on an anonymous server.</summary>
     public AccessFlags Access { get; private set; } = AccessFlags.Write;
 
+    /// <summary>The hash algorithm this connection's transfers and hash requests use.</summary>
+    public string HashAlgorithm => _options.HashAlgorithm;
+
     /// <summary>Connects to a server and completes the handshake.</summary>
     /// <exception cref="ConnectionFailedException">The server cannot be reached or did not answer in time.</exception>
     /// <exception cref="ServerCertificateException">TLS is on and the server's certificate is not trusted.</exception>
@@ -682,14 +685,6 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }, cancellationToken);
     }
 
-    /// <summary>
-    /// Lists the whole tree below a remote directory, parents before children, each entry named by its path
-    /// relative to <paramref name="remotePath"/>. Every name is checked: a hostile server cannot name a path
-    /// outside the tree.
-    /// </summary>
-    public Task<IReadOnlyList<RemoteEntry>> ListTreeAsync(string remotePath, CancellationToken cancellationToken) =>
-        ListAsync(remotePath, ListFlags.Recursive, cancellationToken);
-
     /// <summary>Creates a remote directory with its parents, or sets the time and mode of an existing one.</summary>
     public Task<RemoteEntry> MakeDirectoryAsync(string remotePath, DateTimeOffset? modifiedUtc, int? mode, CancellationToken cancellationToken)
     {
@@ -738,83 +733,6 @@ public sealed partial class FileXferClient : IAsyncDisposable
             await _writer.WriteAsync(Messages.PathRequest(MessageType.Stat, id, remote), cancellationToken);
             return Messages.ReadEntry(await ReadResponseAsync(id, MessageType.Ok, cancellationToken));
         }, cancellationToken);
-    }
-
-    /// <summary>Lists a remote directory. Names the server sends are checked: no separators, no <c>..</c>.</summary>
-    public Task<IReadOnlyList<RemoteEntry>> ListAsync(string remotePath, CancellationToken cancellationToken) =>
-        ListAsync(remotePath, ListFlags.None, cancellationToken);
-
-    private Task<IReadOnlyList<RemoteEntry>> ListAsync(string remotePath, ListFlags flags, CancellationToken cancellationToken)
-    {
-        var remote = RemotePath.Normalize(remotePath);
-        bool recursive = flags.HasFlag(ListFlags.Recursive);
-        if (recursive)
-        {
-            RequireCapability(Capabilities.Trees);
-        }
-
-        return RunAsync<IReadOnlyList<RemoteEntry>>(async id =>
-        {
-            await _writer.WriteAsync(Messages.List(id, remote, flags), cancellationToken);
-            var entries = new List<RemoteEntry>();
-            while (true)
-            {
-                var frame = await ReadResponseAsync(id, null, cancellationToken);
-                if (frame.Type == MessageType.EndOfList)
-                {
-                    long count = frame.GetSize(FieldTag.Count);
-                    return count == entries.Count
-                        ? entries
-                        : throw new ProtocolViolationException($"server ended a listing of {entries.Count} entries with a count of {count}");
-                }
-
-                if (frame.Type != MessageType.Entry)
-                {
-                    throw new ProtocolViolationException($"expected a listing entry, got {frame.Type}");
-                }
-
-                var entry = Messages.ReadEntry(frame);
-                if (!IsSafeEntryName(entry.Name, recursive, out var error))
-                {
-                    throw new ProtocolViolationException($"server sent an unsafe name '{RemotePath.Escape(entry.Name)}': {error}");
-                }
-
-                if (entries.Count == _options.MaxListEntries)
-                {
-                    throw new ProtocolViolationException($"server sent more than {_options.MaxListEntries} entries");
-                }
-
-                entries.Add(entry);
-            }
-        }, cancellationToken);
-    }
-
-    /// <summary>
-    /// A name from a listing must be one plain name, or in a recursive listing a relative path of plain names:
-    /// never empty, <c>.</c>, <c>..</c>, absolute, or holding a backslash.
-    /// </summary>
-    private static bool IsSafeEntryName(string name, bool relativePath, out string? error)
-    {
-        if (!relativePath)
-        {
-            return RemotePath.IsValidName(name, out error);
-        }
-
-        if (name.StartsWith('/') || name.EndsWith('/'))
-        {
-            error = "a listed path must be relative";
-            return false;
-        }
-
-        foreach (var part in name.Split('/'))
-        {
-            if (!RemotePath.IsValidName(part, out error))
-            {
-                return false;
-            }
-        }
-
-        return RemotePath.TryNormalize(name, out _, out error);
     }
 
     /// <summary>Deletes a remote file or empty directory; returns what was deleted.</summary>

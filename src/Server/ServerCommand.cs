@@ -86,7 +86,7 @@ internal static class ServerCommand
         };
         var maxListEntries = new Option<int>("--max-list-entries")
         {
-            Description = "Most entries one listing (recursive too) may return; a larger one is refused as too large.",
+            Description = "Most entries one directory may hold to be listed (a listing holds its names while it is sent); a larger directory is refused as too large. Trees are not limited: they are listed directory by directory.",
             DefaultValueFactory = _ => new FileStoreOptions().MaxListEntries,
         };
         var logLevel = new Option<LogLevel>("--log-level")

@@ -56,7 +56,8 @@ public class DryRunAndDeleteTests
         var run = await CliRunner.RunAsync(server, ["put", "-r", "--dry-run", local.Path, "backup"], token);
 
         CliAssert.Success(run);
-        Assert.Equal(["would send backup/dir/b.txt (18 B)", "would send backup/new.txt (4 B)"], run.StdoutLines[..^1]);
+        // In walk order: a directory's files, then its subdirectories.
+        Assert.Equal(["would send backup/new.txt (4 B)", "would send backup/dir/b.txt (18 B)"], run.StdoutLines[..^1]);
         Assert.StartsWith("put: 2 to transfer, 3 unchanged, 0 failed; ", run.StdoutLines[^1], StringComparison.Ordinal);
         TestTrees.AssertSame(before, await TestTrees.DescribeAsync(server.PathOf("backup"), token), "the server after a dry run");
     }
@@ -98,13 +99,14 @@ public class DryRunAndDeleteTests
         CliAssert.Success(run);
         Assert.Equal(
             [
+                // The walk's order reversed: everything below a directory before the directory itself.
                 "deleted backup/old dir/nested/deeper/x.txt",
-                "deleted backup/dir/sub/stale.bin",
                 "deleted backup/old dir/nested/deeper",
-                "deleted backup/old dir/empty",
                 "deleted backup/old dir/nested",
-                "deleted backup/old dir",
+                "deleted backup/old dir/empty",
+                "deleted backup/dir/sub/stale.bin",
                 "deleted backup/old.txt",
+                "deleted backup/old dir",
             ],
             run.StdoutLines[..^1]);
         Assert.StartsWith("put: 0 transferred, 4 unchanged, 0 failed, 7 deleted; ", run.StdoutLines[^1], StringComparison.Ordinal);
@@ -133,7 +135,7 @@ public class DryRunAndDeleteTests
     }
 
     [Fact(Timeout = 60000)]
-    public async Task Delete_with_more_deletions_than_max_delete_is_refused_with_exit_2_and_changes_nothing()
+    public async Task Delete_with_more_deletions_than_max_delete_is_refused_with_exit_2_and_deletes_nothing()
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer();
@@ -141,15 +143,21 @@ public class DryRunAndDeleteTests
         await TestTrees.CreateAsync(local.Path, Files, token);
         CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "put", "-r", local.Path, "backup"], token));
         await TestTrees.CreateAsync(server.PathOf("backup"), new Dictionary<string, string> { ["x1"] = "1", ["x2"] = "2", ["dir/x3"] = "3" }, token);
-        await File.WriteAllTextAsync(TestTrees.Combine(local.Path, "new.txt"), "not sent either", token);
-        var before = await TestTrees.DescribeAsync(server.PathOf("backup"), token);
+        await File.WriteAllTextAsync(TestTrees.Combine(local.Path, "new.txt"), "sent: the walk transfers as it goes", token);
 
         var run = await CliRunner.RunAsync(server, ["put", "-r", "--delete", "--max-delete", "1", local.Path, "backup"], token);
         var json = await CliRunner.RunAsync(server, ["put", "-r", "--delete", "--max-delete", "1", "--json", local.Path, "backup"], token);
 
         Assert.Equal("filexfer: 3 deletions planned, more than --max-delete 1; nothing was deleted", CliAssert.OneErrorLine(run, 2));
         Assert.Equal(2, json.ExitCode);
-        TestTrees.AssertSame(before, await TestTrees.DescribeAsync(server.PathOf("backup"), token), "the server after a refused --max-delete");
+
+        // Deletions are counted over the whole walk before the first one: none happened. What was sent stays sent.
+        foreach (var kept in new[] { "x1", "x2", "dir/x3" })
+        {
+            Assert.True(File.Exists(server.PathOf("backup/" + kept)), kept);
+        }
+
+        Assert.Equal("sent: the walk transfers as it goes", await File.ReadAllTextAsync(server.PathOf("backup/new.txt"), token));
     }
 
     [Fact(Timeout = 60000)]
@@ -167,7 +175,8 @@ public class DryRunAndDeleteTests
         var json = await CliRunner.RunAsync(server, ["put", "-r", "--delete", "--dry-run", "--json", local.Path, "backup"], token);
 
         CliAssert.Success(human);
-        Assert.Equal(["would delete backup/gone/x2", "would delete backup/gone", "would delete backup/x1"], human.StdoutLines[..^1]);
+        // Found as the walk goes: a directory before what it holds.
+        Assert.Equal(["would delete backup/gone", "would delete backup/x1", "would delete backup/gone/x2"], human.StdoutLines[..^1]);
         Assert.StartsWith("put: 0 to transfer, 4 unchanged, 0 failed, 3 to delete; ", human.StdoutLines[^1], StringComparison.Ordinal);
         CliAssert.Success(json);
         var deletions = JsonOutput.Items(json).Where(i => JsonOutput.Text(i, "op") == "delete").ToList();

@@ -20,7 +20,7 @@ public class GetTreeSafetyTests
     [InlineData("a//b")]
     [InlineData("a/./b")]
     [InlineData("a/")]
-    public async Task A_recursive_listing_with_a_path_outside_the_destination_is_a_protocol_error_and_nothing_is_written(string hostilePath)
+    public async Task A_listing_with_a_name_outside_the_destination_is_a_protocol_error_and_nothing_is_written(string hostilePath)
     {
         var token = TestContext.Current.CancellationToken;
         Assert.False(File.Exists("/abs"));
@@ -76,8 +76,8 @@ public class GetTreeSafetyTests
     }
 
     /// <summary>
-    /// Lists <c>fine/</c>, <c>fine/ok.txt</c> and, when given, one more file at <paramref name="hostilePath"/>; serves
-    /// every Get with <see cref="Body"/> and its true hash.
+    /// Lists <c>fine/</c> (holding <c>ok.txt</c>) and, when given, one more file named <paramref name="hostilePath"/>
+    /// in the top directory; serves every Get with <see cref="Body"/> and its true hash.
     /// </summary>
     private static Func<HostileConnection, Frame, CancellationToken, Task> ListAndServe(string? hostilePath) =>
         async (connection, request, cancellationToken) =>
@@ -85,19 +85,23 @@ public class GetTreeSafetyTests
             if (request.Type == MessageType.List)
             {
                 var time = new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
-                var entries = new List<RemoteEntry>
+                var entries = new List<RemoteEntry>();
+                if (request.GetString(FieldTag.Path).EndsWith("/fine", StringComparison.Ordinal))
                 {
-                    new("fine", EntryKind.Directory, 0, time, 0x1ED),
-                    new("fine/ok.txt", EntryKind.File, Body.Length, time, 0x1A4),
-                };
-                if (hostilePath is not null)
+                    entries.Add(new("ok.txt", EntryKind.File, Body.Length, time, 0x1A4));
+                }
+                else
                 {
-                    entries.Add(new RemoteEntry(hostilePath, EntryKind.File, Body.Length, time, 0x1A4));
+                    entries.Add(new("fine", EntryKind.Directory, 0, time, 0x1ED));
+                    if (hostilePath is not null)
+                    {
+                        entries.Add(new RemoteEntry(hostilePath, EntryKind.File, Body.Length, time, 0x1A4));
+                    }
                 }
 
                 foreach (var entry in entries)
                 {
-                    await connection.Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, entry, FieldTag.Path), cancellationToken);
+                    await connection.Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, entry, FieldTag.Name), cancellationToken);
                 }
 
                 await connection.Writer.WriteAsync(Messages.EndOfList(request.RequestId, entries.Count), cancellationToken);
@@ -108,7 +112,7 @@ public class GetTreeSafetyTests
             }
             else if (request.Type == MessageType.Stat)
             {
-                // get -r asks for the top directory's time and mode at the end.
+                // get -r asks what the top is before it walks.
                 var top = new RemoteEntry(request.GetString(FieldTag.Path), EntryKind.Directory, 0, new DateTimeOffset(2020, 1, 1, 0, 0, 0, TimeSpan.Zero), 0x1ED);
                 await connection.Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, top), cancellationToken);
             }

@@ -11,7 +11,7 @@ namespace FileXfer.Client.Tests;
 public class JsonSchemaTests
 {
     private static readonly string[] ItemFields = ["op", "status", "local", "remote", "bytes", "sha256"];
-    private static readonly string[] SummaryFields = ["op", "command", "transferred", "skipped", "failed", "deleted", "bytes", "seconds", "dry_run"];
+    private static readonly string[] SummaryFields = ["op", "command", "transferred", "skipped", "failed", "deleted", "vanished", "bytes", "seconds", "dry_run"];
     private static readonly string[] VerifyFields = ["op", "status", "local", "remote", "sha256", "remote_sha256"];
     private static readonly string[] VerifySummaryFields = ["op", "command", "identical", "differs", "missing_on_server", "only_on_server", "failed", "seconds"];
 
@@ -127,7 +127,7 @@ public class JsonSchemaTests
             string[] expected = [.. ItemFields, .. status == "failed" ? ["error"] : Array.Empty<string>(), .. dryRun ? ["dry_run"] : Array.Empty<string>()];
             Assert.Equal(expected, Names(item));
             Assert.Contains(JsonOutput.Text(item, "op"), new[] { "put", "get", "delete" });
-            Assert.Contains(status, new[] { "transferred", "skipped", "failed", "deleted" });
+            Assert.Contains(status, new[] { "transferred", "skipped", "failed", "deleted", "vanished" });
             if (JsonOutput.Text(item, "op") == "delete")
             {
                 Assert.Equal(JsonValueKind.Null, item.GetProperty("local").ValueKind);
@@ -158,7 +158,7 @@ public class JsonSchemaTests
         Assert.All(SummaryFields.Skip(2).SkipLast(1), name => Assert.Equal(JsonValueKind.Number, summary.GetProperty(name).ValueKind));
         Assert.Equal(dryRun, summary.GetProperty("dry_run").GetBoolean());
         var items = objects.SkipLast(1).ToList();
-        foreach (var status in new[] { "transferred", "skipped", "failed", "deleted" })
+        foreach (var status in new[] { "transferred", "skipped", "failed", "deleted", "vanished" })
         {
             Assert.Equal(items.Count(i => JsonOutput.Text(i, "status") == status), summary.GetProperty(status).GetInt32());
         }

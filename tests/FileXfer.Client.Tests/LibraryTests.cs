@@ -30,11 +30,11 @@ public class LibraryTests
         using var received = new MemoryStream();
         var get = await client.GetAsync("lib/data.bin", received, progress: null, token);
         var stat = await client.StatAsync("lib/data.bin", token);
-        var root = await client.ListAsync("/", token);
-        var dir = await client.ListAsync("lib", token);
+        var root = (await client.ListAsync("/", token)).Entries;
+        var dir = (await client.ListAsync("lib", token)).Entries;
         var hash = await client.HashAsync("lib/data.bin", algorithm: null, token);
         var deleted = await client.DeleteAsync("lib/data.bin", token);
-        var afterDelete = await client.ListAsync("lib", token);
+        var afterDelete = (await client.ListAsync("lib", token)).Entries;
 
         Assert.Equal("lib/data.bin", put.RemotePath);
         Assert.Equal(algorithm, put.HashAlgorithm);
@@ -177,7 +177,7 @@ public class LibraryTests
 
         await using var client = await ConnectAsync(server, HashAlgorithms.Sha256);
         var reported = new List<string>();
-        await client.GetBatchAsync(items, result =>
+        await client.GetBatchAsync(items.ToAsyncEnumerable(), result =>
         {
             Assert.True(File.Exists(result.LocalPath));
             reported.Add(result.RemotePath);
@@ -188,7 +188,7 @@ public class LibraryTests
 
         var failing = items.Select(i => i with { LocalPath = i.LocalPath.Replace(local.Combine("a"), local.Combine("b"), StringComparison.Ordinal) }).ToList();
         var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => client.GetBatchAsync(
-            failing, _ => throw new InvalidOperationException("the report failed"), progress: null, token));
+            failing.ToAsyncEnumerable(), _ => throw new InvalidOperationException("the report failed"), progress: null, token));
 
         Assert.Equal("the report failed", failure.Message);
         var kept = failing.TakeWhile(i => File.Exists(i.LocalPath)).ToList();

@@ -53,7 +53,7 @@ public sealed class DirectReadTests
         await client.SendAsync(Messages.Hash(2, "pipe", HashAlgorithms.Sha256), token);
         FrameAssert.IsError(await client.ReadAsync(token), ErrorCode.AccessDenied, 2);
 
-        Assert.Equal(EntryKind.Other, Assert.Single(server.Store.List("/")).Kind);
+        Assert.Equal(EntryKind.Other, Assert.Single(server.Store.ListEntries("/")).Kind);
     }
 
     [Fact(Timeout = 30000)]

@@ -93,7 +93,7 @@ public sealed class FileStoreConfinementTests : IDisposable
         _fixture.Write("visible.txt", "x");
         Assert.True(Directory.Exists(Path.Combine(Store.Root, FileStore.ReservedName)));
 
-        var names = Store.List("/").Select(e => e.Name).ToArray();
+        var names = Store.ListEntries("/").Select(e => e.Name).ToArray();
 
         Assert.Equal(["visible.txt"], names);
     }
@@ -179,7 +179,7 @@ public sealed class FileStoreConfinementTests : IDisposable
         }
 
         var entry = Store.Stat("link.txt");
-        var listed = Store.List("").Single(e => e.Name == "link.txt");
+        var listed = Store.ListEntries("").Single(e => e.Name == "link.txt");
 
         Assert.Equal(EntryKind.File, entry.Kind);
         Assert.Equal("inside content".Length, entry.Size);
@@ -193,7 +193,7 @@ public sealed class FileStoreConfinementTests : IDisposable
         _fixture.Write("real/file.txt", "inside content");
         Directory.CreateSymbolicLink(_fixture.Local("alias"), "real");
 
-        var entries = Store.List("alias");
+        var entries = Store.ListEntries("alias");
         var stat = Store.Stat("alias");
         await using (var upload = Store.BeginUpload("alias/new.txt", 3))
         {
@@ -214,7 +214,7 @@ public sealed class FileStoreConfinementTests : IDisposable
         Directory.CreateSymbolicLink(_fixture.Local("out-dir"), _fixture.Outside);
         File.CreateSymbolicLink(_fixture.Local("dangling"), _fixture.Beside("nowhere"));
 
-        var entries = Store.List("/");
+        var entries = Store.ListEntries("/");
 
         Assert.Equal(["dangling", "out-dir", "out-file"], entries.Select(e => e.Name));
         Assert.All(entries, e => Assert.Equal((EntryKind.Other, 0L, (int?)null), (e.Kind, e.Size, e.Mode)));
@@ -242,7 +242,7 @@ public sealed class FileStoreConfinementTests : IDisposable
         var staged = Directory.GetFileSystemEntries(Store.StagingDirectory);
         StoreAssert.Fails(code, () => Store.Stat(path));
         StoreAssert.Fails(code, () => Store.OpenRead(path, out _).Dispose());
-        StoreAssert.Fails(code, () => Store.List(path));
+        StoreAssert.Fails(code, () => Store.ListEntries(path));
         StoreAssert.Fails(code, () => Store.Delete(path));
         StoreAssert.Fails(code, () => _ = Store.BeginUpload(path, 1));
         Assert.Equal(staged, Directory.GetFileSystemEntries(Store.StagingDirectory));

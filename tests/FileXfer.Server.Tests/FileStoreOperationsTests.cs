@@ -41,7 +41,7 @@ public sealed class FileStoreOperationsTests : IDisposable
         StoreAssert.Fails(ErrorCode.NotFound, () => Store.Stat("missing"));
         StoreAssert.Fails(ErrorCode.NotFound, () => Store.Stat("missing/deeper"));
         StoreAssert.Fails(ErrorCode.NotFound, () => Store.OpenRead("missing", out _).Dispose());
-        StoreAssert.Fails(ErrorCode.NotFound, () => Store.List("missing"));
+        StoreAssert.Fails(ErrorCode.NotFound, () => Store.ListEntries("missing"));
         StoreAssert.Fails(ErrorCode.NotFound, () => Store.Delete("missing"));
     }
 
@@ -62,7 +62,7 @@ public sealed class FileStoreOperationsTests : IDisposable
         _fixture.Write("dir/B.txt", "BBB");
         Directory.CreateDirectory(_fixture.Local("dir/c"));
 
-        var entries = Store.List("dir");
+        var entries = Store.ListEntries("dir");
 
         Assert.Equal(["B.txt", "a.txt", "b.txt", "c"], entries.Select(e => e.Name));
         Assert.Equal([3L, 1, 2, 0], entries.Select(e => e.Size));
@@ -76,7 +76,7 @@ public sealed class FileStoreOperationsTests : IDisposable
         _fixture.Write("dir/back\\slash", "x");
         _fixture.Write("dir/new\nline", "x");
 
-        Assert.Equal(["good.txt"], Store.List("dir").Select(e => e.Name));
+        Assert.Equal(["good.txt"], Store.ListEntries("dir").Select(e => e.Name));
     }
 
     [Fact]
@@ -85,9 +85,9 @@ public sealed class FileStoreOperationsTests : IDisposable
         _fixture.Write("file.txt", "x");
         Directory.CreateDirectory(_fixture.Local("empty"));
 
-        StoreAssert.Fails(ErrorCode.NotADirectory, () => Store.List("file.txt"));
-        Assert.Empty(Store.List("empty"));
-        Assert.Equal(["empty", "file.txt"], Store.List("/").Select(e => e.Name));
+        StoreAssert.Fails(ErrorCode.NotADirectory, () => Store.ListEntries("file.txt"));
+        Assert.Empty(Store.ListEntries("empty"));
+        Assert.Equal(["empty", "file.txt"], Store.ListEntries("/").Select(e => e.Name));
     }
 
     [Fact]
@@ -98,9 +98,9 @@ public sealed class FileStoreOperationsTests : IDisposable
             _fixture.Write($"many/{i}.txt", "x");
         }
 
-        StoreAssert.Fails(ErrorCode.TooLarge, () => Store.List("many"));
+        StoreAssert.Fails(ErrorCode.TooLarge, () => Store.ListEntries("many"));
         File.Delete(_fixture.Local("many/0.txt"));
-        Assert.Equal(5, Store.List("many").Count);
+        Assert.Equal(5, Store.ListEntries("many").Count);
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class FileStoreOperationsTests : IDisposable
     [InlineData("/")]
     public void Delete_of_the_root_is_refused(string path)
     {
-        Assert.Empty(Store.List(""));
+        Assert.Empty(Store.ListEntries(""));
 
         StoreAssert.Fails(ErrorCode.AccessDenied, () => Store.Delete(path));
         Assert.True(Directory.Exists(Store.Root));

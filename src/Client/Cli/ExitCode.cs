@@ -26,4 +26,10 @@ public enum ExitCode
 
     /// <summary>Some files of a batch failed (the others were done); see the messages or the JSON lines.</summary>
     SomeFailed = 7,
+
+    /// <summary>
+    /// A warning, as rsync's 24: everything else was done, but some source files or directories vanished or changed
+    /// while the run went on (deleted or rewritten after the walk saw them); they were not transferred.
+    /// </summary>
+    SourceVanished = 24,
 }

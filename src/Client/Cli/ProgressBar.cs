@@ -14,7 +14,7 @@ internal sealed class ProgressBar
     private readonly Lock _lock = new();
     private readonly TextWriter? _writer;
     private readonly string _label;
-    private readonly long _total;
+    private long _total;
     private readonly TimeProvider _time;
     private readonly long _started;
     private long _done;
@@ -52,6 +52,15 @@ internal sealed class ProgressBar
                 _lastDrawn = now;
                 Draw(now);
             }
+        }
+    }
+
+    /// <summary>Sets the total once more of it is known (a tree walk finds its files as it goes).</summary>
+    public void SetTotal(long total)
+    {
+        lock (_lock)
+        {
+            _total = total;
         }
     }
 

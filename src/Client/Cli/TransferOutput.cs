@@ -9,26 +9,17 @@ namespace FileXfer.Client.Cli;
 /// object per file and a summary object with <c>--json</c>, errors on stderr either way; and the exit code.
 /// </summary>
 /// <remarks>
-/// A retried tree transfer runs again from the start; files the failed attempt already transferred then come
-/// back as unchanged. Those repeats are not reported again, and the summary counts each file once, by its last
-/// outcome, over all attempts.
+/// It keeps no record per file (a tree may hold millions): the tree run counts each file once, over all attempts
+/// of a retried command (<see cref="TreeProgress"/>), and its summary is the one printed.
 /// </remarks>
 internal sealed class TransferOutput(CliConsole console, string command, bool json, bool quiet, bool dryRun)
 {
     private readonly JsonLines _json = new(console.Out);
-    private readonly Dictionary<(string Operation, string Remote), TreeEvent> _outcomes = [];
     private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public async ValueTask OnEventAsync(TreeEvent item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        var key = (item.Operation, item.RemotePath);
-        if (item.Status == ItemStatus.Skipped && _outcomes.TryGetValue(key, out var earlier) && earlier.Status is ItemStatus.Transferred or ItemStatus.Deleted)
-        {
-            return;
-        }
-
-        _outcomes[key] = item;
         if (json)
         {
             await _json.WriteAsync(writer =>
@@ -79,10 +70,10 @@ internal sealed class TransferOutput(CliConsole console, string command, bool js
         }
     }
 
-    public async Task<ExitCode> FinishAsync(TreeSummary last)
+    public async Task<ExitCode> FinishAsync(TreeSummary summary)
     {
-        ArgumentNullException.ThrowIfNull(last);
-        var summary = CountOutcomes(last);
+        ArgumentNullException.ThrowIfNull(summary);
+        summary = summary with { Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_started) };
         double seconds = summary.Elapsed.TotalSeconds;
         if (json)
         {
@@ -94,6 +85,7 @@ internal sealed class TransferOutput(CliConsole console, string command, bool js
                 writer.WriteNumber("skipped", summary.Skipped);
                 writer.WriteNumber("failed", summary.Failed);
                 writer.WriteNumber("deleted", summary.Deleted);
+                writer.WriteNumber("vanished", summary.Vanished);
                 writer.WriteNumber("bytes", summary.Bytes);
                 writer.WriteNumber("seconds", Math.Round(seconds, 3));
                 writer.WriteBoolean("dry_run", summary.DryRun);
@@ -103,6 +95,11 @@ internal sealed class TransferOutput(CliConsole console, string command, bool js
         {
             var line = string.Create(CultureInfo.InvariantCulture,
                 $"{command}: {summary.Transferred} {(summary.DryRun ? "to transfer" : "transferred")}, {summary.Skipped} unchanged, {summary.Failed} failed");
+            if (summary.Vanished > 0)
+            {
+                line += string.Create(CultureInfo.InvariantCulture, $", {summary.Vanished} vanished or changed while read");
+            }
+
             if (summary.Deleted > 0)
             {
                 line += string.Create(CultureInfo.InvariantCulture, $", {summary.Deleted} {(summary.DryRun ? "to delete" : "deleted")}");
@@ -117,24 +114,8 @@ internal sealed class TransferOutput(CliConsole console, string command, bool js
             await console.Out.WriteLineAsync(line);
         }
 
-        return summary.Failed == 0 ? ExitCode.Ok
-            : summary.IntegrityFailure ? ExitCode.Integrity
-            : ExitCode.SomeFailed;
-    }
-
-    /// <summary>Each file once, by its last reported outcome, over every attempt of the command.</summary>
-    private TreeSummary CountOutcomes(TreeSummary last)
-    {
-        var outcomes = _outcomes.Values;
-        return last with
-        {
-            Transferred = outcomes.Count(o => o.Status == ItemStatus.Transferred),
-            Skipped = outcomes.Count(o => o.Status == ItemStatus.Skipped),
-            Failed = outcomes.Count(o => o.Status == ItemStatus.Failed),
-            Deleted = outcomes.Count(o => o.Status == ItemStatus.Deleted),
-            Bytes = outcomes.Where(o => o.Status == ItemStatus.Transferred).Sum(o => o.Bytes),
-            IntegrityFailure = outcomes.Any(o => o.Status == ItemStatus.Failed && o.IsIntegrityFailure),
-            Elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_started),
-        };
+        return summary.Failed > 0 ? (summary.IntegrityFailure ? ExitCode.Integrity : ExitCode.SomeFailed)
+            : summary.Vanished > 0 ? ExitCode.SourceVanished
+            : ExitCode.Ok;
     }
 }

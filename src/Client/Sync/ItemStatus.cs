@@ -14,4 +14,10 @@ public enum ItemStatus
 
     /// <summary>Deleted from the server (or, in a dry run, would be).</summary>
     Deleted,
+
+    /// <summary>
+    /// The source vanished or changed while the run went on (a file deleted or rewritten after the walk saw it): not
+    /// transferred, and a warning rather than a failure (exit code 24, as rsync's).
+    /// </summary>
+    Vanished,
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
@@ -7,13 +8,26 @@ using FileXfer.Protocol.Paths;
 namespace FileXfer.Client.Sync;
 
 /// <summary>
-/// Directory-tree transfers, the way backups need them: incremental (a file whose size and modification time
-/// match is skipped, or with <see cref="TreeTransferOptions.Checksum"/> whose hash matches), pipelined, spread
-/// over <see cref="TreeTransferOptions.Parallel"/> connections, going on past a failed file, and reporting each
-/// item as it finishes. Library code: no console.
+/// Directory-tree transfers, the way backups need them, at any size: both trees are walked together one
+/// directory at a time (<see cref="TreeWalk"/>), listings pipelined on one connection, and each file to send is
+/// handed at once to <see cref="TreeTransferOptions.Parallel"/> transfer connections, so transfers start while the
+/// walk goes on and memory follows the widest directory and the transfer window, not the tree. Incremental (a file
+/// whose size and modification time match is skipped, or with <see cref="TreeTransferOptions.Checksum"/> whose hash
+/// matches); a failed file does not stop the rest; each item is reported as it finishes. One instance serves one
+/// command: run again after a failure (a retry), it resumes where the failed run stopped (<see cref="TreeProgress"/>).
+/// Library code: no console.
 /// </summary>
-public sealed class TreeTransfer
+public sealed partial class TreeTransfer
 {
+    /// <summary>How many directories are read ahead of the one being compared.</summary>
+    public const int ReadAhead = 16;
+
+    /// <summary>
+    /// Files at least this large go on their own, resumably (a retry sends only what the other side does not hold, as
+    /// a single put or get does); smaller ones go pipelined.
+    /// </summary>
+    public const long ResumableSize = 16L * 1024 * 1024;
+
     private readonly Func<CancellationToken, Task<FileXferClient>> _connect;
     private readonly TreeTransferOptions _options;
     private readonly string _algorithm;
@@ -25,435 +39,265 @@ public sealed class TreeTransfer
         _options = options ?? new TreeTransferOptions();
     }
 
-    /// <summary>Uploads the contents of <paramref name="localDirectory"/> into <paramref name="remoteDirectory"/>.</summary>
-    /// <exception cref="DirectoryNotFoundException">The local directory does not exist.</exception>
-    /// <exception cref="FileXferException">A <c>--delete</c> guard refused, or the remote directory is a file.</exception>
-    public async Task<TreeSummary> PutTreeAsync(string localDirectory, string remoteDirectory, Func<TreeEvent, ValueTask> onEvent, Action<long>? progress, CancellationToken cancellationToken)
+    /// <summary>What the runs of this instance have done so far (kept across retries).</summary>
+    public TreeProgress Progress { get; } = new();
+
+    /// <summary>A file queued for a transfer connection.</summary>
+    private sealed record QueuedTransfer(TransferItem Item, long Size, DirectoryNode Node, string Name);
+
+    /// <summary>
+    /// One attempt of a run: the listing connection, the transfer queue and its connections, the items in flight.
+    /// </summary>
+    private sealed class Attempt(TreeTransfer owner, string operation, Func<TreeEvent, ValueTask> onEvent, CancellationTokenSource stop) : IAsyncDisposable
     {
-        long started = Stopwatch.GetTimestamp();
-        var remoteRoot = RemotePath.Normalize(remoteDirectory);
-        var (local, problems) = LocalTree.Scan(localDirectory, _options.Filter);
-        var report = new Reporter(onEvent);
-        foreach (var (path, problem) in problems)
+        private readonly ConcurrentDictionary<string, QueuedTransfer> _inFlight = new(StringComparer.Ordinal);
+        private readonly List<Task> _pendingRequests = [];
+        private readonly List<Task> _workers = [];
+        private readonly TaskCompletionSource _allQueued = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Func<FileXferClient, ChannelReader<QueuedTransfer>, Task>? _work;
+        private int _announcedFiles;
+        private long _announcedBytes;
+
+        public Channel<QueuedTransfer> Transfers { get; } = Channel.CreateBounded<QueuedTransfer>(new BoundedChannelOptions(FileXferClient.PipelineWindow * 2) { SingleWriter = true });
+
+        public RequestQueue? Requests { get; set; }
+
+        public CancellationToken Token => stop.Token;
+
+        public TreeProgress Progress => owner.Progress;
+
+        public ValueTask EmitAsync(DirectoryNode? node, string? name, ItemStatus status, string? local, string remote, long bytes, string? hashHex = null, Exception? error = null) =>
+            Progress.EmitAsync(node, name, new TreeEvent(status == ItemStatus.Deleted ? "delete" : operation, status, local, remote, bytes, owner._algorithm, hashHex, error), onEvent);
+
+        /// <summary>Reports a deletion that failed.</summary>
+        public ValueTask EmitDeleteFailedAsync(string remote, Exception error) =>
+            Progress.EmitAsync(null, null, new TreeEvent("delete", ItemStatus.Failed, null, remote, 0, owner._algorithm, null, error), onEvent);
+
+        /// <summary>Queues a file for the transfer connections (waits while the queue is full).</summary>
+        public async ValueTask QueueAsync(DirectoryNode node, string name, TransferItem item, long size)
         {
-            await report.EmitAsync(new TreeEvent("put", ItemStatus.Failed, Path.Combine(localDirectory, path), RemotePath.Combine(remoteRoot, path), 0, _algorithm, null, new IOException(problem)));
+            node.Start();
+            _announcedFiles++;
+            _announcedBytes += size;
+            owner._options.Planned?.Invoke(_announcedFiles, _announcedBytes);
+            await Transfers.Writer.WriteAsync(new QueuedTransfer(item, size, node, name), Token);
+            AddWorker();
         }
 
-        await using var main = await _connect(cancellationToken);
-        var remote = await ListRemoteTreeAsync(main, remoteRoot, cancellationToken);
-        var remoteByPath = remote?.ToDictionary(e => e.Name, StringComparer.Ordinal) ?? [];
-        var localPaths = local.Select(e => e.RelativePath).ToHashSet(StringComparer.Ordinal);
+        /// <summary>Tracks a request of <paramref name="node"/> whose answer is handled by <paramref name="onAnswer"/>.</summary>
+        public void Track<T>(DirectoryNode node, Task<T> answer, Func<T, ValueTask> onAnswer) =>
+            Track(node, (Task)answer, () => onAnswer(answer.Result));
 
-        var missingDirectories = local.Where(e => e.Kind == EntryKind.Directory && !remoteByPath.ContainsKey(e.RelativePath)).ToList();
-        var candidates = new List<LocalEntry>();
-        var skipped = new List<LocalEntry>();
-        foreach (var file in local.Where(e => e.Kind == EntryKind.File))
+        /// <summary>Tracks work of <paramref name="node"/> that <paramref name="then"/> finishes once <paramref name="answer"/> is done.</summary>
+        public void Track(DirectoryNode node, Task answer, Func<ValueTask> then)
         {
-            if (remoteByPath.TryGetValue(file.RelativePath, out var existing) && existing.Kind == EntryKind.File && existing.Size == file.Size
-                && (_options.Checksum || existing.ModifiedUtc == file.ModifiedUtc))
+            node.Start();
+            _pendingRequests.Add(HandleAsync());
+
+            async Task HandleAsync()
             {
-                skipped.Add(file);
-            }
-            else
-            {
-                candidates.Add(file);
-            }
-        }
-
-        if (_options.Checksum)
-        {
-            var differing = await FindDifferingByHashAsync(main, skipped, remoteRoot, cancellationToken);
-            candidates.AddRange(differing);
-            var differ = differing.ToHashSet();
-            skipped.RemoveAll(differ.Contains);
-            candidates.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
-        }
-
-        var deletions = _options.Delete ? PlanDeletions(local, remote ?? [], localPaths, problems) : [];
-
-        foreach (var file in skipped)
-        {
-            await report.EmitAsync(new TreeEvent("put", ItemStatus.Skipped, Shown(localDirectory, file.RelativePath), RemotePath.Combine(remoteRoot, file.RelativePath), file.Size, _algorithm, null, null));
-        }
-
-        if (_options.DryRun)
-        {
-            foreach (var file in candidates)
-            {
-                await report.EmitAsync(new TreeEvent("put", ItemStatus.Transferred, Shown(localDirectory, file.RelativePath), RemotePath.Combine(remoteRoot, file.RelativePath), file.Size, _algorithm, null, null));
-            }
-
-            foreach (var path in deletions)
-            {
-                await report.EmitAsync(new TreeEvent("delete", ItemStatus.Deleted, null, RemotePath.Combine(remoteRoot, path), 0, _algorithm, null, null));
-            }
-
-            return report.Summary("put", started, dryRun: true);
-        }
-
-        main.RequireWriteAccess("put");
-        if (remote is null && remoteRoot.Length > 0)
-        {
-            await main.MakeDirectoryAsync(remoteRoot, null, null, cancellationToken);
-        }
-
-        await main.MakeDirectoriesAsync(
-            missingDirectories.Select(d => new RemoteEntry(RemotePath.Combine(remoteRoot, d.RelativePath), EntryKind.Directory, 0, default, null)),
-            result => result.Succeeded ? ValueTask.CompletedTask : report.EmitAsync(new TreeEvent("put", ItemStatus.Failed, null, result.RemotePath, 0, _algorithm, null, result.Error)),
-            cancellationToken);
-
-        var items = candidates.Select(f => new TransferItem(Shown(localDirectory, f.RelativePath), RemotePath.Combine(remoteRoot, f.RelativePath))).ToList();
-        _options.Planned?.Invoke(candidates.Count, candidates.Sum(f => f.Size));
-        await RunSpreadAsync(main, items, (client, share) => client.PutBatchAsync(
-            share,
-            result => report.EmitAsync(new TreeEvent("put", result.Succeeded ? ItemStatus.Transferred : ItemStatus.Failed, result.LocalPath, result.RemotePath, result.Bytes, _algorithm, result.HashHex, result.Error)),
-            progress,
-            cancellationToken), cancellationToken);
-
-        if (deletions.Count > 0)
-        {
-            await main.DeleteBatchAsync(
-                deletions.Select(p => RemotePath.Combine(remoteRoot, p)),
-                result => report.EmitAsync(new TreeEvent("delete", result.Succeeded ? ItemStatus.Deleted : ItemStatus.Failed, null, result.RemotePath, 0, _algorithm, null, result.Error)),
-                cancellationToken);
-        }
-
-        // Directory times last, deepest first: adding and deleting entries changed them.
-        var directoryTimes = local.Where(e => e.Kind == EntryKind.Directory).Reverse()
-            .Select(d => d.ToRemote(RemotePath.Combine(remoteRoot, d.RelativePath)))
-            .Append(DescribeTop(localDirectory, remoteRoot));
-        await main.MakeDirectoriesAsync(directoryTimes, _ => ValueTask.CompletedTask, cancellationToken);
-
-        return report.Summary("put", started, dryRun: false);
-    }
-
-    /// <summary>Downloads the contents of <paramref name="remoteDirectory"/> into <paramref name="localDirectory"/>.</summary>
-    /// <exception cref="FileXferException">The remote directory does not exist (<see cref="ErrorCode.NotFound"/>).</exception>
-    public async Task<TreeSummary> GetTreeAsync(string remoteDirectory, string localDirectory, Func<TreeEvent, ValueTask> onEvent, Action<long>? progress, CancellationToken cancellationToken)
-    {
-        long started = Stopwatch.GetTimestamp();
-        var remoteRoot = RemotePath.Normalize(remoteDirectory);
-        var report = new Reporter(onEvent);
-        await using var main = await _connect(cancellationToken);
-        var remote = await ListRemoteTreeAsync(main, remoteRoot, cancellationToken)
-            ?? throw new FileXferException(ErrorCode.NotFound, $"'{RemotePath.Escape(remoteRoot)}' not found") { IsRemote = true };
-        var wanted = remote.Where(e => e.Kind == EntryKind.Directory ? _options.Filter.IncludesDirectory(e.Name) : _options.Filter.IncludesFile(e.Name))
-            .Where(e => !_options.Filter.IsBelowExcludedDirectory(e.Name))
-            .ToList();
-
-        var top = Path.GetFullPath(localDirectory);
-        if (!_options.DryRun)
-        {
-            Directory.CreateDirectory(top);
-        }
-
-        var (localEntries, localProblems) = Directory.Exists(top) ? LocalTree.Scan(top, PathFilter.All) : ([], []);
-        var localByPath = localEntries.ToDictionary(e => e.RelativePath, StringComparer.Ordinal);
-
-        // What the destination holds besides its files and directories (links to directories, dangling links): a name
-        // in neither set did not exist when it was scanned, so it cannot be a link to look at.
-        var localOthers = localProblems.Select(p => p.Path).ToHashSet(StringComparer.Ordinal);
-
-        // With --checksum, the files of equal size are compared by hash all at once: pipelined on the server,
-        // in parallel here, rather than one round trip per file.
-        var differing = _options.Checksum
-            ? (await FindDifferingByHashAsync(main, [.. wanted.Where(e => e.Kind == EntryKind.File && localByPath.GetValueOrDefault(e.Name) is { Kind: EntryKind.File } l && l.Size == e.Size).Select(e => localByPath[e.Name])], remoteRoot, cancellationToken))
-                .Select(l => l.RelativePath).ToHashSet(StringComparer.Ordinal)
-            : null;
-
-        var directories = new List<RemoteEntry>();
-        var items = new List<TransferItem>();
-        long plannedBytes = 0;
-        var checkedDirectories = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in wanted)
-        {
-            var target = LocalTarget(top, entry.Name, checkedDirectories,
-                lastMayBeLink: entry.Kind != EntryKind.File || localByPath.ContainsKey(entry.Name) || localOthers.Contains(entry.Name));
-            var shown = Shown(localDirectory, entry.Name);
-            var remotePath = RemotePath.Combine(remoteRoot, entry.Name);
-            if (target.Problem is { } problem)
-            {
-                await report.EmitAsync(new TreeEvent("get", ItemStatus.Failed, shown, remotePath, 0, _algorithm, null, new IOException(problem)));
-                continue;
-            }
-
-            if (entry.Kind == EntryKind.Directory)
-            {
-                if (!_options.DryRun)
+                try
                 {
-                    try
-                    {
-                        Directory.CreateDirectory(target.Path);
-                    }
-                    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                    {
-                        // A file where the directory should be, or no permission: this directory fails, the rest goes on.
-                        await report.EmitAsync(new TreeEvent("get", ItemStatus.Failed, shown, remotePath, 0, _algorithm, null, new IOException($"cannot create directory '{shown}': {ex.Message}", ex)));
-                        continue;
-                    }
+                    await answer;
+                    await then();
                 }
-
-                directories.Add(entry);
-            }
-            else if (entry.Kind == EntryKind.File)
-            {
-                if (localByPath.TryGetValue(entry.Name, out var existing) && existing.Kind == EntryKind.File && existing.Size == entry.Size
-                    && (differing is not null ? !differing.Contains(entry.Name) : existing.ModifiedUtc == entry.ModifiedUtc))
+                finally
                 {
-                    await report.EmitAsync(new TreeEvent("get", ItemStatus.Skipped, shown, remotePath, entry.Size, _algorithm, null, null));
-                }
-                else if (_options.DryRun)
-                {
-                    await report.EmitAsync(new TreeEvent("get", ItemStatus.Transferred, shown, remotePath, entry.Size, _algorithm, null, null));
-                }
-                else
-                {
-                    // The checked path, as the user wrote its directory (the working directory does not change meanwhile).
-                    items.Add(new TransferItem(shown, remotePath));
-                    plannedBytes += entry.Size;
+                    Progress.Finish(node);
                 }
             }
         }
 
-        if (!_options.DryRun)
+        /// <summary>Waits for every tracked request; the first failure (the connection's) is raised.</summary>
+        public Task RequestsDoneAsync() => Task.WhenAll(_pendingRequests);
+
+        /// <summary>
+        /// Runs the transfer connections until the queue is completed and empty. They are opened as files are queued,
+        /// one per file up to <see cref="TreeTransferOptions.Parallel"/>: a run with nothing to transfer opens none,
+        /// one with two files two. A failed connection stops the attempt.
+        /// </summary>
+        public async Task RunTransfersAsync(Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work)
         {
-            _options.Planned?.Invoke(items.Count, plannedBytes);
-            await RunSpreadAsync(main, items, (client, share) => client.GetBatchAsync(
-                share,
-                result => report.EmitAsync(new TreeEvent("get", result.Succeeded ? ItemStatus.Transferred : ItemStatus.Failed, result.LocalPath, result.RemotePath, result.Bytes, _algorithm, result.HashHex, result.Error)),
-                progress,
-                cancellationToken), cancellationToken);
-
-            foreach (var directory in Enumerable.Reverse(directories))
+            _work = work;
+            try
             {
-                SetDirectoryAttributes(LocalTarget(top, directory.Name).Path, directory);
+                await _allQueued.Task;
+                Task[] running;
+                lock (_workers)
+                {
+                    running = [.. _workers];
+                }
+
+                await Task.WhenAll(running);
             }
-
-            // The top directory too, as put -r sets it on the server.
-            if (remoteRoot.Length > 0)
+            catch
             {
-                SetDirectoryAttributes(top, await main.StatAsync(remoteRoot, cancellationToken));
+                await stop.CancelAsync();
+                throw;
             }
         }
 
-        return report.Summary("get", started, _options.DryRun);
+        /// <summary>No more files will be queued.</summary>
+        public void CompleteQueue()
+        {
+            Transfers.Writer.TryComplete();
+            _allQueued.TrySetResult();
+        }
+
+        private void AddWorker()
+        {
+            lock (_workers)
+            {
+                if (_work is null || _workers.Count >= Math.Clamp(owner._options.Parallel, 1, 64) || _workers.Count >= _announcedFiles)
+                {
+                    return;
+                }
+
+                _workers.Add(RunWorkerAsync(_work));
+            }
+        }
+
+        private async Task RunWorkerAsync(Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work)
+        {
+            try
+            {
+                await using var client = await owner._connect(Token);
+                await work(client, Transfers.Reader);
+            }
+            catch
+            {
+                // The queue's producer must not wait for a worker that is gone: the attempt stops.
+                await stop.CancelAsync();
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// The small files at the head of the queue, as they come, up to the first large one (left for a resumable
+        /// transfer) or the end of the queue; each is remembered until its result is reported.
+        /// </summary>
+        public async IAsyncEnumerable<TransferItem> SmallFilesAsync(ChannelReader<QueuedTransfer> reader, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            while (await reader.WaitToReadAsync(cancellationToken))
+            {
+                if (reader.TryPeek(out var next) && next.Size >= ResumableSize)
+                {
+                    yield break;
+                }
+
+                if (reader.TryRead(out var item))
+                {
+                    _inFlight[item.Item.RemotePath] = item;
+                    yield return item.Item;
+                }
+            }
+        }
+
+        /// <summary>Takes the queued file a batch result belongs to.</summary>
+        public QueuedTransfer Take(string remotePath) =>
+            _inFlight.TryRemove(remotePath, out var item) ? item : throw new InvalidOperationException($"no transfer of '{remotePath}' is in flight");
+
+        /// <summary>Reports a transfer's outcome and finishes it in its directory.</summary>
+        public async ValueTask ReportAsync(QueuedTransfer item, long bytes, string? hashHex, Exception? error, bool remoteSource)
+        {
+            try
+            {
+                var status = Classify(error, remoteSource);
+                if (status == ItemStatus.Failed && !remoteSource && error is IOException or UnauthorizedAccessException)
+                {
+                    // A source that could not be read: what is missing from the walk may not be gone, so nothing is deleted.
+                    Progress.SendingFailed = true;
+                }
+
+                await EmitAsync(item.Node, item.Name, status, item.Item.LocalPath, item.Item.RemotePath, error is null ? bytes : 0, hashHex, error);
+            }
+            finally
+            {
+                Progress.Finish(item.Node);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            CompleteQueue();
+            if (Requests is { } requests)
+            {
+                await requests.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>
-    /// Where a remote relative path lands below <paramref name="top"/>. The client decides every local path
-    /// itself and never writes through a symbolic link inside the destination. Directories found not to be links
-    /// are remembered in <paramref name="checkedDirectories"/>, when given, and not looked at again for the next
-    /// entries of one plan; the last component is not looked at when <paramref name="lastMayBeLink"/> is false (the
-    /// destination's scan did not find it).
+    /// A vanished or changed source is a warning (exit 24), anything else a failure: for a put the local file (gone,
+    /// changed while read), for a get the remote one (gone).
     /// </summary>
-    internal static (string Path, string? Problem) LocalTarget(string top, string relative, HashSet<string>? checkedDirectories = null, bool lastMayBeLink = true)
+    private static ItemStatus Classify(Exception? error, bool remoteSource) => error switch
     {
-        var full = Path.GetFullPath(Path.Combine(top, relative.Replace('/', Path.DirectorySeparatorChar)));
-        if (!full.StartsWith(top.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        null => ItemStatus.Transferred,
+        SourceChangedException => ItemStatus.Vanished,
+        FileNotFoundException or DirectoryNotFoundException when !remoteSource => ItemStatus.Vanished,
+        FileXferException { Code: ErrorCode.NotFound, IsRemote: true } when remoteSource => ItemStatus.Vanished,
+        _ => ItemStatus.Failed,
+    };
+
+    /// <summary>True for a failure of one item that leaves the connection usable: reported, and the run goes on.</summary>
+    private static bool IsItemFailure(Exception error) => error switch
+    {
+        ConnectionLostException or ProtocolViolationException or OperationCanceledException => false,
+        FileXferException { IsRemote: true } => true,
+        SourceChangedException or LocalWriteException => true,
+        IOException or UnauthorizedAccessException => true,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Reads what the walk needs of a directory: the local side on the thread pool, the remote side through the
+    /// listing queue, at once. A side that cannot be read is given as its error (a failure of the connection is
+    /// raised instead: the attempt cannot go on).
+    /// </summary>
+    internal static async Task<DirectoryPair> FetchAsync(DirectoryJob job, string localTop, string remoteRoot, RequestQueue requests)
+    {
+        var remote = job.Remote ? requests.ListAsync(RemotePath.Combine(remoteRoot, job.Relative)) : null;
+        List<LocalEntry>? local = null;
+        Exception? localError = null;
+        if (job.Local)
         {
-            return (full, "the server named a path outside the destination");
+            try
+            {
+                local = await Task.Run(() => LocalDirectory.Read(LocalPath(localTop, job.Relative)));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                localError = ex;
+            }
         }
 
-        var current = top;
-        var parts = relative.Split('/');
-        for (int i = 0; i < parts.Length; i++)
+        DirectoryListing? listing = null;
+        Exception? remoteError = null;
+        if (remote is not null)
         {
-            current = Path.Combine(current, parts[i]);
-            bool last = i == parts.Length - 1;
-            if (last ? !lastMayBeLink : checkedDirectories?.Contains(current) == true)
+            try
             {
-                continue;
+                listing = await remote;
             }
-
-            if (new FileInfo(current).LinkTarget is not null)
+            catch (FileXferException ex) when (ex.IsRemote && ex is not ProtocolViolationException)
             {
-                return (full, "the destination holds a symbolic link on this path; not written through it");
-            }
-
-            if (!last)
-            {
-                checkedDirectories?.Add(current);
+                remoteError = ex;
             }
         }
 
-        return (full, null);
+        return new DirectoryPair(job, local, listing, localError, remoteError);
     }
+
+    /// <summary>A local path below <paramref name="top"/> for a relative tree path.</summary>
+    private static string LocalPath(string top, string relative) =>
+        relative.Length == 0 ? top : Path.Join(top, relative.Replace('/', Path.DirectorySeparatorChar));
 
     /// <summary>A local path as the user gave its top directory, so output shows paths the way they were typed.</summary>
     private static string Shown(string localDirectory, string relative) =>
         Path.Join(localDirectory, relative.Replace('/', Path.DirectorySeparatorChar));
 
-    private static void SetDirectoryAttributes(string path, RemoteEntry entry)
-    {
-        if (entry.Mode is { } mode && !OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, (UnixFileMode)(mode & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        Directory.SetLastWriteTimeUtc(path, entry.ModifiedUtc.UtcDateTime);
-    }
-
-    private static RemoteEntry DescribeTop(string localDirectory, string remoteRoot)
-    {
-        var info = new DirectoryInfo(localDirectory);
-        return new RemoteEntry(remoteRoot, EntryKind.Directory, 0, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), OperatingSystem.IsWindows() ? null : (int)info.UnixFileMode);
-    }
-
-    private List<string> PlanDeletions(IReadOnlyList<LocalEntry> local, IReadOnlyList<RemoteEntry> remote, HashSet<string> localPaths, IReadOnlyList<(string Path, string Problem)> problems)
-    {
-        if (local.Count == 0)
-        {
-            throw new FileXferException(ErrorCode.BadRequest, "the source directory is empty; refusing to --delete everything on the server");
-        }
-
-        var deletions = remote
-            .Where(e => !localPaths.Contains(e.Name))
-            .Where(e => e.Kind == EntryKind.Directory ? _options.Filter.IncludesDirectory(e.Name) : _options.Filter.IncludesFile(e.Name))
-            .Where(e => !_options.Filter.IsBelowExcludedDirectory(e.Name))
-            .Where(e => !problems.Any(p => IsAtOrBelow(e.Name, p.Path)))
-            .Select(e => e.Name)
-            .ToList();
-
-        // Children before their directories.
-        deletions.Sort((a, b) => b.Count(c => c == '/').CompareTo(a.Count(c => c == '/')) is var depth and not 0 ? depth : string.CompareOrdinal(a, b));
-        if (deletions.Count > _options.MaxDelete && !_options.DryRun)
-        {
-            throw new FileXferException(ErrorCode.BadRequest, $"{deletions.Count} deletions planned, more than --max-delete {_options.MaxDelete}; nothing was deleted");
-        }
-
-        return deletions;
-
-        // What the walk could not read (a directory it may not list, a link to a directory) is absent from the
-        // local tree without being gone: its copy on the server stays, as rsync skips deletions after an I/O error.
-        static bool IsAtOrBelow(string path, string top) =>
-            path.StartsWith(top, StringComparison.Ordinal) && (path.Length == top.Length || path[top.Length] == '/');
-    }
-
-    private async Task<List<LocalEntry>> FindDifferingByHashAsync(FileXferClient client, List<LocalEntry> files, string remoteRoot, CancellationToken cancellationToken)
-    {
-        var remoteHashes = new ConcurrentDictionary<string, byte[]?>(StringComparer.Ordinal);
-        var remoteTask = client.HashBatchAsync(
-            files.Select(f => RemotePath.Combine(remoteRoot, f.RelativePath)),
-            result =>
-            {
-                remoteHashes[result.RemotePath] = result.Hash;
-                return ValueTask.CompletedTask;
-            },
-            cancellationToken);
-        var localHashes = new ConcurrentDictionary<string, byte[]?>(StringComparer.Ordinal);
-        var localTask = Parallel.ForEachAsync(files, cancellationToken, async (file, token) =>
-        {
-            try
-            {
-                localHashes[file.RelativePath] = await LocalHasher.HashFileAsync(file.FullPath, _algorithm, token);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Unreadable here means "send it": the upload will report the real error for this file.
-                localHashes[file.RelativePath] = null;
-            }
-        });
-        await Task.WhenAll(remoteTask, localTask);
-        return files.Where(f =>
-            localHashes.GetValueOrDefault(f.RelativePath) is not { } mine
-            || remoteHashes.GetValueOrDefault(RemotePath.Combine(remoteRoot, f.RelativePath)) is not { } theirs
-            || !mine.AsSpan().SequenceEqual(theirs)).ToList();
-    }
-
-    /// <summary>The remote tree below <paramref name="remoteRoot"/>, or null when it does not exist.</summary>
-    private static async Task<IReadOnlyList<RemoteEntry>?> ListRemoteTreeAsync(FileXferClient client, string remoteRoot, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await client.ListTreeAsync(remoteRoot, cancellationToken);
-        }
-        catch (FileXferException ex) when (ex.Code == ErrorCode.NotFound)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Spreads items over the main connection and up to <see cref="TreeTransferOptions.Parallel"/> - 1 more, each taking the next item when it is ready.</summary>
-    private async Task RunSpreadAsync(FileXferClient main, List<TransferItem> items, Func<FileXferClient, IEnumerable<TransferItem>, Task> work, CancellationToken cancellationToken)
-    {
-        if (items.Count == 0)
-        {
-            return;
-        }
-
-        var queue = new ConcurrentQueue<TransferItem>(items);
-        int extra = Math.Clamp(Math.Min(_options.Parallel, items.Count) - 1, 0, 63);
-        var extras = new List<FileXferClient>();
-        try
-        {
-            for (int i = 0; i < extra; i++)
-            {
-                extras.Add(await _connect(cancellationToken));
-            }
-
-            await Task.WhenAll(extras.Prepend(main).Select(client => work(client, Drain(queue))));
-        }
-        finally
-        {
-            foreach (var client in extras)
-            {
-                await client.DisposeAsync();
-            }
-        }
-    }
-
-    private static IEnumerable<T> Drain<T>(ConcurrentQueue<T> queue)
-    {
-        while (queue.TryDequeue(out var item))
-        {
-            yield return item;
-        }
-    }
-
-    /// <summary>Counts outcomes and hands events on one at a time, whichever connection they come from.</summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "A SemaphoreSlim without AvailableWaitHandle holds nothing to release.")]
-    private sealed class Reporter(Func<TreeEvent, ValueTask> onEvent)
-    {
-        private readonly SemaphoreSlim _lock = new(1, 1);
-        private int _transferred;
-        private int _skipped;
-        private int _failed;
-        private int _deleted;
-        private long _bytes;
-        private bool _integrity;
-
-        public async ValueTask EmitAsync(TreeEvent item)
-        {
-            await _lock.WaitAsync();
-            try
-            {
-                switch (item.Status)
-                {
-                    case ItemStatus.Transferred:
-                        _transferred++;
-                        _bytes += item.Bytes;
-                        break;
-                    case ItemStatus.Skipped:
-                        _skipped++;
-                        break;
-                    case ItemStatus.Deleted:
-                        _deleted++;
-                        break;
-                    default:
-                        _failed++;
-                        _integrity |= item.IsIntegrityFailure;
-                        break;
-                }
-
-                await onEvent(item);
-            }
-            finally
-            {
-                _lock.Release();
-            }
-        }
-
-        public TreeSummary Summary(string operation, long started, bool dryRun) =>
-            new(operation, _transferred, _skipped, _failed, _deleted, _bytes, Stopwatch.GetElapsedTime(started), dryRun, _integrity);
-    }
+    /// <summary>Whether a file takes part, by the filter.</summary>
+    private bool Includes(string path, EntryKind kind) =>
+        kind == EntryKind.Directory ? _options.Filter.IncludesDirectory(path) : _options.Filter.IncludesFile(path);
 }

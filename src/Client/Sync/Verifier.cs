@@ -11,6 +11,7 @@ namespace FileXfer.Client.Sync;
 /// hashes its own copy (the server through pipelined hash requests, this side on all cores at once). Catches bit
 /// rot that left sizes and modification times unchanged.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "A SemaphoreSlim without AvailableWaitHandle holds nothing to release.")]
 public sealed class Verifier(FileXferClient client, string hashAlgorithm, PathFilter? filter = null)
 {
     private readonly PathFilter _filter = filter ?? PathFilter.All;
@@ -39,49 +40,155 @@ public sealed class Verifier(FileXferClient client, string hashAlgorithm, PathFi
         return counts.Summary(started);
     }
 
-    /// <summary>Compares every file below a local directory with the tree below a remote one.</summary>
+    /// <summary>
+    /// Compares every file below a local directory with the tree below a remote one, walking both one directory at
+    /// a time; events come in walk order, each directory's once its files are compared.
+    /// </summary>
     public async Task<VerifySummary> VerifyTreeAsync(string localDirectory, string remoteDirectory, Func<VerifyEvent, ValueTask> onEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(onEvent);
         long started = Stopwatch.GetTimestamp();
         var remoteRoot = RemotePath.Normalize(remoteDirectory);
-        var (local, problems) = LocalTree.Scan(localDirectory, _filter);
-        IReadOnlyList<RemoteEntry> remote;
+        var top = Path.GetFullPath(localDirectory);
+        if (!Directory.Exists(top))
+        {
+            throw new DirectoryNotFoundException($"'{localDirectory}' is not a directory");
+        }
+
+        bool remoteExists;
         try
         {
-            remote = await client.ListTreeAsync(remoteRoot, cancellationToken);
+            remoteExists = (await client.StatAsync(remoteRoot, cancellationToken)).Kind == EntryKind.Directory;
         }
         catch (FileXferException ex) when (ex.Code == ErrorCode.NotFound)
         {
-            remote = [];
+            remoteExists = false;
         }
 
-        var localFiles = local.Where(e => e.Kind == EntryKind.File).ToDictionary(e => e.RelativePath, StringComparer.Ordinal);
-        var remoteFiles = remote.Where(e => e.Kind == EntryKind.File && _filter.IncludesFile(e.Name) && !_filter.IsBelowExcludedDirectory(e.Name)).ToDictionary(e => e.Name, StringComparer.Ordinal);
-        var both = localFiles.Keys.Where(remoteFiles.ContainsKey).ToList();
-        var (localHashes, remoteHashes) = await HashBothSidesAsync(both.Select(p => (localFiles[p].FullPath, RemotePath.Combine(remoteRoot, p))).ToList(), cancellationToken);
-
-        var events = new List<(string Key, VerifyEvent Event)>();
-        foreach (var (path, problem) in problems)
+        var counts = new Counts();
+        await using var requests = client.StartRequestQueue(cancellationToken);
+        var inOrder = new InWalkOrder<VerifyEvent>(item =>
         {
-            events.Add((path, new VerifyEvent(VerifyStatus.Failed, Path.Combine(localDirectory, path), RemotePath.Combine(remoteRoot, path), hashAlgorithm, null, null, new IOException(problem))));
-        }
-
-        foreach (var (path, file) in localFiles)
+            counts.Add(item);
+            return onEvent(item);
+        });
+        var emitting = inOrder.RunAsync(cancellationToken);
+        try
         {
-            var remotePath = RemotePath.Combine(remoteRoot, path);
-            events.Add((path, remoteFiles.ContainsKey(path)
-                ? Compare(file.FullPath, remotePath, localHashes[file.FullPath], remoteHashes[remotePath])
-                : new VerifyEvent(VerifyStatus.MissingOnServer, file.FullPath, remotePath, hashAlgorithm, null, null, null)));
+            await TreeWalk.RunAsync(
+                new DirectoryJob(string.Empty, Local: true, Remote: remoteExists),
+                job => TreeTransfer.FetchAsync(job, top, remoteRoot, requests),
+                async pair =>
+                {
+                    var (events, children) = CompareDirectory(pair, localDirectory, top, remoteRoot, requests, cancellationToken);
+                    await inOrder.AddAsync(events, cancellationToken);
+                    return children;
+                },
+                TreeTransfer.ReadAhead,
+                cancellationToken);
         }
-
-        foreach (var path in remoteFiles.Keys.Where(p => !localFiles.ContainsKey(p)))
+        finally
         {
-            events.Add((path, new VerifyEvent(VerifyStatus.OnlyOnServer, null, RemotePath.Combine(remoteRoot, path), hashAlgorithm, null, null, null)));
+            inOrder.Complete();
         }
 
-        return await ReportAsync(events, onEvent, started);
+        await emitting;
+        await requests.CompleteAsync();
+        return counts.Summary(started);
     }
+
+    /// <summary>One directory of both sides: its events (the comparisons still running) and the directories below it.</summary>
+    private (Task<List<VerifyEvent>> Events, IReadOnlyList<DirectoryJob> Children) CompareDirectory(DirectoryPair pair, string localDirectory, string top, string remoteRoot, RequestQueue requests, CancellationToken cancellationToken)
+    {
+        var job = pair.Job;
+        var children = new List<DirectoryJob>();
+        var events = new List<Task<VerifyEvent>>();
+        string Shown(string path) => Path.Join(localDirectory, path.Replace('/', Path.DirectorySeparatorChar));
+        if ((pair.LocalError ?? pair.RemoteError) is { } error && error is not FileXferException { Code: ErrorCode.NotFound })
+        {
+            events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.Failed, Shown(job.Relative), RemotePath.Combine(remoteRoot, job.Relative), hashAlgorithm, null, null, error)));
+            return (Collect(events), children);
+        }
+
+        foreach (var omitted in pair.Remote?.Omitted ?? [])
+        {
+            events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.Failed, null, RemotePath.Combine(pair.Remote!.Path, omitted.ShownName), hashAlgorithm, null, null,
+                new FileXferException(ErrorCode.InvalidPath, $"the server cannot send this entry: {omitted.Reason}") { IsRemote = true })));
+        }
+
+        foreach (var (name, l, r) in TreeWalk.Merge(pair.Local ?? [], e => e.Name, pair.Remote?.Entries ?? [], e => e.Name))
+        {
+            var path = RemotePath.Combine(job.Relative, name);
+            var remotePath = RemotePath.Combine(remoteRoot, path);
+            var localKind = l?.Kind;
+            var remoteKind = r?.Kind;
+            bool localIsDirectory = localKind == EntryKind.Directory;
+            bool remoteIsDirectory = remoteKind == EntryKind.Directory;
+            if (localIsDirectory || remoteIsDirectory)
+            {
+                if (_filter.IncludesDirectory(path))
+                {
+                    children.Add(new DirectoryJob(path, localIsDirectory, remoteIsDirectory));
+                }
+
+                if (localIsDirectory == remoteIsDirectory || !_filter.IncludesFile(path))
+                {
+                    continue;
+                }
+            }
+
+            if (!_filter.IncludesFile(path))
+            {
+                continue;
+            }
+
+            if (l?.Problem is { } problem)
+            {
+                events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.Failed, Shown(path), remotePath, hashAlgorithm, null, null, new IOException(problem))));
+            }
+            else if (localKind == EntryKind.File && remoteKind == EntryKind.File)
+            {
+                events.Add(CompareFileAsync(top, path, Shown(path), remotePath, requests, cancellationToken));
+            }
+            else if (localKind == EntryKind.File)
+            {
+                events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.MissingOnServer, Shown(path), remotePath, hashAlgorithm, null, null, null)));
+            }
+            else if (remoteKind == EntryKind.File)
+            {
+                events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.OnlyOnServer, null, remotePath, hashAlgorithm, null, null, null)));
+            }
+        }
+
+        return (Collect(events), children);
+    }
+
+    private static async Task<List<VerifyEvent>> Collect(List<Task<VerifyEvent>> events) => [.. await Task.WhenAll(events)];
+
+    private async Task<VerifyEvent> CompareFileAsync(string top, string path, string shown, string remotePath, RequestQueue requests, CancellationToken cancellationToken)
+    {
+        var remote = requests.HashAsync(remotePath);
+        (string? Hex, Exception? Error) local;
+        await _localHashing.WaitAsync(cancellationToken);
+        try
+        {
+            local = (Convert.ToHexStringLower(await Task.Run(() => LocalHasher.HashFileAsync(Path.Join(top, path), hashAlgorithm, cancellationToken), cancellationToken)), null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            local = (null, ex);
+        }
+        finally
+        {
+            _localHashing.Release();
+        }
+
+        var result = await remote;
+        return Compare(shown, remotePath, local, (result.HashHex, result.Error));
+    }
+
+    // Local files are hashed this many at a time: all cores busy, without a thread per file of a wide directory.
+    private readonly SemaphoreSlim _localHashing = new(Math.Max(2, Environment.ProcessorCount * 2));
 
     /// <summary>
     /// Checks a manifest in the coreutils format (<c>HEX  PATH</c> lines, as <c>sha256sum</c> and
@@ -135,32 +242,6 @@ public sealed class Verifier(FileXferClient client, string hashAlgorithm, PathFi
                 ? new VerifyEvent(VerifyStatus.MissingOnServer, localPath, remotePath, hashAlgorithm, local.Hex, null, null)
                 : new VerifyEvent(VerifyStatus.Failed, localPath, remotePath, hashAlgorithm, local.Hex, remote.Hex, error)
             : new VerifyEvent(local.Hex == remote.Hex ? VerifyStatus.Identical : VerifyStatus.Differs, localPath, remotePath, hashAlgorithm, local.Hex, remote.Hex, null);
-
-    private async Task<(Dictionary<string, (string?, Exception?)> Local, Dictionary<string, (string?, Exception?)> Remote)> HashBothSidesAsync(
-        List<(string Local, string Remote)> pairs,
-        CancellationToken cancellationToken)
-    {
-        var local = new ConcurrentDictionary<string, (string?, Exception?)>(StringComparer.Ordinal);
-        var remote = new ConcurrentDictionary<string, (string?, Exception?)>(StringComparer.Ordinal);
-        var remoteTask = client.HashBatchAsync(pairs.Select(p => p.Remote), result =>
-        {
-            remote[result.RemotePath] = (result.HashHex, result.Error);
-            return ValueTask.CompletedTask;
-        }, cancellationToken);
-        var localTask = Parallel.ForEachAsync(pairs, cancellationToken, async (pair, token) =>
-        {
-            try
-            {
-                local[pair.Local] = (Convert.ToHexStringLower(await LocalHasher.HashFileAsync(pair.Local, hashAlgorithm, token)), null);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                local[pair.Local] = (null, ex);
-            }
-        });
-        await Task.WhenAll(remoteTask, localTask);
-        return (new(local, StringComparer.Ordinal), new(remote, StringComparer.Ordinal));
-    }
 
     private static async Task<VerifySummary> ReportAsync(List<(string Key, VerifyEvent Event)> events, Func<VerifyEvent, ValueTask> onEvent, long started)
     {

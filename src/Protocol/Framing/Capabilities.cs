@@ -30,4 +30,10 @@ public enum Capabilities : ulong
 
     /// <summary>Recursive listings (<see cref="ListFlags.Recursive"/>) and <see cref="MessageType.MakeDirectory"/>.</summary>
     Trees = 1 << 5,
+
+    /// <summary>
+    /// Listings report the entries they cannot carry (a name the protocol's rules refuse, such as one holding a
+    /// newline) with <see cref="MessageType.Omitted"/> frames instead of leaving them out silently.
+    /// </summary>
+    ListOmissions = 1 << 6,
 }

@@ -59,6 +59,12 @@ public enum MessageType : byte
     /// <summary>Server → client: the end of a listing.</summary>
     EndOfList = 0x24,
 
+    /// <summary>
+    /// Server → client, inside a listing (only with <see cref="Capabilities.ListOmissions"/>): an entry the server
+    /// has but cannot send, its name escaped in a message.
+    /// </summary>
+    Omitted = 0x25,
+
     /// <summary>Either direction, right after a body: the sender's hash of the bytes it sent.</summary>
     BodyEnd = 0x30,
 

@@ -9,7 +9,7 @@ namespace FileXfer.Protocol.Framing;
 public static class Messages
 {
     /// <summary>The optional features this version implements.</summary>
-    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication;
+    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication | Capabilities.ListOmissions;
 
     /// <summary>The client's opening frame.</summary>
     public static Frame Hello(int version, Capabilities capabilities, string agent) => Hello(version, capabilities, agent, clientNonce: null);
@@ -244,18 +244,21 @@ public static class Messages
     {
         ArgumentNullException.ThrowIfNull(frame);
         var name = frame.GetStringOrNull(FieldTag.Name) ?? frame.GetString(FieldTag.Path);
-        long kind = frame.GetInt64OrNull(FieldTag.Kind) ?? throw new ProtocolViolationException("entry lacks its kind");
-        if (kind is < 0 or > int.MaxValue || !Enum.IsDefined((EntryKind)(int)kind))
-        {
-            kind = (long)EntryKind.Other;
-        }
-
         return new RemoteEntry(
             name,
-            (EntryKind)kind,
+            ReadKind(frame),
             frame.GetSize(FieldTag.Size),
             ReadModified(frame) ?? DateTimeOffset.UnixEpoch,
             ReadMode(frame));
+    }
+
+    /// <summary>The Kind field of a frame; an unknown value reads as <see cref="EntryKind.Other"/>.</summary>
+    /// <exception cref="ProtocolViolationException">The field is missing.</exception>
+    public static EntryKind ReadKind(Frame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        long kind = frame.GetInt64OrNull(FieldTag.Kind) ?? throw new ProtocolViolationException("entry lacks its kind");
+        return kind is < 0 or > int.MaxValue || !Enum.IsDefined((EntryKind)(int)kind) ? EntryKind.Other : (EntryKind)(int)kind;
     }
 
     /// <summary>The modification time field of a frame, when present.</summary>
@@ -270,6 +273,37 @@ public static class Messages
     {
         ArgumentNullException.ThrowIfNull(frame);
         return frame.GetInt64OrNull(FieldTag.Mode) is { } bits and >= 0 and <= 0xFFFF ? (int)bits : null;
+    }
+
+    /// <summary>
+    /// An entry of a listing that the protocol cannot carry: <paramref name="shownName"/> is its name (or relative
+    /// path) escaped with <see cref="Paths.RemotePath.Escape(string)"/>, <paramref name="reason"/> why it cannot be sent.
+    /// </summary>
+    public static Frame Omitted(uint requestId, string shownName, EntryKind kind, string reason) =>
+        new(MessageType.Omitted, requestId, [Field.String(FieldTag.Path, FitPath(shownName)), Field.Integer(FieldTag.Kind, (long)kind), Field.String(FieldTag.Message, FitMessage(reason))]);
+
+    /// <summary>Cuts an escaped name to the Path field's limit (an escaped name can be longer than the name).</summary>
+    private static string FitPath(string shown)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(shown) <= ProtocolLimits.MaxPathBytes)
+        {
+            return shown;
+        }
+
+        var cut = new System.Text.StringBuilder();
+        int bytes = 0;
+        foreach (var rune in shown.EnumerateRunes())
+        {
+            if (bytes + rune.Utf8SequenceLength > ProtocolLimits.MaxPathBytes - 3)
+            {
+                break;
+            }
+
+            bytes += rune.Utf8SequenceLength;
+            cut.Append(rune.ToString());
+        }
+
+        return cut.Append("...").ToString();
     }
 
     /// <summary>The end of a listing of <paramref name="count"/> entries.</summary>

@@ -44,6 +44,9 @@ public sealed class FileXferRequestHandler(
 
     private readonly List<PendingCommit> _pendingCommits = [];
 
+    // The capabilities both sides announced, known once the handshake is done.
+    private Capabilities _capabilities;
+
     // The store this client sees: the server's, or its token's subtree once authenticated.
     private readonly FileStore _serverStore = store;
     private FileStore _store = store;
@@ -234,6 +237,7 @@ public sealed class FileXferRequestHandler(
                 serverNonce = AuthProof.NewNonce();
             }
 
+            _capabilities = capabilities;
             await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, _store.Options.MaxFileSize, serverNonce), deadline.Token);
             ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
             if (options.Authenticator is { } authenticator
@@ -760,8 +764,10 @@ public sealed class FileXferRequestHandler(
         var path = request.GetString(FieldTag.Path);
         bool recursive = flags.HasFlag(ListFlags.Recursive);
         var nameTag = recursive ? FieldTag.Path : FieldTag.Name;
+        bool reportOmitted = _capabilities.HasFlag(Capabilities.ListOmissions);
 
-        // The first level is read before anything is sent, so a bad path is answered with a plain error.
+        // The first level is read before anything is sent, so a bad path is answered with a plain error. Entries
+        // are examined and sent as they are enumerated: a listing holds one directory's names, not the tree.
         var entries = recursive ? _store.ListTree(path) : _store.List(path);
         using var enumerator = entries.GetEnumerator();
         bool more = enumerator.MoveNext();
@@ -769,8 +775,17 @@ public sealed class FileXferRequestHandler(
         _inBody = true;
         while (more)
         {
-            await Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, enumerator.Current, nameTag), cancellationToken);
-            count++;
+            var listed = enumerator.Current;
+            if (listed.Omitted is null)
+            {
+                await Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, listed.Entry, nameTag), cancellationToken);
+                count++;
+            }
+            else if (reportOmitted)
+            {
+                await Writer.WriteAsync(Messages.Omitted(request.RequestId, RemotePath.Escape(listed.Entry.Name), listed.Entry.Kind, listed.Omitted), cancellationToken);
+            }
+
             more = enumerator.MoveNext();
         }
 

@@ -735,8 +735,16 @@ public sealed class FileStore
         return Describe(normalized, Resolve(normalized));
     }
 
-    /// <summary>Lists a directory, sorted by name, without the server's reserved folder.</summary>
-    public IReadOnlyList<RemoteEntry> List(string path)
+    /// <summary>
+    /// Lists a directory, sorted by name (ordinal UTF-16), without the server's reserved folder. The names are read,
+    /// and the per-directory limit checked, before this returns, so a bad path or an unreadable directory fails
+    /// here; each entry is examined as the listing is enumerated, so a listing in flight holds the directory's
+    /// names, never more. A name the protocol cannot carry comes as an omitted entry, to be reported, not hidden.
+    /// Dispose the enumerator (foreach does) to release the directory.
+    /// </summary>
+    /// <exception cref="FileXferException">NotFound, NotADirectory, AccessDenied, TooLarge (more than
+    /// <see cref="FileStoreOptions.MaxListEntries"/> entries in the directory).</exception>
+    public IEnumerable<ListedEntry> List(string path)
     {
         var normalized = RemotePath.Normalize(path);
         var full = Resolve(normalized);
@@ -747,84 +755,91 @@ public sealed class FileStore
                 : NotFound(normalized);
         }
 
-        var entries = new List<RemoteEntry>();
         BeforeUse?.Invoke(normalized);
-        Wrap(normalized, () =>
+        return Wrap(normalized, () =>
         {
-            using var anchor = OpenVerifiedDirectory(normalized, full);
-            if (anchor is not null)
+            var anchor = OpenVerifiedDirectory(normalized, full);
+            try
             {
-                ListThrough(anchor, normalized, entries);
-                return entries;
+                var directory = anchor is null ? full : NativeMethods.HandlePath(anchor);
+                var names = ReadNames(directory, normalized);
+                return Examine(anchor, directory, names);
             }
-
-            foreach (var info in new DirectoryInfo(full).EnumerateFileSystemInfos())
+            catch
             {
-                if (normalized.Length == 0 && info.Name == ReservedName)
-                {
-                    continue;
-                }
-
-                if (!RemotePath.IsValidName(info.Name, out _))
-                {
-                    // A name the protocol cannot carry (made locally on the server) is left out rather than sent.
-                    continue;
-                }
-
-                if (entries.Count == Options.MaxListEntries)
-                {
-                    throw new FileXferException(ErrorCode.TooLarge, $"directory has more than {Options.MaxListEntries} entries");
-                }
-
-                entries.Add(ToEntry(info.Name, info));
+                anchor?.Dispose();
+                throw;
             }
-
-            return entries;
         });
-        entries.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-        return entries;
     }
 
-    /// <summary>
-    /// Lists the directory held by <paramref name="anchor"/> with one <c>statx</c> per entry, relative to the handle; a
-    /// link is described by its target, as <see cref="ToEntry"/> does. Linux only.
-    /// </summary>
-    private void ListThrough(SafeFileHandle anchor, string normalized, List<RemoteEntry> entries)
+    /// <summary>The names of one directory, sorted, checked against the per-directory limit.</summary>
+    private string[] ReadNames(string directory, string normalized)
     {
-        var directory = NativeMethods.HandlePath(anchor);
-        var names = new FileSystemEnumerable<string>(directory, (ref FileSystemEntry entry) => entry.FileName.ToString(), ListingOptions);
-        foreach (var name in names)
+        var names = new List<string>();
+        foreach (var name in new FileSystemEnumerable<string>(directory, (ref FileSystemEntry entry) => entry.FileName.ToString(), ListingOptions))
         {
             if (normalized.Length == 0 && name == ReservedName)
             {
                 continue;
             }
 
-            if (!RemotePath.IsValidName(name, out _))
+            if (names.Count == Options.MaxListEntries)
             {
-                // A name the protocol cannot carry (made locally on the server) is left out rather than sent.
-                continue;
+                throw new FileXferException(ErrorCode.TooLarge, $"'{RemotePath.Escape(normalized)}' has more than {Options.MaxListEntries} entries (the server's --max-list-entries)");
             }
 
-            if (entries.Count == Options.MaxListEntries)
-            {
-                throw new FileXferException(ErrorCode.TooLarge, $"directory has more than {Options.MaxListEntries} entries");
-            }
+            names.Add(name);
+        }
 
-            if (!Posix.TryStatAt(anchor, name, followLinks: false, out var status, out _))
-            {
-                // Gone since it was read from the directory.
-                continue;
-            }
+        var sorted = names.ToArray();
+        Array.Sort(sorted, StringComparer.Ordinal);
+        return sorted;
+    }
 
-            if (status.IsSymbolicLink)
+    /// <summary>
+    /// Describes each name as it is enumerated: with one <c>statx</c> relative to the directory's handle where there is
+    /// one (Linux), else through .NET. A link is described by its target, as <see cref="ToEntry"/> does; a name gone
+    /// since it was read is left out.
+    /// </summary>
+    private IEnumerable<ListedEntry> Examine(SafeFileHandle? anchor, string directory, string[] names)
+    {
+        using (anchor)
+        {
+            foreach (var name in names)
             {
-                entries.Add(ToEntry(name, new FileInfo(Path.Combine(directory, name))));
-                continue;
-            }
+                RemoteEntry entry;
+                if (anchor is not null)
+                {
+                    if (!Posix.TryStatAt(anchor, name, followLinks: false, out var status, out _))
+                    {
+                        continue;
+                    }
 
-            var kind = status.IsDirectory ? EntryKind.Directory : status.IsRegularFile ? EntryKind.File : EntryKind.Other;
-            entries.Add(new RemoteEntry(name, kind, kind == EntryKind.File ? status.Size : 0, status.ModifiedUtc, status.PermissionBits));
+                    if (status.IsSymbolicLink)
+                    {
+                        entry = ToEntry(name, new FileInfo(Path.Combine(directory, name)));
+                    }
+                    else
+                    {
+                        var kind = status.IsDirectory ? EntryKind.Directory : status.IsRegularFile ? EntryKind.File : EntryKind.Other;
+                        entry = new RemoteEntry(name, kind, kind == EntryKind.File ? status.Size : 0, status.ModifiedUtc, status.PermissionBits);
+                    }
+                }
+                else
+                {
+                    var info = new FileInfo(Path.Combine(directory, name));
+                    if (!info.Exists && !Directory.Exists(info.FullName))
+                    {
+                        continue;
+                    }
+
+                    entry = ToEntry(name, Directory.Exists(info.FullName) ? new DirectoryInfo(info.FullName) : info);
+                }
+
+                // A name the protocol cannot carry (made locally on the server) is reported, never sent.
+                yield return RemotePath.IsValidName(name, out var error) ? new ListedEntry(entry, null) : new ListedEntry(entry, error ?? "invalid name");
+            }
         }
     }
 
@@ -833,47 +848,53 @@ public sealed class FileStore
 
     /// <summary>
     /// The whole tree below a directory, parents before children, names sorted within each directory; each
-    /// entry is named by its path relative to <paramref name="path"/>. Stops with
-    /// <see cref="ErrorCode.TooLarge"/> past <see cref="FileStoreOptions.MaxListEntries"/> entries.
+    /// entry is named by its path relative to <paramref name="path"/>. Streams: what it holds at any time is the
+    /// names of the directories on the path being walked, whatever the size of the tree. Each directory is limited
+    /// as in <see cref="List"/>; a directory that cannot be entered (a link leading out of the root, one removed
+    /// meanwhile) is listed, not descended into.
     /// </summary>
-    public IEnumerable<RemoteEntry> ListTree(string path)
+    public IEnumerable<ListedEntry> ListTree(string path)
     {
         var normalized = RemotePath.Normalize(path);
-        var top = List(normalized);
-        int count = 0;
-        var pending = new Stack<(string Relative, IReadOnlyList<RemoteEntry> Entries, int Index)>();
-        pending.Push((string.Empty, top, 0));
-        while (pending.Count > 0)
+        var pending = new Stack<(string Relative, IEnumerator<ListedEntry> Entries)>();
+        pending.Push((string.Empty, List(normalized).GetEnumerator()));
+        try
         {
-            var (relative, entries, index) = pending.Pop();
-            if (index >= entries.Count)
+            while (pending.Count > 0)
             {
-                continue;
-            }
-
-            pending.Push((relative, entries, index + 1));
-            var entry = entries[index];
-            var childRelative = RemotePath.Combine(relative, entry.Name);
-            if (++count > Options.MaxListEntries)
-            {
-                throw new FileXferException(ErrorCode.TooLarge, $"tree has more than {Options.MaxListEntries} entries");
-            }
-
-            yield return entry with { Name = childRelative };
-            if (entry.Kind == EntryKind.Directory && new FileInfo(Path.Combine(Root, normalized, childRelative)).LinkTarget is null)
-            {
-                IReadOnlyList<RemoteEntry> children;
-                try
+                var (relative, entries) = pending.Peek();
+                if (!entries.MoveNext())
                 {
-                    children = List(RemotePath.Combine(normalized, childRelative));
-                }
-                catch (FileXferException ex) when (ex.Code is ErrorCode.AccessDenied or ErrorCode.NotFound)
-                {
-                    // A link that leads out of the root, or a directory removed meanwhile: listed, not descended into.
+                    entries.Dispose();
+                    pending.Pop();
                     continue;
                 }
 
-                pending.Push((childRelative, children, 0));
+                var listed = entries.Current;
+                var childRelative = RemotePath.Combine(relative, listed.Entry.Name);
+                yield return listed with { Entry = listed.Entry with { Name = childRelative } };
+                if (listed.Omitted is null && listed.Entry.Kind == EntryKind.Directory && new FileInfo(Path.Combine(Root, normalized, childRelative)).LinkTarget is null)
+                {
+                    IEnumerator<ListedEntry> children;
+                    try
+                    {
+                        children = List(RemotePath.Combine(normalized, childRelative)).GetEnumerator();
+                    }
+                    catch (FileXferException ex) when (ex.Code is ErrorCode.AccessDenied or ErrorCode.NotFound)
+                    {
+                        // A link that leads out of the root, or a directory removed meanwhile: listed, not descended into.
+                        continue;
+                    }
+
+                    pending.Push((childRelative, children));
+                }
+            }
+        }
+        finally
+        {
+            while (pending.Count > 0)
+            {
+                pending.Pop().Entries.Dispose();
             }
         }
     }

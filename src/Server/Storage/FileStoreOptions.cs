@@ -12,6 +12,9 @@ public sealed class FileStoreOptions
     /// <summary>How long a partial upload kept for resuming may stay untouched before it is removed. Default: 24 hours.</summary>
     public TimeSpan PartialMaxAge { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>The most entries one listing returns. Default: 100,000.</summary>
-    public int MaxListEntries { get; set; } = 100_000;
+    /// <summary>
+    /// The most entries one directory may hold to be listed (a listing holds a directory's names while it is sent,
+    /// about 60 bytes each). Trees are not limited: a recursive listing streams. Default: 1,000,000.
+    /// </summary>
+    public int MaxListEntries { get; set; } = 1_000_000;
 }

@@ -24,7 +24,7 @@ public class ReceiveLowWaterTests
         await client.UploadFileAsync(source, "big.bin", progress: null, token);
         var afterPut = await client.StatAsync("big.bin", token).WaitAsync(TimeSpan.FromSeconds(10), token);
         await client.DownloadFileAsync("big.bin", local.Combine("copy.bin"), progress: null, token);
-        var afterGet = await client.ListAsync("/", token).WaitAsync(TimeSpan.FromSeconds(10), token);
+        var afterGet = (await client.ListAsync("/", token).WaitAsync(TimeSpan.FromSeconds(10), token)).Entries;
 
         Assert.Equal(Size, afterPut.Size);
         Assert.Single(afterGet);

@@ -109,9 +109,10 @@ internal static class GetCommand
 
         var output = new TransferOutput(console, "get", json, quiet, options.DryRun);
         ProgressBar? bar = null;
-        options.Planned = (_, bytes) => bar = new ProgressBar(console, quiet || json, RemotePath.Escape(remotePath), bytes);
+        // The walk finds files as it goes: the bar's total grows with it.
+        options.Planned = (_, bytes) => (bar ??= new ProgressBar(console, quiet || json, RemotePath.Escape(remotePath), bytes)).SetTotal(bytes);
         var transfer = new TreeTransfer(connect, algorithm, options);
-        // A retry runs the tree again: what the failed attempt received is then skipped as unchanged.
+        // A retry resumes the walk where the failed attempt stopped (the same TreeTransfer keeps its progress).
         var summary = await retry.ExecuteAsync(async token => await transfer.GetTreeAsync(remotePath, localPath, async item =>
         {
             // Any line printed for an item starts on a clean line, not after the bar.

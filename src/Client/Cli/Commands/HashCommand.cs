@@ -1,5 +1,5 @@
 using System.CommandLine;
-using FileXfer.Protocol.Framing;
+using FileXfer.Client.Sync;
 using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli.Commands;
@@ -31,25 +31,12 @@ internal static class HashCommand
                     throw new UserFacingException(ExitCode.Usage, "hash -r takes one remote directory");
                 }
 
-                // Printed paths: as given, or relative to the directory with -r.
-                List<(string Remote, string Shown)> targets;
-                if (isRecursive)
-                {
-                    var top = RemotePath.Normalize(paths[0]);
-                    var tree = await client.ListTreeAsync(top, cancellationToken);
-                    targets = [.. tree.Where(e => e.Kind == EntryKind.File).Select(e => (RemotePath.Combine(top, e.Name), e.Name))];
-                }
-                else
-                {
-                    targets = [.. paths.Select(p => (p, p))];
-                }
-
                 int failures = 0;
+                int count = 0;
                 ExitCode lastFailure = ExitCode.Ok;
-                int index = 0;
-                await client.HashBatchAsync(targets.Select(t => t.Remote), async hash =>
+                async ValueTask PrintAsync(string shown, BatchItemResult hash)
                 {
-                    var shown = targets[index++].Shown;
+                    count++;
                     if (hash.Error is { } error)
                     {
                         failures++;
@@ -59,9 +46,18 @@ internal static class HashCommand
                     {
                         await console.Out.WriteLineAsync($"{hash.HashHex}  {RemotePath.Escape(shown)}");
                     }
-                }, cancellationToken);
+                }
 
-                return failures == 0 ? ExitCode.Ok : targets.Count == 1 ? lastFailure : ExitCode.SomeFailed;
+                if (isRecursive)
+                {
+                    // Printed paths relative to the directory, streamed as the walk goes.
+                    await TreeHasher.HashTreeAsync(client, paths[0], PathFilter.All, PrintAsync, cancellationToken);
+                    return failures == 0 ? ExitCode.Ok : ExitCode.SomeFailed;
+                }
+
+                int index = 0;
+                await client.HashBatchAsync(paths, hash => PrintAsync(paths[index++], hash), cancellationToken);
+                return failures == 0 ? ExitCode.Ok : count == 1 ? lastFailure : ExitCode.SomeFailed;
             }, cancellationToken);
         });
         return command;

@@ -28,9 +28,12 @@ internal static class ListCommand
             return CommandRunner.RunAsync(console, globals, result, algorithm: null, async client =>
             {
                 IReadOnlyList<RemoteEntry> entries;
+                IReadOnlyList<OmittedEntry> omitted = [];
                 try
                 {
-                    entries = await client.ListAsync(path, cancellationToken);
+                    var listing = await client.ListAsync(path, cancellationToken);
+                    entries = listing.Entries;
+                    omitted = listing.Omitted;
                 }
                 catch (FileXferException ex) when (ex.Code == ErrorCode.NotADirectory)
                 {
@@ -52,7 +55,13 @@ internal static class ListCommand
                     }
                 }
 
-                return ExitCode.Ok;
+                // Nothing hidden: what the server has but cannot send is said, and the exit code tells a script.
+                foreach (var entry in omitted)
+                {
+                    await console.Error.WriteLineAsync($"filexfer: {entry.ShownName}: the server cannot send this entry: {entry.Reason}");
+                }
+
+                return omitted.Count == 0 ? ExitCode.Ok : ExitCode.SomeFailed;
             }, cancellationToken);
         });
         return command;

@@ -150,12 +150,13 @@ internal static class PutCommand
 
         var output = new TransferOutput(console, "put", json, quiet, options.DryRun);
         ProgressBar? bar = null;
-        options.Planned = (_, bytes) => bar = new ProgressBar(console, quiet || json, RemotePath.Escape(remotePath), bytes);
+        // The walk finds files as it goes: the bar's total grows with it.
+        options.Planned = (_, bytes) => (bar ??= new ProgressBar(console, quiet || json, RemotePath.Escape(remotePath), bytes)).SetTotal(bytes);
         var transfer = new TreeTransfer(connect, algorithm, options);
         TreeSummary summary;
         try
         {
-            // A retry runs the tree again: what the failed attempt stored is then skipped as unchanged.
+            // A retry resumes the walk where the failed attempt stopped (the same TreeTransfer keeps its progress).
             summary = await retry.ExecuteAsync(async token => await transfer.PutTreeAsync(localPath, remotePath, async item =>
             {
                 // Any line printed for an item starts on a clean line, not after the bar.

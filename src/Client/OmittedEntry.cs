@@ -1,0 +1,9 @@
+using FileXfer.Protocol.Framing;
+
+namespace FileXfer.Client;
+
+/// <summary>An entry the server could not send in a listing (its name breaks the protocol's rules).</summary>
+/// <param name="ShownName">Its name as the server escaped it, safe to print.</param>
+/// <param name="Kind">What it is.</param>
+/// <param name="Reason">Why it cannot be sent.</param>
+public sealed record OmittedEntry(string ShownName, EntryKind Kind, string Reason);

@@ -1,0 +1,84 @@
+using FileXfer.Protocol;
+using FileXfer.Protocol.Framing;
+using FileXfer.Protocol.Paths;
+
+namespace FileXfer.Client.Sync;
+
+/// <summary>
+/// <c>hash -r</c>: the server's hash of every file below a remote directory, walked one directory at a time with
+/// the listings and the hash requests pipelined on one connection; results in walk order, paths relative to the top.
+/// Entries the server cannot send are results with an error, never left out.
+/// </summary>
+public static class TreeHasher
+{
+    /// <summary>Hashes every file below <paramref name="remoteDirectory"/>; <paramref name="onResult"/> gets each with its relative path.</summary>
+    /// <exception cref="FileXferException">The directory does not exist or is not a directory.</exception>
+    public static async Task HashTreeAsync(FileXferClient client, string remoteDirectory, PathFilter filter, Func<string, BatchItemResult, ValueTask> onResult, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(filter);
+        var top = RemotePath.Normalize(remoteDirectory);
+        var inOrder = new InWalkOrder<(string Path, BatchItemResult Result)>(item => onResult(item.Path, item.Result));
+        await using var requests = client.StartRequestQueue(cancellationToken);
+        var emitting = inOrder.RunAsync(cancellationToken);
+        try
+        {
+            await TreeWalk.RunAsync(
+                new DirectoryJob(string.Empty, Local: false, Remote: true),
+                job => TreeTransfer.FetchAsync(job, string.Empty, top, requests),
+                async pair =>
+                {
+                    var job = pair.Job;
+                    if (pair.RemoteError is { } error)
+                    {
+                        if (job.Relative.Length == 0)
+                        {
+                            throw error;
+                        }
+
+                        await inOrder.AddAsync(Task.FromResult(new List<(string, BatchItemResult)> { (job.Relative, new BatchItemResult(RemotePath.Combine(top, job.Relative), null, 0, client.HashAlgorithm, null, error)) }), cancellationToken);
+                        return [];
+                    }
+
+                    var listing = pair.Remote!;
+                    var results = new List<Task<(string, BatchItemResult)>>();
+                    foreach (var omitted in listing.Omitted)
+                    {
+                        var shown = RemotePath.Combine(job.Relative, omitted.ShownName);
+                        results.Add(Task.FromResult((shown, new BatchItemResult(RemotePath.Combine(top, shown), null, 0, client.HashAlgorithm, null,
+                            new FileXferException(ErrorCode.InvalidPath, $"'{shown}': the server cannot send this entry: {omitted.Reason}") { IsRemote = true }))));
+                    }
+
+                    var children = new List<DirectoryJob>();
+                    foreach (var entry in listing.Entries)
+                    {
+                        var path = RemotePath.Combine(job.Relative, entry.Name);
+                        if (entry.Kind == EntryKind.Directory && filter.IncludesDirectory(path))
+                        {
+                            children.Add(new DirectoryJob(path, Local: false, Remote: true));
+                        }
+                        else if (entry.Kind == EntryKind.File && filter.IncludesFile(path))
+                        {
+                            results.Add(PairAsync(path, requests.HashAsync(RemotePath.Combine(top, path))));
+                        }
+                    }
+
+                    await inOrder.AddAsync(CollectAsync(results), cancellationToken);
+                    return children;
+                },
+                TreeTransfer.ReadAhead,
+                cancellationToken);
+        }
+        finally
+        {
+            inOrder.Complete();
+        }
+
+        await emitting;
+        await requests.CompleteAsync();
+
+        static async Task<(string, BatchItemResult)> PairAsync(string path, Task<BatchItemResult> result) => (path, await result);
+
+        static async Task<List<(string, BatchItemResult)>> CollectAsync(List<Task<(string, BatchItemResult)>> results) => [.. await Task.WhenAll(results)];
+    }
+}

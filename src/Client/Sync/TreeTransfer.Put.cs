@@ -1,0 +1,378 @@
+using System.Threading.Channels;
+using FileXfer.Protocol;
+using FileXfer.Protocol.Framing;
+using FileXfer.Protocol.Paths;
+
+namespace FileXfer.Client.Sync;
+
+/// <summary><c>put -r</c>: the local tree into a remote directory.</summary>
+public sealed partial class TreeTransfer
+{
+    /// <summary>Uploads the contents of <paramref name="localDirectory"/> into <paramref name="remoteDirectory"/>.</summary>
+    /// <exception cref="DirectoryNotFoundException">The local directory does not exist.</exception>
+    /// <exception cref="FileXferException">A <c>--delete</c> guard refused (<see cref="ErrorCode.BadRequest"/>), or the remote directory is a file.</exception>
+    public async Task<TreeSummary> PutTreeAsync(string localDirectory, string remoteDirectory, Func<TreeEvent, ValueTask> onEvent, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        var remoteRoot = RemotePath.Normalize(remoteDirectory);
+        var top = new DirectoryInfo(localDirectory);
+        if (!top.Exists)
+        {
+            throw new DirectoryNotFoundException($"'{localDirectory}' is not a directory");
+        }
+
+        // Reading the top itself must work: an unreadable source is an error, not an empty tree.
+        bool empty = !Directory.EnumerateFileSystemEntries(top.FullName).Any();
+        if (empty && _options.Delete)
+        {
+            throw new FileXferException(ErrorCode.BadRequest, "the source directory is empty; refusing to --delete everything on the server");
+        }
+
+        Progress.BeginAttempt();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await using var attempt = new Attempt(this, "put", onEvent, stop);
+        await using var main = await _connect(stop.Token);
+        if (!_options.DryRun)
+        {
+            main.RequireWriteAccess("put");
+        }
+
+        RemoteEntry? remoteTop;
+        try
+        {
+            remoteTop = await main.StatAsync(remoteRoot, stop.Token);
+        }
+        catch (FileXferException ex) when (ex.Code == ErrorCode.NotFound)
+        {
+            remoteTop = null;
+        }
+
+        if (remoteTop is { Kind: not EntryKind.Directory })
+        {
+            throw new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(remoteRoot)}' is not a directory on the server") { IsRemote = true };
+        }
+
+        if (remoteTop is null && remoteRoot.Length > 0 && !_options.DryRun)
+        {
+            await main.MakeDirectoryAsync(remoteRoot, null, null, stop.Token);
+        }
+
+        var self = new LocalEntry(string.Empty, EntryKind.Directory, 0, new DateTimeOffset(top.LastWriteTimeUtc, TimeSpan.Zero), OperatingSystem.IsWindows() ? null : (int)top.UnixFileMode);
+        var topJob = new DirectoryJob(string.Empty, Local: true, Remote: remoteTop is not null, self, SelfDiffers: remoteTop is null || AttributesDiffer(self, remoteTop));
+
+        attempt.Requests = main.StartRequestQueue(stop.Token);
+        var transfers = attempt.RunTransfersAsync((client, reader) => PutWorkAsync(attempt, client, reader, progress));
+        try
+        {
+            await TreeWalk.RunAsync(
+                topJob,
+                job => FetchAsync(job, top.FullName, remoteRoot, attempt.Requests),
+                pair => VisitPutAsync(attempt, pair, localDirectory, remoteRoot),
+                ReadAhead,
+                stop.Token);
+
+            // Comparisons by hash may still queue files.
+            await attempt.RequestsDoneAsync();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A transfer connection failed and stopped the walk: its failure is the one raised below.
+        }
+        finally
+        {
+            attempt.CompleteQueue();
+        }
+
+        await transfers;
+        stop.Token.ThrowIfCancellationRequested();
+
+        if (!_options.DryRun)
+        {
+            if (_options.Delete)
+            {
+                await DeleteAsync(attempt, remoteRoot);
+            }
+
+            // Directory times last, children before parents: adding and deleting entries changed them.
+            for (int i = Progress.Attributes.Count - 1; i >= 0; i--)
+            {
+                _ = attempt.Requests.MakeDirectoryAsync(Progress.Attributes[i]);
+            }
+        }
+
+        await attempt.Requests.CompleteAsync();
+        return Progress.Summary("put", _options.DryRun);
+    }
+
+    /// <summary>Compares one directory of both sides: what to send, what to create, what to delete, where to go next.</summary>
+    private async ValueTask<IReadOnlyList<DirectoryJob>> VisitPutAsync(Attempt attempt, DirectoryPair pair, string localDirectory, string remoteRoot)
+    {
+        var job = pair.Job;
+        var node = Progress.Enter(job.Relative);
+        var children = new List<DirectoryJob>();
+        try
+        {
+            if (pair.LocalError is { } localError)
+            {
+                // Gone since its parent was read: a vanished source. Unreadable: no deletion anywhere, as rsync.
+                bool vanished = localError is DirectoryNotFoundException;
+                Progress.SendingFailed |= !vanished;
+                await attempt.EmitAsync(node, null, vanished ? ItemStatus.Vanished : ItemStatus.Failed, Shown(localDirectory, job.Relative), RemotePath.Combine(remoteRoot, job.Relative), 0, null,
+                    vanished ? new FileNotFoundException($"directory '{Shown(localDirectory, job.Relative)}' vanished", localError) : new IOException($"cannot read directory: {localError.Message}", localError));
+                return children;
+            }
+
+            if (pair.RemoteError is { } remoteError and not FileXferException { Code: ErrorCode.NotFound })
+            {
+                await attempt.EmitAsync(node, null, ItemStatus.Failed, Shown(localDirectory, job.Relative), RemotePath.Combine(remoteRoot, job.Relative), 0, null, remoteError);
+                return children;
+            }
+
+            var local = pair.Local ?? [];
+            var remote = pair.Remote?.Entries ?? [];
+            bool changed = false;
+            foreach (var (name, l, r) in TreeWalk.Merge(local, e => e.Name, remote, e => e.Name))
+            {
+                var path = RemotePath.Combine(job.Relative, name);
+                var remotePath = RemotePath.Combine(remoteRoot, path);
+                if (l is null)
+                {
+                    // Only on the server: deleted with --delete (counted now, carried out at the end), with what it holds.
+                    if (_options.Delete && !node.Committed && Includes(path, r!.Kind))
+                    {
+                        (node.Deletions ??= []).Add((remotePath, r.Kind));
+                        changed = true;
+                        if (_options.DryRun)
+                        {
+                            await attempt.EmitAsync(node, name, ItemStatus.Deleted, null, remotePath, 0);
+                        }
+
+                        if (r.Kind == EntryKind.Directory)
+                        {
+                            children.Add(new DirectoryJob(path, Local: false, Remote: true));
+                        }
+                    }
+
+                    continue;
+                }
+
+                if (!Includes(path, l.Kind == EntryKind.Directory ? EntryKind.Directory : EntryKind.File))
+                {
+                    continue;
+                }
+
+                if (l.Problem is { } problem)
+                {
+                    if (!node.Committed)
+                    {
+                        await attempt.EmitAsync(node, name, ItemStatus.Failed, Shown(localDirectory, path), remotePath, 0, null, new IOException(problem));
+                    }
+
+                    continue;
+                }
+
+                if (l.Kind == EntryKind.Directory)
+                {
+                    if (r is { Kind: not EntryKind.Directory })
+                    {
+                        if (!node.Committed)
+                        {
+                            await attempt.EmitAsync(node, name, ItemStatus.Failed, Shown(localDirectory, path), remotePath, 0, null,
+                                new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(remotePath)}' is not a directory on the server; not replaced"));
+                        }
+
+                        continue;
+                    }
+
+                    if (Progress.IsFinishedSubtree(path))
+                    {
+                        continue;
+                    }
+
+                    if (r is null && !_options.DryRun && !node.Committed)
+                    {
+                        changed = true;
+                        attempt.Track(node, attempt.Requests!.MakeDirectoryAsync(new RemoteEntry(remotePath, EntryKind.Directory, 0, l.ModifiedUtc, l.Mode)), async made =>
+                        {
+                            if (made.Error is { } error)
+                            {
+                                await attempt.EmitAsync(node, name, ItemStatus.Failed, Shown(localDirectory, path), remotePath, 0, null, error);
+                            }
+                        });
+                    }
+
+                    children.Add(new DirectoryJob(path, Local: true, Remote: r is not null, l, SelfDiffers: r is null || AttributesDiffer(l, r)));
+                    continue;
+                }
+
+                if (node.Committed)
+                {
+                    continue;
+                }
+
+                if (r is { Kind: EntryKind.Directory })
+                {
+                    await attempt.EmitAsync(node, name, ItemStatus.Failed, Shown(localDirectory, path), remotePath, 0, null,
+                        new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(remotePath)}' is a directory on the server; not replaced"));
+                    continue;
+                }
+
+                bool sameSize = r is { Kind: EntryKind.File } && r.Size == l.Size;
+                if (sameSize && !_options.Checksum && r!.ModifiedUtc == l.ModifiedUtc)
+                {
+                    await attempt.EmitAsync(node, name, ItemStatus.Skipped, Shown(localDirectory, path), remotePath, l.Size);
+                    continue;
+                }
+
+                changed = true;
+                var item = new TransferItem(Shown(localDirectory, path), remotePath);
+                if (sameSize && _options.Checksum)
+                {
+                    CompareThenQueue(attempt, node, name, item, l.Size);
+                }
+                else if (_options.DryRun)
+                {
+                    await attempt.EmitAsync(node, name, ItemStatus.Transferred, item.LocalPath, remotePath, l.Size);
+                }
+                else
+                {
+                    await attempt.QueueAsync(node, name, item, l.Size);
+                }
+            }
+
+            if (!node.Committed && job.Self is { } self && (job.SelfDiffers || changed))
+            {
+                node.Attributes = self.ToRemote(RemotePath.Combine(remoteRoot, job.Relative));
+            }
+
+            return children;
+        }
+        finally
+        {
+            Progress.Finish(node);
+        }
+    }
+
+    /// <summary>
+    /// With --checksum, a file of the same size on both sides is hashed on both (the server through the listing
+    /// queue, here on the thread pool) and sent only when the hashes differ.
+    /// </summary>
+    private void CompareThenQueue(Attempt attempt, DirectoryNode node, string name, TransferItem item, long size)
+    {
+        var remoteHash = attempt.Requests!.HashAsync(item.RemotePath);
+        var localHash = LocalHashOrNullAsync(item.LocalPath, attempt.Token);
+        attempt.Track(node, Task.WhenAll(remoteHash, localHash), async () =>
+        {
+            if (localHash.Result is { } mine && remoteHash.Result.Hash is { } theirs && mine.AsSpan().SequenceEqual(theirs))
+            {
+                await attempt.EmitAsync(node, name, ItemStatus.Skipped, item.LocalPath, item.RemotePath, size);
+            }
+            else if (_options.DryRun)
+            {
+                await attempt.EmitAsync(node, name, ItemStatus.Transferred, item.LocalPath, item.RemotePath, size);
+            }
+            else
+            {
+                await attempt.QueueAsync(node, name, item, size);
+            }
+        });
+    }
+
+    private async Task<byte[]?> LocalHashOrNullAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Task.Run(() => LocalHasher.HashFileAsync(path, _algorithm, cancellationToken), cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable here means "transfer it": the transfer reports the real error for this file.
+            return null;
+        }
+    }
+
+    /// <summary>One transfer connection of a put: small files pipelined, large ones resumably, one at a time.</summary>
+    private static async Task PutWorkAsync(Attempt attempt, FileXferClient client, ChannelReader<QueuedTransfer> reader, Action<long>? progress)
+    {
+        while (await reader.WaitToReadAsync(attempt.Token))
+        {
+            if (reader.TryPeek(out var next) && next.Size >= ResumableSize)
+            {
+                if (reader.TryRead(out var large))
+                {
+                    TransferResult? result = null;
+                    Exception? error = null;
+                    try
+                    {
+                        result = await client.UploadFileAsync(large.Item.LocalPath, large.Item.RemotePath, progress, attempt.Token);
+                    }
+                    catch (Exception ex) when (IsItemFailure(ex))
+                    {
+                        error = ex;
+                    }
+
+                    await attempt.ReportAsync(large, result?.Size ?? 0, result?.HashHex, error, remoteSource: false);
+                }
+
+                continue;
+            }
+
+            await client.PutBatchAsync(
+                attempt.SmallFilesAsync(reader, attempt.Token),
+                result => attempt.ReportAsync(attempt.Take(result.RemotePath), result.Bytes, result.HashHex, result.Error, remoteSource: false),
+                progress,
+                attempt.Token);
+        }
+    }
+
+    /// <summary>
+    /// Carries out the deletions planned by the walk, children before their directories, once everything was sent:
+    /// none at all when a source could not be read (as rsync), and none when more than --max-delete are planned.
+    /// </summary>
+    private async Task DeleteAsync(Attempt attempt, string remoteRoot)
+    {
+        var planned = Progress.Deletions;
+        if (planned.Count == 0)
+        {
+            return;
+        }
+
+        if (Progress.SendingFailed)
+        {
+            await attempt.EmitDeleteFailedAsync(remoteRoot,
+                new IOException($"{planned.Count} deletions skipped: part of the source could not be read, so what is missing from it may not be gone"));
+            return;
+        }
+
+        if (planned.Count > _options.MaxDelete)
+        {
+            throw new FileXferException(ErrorCode.BadRequest, $"{planned.Count} deletions planned, more than --max-delete {_options.MaxDelete}; nothing was deleted");
+        }
+
+        var requests = attempt.Requests!;
+        var answers = new Queue<(string Path, Task<BatchItemResult> Answer)>();
+        for (int i = planned.Count - 1 - Progress.DeletionsDone; i >= 0; i--)
+        {
+            answers.Enqueue((planned[i].Path, requests.DeleteAsync(planned[i].Path)));
+            if (answers.Count >= FileXferClient.PipelineWindow || i == 0)
+            {
+                while (answers.TryDequeue(out var next))
+                {
+                    var result = await next.Answer;
+                    Progress.DeletionsDone++;
+
+                    // Gone already (a retry of a deletion whose answer was lost): nothing to report.
+                    if (result.Error is FileXferException { Code: ErrorCode.NotFound })
+                    {
+                        continue;
+                    }
+
+                    await (result.Error is { } error ? attempt.EmitDeleteFailedAsync(next.Path, error) : attempt.EmitAsync(null, null, ItemStatus.Deleted, null, next.Path, 0));
+                }
+            }
+        }
+    }
+
+    /// <summary>True when the server's time or permission bits of a directory differ from the local one's.</summary>
+    private static bool AttributesDiffer(LocalEntry local, RemoteEntry remote) =>
+        local.ModifiedUtc != remote.ModifiedUtc || (local.Mode is { } mode && remote.Mode is { } theirs && (mode & 0x1FF) != (theirs & 0x1FF));
+}
