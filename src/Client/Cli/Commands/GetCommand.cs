@@ -70,7 +70,9 @@ internal static class GetCommand
                     throw new UserFacingException(ExitCode.NotFound, $"local directory '{parent}' does not exist");
                 }
 
-                return await PutCommand.SingleAsync(output, json, localPath, normalized, options.HashAlgorithm, () => retry.ExecuteAsync(async token =>
+                // Bytes written into a FIFO or a device cannot be taken back: no retry there, as for standard output.
+                var attempts = SpecialFiles.Check(localPath, FileAccess.Write) == LocalFileKind.Other ? retry : TransferRetry.Create(0, TimeProvider.System, onRetry: null);
+                return await PutCommand.SingleAsync(output, json, localPath, normalized, options.HashAlgorithm, () => attempts.ExecuteAsync(async token =>
                 {
                     // Each attempt reconnects and offers the partial download it kept, proven by its hash.
                     await using var client = await connect(token);

@@ -81,7 +81,9 @@ internal static class PutCommand
                     remotePath += Path.GetFileName(localPath);
                 }
 
-                return await SingleAsync(output, json, localPath, remotePath, options.HashAlgorithm, () => retry.ExecuteAsync(async token =>
+                // A device or a socket is refused here, before connecting; a FIFO is read once, as standard input is.
+                var attempts = SpecialFiles.Check(localPath, FileAccess.Read) == LocalFileKind.Fifo ? TransferRetry.Create(0, TimeProvider.System, onRetry: null) : retry;
+                return await SingleAsync(output, json, localPath, remotePath, options.HashAlgorithm, () => attempts.ExecuteAsync(async token =>
                 {
                     // Each attempt reconnects; the server proves what it kept of an earlier one and only the rest is sent.
                     await using var client = await connect(token);
