@@ -330,7 +330,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             TransferResult result;
             try
             {
-                result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken);
+                result = await ReceiveBodyAsync(id, remote, sink, localPath: null, progress, cancellationToken);
             }
             catch (FileXferException ex) when (ex.Code == ErrorCode.IntegrityMismatch && sink.Failure is null)
             {
@@ -346,7 +346,10 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// the hash matched. A failure leaves an existing file untouched and no temp file behind. A FIFO or a character
     /// device at <paramref name="localPath"/> is written into instead, in place; a block device or a socket is refused.
     /// </summary>
-    /// <exception cref="FileXferException">With <see cref="ErrorCode.BadRequest"/>: a block device or a socket.</exception>
+    /// <exception cref="FileXferException">
+    /// With <see cref="ErrorCode.InsufficientStorage"/>: the file is larger than the space left on the local disk (nothing
+    /// is written, and the connection is given up); with <see cref="ErrorCode.BadRequest"/>: a block device or a socket.
+    /// </exception>
     public async Task<TransferResult> DownloadFileAsync(string remotePath, string localPath, Action<long>? progress, CancellationToken cancellationToken)
     {
         var remote = RemotePath.Normalize(remotePath);
@@ -429,7 +432,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             }
 
             var sink = new LatchingWriteStream(file);
-            var result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken, new ResumePoint(held, hasher, () => file.SetLength(0)));
+            var result = await ReceiveBodyAsync(id, remote, sink, localPath, progress, cancellationToken, new ResumePoint(held, hasher, () => file.SetLength(0)));
 
             if (sink.Failure is { } failure)
             {
@@ -482,7 +485,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
         try
         {
             var sink = new LatchingWriteStream(file ?? Stream.Null);
-            var result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken);
+            var result = await ReceiveBodyAsync(id, remote, sink, localPath, progress, cancellationToken);
             if ((openFailure ?? sink.Failure) is { } failure)
             {
                 throw LocalWriteException.For(localPath, failure);
@@ -660,8 +663,12 @@ public sealed partial class FileXferClient : IAsyncDisposable
         public ulong Device { get; init; }
     }
 
-    /// <summary>Reads a Data answer, its body into <paramref name="destination"/> and the BodyEnd, and checks the hash.</summary>
-    private async Task<TransferResult> ReceiveBodyAsync(uint id, string remote, Stream destination, Action<long>? progress, CancellationToken cancellationToken, ResumePoint? resume = null)
+    /// <summary>
+    /// Reads a Data answer, its body into <paramref name="destination"/> and the BodyEnd, and checks the hash. With
+    /// <paramref name="localPath"/>, the file the body goes beside, a body larger than the space left on its disk is
+    /// refused before a byte of it is written (see <see cref="RequireLocalRoom"/>).
+    /// </summary>
+    private async Task<TransferResult> ReceiveBodyAsync(uint id, string remote, Stream destination, string? localPath, Action<long>? progress, CancellationToken cancellationToken, ResumePoint? resume = null)
     {
         var algorithm = _options.HashAlgorithm;
         var data = await ReadResponseAsync(id, MessageType.Data, cancellationToken);
@@ -691,6 +698,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }
 
         using var _ = hasher;
+        if (localPath is not null)
+        {
+            RequireLocalRoom(localPath, size - start);
+        }
+
         await _reader.CopyBodyToAsync(destination, size - start, hasher, progress, cancellationToken);
         var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
         var received = hasher.GetHashAndReset();
@@ -700,6 +712,41 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }
 
         return new TransferResult(remote, size, algorithm, received, Messages.ReadModified(data), Messages.ReadMode(data)) { ResumedFrom = start };
+    }
+
+    /// <summary>A body up to this size is written without asking the file system for room: a full disk fails its write cleanly.</summary>
+    private const long LocalRoomCheckLimit = 64 * 1024;
+
+    /// <summary>
+    /// Refuses a body that cannot fit in the space left on the disk that holds <paramref name="localPath"/>, before a byte of
+    /// it is written: a hostile or mistaken server could otherwise declare 2^61 bytes and fill the disk. The body is then
+    /// left unread, so the connection is given up.
+    /// </summary>
+    /// <exception cref="FileXferException">With <see cref="ErrorCode.InsufficientStorage"/>.</exception>
+    private void RequireLocalRoom(string localPath, long needed)
+    {
+        if (needed <= LocalRoomCheckLimit)
+        {
+            return;
+        }
+
+        long available;
+        try
+        {
+            // statvfs(2) of the directory the temp file goes in: the file system it is on, however deep.
+            available = new DriveInfo(Path.GetDirectoryName(Path.GetFullPath(localPath)) ?? localPath).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Cannot be told here (not a local drive on Windows, say): the write finds out.
+            return;
+        }
+
+        if (needed > available)
+        {
+            _broken = true;
+            throw new FileXferException(ErrorCode.InsufficientStorage, $"not enough space on the local disk for '{localPath}': {needed} bytes needed, {available} available; nothing was written");
+        }
     }
 
     /// <summary>What a resuming get holds: its first bytes, hashed, and how to drop them if the server disagrees.</summary>
