@@ -12,40 +12,29 @@ public class SpecialFileTests
 {
     private const int BodySize = 3 * 1024 * 1024;
 
+    // Its size says 0, its bytes do not change while the tests run (unlike /proc/cpuinfo's MHz lines).
+    private const string ProcFile = "/proc/version";
+
     [Fact(Timeout = 60000)]
     public async Task Get_into_a_character_device_writes_into_it_and_leaves_the_device_in_place()
     {
-        var token = TestContext.Current.CancellationToken;
-        using var local = new TempDirectory();
-        var device = local.Combine("null");
-        await SpecialNodes.MakeCharacterDeviceAsync(device, 1, 3, token);
-        await using var server = new TestServer();
-        await TestFiles.WriteRandomAsync(server.PathOf("f.bin"), BodySize, seed: 1, token);
-
-        var result = await CliRunner.RunAsync(server, ["get", "f.bin", device], token);
+        var (result, _, node, left) = await GetIntoDeviceAsync("null", 1, 3, TestContext.Current.CancellationToken);
 
         CliAssert.Success(result);
-        Assert.Equal("character special file 1 3", await SpecialNodes.DescribeAsync(device, token));
-        Assert.Equal(["null"], TestFiles.ListRelative(local.Path));
+        Assert.Equal("character special file 1 3", node);
+        Assert.Equal(["null"], left);
     }
 
     [Fact(Timeout = 60000)]
     public async Task Get_into_a_full_device_is_one_no_space_error_and_the_device_stays()
     {
-        var token = TestContext.Current.CancellationToken;
-        using var local = new TempDirectory();
-        var device = local.Combine("full");
-        await SpecialNodes.MakeCharacterDeviceAsync(device, 1, 7, token);
-        await using var server = new TestServer();
-        await TestFiles.WriteRandomAsync(server.PathOf("f.bin"), BodySize, seed: 2, token);
-
-        var result = await CliRunner.RunAsync(server, ["get", "f.bin", device], token);
+        var (result, device, node, left) = await GetIntoDeviceAsync("full", 1, 7, TestContext.Current.CancellationToken);
 
         var line = CliAssert.OneErrorLine(result, 1);
         Assert.Contains("no space left", line, StringComparison.Ordinal);
         Assert.Contains(device, line, StringComparison.Ordinal);
-        Assert.Equal("character special file 1 7", await SpecialNodes.DescribeAsync(device, token));
-        Assert.Equal(["full"], TestFiles.ListRelative(local.Path));
+        Assert.Equal("character special file 1 7", node);
+        Assert.Equal(["full"], left);
     }
 
     [Fact(Timeout = 60000)]
@@ -124,36 +113,30 @@ public class SpecialFileTests
     public async Task Put_of_a_proc_file_sends_it_to_its_real_end()
     {
         var token = TestContext.Current.CancellationToken;
-        const string Proc = "/proc/version";
-        Assert.SkipUnless(File.Exists(Proc) && new FileInfo(Proc).Length == 0, $"{Proc} is not a file whose size says 0 here");
+        SkipUnlessSizeSaysZero(ProcFile);
         await using var server = new TestServer();
 
-        var result = await CliRunner.RunAsync(server, ["put", Proc, "version"], token);
+        var result = await CliRunner.RunAsync(server, ["put", ProcFile, "version"], token);
 
         CliAssert.Success(result);
-        var stored = await File.ReadAllBytesAsync(server.PathOf("version"), token);
-        Assert.NotEmpty(stored);
-        Assert.Equal(await File.ReadAllBytesAsync(Proc, token), stored);
+        await AssertStoredWholeAsync(server.PathOf("version"), token);
     }
 
     [Fact(Timeout = 60000)]
     public async Task Put_of_a_tree_sends_a_proc_file_in_it_to_its_real_end()
     {
         var token = TestContext.Current.CancellationToken;
-        const string Proc = "/proc/version";
-        Assert.SkipUnless(File.Exists(Proc) && new FileInfo(Proc).Length == 0, $"{Proc} is not a file whose size says 0 here");
+        SkipUnlessSizeSaysZero(ProcFile);
         await using var server = new TestServer();
         using var local = new TempDirectory();
         await File.WriteAllTextAsync(local.Combine("a.txt"), "a", token);
-        // A link to a file is followed: the tree holds /proc/version's bytes under this name.
-        File.CreateSymbolicLink(local.Combine("version"), Proc);
+        // A link to a file is followed: the tree holds the /proc file's bytes under this name.
+        File.CreateSymbolicLink(local.Combine("version"), ProcFile);
 
         var result = await CliRunner.RunAsync(server, ["put", "-r", local.Path, "tree"], token);
 
         CliAssert.Success(result);
-        var stored = await File.ReadAllBytesAsync(server.PathOf("tree/version"), token);
-        Assert.NotEmpty(stored);
-        Assert.Equal(await File.ReadAllBytesAsync(Proc, token), stored);
+        await AssertStoredWholeAsync(server.PathOf("tree/version"), token);
     }
 
     [Fact(Timeout = 60000)]
@@ -203,5 +186,34 @@ public class SpecialFileTests
 
         Assert.Contains("'/dev/zero' is a device", CliAssert.OneErrorLine(zero, 2), StringComparison.Ordinal);
         Assert.Contains("is a socket", CliAssert.OneErrorLine(unix, 2), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Gets a file into a character device node of the test's own (<paramref name="major"/>, <paramref name="minor"/>) in a
+    /// temp directory; returns what the command did, the node's path, what <c>stat</c> says it is afterwards, and what the
+    /// directory holds.
+    /// </summary>
+    private static async Task<(CliResult Result, string Device, string Node, string[] Left)> GetIntoDeviceAsync(string name, int major, int minor, CancellationToken cancellationToken)
+    {
+        using var local = new TempDirectory();
+        var device = local.Combine(name);
+        await SpecialNodes.MakeCharacterDeviceAsync(device, major, minor, cancellationToken);
+        await using var server = new TestServer();
+        await TestFiles.WriteRandomAsync(server.PathOf("f.bin"), BodySize, seed: minor, cancellationToken);
+
+        var result = await CliRunner.RunAsync(server, ["get", "f.bin", device], cancellationToken);
+
+        return (result, device, await SpecialNodes.DescribeAsync(device, cancellationToken), TestFiles.ListRelative(local.Path));
+    }
+
+    private static void SkipUnlessSizeSaysZero(string path) =>
+        Assert.SkipUnless(File.Exists(path) && new FileInfo(path).Length == 0, $"{path} is not a file whose size says 0 here");
+
+    /// <summary>The stored file holds all of <see cref="ProcFile"/>, read to its end.</summary>
+    private static async Task AssertStoredWholeAsync(string stored, CancellationToken cancellationToken)
+    {
+        var bytes = await File.ReadAllBytesAsync(stored, cancellationToken);
+        Assert.NotEmpty(bytes);
+        Assert.Equal(await File.ReadAllBytesAsync(ProcFile, cancellationToken), bytes);
     }
 }
