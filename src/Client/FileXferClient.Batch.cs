@@ -55,7 +55,7 @@ public sealed partial class FileXferClient
 
                 await using (file)
                 {
-                    long length = file.Length;
+                    long? length = ChunkedBodyLength(file.Length);
                     await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Chunked | PutFlags.NoWait), token);
                     using var hasher = HashAlgorithms.Create(algorithm);
                     var body = await _writer.WriteChunkedBodyAsync(file, length, hasher, id, progress, token);

@@ -254,22 +254,42 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>
     /// Uploads a local file; its size is taken from the open file, its time and mode are kept. A file of up to
     /// <see cref="UnresumedPutLimit"/> bytes follows its Put at once when the server pipelines; a larger one is
-    /// resumable when the server can resume.
+    /// resumable when the server can resume. A file whose size says 0 but that holds bytes (in <c>/proc</c>) and a FIFO
+    /// are sent in chunks to their real end; a device or a socket is refused.
     /// </summary>
+    /// <exception cref="FileXferException">With <see cref="ErrorCode.BadRequest"/>: the path is a device or a socket.</exception>
     public async Task<TransferResult> UploadFileAsync(string localPath, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
     {
+        if (SpecialFiles.Check(localPath, FileAccess.Read) == LocalFileKind.Fifo)
+        {
+            // A FIFO has no size until it is read to its end: streamed as standard input is.
+            await using var fifo = await SpecialFiles.OpenAsync(localPath, LocalFileKind.Fifo, FileAccess.Read, cancellationToken);
+            return await PutStreamAsync(fifo, $"'{localPath}'", remotePath, DateTimeOffset.UtcNow, mode: null, progress, cancellationToken);
+        }
+
         await using var file = InlineFileStream.OpenRead(localPath);
         var info = new FileInfo(localPath);
         int? mode = OperatingSystem.IsWindows() ? null : (int)File.GetUnixFileMode(file.Handle);
         var modified = new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
         long length = file.Length;
-        var result = length <= UnresumedPutLimit && Capabilities.HasFlag(Capabilities.Pipelining)
-            ? await PutAsync(file, length, remotePath, modified, mode, PutFlags.NoWait, progress, cancellationToken)
-            : Capabilities.HasFlag(Capabilities.Resume)
-                ? await PutResumableAsync(file, length, remotePath, modified, mode, progress, cancellationToken)
-                : await PutAsync(file, length, remotePath, modified, mode, progress, cancellationToken);
+        TransferResult result;
+        if (length == 0 && HoldsBytes(file))
+        {
+            // A /proc file: its size says 0 and its bytes are made as it is read. A fixed-length body would store nothing.
+            result = await PutStreamAsync(file, $"'{localPath}'", remotePath, modified, mode, progress, cancellationToken);
+        }
+        else
+        {
+            result = length <= UnresumedPutLimit && Capabilities.HasFlag(Capabilities.Pipelining)
+                ? await PutAsync(file, length, remotePath, modified, mode, PutFlags.NoWait, progress, cancellationToken)
+                : Capabilities.HasFlag(Capabilities.Resume)
+                    ? await PutResumableAsync(file, length, remotePath, modified, mode, progress, cancellationToken)
+                    : await PutAsync(file, length, remotePath, modified, mode, progress, cancellationToken);
+        }
+
+        // Against the size it had when opened (a /proc file's stays 0).
         info.Refresh();
-        if (info.Length != result.Size || info.LastWriteTimeUtc != modified.UtcDateTime)
+        if (info.Length != length || info.LastWriteTimeUtc != modified.UtcDateTime)
         {
             throw new SourceChangedException($"'{localPath}' changed while it was being sent; the stored copy may not match it");
         }
@@ -277,10 +297,32 @@ public sealed partial class FileXferClient : IAsyncDisposable
         return result;
     }
 
+    /// <summary>
+    /// The length a file's chunked body is held to, from its size: none when the size says 0, for a <c>/proc</c> file has
+    /// that size and bytes all the same (it is then read to its end); the size itself for any other file.
+    /// </summary>
+    private static long? ChunkedBodyLength(long size) => size == 0 ? null : size;
+
+    /// <summary>True when a file whose size says 0 gives a byte when read; it is left at its start.</summary>
+    private static bool HoldsBytes(InlineFileStream file)
+    {
+        Span<byte> first = stackalloc byte[1];
+        bool holds = file.Read(first) > 0;
+        file.Position = 0;
+        return holds;
+    }
+
     /// <summary>Downloads a file into <paramref name="destination"/>, verifying the sender's hash.</summary>
     /// <exception cref="FileXferException">With <see cref="ErrorCode.IntegrityMismatch"/> when the bytes do not match.</exception>
     /// <exception cref="IOException">Writing to <paramref name="destination"/> failed (after the body was read to its end).</exception>
-    public async Task<TransferResult> GetAsync(string remotePath, Stream destination, Action<long>? progress, CancellationToken cancellationToken)
+    public Task<TransferResult> GetAsync(string remotePath, Stream destination, Action<long>? progress, CancellationToken cancellationToken) =>
+        GetAsync(remotePath, destination, "standard output", progress, cancellationToken);
+
+    /// <summary>
+    /// Streams a remote file into <paramref name="destination"/>, called <paramref name="shownName"/> in messages. Bytes
+    /// written there cannot be taken back: a hash mismatch is found after them, and its message says so.
+    /// </summary>
+    private async Task<TransferResult> GetAsync(string remotePath, Stream destination, string shownName, Action<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(destination);
         var remote = RemotePath.Normalize(remotePath);
@@ -288,18 +330,39 @@ public sealed partial class FileXferClient : IAsyncDisposable
         {
             await _writer.WriteAsync(Messages.Get(id, remote, _options.HashAlgorithm), cancellationToken);
             var sink = new LatchingWriteStream(destination);
-            var result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken);
-            return sink.Failure is { } failure ? throw LocalWriteException.For("standard output", failure) : result;
+            TransferResult result;
+            try
+            {
+                result = await ReceiveBodyAsync(id, remote, sink, localPath: null, progress, cancellationToken);
+            }
+            catch (FileXferException ex) when (ex.Code == ErrorCode.IntegrityMismatch && sink.Failure is null)
+            {
+                throw new FileXferException(ErrorCode.IntegrityMismatch, $"{ex.Message}; they were already written to '{shownName}' and cannot be taken back", ex);
+            }
+
+            return sink.Failure is { } failure ? throw LocalWriteException.For(shownName, failure) : result;
         }, cancellationToken);
     }
 
     /// <summary>
     /// Downloads a file to <paramref name="localPath"/> through a temp file beside it, renamed over it only after
-    /// the hash matched. A failure leaves an existing file untouched and no temp file behind.
+    /// the hash matched. A failure leaves an existing file untouched and no temp file behind. A FIFO or a character
+    /// device at <paramref name="localPath"/> is written into instead, in place; a block device or a socket is refused.
     /// </summary>
+    /// <exception cref="FileXferException">
+    /// With <see cref="ErrorCode.InsufficientStorage"/>: the file is larger than the space left on the local disk (nothing
+    /// is written, and the connection is given up); with <see cref="ErrorCode.BadRequest"/>: a block device or a socket.
+    /// </exception>
     public async Task<TransferResult> DownloadFileAsync(string remotePath, string localPath, Action<long>? progress, CancellationToken cancellationToken)
     {
         var remote = RemotePath.Normalize(remotePath);
+        if (SpecialFiles.Check(localPath, FileAccess.Write) is (LocalFileKind.Fifo or LocalFileKind.CharacterDevice) and var kind)
+        {
+            // Written into, as cp and curl -o do: a temp file renamed over /dev/null would replace the device with a file.
+            await using var device = await SpecialFiles.OpenAsync(localPath, kind, FileAccess.Write, cancellationToken);
+            return await GetAsync(remote, device, localPath, progress, cancellationToken);
+        }
+
         if (Capabilities.HasFlag(Capabilities.Resume))
         {
             return await RunAsync(id => DownloadResumableAsync(id, remote, localPath, progress, cancellationToken), cancellationToken);
@@ -372,7 +435,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             }
 
             var sink = new LatchingWriteStream(file);
-            var result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken, new ResumePoint(held, hasher, () => file.SetLength(0)));
+            var result = await ReceiveBodyAsync(id, remote, sink, localPath, progress, cancellationToken, new ResumePoint(held, hasher, () => file.SetLength(0)));
 
             if (sink.Failure is { } failure)
             {
@@ -425,7 +488,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
         try
         {
             var sink = new LatchingWriteStream(file ?? Stream.Null);
-            var result = await ReceiveBodyAsync(id, remote, sink, progress, cancellationToken);
+            var result = await ReceiveBodyAsync(id, remote, sink, localPath, progress, cancellationToken);
             if ((openFailure ?? sink.Failure) is { } failure)
             {
                 throw LocalWriteException.For(localPath, failure);
@@ -603,8 +666,12 @@ public sealed partial class FileXferClient : IAsyncDisposable
         public ulong Device { get; init; }
     }
 
-    /// <summary>Reads a Data answer, its body into <paramref name="destination"/> and the BodyEnd, and checks the hash.</summary>
-    private async Task<TransferResult> ReceiveBodyAsync(uint id, string remote, Stream destination, Action<long>? progress, CancellationToken cancellationToken, ResumePoint? resume = null)
+    /// <summary>
+    /// Reads a Data answer, its body into <paramref name="destination"/> and the BodyEnd, and checks the hash. With
+    /// <paramref name="localPath"/>, the file the body goes beside, a body larger than the space left on its disk is
+    /// refused before a byte of it is written (see <see cref="RequireLocalRoom"/>).
+    /// </summary>
+    private async Task<TransferResult> ReceiveBodyAsync(uint id, string remote, Stream destination, string? localPath, Action<long>? progress, CancellationToken cancellationToken, ResumePoint? resume = null)
     {
         var algorithm = _options.HashAlgorithm;
         var data = await ReadResponseAsync(id, MessageType.Data, cancellationToken);
@@ -634,6 +701,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }
 
         using var _ = hasher;
+        if (localPath is not null)
+        {
+            RequireLocalRoom(localPath, size - start);
+        }
+
         await _reader.CopyBodyToAsync(destination, size - start, hasher, progress, cancellationToken);
         var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
         var received = hasher.GetHashAndReset();
@@ -645,14 +717,53 @@ public sealed partial class FileXferClient : IAsyncDisposable
         return new TransferResult(remote, size, algorithm, received, Messages.ReadModified(data), Messages.ReadMode(data)) { ResumedFrom = start };
     }
 
+    /// <summary>A body up to this size is written without asking the file system for room: a full disk fails its write cleanly.</summary>
+    private const long LocalRoomCheckLimit = 64 * 1024;
+
+    /// <summary>
+    /// Refuses a body that cannot fit in the space left on the disk that holds <paramref name="localPath"/>, before a byte of
+    /// it is written: a hostile or mistaken server could otherwise declare 2^61 bytes and fill the disk. The body is then
+    /// left unread, so the connection is given up.
+    /// </summary>
+    /// <exception cref="FileXferException">With <see cref="ErrorCode.InsufficientStorage"/>.</exception>
+    private void RequireLocalRoom(string localPath, long needed)
+    {
+        if (needed <= LocalRoomCheckLimit)
+        {
+            return;
+        }
+
+        long available;
+        try
+        {
+            // statvfs(2) of the directory the temp file goes in: the file system it is on, however deep.
+            available = new DriveInfo(Path.GetDirectoryName(Path.GetFullPath(localPath)) ?? localPath).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // Cannot be told here (not a local drive on Windows, say): the write finds out.
+            return;
+        }
+
+        if (needed > available)
+        {
+            _broken = true;
+            throw new FileXferException(ErrorCode.InsufficientStorage, $"not enough space on the local disk for '{localPath}': {needed} bytes needed, {available} available; nothing was written");
+        }
+    }
+
     /// <summary>What a resuming get holds: its first bytes, hashed, and how to drop them if the server disagrees.</summary>
     private sealed record ResumePoint(long Held, ContentHasher Hasher, Action Restart);
 
     /// <summary>
-    /// Uploads a stream of unknown length (standard input) as a chunked body. The server commits it only when
-    /// the hash of what it received equals the client's.
+    /// Uploads a stream of unknown length (standard input) as a chunked body, read to its end. The server commits it
+    /// only when the hash of what it received equals the client's.
     /// </summary>
-    public async Task<TransferResult> PutStreamAsync(Stream source, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
+    public Task<TransferResult> PutStreamAsync(Stream source, string remotePath, Action<long>? progress, CancellationToken cancellationToken) =>
+        PutStreamAsync(source, "standard input", remotePath, DateTimeOffset.UtcNow, mode: null, progress, cancellationToken);
+
+    /// <summary>Uploads <paramref name="source"/> to its end as a chunked body; <paramref name="sourceName"/> names it in messages.</summary>
+    private async Task<TransferResult> PutStreamAsync(Stream source, string sourceName, string remotePath, DateTimeOffset modified, int? mode, Action<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         var remote = RemotePath.Normalize(remotePath);
@@ -660,7 +771,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
         RequireCapability(Capabilities.ChunkedBody);
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.Put(id, remote, null, algorithm, DateTimeOffset.UtcNow, null, PutFlags.Chunked), cancellationToken);
+            await _writer.WriteAsync(Messages.Put(id, remote, null, algorithm, modified, mode, PutFlags.Chunked), cancellationToken);
             await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
             using var hasher = HashAlgorithms.Create(algorithm);
             ChunkedBodyWriteResult body;
@@ -677,7 +788,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
             {
                 // The server answers the abandoned body with TransferAborted; read it to stay in step.
                 await ReadAbortAnswerAsync(id, cancellationToken);
-                throw new SourceChangedException($"standard input could not be read to its end: {reason}; nothing was stored");
+                throw new SourceChangedException($"{sourceName} could not be read to its end: {reason}; nothing was stored");
             }
 
             await ReadStoredHashAsync(id, remote, algorithm, body.Hash!, cancellationToken);

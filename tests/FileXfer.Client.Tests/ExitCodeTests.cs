@@ -98,8 +98,6 @@ public class ExitCodeTests
     [InlineData("put", "--algorithm", "md5", "LOCAL", "x")]
     [InlineData("get", "-a", "crc32", "x", "LOCAL")]
     [InlineData("hash", "--algorithm", "SHA256", "x")]
-    [InlineData("--connect-timeout", "0", "ls")]
-    [InlineData("--connect-timeout", "-1", "ls")]
     public async Task Bad_option_values_are_exit_2_before_anything_is_sent(params string[] args)
     {
         var token = TestContext.Current.CancellationToken;
@@ -111,6 +109,35 @@ public class ExitCodeTests
 
         CliAssert.OneErrorLine(result, 2);
         Assert.Equal(["f.txt"], TestFiles.ListRelative(local.Path));
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData("--connect-timeout", "--connect-timeout", "0", "ls")]
+    [InlineData("--connect-timeout", "--connect-timeout", "-1", "ls")]
+    [InlineData("--connect-timeout", "--connect-timeout", "1e12", "ls")]
+    [InlineData("--timeout", "--timeout", "99999999999", "ls")]
+    [InlineData("--timeout", "--timeout", "Infinity", "ls")]
+    [InlineData("--timeout", "--timeout", "NaN", "ls")]
+    [InlineData("--timeout", "--timeout", "1,5", "ls")]
+    [InlineData("--retries", "--retries", "101", "ls")]
+    [InlineData("--retries", "--retries", "99999999999", "ls")]
+    [InlineData("--parallel", "put", "-r", "--parallel", "0", "LOCAL", "x")]
+    [InlineData("--parallel", "get", "-r", "-P", "65", "x", "LOCAL")]
+    [InlineData("--max-delete", "put", "-r", "--delete", "--max-delete", "-1", "LOCAL", "x")]
+    [InlineData("LOCAL", "get", "x", "")]
+    [InlineData("LOCAL", "put", "", "x")]
+    [InlineData("PATHS", "verify", "", "x")]
+    [InlineData("--token-file", "--token-file", "", "ls")]
+    public async Task Values_out_of_range_or_empty_are_refused_by_the_parser_with_exit_2(string named, params string[] args)
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var local = new TempDirectory();
+        // Nothing listens at this address: the value must be refused before any attempt to connect.
+        var result = await CliRunner.RunAsync(ClosedPortAddress(), [.. args.Select(a => a == "LOCAL" ? local.Path : a)], token);
+
+        CliAssert.UsageError(result);
+        Assert.StartsWith($"filexfer: {named} ", result.StderrLines[0], StringComparison.Ordinal);
+        Assert.Empty(TestFiles.ListRelative(local.Path));
     }
 
     [Fact(Timeout = 60000)]

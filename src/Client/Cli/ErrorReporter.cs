@@ -13,6 +13,8 @@ internal static class ErrorReporter
         ServerCertificateException => (ExitCode.Denied, exception.Message),
         // A message written by the server is escaped: a hostile one must not reach the terminal as escape sequences.
         ProtocolViolationException violation => (ExitCode.Unexpected, $"protocol error: {(violation.IsRemote ? RemotePath.EscapeMessage(violation.Message) : violation.Message)}"),
+        // A request the client itself refuses before sending it (a device given as a file, a --delete guard).
+        FileXferException { IsRemote: false, Code: ErrorCode.BadRequest } => (ExitCode.Usage, exception.Message),
         FileXferException coded => (FromErrorCode(coded.Code), coded.IsRemote ? $"server: {RemotePath.EscapeMessage(coded.Message)}" : coded.Message),
         ConnectionFailedException or ConnectionLostException or SocketException => (ExitCode.Connection, exception.Message),
         SourceChangedException => (ExitCode.Unexpected, exception.Message),

@@ -19,11 +19,11 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
-    public Option<string?> TokenFile { get; } = new("--token-file")
+    public Option<string?> TokenFile { get; } = ValueChecks.NotEmpty(new Option<string?>("--token-file")
     {
         Description = $"File holding the token NAME:SECRET (mode 600) for a server that requires one (default: ${TokenVariable}).",
         Recursive = true,
-    };
+    });
 
     public Option<bool> Quiet { get; } = new("--quiet", "-q")
     {
@@ -31,26 +31,29 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
-    public Option<double> ConnectTimeout { get; } = new("--connect-timeout")
+    public Option<double> ConnectTimeout { get; } = ValueChecks.Seconds(new("--connect-timeout")
     {
         Description = "Seconds to wait for the server to accept and greet.",
         DefaultValueFactory = _ => 10,
         Recursive = true,
-    };
+    });
 
-    public Option<int> RetriesOption { get; } = new("--retries")
-    {
-        Description = "Retries after a transient failure (connection refused, lost or stalled, data corrupted in flight), with backoff; each resumes what was proven. 0 disables.",
-        DefaultValueFactory = _ => 3,
-        Recursive = true,
-    };
+    public Option<int> RetriesOption { get; } = ValueChecks.Between(
+        new("--retries")
+        {
+            Description = "Retries after a transient failure (connection refused, lost or stalled, data corrupted in flight), with backoff; each resumes what was proven. 0 disables.",
+            DefaultValueFactory = _ => 3,
+            Recursive = true,
+        },
+        0,
+        100);
 
-    public Option<double> Timeout { get; } = new("--timeout")
+    public Option<double> Timeout { get; } = ValueChecks.Seconds(new("--timeout")
     {
         Description = "Seconds without progress after which a connection counts as stalled.",
         DefaultValueFactory = _ => 60,
         Recursive = true,
-    };
+    });
 
     public Option<bool> Tls { get; } = new("--tls")
     {
@@ -159,28 +162,17 @@ internal sealed class GlobalOptions
 
     public FileXferClientOptions ClientOptions(ParseResult result, CliConsole console, string? algorithm = null)
     {
-        var seconds = result.GetValue(ConnectTimeout);
-        if (!(seconds > 0))
-        {
-            throw new UserFacingException(ExitCode.Usage, "--connect-timeout must be a positive number of seconds");
-        }
-
         algorithm ??= HashAlgorithms.Default;
         if (!HashAlgorithms.IsSupported(algorithm))
         {
             throw new UserFacingException(ExitCode.Usage, $"unknown hash algorithm '{algorithm}'; use one of {string.Join(", ", HashAlgorithms.Supported)}");
         }
 
-        var timeout = result.GetValue(Timeout);
-        if (!(timeout > 0))
-        {
-            throw new UserFacingException(ExitCode.Usage, "--timeout must be a positive number of seconds");
-        }
-
+        // Both were checked by the parser (ValueChecks.Seconds).
         return new FileXferClientOptions
         {
-            ConnectTimeout = TimeSpan.FromSeconds(seconds),
-            IdleTimeout = TimeSpan.FromSeconds(timeout),
+            ConnectTimeout = TimeSpan.FromSeconds(result.GetValue(ConnectTimeout)),
+            IdleTimeout = TimeSpan.FromSeconds(result.GetValue(Timeout)),
             HashAlgorithm = algorithm,
             Tls = TlsOptions(result, console),
         };
@@ -226,9 +218,6 @@ internal sealed class GlobalOptions
         return config is null ? null : Path.Combine(config, "filexfer", "known_hosts");
     }
 
-    public int Retries(ParseResult result)
-    {
-        int retries = result.GetValue(RetriesOption);
-        return retries is >= 0 and <= 100 ? retries : throw new UserFacingException(ExitCode.Usage, "--retries takes a number from 0 to 100");
-    }
+    /// <summary>The number of retries, from 0 to 100 (checked by the parser).</summary>
+    public int Retries(ParseResult result) => result.GetValue(RetriesOption);
 }

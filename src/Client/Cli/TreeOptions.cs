@@ -24,27 +24,24 @@ internal sealed class TreeOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
-    public Option<int> Parallel { get; } = new("--parallel", "-P")
-    {
-        Description = "With -r: connections to spread files over (a file takes the next free one).",
-        DefaultValueFactory = _ => TreeTransferOptions.DefaultParallel,
-    };
+    public Option<int> Parallel { get; } = ValueChecks.Between(
+        new("--parallel", "-P")
+        {
+            Description = "With -r: connections to spread files over (a file takes the next free one).",
+            DefaultValueFactory = _ => TreeTransferOptions.DefaultParallel,
+        },
+        1,
+        64);
 
     public Option<bool> Json { get; } = new("--json") { Description = "One JSON object per line on stdout (see README for the schema)." };
 
     public TreeTransferOptions ToTransferOptions(ParseResult result)
     {
-        int parallel = result.GetValue(Parallel);
-        if (parallel is < 1 or > 64)
-        {
-            throw new UserFacingException(ExitCode.Usage, "--parallel takes a number from 1 to 64");
-        }
-
         return new TreeTransferOptions
         {
             Checksum = result.GetValue(Checksum),
             DryRun = result.GetValue(DryRun),
-            Parallel = parallel,
+            Parallel = result.GetValue(Parallel),
             Filter = ToFilter(result),
         };
     }

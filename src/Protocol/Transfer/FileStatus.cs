@@ -17,6 +17,18 @@ public readonly record struct FileStatus(int Mode, uint Owner, long Size, DateTi
     /// <summary>A symbolic link (only seen when links are not followed).</summary>
     public bool IsSymbolicLink => (Mode & Posix.FileTypeMask) == Posix.SymbolicLinkType;
 
+    /// <summary>A FIFO (named pipe): its opener waits for the other end, and it has no size until read.</summary>
+    public bool IsFifo => (Mode & Posix.FileTypeMask) == Posix.FifoType;
+
+    /// <summary>A character device (<c>/dev/null</c>, <c>/dev/zero</c>, a terminal).</summary>
+    public bool IsCharacterDevice => (Mode & Posix.FileTypeMask) == Posix.CharacterDeviceType;
+
+    /// <summary>A block device (a disk or a partition).</summary>
+    public bool IsBlockDevice => (Mode & Posix.FileTypeMask) == Posix.BlockDeviceType;
+
+    /// <summary>A Unix domain socket.</summary>
+    public bool IsSocket => (Mode & Posix.FileTypeMask) == Posix.SocketType;
+
     /// <summary>The permission bits, as .NET's <see cref="UnixFileMode"/> has them.</summary>
     public int PermissionBits => Mode & 0xFFF;
 }

@@ -38,6 +38,10 @@ public static partial class Posix
     public const int RegularFileType = 0x8000;
     public const int DirectoryType = 0x4000;
     public const int SymbolicLinkType = 0xA000;
+    public const int FifoType = 0x1000;
+    public const int CharacterDeviceType = 0x2000;
+    public const int BlockDeviceType = 0x6000;
+    public const int SocketType = 0xC000;
 
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;

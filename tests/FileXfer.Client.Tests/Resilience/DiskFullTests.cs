@@ -1,3 +1,4 @@
+using FileXfer.Protocol.Framing;
 using FileXfer.Server.Storage;
 
 namespace FileXfer.Client.Tests.Resilience;
@@ -58,15 +59,43 @@ public class DiskFullTests
         using var disk = SmallFileSystem.Mount(4);
         await using var server = new TestServer();
         await File.WriteAllBytesAsync(server.PathOf("big.bin"), new byte[TenMiB], token);
-        var destination = disk.Combine("big.bin");
+        // Nested: the free space that counts is the small file system's, not that of the disk it is mounted on.
+        var nested = Directory.CreateDirectory(Path.Combine(disk.Path, "a", "b")).FullName;
+        var destination = Path.Combine(nested, "big.bin");
         await File.WriteAllTextAsync(destination, "old content", token);
 
         var result = await CliRunner.RunAsync(server, ["get", "big.bin", destination], token);
 
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains("no space left on the local disk", result.Stderr, StringComparison.Ordinal);
-        Assert.Single(result.StderrLines);
+        // Found from the size the server declares, before the body is written.
+        var line = CliAssert.OneErrorLine(result, 1);
+        Assert.Contains($"not enough space on the local disk for '{destination}': {TenMiB} bytes needed, ", line, StringComparison.Ordinal);
+        long available = long.Parse(line.Split(" bytes needed, ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(available, 1, 4 * 1024 * 1024);
         Assert.Equal("old content", await File.ReadAllTextAsync(destination, token));
-        Assert.Equal(["big.bin"], Directory.GetFiles(disk.Path).Select(Path.GetFileName));
+        Assert.Equal(["big.bin"], Directory.GetFiles(nested).Select(Path.GetFileName));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_hostile_size_larger_than_the_local_disk_is_refused_before_a_byte_is_written()
+    {
+        var token = TestContext.Current.CancellationToken;
+        // 2^61 bytes: more than any disk holds. A megabyte of it follows, then the server hangs up.
+        await using var hostile = new HostileServer(async (connection, request, ct) =>
+        {
+            await connection.Writer.WriteAsync(Messages.Data(request.RequestId, 1L << 61, request.GetString(FieldTag.HashAlgorithm), DateTimeOffset.UnixEpoch, null), ct);
+            await connection.Stream.WriteAsync(new byte[1024 * 1024], ct);
+            connection.Close();
+        });
+        using var local = new TempDirectory();
+        var target = local.Combine("keep.bin");
+        await File.WriteAllTextAsync(target, "original", token);
+
+        var result = await CliRunner.RunAsync(hostile.Address, ["get", "huge.bin", target], token);
+
+        var line = CliAssert.OneErrorLine(result, 1);
+        Assert.Contains($"not enough space on the local disk for '{target}': {1L << 61} bytes needed", line, StringComparison.Ordinal);
+        Assert.Contains("nothing was written", line, StringComparison.Ordinal);
+        Assert.Equal("original", await File.ReadAllTextAsync(target, token));
+        Assert.Equal(["keep.bin"], TestFiles.ListRelative(local.Path));
     }
 }

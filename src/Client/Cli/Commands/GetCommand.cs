@@ -11,11 +11,11 @@ internal static class GetCommand
     public static Command Create(CliConsole console, GlobalOptions globals)
     {
         var remote = RemoteArguments.Checked(new Argument<string>("REMOTE") { Description = "Remote file, or directory with -r." });
-        var local = new Argument<string>("LOCAL")
+        var local = ValueChecks.NotEmpty(new Argument<string>("LOCAL")
         {
             Description = "Local path; an existing directory receives the remote name; '-' writes standard output. With -r, the directory that receives the contents of REMOTE. Default: the current directory.",
             DefaultValueFactory = _ => ".",
-        };
+        });
         var tree = new TreeOptions();
         var command = new Command("get", "Download a file, a directory tree (-r) or to standard output ('-'). Each file is written to a temp file beside its destination and renamed only after its hash matched.")
         {
@@ -70,7 +70,9 @@ internal static class GetCommand
                     throw new UserFacingException(ExitCode.NotFound, $"local directory '{parent}' does not exist");
                 }
 
-                return await PutCommand.SingleAsync(output, json, localPath, normalized, options.HashAlgorithm, () => retry.ExecuteAsync(async token =>
+                // Bytes written into a FIFO or a device cannot be taken back: no retry there, as for standard output.
+                var attempts = SpecialFiles.Check(localPath, FileAccess.Write) == LocalFileKind.Other ? retry : TransferRetry.Create(0, TimeProvider.System, onRetry: null);
+                return await PutCommand.SingleAsync(output, json, localPath, normalized, options.HashAlgorithm, () => attempts.ExecuteAsync(async token =>
                 {
                     // Each attempt reconnects and offers the partial download it kept, proven by its hash.
                     await using var client = await connect(token);

@@ -11,15 +11,17 @@ internal static class PutCommand
 {
     public static Command Create(CliConsole console, GlobalOptions globals)
     {
-        var local = new Argument<string>("LOCAL") { Description = "Local file, directory (with -r), or '-' for standard input." };
+        var local = ValueChecks.NotEmpty(new Argument<string>("LOCAL") { Description = "Local file, directory (with -r), or '-' for standard input." });
         var remote = RemoteArguments.Checked(new Argument<string>("REMOTE") { Description = "Remote path; ending in '/' keeps the local name inside that directory. With -r, the directory that receives the contents of LOCAL." });
         var tree = new TreeOptions();
         var delete = new Option<bool>("--delete") { Description = "With -r: delete remote files and directories that LOCAL does not have (refused when LOCAL is empty)." };
-        var maxDelete = new Option<int>("--max-delete")
-        {
-            Description = "With --delete: refuse all deletions when more than this many are planned.",
-            DefaultValueFactory = _ => new TreeTransferOptions().MaxDelete,
-        };
+        var maxDelete = ValueChecks.AtLeast(
+            new Option<int>("--max-delete")
+            {
+                Description = "With --delete: refuse all deletions when more than this many are planned.",
+                DefaultValueFactory = _ => new TreeTransferOptions().MaxDelete,
+            },
+            0);
         var command = new Command("put", "Upload a file, a directory tree (-r) or standard input ('-'). The server stores each file under its real name only after the hash of what it received matched.")
         {
             local, remote, tree.Recursive, tree.Checksum, tree.DryRun, delete, maxDelete, tree.Include, tree.Exclude, tree.Parallel, tree.Json, globals.Algorithm,
@@ -37,10 +39,6 @@ internal static class PutCommand
                     var transferOptions = tree.ToTransferOptions(result);
                     transferOptions.Delete = result.GetValue(delete);
                     transferOptions.MaxDelete = result.GetValue(maxDelete);
-                    if (transferOptions.MaxDelete < 0)
-                    {
-                        throw new UserFacingException(ExitCode.Usage, "--max-delete cannot be negative");
-                    }
 
                     return await PutTreeAsync(console, connect, retry, options.HashAlgorithm, transferOptions, localPath, remotePath, json, quiet, cancellationToken);
                 }
@@ -81,7 +79,9 @@ internal static class PutCommand
                     remotePath += Path.GetFileName(localPath);
                 }
 
-                return await SingleAsync(output, json, localPath, remotePath, options.HashAlgorithm, () => retry.ExecuteAsync(async token =>
+                // A device or a socket is refused here, before connecting; a FIFO is read once, as standard input is.
+                var attempts = SpecialFiles.Check(localPath, FileAccess.Read) == LocalFileKind.Fifo ? TransferRetry.Create(0, TimeProvider.System, onRetry: null) : retry;
+                return await SingleAsync(output, json, localPath, remotePath, options.HashAlgorithm, () => attempts.ExecuteAsync(async token =>
                 {
                     // Each attempt reconnects; the server proves what it kept of an earlier one and only the rest is sent.
                     await using var client = await connect(token);

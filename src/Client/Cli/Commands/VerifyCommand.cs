@@ -20,7 +20,7 @@ internal static partial class VerifyCommand
             Description = "LOCAL REMOTE (a file each, or directories with -r); with --sums, only REMOTEDIR.",
             Arity = new ArgumentArity(1, 2),
         };
-        RemoteArguments.Checked(paths, lastOnly: true);
+        RemoteArguments.Checked(ValueChecks.NotEmpty(paths), lastOnly: true);
         var sums = new Option<FileInfo>("--sums") { Description = "Check a manifest ('<hex>  <path>' lines, as sha256sum and 'hash -r' write) against REMOTEDIR." };
         var tree = new TreeOptions();
         var command = new Command("verify", "Check that the server stores what is here, by hash, without downloading. Exits 0 when identical, 4 when anything differs or is missing.")
