@@ -51,16 +51,16 @@ public class SizeLimitTests
         var answer = await SendAndReadAsync(client, Messages.List(1, "/", ListFlags.None), token);
 
         FrameAssert.IsError(answer, ErrorCode.TooLarge, 1);
-        Assert.Equal("directory has more than 10 entries", answer.GetStringOrNull(FieldTag.Message));
+        Assert.Equal("'' has more than 10 entries (the server's --max-list-entries)", answer.GetStringOrNull(FieldTag.Message));
         FrameAssert.Is(await client.PutAsync(2, "still-open.txt", "y"u8.ToArray(), token), MessageType.Ok, 2);
     }
 
     [Fact(Timeout = 30000)]
-    public async Task A_recursive_listing_stops_with_too_large_after_the_entry_limit_and_closes()
+    public async Task A_recursive_listing_is_limited_per_directory_not_per_tree()
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = TestServer.Start(storeOptions: new FileStoreOptions { MaxListEntries = 10 });
-        // Each directory is small; the tree is not.
+        // Each directory is small; the tree is not, and streams whole. Then one directory over the limit ends it.
         for (int d = 0; d < 4; d++)
         {
             Directory.CreateDirectory(server.LocalPath($"d{d}"));
@@ -72,13 +72,28 @@ public class SizeLimitTests
 
         await using var client = await server.ConnectReadyAsync(token);
         await client.SendAsync(Messages.List(1, "/", ListFlags.Recursive), token);
-        using var deadline = Deadline.After(TimeSpan.FromSeconds(10));
-        var frames = await client.ReadUntilClosedAsync(deadline.Token);
+        var frames = new List<Frame>();
+        do
+        {
+            frames.Add(await client.ReadAsync(token));
+        }
+        while (frames[^1].Type == MessageType.Entry);
 
-        Assert.Equal(11, frames.Count);
-        Assert.All(frames.Take(10), f => FrameAssert.Is(f, MessageType.Entry, 1));
-        FrameAssert.IsError(frames[10], ErrorCode.TooLarge, 1);
-        Assert.Equal("tree has more than 10 entries", frames[10].GetStringOrNull(FieldTag.Message));
+        Assert.Equal(4 + 16 + 1, frames.Count);
+        FrameAssert.Is(frames[^1], MessageType.EndOfList, 1);
+        Assert.Equal(20, frames[^1].GetSize(FieldTag.Count));
+
+        for (int i = 4; i < 11; i++)
+        {
+            await File.WriteAllTextAsync(server.LocalPath($"d3/f{i}.txt"), "x", token);
+        }
+
+        await client.SendAsync(Messages.List(2, "/", ListFlags.Recursive), token);
+        using var deadline = Deadline.After(TimeSpan.FromSeconds(10));
+        var cut = await client.ReadUntilClosedAsync(deadline.Token);
+
+        FrameAssert.IsError(cut[^1], ErrorCode.TooLarge, 2);
+        Assert.Equal("'d3' has more than 10 entries (the server's --max-list-entries)", cut[^1].GetStringOrNull(FieldTag.Message));
     }
 
     private static async Task<Frame> SendAndReadAsync(RawClient client, Frame request, CancellationToken cancellationToken)
