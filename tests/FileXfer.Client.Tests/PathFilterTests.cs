@@ -83,15 +83,111 @@ public class PathFilterTests
     [Fact]
     public void Other_characters_are_literal()
     {
-        var filter = new PathFilter(null, ["a+b (1).txt", "[x].md", "^$.{2}"]);
+        var filter = new PathFilter(null, ["a+b (1).txt", "(x)|{y}.md", "^$.{2}"]);
 
         Assert.False(filter.IncludesFile("a+b (1).txt"));
         Assert.True(filter.IncludesFile("aab (1).txt"));
         Assert.True(filter.IncludesFile("aab 1.txt"));
-        Assert.False(filter.IncludesFile("[x].md"));
+        Assert.False(filter.IncludesFile("(x)|{y}.md"));
         Assert.True(filter.IncludesFile("x.md"));
         Assert.False(filter.IncludesFile("^$.{2}"));
         Assert.True(filter.IncludesFile("^$xx"));
+    }
+
+    [Theory]
+    [InlineData("*.[oa]", "x.o", true)]
+    [InlineData("*.[oa]", "src/x.a", true)]
+    [InlineData("*.[oa]", "x.c", false)]
+    [InlineData("*.[oa]", "x.oa", false)]
+    [InlineData("*.[oa]", "x.[oa]", false)]
+    [InlineData("file[0-9].txt", "file7.txt", true)]
+    [InlineData("file[0-9].txt", "filea.txt", false)]
+    [InlineData("file[0-9].txt", "file10.txt", false)]
+    [InlineData("[a-cx-z]*", "box", true)]
+    [InlineData("[a-cx-z]*", "yes", true)]
+    [InlineData("[a-cx-z]*", "mine", false)]
+    [InlineData("[!abc]*", "dog", true)]
+    [InlineData("[!abc]*", "cat", false)]
+    [InlineData("[^abc]*", "dog", true)]
+    [InlineData("[^abc]*", "cat", false)]
+    [InlineData("[!0-9].log", "x.log", true)]
+    [InlineData("[!0-9].log", "5.log", false)]
+    public void A_class_matches_one_character_of_its_members_or_of_none_when_negated(string pattern, string path, bool matches) =>
+        Assert.Equal(!matches, new PathFilter(null, [pattern]).IncludesFile(path));
+
+    [Theory]
+    [InlineData("[]x].md", "].md", true)]
+    [InlineData("[]x].md", "x.md", true)]
+    [InlineData("[]x].md", "y.md", false)]
+    [InlineData("[!]x].md", "y.md", true)]
+    [InlineData("[!]x].md", "].md", false)]
+    [InlineData("[-a]z", "-z", true)]
+    [InlineData("[a-]z", "-z", true)]
+    [InlineData("[a-]z", "bz", false)]
+    [InlineData("[[]x]", "[x]", true)]
+    [InlineData("[x].md", "x.md", true)]
+    [InlineData("[x].md", "[x].md", false)]
+    [InlineData("[z-a]x", "mx", false)]
+    public void A_bracket_first_is_a_member_and_a_dash_first_or_last_is_itself(string pattern, string path, bool matches) =>
+        Assert.Equal(!matches, new PathFilter(null, [pattern]).IncludesFile(path));
+
+    [Theory]
+    [InlineData("[abc", "[abc", true)]
+    [InlineData("[abc", "a", false)]
+    [InlineData("x[", "x[", true)]
+    [InlineData("[!", "[!", true)]
+    [InlineData("[]", "[]", true)]
+    [InlineData("a[b*", "a[bcd", true)]
+    [InlineData("a[b*", "ab", false)]
+    public void An_unterminated_bracket_is_a_literal_bracket(string pattern, string path, bool matches) =>
+        Assert.Equal(!matches, new PathFilter(null, [pattern]).IncludesFile(path));
+
+    [Theory]
+    [InlineData("x/a[!b]c", "x/a-c", true)]
+    [InlineData("x/a[!b]c", "x/a/c", false)]
+    [InlineData("x/a[+-0]c", "x/a.c", true)]
+    [InlineData("x/a[+-0]c", "x/a/c", false)]
+    [InlineData("x/a[/]c", "x/a/c", false)]
+    [InlineData("**/a[!b]c", "y/a-c", true)]
+    [InlineData("**/a[!b]c", "a/c", false)]
+    public void A_class_never_matches_a_slash(string pattern, string path, bool matches) =>
+        Assert.Equal(!matches, new PathFilter(null, [pattern]).IncludesFile(path));
+
+    [Theory]
+    [InlineData("[😀x].jpg", "😀.jpg", true)]
+    [InlineData("[😀x].jpg", "x.jpg", true)]
+    [InlineData("[😀x].jpg", "😁.jpg", false)]
+    [InlineData("[!x].jpg", "😀.jpg", true)]
+    [InlineData("[!😀].jpg", "😀.jpg", false)]
+    [InlineData("[!😀].jpg", "é.jpg", true)]
+    [InlineData("[😀-🙂].jpg", "😂.jpg", true)]
+    [InlineData("[😀-🙂].jpg", "😀😀.jpg", false)]
+    [InlineData("[𝄞-😀].jpg", "🌲.jpg", true)]
+    [InlineData("[𝄞-😀].jpg", "🙂.jpg", false)]
+    [InlineData("[а-я]*", "отчёт", true)]
+    public void A_class_matches_one_character_as_people_count_them(string pattern, string path, bool matches) =>
+        Assert.Equal(!matches, new PathFilter(null, [pattern]).IncludesFile(path));
+
+    [Theory]
+    [InlineData("[[:digit:]]*", "2024.tar", true)]
+    [InlineData("[[:digit:]]*", "x2024.tar", false)]
+    [InlineData("[![:alpha:]]*", "_tmp", true)]
+    [InlineData("[![:alpha:]]*", "tmp", false)]
+    [InlineData("[[:upper:][:digit:]]", "Q", true)]
+    [InlineData("[[:upper:][:digit:]]", "q", false)]
+    [InlineData("[[:space:]]x", " x", true)]
+    [InlineData("[[:alpha:]]", "é", false)]
+    [InlineData("[[:foo]", "[:foo", false)]
+    [InlineData("[[:foo]", "f", true)]
+    public void A_named_class_is_read_as_rsync_reads_it_in_ascii(string pattern, string path, bool matches) =>
+        Assert.Equal(!matches, new PathFilter(null, [pattern]).IncludesFile(path));
+
+    [Fact]
+    public void An_unknown_named_class_is_refused()
+    {
+        var error = Assert.Throws<FormatException>(() => new PathFilter(null, ["[[:letters:]]*"]));
+
+        Assert.Contains("[:letters:]", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -107,12 +203,52 @@ public class PathFilterTests
     }
 
     [Fact]
-    public void A_pattern_without_a_trailing_slash_leaves_out_files_not_directories()
+    public void A_pattern_without_a_trailing_slash_leaves_out_directories_too()
+    {
+        // As rsync: --exclude cache leaves out a directory named cache with all it holds, and files named cache.
+        var filter = new PathFilter(null, ["cache", "*.d"]);
+
+        Assert.False(filter.IncludesDirectory("cache"));
+        Assert.False(filter.IncludesDirectory("a/b/cache"));
+        Assert.False(filter.IncludesFile("cache"));
+        Assert.False(filter.IncludesFile("a/cache"));
+        Assert.False(filter.IncludesDirectory("conf.d"));
+        Assert.True(filter.IsBelowExcludedDirectory("a/cache/x.txt"));
+        Assert.True(filter.IsBelowExcludedDirectory("conf.d/x"));
+        Assert.True(filter.IncludesDirectory("cachet"));
+        Assert.True(filter.IncludesFile("cachet/x"));
+    }
+
+    [Fact]
+    public void Excluding_everything_leaves_out_directories_as_well_as_files()
     {
         var filter = new PathFilter(null, ["*"]);
 
         Assert.False(filter.IncludesFile("anything"));
-        Assert.True(filter.IncludesDirectory("anything"));
+        Assert.False(filter.IncludesDirectory("anything"));
+    }
+
+    [Fact]
+    public void Including_star_slash_keeps_every_directory_walked_so_that_a_file_pattern_reaches_every_depth()
+    {
+        // rsync's idiom for "only .txt files, at any depth".
+        var filter = new PathFilter(["*/", "*.txt"], ["*"]);
+
+        Assert.True(filter.IncludesDirectory("a"));
+        Assert.True(filter.IncludesDirectory("a/b"));
+        Assert.True(filter.IncludesFile("a/b/c.txt"));
+        Assert.False(filter.IncludesFile("a/b/c.bin"));
+        Assert.False(filter.IsBelowExcludedDirectory("a/b/c.txt"));
+    }
+
+    [Fact]
+    public void Without_star_slash_a_file_include_does_not_walk_into_excluded_directories()
+    {
+        var filter = new PathFilter(["*.txt"], ["*"]);
+
+        Assert.True(filter.IncludesFile("a.txt"));
+        Assert.False(filter.IncludesDirectory("a"));
+        Assert.True(filter.IsBelowExcludedDirectory("a/b.txt"));
     }
 
     [Fact]
@@ -137,7 +273,19 @@ public class PathFilterTests
         Assert.False(filter.IncludesFile("a.bin"));
         Assert.True(filter.IncludesDirectory("keep"));
         Assert.False(filter.IncludesDirectory("drop"));
-        Assert.True(filter.IncludesDirectory("other"));
+        Assert.False(filter.IncludesDirectory("other"));
+    }
+
+    [Fact]
+    public void The_order_of_includes_and_excludes_does_not_matter()
+    {
+        // Unlike rsync, where the first matching rule wins: an include rescues whatever excludes match.
+        var excludeFirst = new PathFilter(["keep.log"], ["*.log"]);
+        var includeFirst = new PathFilter(["keep.log", "*.log"], ["*.log", "keep.log"]);
+
+        Assert.True(excludeFirst.IncludesFile("keep.log"));
+        Assert.False(excludeFirst.IncludesFile("drop.log"));
+        Assert.True(includeFirst.IncludesFile("drop.log"));
     }
 
     [Fact]

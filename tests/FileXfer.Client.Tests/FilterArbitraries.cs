@@ -1,0 +1,43 @@
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace FileXfer.Client.Tests;
+
+/// <summary>FsCheck generators for character classes.</summary>
+public static class FilterArbitraries
+{
+    // Members anywhere in a class: both planes, both sides of the surrogates, '/' and '['. Not ']', '-', '!' or '^',
+    // whose place in a class changes what they mean; the cases put those where they are members.
+    private static readonly string[] MemberCharacters =
+        ["a", "b", "m", "z", "A", "0", "9", ".", " ", "é", "ÿ", "文", "\uD7FF", "\uE000", "\uFFFD", "😀", "😁", "🙂", "𝄞", "\U0010FFFF", "/", "["];
+
+    private static readonly string[] NameCharacters = [.. MemberCharacters, "]", "-", "!", "^", "c", "😂", "🌲", "Z"];
+
+    private static readonly string[] Affixes = ["", "x", "é", "😀", "."];
+
+    public static Arbitrary<ClassCase> ClassCase() =>
+        (from prefix in Gen.Elements(Affixes)
+         from negation in Gen.Elements("", "", "!", "^")
+         from leadingBracket in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
+         from count in Gen.Choose(1, 4)
+         from members in Gen.ListOf(MemberGen, count)
+         from trailingDash in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
+         from suffix in Gen.Elements(Affixes)
+         from middle in Gen.Elements(NameCharacters)
+         from noise in Gen.ListOf(Gen.Elements(NameCharacters), 3)
+         from shape in Gen.Choose(0, 3)
+         let name = shape switch
+         {
+             0 => prefix + string.Concat(noise) + suffix,
+             1 => string.Concat(noise.Take(2)),
+             _ => prefix + middle + suffix,
+         }
+         select new ClassCase(prefix, negation, leadingBracket, members, trailingDash, suffix, name)).ToArbitrary();
+
+    private static Gen<(string Low, string High)> MemberGen =>
+        Gen.OneOf(
+            Gen.Elements(MemberCharacters).Select(c => (c, c)),
+            from low in Gen.Elements(MemberCharacters)
+            from high in Gen.Elements(MemberCharacters)
+            select (low, high));
+}
