@@ -1,8 +1,12 @@
 using FileXfer.Client.Sync;
+using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Tests;
 
-/// <summary>Unit tests of <see cref="PathFilter"/>: the glob rules the README documents for --include and --exclude.</summary>
+/// <summary>
+/// Unit tests of <see cref="PathFilter"/>: the glob rules the README documents for --include and --exclude, and the
+/// --files-from list.
+/// </summary>
 public class PathFilterTests
 {
     [Fact]
@@ -319,6 +323,125 @@ public class PathFilterTests
         Assert.False(filter.IsBelowExcludedDirectory("a/top/x"));
         Assert.False(filter.IsBelowExcludedDirectory("cachet/x"));
         Assert.False(PathFilter.All.IsBelowExcludedDirectory("a/b/c"));
+    }
+
+    [Fact]
+    public void Files_from_includes_listed_files_and_directories_with_all_below_them_and_nothing_else()
+    {
+        var filter = new PathFilter(null, null, new ListedPaths(["docs/a.txt", "photos/2024", "top.txt"]));
+
+        Assert.True(filter.IncludesFile("docs/a.txt"));
+        Assert.True(filter.IncludesFile("top.txt"));
+        Assert.True(filter.IncludesDirectory("photos/2024"));
+        Assert.True(filter.IncludesDirectory("photos/2024/x"));
+        Assert.True(filter.IncludesFile("photos/2024/x/y.jpg"));
+        Assert.False(filter.IncludesFile("other.txt"));
+        Assert.False(filter.IncludesDirectory("other"));
+        Assert.True(filter.IsBelowExcludedDirectory("other/x.txt"));
+        Assert.False(filter.IsBelowExcludedDirectory("photos/2024/x/y.jpg"));
+    }
+
+    [Fact]
+    public void Files_from_walks_the_directories_above_a_listed_path_but_not_their_other_contents()
+    {
+        var filter = new PathFilter(null, null, new ListedPaths(["docs/a.txt", "photos/2024"]));
+
+        Assert.True(filter.IncludesDirectory("docs"));
+        Assert.True(filter.IncludesDirectory("photos"));
+        Assert.False(filter.IncludesFile("docs/b.txt"));
+        Assert.False(filter.IncludesDirectory("docs/sub"));
+        Assert.False(filter.IncludesFile("photos/cover.jpg"));
+        Assert.False(filter.IncludesDirectory("photos/2023"));
+        Assert.True(filter.IsBelowExcludedDirectory("docs/sub/c.txt"));
+        Assert.False(filter.IsBelowExcludedDirectory("docs/a.txt"));
+    }
+
+    [Fact]
+    public void A_directory_walked_only_for_listed_paths_below_it_does_not_take_part_itself()
+    {
+        var filter = new PathFilter(null, ["*.tmp"], new ListedPaths(["docs/a.txt", "photos/2024"]));
+
+        Assert.False(filter.IncludesDirectoryItself("docs"));
+        Assert.False(filter.IncludesDirectoryItself("photos"));
+        Assert.True(filter.IncludesDirectoryItself("photos/2024"));
+        Assert.True(filter.IncludesDirectoryItself("photos/2024/x"));
+        Assert.False(filter.IncludesDirectoryItself("photos/2024/x.tmp"));
+        Assert.True(new PathFilter(null, ["*.tmp"]).IncludesDirectoryItself("docs"));
+        Assert.False(new PathFilter(null, ["*.tmp"]).IncludesDirectoryItself("docs/x.tmp"));
+    }
+
+    [Theory]
+    [InlineData("photos/2024-old/x.jpg")]
+    [InlineData("photos/2024.txt")]
+    [InlineData("photos/202")]
+    [InlineData("docs/a.txt.bak")]
+    public void Files_from_does_not_take_a_name_that_starts_like_a_listed_one(string path)
+    {
+        var filter = new PathFilter(null, null, new ListedPaths(["docs/a.txt", "photos/2024"]));
+
+        Assert.False(filter.IncludesFile(path));
+        Assert.False(filter.IncludesDirectory(path));
+    }
+
+    [Fact]
+    public void Files_from_strips_a_leading_slash_or_dot_slash_a_trailing_slash_and_empty_or_dot_names()
+    {
+        var listed = new ListedPaths(["/a.txt", "./b/", ".//c//./d", "/./e/"]);
+
+        Assert.True(listed.Covers("a.txt"));
+        Assert.True(listed.Covers("b/x"));
+        Assert.True(listed.Covers("c/d"));
+        Assert.True(listed.IsAncestorOfListed("c"));
+        Assert.True(listed.Covers("e"));
+        Assert.False(listed.Covers("c"));
+    }
+
+    [Theory]
+    [InlineData(".")]
+    [InlineData("./")]
+    [InlineData("/")]
+    public void Files_from_listing_the_top_takes_in_the_whole_tree(string top)
+    {
+        var filter = new PathFilter(null, null, new ListedPaths([top]));
+
+        Assert.True(filter.IncludesFile("a/b/c"));
+        Assert.True(filter.IncludesDirectory("a/b"));
+    }
+
+    [Fact]
+    public void An_empty_files_from_list_takes_in_nothing()
+    {
+        var filter = new PathFilter(null, null, new ListedPaths([]));
+
+        Assert.False(filter.IncludesFile("a"));
+        Assert.False(filter.IncludesDirectory("a"));
+    }
+
+    [Fact]
+    public void Include_and_exclude_still_apply_to_listed_paths_and_below_them()
+    {
+        var filter = new PathFilter(["keep.tmp"], ["*.tmp", "cache"], new ListedPaths(["docs", "x.tmp", "keep.tmp", "docs/cache/a.txt"]));
+
+        Assert.False(filter.IncludesFile("x.tmp"));
+        Assert.True(filter.IncludesFile("keep.tmp"));
+        Assert.False(filter.IncludesFile("docs/y.tmp"));
+        Assert.True(filter.IncludesFile("docs/y.txt"));
+        Assert.False(filter.IncludesDirectory("docs/cache"));
+        Assert.True(filter.IsBelowExcludedDirectory("docs/cache/a.txt"));
+    }
+
+    [Theory]
+    [InlineData("../etc/passwd")]
+    [InlineData("a/../../b")]
+    [InlineData("a/..")]
+    [InlineData("C:/Windows")]
+    [InlineData("a\\b")]
+    [InlineData("a/\u0007")]
+    public void Files_from_refuses_a_path_that_could_escape_the_tree_or_cannot_be_a_remote_name(string path)
+    {
+        var error = Assert.Throws<FormatException>(() => new ListedPaths(["fine.txt", path]));
+
+        Assert.StartsWith($"'{RemotePath.Escape(path)}': ", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
