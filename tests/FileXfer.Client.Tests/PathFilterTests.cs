@@ -4,8 +4,8 @@ using FileXfer.Protocol.Paths;
 namespace FileXfer.Client.Tests;
 
 /// <summary>
-/// Unit tests of <see cref="PathFilter"/>: the glob rules the README documents for --include and --exclude, and the
-/// --files-from list.
+/// Unit tests of <see cref="PathFilter"/>: the glob rules the README documents for --include and --exclude, the
+/// --files-from list, and the format of the files those options read.
 /// </summary>
 public class PathFilterTests
 {
@@ -443,6 +443,36 @@ public class PathFilterTests
 
         Assert.StartsWith($"'{RemotePath.Escape(path)}': ", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_list_file_skips_blank_lines_and_lines_starting_with_hash_or_semicolon()
+    {
+        using var reader = new StringReader("# a comment\n; another\n\n   \n*.o\n #not a comment\n cache/ \n;x\n#\n");
+
+        var entries = await FilterFile.ReadEntriesAsync(reader, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["*.o", " #not a comment", " cache/ "], entries);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_list_file_written_on_windows_reads_without_its_carriage_returns()
+    {
+        using var reader = new StringReader("# backup list\r\n*.tmp\r\n\r\ncache/\r\nlast");
+
+        var entries = await FilterFile.ReadEntriesAsync(reader, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["*.tmp", "cache/", "last"], entries);
+    }
+
+    [Theory]
+    [InlineData("+ *.txt", false, "*.txt", true)]
+    [InlineData("- cache/", true, "cache/", false)]
+    [InlineData("*.o", false, "*.o", false)]
+    [InlineData("*.o", true, "*.o", true)]
+    [InlineData("+x", false, "+x", false)]
+    [InlineData("- - odd", true, "- odd", false)]
+    public void A_pattern_line_may_say_include_or_exclude_as_rsync_rules_do(string line, bool fromIncludeFile, string pattern, bool include) =>
+        Assert.Equal((pattern, include), FilterFile.ParseRule(line, fromIncludeFile));
 
     [Theory]
     [InlineData("")]

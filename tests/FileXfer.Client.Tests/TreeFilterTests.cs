@@ -1,6 +1,9 @@
 namespace FileXfer.Client.Tests;
 
-/// <summary><c>--include</c> and <c>--exclude</c> on real tree transfers, both directions.</summary>
+/// <summary>
+/// <c>--include</c>, <c>--exclude</c>, their <c>-from</c> files and <c>--files-from</c> on real tree transfers, both
+/// directions, and on <c>verify -r</c>: what arrives, what is deleted, and the usage errors.
+/// </summary>
 public class TreeFilterTests
 {
     private static readonly Dictionary<string, string> Files = new(StringComparer.Ordinal)
@@ -17,6 +20,11 @@ public class TreeFilterTests
         ["cachet/i.txt"] = "i",
         ["Документы/кэш.txt"] = "j",
     };
+
+    // A --files-from list: a directory, a file with a leading '/', one with './', a comment and a blank line.
+    private const string ListedPaths = "notes/deep\n/a.txt\n# not this\n\n./Документы/кэш.txt\n";
+
+    private static readonly string[] ListedFiles = ["a.txt", "notes/deep/er/e.txt", "Документы/кэш.txt"];
 
     // What the .txt filters leave of the tree without its file named cache.
     private static readonly string[] OnlyText =
@@ -137,6 +145,249 @@ public class TreeFilterTests
 
         CliAssert.UsageError(put);
         Assert.Contains("bad --include/--exclude pattern", put.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Exclude_from_files_leave_out_their_patterns_past_comments_blank_lines_and_crlf()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        using var lists = new TempDirectory();
+        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
+        var binaries = lists.Combine("binaries.txt");
+        var caches = lists.Combine("caches.txt");
+        await File.WriteAllTextAsync(binaries, "# build output\r\n*.bin\r\n\r\n; and notes in markdown\r\n*.md\r\n", token);
+        await File.WriteAllTextAsync(caches, "cache/\n", token);
+
+        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--exclude-from", binaries, "--exclude-from", caches, local.Path, "backup"], token);
+
+        CliAssert.Success(put);
+        Assert.Equal(["a.txt", "cachet/i.txt", "notes/c.txt", "notes/deep/er/e.txt", "Документы/кэш.txt"], TestFiles.ListRelative(server.PathOf("backup")));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Include_from_a_file_rescues_what_exclude_leaves_out_on_get()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        await TestTrees.CreateAsync(server.PathOf("backup"), WithoutFileNamedCache(), token);
+        var includes = local.Combine("includes.txt");
+        await File.WriteAllTextAsync(includes, "# every directory, and text files in them\n*/\n*.txt\n", token);
+        var copy = local.Combine("copy");
+
+        var get = await CliRunner.RunAsync(server, ["--quiet", "get", "-r", "--include-from", includes, "--exclude", "*", "backup", copy], token);
+
+        CliAssert.Success(get);
+        Assert.Equal(OnlyText, TestFiles.ListRelative(copy));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Files_from_puts_only_the_listed_files_and_directories()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        using var lists = new TempDirectory();
+        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
+        var list = lists.Combine("list.txt");
+        await File.WriteAllTextAsync(list, ListedPaths, token);
+
+        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--files-from", list, local.Path, "backup"], token);
+
+        CliAssert.Success(put);
+        Assert.Equal(ListedFiles, TestFiles.ListRelative(server.PathOf("backup")));
+        Assert.False(Directory.Exists(server.PathOf("backup/cache")));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Files_from_gets_only_the_listed_files_and_directories()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        await TestTrees.CreateAsync(server.PathOf("backup"), WithoutFileNamedCache(), token);
+        var list = local.Combine("list.txt");
+        await File.WriteAllTextAsync(list, ListedPaths, token);
+        var copy = local.Combine("copy");
+
+        var get = await CliRunner.RunAsync(server, ["--quiet", "get", "-r", "--files-from", list, "backup", copy], token);
+
+        CliAssert.Success(get);
+        Assert.Equal(ListedFiles, TestFiles.ListRelative(copy));
+        Assert.False(Directory.Exists(Path.Combine(copy, "cache")));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Files_from_with_an_exclude_leaves_out_an_excluded_listed_file()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        using var lists = new TempDirectory();
+        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
+        var list = lists.Combine("list.txt");
+        await File.WriteAllTextAsync(list, "a.txt\nb.bin\nnotes\n", token);
+
+        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--files-from", list, "--exclude", "*.bin", "--exclude", "*.md", local.Path, "backup"], token);
+
+        CliAssert.Success(put);
+        Assert.Equal(["a.txt", "notes/c.txt", "notes/deep/er/e.txt"], TestFiles.ListRelative(server.PathOf("backup")));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Delete_with_files_from_deletes_nothing_outside_the_listed_paths()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        using var lists = new TempDirectory();
+        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
+        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "put", "-r", local.Path, "backup"], token));
+        await TestTrees.CreateAsync(server.PathOf("backup"), new Dictionary<string, string>
+        {
+            ["notes/deep/stale.txt"] = "below a listed directory",
+            ["notes/stale.txt"] = "beside a listed directory",
+            ["stale.txt"] = "at the top",
+            ["old/x.txt"] = "in a directory not listed",
+        }, token);
+        File.Delete(Path.Combine(local.Path, "a.txt"));
+        File.Delete(Path.Combine(local.Path, "b.bin"));
+        var list = lists.Combine("list.txt");
+        await File.WriteAllTextAsync(list, "notes/deep\na.txt\n", token);
+
+        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--delete", "--files-from", list, local.Path, "backup"], token);
+
+        CliAssert.Success(put);
+        Assert.False(File.Exists(server.PathOf("backup/notes/deep/stale.txt")), "a file below a listed directory that the source lacks is deleted");
+        Assert.False(File.Exists(server.PathOf("backup/a.txt")), "a listed file that the source lacks is deleted");
+        foreach (var kept in new[] { "notes/stale.txt", "stale.txt", "old/x.txt", "b.bin", "notes/c.txt", "notes/d.md", "cache/f.txt", "notes/deep/er/e.txt" })
+        {
+            Assert.True(File.Exists(server.PathOf("backup/" + kept)), $"--delete with --files-from removed 'backup/{kept}'\n{put}");
+        }
+    }
+
+    [Fact(Timeout = 60000, Skip = "For the new engine: today's deletes 'gone' as it deletes any remote-only directory the filter walks, and fails (exit 7) because 'gone/y.txt' is still in it; PathFilter.IncludesDirectoryItself says which directories may be deleted")]
+    public async Task Delete_with_files_from_keeps_a_directory_above_a_listed_path_that_the_source_lacks()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        using var lists = new TempDirectory();
+        await TestTrees.CreateAsync(local.Path, new Dictionary<string, string> { ["keep.txt"] = "k" }, token);
+        await TestTrees.CreateAsync(server.PathOf("backup"), new Dictionary<string, string> { ["gone/x.txt"] = "x", ["gone/y.txt"] = "y", ["keep.txt"] = "k" }, token);
+        var list = lists.Combine("list.txt");
+        await File.WriteAllTextAsync(list, "gone/x.txt\nkeep.txt\n", token);
+
+        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--delete", "--files-from", list, local.Path, "backup"], token);
+
+        CliAssert.Success(put);
+        Assert.Equal(["gone/y.txt", "keep.txt"], TestFiles.ListRelative(server.PathOf("backup")));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Verify_r_with_files_from_compares_only_the_listed_paths()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        using var lists = new TempDirectory();
+        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
+        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "put", "-r", local.Path, "backup"], token));
+        await File.WriteAllTextAsync(Path.Combine(local.Path, "b.bin"), "changed here only", token);
+        var list = lists.Combine("list.txt");
+        await File.WriteAllTextAsync(list, "notes\na.txt\n", token);
+
+        var listed = await CliRunner.RunAsync(server, ["--quiet", "verify", "-r", "--files-from", list, local.Path, "backup"], token);
+        var whole = await CliRunner.RunAsync(server, ["--quiet", "verify", "-r", local.Path, "backup"], token);
+
+        CliAssert.Success(listed);
+        Assert.Equal(4, whole.ExitCode);
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData("put", "--exclude-from")]
+    [InlineData("put", "--include-from")]
+    [InlineData("get", "--files-from")]
+    [InlineData("verify", "--exclude-from")]
+    public async Task A_list_file_that_cannot_be_read_is_a_usage_error_of_one_line(string command, string option)
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var missing = local.Combine("no such list");
+        string[] paths = command == "get" ? ["backup", local.Combine("copy")] : [local.Path, "backup"];
+
+        var run = await CliRunner.RunAsync(server, [command, "-r", option, missing, .. paths], token);
+
+        var line = CliAssert.OneErrorLine(run, 2);
+        Assert.Equal($"filexfer: cannot read {option} '{missing}': no such file", line);
+        Assert.False(Directory.Exists(server.PathOf("backup")));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_directory_given_as_a_list_is_a_usage_error_of_one_line()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+
+        var put = await CliRunner.RunAsync(server, ["put", "-r", "--exclude-from", local.Path, local.Path, "backup"], token);
+
+        Assert.Equal($"filexfer: cannot read --exclude-from '{local.Path}': it is a directory", CliAssert.OneErrorLine(put, 2));
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData("--exclude-from")]
+    [InlineData("--files-from")]
+    public async Task Standard_input_as_a_list_is_refused(string option)
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+
+        var put = await CliRunner.RunAsync(server, ["put", "-r", option, "-", local.Path, "backup"], token);
+
+        Assert.Contains("standard input", CliAssert.OneErrorLine(put, 2), StringComparison.Ordinal);
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData("../secret")]
+    [InlineData("notes/../../secret")]
+    public async Task Files_from_with_a_path_that_climbs_out_is_a_usage_error(string listed)
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        using var lists = new TempDirectory();
+        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
+        var list = lists.Combine("list.txt");
+        await File.WriteAllTextAsync(list, $"a.txt\n{listed}\n", token);
+
+        var put = await CliRunner.RunAsync(server, ["put", "-r", "--files-from", list, local.Path, "backup"], token);
+
+        Assert.Contains("'..' component is not allowed", CliAssert.OneErrorLine(put, 2), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(server.PathOf("backup")));
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData("put", "--files-from")]
+    [InlineData("get", "--exclude-from")]
+    [InlineData("verify", "--include-from")]
+    [InlineData("verify", "--exclude")]
+    public async Task The_filter_options_need_r(string command, string option)
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var file = local.Combine("file.txt");
+        await File.WriteAllTextAsync(file, "x", token);
+        string[] paths = command == "get" ? ["file.txt", local.Combine("copy.txt")] : [file, "file.txt"];
+
+        var run = await CliRunner.RunAsync(server, [command, option, file, .. paths], token);
+
+        Assert.Equal($"filexfer: {option} needs -r", CliAssert.OneErrorLine(run, 2));
     }
 
     private static Dictionary<string, string> WithoutFileNamedCache()
