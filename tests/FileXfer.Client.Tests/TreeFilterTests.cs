@@ -26,6 +26,9 @@ public class TreeFilterTests
 
     private static readonly string[] ListedFiles = ["a.txt", "notes/deep/er/e.txt", "Документы/кэш.txt"];
 
+    // The directories above the listed paths are made on the way; none other is.
+    private static readonly string[] ListedDirectories = ["notes", "notes/deep", "notes/deep/er", "Документы"];
+
     // What the .txt filters leave of the tree without its file named cache.
     private static readonly string[] OnlyText =
         ["a.txt", "cache/f.txt", "cachet/i.txt", "notes/c.txt", "notes/deep/er/e.txt", "src/cache/g.txt", "Документы/кэш.txt"];
@@ -33,85 +36,46 @@ public class TreeFilterTests
     [Fact(Timeout = 60000)]
     public async Task Include_directories_and_txt_exclude_everything_sends_only_txt_files_at_any_depth()
     {
-        var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
-        using var local = new TempDirectory();
-        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
+        var (files, _) = await PutFilteredAsync(WithoutFileNamedCache(), ["--include", "*/", "--include", "*.txt", "--exclude", "*"], TestContext.Current.CancellationToken);
 
-        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--include", "*/", "--include", "*.txt", "--exclude", "*", local.Path, "backup"], token);
-
-        CliAssert.Success(put);
-        Assert.Equal(OnlyText, TestFiles.ListRelative(server.PathOf("backup")));
+        Assert.Equal(OnlyText, files);
     }
 
     [Fact(Timeout = 60000)]
     public async Task Include_txt_exclude_everything_leaves_out_the_directories_too_as_rsync_does()
     {
-        var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
-        using var local = new TempDirectory();
-        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
+        var (files, directories) = await PutFilteredAsync(WithoutFileNamedCache(), ["--include", "*.txt", "--exclude", "*"], TestContext.Current.CancellationToken);
 
-        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--include", "*.txt", "--exclude", "*", local.Path, "backup"], token);
-
-        CliAssert.Success(put);
-        Assert.Equal(["a.txt"], TestFiles.ListRelative(server.PathOf("backup")));
-        Assert.Empty(Directory.EnumerateDirectories(server.PathOf("backup")));
+        Assert.Equal(["a.txt"], files);
+        Assert.Empty(directories);
     }
 
-    [Fact(Timeout = 60000)]
-    public async Task Exclude_cache_without_a_slash_leaves_out_directories_named_cache_with_all_they_hold_and_files_named_cache()
+    [Theory(Timeout = 60000)]
+    [InlineData("cache/", true)]
+    [InlineData("cache", false)]
+    public async Task Exclude_cache_leaves_out_every_directory_named_cache_and_without_a_slash_files_named_cache_too(string pattern, bool keepsFileNamedCache)
     {
-        var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
-        using var local = new TempDirectory();
-        var files = new Dictionary<string, string>(Files);
-        files.Remove("src/cache/g.txt");
-        await TestTrees.CreateAsync(local.Path, files, token);
+        var tree = new Dictionary<string, string>(Files);
+        tree.Remove("src/cache/g.txt");
 
-        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--exclude", "cache", local.Path, "backup"], token);
+        var (files, directories) = await PutFilteredAsync(tree, ["--exclude", pattern], TestContext.Current.CancellationToken);
 
-        CliAssert.Success(put);
-        Assert.Equal(
-            ["a.txt", "b.bin", "cachet/i.txt", "notes/c.txt", "notes/d.md", "notes/deep/er/e.txt", "Документы/кэш.txt"],
-            TestFiles.ListRelative(server.PathOf("backup")));
-        Assert.False(Directory.Exists(server.PathOf("backup/cache")));
-        Assert.False(Directory.Exists(server.PathOf("backup/src/lib/cache")));
+        string[] fileNamedCache = keepsFileNamedCache ? ["src/cache"] : [];
+        Assert.Equal(["a.txt", "b.bin", "cachet/i.txt", "notes/c.txt", "notes/d.md", "notes/deep/er/e.txt", .. fileNamedCache, "Документы/кэш.txt"], files);
+        Assert.DoesNotContain("cache", directories);
+        Assert.DoesNotContain("src/lib/cache", directories);
     }
 
     [Fact(Timeout = 60000)]
     public async Task A_class_pattern_leaves_out_the_names_it_matches()
     {
-        var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
-        using var local = new TempDirectory();
-        await TestTrees.CreateAsync(local.Path, new Dictionary<string, string> { ["x.o"] = "o", ["x.a"] = "a", ["x.c"] = "c", ["lib/y.o"] = "o" }, token);
+        var tree = new Dictionary<string, string> { ["x.o"] = "o", ["x.a"] = "a", ["x.c"] = "c", ["lib/y.o"] = "o" };
 
-        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--exclude", "*.[oa]", local.Path, "backup"], token);
+        var (files, _) = await PutFilteredAsync(tree, ["--exclude", "*.[oa]"], TestContext.Current.CancellationToken);
 
-        CliAssert.Success(put);
-        Assert.Equal(["x.c"], TestFiles.ListRelative(server.PathOf("backup")));
+        Assert.Equal(["x.c"], files);
     }
 
-    [Fact(Timeout = 60000)]
-    public async Task Exclude_cache_slash_skips_every_directory_named_cache_but_not_a_file_named_cache()
-    {
-        var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
-        using var local = new TempDirectory();
-        var files = new Dictionary<string, string>(Files);
-        files.Remove("src/cache/g.txt");
-        await TestTrees.CreateAsync(local.Path, files, token);
-
-        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--exclude", "cache/", local.Path, "backup"], token);
-
-        CliAssert.Success(put);
-        Assert.Equal(
-            ["a.txt", "b.bin", "cachet/i.txt", "notes/c.txt", "notes/d.md", "notes/deep/er/e.txt", "src/cache", "Документы/кэш.txt"],
-            TestFiles.ListRelative(server.PathOf("backup")));
-        Assert.False(Directory.Exists(server.PathOf("backup/cache")));
-        Assert.False(Directory.Exists(server.PathOf("backup/src/lib/cache")));
-    }
 
     [Fact(Timeout = 60000)]
     public async Task Get_r_applies_the_same_filters_to_what_the_server_has()
@@ -151,19 +115,13 @@ public class TreeFilterTests
     public async Task Exclude_from_files_leave_out_their_patterns_past_comments_blank_lines_and_crlf()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
-        using var local = new TempDirectory();
         using var lists = new TempDirectory();
-        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
-        var binaries = lists.Combine("binaries.txt");
-        var caches = lists.Combine("caches.txt");
-        await File.WriteAllTextAsync(binaries, "# build output\r\n*.bin\r\n\r\n; and notes in markdown\r\n*.md\r\n", token);
-        await File.WriteAllTextAsync(caches, "cache/\n", token);
+        var binaries = await WriteListAsync(lists, "binaries", "# build output\r\n*.bin\r\n\r\n; and notes in markdown\r\n*.md\r\n", token);
+        var caches = await WriteListAsync(lists, "caches", "cache/\n", token);
 
-        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--exclude-from", binaries, "--exclude-from", caches, local.Path, "backup"], token);
+        var (files, _) = await PutFilteredAsync(WithoutFileNamedCache(), ["--exclude-from", binaries, "--exclude-from", caches], token);
 
-        CliAssert.Success(put);
-        Assert.Equal(["a.txt", "cachet/i.txt", "notes/c.txt", "notes/deep/er/e.txt", "Документы/кэш.txt"], TestFiles.ListRelative(server.PathOf("backup")));
+        Assert.Equal(["a.txt", "cachet/i.txt", "notes/c.txt", "notes/deep/er/e.txt", "Документы/кэш.txt"], files);
     }
 
     [Fact(Timeout = 60000)]
@@ -173,8 +131,7 @@ public class TreeFilterTests
         await using var server = new TestServer();
         using var local = new TempDirectory();
         await TestTrees.CreateAsync(server.PathOf("backup"), WithoutFileNamedCache(), token);
-        var includes = local.Combine("includes.txt");
-        await File.WriteAllTextAsync(includes, "# every directory, and text files in them\n*/\n*.txt\n", token);
+        var includes = await WriteListAsync(local, "includes", "# every directory, and text files in them\n*/\n*.txt\n", token);
         var copy = local.Combine("copy");
 
         var get = await CliRunner.RunAsync(server, ["--quiet", "get", "-r", "--include-from", includes, "--exclude", "*", "backup", copy], token);
@@ -187,18 +144,13 @@ public class TreeFilterTests
     public async Task Files_from_puts_only_the_listed_files_and_directories()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
-        using var local = new TempDirectory();
         using var lists = new TempDirectory();
-        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
-        var list = lists.Combine("list.txt");
-        await File.WriteAllTextAsync(list, ListedPaths, token);
+        var list = await WriteListAsync(lists, "list", ListedPaths, token);
 
-        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--files-from", list, local.Path, "backup"], token);
+        var (files, directories) = await PutFilteredAsync(WithoutFileNamedCache(), ["--files-from", list], token);
 
-        CliAssert.Success(put);
-        Assert.Equal(ListedFiles, TestFiles.ListRelative(server.PathOf("backup")));
-        Assert.False(Directory.Exists(server.PathOf("backup/cache")));
+        Assert.Equal(ListedFiles, files);
+        Assert.Equal(ListedDirectories, directories);
     }
 
     [Fact(Timeout = 60000)]
@@ -208,32 +160,26 @@ public class TreeFilterTests
         await using var server = new TestServer();
         using var local = new TempDirectory();
         await TestTrees.CreateAsync(server.PathOf("backup"), WithoutFileNamedCache(), token);
-        var list = local.Combine("list.txt");
-        await File.WriteAllTextAsync(list, ListedPaths, token);
+        var list = await WriteListAsync(local, "list", ListedPaths, token);
         var copy = local.Combine("copy");
 
         var get = await CliRunner.RunAsync(server, ["--quiet", "get", "-r", "--files-from", list, "backup", copy], token);
 
         CliAssert.Success(get);
         Assert.Equal(ListedFiles, TestFiles.ListRelative(copy));
-        Assert.False(Directory.Exists(Path.Combine(copy, "cache")));
+        Assert.Equal(ListedDirectories, ListDirectories(copy));
     }
 
     [Fact(Timeout = 60000)]
     public async Task Files_from_with_an_exclude_leaves_out_an_excluded_listed_file()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
-        using var local = new TempDirectory();
         using var lists = new TempDirectory();
-        await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
-        var list = lists.Combine("list.txt");
-        await File.WriteAllTextAsync(list, "a.txt\nb.bin\nnotes\n", token);
+        var list = await WriteListAsync(lists, "list", "a.txt\nb.bin\nnotes\n", token);
 
-        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--files-from", list, "--exclude", "*.bin", "--exclude", "*.md", local.Path, "backup"], token);
+        var (files, _) = await PutFilteredAsync(WithoutFileNamedCache(), ["--files-from", list, "--exclude", "*.bin", "--exclude", "*.md"], token);
 
-        CliAssert.Success(put);
-        Assert.Equal(["a.txt", "notes/c.txt", "notes/deep/er/e.txt"], TestFiles.ListRelative(server.PathOf("backup")));
+        Assert.Equal(["a.txt", "notes/c.txt", "notes/deep/er/e.txt"], files);
     }
 
     [Fact(Timeout = 60000)]
@@ -254,8 +200,7 @@ public class TreeFilterTests
         }, token);
         File.Delete(Path.Combine(local.Path, "a.txt"));
         File.Delete(Path.Combine(local.Path, "b.bin"));
-        var list = lists.Combine("list.txt");
-        await File.WriteAllTextAsync(list, "notes/deep\na.txt\n", token);
+        var list = await WriteListAsync(lists, "list", "notes/deep\na.txt\n", token);
 
         var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--delete", "--files-from", list, local.Path, "backup"], token);
 
@@ -277,8 +222,7 @@ public class TreeFilterTests
         using var lists = new TempDirectory();
         await TestTrees.CreateAsync(local.Path, new Dictionary<string, string> { ["keep.txt"] = "k" }, token);
         await TestTrees.CreateAsync(server.PathOf("backup"), new Dictionary<string, string> { ["gone/x.txt"] = "x", ["gone/y.txt"] = "y", ["keep.txt"] = "k" }, token);
-        var list = lists.Combine("list.txt");
-        await File.WriteAllTextAsync(list, "gone/x.txt\nkeep.txt\n", token);
+        var list = await WriteListAsync(lists, "list", "gone/x.txt\nkeep.txt\n", token);
 
         var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--delete", "--files-from", list, local.Path, "backup"], token);
 
@@ -296,8 +240,7 @@ public class TreeFilterTests
         await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
         CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "put", "-r", local.Path, "backup"], token));
         await File.WriteAllTextAsync(Path.Combine(local.Path, "b.bin"), "changed here only", token);
-        var list = lists.Combine("list.txt");
-        await File.WriteAllTextAsync(list, "notes\na.txt\n", token);
+        var list = await WriteListAsync(lists, "list", "notes\na.txt\n", token);
 
         var listed = await CliRunner.RunAsync(server, ["--quiet", "verify", "-r", "--files-from", list, local.Path, "backup"], token);
         var whole = await CliRunner.RunAsync(server, ["--quiet", "verify", "-r", local.Path, "backup"], token);
@@ -362,8 +305,7 @@ public class TreeFilterTests
         using var local = new TempDirectory();
         using var lists = new TempDirectory();
         await TestTrees.CreateAsync(local.Path, WithoutFileNamedCache(), token);
-        var list = lists.Combine("list.txt");
-        await File.WriteAllTextAsync(list, $"a.txt\n{listed}\n", token);
+        var list = await WriteListAsync(lists, "list", $"a.txt\n{listed}\n", token);
 
         var put = await CliRunner.RunAsync(server, ["put", "-r", "--files-from", list, local.Path, "backup"], token);
 
@@ -388,6 +330,29 @@ public class TreeFilterTests
         var run = await CliRunner.RunAsync(server, [command, option, file, .. paths], token);
 
         Assert.Equal($"filexfer: {option} needs -r", CliAssert.OneErrorLine(run, 2));
+    }
+
+    /// <summary>Puts a tree of <paramref name="tree"/> with the filter arguments to a new server; what it then holds.</summary>
+    private static async Task<(string[] Files, string[] Directories)> PutFilteredAsync(IReadOnlyDictionary<string, string> tree, string[] filterArguments, CancellationToken cancellationToken)
+    {
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        await TestTrees.CreateAsync(local.Path, tree, cancellationToken);
+
+        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", .. filterArguments, local.Path, "backup"], cancellationToken);
+
+        CliAssert.Success(put);
+        return (TestFiles.ListRelative(server.PathOf("backup")), ListDirectories(server.PathOf("backup")));
+    }
+
+    private static string[] ListDirectories(string root) =>
+        [.. Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories).Select(d => Path.GetRelativePath(root, d)).Order(StringComparer.Ordinal)];
+
+    private static async Task<string> WriteListAsync(TempDirectory directory, string name, string content, CancellationToken cancellationToken)
+    {
+        var path = directory.Combine(name + ".txt");
+        await File.WriteAllTextAsync(path, content, cancellationToken);
+        return path;
     }
 
     private static Dictionary<string, string> WithoutFileNamedCache()
