@@ -105,7 +105,10 @@ internal sealed class GlobPattern
     /// a <c>]</c> first (after those) is a member, <c>a-z</c> is a range, <c>[:digit:]</c> a named class, and a
     /// <c>-</c> first or last is itself. Without a closing <c>]</c> there is no class: the <c>[</c> is literal.
     /// </summary>
-    /// <returns>The code points the class matches, '/' never among them; <paramref name="end"/> is at its <c>]</c>.</returns>
+    /// <returns>
+    /// False when the class has no closing <c>]</c>. Otherwise <paramref name="members"/> holds the code points it
+    /// matches ('/' and surrogate halves never among them) and <paramref name="end"/> is at its <c>]</c>.
+    /// </returns>
     private static bool TryParseClass(string body, int start, string pattern, out List<(int Low, int High)> members, out int end)
     {
         members = [];
