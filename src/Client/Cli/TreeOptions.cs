@@ -14,14 +14,31 @@ internal sealed class TreeOptions
 
     public Option<string[]> Include { get; } = new("--include")
     {
-        Description = "With -r: glob of files to transfer even when an --exclude matches. Repeatable.",
+        Description = "With -r: glob of files and directories that take part even when an --exclude matches. Repeatable.",
         AllowMultipleArgumentsPerToken = false,
     };
 
     public Option<string[]> Exclude { get; } = new("--exclude")
     {
-        Description = "With -r: glob of files to leave out; a pattern ending in '/' leaves out directories. Repeatable.",
+        Description = "With -r: glob of files and directories to leave out; one ending in '/' matches directories only. Repeatable.",
         AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<string[]> IncludeFrom { get; } = new("--include-from")
+    {
+        Description = "With -r: file of --include patterns, one a line ('#' and ';' lines are comments). Repeatable.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<string[]> ExcludeFrom { get; } = new("--exclude-from")
+    {
+        Description = "With -r: file of --exclude patterns, one a line ('#' and ';' lines are comments). Repeatable.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<string> FilesFrom { get; } = new("--files-from")
+    {
+        Description = "With -r: file of the paths (relative to the top, one a line) that take part; a listed directory brings all it holds.",
     };
 
     public Option<int> Parallel { get; } = ValueChecks.Between(
@@ -35,26 +52,79 @@ internal sealed class TreeOptions
 
     public Option<bool> Json { get; } = new("--json") { Description = "One JSON object per line on stdout (see README for the schema)." };
 
-    public TreeTransferOptions ToTransferOptions(ParseResult result)
+    /// <summary>The options that select what takes part, in the order commands list them.</summary>
+    public Option[] FilterOptions => [Include, Exclude, IncludeFrom, ExcludeFrom, FilesFrom];
+
+    public async Task<TreeTransferOptions> ToTransferOptionsAsync(ParseResult result, CancellationToken cancellationToken)
     {
         return new TreeTransferOptions
         {
             Checksum = result.GetValue(Checksum),
             DryRun = result.GetValue(DryRun),
             Parallel = result.GetValue(Parallel),
-            Filter = ToFilter(result),
+            Filter = await ToFilterAsync(result, cancellationToken),
         };
     }
 
-    public PathFilter ToFilter(ParseResult result)
+    /// <summary>The filter of --include, --exclude, their files and --files-from; a file that cannot be read is a usage error.</summary>
+    public async Task<PathFilter> ToFilterAsync(ParseResult result, CancellationToken cancellationToken)
     {
+        var includes = new List<string>(result.GetValue(Include) ?? []);
+        var excludes = new List<string>(result.GetValue(Exclude) ?? []);
+        foreach (var (option, include) in new[] { (IncludeFrom, true), (ExcludeFrom, false) })
+        {
+            foreach (var file in result.GetValue(option) ?? [])
+            {
+                foreach (var line in await ReadListAsync(option, file, cancellationToken))
+                {
+                    var (pattern, isInclude) = FilterFile.ParseRule(line, include);
+                    (isInclude ? includes : excludes).Add(pattern);
+                }
+            }
+        }
+
+        ListedPaths? listed = null;
+        if (result.GetValue(FilesFrom) is { } filesFrom)
+        {
+            try
+            {
+                listed = new ListedPaths(await ReadListAsync(FilesFrom, filesFrom, cancellationToken));
+            }
+            catch (FormatException ex)
+            {
+                throw new UserFacingException(ExitCode.Usage, $"bad path in --files-from '{filesFrom}': {ex.Message}");
+            }
+        }
+
         try
         {
-            return new PathFilter(result.GetValue(Include), result.GetValue(Exclude));
+            return new PathFilter(includes, excludes, listed);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
             throw new UserFacingException(ExitCode.Usage, $"bad --include/--exclude pattern: {ex.Message}");
+        }
+    }
+
+    private static async Task<List<string>> ReadListAsync(Option option, string file, CancellationToken cancellationToken)
+    {
+        if (file == "-")
+        {
+            throw new UserFacingException(ExitCode.Usage, $"{option.Name} cannot read standard input ('-'); give a file");
+        }
+
+        try
+        {
+            using var reader = File.OpenText(file);
+            return await FilterFile.ReadEntriesAsync(reader, cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // .NET's own messages repeat the full path, and call a directory "access denied".
+            var reason = ex is FileNotFoundException or DirectoryNotFoundException ? "no such file"
+                : Directory.Exists(file) ? "it is a directory"
+                : ex.Message;
+            throw new UserFacingException(ExitCode.Usage, $"cannot read {option.Name} '{file}': {reason}");
         }
     }
 

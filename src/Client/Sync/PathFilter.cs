@@ -1,41 +1,46 @@
-using System.Text;
-using System.Text.RegularExpressions;
-
 namespace FileXfer.Client.Sync;
 
 /// <summary>
-/// <c>--include</c> and <c>--exclude</c> glob patterns for tree transfers. A pattern with a <c>/</c> matches the
-/// path relative to the tree's top, one without matches the name alone. <c>*</c> matches within a name,
-/// <c>**</c> across names, <c>?</c> one character. A file is left out when an exclude pattern matches it and no
-/// include pattern does; a directory is left out, with everything in it, when an exclude pattern ending in
-/// <c>/</c> matches it and no include pattern does.
+/// What of a tree takes part in a transfer: <c>--include</c> and <c>--exclude</c> glob patterns (see
+/// <see cref="GlobPattern"/> for their syntax) and an optional <c>--files-from</c> list. An entry, file or directory,
+/// is left out when an exclude pattern matches it and no include pattern does, whatever order they were given in; a
+/// pattern ending in <c>/</c> matches directories only, and a directory left out leaves out all it holds. With a list,
+/// only listed paths and what is below them take part, and the directories above them are walked into for them.
 /// </summary>
 public sealed class PathFilter
 {
-    private readonly List<(Regex Pattern, bool NameOnly, bool DirectoryOnly)> _includes = [];
-    private readonly List<(Regex Pattern, bool NameOnly, bool DirectoryOnly)> _excludes = [];
+    private readonly List<GlobPattern> _includes = [];
+    private readonly List<GlobPattern> _excludes = [];
+    private readonly ListedPaths? _listed;
 
-    public PathFilter(IEnumerable<string>? includes, IEnumerable<string>? excludes)
+    /// <exception cref="ArgumentException">A pattern is blank.</exception>
+    /// <exception cref="FormatException">A pattern names an unknown <c>[:class:]</c>.</exception>
+    public PathFilter(IEnumerable<string>? includes, IEnumerable<string>? excludes, ListedPaths? listed = null)
     {
-        foreach (var pattern in includes ?? [])
-        {
-            _includes.Add(Compile(pattern));
-        }
-
-        foreach (var pattern in excludes ?? [])
-        {
-            _excludes.Add(Compile(pattern));
-        }
+        _includes.AddRange((includes ?? []).Select(GlobPattern.Compile));
+        _excludes.AddRange((excludes ?? []).Select(GlobPattern.Compile));
+        _listed = listed;
     }
 
     /// <summary>A filter that keeps everything.</summary>
     public static PathFilter All { get; } = new(null, null);
 
     /// <summary>True when the file at <paramref name="relativePath"/> takes part in the transfer.</summary>
-    public bool IncludesFile(string relativePath) => Includes(relativePath, directory: false);
+    public bool IncludesFile(string relativePath) =>
+        (_listed is null || _listed.Covers(relativePath)) && MatchesPatterns(relativePath, directory: false);
 
     /// <summary>True when the directory at <paramref name="relativePath"/> is walked.</summary>
-    public bool IncludesDirectory(string relativePath) => Includes(relativePath, directory: true);
+    public bool IncludesDirectory(string relativePath) =>
+        (_listed is null || _listed.Covers(relativePath) || _listed.IsAncestorOfListed(relativePath)) && MatchesPatterns(relativePath, directory: true);
+
+    /// <summary>
+    /// True when the directory at <paramref name="relativePath"/> takes part itself, not only as the way to listed
+    /// paths below it: without a list every walked directory does; with one, a listed directory and those below it.
+    /// Only such a directory may be deleted for being absent from the source: one that is walked only for the listed
+    /// paths below it holds others that do not take part.
+    /// </summary>
+    public bool IncludesDirectoryItself(string relativePath) =>
+        (_listed is null || _listed.Covers(relativePath)) && MatchesPatterns(relativePath, directory: true);
 
     /// <summary>
     /// True when a directory above <paramref name="relativePath"/> is left out, which leaves out everything in it.
@@ -55,57 +60,13 @@ public sealed class PathFilter
         return false;
     }
 
-    private bool Includes(string relativePath, bool directory)
+    private bool MatchesPatterns(string relativePath, bool directory)
     {
         ArgumentNullException.ThrowIfNull(relativePath);
         var name = relativePath[(relativePath.LastIndexOf('/') + 1)..];
-        bool IsMatch((Regex Pattern, bool NameOnly, bool DirectoryOnly) rule) => rule.Pattern.IsMatch(rule.NameOnly ? name : relativePath);
 
-        // Excludes ending in '/' are for directories, the others for files; an include rescues either.
-        bool excluded = _excludes.Any(rule => rule.DirectoryOnly == directory && IsMatch(rule));
-        return !excluded || _includes.Any(rule => (directory || !rule.DirectoryOnly) && IsMatch(rule));
-    }
-
-    private static (Regex, bool, bool) Compile(string pattern)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(pattern);
-        bool directoryOnly = pattern.EndsWith('/');
-
-        // Any '/' but a trailing one makes a path pattern, a leading one too: "/build/" is the top's build only.
-        var body = pattern.TrimEnd('/');
-        bool nameOnly = !body.Contains('/', StringComparison.Ordinal);
-        body = body.TrimStart('/');
-        var regex = new StringBuilder("^");
-        for (int i = 0; i < body.Length; i++)
-        {
-            char c = body[i];
-            if (c == '*' && i + 1 < body.Length && body[i + 1] == '*')
-            {
-                // "**/" also matches no directory at all.
-                if (i + 2 < body.Length && body[i + 2] == '/')
-                {
-                    regex.Append("(?:.*/)?");
-                    i += 2;
-                }
-                else
-                {
-                    regex.Append(".*");
-                    i++;
-                }
-            }
-            else
-            {
-                regex.Append(c switch
-                {
-                    '*' => "[^/]*",
-                    // One character as people count them: a surrogate pair (an emoji) is one.
-                    '?' => @"(?:[\uD800-\uDBFF][\uDC00-\uDFFF]|[^/])",
-                    _ => Regex.Escape(c.ToString()),
-                });
-            }
-        }
-
-        regex.Append('$');
-        return (new Regex(regex.ToString(), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking), nameOnly, directoryOnly);
+        // Not rsync's first match wins: an include rescues what any exclude matches.
+        return !_excludes.Any(rule => rule.Matches(relativePath, name, directory))
+            || _includes.Any(rule => rule.Matches(relativePath, name, directory));
     }
 }

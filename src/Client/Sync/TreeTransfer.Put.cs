@@ -136,17 +136,21 @@ public sealed partial class TreeTransfer
                 var remotePath = RemotePath.Combine(remoteRoot, path);
                 if (l is null)
                 {
-                    // Only on the server: deleted with --delete (counted now, carried out at the end), with what it holds.
-                    if (_options.Delete && !node.Committed && Includes(path, r!.Kind))
+                    // Only on the server: deleted with --delete (counted now, carried out at the end), with what it
+                    // holds. A directory walked only to reach listed paths below it (--files-from) is not itself deleted.
+                    if (_options.Delete && Includes(path, r!.Kind))
                     {
-                        (node.Deletions ??= []).Add((remotePath, r.Kind));
-                        changed = true;
-                        if (_options.DryRun)
+                        if (!node.Committed && (r.Kind != EntryKind.Directory || _options.Filter.IncludesDirectoryItself(path)))
                         {
-                            await attempt.EmitAsync(node, name, ItemStatus.Deleted, null, remotePath, 0);
+                            (node.Deletions ??= []).Add((remotePath, r.Kind));
+                            changed = true;
+                            if (_options.DryRun)
+                            {
+                                await attempt.EmitAsync(node, name, ItemStatus.Deleted, null, remotePath, 0);
+                            }
                         }
 
-                        if (r.Kind == EntryKind.Directory)
+                        if (r.Kind == EntryKind.Directory && !Progress.IsFinishedSubtree(path))
                         {
                             children.Add(new DirectoryJob(path, Local: false, Remote: true));
                         }

@@ -19,7 +19,7 @@ internal static class GetCommand
         var tree = new TreeOptions();
         var command = new Command("get", "Download a file, a directory tree (-r) or to standard output ('-'). Each file is written to a temp file beside its destination and renamed only after its hash matched.")
         {
-            remote, local, tree.Recursive, tree.Checksum, tree.DryRun, tree.Include, tree.Exclude, tree.Parallel, tree.Json, globals.Algorithm,
+            remote, local, tree.Recursive, tree.Checksum, tree.DryRun, tree.Include, tree.Exclude, tree.IncludeFrom, tree.ExcludeFrom, tree.FilesFrom, tree.Parallel, tree.Json, globals.Algorithm,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -31,10 +31,10 @@ internal static class GetCommand
             {
                 if (result.GetValue(tree.Recursive))
                 {
-                    return await GetTreeAsync(console, connect, retry, options.HashAlgorithm, tree.ToTransferOptions(result), remotePath, localPath, json, quiet, cancellationToken);
+                    return await GetTreeAsync(console, connect, retry, options.HashAlgorithm, await tree.ToTransferOptionsAsync(result, cancellationToken), remotePath, localPath, json, quiet, cancellationToken);
                 }
 
-                TreeOptions.RequireRecursiveFor(result, tree.Checksum, tree.DryRun, tree.Include, tree.Exclude, tree.Parallel);
+                TreeOptions.RequireRecursiveFor(result, [tree.Checksum, tree.DryRun, .. tree.FilterOptions, tree.Parallel]);
                 var normalized = RemotePath.Normalize(remotePath);
                 var output = new TransferOutput(console, "get", json, quiet, dryRun: false);
                 if (localPath == "-")

@@ -24,7 +24,7 @@ internal static class PutCommand
             0);
         var command = new Command("put", "Upload a file, a directory tree (-r) or standard input ('-'). The server stores each file under its real name only after the hash of what it received matched.")
         {
-            local, remote, tree.Recursive, tree.Checksum, tree.DryRun, delete, maxDelete, tree.Include, tree.Exclude, tree.Parallel, tree.Json, globals.Algorithm,
+            local, remote, tree.Recursive, tree.Checksum, tree.DryRun, delete, maxDelete, tree.Include, tree.Exclude, tree.IncludeFrom, tree.ExcludeFrom, tree.FilesFrom, tree.Parallel, tree.Json, globals.Algorithm,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -36,14 +36,14 @@ internal static class PutCommand
             {
                 if (result.GetValue(tree.Recursive))
                 {
-                    var transferOptions = tree.ToTransferOptions(result);
+                    var transferOptions = await tree.ToTransferOptionsAsync(result, cancellationToken);
                     transferOptions.Delete = result.GetValue(delete);
                     transferOptions.MaxDelete = result.GetValue(maxDelete);
 
                     return await PutTreeAsync(console, connect, retry, options.HashAlgorithm, transferOptions, localPath, remotePath, json, quiet, cancellationToken);
                 }
 
-                TreeOptions.RequireRecursiveFor(result, tree.Checksum, tree.DryRun, delete, tree.Include, tree.Exclude, tree.Parallel);
+                TreeOptions.RequireRecursiveFor(result, [tree.Checksum, tree.DryRun, delete, .. tree.FilterOptions, tree.Parallel]);
                 var output = new TransferOutput(console, "put", json, quiet, dryRun: false);
                 if (localPath == "-")
                 {

@@ -25,7 +25,7 @@ internal static partial class VerifyCommand
         var tree = new TreeOptions();
         var command = new Command("verify", "Check that the server stores what is here, by hash, without downloading. Exits 0 when identical, 4 when anything differs or is missing.")
         {
-            paths, tree.Recursive, sums, tree.Include, tree.Exclude, tree.Json, globals.Algorithm,
+            paths, tree.Recursive, sums, tree.Include, tree.Exclude, tree.IncludeFrom, tree.ExcludeFrom, tree.FilesFrom, tree.Json, globals.Algorithm,
         };
         command.SetAction((result, cancellationToken) =>
         {
@@ -62,16 +62,23 @@ internal static partial class VerifyCommand
                         : new UserFacingException(ExitCode.NotFound, $"'{arguments[0]}' not found");
                 }
 
+                bool recursive = result.GetValue(tree.Recursive);
+                if (!recursive)
+                {
+                    TreeOptions.RequireRecursiveFor(result, tree.FilterOptions);
+                }
+
+                var filter = recursive ? await tree.ToFilterAsync(result, cancellationToken) : PathFilter.All;
                 var output = new VerifyOutput(console, json, quiet);
 
                 // Verification reports nothing until both sides are hashed, so a retry repeats no output.
                 var summary = await retry.ExecuteAsync(async token =>
                 {
                     await using var client = await connect(token);
-                    var verifier = new Verifier(client, options.HashAlgorithm, tree.ToFilter(result));
+                    var verifier = new Verifier(client, options.HashAlgorithm, filter);
                     return manifest is not null
                         ? await verifier.VerifySumsAsync(manifest, arguments[0], output.OnEventAsync, token)
-                        : result.GetValue(tree.Recursive)
+                        : recursive
                             ? await verifier.VerifyTreeAsync(arguments[0], arguments[1], output.OnEventAsync, token)
                             : await verifier.VerifyFileAsync(arguments[0], arguments[1], output.OnEventAsync, token);
                 }, cancellationToken);
