@@ -1,3 +1,4 @@
+using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 
 namespace FileXfer.Client;
@@ -6,4 +7,9 @@ namespace FileXfer.Client;
 /// <param name="ShownName">Its name as the server escaped it, safe to print.</param>
 /// <param name="Kind">What it is.</param>
 /// <param name="Reason">Why it cannot be sent.</param>
-public sealed record OmittedEntry(string ShownName, EntryKind Kind, string Reason);
+public sealed record OmittedEntry(string ShownName, EntryKind Kind, string Reason)
+{
+    /// <summary>The failure to report for it: it is missing from what was transferred, hashed or compared.</summary>
+    public FileXferException ToException() =>
+        new(ErrorCode.InvalidPath, $"entry '{ShownName}' cannot be sent by the server: {Reason}") { IsRemote = true };
+}

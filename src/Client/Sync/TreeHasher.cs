@@ -44,9 +44,7 @@ public static class TreeHasher
                     var results = new List<Task<(string, BatchItemResult)>>();
                     foreach (var omitted in listing.Omitted)
                     {
-                        var shown = RemotePath.Combine(job.Relative, omitted.ShownName);
-                        results.Add(Task.FromResult((shown, new BatchItemResult(RemotePath.Combine(top, shown), null, 0, client.HashAlgorithm, null,
-                            new FileXferException(ErrorCode.InvalidPath, $"'{shown}': the server cannot send this entry: {omitted.Reason}") { IsRemote = true }))));
+                        results.Add(Task.FromResult((job.Relative, new BatchItemResult(listing.Path, null, 0, client.HashAlgorithm, null, omitted.ToException()))));
                     }
 
                     var children = new List<DirectoryJob>();

@@ -115,8 +115,7 @@ public sealed partial class TreeTransfer
                 foreach (var omitted in listing.Omitted)
                 {
                     // Nothing silently missing from a restore: what the server could not send is a failure.
-                    await ReportGetAsync(attempt, node, null, ItemStatus.Failed, null, RemotePath.Combine(listing.Path, omitted.ShownName),
-                        new FileXferException(ErrorCode.InvalidPath, $"the server cannot send this entry: {omitted.Reason}") { IsRemote = true });
+                    await ReportGetAsync(attempt, node, null, ItemStatus.Failed, null, listing.Path, omitted.ToException());
                 }
             }
 

@@ -112,8 +112,7 @@ public sealed class Verifier(FileXferClient client, string hashAlgorithm, PathFi
 
         foreach (var omitted in pair.Remote?.Omitted ?? [])
         {
-            events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.Failed, null, RemotePath.Combine(pair.Remote!.Path, omitted.ShownName), hashAlgorithm, null, null,
-                new FileXferException(ErrorCode.InvalidPath, $"the server cannot send this entry: {omitted.Reason}") { IsRemote = true })));
+            events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.Failed, null, pair.Remote!.Path, hashAlgorithm, null, null, omitted.ToException())));
         }
 
         foreach (var (name, l, r) in TreeWalk.Merge(pair.Local ?? [], e => e.Name, pair.Remote?.Entries ?? [], e => e.Name))

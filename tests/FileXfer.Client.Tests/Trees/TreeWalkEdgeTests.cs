@@ -56,7 +56,7 @@ public sealed class TreeWalkEdgeTests
         var put = await CliRunner.RunAsync(server, ["put", "-r", source, "b"], token);
         var get = await CliRunner.RunAsync(server, ["get", "-r", "b", destination], token);
 
-        Assert.Equal("filexfer: b/x: server: 'b/x' is a directory on the server; not replaced", CliAssert.OneErrorLine(put, 7));
+        Assert.Equal("filexfer: b/x: 'b/x' is a directory on the server; not replaced", CliAssert.OneErrorLine(put, 7));
         Assert.Equal("ok", await File.ReadAllTextAsync(server.PathOf("b/ok.txt"), token));
         Assert.Equal("a directory there", await File.ReadAllTextAsync(server.PathOf("b/x/inside.txt"), token));
         Assert.Equal(7, get.ExitCode);

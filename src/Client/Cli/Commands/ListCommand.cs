@@ -58,7 +58,7 @@ internal static class ListCommand
                 // Nothing hidden: what the server has but cannot send is said, and the exit code tells a script.
                 foreach (var entry in omitted)
                 {
-                    await console.Error.WriteLineAsync($"filexfer: {entry.ShownName}: the server cannot send this entry: {entry.Reason}");
+                    await ErrorReporter.ReportAsync(console, entry.ToException());
                 }
 
                 return omitted.Count == 0 ? ExitCode.Ok : ExitCode.SomeFailed;
