@@ -1,0 +1,57 @@
+using FileXfer.Client.Tests.Faults;
+
+namespace FileXfer.Client.Tests.Trees;
+
+/// <summary>A tree transfer cut midway resumes where it stopped instead of walking the whole tree again.</summary>
+public sealed class TreeRetryTests
+{
+    private const int RequestCompletedEvent = 6;
+
+    [Fact(Timeout = 180000)]
+    public async Task A_tree_put_cut_midway_is_retried_without_listing_the_finished_directories_again()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var proxy = new FaultProxy(server);
+        // The first connection walks the trees; the second, the one transfer connection (-P 1), is cut once a
+        // third of the tree has gone up.
+        proxy.PlanNext(FaultPlan.Clean);
+        proxy.PlanNext(FaultPlan.Up(DirectionFaults.Cut(6 * 1024 * 1024)));
+        using var local = new TempDirectory();
+        var tree = Directory.CreateDirectory(local.Combine("tree")).FullName;
+        const int Directories = 30;
+        for (int d = 0; d < Directories; d++)
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                await TestFiles.WriteRandomAsync(Path.Combine(tree, $"d{d:D2}", $"f{i}.bin"), 64 * 1024, seed: d * 100 + i, token);
+            }
+        }
+
+        var put = await CliRunner.RunAsync(proxy.Address, ["--retries", "3", "put", "-r", "-P", "1", "--json", tree, "backup"], token);
+
+        Assert.True(put.ExitCode == 0, put.ToString());
+        Assert.Contains("retry 1 of 3", put.Stderr, StringComparison.Ordinal);
+        var summary = JsonOutput.Summary(put);
+        Assert.Equal(Directories * 10, summary.GetProperty("transferred").GetInt32() + summary.GetProperty("skipped").GetInt32());
+        for (int d = 0; d < Directories; d++)
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                var name = $"d{d:D2}/f{i}.bin";
+                Assert.True(await TestFiles.ContentEqualsAsync(Path.Combine(tree, name), server.PathOf("backup/" + name), token), name);
+            }
+        }
+
+        // Listings per connection, in the order the connections were opened: the retry's walk lists only what the
+        // cut attempt had not finished, so fewer directories than the whole tree (top included).
+        var listsByConnection = server.Log.Entries
+            .Where(e => e.EventId.Id == RequestCompletedEvent && e.Message.Contains(" List ", StringComparison.Ordinal))
+            .GroupBy(e => e.Message[(e.Message.IndexOf(' ', StringComparison.Ordinal) + 1)..e.Message.IndexOf('/', StringComparison.Ordinal)])
+            .Select(g => g.Count())
+            .ToList();
+        Assert.Equal(2, listsByConnection.Count);
+        Assert.Equal(Directories + 1, listsByConnection[0]);
+        Assert.InRange(listsByConnection[1], 1, Directories);
+    }
+}
