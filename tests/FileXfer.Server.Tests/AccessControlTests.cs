@@ -13,7 +13,7 @@ public sealed class AccessControlTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = AuthServer.Start();
-        await File.WriteAllTextAsync(server.LocalPath("kept.txt"), "abc", token);
+        await File.WriteAllTextAsync(server.PathOf("kept.txt"), "abc", token);
         await using var client = await server.ConnectAsAsync("reader", AuthServer.ReaderSecret, token);
 
         var put = await client.StartPutAsync(1, "new.txt", 3, token);
@@ -26,9 +26,9 @@ public sealed class AccessControlTests
         FrameAssert.IsError(delete, ErrorCode.AccessDenied, 2);
         FrameAssert.IsError(mkdir, ErrorCode.AccessDenied, 3);
         Assert.Contains("read-only", put.GetString(FieldTag.Message), StringComparison.Ordinal);
-        Assert.False(File.Exists(server.LocalPath("new.txt")));
-        Assert.True(File.Exists(server.LocalPath("kept.txt")));
-        Assert.False(Directory.Exists(server.LocalPath("dir")));
+        Assert.False(File.Exists(server.PathOf("new.txt")));
+        Assert.True(File.Exists(server.PathOf("kept.txt")));
+        Assert.False(Directory.Exists(server.PathOf("dir")));
         Assert.Empty(server.TempFiles());
 
         // Still in step: a read works on the same connection.
@@ -51,7 +51,7 @@ public sealed class AccessControlTests
 
         FrameAssert.IsError(await client.ReadAsync(token), ErrorCode.AccessDenied, 1);
         FrameAssert.Is(await client.ReadAsync(token), MessageType.EndOfList, 2);
-        Assert.False(File.Exists(server.LocalPath("piped.txt")));
+        Assert.False(File.Exists(server.PathOf("piped.txt")));
     }
 
     [Fact(Timeout = 30000)]
@@ -59,7 +59,7 @@ public sealed class AccessControlTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = AuthServer.Start();
-        await File.WriteAllTextAsync(server.LocalPath("kept.txt"), "abc", token);
+        await File.WriteAllTextAsync(server.PathOf("kept.txt"), "abc", token);
         await using var client = await server.ConnectAsAsync("reader", AuthServer.ReaderSecret, token);
 
         await client.SendAsync(Messages.Get(1, "kept.txt", HashAlgorithms.Sha256), token);
@@ -85,7 +85,7 @@ public sealed class AccessControlTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = AuthServer.Start();
-        await File.WriteAllTextAsync(server.LocalPath("top-secret.txt"), "outside", token);
+        await File.WriteAllTextAsync(server.PathOf("top-secret.txt"), "outside", token);
         await using var client = await server.ConnectAsAsync("tenant", AuthServer.TenantSecret, token);
 
         FrameAssert.Is(await client.PutAsync(1, "/mine.txt", "abc"u8.ToArray(), token), MessageType.Ok, 1);
@@ -98,7 +98,7 @@ public sealed class AccessControlTests
         }
 
         Assert.Equal("abc", await File.ReadAllTextAsync(Path.Combine(server.Store.Root, "tenants", "a", "mine.txt"), token));
-        Assert.False(File.Exists(server.LocalPath("mine.txt")));
+        Assert.False(File.Exists(server.PathOf("mine.txt")));
         Assert.Equal(["mine.txt"], listed);
         FrameAssert.Is(frame, MessageType.EndOfList, 2);
     }
@@ -108,9 +108,9 @@ public sealed class AccessControlTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = AuthServer.Start();
-        Directory.CreateDirectory(server.LocalPath(Path.Combine("tenants", "b")));
-        await File.WriteAllTextAsync(server.LocalPath(Path.Combine("tenants", "b", "secret.txt")), "b's", token);
-        await File.WriteAllTextAsync(server.LocalPath("top-secret.txt"), "outside", token);
+        Directory.CreateDirectory(server.PathOf(Path.Combine("tenants", "b")));
+        await File.WriteAllTextAsync(server.PathOf(Path.Combine("tenants", "b", "secret.txt")), "b's", token);
+        await File.WriteAllTextAsync(server.PathOf("top-secret.txt"), "outside", token);
         await using var client = await server.ConnectAsAsync("tenant", AuthServer.TenantSecret, token);
 
         await client.SendAsync(Messages.PathRequest(MessageType.Stat, 1, "/tenants/b/secret.txt"), token);
@@ -126,7 +126,7 @@ public sealed class AccessControlTests
         FrameAssert.IsError(byDotDot, ErrorCode.InvalidPath, 2);
         FrameAssert.IsError(byRootDotDot, ErrorCode.InvalidPath, 3);
         FrameAssert.IsError(delete, ErrorCode.InvalidPath, 4);
-        Assert.True(File.Exists(server.LocalPath(Path.Combine("tenants", "b", "secret.txt"))));
+        Assert.True(File.Exists(server.PathOf(Path.Combine("tenants", "b", "secret.txt"))));
     }
 
     [Fact(Timeout = 30000)]
@@ -135,8 +135,8 @@ public sealed class AccessControlTests
         Assert.SkipWhen(OperatingSystem.IsWindows(), "symbolic links need privileges on Windows");
         var token = TestContext.Current.CancellationToken;
         await using var server = AuthServer.Start();
-        var subtree = server.LocalPath(Path.Combine("tenants", "a"));
-        var sibling = server.LocalPath(Path.Combine("tenants", "b"));
+        var subtree = server.PathOf(Path.Combine("tenants", "a"));
+        var sibling = server.PathOf(Path.Combine("tenants", "b"));
         Directory.CreateDirectory(subtree);
         Directory.CreateDirectory(sibling);
         await File.WriteAllTextAsync(Path.Combine(sibling, "secret.txt"), "b's", token);

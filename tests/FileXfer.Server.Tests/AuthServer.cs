@@ -20,7 +20,7 @@ public static class AuthServer
 
     /// <summary>Starts a server with the tokens above; failures are answered at once unless <paramref name="throttle"/> says otherwise.</summary>
     public static TestServer Start(AuthThrottleOptions? throttle = null) =>
-        TestServer.Start(new FileXferHandlerOptions
+        new TestServer(root: null, handlerOptions: new FileXferHandlerOptions
         {
             Authenticator = new TokenAuthenticator(Tokens, new AuthThrottle(throttle ?? new AuthThrottleOptions { FailureDelay = TimeSpan.Zero, MaxFailureDelay = TimeSpan.Zero })),
         });

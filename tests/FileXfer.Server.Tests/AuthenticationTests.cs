@@ -2,7 +2,6 @@ using System.Text;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Security;
-using FileXfer.Server.Handlers;
 using FileXfer.Server.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -26,9 +25,9 @@ public sealed class AuthenticationTests
         Assert.Equal(expected, answer.GetBytes(FieldTag.ServerProof));
         Assert.Equal((ulong)AccessFlags.Write, answer.GetUInt64OrNull(FieldTag.Flags));
         FrameAssert.Is(await client.PutAsync(1, "a.txt", "abc"u8.ToArray(), token), MessageType.Ok, 1);
-        Assert.Equal("abc", await File.ReadAllTextAsync(server.LocalPath("a.txt"), token));
-        await server.Logger.WaitForEventAsync(ServerEvents.AuthenticationSucceeded, 1, TimeSpan.FromSeconds(5), token);
-        var success = Assert.Single(server.Logger.WithEvent(ServerEvents.AuthenticationSucceeded));
+        Assert.Equal("abc", await File.ReadAllTextAsync(server.PathOf("a.txt"), token));
+        await server.Log.WaitForEventAsync(ServerEvents.AuthenticationSucceeded, 1, TimeSpan.FromSeconds(5), token);
+        var success = Assert.Single(server.Log.WithEvent(ServerEvents.AuthenticationSucceeded));
         Assert.Equal(LogLevel.Information, success.Level);
         Assert.Contains("writer", success.Message, StringComparison.Ordinal);
     }
@@ -53,14 +52,13 @@ public sealed class AuthenticationTests
     public async Task A_server_without_tokens_neither_announces_authentication_nor_sends_a_nonce()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectAsync(token);
 
         var welcome = await client.HandshakeWithNonceAsync(AuthProof.NewNonce(), token);
 
         Assert.False(((Capabilities)welcome.GetUInt64OrNull(FieldTag.Capabilities)!.Value).HasFlag(Capabilities.Authentication));
         Assert.Null(welcome.GetBytesOrNull(FieldTag.ServerNonce));
-        Assert.False(new FileXferHandlerOptions().RequiresAuthentication);
     }
 
     [Fact(Timeout = 30000)]
@@ -90,8 +88,8 @@ public sealed class AuthenticationTests
 
         FrameAssert.IsError(nobody, ErrorCode.AuthenticationFailed, 0);
         Assert.Equal(wrong.GetStringOrNull(FieldTag.Message), nobody.GetStringOrNull(FieldTag.Message));
-        await server.Logger.WaitForEventAsync(ServerEvents.AuthenticationFailed, 2, TimeSpan.FromSeconds(5), token);
-        var logged = server.Logger.WithEvent(ServerEvents.AuthenticationFailed);
+        await server.Log.WaitForEventAsync(ServerEvents.AuthenticationFailed, 2, TimeSpan.FromSeconds(5), token);
+        var logged = server.Log.WithEvent(ServerEvents.AuthenticationFailed);
         Assert.All(logged, entry => Assert.Equal(LogLevel.Warning, entry.Level));
         Assert.All(logged, entry => Assert.Contains("127.0.0.1", entry.Message, StringComparison.Ordinal));
         Assert.DoesNotContain(logged, entry => entry.Message.Contains('\x1b', StringComparison.Ordinal));
@@ -111,7 +109,7 @@ public sealed class AuthenticationTests
         FrameAssert.IsError(answer, ErrorCode.AuthenticationFailed, 5);
         using var deadline = Deadline.After(TimeSpan.FromSeconds(10));
         Assert.Empty(await client.ReadUntilClosedAsync(deadline.Token));
-        Assert.False(File.Exists(server.LocalPath("sneaky.txt")));
+        Assert.False(File.Exists(server.PathOf("sneaky.txt")));
     }
 
     [Fact(Timeout = 30000)]
@@ -150,7 +148,7 @@ public sealed class AuthenticationTests
     public async Task A_failed_attempt_is_answered_only_after_the_delay_which_grows_with_recent_failures()
     {
         var token = TestContext.Current.CancellationToken;
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var time = new TestClock();
         await using var server = AuthServer.Start(new AuthThrottleOptions { TimeProvider = time });
 
         await AssertAnsweredAfterAsync(server, time, TimeSpan.FromSeconds(1), failuresSoFar: 0, token);
@@ -187,21 +185,21 @@ public sealed class AuthenticationTests
         await using var later = await server.ConnectAsAsync("writer", AuthServer.WriterSecret, token);
     }
 
-    private static async Task AssertAnsweredAfterAsync(TestServer server, FakeTimeProvider time, TimeSpan delay, int failuresSoFar, CancellationToken token)
+    private static async Task AssertAnsweredAfterAsync(TestServer server, TestClock time, TimeSpan delay, int failuresSoFar, CancellationToken token)
     {
         await using var client = await server.ConnectAsync(token);
         await client.HandshakeWithNonceAsync(AuthProof.NewNonce(), token);
         await client.SendAsync(Messages.Authenticate("writer", new byte[32]), token);
         // The failure is logged once its delay has started on the fake clock.
-        await server.Logger.WaitForEventAsync(ServerEvents.AuthenticationFailed, failuresSoFar + 1, TimeSpan.FromSeconds(5), token);
+        await server.Log.WaitForEventAsync(ServerEvents.AuthenticationFailed, failuresSoFar + 1, TimeSpan.FromSeconds(5), token);
         var answer = client.ReadAsync(token);
 
+        // The answer waits on the delay: still running just before its end (the clock fires timers as it advances), over at it.
         time.Advance(delay - TimeSpan.FromMilliseconds(1));
-        // Without the delay the answer would already be on its way; give it ample time to show up.
-        await Task.WhenAny(answer, Task.Delay(TimeSpan.FromMilliseconds(300), token));
-        Assert.False(answer.IsCompleted, $"answered before the {delay.TotalSeconds} s delay");
+        Assert.True(time.IsPending(delay), $"no {delay.TotalSeconds} s delay running before the answer");
 
         time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.False(time.IsPending(delay));
         FrameAssert.IsError(await answer, ErrorCode.AuthenticationFailed, 0);
     }
 }

@@ -12,7 +12,7 @@ public sealed class ConcurrencyTests
     public async Task Sixteen_clients_putting_distinct_files_at_once_all_succeed()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         var contents = Enumerable.Range(0, 16).Select(_ => RandomNumberGenerator.GetBytes(256 * 1024)).ToArray();
         var start = new StartLine(16);
 
@@ -27,7 +27,7 @@ public sealed class ConcurrencyTests
         {
             FrameAssert.Is(answers[i], MessageType.Ok, (uint)i + 1);
             Assert.Equal(SHA256.HashData(contents[i]), answers[i].GetBytesOrNull(FieldTag.HashValue));
-            Assert.Equal(contents[i], await File.ReadAllBytesAsync(server.LocalPath($"clients/{i}.bin"), token));
+            Assert.Equal(contents[i], await File.ReadAllBytesAsync(server.PathOf($"clients/{i}.bin"), token));
         }
 
         Assert.Empty(server.TempFiles());
@@ -37,7 +37,7 @@ public sealed class ConcurrencyTests
     public async Task A_connection_sending_garbage_does_not_disturb_a_transfer_in_progress()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         var content = RandomNumberGenerator.GetBytes(512 * 1024);
         await using var good = await server.ConnectReadyAsync(token);
         FrameAssert.Is(await good.StartPutAsync(1, "good.bin", content.Length, token), MessageType.Ready, 1);
@@ -62,7 +62,7 @@ public sealed class ConcurrencyTests
         await good.SendAsync(Messages.BodyEnd(1, HashAlgorithms.Sha256, SHA256.HashData(content)), token);
 
         FrameAssert.Is(await good.ReadAsync(token), MessageType.Ok, 1);
-        Assert.Equal(content, await File.ReadAllBytesAsync(server.LocalPath("good.bin"), token));
+        Assert.Equal(content, await File.ReadAllBytesAsync(server.PathOf("good.bin"), token));
         await good.SendAsync(Messages.PathRequest(MessageType.Stat, 2, "good.bin"), token);
         FrameAssert.Is(await good.ReadAsync(token), MessageType.Ok, 2);
     }

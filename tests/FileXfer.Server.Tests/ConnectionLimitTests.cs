@@ -22,7 +22,7 @@ public class ConnectionLimitTests
     public async Task A_connection_over_the_per_address_limit_is_refused_with_unavailable_and_other_addresses_still_get_in()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 2 });
+        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 2 });
         await using var first = await ConnectReadyFromAsync(server, HostA, token);
         await using var second = await ConnectReadyFromAsync(server, HostA, token);
 
@@ -39,7 +39,7 @@ public class ConnectionLimitTests
     public async Task A_connection_over_the_total_limit_is_refused_when_every_connection_has_completed_its_handshake()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { MaxConnections = 2 });
+        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnections = 2 });
         await using var first = await ConnectReadyFromAsync(server, HostA, token);
         await using var second = await ConnectReadyFromAsync(server, HostB, token);
 
@@ -56,12 +56,12 @@ public class ConnectionLimitTests
     public async Task A_full_server_evicts_its_oldest_connection_still_in_the_handshake_to_let_a_new_client_in()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { MaxConnections = 2 });
+        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnections = 2 });
         await using var oldest = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
-        await server.Logger.WaitForEventAsync(ServerEvents.ConnectionOpened, 1, TimeSpan.FromSeconds(5), token);
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 1, TimeSpan.FromSeconds(5), token);
         await using var younger = await RawClient.ConnectFromAsync(server.EndPoint, HostB, token);
         await younger.SendRawAsync(ProtocolLimits.Magic[..2].ToArray(), token);
-        await server.Logger.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
 
         // The server's handshake timeout (10 s) is far off: only eviction lets this client in now.
         await using var client = await ConnectReadyFromAsync(server, HostC, token);
@@ -70,9 +70,9 @@ public class ConnectionLimitTests
 
         Assert.Empty(oldestAnswer);
         FrameAssert.Is(await client.PutAsync(1, "in.txt", "in"u8.ToArray(), token), MessageType.Ok, 1);
-        var evicted = Assert.Single(server.Logger.WithEvent(ServerEvents.ConnectionEvicted));
+        var evicted = Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionEvicted));
         Assert.Contains("127.0.0.2", evicted.Message, StringComparison.Ordinal);
-        Assert.Empty(server.Logger.WithEvent(ServerEvents.ConnectionFailed));
+        Assert.Empty(server.Log.WithEvent(ServerEvents.ConnectionFailed));
         // The younger newcomer is still connected and may still finish its handshake.
         await younger.SendRawAsync(ProtocolLimits.Magic[2..].ToArray(), token);
         await younger.SendHelloAsync(ProtocolLimits.Version, token);
@@ -85,17 +85,17 @@ public class ConnectionLimitTests
     {
         // Behind one NAT address, or from the client's own machine, stalled connections must not lock a real client out.
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 2 });
+        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 2 });
         await using var stalled1 = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
         await using var stalled2 = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
-        await server.Logger.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
 
         await using var client = await ConnectReadyFromAsync(server, HostA, token);
 
         FrameAssert.Is(await client.PutAsync(1, "in.txt", "in"u8.ToArray(), token), MessageType.Ok, 1);
-        var evicted = Assert.Single(server.Logger.WithEvent(ServerEvents.ConnectionEvicted));
+        var evicted = Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionEvicted));
         Assert.Contains("127.0.0.2", evicted.Message, StringComparison.Ordinal);
-        Assert.Empty(server.Logger.WithEvent(ServerEvents.ConnectionRefused));
+        Assert.Empty(server.Log.WithEvent(ServerEvents.ConnectionRefused));
     }
 
     [Fact(Timeout = 60000)]
@@ -103,7 +103,7 @@ public class ConnectionLimitTests
     {
         var token = TestContext.Current.CancellationToken;
         var options = new TcpServerOptions { FailureLogBurst = 5, FailureLogInterval = TimeSpan.FromMinutes(5) };
-        await using var server = TestServer.Start(serverOptions: options);
+        await using var server = new TestServer(root: null, serverOptions: options);
 
         for (int i = 0; i < 40; i++)
         {
@@ -114,16 +114,16 @@ public class ConnectionLimitTests
         }
 
         await server.WaitForClosedConnectionsAsync(40, token);
-        Assert.Equal(5, server.Logger.WithEvent(ServerEvents.ConnectionFailed).Count);
+        Assert.Equal(5, server.Log.WithEvent(ServerEvents.ConnectionFailed).Count);
         // The closed lines of connections that never completed a handshake are Debug, not Information.
-        Assert.All(server.Logger.WithEvent(ServerEvents.ConnectionClosed), e => Assert.Equal(LogLevel.Debug, e.Level));
+        Assert.All(server.Log.WithEvent(ServerEvents.ConnectionClosed), e => Assert.Equal(LogLevel.Debug, e.Level));
     }
 
     [Fact(Timeout = 30000)]
     public async Task Refusals_are_logged_at_most_once_per_interval()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 1, RefusalLogInterval = TimeSpan.FromMinutes(5) });
+        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 1, RefusalLogInterval = TimeSpan.FromMinutes(5) });
         await using var holder = await ConnectReadyFromAsync(server, HostA, token);
 
         for (int i = 0; i < 20; i++)
@@ -132,7 +132,7 @@ public class ConnectionLimitTests
             await ReadRefusalAsync(refused, token);
         }
 
-        var report = Assert.Single(server.Logger.WithEvent(ServerEvents.ConnectionRefused));
+        var report = Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionRefused));
         Assert.Equal(LogLevel.Warning, report.Level);
         Assert.Contains("too many connections from your address", report.Message, StringComparison.Ordinal);
     }
@@ -142,7 +142,7 @@ public class ConnectionLimitTests
     {
         var token = TestContext.Current.CancellationToken;
         var options = new TcpServerOptions { MaxConnectionsPerAddress = 1, MaxPendingRefusals = 3, RefusalTimeout = TimeSpan.FromMilliseconds(500) };
-        await using var server = TestServer.Start(serverOptions: options);
+        await using var server = new TestServer(root: null, serverOptions: options);
         await using var holder = await ConnectReadyFromAsync(server, HostA, token);
         var refused = new List<RawClient>();
         try
@@ -169,7 +169,7 @@ public class ConnectionLimitTests
             var answers = await Task.WhenAll(refused.Select(c => c.ReadRawUntilClosedAsync(deadline.Token)));
             int answered = answers.Count(a => a.Length > 0);
             // The answered ones hold on without closing: the server gives up on each after the refusal timeout.
-            await server.Logger.WaitForEventAsync(ServerEvents.RefusalNotDelivered, answered, TimeSpan.FromSeconds(5), token);
+            await server.Log.WaitForEventAsync(ServerEvents.RefusalNotDelivered, answered, TimeSpan.FromSeconds(5), token);
 
             Assert.InRange(mostPending, 0, 3);
             Assert.InRange(answered, 1, 20);
@@ -191,7 +191,7 @@ public class ConnectionLimitTests
     public async Task A_closed_connection_frees_its_place_for_its_address()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 1 });
+        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 1 });
         await using (var first = await ConnectReadyFromAsync(server, HostA, token))
         {
             FrameAssert.Is(await first.PutAsync(1, "one.txt", "1"u8.ToArray(), token), MessageType.Ok, 1);
@@ -201,7 +201,7 @@ public class ConnectionLimitTests
         await using var second = await ConnectReadyFromAsync(server, HostA, token);
 
         FrameAssert.Is(await second.PutAsync(1, "two.txt", "2"u8.ToArray(), token), MessageType.Ok, 1);
-        Assert.Empty(server.Logger.WithEvent(ServerEvents.ConnectionRefused));
+        Assert.Empty(server.Log.WithEvent(ServerEvents.ConnectionRefused));
     }
 
     private static async Task<RawClient> ConnectReadyFromAsync(TestServer server, IPAddress local, CancellationToken cancellationToken)

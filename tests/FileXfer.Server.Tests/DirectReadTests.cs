@@ -17,9 +17,9 @@ public sealed class DirectReadTests
     public async Task A_small_file_comes_with_its_time_mode_and_hash()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         var content = RandomNumberGenerator.GetBytes(4096);
-        var path = server.LocalPath("d/small.bin");
+        var path = server.PathOf("d/small.bin");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await File.WriteAllBytesAsync(path, content, token);
         var modified = new DateTime(2016, 6, 6, 6, 6, 6, DateTimeKind.Utc).AddTicks(1234567);
@@ -43,8 +43,8 @@ public sealed class DirectReadTests
     public async Task A_fifo_is_refused_at_once_for_get_and_hash_and_listed_as_other()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        MakeFifo(server.LocalPath("pipe"));
+        await using var server = new TestServer();
+        MakeFifo(server.PathOf("pipe"));
         await using var client = await server.ConnectReadyAsync(token);
 
         // Opening a FIFO to read it blocks until a writer comes: the server must not open it that way.
@@ -60,11 +60,11 @@ public sealed class DirectReadTests
     public async Task A_file_reached_through_a_link_inside_the_root_is_served_and_a_last_link_is_served_as_its_target()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        Directory.CreateDirectory(server.LocalPath("real"));
-        await File.WriteAllTextAsync(server.LocalPath("real/f.txt"), "inside", token);
-        Directory.CreateSymbolicLink(server.LocalPath("alias"), server.LocalPath("real"));
-        File.CreateSymbolicLink(server.LocalPath("real/last"), server.LocalPath("real/f.txt"));
+        await using var server = new TestServer();
+        Directory.CreateDirectory(server.PathOf("real"));
+        await File.WriteAllTextAsync(server.PathOf("real/f.txt"), "inside", token);
+        Directory.CreateSymbolicLink(server.PathOf("alias"), server.PathOf("real"));
+        File.CreateSymbolicLink(server.PathOf("real/last"), server.PathOf("real/f.txt"));
         await using var client = await server.ConnectReadyAsync(token);
 
         Assert.Equal("inside"u8.ToArray(), await GetAsync(client, 1, "alias/f.txt", token));

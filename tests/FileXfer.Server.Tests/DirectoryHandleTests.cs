@@ -24,7 +24,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task Files_of_one_directory_share_one_kept_handle_and_land_in_place()
     {
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
 
         Assert.Null(await CommitAsync(handles, "d/a.txt", "a", token));
         Assert.Equal(1, handles.Count);
@@ -43,7 +43,7 @@ public sealed class DirectoryHandleTests : IDisposable
     {
         var token = TestContext.Current.CancellationToken;
         // The kept handle still works after the move, and now leads outside: only its location check stops it.
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         Assert.Null(await CommitAsync(handles, "d/a.txt", "a", token));
         var moved = Path.Combine(_fixture.Outside, "moved");
         MoveOutAndLink(_fixture.Local("d"), moved);
@@ -60,7 +60,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task A_kept_directory_moved_out_between_the_check_and_the_rename_of_a_group_receives_nothing_more()
     {
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         Assert.Null(await CommitAsync(handles, "d/first.txt", "kept", token));
         var moved = Path.Combine(_fixture.Outside, "moved");
         Store.BeforeUse = path =>
@@ -86,7 +86,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task A_kept_directory_renamed_inside_the_root_is_not_written_through_its_old_name()
     {
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         Assert.Null(await CommitAsync(handles, "d/a.txt", "a", token));
         Directory.Move(_fixture.Local("d"), _fixture.Local("renamed"));
         Directory.CreateDirectory(_fixture.Local("d"));
@@ -103,7 +103,7 @@ public sealed class DirectoryHandleTests : IDisposable
         // The first file is named in the kept directory, which is then renamed away and made again: the second file goes
         // to the new directory by its path, and the group syncs both directories.
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         Assert.Null(await CommitAsync(handles, "d/first.txt", "first", token));
         Store.BeforeUse = path =>
         {
@@ -127,7 +127,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task A_kept_directory_deleted_is_created_again_for_the_next_file()
     {
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         Assert.Null(await CommitAsync(handles, "d/e/a.txt", "a", token));
         Directory.Delete(_fixture.Local("d"), recursive: true);
 
@@ -140,7 +140,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task A_directory_removed_while_an_upload_arrives_is_made_again_when_it_is_published()
     {
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         Assert.Null(await CommitAsync(handles, "d/e/a.txt", "a", token));
         var upload = await SealAsync(handles, "d/e/b.txt", "b", token);
         Directory.Delete(_fixture.Local("d"), recursive: true);
@@ -154,7 +154,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task A_kept_directory_whose_file_name_became_a_directory_or_a_link_is_decided_by_the_full_walk()
     {
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         Assert.Null(await CommitAsync(handles, "d/a.txt", "a", token));
         Directory.CreateDirectory(_fixture.Local("d/sub"));
         File.CreateSymbolicLink(_fixture.Local("d/out"), Path.Combine(_fixture.Outside, "secret.txt"));
@@ -168,7 +168,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task The_reserved_folder_is_refused_whatever_is_kept()
     {
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         Assert.Null(await CommitAsync(handles, "top.txt", "top", token));
 
         Assert.Equal(ErrorCode.InvalidPath, Assert.Throws<FileXferException>(() => Store.BeginUpload(".filexfer", 1, 1, resumeKey: null, handles)).Code);
@@ -179,12 +179,12 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task Over_one_connection_a_directory_swapped_for_a_link_between_two_puts_receives_no_upload()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         var outside = Path.Combine(Path.GetDirectoryName(server.Store.Root)!, "outside");
         await using var client = await server.ConnectReadyAsync(token);
 
         FrameAssert.Is(await client.PutAsync(1, "d/a.txt", "a"u8.ToArray(), token), MessageType.Ok, 1);
-        MoveOutAndLink(server.LocalPath("d"), outside);
+        MoveOutAndLink(server.PathOf("d"), outside);
         var answer = await client.PutAsync(2, "d/b.txt", "planted"u8.ToArray(), token);
 
         FrameAssert.IsError(answer, ErrorCode.AccessDenied, 2);
@@ -195,7 +195,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task In_one_pipelined_group_a_directory_moved_out_before_a_rename_receives_nothing_more()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         var outside = Path.Combine(Path.GetDirectoryName(server.Store.Root)!, "outside");
         await using var client = await server.ConnectReadyAsync(token);
         FrameAssert.Is(await client.PutAsync(1, "d/first.txt", "first"u8.ToArray(), token), MessageType.Ok, 1);
@@ -203,7 +203,7 @@ public sealed class DirectoryHandleTests : IDisposable
         {
             if (path == "d/c.txt")
             {
-                MoveOutAndLink(server.LocalPath("d"), outside);
+                MoveOutAndLink(server.PathOf("d"), outside);
             }
         };
 
@@ -220,7 +220,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task An_upload_into_a_kept_directory_has_no_name_until_it_is_published_and_replaces_the_old_file_whole()
     {
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         Assert.Null(await CommitAsync(handles, "d/a.txt", "old", token));
         var before = Directory.GetFileSystemEntries(_fixture.Local("d"));
 
@@ -240,7 +240,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task An_unnamed_upload_that_is_not_committed_leaves_nothing()
     {
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         Assert.Null(await CommitAsync(handles, "d/a.txt", "a", token));
 
         await using (var upload = await SealAsync(handles, "d/b.txt", "b", token))
@@ -258,15 +258,15 @@ public sealed class DirectoryHandleTests : IDisposable
         // A pipelined put's destination is looked at only when it is published: the answers are those of a put that
         // waits for Ready, and nothing is written through the link.
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         var outside = Path.Combine(Path.GetDirectoryName(server.Store.Root)!, "outside");
         Directory.CreateDirectory(outside);
         await File.WriteAllTextAsync(Path.Combine(outside, "secret.txt"), "outside secret", token);
         await using var client = await server.ConnectReadyAsync(token);
         FrameAssert.Is(await client.PutAsync(1, "d/first.txt", "first"u8.ToArray(), token), MessageType.Ok, 1);
-        Directory.CreateDirectory(server.LocalPath("d/sub"));
-        File.CreateSymbolicLink(server.LocalPath("d/out"), Path.Combine(outside, "secret.txt"));
-        await File.WriteAllTextAsync(server.LocalPath("d/old.txt"), "old", token);
+        Directory.CreateDirectory(server.PathOf("d/sub"));
+        File.CreateSymbolicLink(server.PathOf("d/out"), Path.Combine(outside, "secret.txt"));
+        await File.WriteAllTextAsync(server.PathOf("d/old.txt"), "old", token);
 
         await client.SendRawAsync(
             NoWaitPuts((2, "d/sub", "sub body"), (3, "d/out", "out body"), (4, "d/old.txt", "old.txt body"), (5, "d/new.txt", "new.txt body")),
@@ -278,9 +278,9 @@ public sealed class DirectoryHandleTests : IDisposable
         FrameAssert.Is(await client.ReadAsync(token), MessageType.Ok, 5);
         Assert.Equal("outside secret", await File.ReadAllTextAsync(Path.Combine(outside, "secret.txt"), token));
         Assert.Equal(["secret.txt"], Directory.GetFileSystemEntries(outside).Select(Path.GetFileName));
-        Assert.Equal("old.txt body", await File.ReadAllTextAsync(server.LocalPath("d/old.txt"), token));
-        Assert.Equal("new.txt body", await File.ReadAllTextAsync(server.LocalPath("d/new.txt"), token));
-        Assert.True(Directory.Exists(server.LocalPath("d/sub")));
+        Assert.Equal("old.txt body", await File.ReadAllTextAsync(server.PathOf("d/old.txt"), token));
+        Assert.Equal("new.txt body", await File.ReadAllTextAsync(server.PathOf("d/new.txt"), token));
+        Assert.True(Directory.Exists(server.PathOf("d/sub")));
         Assert.Empty(server.TempFiles());
     }
 
@@ -288,7 +288,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public async Task Past_its_capacity_the_cache_starts_over_and_every_file_still_lands()
     {
         var token = TestContext.Current.CancellationToken;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         for (int i = 0; i < DirectoryHandles.Capacity + 4; i++)
         {
             Assert.Null(await CommitAsync(handles, $"d{i:00}/f.txt", $"{i}", token));
@@ -305,7 +305,7 @@ public sealed class DirectoryHandleTests : IDisposable
     public void A_handle_is_forgotten_once_its_directory_moved()
     {
         var directory = Directory.CreateDirectory(_fixture.Local("d")).FullName;
-        using var handles = new DirectoryHandles(Store);
+        using var handles = new DirectoryHandles();
         var handle = Protocol.Transfer.Posix.OpenDirectory(directory);
         Assert.True(handles.Keep("d", handle, directory, evict: true));
 

@@ -24,7 +24,7 @@ public sealed class FramingAttackTests
     public async Task A_frame_length_below_the_fixed_part_or_over_the_limit_is_answered_at_once_and_closes(uint length)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         // Only the 4-byte prefix: the server must not wait for the bytes it claims (nor size a buffer from them).
@@ -39,7 +39,7 @@ public sealed class FramingAttackTests
     public async Task A_field_whose_length_runs_past_the_end_of_the_frame_closes()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendRawAsync(Raw(MessageType.Stat, 3, [(byte)FieldTag.Path, 0xFF, 0xFF, (byte)'a']), token);
@@ -53,7 +53,7 @@ public sealed class FramingAttackTests
     public async Task Trailing_bytes_after_the_fields_close(byte[] trailing)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendRawAsync(Raw(MessageType.Stat, 3, [.. FieldBytes(Field.String(FieldTag.Path, "x")), .. trailing]), token);
@@ -65,7 +65,7 @@ public sealed class FramingAttackTests
     public async Task A_duplicate_field_closes()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         // Two Paths: which one would a check look at, and which one would the file system get?
@@ -78,7 +78,7 @@ public sealed class FramingAttackTests
     public async Task Nonzero_frame_flags_close_before_the_frame_is_complete()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendRawAsync(RawFrames.Header(1000, (byte)MessageType.Stat, flags: 0x01).AsMemory(0, 6), token);
@@ -93,20 +93,20 @@ public sealed class FramingAttackTests
     public async Task A_put_size_that_is_negative_or_over_2_to_the_62_closes(long size)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(new Frame(MessageType.Put, 6, Field.String(FieldTag.Path, "f"), Field.Integer(FieldTag.Size, size), Field.String(FieldTag.HashAlgorithm, HashAlgorithms.Sha256)), token);
 
         await AssertClosedWithAsync(server, client, ErrorCode.ProtocolViolation, 6, token);
-        Assert.False(File.Exists(server.LocalPath("f")));
+        Assert.False(File.Exists(server.PathOf("f")));
     }
 
     [Fact(Timeout = 30000)]
     public async Task A_put_size_over_the_servers_limit_is_refused_before_any_body()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(storeOptions: new() { MaxFileSize = 1000 });
+        await using var server = new TestServer(root: null, options: new() { MaxFileSize = 1000 });
         await using var client = await server.ConnectReadyAsync(token);
 
         FrameAssert.IsError(await client.StartPutAsync(1, "big", ProtocolLimits.MaxBodySize, token), ErrorCode.TooLarge, 1);
@@ -121,8 +121,8 @@ public sealed class FramingAttackTests
     public async Task A_get_offset_that_is_negative_closes(long offset)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        await File.WriteAllBytesAsync(server.LocalPath("f"), Content, token);
+        await using var server = new TestServer();
+        await File.WriteAllBytesAsync(server.PathOf("f"), Content, token);
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(new Frame(MessageType.Get, 8, Field.String(FieldTag.Path, "f"), Field.String(FieldTag.HashAlgorithm, HashAlgorithms.Sha256), Field.Integer(FieldTag.Offset, offset), Field.Bytes(FieldTag.HashValue, new byte[32])), token);
@@ -137,8 +137,8 @@ public sealed class FramingAttackTests
     {
         // offset + (size - offset) must never be computed from a peer's offset past the end: the server ignores it.
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        await File.WriteAllBytesAsync(server.LocalPath("f"), Content, token);
+        await using var server = new TestServer();
+        await File.WriteAllBytesAsync(server.PathOf("f"), Content, token);
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.Get(8, "f", HashAlgorithms.Sha256, offset, new byte[32]), token);
@@ -157,7 +157,7 @@ public sealed class FramingAttackTests
     public async Task A_resume_offset_other_than_zero_or_the_held_bytes_closes(long offset)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.Put(4, "r", Content.Length, HashAlgorithms.Sha256, null, null, PutFlags.Resume, [1, 2, 3]), token);
@@ -166,14 +166,14 @@ public sealed class FramingAttackTests
         await client.SendAsync(Messages.ResumeFrom(4, offset), token);
 
         await AssertClosedWithAsync(server, client, ErrorCode.ProtocolViolation, 4, token);
-        Assert.False(File.Exists(server.LocalPath("r")));
+        Assert.False(File.Exists(server.PathOf("r")));
     }
 
     [Fact(Timeout = 30000)]
     public async Task A_request_instead_of_the_resume_from_after_ready_closes()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.Put(4, "r", Content.Length, HashAlgorithms.Sha256, null, null, PutFlags.Resume, [1, 2, 3]), token);
@@ -187,7 +187,7 @@ public sealed class FramingAttackTests
     public async Task A_chunk_longer_than_the_limit_closes_before_its_data()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.Put(2, "c", null, HashAlgorithms.Sha256, null, null, PutFlags.Chunked), token);
@@ -195,14 +195,14 @@ public sealed class FramingAttackTests
         await client.SendRawAsync(new byte[] { 0xFF, 0xFF, 0xFF, 0xFE }, token);
 
         await AssertClosedWithAsync(server, client, ErrorCode.ProtocolViolation, 2, token);
-        Assert.False(File.Exists(server.LocalPath("c")));
+        Assert.False(File.Exists(server.PathOf("c")));
     }
 
     [Fact(Timeout = 30000)]
     public async Task Chunks_adding_up_past_the_declared_size_close()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.Put(2, "c", Content.Length, HashAlgorithms.Sha256, null, null, PutFlags.Chunked), token);
@@ -214,7 +214,7 @@ public sealed class FramingAttackTests
         var frames = await ReadUntilClosedAsync(client);
         Assert.Contains(frames, f => f.Type == MessageType.Error);
         Assert.NotEqual(MessageType.Ok, frames[^1].Type);
-        Assert.False(File.Exists(server.LocalPath("c")));
+        Assert.False(File.Exists(server.PathOf("c")));
         await AssertServerAliveAsync(server, token);
     }
 
@@ -227,7 +227,7 @@ public sealed class FramingAttackTests
     public async Task An_unknown_message_type_closes(byte type)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(new Frame((MessageType)type, 12), token);
@@ -246,7 +246,7 @@ public sealed class FramingAttackTests
     public async Task A_server_message_sent_by_a_client_closes(MessageType type)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         // Data with a Size would announce a body: the server must not read one.
@@ -263,7 +263,7 @@ public sealed class FramingAttackTests
     {
         // A second Hello, a BodyEnd with no body, a ResumeFrom that follows no Ready.
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
         var frame = type switch
         {
@@ -281,7 +281,7 @@ public sealed class FramingAttackTests
     public async Task A_request_before_the_hello_closes()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectAsync(token);
 
         await client.SendMagicAsync(token);
@@ -297,7 +297,7 @@ public sealed class FramingAttackTests
     public async Task Anything_but_the_puts_body_end_after_its_body_closes_and_stores_nothing(bool wrongId)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.StartPutAsync(3, "f", Content.Length, token);
@@ -305,14 +305,14 @@ public sealed class FramingAttackTests
         await client.SendAsync(wrongId ? Messages.BodyEnd(4, HashAlgorithms.Sha256, SHA256.HashData(Content)) : Messages.PathRequest(MessageType.Stat, 4, "/"), token);
 
         await AssertClosedWithAsync(server, client, ErrorCode.ProtocolViolation, 3, token);
-        Assert.False(File.Exists(server.LocalPath("f")));
+        Assert.False(File.Exists(server.PathOf("f")));
     }
 
     [Fact(Timeout = 30000)]
     public async Task A_body_longer_than_its_size_is_read_as_the_next_frame_and_closes()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.StartPutAsync(3, "f", Content.Length, token);
@@ -322,7 +322,7 @@ public sealed class FramingAttackTests
 
         var frames = await ReadUntilClosedAsync(client);
         FrameAssert.IsError(Assert.Single(frames), ErrorCode.ProtocolViolation, frames[0].RequestId);
-        Assert.False(File.Exists(server.LocalPath("f")));
+        Assert.False(File.Exists(server.PathOf("f")));
         await AssertServerAliveAsync(server, token);
     }
 
@@ -330,7 +330,7 @@ public sealed class FramingAttackTests
     public async Task Unknown_put_flags_close_because_the_body_cannot_be_framed()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.Put(5, "f", 10, HashAlgorithms.Sha256, null, null, (PutFlags)0x80), token);
@@ -342,7 +342,7 @@ public sealed class FramingAttackTests
     public async Task Extreme_times_and_modes_are_clamped_or_ignored_not_fatal()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(new Frame(MessageType.MakeDirectory, 1, Field.String(FieldTag.Path, "d"), Field.Integer(FieldTag.MTime, long.MinValue), Field.Integer(FieldTag.Mode, -1)), token);

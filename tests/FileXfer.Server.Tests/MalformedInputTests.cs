@@ -14,7 +14,7 @@ public sealed class MalformedInputTests
     public async Task A_message_that_is_not_a_request_is_unknown_and_closes(byte type)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(new Frame((MessageType)type, 77, Field.String(FieldTag.Path, "x")), token);
@@ -32,7 +32,7 @@ public sealed class MalformedInputTests
     public async Task A_frame_with_a_bad_length_or_flags_is_a_protocol_violation_and_closes(uint length, byte flags)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendRawAsync(RawFrames.Header(length, (byte)MessageType.Stat, flags, requestId: 5), token);
@@ -47,7 +47,7 @@ public sealed class MalformedInputTests
     public async Task A_request_without_its_path_is_a_protocol_violation_and_closes()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(new Frame(MessageType.Stat, 4), token);
@@ -61,7 +61,7 @@ public sealed class MalformedInputTests
     public async Task A_connection_closed_inside_a_frame_is_logged_and_the_server_serves_on()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using (var client = await server.ConnectReadyAsync(token))
         {
             var frame = RawFrames.Of(Messages.PathRequest(MessageType.Stat, 1, "some/long/path.txt"));
@@ -73,6 +73,6 @@ public sealed class MalformedInputTests
         await next.SendAsync(Messages.PathRequest(MessageType.Stat, 2, "/"), token);
 
         FrameAssert.Is(await next.ReadAsync(token), MessageType.Ok, 2);
-        Assert.Single(server.Logger.WithEvent(ServerEvents.ConnectionFailed));
+        Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionFailed));
     }
 }

@@ -88,7 +88,7 @@ public sealed class PathAttackTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = StartWithNeighbours();
-        Directory.CreateSymbolicLink(server.LocalPath("mid"), Neighbour(server, "outside"));
+        Directory.CreateSymbolicLink(server.PathOf("mid"), Neighbour(server, "outside"));
         await using var client = await server.ConnectReadyAsync(token);
 
         var path = operation == MessageType.Put ? "mid/new.txt" : operation == MessageType.MakeDirectory ? "mid/newdir" : "mid/secret.txt";
@@ -104,9 +104,9 @@ public sealed class PathAttackTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = StartWithNeighbours();
-        Directory.CreateDirectory(server.LocalPath("a"));
-        File.CreateSymbolicLink(server.LocalPath("a/last"), Neighbour(server, "outside", "secret.txt"));
-        Directory.CreateSymbolicLink(server.LocalPath("a/lastdir"), Neighbour(server, "outside"));
+        Directory.CreateDirectory(server.PathOf("a"));
+        File.CreateSymbolicLink(server.PathOf("a/last"), Neighbour(server, "outside", "secret.txt"));
+        Directory.CreateSymbolicLink(server.PathOf("a/lastdir"), Neighbour(server, "outside"));
         await using var client = await server.ConnectReadyAsync(token);
 
         var path = operation is MessageType.List or MessageType.MakeDirectory ? "a/lastdir" : "a/last";
@@ -123,7 +123,7 @@ public sealed class PathAttackTests
         var token = TestContext.Current.CancellationToken;
         await using var server = StartWithNeighbours();
         // ".../root-evil" starts with ".../root": a prefix test on strings would let it in.
-        Directory.CreateSymbolicLink(server.LocalPath("evil"), Neighbour(server, "root-evil"));
+        Directory.CreateSymbolicLink(server.PathOf("evil"), Neighbour(server, "root-evil"));
         await using var client = await server.ConnectReadyAsync(token);
 
         var path = operation == MessageType.Put ? "evil/new.txt" : operation == MessageType.MakeDirectory ? "evil/newdir" : "evil/secret.txt";
@@ -155,8 +155,8 @@ public sealed class PathAttackTests
 
         await AssertStillServesAsync(client, id, token);
         Assert.Equal([".filexfer"], Directory.GetFileSystemEntries(server.Store.Root).Select(Path.GetFileName));
-        Assert.NotEmpty(server.Logger.Entries);
-        Assert.All(server.Logger.Entries, entry => Assert.DoesNotContain(entry.Message, c => char.IsControl(c)));
+        Assert.NotEmpty(server.Log.Entries);
+        Assert.All(server.Log.Entries, entry => Assert.DoesNotContain(entry.Message, c => char.IsControl(c)));
     }
 
     [Theory(Timeout = 30000)]
@@ -205,7 +205,7 @@ public sealed class PathAttackTests
         FrameAssert.IsError(await RequestAsync(client, MessageType.MakeDirectory, 1, string.Join('/', Enumerable.Repeat("d", 65)), token), ErrorCode.InvalidPath, 1);
         FrameAssert.IsError(await client.PutAsync(2, string.Join('/', Enumerable.Repeat("d", 65)), [1], token), ErrorCode.InvalidPath, 2);
         FrameAssert.Is(await client.PutAsync(3, string.Join('/', Enumerable.Repeat("d", 64)), [1], token), MessageType.Ok, 3);
-        Assert.True(File.Exists(server.LocalPath(string.Join('/', Enumerable.Repeat("d", 64)))));
+        Assert.True(File.Exists(server.PathOf(string.Join('/', Enumerable.Repeat("d", 64)))));
     }
 
     [Fact(Timeout = 30000)]
@@ -262,7 +262,7 @@ public sealed class PathAttackTests
         await using var server = StartWithNeighbours();
         var planted = Path.Combine(server.Store.StagingDirectory, "planted.part");
         await File.WriteAllTextAsync(planted, "staged", token);
-        Directory.CreateSymbolicLink(server.LocalPath("backdoor"), server.Store.StagingDirectory);
+        Directory.CreateSymbolicLink(server.PathOf("backdoor"), server.Store.StagingDirectory);
         await using var client = await server.ConnectReadyAsync(token);
 
         var path = operation is MessageType.List or MessageType.MakeDirectory ? "backdoor" : "backdoor/planted.part";
@@ -278,8 +278,8 @@ public sealed class PathAttackTests
         var token = TestContext.Current.CancellationToken;
         await using var server = StartWithNeighbours();
         await File.WriteAllTextAsync(Path.Combine(server.Store.StagingDirectory, "x.part"), "staged", token);
-        Directory.CreateDirectory(server.LocalPath("d"));
-        await File.WriteAllTextAsync(server.LocalPath("d/f.txt"), "f", token);
+        Directory.CreateDirectory(server.PathOf("d"));
+        await File.WriteAllTextAsync(server.PathOf("d/f.txt"), "f", token);
         await using var client = await server.ConnectReadyAsync(token);
 
         var flat = await ListNamesAsync(client, 1, ListFlags.None, token);
@@ -297,7 +297,7 @@ public sealed class PathAttackTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = StartWithNeighbours();
-        var file = server.LocalPath("f.txt");
+        var file = server.PathOf("f.txt");
         await File.WriteAllTextAsync(file, "inside", token);
         server.Store.BeforeUse = _ => SwapForLink(file, Neighbour(server, "outside", "secret.txt"));
         await using var client = await server.ConnectReadyAsync(token);
@@ -312,7 +312,7 @@ public sealed class PathAttackTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = StartWithNeighbours();
-        var directory = server.LocalPath("d");
+        var directory = server.PathOf("d");
         Directory.CreateDirectory(directory);
         server.Store.BeforeUse = path => { if (path == "d/new.txt") { SwapForLink(directory, Neighbour(server, "outside")); } };
         await using var client = await server.ConnectReadyAsync(token);
@@ -329,7 +329,7 @@ public sealed class PathAttackTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = StartWithNeighbours();
-        var directory = server.LocalPath("d");
+        var directory = server.PathOf("d");
         Directory.CreateDirectory(directory);
         await File.WriteAllTextAsync(Path.Combine(directory, "secret.txt"), "inside", token);
         server.Store.BeforeUse = _ => SwapForLink(directory, Neighbour(server, "outside"));
@@ -351,7 +351,7 @@ public sealed class PathAttackTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = StartWithNeighbours();
-        var directory = server.LocalPath("d");
+        var directory = server.PathOf("d");
         Directory.CreateDirectory(directory);
         server.Store.BeforeUse = path => { if (path == "d/new") { SwapForLink(directory, Neighbour(server, "outside")); } };
         await using var client = await server.ConnectReadyAsync(token);
@@ -363,7 +363,7 @@ public sealed class PathAttackTests
 
     private static TestServer StartWithNeighbours()
     {
-        var server = TestServer.Start();
+        var server = new TestServer();
         var parent = Path.GetDirectoryName(server.Store.Root)!;
         foreach (var name in new[] { "outside", "root-evil" })
         {

@@ -17,7 +17,7 @@ public sealed class PutRequestTests
     public async Task A_put_stores_the_file_and_answers_with_its_sha256(int size)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
         var content = RandomNumberGenerator.GetBytes(size);
 
@@ -33,7 +33,7 @@ public sealed class PutRequestTests
         Assert.Equal(size, ok.GetSizeOrNull(FieldTag.Size));
         Assert.Equal(HashAlgorithms.Sha256, ok.GetStringOrNull(FieldTag.HashAlgorithm));
         Assert.Equal(SHA256.HashData(content), ok.GetBytesOrNull(FieldTag.HashValue));
-        Assert.Equal(content, await File.ReadAllBytesAsync(server.LocalPath("dir/sub/file.bin"), token));
+        Assert.Equal(content, await File.ReadAllBytesAsync(server.PathOf("dir/sub/file.bin"), token));
         Assert.Empty(server.TempFiles());
     }
 
@@ -41,7 +41,7 @@ public sealed class PutRequestTests
     public async Task A_put_applies_the_modification_time_and_mode_it_carries()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
         var modified = new DateTimeOffset(2010, 6, 7, 8, 9, 10, TimeSpan.Zero);
         var content = "with metadata"u8.ToArray();
@@ -52,15 +52,15 @@ public sealed class PutRequestTests
         await client.SendAsync(Messages.BodyEnd(3, HashAlgorithms.Sha256, SHA256.HashData(content)), token);
         FrameAssert.Is(await client.ReadAsync(token), MessageType.Ok, 3);
 
-        Assert.Equal(modified.UtcDateTime, File.GetLastWriteTimeUtc(server.LocalPath("meta.txt")));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.LocalPath("meta.txt")));
+        Assert.Equal(modified.UtcDateTime, File.GetLastWriteTimeUtc(server.PathOf("meta.txt")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.PathOf("meta.txt")));
     }
 
     [Fact(Timeout = 30000)]
     public async Task A_put_can_use_xxh128()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
         var content = RandomNumberGenerator.GetBytes(100_000);
         var hash = XxHash128.Hash(content);
@@ -73,15 +73,15 @@ public sealed class PutRequestTests
 
         FrameAssert.Is(ok, MessageType.Ok, 9);
         Assert.Equal(hash, ok.GetBytesOrNull(FieldTag.HashValue));
-        Assert.Equal(content, await File.ReadAllBytesAsync(server.LocalPath("fast.bin"), token));
+        Assert.Equal(content, await File.ReadAllBytesAsync(server.PathOf("fast.bin"), token));
     }
 
     [Fact(Timeout = 30000)]
     public async Task A_wrong_hash_is_an_integrity_error_that_keeps_the_old_file_and_the_connection()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        await File.WriteAllTextAsync(server.LocalPath("f.txt"), "old content", token);
+        await using var server = new TestServer();
+        await File.WriteAllTextAsync(server.PathOf("f.txt"), "old content", token);
         await using var client = await server.ConnectReadyAsync(token);
         var content = RandomNumberGenerator.GetBytes(200_000);
         var wrong = SHA256.HashData(content);
@@ -92,7 +92,7 @@ public sealed class PutRequestTests
         await client.SendAsync(Messages.PathRequest(MessageType.Stat, 6, "f.txt"), token);
         var stat = await client.ReadAsync(token);
 
-        Assert.Equal("old content", await File.ReadAllTextAsync(server.LocalPath("f.txt"), token));
+        Assert.Equal("old content", await File.ReadAllTextAsync(server.PathOf("f.txt"), token));
         Assert.Empty(server.TempFiles());
         FrameAssert.Is(stat, MessageType.Ok, 6);
         Assert.Equal("old content".Length, stat.GetSizeOrNull(FieldTag.Size));
@@ -104,7 +104,7 @@ public sealed class PutRequestTests
     public async Task A_body_cut_short_leaves_no_file_and_no_temp_and_the_server_serves_on(bool reset)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         var content = RandomNumberGenerator.GetBytes(1024 * 1024);
         await using (var client = await server.ConnectReadyAsync(token))
         {
@@ -119,18 +119,18 @@ public sealed class PutRequestTests
         // The server logs the close only after the handler has disposed the upload.
         await server.WaitForClosedConnectionsAsync(1, token);
 
-        Assert.False(File.Exists(server.LocalPath("cut.bin")));
+        Assert.False(File.Exists(server.PathOf("cut.bin")));
         Assert.Empty(server.TempFiles());
         await using var next = await server.ConnectReadyAsync(token);
         FrameAssert.Is(await next.PutAsync(2, "cut.bin", content, token), MessageType.Ok, 2);
-        Assert.Equal(content, await File.ReadAllBytesAsync(server.LocalPath("cut.bin"), token));
+        Assert.Equal(content, await File.ReadAllBytesAsync(server.PathOf("cut.bin"), token));
     }
 
     [Fact(Timeout = 30000)]
     public async Task A_frame_other_than_body_end_after_the_body_closes_the_connection()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
 
         FrameAssert.Is(await client.StartPutAsync(1, "x.txt", 3, token), MessageType.Ready, 1);
@@ -140,7 +140,7 @@ public sealed class PutRequestTests
         var frames = await client.ReadUntilClosedAsync(deadline.Token);
 
         FrameAssert.IsError(Assert.Single(frames), ErrorCode.ProtocolViolation, 1);
-        Assert.False(File.Exists(server.LocalPath("x.txt")));
+        Assert.False(File.Exists(server.PathOf("x.txt")));
         await server.WaitForClosedConnectionsAsync(1, token);
         Assert.Empty(server.TempFiles());
     }
@@ -149,9 +149,9 @@ public sealed class PutRequestTests
     public async Task Refused_puts_get_an_error_instead_of_ready_and_the_connection_goes_on()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(storeOptions: new FileStoreOptions { MaxFileSize = 1000 });
-        Directory.CreateDirectory(server.LocalPath("dir"));
-        await File.WriteAllTextAsync(server.LocalPath("file.txt"), "f", token);
+        await using var server = new TestServer(root: null, options: new FileStoreOptions { MaxFileSize = 1000 });
+        Directory.CreateDirectory(server.PathOf("dir"));
+        await File.WriteAllTextAsync(server.PathOf("file.txt"), "f", token);
         await using var client = await server.ConnectReadyAsync(token);
 
         FrameAssert.IsError(await client.StartPutAsync(1, "big.bin", 1001, token), ErrorCode.TooLarge, 1);

@@ -13,11 +13,11 @@ public sealed class RequestTests
     public async Task Get_sends_data_the_body_and_body_end_with_the_hash()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         var content = RandomNumberGenerator.GetBytes(2 * 1024 * 1024 + 5);
-        await File.WriteAllBytesAsync(server.LocalPath("big.bin"), content, token);
+        await File.WriteAllBytesAsync(server.PathOf("big.bin"), content, token);
         var modified = new DateTime(2015, 5, 5, 5, 5, 5, DateTimeKind.Utc);
-        File.SetLastWriteTimeUtc(server.LocalPath("big.bin"), modified);
+        File.SetLastWriteTimeUtc(server.PathOf("big.bin"), modified);
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.Get(21, "/big.bin", HashAlgorithms.Sha256), token);
@@ -39,9 +39,9 @@ public sealed class RequestTests
     public async Task Get_of_a_missing_file_is_not_found_and_the_connection_stays_usable()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        await File.WriteAllTextAsync(server.LocalPath("here.txt"), "here", token);
-        Directory.CreateDirectory(server.LocalPath("dir"));
+        await using var server = new TestServer();
+        await File.WriteAllTextAsync(server.PathOf("here.txt"), "here", token);
+        Directory.CreateDirectory(server.PathOf("dir"));
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.Get(1, "missing.txt", HashAlgorithms.Sha256), token);
@@ -60,9 +60,9 @@ public sealed class RequestTests
     public async Task Stat_describes_a_file()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        Directory.CreateDirectory(server.LocalPath("d"));
-        await File.WriteAllTextAsync(server.LocalPath("d/f.txt"), "12345", token);
+        await using var server = new TestServer();
+        Directory.CreateDirectory(server.PathOf("d"));
+        await File.WriteAllTextAsync(server.PathOf("d/f.txt"), "12345", token);
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.PathRequest(MessageType.Stat, 8, "d/f.txt"), token);
@@ -73,7 +73,7 @@ public sealed class RequestTests
         FrameAssert.Is(ok, MessageType.Ok, 8);
         var entry = Messages.ReadEntry(ok);
         Assert.Equal(("d/f.txt", EntryKind.File, 5L), (entry.Name, entry.Kind, entry.Size));
-        Assert.Equal(File.GetLastWriteTimeUtc(server.LocalPath("d/f.txt")), entry.ModifiedUtc.UtcDateTime);
+        Assert.Equal(File.GetLastWriteTimeUtc(server.PathOf("d/f.txt")), entry.ModifiedUtc.UtcDateTime);
         Assert.Equal(EntryKind.Directory, Messages.ReadEntry(dir).Kind);
     }
 
@@ -81,13 +81,13 @@ public sealed class RequestTests
     public async Task List_sends_sorted_entries_and_the_count()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         foreach (var name in new[] { "zeta.txt", "Alpha.txt", "beta.txt" })
         {
-            await File.WriteAllTextAsync(server.LocalPath(name), name, token);
+            await File.WriteAllTextAsync(server.PathOf(name), name, token);
         }
 
-        Directory.CreateDirectory(server.LocalPath("middle"));
+        Directory.CreateDirectory(server.PathOf("middle"));
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.PathRequest(MessageType.List, 30, "/"), token);
@@ -110,9 +110,9 @@ public sealed class RequestTests
     public async Task List_of_an_empty_directory_is_just_the_end_and_list_of_a_file_is_an_error()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        await File.WriteAllTextAsync(server.LocalPath("f.txt"), "f", token);
-        Directory.CreateDirectory(server.LocalPath("empty"));
+        await using var server = new TestServer();
+        await File.WriteAllTextAsync(server.PathOf("f.txt"), "f", token);
+        Directory.CreateDirectory(server.PathOf("empty"));
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.PathRequest(MessageType.List, 1, "empty"), token);
@@ -129,10 +129,10 @@ public sealed class RequestTests
     public async Task Delete_removes_a_file_and_refuses_a_non_empty_directory()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        Directory.CreateDirectory(server.LocalPath("full"));
-        await File.WriteAllTextAsync(server.LocalPath("full/f.txt"), "f", token);
-        await File.WriteAllTextAsync(server.LocalPath("gone.txt"), "gone", token);
+        await using var server = new TestServer();
+        Directory.CreateDirectory(server.PathOf("full"));
+        await File.WriteAllTextAsync(server.PathOf("full/f.txt"), "f", token);
+        await File.WriteAllTextAsync(server.PathOf("gone.txt"), "gone", token);
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.PathRequest(MessageType.Delete, 1, "gone.txt"), token);
@@ -147,9 +147,9 @@ public sealed class RequestTests
         FrameAssert.Is(deleted, MessageType.Ok, 1);
         Assert.Equal("gone.txt", Messages.ReadEntry(deleted).Name);
         Assert.Equal(4, Messages.ReadEntry(deleted).Size);
-        Assert.False(File.Exists(server.LocalPath("gone.txt")));
+        Assert.False(File.Exists(server.PathOf("gone.txt")));
         FrameAssert.IsError(notEmpty, ErrorCode.DirectoryNotEmpty, 2);
-        Assert.True(File.Exists(server.LocalPath("full/f.txt")));
+        Assert.True(File.Exists(server.PathOf("full/f.txt")));
         FrameAssert.IsError(missing, ErrorCode.NotFound, 3);
         FrameAssert.IsError(root, ErrorCode.AccessDenied, 4);
     }
@@ -160,9 +160,9 @@ public sealed class RequestTests
     public async Task Hash_returns_the_digest_of_the_stored_file(string algorithm)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         var content = RandomNumberGenerator.GetBytes(1024 * 1024 + 3);
-        await File.WriteAllBytesAsync(server.LocalPath("h.bin"), content, token);
+        await File.WriteAllBytesAsync(server.PathOf("h.bin"), content, token);
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.Hash(12, "h.bin", algorithm), token);
@@ -180,8 +180,8 @@ public sealed class RequestTests
     public async Task An_unsupported_hash_algorithm_is_refused_and_the_connection_goes_on()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        await File.WriteAllTextAsync(server.LocalPath("h.txt"), "h", token);
+        await using var server = new TestServer();
+        await File.WriteAllTextAsync(server.PathOf("h.txt"), "h", token);
         await using var client = await server.ConnectReadyAsync(token);
 
         await client.SendAsync(Messages.Hash(1, "h.txt", "md5"), token);
@@ -202,7 +202,7 @@ public sealed class RequestTests
     public async Task An_error_about_a_long_non_ascii_path_is_still_answered(string prefix)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
         // Emoji are two UTF-16 chars: a message cut to a fixed char count can split one in half.
         var component = string.Concat(Enumerable.Repeat("\U0001F600", 60));
@@ -220,8 +220,8 @@ public sealed class RequestTests
     public async Task Many_requests_on_one_connection_are_all_answered()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        await File.WriteAllTextAsync(server.LocalPath("f.txt"), "content", token);
+        await using var server = new TestServer();
+        await File.WriteAllTextAsync(server.PathOf("f.txt"), "content", token);
         var expected = SHA256.HashData("content"u8);
         await using var client = await server.ConnectReadyAsync(token);
 
@@ -249,8 +249,8 @@ public sealed class RequestTests
     public async Task Pipelined_requests_are_answered_in_order_with_their_ids()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
-        await File.WriteAllTextAsync(server.LocalPath("f.txt"), "content", token);
+        await using var server = new TestServer();
+        await File.WriteAllTextAsync(server.PathOf("f.txt"), "content", token);
         await using var client = await server.ConnectReadyAsync(token);
         byte[] requests =
         [
@@ -276,7 +276,7 @@ public sealed class RequestTests
     public async Task A_put_pipelined_with_its_body_and_a_following_request_is_served_in_order()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         await using var client = await server.ConnectReadyAsync(token);
         var content = "pipelined body"u8.ToArray();
         byte[] wire =

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -20,19 +19,18 @@ public sealed class ServerProcessTests : IDisposable
         var token = TestContext.Current.CancellationToken;
         var staging = _root.CreateDirectory(".filexfer", "staging");
         await File.WriteAllTextAsync(Path.Combine(staging, "crashed.part"), "left by a crash", token);
-        using var server = ServerProcess.Start("--root", _root.Path, "--listen", "127.0.0.1:0");
+        // A shutdown timeout far past the test's own: exiting at all shows that idle connections did not wait for it.
+        using var server = ServerProcess.Start("--root", _root.Path, "--listen", "127.0.0.1:0", "--shutdown-timeout", "3600");
 
         var endPoint = await server.WaitUntilListeningAsync(token);
         await using var client = await RawClient.ConnectAsync(endPoint, token);
         await client.HandshakeAsync(token);
         FrameAssert.Is(await client.PutAsync(1, "hello.txt", "hello"u8.ToArray(), token), MessageType.Ok, 1);
         await using var silent = await RawClient.ConnectAsync(endPoint, token);
-        var clock = Stopwatch.StartNew();
         server.SendSigTerm();
         int exitCode = await server.WaitForExitAsync(TimeSpan.FromSeconds(20), token);
 
         Assert.Equal(0, exitCode);
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
         Assert.Equal("hello", await File.ReadAllTextAsync(Path.Combine(_root.Path, "hello.txt"), token));
         Assert.Empty(Directory.GetFiles(staging));
         Assert.Equal([$"listening on {endPoint}"], server.StandardOutput);
@@ -54,8 +52,7 @@ public sealed class ServerProcessTests : IDisposable
 
         server.SendSigTerm();
         await server.WaitForLineAsync(l => l.Contains("Stopping: no new connections", StringComparison.Ordinal), TimeSpan.FromSeconds(10), token);
-        // A slow client: the rest of the body comes well after the signal, yet inside the 20 s the server promised.
-        await Task.Delay(TimeSpan.FromSeconds(3), token);
+        // The rest of the body comes after the stop has begun, and the server still takes it.
         await client.SendRawAsync(content.AsMemory(content.Length / 2), token);
         await client.SendAsync(Messages.BodyEnd(1, HashAlgorithms.Sha256, SHA256.HashData(content)), token);
         var answer = await client.ReadAsync(token);

@@ -16,7 +16,7 @@ public class SizeLimitTests
     public async Task A_chunked_put_without_a_size_is_refused_at_the_chunk_that_passes_the_largest_file_size()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(storeOptions: new FileStoreOptions { MaxFileSize = 1000 });
+        await using var server = new TestServer(root: null, options: new FileStoreOptions { MaxFileSize = 1000 });
         await using var client = await server.ConnectReadyAsync(token);
         FrameAssert.Is(
             await SendAndReadAsync(client, Messages.Put(1, "big.bin", size: null, HashAlgorithms.Sha256, null, null, PutFlags.Chunked), token),
@@ -33,7 +33,7 @@ public class SizeLimitTests
         FrameAssert.IsError(error, ErrorCode.TooLarge, 1);
         Assert.Contains("1000", error.GetStringOrNull(FieldTag.Message), StringComparison.Ordinal);
         await server.WaitForClosedConnectionsAsync(1, token);
-        Assert.False(File.Exists(server.LocalPath("big.bin")));
+        Assert.False(File.Exists(server.PathOf("big.bin")));
         Assert.Empty(server.TempFiles());
     }
 
@@ -41,10 +41,10 @@ public class SizeLimitTests
     public async Task A_listing_over_the_entry_limit_is_refused_with_too_large_and_the_connection_goes_on()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(storeOptions: new FileStoreOptions { MaxListEntries = 10 });
+        await using var server = new TestServer(root: null, options: new FileStoreOptions { MaxListEntries = 10 });
         for (int i = 0; i < 11; i++)
         {
-            await File.WriteAllTextAsync(server.LocalPath($"f{i:00}.txt"), "x", token);
+            await File.WriteAllTextAsync(server.PathOf($"f{i:00}.txt"), "x", token);
         }
 
         await using var client = await server.ConnectReadyAsync(token);
@@ -59,14 +59,14 @@ public class SizeLimitTests
     public async Task A_recursive_listing_stops_with_too_large_after_the_entry_limit_and_closes()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(storeOptions: new FileStoreOptions { MaxListEntries = 10 });
+        await using var server = new TestServer(root: null, options: new FileStoreOptions { MaxListEntries = 10 });
         // Each directory is small; the tree is not.
         for (int d = 0; d < 4; d++)
         {
-            Directory.CreateDirectory(server.LocalPath($"d{d}"));
+            Directory.CreateDirectory(server.PathOf($"d{d}"));
             for (int i = 0; i < 4; i++)
             {
-                await File.WriteAllTextAsync(server.LocalPath($"d{d}/f{i}.txt"), "x", token);
+                await File.WriteAllTextAsync(server.PathOf($"d{d}/f{i}.txt"), "x", token);
             }
         }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -17,7 +16,7 @@ public sealed class TcpServerLifecycleTests
     public async Task Port_zero_binds_a_real_port_on_loopback()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
 
         Assert.Equal(IPAddress.Loopback, server.Server.LocalEndPoint.Address);
         Assert.InRange(server.Server.LocalEndPoint.Port, 1, 65535);
@@ -28,7 +27,7 @@ public sealed class TcpServerLifecycleTests
     public async Task The_endpoint_is_unknown_before_start_and_start_cannot_run_twice()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), _ => throw new InvalidOperationException(), new CapturingLogger());
+        await using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), _ => throw new InvalidOperationException(), new RecordingLogger());
 
         Assert.Throws<InvalidOperationException>(() => server.LocalEndPoint);
         await Assert.ThrowsAsync<InvalidOperationException>(() => server.ServeForeverAsync(token));
@@ -41,7 +40,7 @@ public sealed class TcpServerLifecycleTests
     {
         var token = TestContext.Current.CancellationToken;
         var calls = new ConcurrentQueue<string>();
-        var logger = new CapturingLogger();
+        var logger = new RecordingLogger();
         await using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), context => new RecordingHandler(context, calls), logger);
         server.Start();
         var serving = server.ServeForeverAsync(token);
@@ -69,7 +68,7 @@ public sealed class TcpServerLifecycleTests
     public async Task Connections_that_end_at_once_are_not_counted_as_active_afterwards()
     {
         var token = TestContext.Current.CancellationToken;
-        var logger = new CapturingLogger();
+        var logger = new RecordingLogger();
         // Every failure logged one by one here, to count them.
         var options = new TcpServerOptions { FailureLogBurst = int.MaxValue };
         await using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), _ => throw new InvalidOperationException("refused at once"), logger, options);
@@ -100,7 +99,7 @@ public sealed class TcpServerLifecycleTests
     public async Task Serving_ends_when_its_token_is_cancelled()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start();
+        await using var server = new TestServer();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(token);
         var serving = server.Server.ServeForeverAsync(cancel.Token);
 
@@ -117,7 +116,7 @@ public sealed class TcpServerLifecycleTests
         var token = TestContext.Current.CancellationToken;
         for (int i = 0; i < 300; i++)
         {
-            await using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), _ => throw new InvalidOperationException(), new CapturingLogger());
+            await using var server = new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), _ => throw new InvalidOperationException(), new RecordingLogger());
             server.Start();
             var serving = server.ServeForeverAsync(token);
             if (i % 2 == 1)
@@ -134,20 +133,19 @@ public sealed class TcpServerLifecycleTests
     public async Task Stop_closes_an_idle_connection_at_once()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(20) });
+        // On a clock that never moves, the shutdown deadline never passes: the stop can end only by closing at once.
+        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(20), TimeProvider = new TestClock() });
         await using var client = await server.ConnectReadyAsync(token);
         await client.SendAsync(Messages.PathRequest(MessageType.Stat, 1, "/"), token);
         FrameAssert.Is(await client.ReadAsync(token), MessageType.Ok, 1);
-        var clock = Stopwatch.StartNew();
 
-        await server.Server.StopAsync();
+        await server.Server.StopAsync().WaitAsync(token);
 
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3));
         using var deadline = Deadline.After(TimeSpan.FromSeconds(5));
         Assert.Empty(await client.ReadUntilClosedAsync(deadline.Token));
         await server.Serving.WaitAsync(TimeSpan.FromSeconds(5), token);
         Assert.Equal(0, server.Server.ActiveConnections);
-        Assert.Empty(server.Logger.WithEvent(ServerEvents.ShutdownDeadline));
+        Assert.Empty(server.Log.WithEvent(ServerEvents.ShutdownDeadline));
     }
 
     [Theory(Timeout = 30000)]
@@ -156,47 +154,45 @@ public sealed class TcpServerLifecycleTests
     public async Task Stop_closes_a_connection_that_has_not_finished_its_handshake_at_once(int bytesSent)
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(20) });
+        // On a clock that never moves, neither the shutdown nor the handshake deadline passes: the stop can end only by closing at once.
+        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(20), TimeProvider = new TestClock() });
         await using var client = await server.ConnectAsync(token);
         await client.SendRawAsync("FXFR"u8.ToArray().AsMemory(0, bytesSent), token);
-        await server.Logger.WaitForEventAsync(ServerEvents.ConnectionOpened, 1, TimeSpan.FromSeconds(5), token);
-        var clock = Stopwatch.StartNew();
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 1, TimeSpan.FromSeconds(5), token);
 
-        await server.Server.StopAsync();
+        await server.Server.StopAsync().WaitAsync(token);
 
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(3));
         using var deadline = Deadline.After(TimeSpan.FromSeconds(5));
         Assert.Empty(await client.ReadRawUntilClosedAsync(deadline.Token));
-        Assert.Empty(server.Logger.WithEvent(ServerEvents.ShutdownDeadline));
+        Assert.Empty(server.Log.WithEvent(ServerEvents.ShutdownDeadline));
     }
 
     [Fact(Timeout = 30000)]
     public async Task Stop_lets_a_put_in_flight_finish_within_the_deadline()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(20) });
+        // On a clock that never moves, the shutdown deadline never passes while the put goes on.
+        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(20), TimeProvider = new TestClock() });
         var content = RandomNumberGenerator.GetBytes(1024 * 1024);
         await using var client = await server.ConnectReadyAsync(token);
         FrameAssert.Is(await client.StartPutAsync(1, "late.bin", content.Length, token), MessageType.Ready, 1);
         await client.SendRawAsync(content.AsMemory(0, content.Length / 2), token);
-        var clock = Stopwatch.StartNew();
 
         var stopping = server.Server.StopAsync();
-        await server.Logger.WaitForEventAsync(ServerEvents.Draining, 1, TimeSpan.FromSeconds(5), token);
+        await server.Log.WaitForEventAsync(ServerEvents.Draining, 1, TimeSpan.FromSeconds(5), token);
         await AssertNotServedAsync(server, token);
         Assert.False(stopping.IsCompleted);
         await client.SendRawAsync(content.AsMemory(content.Length / 2), token);
         await client.SendAsync(Messages.BodyEnd(1, HashAlgorithms.Sha256, SHA256.HashData(content)), token);
         var ok = await client.ReadAsync(token);
-        await stopping.WaitAsync(TimeSpan.FromSeconds(10), token);
+        await stopping.WaitAsync(token);
 
         FrameAssert.Is(ok, MessageType.Ok, 1);
-        Assert.Equal(content, await File.ReadAllBytesAsync(server.LocalPath("late.bin"), token));
+        Assert.Equal(content, await File.ReadAllBytesAsync(server.PathOf("late.bin"), token));
         Assert.Empty(server.TempFiles());
-        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         using var deadline = Deadline.After(TimeSpan.FromSeconds(5));
         Assert.Empty(await client.ReadUntilClosedAsync(deadline.Token));
-        Assert.Empty(server.Logger.WithEvent(ServerEvents.ShutdownDeadline));
+        Assert.Empty(server.Log.WithEvent(ServerEvents.ShutdownDeadline));
     }
 
     /// <summary>
@@ -236,22 +232,27 @@ public sealed class TcpServerLifecycleTests
     public async Task Stop_aborts_a_put_still_in_flight_at_the_deadline_and_leaves_no_temp_file()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = TestServer.Start(serverOptions: new TcpServerOptions { ShutdownTimeout = TimeSpan.FromMilliseconds(300) });
+        var clock = new TestClock();
+        var shutdownTimeout = TimeSpan.FromSeconds(30);
+        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { ShutdownTimeout = shutdownTimeout, TimeProvider = clock });
         var content = RandomNumberGenerator.GetBytes(1024 * 1024);
         await using var client = await server.ConnectReadyAsync(token);
         FrameAssert.Is(await client.StartPutAsync(1, "stuck.bin", content.Length, token), MessageType.Ready, 1);
         await client.SendRawAsync(content.AsMemory(0, content.Length / 2), token);
         Assert.Single(server.TempFiles());
-        var clock = Stopwatch.StartNew();
 
-        await server.Server.StopAsync();
+        var stopping = server.Server.StopAsync();
+        // Logged once the deadline runs.
+        await server.Log.WaitForEventAsync(ServerEvents.Draining, 1, TimeSpan.FromSeconds(10), token);
+        Assert.False(stopping.IsCompleted);
+        clock.Advance(shutdownTimeout);
+        await stopping.WaitAsync(token);
 
-        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(3));
         Assert.Empty(server.TempFiles());
-        Assert.False(File.Exists(server.LocalPath("stuck.bin")));
+        Assert.False(File.Exists(server.PathOf("stuck.bin")));
         Assert.Equal(0, server.Server.ActiveConnections);
-        Assert.Single(server.Logger.WithEvent(ServerEvents.ShutdownDeadline));
-        Assert.Single(server.Logger.WithEvent(ServerEvents.ConnectionAborted));
+        Assert.Single(server.Log.WithEvent(ServerEvents.ShutdownDeadline));
+        Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionAborted));
         using var deadline = Deadline.After(TimeSpan.FromSeconds(5));
         Assert.Empty(await client.ReadUntilClosedAsync(deadline.Token));
     }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -11,6 +10,7 @@ using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Net;
 using FileXfer.Protocol.Transfer;
 using FileXfer.Server.Handlers;
+using FileXfer.Server.Hosting;
 using FileXfer.Server.Tls;
 
 namespace FileXfer.Server.Tests;
@@ -151,7 +151,7 @@ public sealed class TlsServerTests : IDisposable
 
         var loaded = ServerCertificate.Load(certificatePath, keyPath);
         var (printCode, printed, _) = await RunAsync(["fingerprint", "--root", _directory.CreateDirectory("root"), "--tls-cert", certificatePath, .. keyPath is null ? Array.Empty<string>() : ["--tls-key", keyPath]], token);
-        await using var server = TestServer.Start(new FileXferHandlerOptions { Tls = loaded.Context });
+        await using var server = new TestServer(root: null, handlerOptions: new FileXferHandlerOptions { Tls = loaded.Context });
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(server.EndPoint, token);
         byte[]? seen = null;
@@ -177,7 +177,7 @@ public sealed class TlsServerTests : IDisposable
     {
         var token = TestContext.Current.CancellationToken;
         var certificate = ServerCertificate.LoadOrCreate(_directory.CreateDirectory("root"), listenAddress: null);
-        await using var server = TestServer.Start(new FileXferHandlerOptions { Tls = certificate.Context });
+        await using var server = new TestServer(root: null, handlerOptions: new FileXferHandlerOptions { Tls = certificate.Context });
         await using var client = await server.ConnectAsync(token);
 
         await client.SendMagicAsync(token);
@@ -190,7 +190,7 @@ public sealed class TlsServerTests : IDisposable
         FrameAssert.IsError(error, ErrorCode.AuthenticationFailed, 0);
         Assert.Equal("this server requires TLS (use --tls)", error.GetStringOrNull(FieldTag.Message));
         await server.WaitForClosedConnectionsAsync(1, token);
-        Assert.Empty(server.Logger.WithEvent(ServerEvents.HandshakeCompleted));
+        Assert.Empty(server.Log.WithEvent(ServerEvents.HandshakeCompleted));
     }
 
     [Fact(Timeout = 30000)]
@@ -198,19 +198,60 @@ public sealed class TlsServerTests : IDisposable
     {
         var token = TestContext.Current.CancellationToken;
         var certificate = ServerCertificate.LoadOrCreate(_directory.CreateDirectory("root"), listenAddress: null);
-        await using var server = TestServer.Start(new FileXferHandlerOptions { Tls = certificate.Context, HandshakeTimeout = TimeSpan.FromSeconds(1) });
+        var clock = new TestClock();
+        await using var server = new TestServer(
+            root: null,
+            handlerOptions: new FileXferHandlerOptions { Tls = certificate.Context },
+            serverOptions: new TcpServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(10), TimeProvider = clock });
         await using var client = await server.ConnectAsync(token);
-        var clock = Stopwatch.StartNew();
 
         // The start of a TLS record header, then nothing: a slowloris inside the TLS handshake.
         await client.SendRawAsync(new byte[] { 0x16, 0x03, 0x01 }, token);
-        using var deadline = Deadline.After(TimeSpan.FromSeconds(15));
-        var answer = await client.ReadRawUntilClosedAsync(deadline.Token);
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 1, TimeSpan.FromSeconds(10), token);
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var answer = await client.ReadRawUntilClosedAsync(token);
 
         Assert.Empty(answer);
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.8), TimeSpan.FromSeconds(10));
         await server.WaitForClosedConnectionsAsync(1, token);
-        Assert.Contains("no TLS handshake within 1 s", Assert.Single(server.Logger.WithEvent(ServerEvents.ConnectionFailed)).Message, StringComparison.Ordinal);
+        Assert.Contains("no TLS handshake within 10 s", Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionFailed)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task The_tls_and_the_filexfer_handshake_share_one_deadline_counted_from_the_accept()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var certificate = ServerCertificate.LoadOrCreate(_directory.CreateDirectory("root"), listenAddress: null);
+        var clock = new TestClock();
+        await using var server = new TestServer(
+            root: null,
+            handlerOptions: new FileXferHandlerOptions { Tls = certificate.Context },
+            serverOptions: new TcpServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(10), TimeProvider = clock });
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server.EndPoint, token);
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 1, TimeSpan.FromSeconds(10), token);
+
+        // Most of the budget goes before TLS; TLS then completes in time, and the FileXfer handshake gets only what is left.
+        clock.Advance(TimeSpan.FromSeconds(8));
+        // Pinned: trusted only when it is the server's certificate.
+        await using var tls = new SslStream(new NetworkStream(socket), leaveInnerStreamOpen: false, (_, presented, _, _) =>
+            presented is not null && SHA256.HashData(presented.GetRawCertData()).AsSpan().SequenceEqual(certificate.Fingerprint));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, token);
+        clock.Advance(TimeSpan.FromSeconds(2));
+
+        try
+        {
+            Assert.Equal(0, await tls.ReadAsync(new byte[16], token));
+        }
+        catch (IOException)
+        {
+            // Closed with a reset: as closed.
+        }
+
+        await server.WaitForClosedConnectionsAsync(1, token);
+        var failure = Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionFailed));
+        Assert.IsType<TimeoutException>(failure.Exception);
+        // The server may still have been finishing its side of TLS: either way the one deadline closed it.
+        Assert.Contains("handshake within 10 s of the accept", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 60000)]

@@ -25,14 +25,6 @@ public sealed class DirectoryHandles : IDisposable
 
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    public DirectoryHandles(FileStore store)
-    {
-        Store = store ?? throw new ArgumentNullException(nameof(store));
-    }
-
-    /// <summary>The store whose remote paths the keys are.</summary>
-    public FileStore Store { get; }
-
     /// <summary>How many handles are kept.</summary>
     public int Count => _entries.Count;
 

@@ -50,6 +50,13 @@ public sealed class PendingUpload : IAsyncDisposable
     /// <summary>True when the temp file is a partial kept for resuming (see <see cref="FileStore.BeginUpload(string, long?, long, byte[], DirectoryHandles, bool)"/>).</summary>
     public bool IsResumable => TempPath?.EndsWith(".resume", StringComparison.Ordinal) == true;
 
+    /// <summary>
+    /// Cancelled when another upload of the same resume key and path takes this one's partial over: the upload is
+    /// then abandoned, and disposing it lets go of the partial, kept as it is, for the other one to continue. Never
+    /// cancelled for an upload that is not resumable.
+    /// </summary>
+    public CancellationToken Revoked { get; internal init; }
+
     /// <summary>The file system the temp file is on, so a group is flushed with one <c>syncfs</c> per file system; 0 when unknown.</summary>
     internal ulong Device { get; }
 

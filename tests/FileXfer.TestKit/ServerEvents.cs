@@ -1,6 +1,6 @@
-namespace FileXfer.Server.Tests;
+namespace FileXfer.TestKit;
 
-/// <summary>The event ids of ServerLog that tests wait for.</summary>
+/// <summary>The event ids of the server's log (ServerLog) that tests wait for.</summary>
 public static class ServerEvents
 {
     public const int ConnectionOpened = 2;

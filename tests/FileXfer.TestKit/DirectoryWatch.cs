@@ -1,4 +1,4 @@
-namespace FileXfer.Client.Tests;
+namespace FileXfer.TestKit;
 
 /// <summary>Waits for a condition on a directory's contents, woken by file-system events rather than a polling delay.</summary>
 public static class DirectoryWatch
@@ -32,9 +32,9 @@ public static class DirectoryWatch
                 await changed.WaitAsync(deadline.Token);
             }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            Assert.Fail($"timed out after {timeout.TotalSeconds:F0} s waiting until {description}");
+            throw new TimeoutException($"timed out after {timeout.TotalSeconds:F0} s waiting until {description}", ex);
         }
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace FileXfer.Server.Tests;
+namespace FileXfer.TestKit;
 
-/// <summary>One message recorded by <see cref="CapturingLogger"/>.</summary>
+/// <summary>One message recorded by <see cref="RecordingLogger"/>.</summary>
 public sealed record LogEntry(LogLevel Level, EventId EventId, string Message, Exception? Exception);
