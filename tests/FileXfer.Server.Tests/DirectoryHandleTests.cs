@@ -309,10 +309,10 @@ public sealed class DirectoryHandleTests : IDisposable
         var handle = Protocol.Transfer.Posix.OpenDirectory(directory);
         Assert.True(handles.Keep("d", handle, directory, evict: true));
 
-        Assert.Same(handle, handles.Find("d"));
+        Assert.Same(handle, handles.Find("d", out _));
         Directory.Move(directory, _fixture.Local("e"));
 
-        Assert.Null(handles.Find("d"));
+        Assert.Null(handles.Find("d", out _));
         Assert.Equal(0, handles.Count);
         Assert.True(handle.IsClosed);
     }

@@ -195,7 +195,7 @@ public sealed class FileStoreConfinementTests : IDisposable
 
         var entries = Store.List("alias");
         var stat = Store.Stat("alias");
-        await using (var upload = Store.BeginUpload("alias/new.txt", 3))
+        await using (var upload = Store.BeginUpload("alias/new.txt", 3, 3))
         {
             await upload.Body.WriteAsync("new"u8.ToArray(), TestContext.Current.CancellationToken);
             var hash = SHA256.HashData("new"u8);
@@ -244,7 +244,7 @@ public sealed class FileStoreConfinementTests : IDisposable
         StoreAssert.Fails(code, () => Store.OpenRead(path, out _).Dispose());
         StoreAssert.Fails(code, () => Store.List(path));
         StoreAssert.Fails(code, () => Store.Delete(path));
-        StoreAssert.Fails(code, () => _ = Store.BeginUpload(path, 1));
+        StoreAssert.Fails(code, () => _ = Store.BeginUpload(path, 1, 1));
         Assert.Equal(staged, Directory.GetFileSystemEntries(Store.StagingDirectory));
     }
 }

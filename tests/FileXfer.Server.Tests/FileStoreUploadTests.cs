@@ -18,7 +18,7 @@ public sealed class FileStoreUploadTests : IDisposable
     public async Task Begin_creates_missing_parents_and_stages_the_body_in_the_staging_area()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var upload = Store.BeginUpload("a/b/c.txt", 5);
+        await using var upload = Store.BeginUpload("a/b/c.txt", 5, 5);
 
         Assert.True(Directory.Exists(_fixture.Local("a/b")));
         Assert.Equal(Store.StagingDirectory, Path.GetDirectoryName(upload.TempPath));
@@ -43,7 +43,7 @@ public sealed class FileStoreUploadTests : IDisposable
         var local = _fixture.Write("f.txt", "old content");
         await using var reader = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
 
-        await using var upload = Store.BeginUpload("f.txt", 11);
+        await using var upload = Store.BeginUpload("f.txt", 11, 11);
         await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("new content"), token);
         await upload.Body.FlushAsync(token);
 
@@ -64,13 +64,13 @@ public sealed class FileStoreUploadTests : IDisposable
         var token = TestContext.Current.CancellationToken;
         var local = _fixture.Write("f.txt", "old content");
         string tempPath;
-        await using (var upload = Store.BeginUpload("f.txt", 11))
+        await using (var upload = Store.BeginUpload("f.txt", 11, 11))
         {
             tempPath = upload.TempPath!;
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("new"), token);
         }
 
-        await using (var fresh = Store.BeginUpload("brand-new.txt", 3))
+        await using (var fresh = Store.BeginUpload("brand-new.txt", 3, 3))
         {
             await fresh.Body.WriteAsync(Encoding.UTF8.GetBytes("new"), token);
         }
@@ -86,14 +86,14 @@ public sealed class FileStoreUploadTests : IDisposable
     {
         var token = TestContext.Current.CancellationToken;
         var existing = _fixture.Write("old.txt", "old content");
-        await using (var upload = Store.BeginUpload("new.txt", 5))
+        await using (var upload = Store.BeginUpload("new.txt", 5, 5))
         {
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
             await StoreAssert.FailsAsync(ErrorCode.IntegrityMismatch, () => upload.CommitAsync(upload.Body.Length, Sha256("hello"), Sha256("HELLO"), null, null, token));
             Assert.False(File.Exists(upload.Destination));
         }
 
-        await using (var upload = Store.BeginUpload("old.txt", 5))
+        await using (var upload = Store.BeginUpload("old.txt", 5, 5))
         {
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
             await StoreAssert.FailsAsync(ErrorCode.IntegrityMismatch, () => upload.CommitAsync(upload.Body.Length, Sha256("hello"), new byte[32], null, null, token));
@@ -108,7 +108,7 @@ public sealed class FileStoreUploadTests : IDisposable
     public async Task A_body_shorter_than_declared_is_a_size_mismatch()
     {
         var token = TestContext.Current.CancellationToken;
-        await using (var upload = Store.BeginUpload("short.txt", 10))
+        await using (var upload = Store.BeginUpload("short.txt", 10, 10))
         {
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
             await StoreAssert.FailsAsync(ErrorCode.SizeMismatch, () => upload.CommitAsync(upload.Body.Length, Sha256("hello"), Sha256("hello"), null, null, token));
@@ -123,10 +123,10 @@ public sealed class FileStoreUploadTests : IDisposable
     {
         Directory.CreateDirectory(_fixture.Local("dir"));
 
-        StoreAssert.Fails(ErrorCode.IsADirectory, () => _ = Store.BeginUpload("dir", 1));
-        StoreAssert.Fails(ErrorCode.IsADirectory, () => _ = Store.BeginUpload("dir/", 1));
-        StoreAssert.Fails(ErrorCode.IsADirectory, () => _ = Store.BeginUpload("/", 1));
-        StoreAssert.Fails(ErrorCode.IsADirectory, () => _ = Store.BeginUpload("", 1));
+        StoreAssert.Fails(ErrorCode.IsADirectory, () => _ = Store.BeginUpload("dir", 1, 1));
+        StoreAssert.Fails(ErrorCode.IsADirectory, () => _ = Store.BeginUpload("dir/", 1, 1));
+        StoreAssert.Fails(ErrorCode.IsADirectory, () => _ = Store.BeginUpload("/", 1, 1));
+        StoreAssert.Fails(ErrorCode.IsADirectory, () => _ = Store.BeginUpload("", 1, 1));
         Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
     }
 
@@ -134,7 +134,7 @@ public sealed class FileStoreUploadTests : IDisposable
     public async Task A_directory_that_appears_at_the_destination_before_commit_is_not_replaced()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var upload = Store.BeginUpload("late.txt", 5);
+        await using var upload = Store.BeginUpload("late.txt", 5, 5);
         await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
         Directory.CreateDirectory(_fixture.Local("late.txt/inner"));
 
@@ -151,7 +151,7 @@ public sealed class FileStoreUploadTests : IDisposable
         _fixture.Write("file.txt", "f");
         _fixture.Write("dir/file.txt", "f");
 
-        StoreAssert.Fails(ErrorCode.NotADirectory, () => _ = Store.BeginUpload(path, 1));
+        StoreAssert.Fails(ErrorCode.NotADirectory, () => _ = Store.BeginUpload(path, 1, 1));
         Assert.Equal("f", File.ReadAllText(_fixture.Local("file.txt")));
         Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
     }
@@ -160,10 +160,10 @@ public sealed class FileStoreUploadTests : IDisposable
     public async Task Files_over_the_maximum_size_are_refused_up_front()
     {
         var token = TestContext.Current.CancellationToken;
-        StoreAssert.Fails(ErrorCode.TooLarge, () => _ = Store.BeginUpload("big.bin", 1025));
-        StoreAssert.Fails(ErrorCode.TooLarge, () => _ = Store.BeginUpload("huge.bin", long.MaxValue));
+        StoreAssert.Fails(ErrorCode.TooLarge, () => _ = Store.BeginUpload("big.bin", 1025, 1025));
+        StoreAssert.Fails(ErrorCode.TooLarge, () => _ = Store.BeginUpload("huge.bin", long.MaxValue, long.MaxValue));
 
-        await using var atLimit = Store.BeginUpload("limit.bin", 1024);
+        await using var atLimit = Store.BeginUpload("limit.bin", 1024, 1024);
         await atLimit.Body.WriteAsync(new byte[1024], token);
         Assert.Single(Directory.GetFiles(Store.StagingDirectory));
         Assert.False(Directory.Exists(_fixture.Local("big.bin")));
@@ -174,13 +174,13 @@ public sealed class FileStoreUploadTests : IDisposable
     {
         var token = TestContext.Current.CancellationToken;
         var modified = new DateTimeOffset(2001, 2, 3, 4, 5, 6, TimeSpan.Zero).AddTicks(1234567);
-        await using (var upload = Store.BeginUpload("a.txt", 5))
+        await using (var upload = Store.BeginUpload("a.txt", 5, 5))
         {
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
             await upload.CommitAsync(upload.Body.Length, Sha256("hello"), Sha256("hello"), modified, Convert.ToInt32("640", 8), token);
         }
 
-        await using (var upload = Store.BeginUpload("b.txt", 5))
+        await using (var upload = Store.BeginUpload("b.txt", 5, 5))
         {
             await upload.Body.WriteAsync(Encoding.UTF8.GetBytes("hello"), token);
             // Read-only and setuid: only the permission bits are kept, and the owner keeps read and write.

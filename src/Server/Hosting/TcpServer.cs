@@ -58,11 +58,11 @@ public sealed class TcpServer : IAsyncDisposable
     public IPEndPoint LocalEndPoint =>
         _listener?.LocalEndPoint as IPEndPoint ?? throw new InvalidOperationException("the server is not started");
 
-    /// <summary>The number of connections being served now.</summary>
-    public int ActiveConnections => _connections.Count;
+    /// <summary>The number of connections being served now (for tests of draining and limits).</summary>
+    internal int ActiveConnections => _connections.Count;
 
-    /// <summary>The number of refused connections being told why now.</summary>
-    public int PendingRefusals => _refusals.Count;
+    /// <summary>The number of refused connections being told why now (for tests of their bound).</summary>
+    internal int PendingRefusals => _refusals.Count;
 
     /// <summary>Binds and listens (socketserver's <c>server_bind</c> and <c>server_activate</c>).</summary>
     public void Start()

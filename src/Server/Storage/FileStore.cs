@@ -231,27 +231,18 @@ public sealed class FileStore
     }
 
     /// <summary>
-    /// Starts an upload of <paramref name="size"/> bytes to <paramref name="path"/>: checks the path and the free
-    /// space, creates missing parent directories and a uniquely named temp file in the staging area.
-    /// </summary>
-    public PendingUpload BeginUpload(string path, long size) => BeginUpload(path, size, size);
-
-    /// <summary>
-    /// Starts an upload whose length may not be known yet: <paramref name="sizeHint"/> is checked against the free
-    /// space, <paramref name="declaredSize"/> (when known) against the size limit and, at commit, the body.
-    /// </summary>
-    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint) => BeginUpload(path, declaredSize, sizeHint, resumeKey: null);
-
-    /// <summary>
-    /// Starts an upload; with a <paramref name="resumeKey"/> the temp file is the partial upload kept under that
-    /// key (created when there is none), so an interrupted upload can continue where it stopped. A key already
-    /// in use by another upload gets a fresh, non-resumable temp file instead. With <paramref name="directories"/>
+    /// Starts an upload of <paramref name="path"/>: checks the path and the free space, creates missing parent
+    /// directories and a temp file. Its length may not be known yet: <paramref name="sizeHint"/> is checked against the
+    /// free space, <paramref name="declaredSize"/> (when known) against the size limit and, at commit, the body. With a
+    /// <paramref name="resumeKey"/> the temp file is the partial upload kept under that
+    /// key (created when there is none), so an interrupted upload can continue where it stopped. A key still
+    /// in use by another upload (see <see cref="TakeOverResumeKeyAsync"/>) gets a fresh, non-resumable temp file instead. With <paramref name="directories"/>
     /// (the connection's), the destination's directory is checked through a handle kept from an earlier file of it,
     /// and kept for the next. With <paramref name="deferCheck"/> (the body follows the request at once, as in a pipelined
     /// put), a destination in a kept directory is not looked at before its publish, which looks at it in any case: a
     /// directory there is then refused when the upload is published rather than before its body is read.
     /// </summary>
-    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey, DirectoryHandles? directories = null, bool deferCheck = false)
+    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey = null, DirectoryHandles? directories = null, bool deferCheck = false)
     {
         long size = declaredSize ?? sizeHint;
         var normalized = RemotePath.Normalize(path);

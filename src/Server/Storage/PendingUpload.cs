@@ -7,7 +7,7 @@ using FileXfer.Protocol.Transfer;
 namespace FileXfer.Server.Storage;
 
 /// <summary>
-/// One upload in progress: a temp file that becomes the real file only through <see cref="CommitAsync"/>, either named
+/// One upload in progress: a temp file that becomes the real file only through its commit (<see cref="FileStore.CommitGroup"/>), either named
 /// in the staging area or unnamed in its destination's directory (<c>O_TMPFILE</c>). Disposing an upload that was not
 /// committed deletes its temp file, so a failed or aborted put leaves the old file as it was.
 /// </summary>
@@ -82,20 +82,9 @@ public sealed class PendingUpload : IAsyncDisposable
 
     /// <summary>
     /// Where the body is written. A write failure (a full disk) is remembered and the rest of the body is
-    /// dropped, so the connection stays in step; <see cref="CommitAsync"/> then reports the failure.
+    /// dropped, so the connection stays in step; its commit then reports the failure.
     /// </summary>
     public Stream Body => _sink;
-
-    /// <summary>
-    /// Checks the upload, flushes it to disk, renames it over the destination and syncs the directory: the whole
-    /// commit of one file. <see cref="FileStore.CommitGroup"/> does the same for many files with fewer syncs.
-    /// </summary>
-    public Task CommitAsync(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        Seal(receivedLength, receivedHash, senderHash, modified, mode);
-        return FileStore.CommitGroup([this])[0] is { } failure ? Task.FromException(failure) : Task.CompletedTask;
-    }
 
     /// <summary>
     /// Checks that the upload is complete and verified (no write failure, the declared size, the sender's hash)
