@@ -23,12 +23,12 @@ public class ConnectionLimitTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 2 });
-        await using var first = await ConnectReadyFromAsync(server, HostA, token);
-        await using var second = await ConnectReadyFromAsync(server, HostA, token);
+        await using var first = await server.ConnectReadyFromAsync(HostA, token);
+        await using var second = await server.ConnectReadyFromAsync(HostA, token);
 
         await using var third = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
         var refusal = await ReadRefusalAsync(third, token);
-        await using var other = await ConnectReadyFromAsync(server, HostB, token);
+        await using var other = await server.ConnectReadyFromAsync(HostB, token);
 
         FrameAssert.IsError(refusal, ErrorCode.Unavailable, 0);
         Assert.Equal("too many connections from your address; try again later", refusal.GetStringOrNull(FieldTag.Message));
@@ -40,8 +40,8 @@ public class ConnectionLimitTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnections = 2 });
-        await using var first = await ConnectReadyFromAsync(server, HostA, token);
-        await using var second = await ConnectReadyFromAsync(server, HostB, token);
+        await using var first = await server.ConnectReadyFromAsync(HostA, token);
+        await using var second = await server.ConnectReadyFromAsync(HostB, token);
 
         await using var third = await RawClient.ConnectFromAsync(server.EndPoint, HostC, token);
         var refusal = await ReadRefusalAsync(third, token);
@@ -64,7 +64,7 @@ public class ConnectionLimitTests
         await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
 
         // The server's handshake timeout (10 s) is far off: only eviction lets this client in now.
-        await using var client = await ConnectReadyFromAsync(server, HostC, token);
+        await using var client = await server.ConnectReadyFromAsync(HostC, token);
         using var deadline = Deadline.After(TimeSpan.FromSeconds(5));
         var oldestAnswer = await oldest.ReadRawUntilClosedAsync(deadline.Token);
 
@@ -90,7 +90,7 @@ public class ConnectionLimitTests
         await using var stalled2 = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
         await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
 
-        await using var client = await ConnectReadyFromAsync(server, HostA, token);
+        await using var client = await server.ConnectReadyFromAsync(HostA, token);
 
         FrameAssert.Is(await client.PutAsync(1, "in.txt", "in"u8.ToArray(), token), MessageType.Ok, 1);
         var evicted = Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionEvicted));
@@ -124,7 +124,7 @@ public class ConnectionLimitTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 1, RefusalLogInterval = TimeSpan.FromMinutes(5) });
-        await using var holder = await ConnectReadyFromAsync(server, HostA, token);
+        await using var holder = await server.ConnectReadyFromAsync(HostA, token);
 
         for (int i = 0; i < 20; i++)
         {
@@ -143,7 +143,7 @@ public class ConnectionLimitTests
         var token = TestContext.Current.CancellationToken;
         var options = new TcpServerOptions { MaxConnectionsPerAddress = 1, MaxPendingRefusals = 3, RefusalTimeout = TimeSpan.FromMilliseconds(500) };
         await using var server = new TestServer(root: null, serverOptions: options);
-        await using var holder = await ConnectReadyFromAsync(server, HostA, token);
+        await using var holder = await server.ConnectReadyFromAsync(HostA, token);
         var refused = new List<RawClient>();
         try
         {
@@ -192,31 +192,16 @@ public class ConnectionLimitTests
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 1 });
-        await using (var first = await ConnectReadyFromAsync(server, HostA, token))
+        await using (var first = await server.ConnectReadyFromAsync(HostA, token))
         {
             FrameAssert.Is(await first.PutAsync(1, "one.txt", "1"u8.ToArray(), token), MessageType.Ok, 1);
         }
 
         await server.WaitForClosedConnectionsAsync(1, token);
-        await using var second = await ConnectReadyFromAsync(server, HostA, token);
+        await using var second = await server.ConnectReadyFromAsync(HostA, token);
 
         FrameAssert.Is(await second.PutAsync(1, "two.txt", "2"u8.ToArray(), token), MessageType.Ok, 1);
         Assert.Empty(server.Log.WithEvent(ServerEvents.ConnectionRefused));
-    }
-
-    private static async Task<RawClient> ConnectReadyFromAsync(TestServer server, IPAddress local, CancellationToken cancellationToken)
-    {
-        var client = await RawClient.ConnectFromAsync(server.EndPoint, local, cancellationToken);
-        try
-        {
-            await client.HandshakeAsync(cancellationToken);
-            return client;
-        }
-        catch (Exception)
-        {
-            await client.DisposeAsync();
-            throw;
-        }
     }
 
     /// <summary>Sends the magic and Hello as a real client does; expects the magic, one Error, and the close.</summary>

@@ -14,7 +14,7 @@ public class IdleTimeoutTests
     {
         var token = TestContext.Current.CancellationToken;
         var clock = new TestClock();
-        await using var server = new TestServer(root: null, handlerOptions: new FileXferHandlerOptions { IdleTimeout = Idle }, serverOptions: new TcpServerOptions { TimeProvider = clock });
+        await using var server = StartOnClock(clock);
         await using var client = await server.ConnectReadyAsync(token);
         FrameAssert.Is(await client.StartPutAsync(1, "stalled.bin", 1_000_000, token), MessageType.Ready, 1);
         await client.SendRawAsync(new byte[10_000], token);
@@ -32,11 +32,15 @@ public class IdleTimeoutTests
     {
         var token = TestContext.Current.CancellationToken;
         var clock = new TestClock();
-        await using var server = new TestServer(root: null, handlerOptions: new FileXferHandlerOptions { IdleTimeout = Idle }, serverOptions: new TcpServerOptions { TimeProvider = clock });
+        await using var server = StartOnClock(clock);
         await using var client = await server.ConnectReadyAsync(token);
 
         await clock.AdvanceUntilAsync(server.WaitForClosedConnectionsAsync(1, token), Idle, token);
 
         Assert.Empty(await client.ReadUntilClosedAsync(token));
     }
+
+    /// <summary>A server whose idle timeout runs on <paramref name="clock"/>.</summary>
+    private static TestServer StartOnClock(TestClock clock) =>
+        new(root: null, handlerOptions: new FileXferHandlerOptions { IdleTimeout = Idle }, serverOptions: new TcpServerOptions { TimeProvider = clock });
 }

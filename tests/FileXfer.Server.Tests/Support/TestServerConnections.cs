@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace FileXfer.Server.Tests.Support;
 
 /// <summary>Raw connections to a <see cref="TestServer"/>.</summary>
@@ -10,9 +12,14 @@ public static class TestServerConnections
     }
 
     /// <summary>A connection that has completed the handshake.</summary>
-    public static async Task<RawClient> ConnectReadyAsync(this TestServer server, CancellationToken cancellationToken)
+    public static Task<RawClient> ConnectReadyAsync(this TestServer server, CancellationToken cancellationToken) =>
+        server.ConnectReadyFromAsync(localAddress: null, cancellationToken);
+
+    /// <summary>A connection from <paramref name="localAddress"/> (see <see cref="RawClient.ConnectFromAsync"/>) that has completed the handshake.</summary>
+    public static async Task<RawClient> ConnectReadyFromAsync(this TestServer server, IPAddress? localAddress, CancellationToken cancellationToken)
     {
-        var client = await server.ConnectAsync(cancellationToken);
+        ArgumentNullException.ThrowIfNull(server);
+        var client = await RawClient.ConnectFromAsync(server.EndPoint, localAddress, cancellationToken);
         try
         {
             await client.HandshakeAsync(cancellationToken);
