@@ -53,6 +53,13 @@ internal static class ServerCommand
             Description = "Seconds without progress after which a connection is closed (an idle client, a stalled transfer).",
             DefaultValueFactory = _ => new FileXferHandlerOptions().IdleTimeout.TotalSeconds,
         };
+        var keepAlive = new Option<double>("--keepalive")
+        {
+            Description = "Seconds a connection may be silent before TCP keepalive probes it, then the interval of the probes; after "
+                + $"{new TcpServerOptions().KeepAliveProbes} unanswered ones it is dropped, so a client that vanished without closing is noticed "
+                + "and a partial upload it held is freed for its retry. 0 turns keepalive off.",
+            DefaultValueFactory = _ => new TcpServerOptions().KeepAliveInterval!.Value.TotalSeconds,
+        };
         var partialMaxAge = new Option<double>("--partial-max-age")
         {
             Description = "Hours an interrupted upload is kept for resuming before it is removed (checked at start-up and periodically).",
@@ -101,7 +108,7 @@ internal static class ServerCommand
 
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
-            root, listen, shutdownTimeout, maxFileSize, idleTimeout, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
+            root, listen, shutdownTimeout, maxFileSize, idleTimeout, keepAlive, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
             tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel,
             CreateFingerprintCommand(stdout, stderr),
         };
@@ -115,6 +122,7 @@ internal static class ServerCommand
                 result.GetValue(maxFileSize),
                 TimeSpan.FromHours(result.GetValue(partialMaxAge)),
                 TimeSpan.FromSeconds(result.GetValue(idleTimeout)),
+                TimeSpan.FromSeconds(result.GetValue(keepAlive)),
                 result.GetValue(maxConnections),
                 result.GetValue(maxConnectionsPerAddress),
                 result.GetValue(maxListEntries),
@@ -180,7 +188,7 @@ internal static class ServerCommand
         return string.Join(' ', names);
     }
 
-    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout,
+    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, TimeSpan KeepAlive,
         int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous);
 
     private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
@@ -191,9 +199,9 @@ internal static class ServerCommand
             return ServerExitCode.Usage;
         }
 
-        if (settings.ShutdownTimeout < TimeSpan.Zero || settings.MaxFileSize < 0 || settings.PartialMaxAge <= TimeSpan.Zero || settings.IdleTimeout <= TimeSpan.Zero)
+        if (settings.ShutdownTimeout < TimeSpan.Zero || settings.MaxFileSize < 0 || settings.KeepAlive < TimeSpan.Zero || settings.PartialMaxAge <= TimeSpan.Zero || settings.IdleTimeout <= TimeSpan.Zero)
         {
-            await stderr.WriteLineAsync("filexfer-server: --shutdown-timeout and --max-file-size cannot be negative, --partial-max-age and --idle-timeout must be positive");
+            await stderr.WriteLineAsync("filexfer-server: --shutdown-timeout, --max-file-size and --keepalive cannot be negative, --partial-max-age and --idle-timeout must be positive");
             return ServerExitCode.Usage;
         }
 
@@ -309,6 +317,7 @@ internal static class ServerCommand
                 ShutdownTimeout = settings.ShutdownTimeout,
                 MaxConnections = settings.MaxConnections,
                 MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress,
+                KeepAliveInterval = settings.KeepAlive > TimeSpan.Zero ? settings.KeepAlive : null,
             });
         try
         {

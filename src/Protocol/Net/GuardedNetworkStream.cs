@@ -17,6 +17,9 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
     /// </summary>
     public TimeSpan? IdleTimeout { get; init; }
 
+    /// <summary>The clock <see cref="IdleTimeout"/> is measured on. Default: the system clock.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>
     /// The connection's socket, when the caller wants large bodies received with fewer wake-ups
     /// (<see cref="ExpectBody"/>). Only for a plain TCP connection: under TLS the bytes on the socket are not the
@@ -121,17 +124,8 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
         }
     }
 
-    private CancellationTokenSource? StallToken(CancellationToken cancellationToken)
-    {
-        if (IdleTimeout is not { } timeout)
-        {
-            return null;
-        }
-
-        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        source.CancelAfter(timeout);
-        return source;
-    }
+    private LinkedTimeoutSource? StallToken(CancellationToken cancellationToken) =>
+        IdleTimeout is { } timeout ? new LinkedTimeoutSource(timeout, TimeProvider, cancellationToken) : null;
 
     private ConnectionLostException Stalled(Exception inner) =>
         new($"the connection stalled: no progress for {IdleTimeout!.Value.TotalSeconds:F0} s", inner);

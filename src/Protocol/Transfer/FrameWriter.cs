@@ -39,8 +39,8 @@ public sealed class FrameWriter : IDisposable
 
     private byte[] Buffer => _buffer ??= ArrayPool<byte>.Shared.Rent(CoalesceLimit);
 
-    /// <summary>True when bytes are waiting in the buffer.</summary>
-    public bool HasPendingBytes => _count > 0;
+    /// <summary>True when bytes are waiting in the buffer (for tests of the buffering).</summary>
+    internal bool HasPendingBytes => _count > 0;
 
     /// <summary>Writes the 4-byte magic that opens a connection.</summary>
     public async ValueTask WriteMagicAsync(CancellationToken cancellationToken)

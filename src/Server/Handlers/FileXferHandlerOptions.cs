@@ -6,9 +6,6 @@ namespace FileXfer.Server.Handlers;
 /// <summary>Settings of the protocol handler.</summary>
 public sealed class FileXferHandlerOptions
 {
-    /// <summary>How long a new connection has to complete the handshake. Default: 10 seconds.</summary>
-    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
     /// <summary>
     /// A connection that makes no progress for this long is closed: an idle client, or a body that stalled (its
     /// partial upload is then released for a resuming retry). Default: 5 minutes.
@@ -36,7 +33,4 @@ public sealed class FileXferHandlerOptions
     /// The tokens clients must authenticate with; null (the default) serves every client anonymously with full access.
     /// </summary>
     public TokenAuthenticator? Authenticator { get; set; }
-
-    /// <summary>True when clients must authenticate (tokens are configured).</summary>
-    public bool RequiresAuthentication => Authenticator is not null;
 }

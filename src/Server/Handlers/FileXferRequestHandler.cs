@@ -39,7 +39,7 @@ public sealed class FileXferRequestHandler(
     // A refused client's Hello is read and dropped while it takes its answer, but not more than this many reads.
     private const int MaxRefusalDrainReads = 16;
 
-    // How long a resuming put waits for an earlier, stalled connection to let go of its partial.
+    // How long a resuming put waits for an earlier connection, told to abandon its upload, to let go of its partial.
     private static readonly TimeSpan ResumeKeyWait = TimeSpan.FromSeconds(2);
 
     private readonly List<PendingCommit> _pendingCommits = [];
@@ -87,7 +87,12 @@ public sealed class FileXferRequestHandler(
             transport = await AcceptTlsAsync(transport, certificate, cancellationToken);
         }
 
-        _stream = new GuardedNetworkStream(transport) { IdleTimeout = options.IdleTimeout, Socket = options.Tls is null ? Connection.Socket : null };
+        _stream = new GuardedNetworkStream(transport)
+        {
+            IdleTimeout = options.IdleTimeout,
+            TimeProvider = Connection.TimeProvider,
+            Socket = options.Tls is null ? Connection.Socket : null,
+        };
         _zeroCopy = OperatingSystem.IsLinux() && options.Tls is null && options.SendFile switch
         {
             SendFileUse.Always => true,
@@ -207,10 +212,7 @@ public sealed class FileXferRequestHandler(
 
     private async Task<bool> HandshakeAsync(CancellationToken cancellationToken)
     {
-        // Until the handshake is done there is no request in flight, so a stop closes the connection at once
-        // instead of waiting out the handshake timeout.
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Connection.Stopping);
-        deadline.CancelAfter(options.HandshakeTimeout);
+        using var deadline = HandshakeToken(cancellationToken);
         try
         {
             await Reader.ReadMagicAsync(deadline.Token);
@@ -256,9 +258,9 @@ public sealed class FileXferRequestHandler(
         {
             return false;
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (Connection.HandshakeDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"no handshake within {options.HandshakeTimeout.TotalSeconds:F0} s");
+            throw new TimeoutException($"no handshake within {Connection.HandshakeTimeout.TotalSeconds:F0} s of the accept");
         }
         catch (FileXferException ex)
         {
@@ -268,13 +270,20 @@ public sealed class FileXferRequestHandler(
     }
 
     /// <summary>
-    /// The TLS handshake, under the same deadline as the FileXfer handshake that follows it: a peer that opens
-    /// connections and sends nothing, or a TLS handshake byte by byte, holds a connection for no longer.
+    /// The token of every step of the handshake (TLS, FileXfer's, authentication): cancelled at the connection's one
+    /// handshake deadline, counted from the accept, and when the server stops: until the handshake is done there is
+    /// no request in flight, so a stop closes the connection at once instead of waiting out the deadline.
+    /// </summary>
+    private CancellationTokenSource HandshakeToken(CancellationToken cancellationToken) =>
+        CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Connection.Stopping, Connection.HandshakeDeadline);
+
+    /// <summary>
+    /// The TLS handshake, within the connection's handshake deadline that the FileXfer handshake after it shares: a
+    /// peer that opens connections and sends nothing, or a TLS handshake byte by byte, holds a connection for no longer.
     /// </summary>
     private async Task<Stream> AcceptTlsAsync(Stream transport, System.Net.Security.SslStreamCertificateContext certificate, CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Connection.Stopping);
-        deadline.CancelAfter(options.HandshakeTimeout);
+        using var deadline = HandshakeToken(cancellationToken);
         try
         {
             if (await TlsAcceptor.AcceptAsync(Connection.Socket, transport, certificate, deadline.Token) is { } tls)
@@ -291,9 +300,9 @@ public sealed class FileXferRequestHandler(
             _tlsState = TlsState.Stopped;
             return transport;
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (Connection.HandshakeDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"no TLS handshake within {options.HandshakeTimeout.TotalSeconds:F0} s");
+            throw new TimeoutException($"no TLS handshake within {Connection.HandshakeTimeout.TotalSeconds:F0} s of the accept");
         }
         catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException)
         {
@@ -308,8 +317,7 @@ public sealed class FileXferRequestHandler(
     /// </summary>
     private async Task RefusePlaintextAsync(CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Connection.Stopping);
-        deadline.CancelAfter(options.HandshakeTimeout);
+        using var deadline = HandshakeToken(cancellationToken);
         try
         {
             await Reader.ReadMagicAsync(deadline.Token);
@@ -391,7 +399,7 @@ public sealed class FileXferRequestHandler(
 
     private async Task<bool> ServeAsync(Frame frame, CancellationToken cancellationToken)
     {
-        long started = TimeProvider.System.GetTimestamp();
+        long started = Connection.TimeProvider.GetTimestamp();
         var operation = frame.Type.ToString();
         var path = RemotePath.Escape(frame.GetStringOrNull(FieldTag.Path) ?? string.Empty);
         long bytes = 0;
@@ -483,12 +491,14 @@ public sealed class FileXferRequestHandler(
             var resumeKey = resume ? request.GetBytesOrNull(FieldTag.ResumeKey) : null;
             if (resumeKey is not null)
             {
-                await _store.WaitForResumeKeyAsync(resumeKey, request.GetString(FieldTag.Path), ResumeKeyWait, cancellationToken);
+                // A retry whose first connection is not known to be gone yet (it stalled, or vanished without closing)
+                // takes that connection's partial over: the old upload is abandoned at once, and this one resumes it.
+                await _store.TakeOverResumeKeyAsync(resumeKey, request.GetString(FieldTag.Path), ResumeKeyWait, Connection.TimeProvider, cancellationToken);
             }
 
             if (_directories is null && NativeMethods.CanLocateHandles)
             {
-                _directories = new DirectoryHandles(_store);
+                _directories = new DirectoryHandles();
             }
 
             upload = _store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resumeKey, _directories, deferCheck: noWait);
@@ -502,6 +512,10 @@ public sealed class FileXferRequestHandler(
         }
 
         bool queued = false;
+
+        // A resumable upload is abandoned when a newer connection takes its partial over (FileStore.TakeOverResumeKeyAsync).
+        using var revocable = upload.Revoked.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, upload.Revoked) : null;
+        var receiving = revocable?.Token ?? cancellationToken;
         try
         {
             var modified = Messages.ReadModified(request);
@@ -509,15 +523,15 @@ public sealed class FileXferRequestHandler(
             long start = 0;
             if (resume && upload.IsResumable)
             {
-                (start, hasher) = await OfferResumeAsync(request, upload, hasher, size!.Value, cancellationToken);
+                (start, hasher) = await OfferResumeAsync(request, upload, hasher, size!.Value, receiving);
             }
             else if (!noWait)
             {
-                await Writer.WriteAsync(Messages.Ready(request.RequestId, 0), cancellationToken);
+                await Writer.WriteAsync(Messages.Ready(request.RequestId, 0), receiving);
                 if (resume)
                 {
                     // No partial could be kept for this upload (its key is busy): the client still says where to start.
-                    await ReadResumeFromAsync(request.RequestId, 0, cancellationToken);
+                    await ReadResumeFromAsync(request.RequestId, 0, receiving);
                 }
             }
 
@@ -525,7 +539,7 @@ public sealed class FileXferRequestHandler(
             long received;
             if (chunked)
             {
-                var body = await Reader.CopyChunkedBodyToAsync(upload.Body, size ?? _store.Options.MaxFileSize, hasher, progress: null, cancellationToken);
+                var body = await Reader.CopyChunkedBodyToAsync(upload.Body, size ?? _store.Options.MaxFileSize, hasher, progress: null, receiving);
                 if (body.Aborted)
                 {
                     _inBody = false;
@@ -536,11 +550,11 @@ public sealed class FileXferRequestHandler(
             }
             else
             {
-                await Reader.CopyBodyToAsync(upload.Body, size!.Value - start, hasher, progress: null, cancellationToken);
+                await Reader.CopyBodyToAsync(upload.Body, size!.Value - start, hasher, progress: null, receiving);
                 received = size.Value;
             }
 
-            var senderHash = await ReadBodyEndAsync(request.RequestId, hasher.Name, cancellationToken);
+            var senderHash = await ReadBodyEndAsync(request.RequestId, hasher.Name, receiving);
             _inBody = false;
             var receivedHash = hasher.GetHashAndReset();
             upload.Seal(received, receivedHash, senderHash, modified, mode, hasher.Name);
@@ -552,6 +566,11 @@ public sealed class FileXferRequestHandler(
             }
 
             return received;
+        }
+        catch (OperationCanceledException ex) when (upload.Revoked.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Its partial is kept as it is, for the newer connection; this one is presumed dead and closes.
+            throw new ConnectionLostException($"the upload of '{RemotePath.Escape(upload.Path)}' was taken over by a newer connection resuming it", ex);
         }
         finally
         {
@@ -727,7 +746,7 @@ public sealed class FileXferRequestHandler(
                 if (_zeroCopy)
                 {
                     await Writer.FlushAsync(cancellationToken);
-                    await FileSender.SendAsync(Connection.Socket, file.File, start, size - start, options.IdleTimeout, cancellationToken);
+                    await FileSender.SendAsync(Connection.Socket, file.File, start, size - start, options.IdleTimeout, Connection.TimeProvider, cancellationToken);
                 }
                 else
                 {
@@ -873,5 +892,5 @@ public sealed class FileXferRequestHandler(
 
     private readonly record struct PendingCommit(PendingUpload Upload, uint RequestId, long Started, string Algorithm, byte[] Hash);
 
-    private static double Elapsed(long started) => TimeProvider.System.GetElapsedTime(started).TotalMilliseconds;
+    private double Elapsed(long started) => Connection.TimeProvider.GetElapsedTime(started).TotalMilliseconds;
 }

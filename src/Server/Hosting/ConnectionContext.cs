@@ -11,9 +11,10 @@ public sealed class ConnectionContext : IDisposable
     private const int Evicted = 2;
 
     private readonly CancellationTokenSource _aborted;
+    private readonly CancellationTokenSource _handshakeDeadline;
     private int _state;
 
-    internal ConnectionContext(long id, Socket socket, CancellationToken stopping, CancellationToken aborted)
+    internal ConnectionContext(long id, Socket socket, TimeSpan handshakeTimeout, TimeProvider timeProvider, CancellationToken stopping, CancellationToken aborted)
     {
         Id = id;
         Socket = socket;
@@ -22,6 +23,11 @@ public sealed class ConnectionContext : IDisposable
         Stopping = stopping;
         _aborted = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         Aborted = _aborted.Token;
+        TimeProvider = timeProvider;
+        HandshakeTimeout = handshakeTimeout;
+        // Started at the accept, and the only handshake clock: TLS and the FileXfer handshake share its budget.
+        _handshakeDeadline = new CancellationTokenSource(handshakeTimeout, timeProvider);
+        HandshakeDeadline = _handshakeDeadline.Token;
     }
 
     /// <summary>A number unique within this server's run, for logs.</summary>
@@ -51,6 +57,18 @@ public sealed class ConnectionContext : IDisposable
     /// (see <see cref="MarkEstablished"/>): abandon everything now.
     /// </summary>
     public CancellationToken Aborted { get; }
+
+    /// <summary>The server's clock: every timeout and delay of the connection is measured on it.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>The handshake budget <see cref="HandshakeDeadline"/> was given at the accept.</summary>
+    public TimeSpan HandshakeTimeout { get; }
+
+    /// <summary>
+    /// Cancelled <see cref="HandshakeTimeout"/> after the accept: the whole handshake (TLS, FileXfer's, authentication)
+    /// must be done by then. Not restarted by progress, so a peer trickling its handshake is cut off all the same.
+    /// </summary>
+    public CancellationToken HandshakeDeadline { get; }
 
     /// <summary>True when the server evicted this connection before it completed its handshake.</summary>
     public bool IsEvicted => Volatile.Read(ref _state) == Evicted;
@@ -82,5 +100,9 @@ public sealed class ConnectionContext : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _aborted.Dispose();
+    public void Dispose()
+    {
+        _aborted.Dispose();
+        _handshakeDeadline.Dispose();
+    }
 }

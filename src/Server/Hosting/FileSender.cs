@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using FileXfer.Protocol;
+using FileXfer.Protocol.Net;
 
 namespace FileXfer.Server.Hosting;
 
@@ -23,14 +23,16 @@ internal static class FileSender
     /// <param name="offset">Where in the file to start.</param>
     /// <param name="count">How many bytes to send.</param>
     /// <param name="stallTimeout">How long one piece may make no progress.</param>
+    /// <param name="timeProvider">The clock <paramref name="stallTimeout"/> and the pieces' rate are measured on.</param>
     /// <param name="cancellationToken">Cancels the send (by closing the socket).</param>
     /// <exception cref="ConnectionLostException">The peer went away or made no progress within <paramref name="stallTimeout"/>.</exception>
     /// <exception cref="EndOfStreamException">The file ended before <paramref name="count"/> bytes (it shrank): the connection is
     /// left in the middle of a body and must be given up.</exception>
-    public static async Task SendAsync(Socket socket, FileStream file, long offset, long count, TimeSpan? stallTimeout, CancellationToken cancellationToken)
+    public static async Task SendAsync(Socket socket, FileStream file, long offset, long count, TimeSpan? stallTimeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         using var args = new SocketAsyncEventArgs();
         var completion = new PieceCompletion();
         args.Completed += (_, e) => completion.Complete(e);
@@ -38,16 +40,11 @@ internal static class FileSender
         while (count > 0)
         {
             int piece = (int)Math.Min(pieceBytes, count);
-            long started = Stopwatch.GetTimestamp();
+            long started = timeProvider.GetTimestamp();
             args.SendPacketsElements = [new SendPacketsElement(file, offset, piece, endOfPacket: false)];
             completion.Reset();
-            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (var deadline = new LinkedTimeoutSource(stallTimeout ?? Timeout.InfiniteTimeSpan, timeProvider, cancellationToken))
             {
-                if (stallTimeout is { } timeout)
-                {
-                    deadline.CancelAfter(timeout);
-                }
-
                 // A stalled or cancelled send is ended by closing the socket: the operation then completes with an error.
                 using var abort = deadline.Token.Register(() => socket.Dispose());
                 if (!socket.SendPacketsAsync(args))
@@ -82,7 +79,7 @@ internal static class FileSender
 
             offset += piece;
             count -= piece;
-            pieceBytes = NextPiece(piece, Stopwatch.GetElapsedTime(started), stallTimeout);
+            pieceBytes = NextPiece(piece, timeProvider.GetElapsedTime(started), stallTimeout);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using FileXfer.Protocol.Net;
 using Microsoft.Extensions.Logging;
 
 namespace FileXfer.Server.Hosting;
@@ -19,6 +20,9 @@ namespace FileXfer.Server.Hosting;
 /// </remarks>
 public sealed class TcpServer : IAsyncDisposable
 {
+    // How long a stop waits, after aborting the connections left at its deadline, for them to close their files and sockets.
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromSeconds(2);
+
     private readonly IPEndPoint _endPoint;
     private readonly Func<ConnectionContext, RequestHandler> _handlerFactory;
     private readonly ILogger _logger;
@@ -54,11 +58,11 @@ public sealed class TcpServer : IAsyncDisposable
     public IPEndPoint LocalEndPoint =>
         _listener?.LocalEndPoint as IPEndPoint ?? throw new InvalidOperationException("the server is not started");
 
-    /// <summary>The number of connections being served now.</summary>
-    public int ActiveConnections => _connections.Count;
+    /// <summary>The number of connections being served now (for tests of draining and limits).</summary>
+    internal int ActiveConnections => _connections.Count;
 
-    /// <summary>The number of refused connections being told why now.</summary>
-    public int PendingRefusals => _refusals.Count;
+    /// <summary>The number of refused connections being told why now (for tests of their bound).</summary>
+    internal int PendingRefusals => _refusals.Count;
 
     /// <summary>Binds and listens (socketserver's <c>server_bind</c> and <c>server_activate</c>).</summary>
     public void Start()
@@ -131,13 +135,15 @@ public sealed class TcpServer : IAsyncDisposable
             }
 
             long id = Interlocked.Increment(ref _nextId);
-            var context = new ConnectionContext(id, socket, _stopping.Token, _aborted.Token);
+            var context = new ConnectionContext(id, socket, _options.HandshakeTimeout, _options.TimeProvider, _stopping.Token, _aborted.Token);
             var address = context.Address;
             if (Admit(context, address) is { } refusal)
             {
                 Refuse(context, refusal);
                 continue;
             }
+
+            KeepAlive(socket);
 
             // Registered before it starts: a connection that ends at once must find its entry to remove it.
             var run = new Task<Task>(() => ProcessConnectionAsync(context, address), TaskCreationOptions.DenyChildAttach);
@@ -154,11 +160,14 @@ public sealed class TcpServer : IAsyncDisposable
         await _stopping.CancelAsync();
         _listener?.Dispose();
         var pending = _connections.Values.Select(c => c.Completion).ToArray();
-        ServerLog.Draining(_logger, pending.Length);
         var all = Task.WhenAll([.. pending, .. _refusals.Values]);
+        var drained = all.WaitAsync(_options.ShutdownTimeout, _options.TimeProvider);
+
+        // Logged once the deadline runs, so whoever reads the log (a test on a fake clock too) knows it is under way.
+        ServerLog.Draining(_logger, pending.Length);
         try
         {
-            await all.WaitAsync(_options.ShutdownTimeout);
+            await drained;
         }
         catch (TimeoutException)
         {
@@ -166,7 +175,7 @@ public sealed class TcpServer : IAsyncDisposable
             await _aborted.CancelAsync();
 
             // Handlers observe the abort token; give them a moment to close their files and sockets.
-            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(2)));
+            await Task.WhenAny(all, Task.Delay(AbortGrace, _options.TimeProvider));
         }
     }
 
@@ -296,8 +305,7 @@ public sealed class TcpServer : IAsyncDisposable
 
     private async Task RefuseAsync(ConnectionContext context, string reason)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.Aborted);
-        deadline.CancelAfter(_options.RefusalTimeout);
+        using var deadline = new LinkedTimeoutSource(_options.RefusalTimeout, _options.TimeProvider, context.Aborted);
         string? undelivered = null;
         try
         {
@@ -343,7 +351,7 @@ public sealed class TcpServer : IAsyncDisposable
 
     private async Task ProcessConnectionAsync(ConnectionContext context, IPAddress address)
     {
-        var started = TimeProvider.System.GetTimestamp();
+        var started = _options.TimeProvider.GetTimestamp();
         ServerLog.ConnectionOpened(_logger, context.Id, context.RemoteEndPoint);
         try
         {
@@ -371,9 +379,36 @@ public sealed class TcpServer : IAsyncDisposable
             var level = context.IsEstablished ? LogLevel.Information : LogLevel.Debug;
             if (_logger.IsEnabled(level))
             {
-                double durationMs = TimeProvider.System.GetElapsedTime(started).TotalMilliseconds;
+                double durationMs = _options.TimeProvider.GetElapsedTime(started).TotalMilliseconds;
                 ServerLog.ConnectionClosed(_logger, level, context.Id, context.RemoteEndPoint, durationMs);
             }
+        }
+    }
+
+    /// <summary>
+    /// Turns TCP keepalive on for an accepted connection (see <see cref="TcpServerOptions.KeepAliveInterval"/>): a peer
+    /// that vanished without closing is noticed by the kernel, and the handler's pending read fails, freeing what the
+    /// connection held (a partial upload, a connection slot) long before its idle timeout.
+    /// </summary>
+    private void KeepAlive(Socket socket)
+    {
+        if (_options.KeepAliveInterval is not { } interval)
+        {
+            return;
+        }
+
+        int seconds = (int)Math.Clamp(Math.Ceiling(interval.TotalSeconds), 1, int.MaxValue);
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, seconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, seconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, _options.KeepAliveProbes);
+        }
+        catch (SocketException)
+        {
+            // The peer reset the connection already (its handler finds out on its first read), or the platform lacks a
+            // setting: keepalive is a safeguard, and the idle timeout still bounds a silent connection.
         }
     }
 

@@ -6,6 +6,25 @@ public sealed class TcpServerOptions
     /// <summary>The listen backlog. Default: 512.</summary>
     public int Backlog { get; set; } = 512;
 
+    /// <summary>
+    /// How long a new connection has, from its accept, to complete its handshake: TLS (when on), the FileXfer
+    /// handshake and authentication (when required), all within this one budget. Progress does not extend it.
+    /// Default: 10 seconds.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// TCP keepalive on accepted connections: a connection silent this long is probed, and probed again at this
+    /// interval; after <see cref="KeepAliveProbes"/> unanswered probes the kernel drops it, so a peer that vanished
+    /// (its machine or network gone, nothing closed) is noticed within about
+    /// (1 + <see cref="KeepAliveProbes"/>) × this even while the server waits for it to send. Null turns keepalive
+    /// off. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan? KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Unanswered keepalive probes after which a connection is dropped (see <see cref="KeepAliveInterval"/>). Default: 3.</summary>
+    public int KeepAliveProbes { get; set; } = 3;
+
     /// <summary>How long a stop waits for connections in flight before aborting them. Default: 30 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -36,6 +55,10 @@ public sealed class TcpServerOptions
     /// <summary>How many failed connections are logged one by one per <see cref="FailureLogInterval"/>; the rest are counted. Default: 20.</summary>
     public int FailureLogBurst { get; set; } = 20;
 
-    /// <summary>The clock of the refusal log's rate limit.</summary>
+    /// <summary>
+    /// The clock of every deadline and delay of the server and its connections (handshake, idle and refusal
+    /// timeouts, the shutdown deadline, log rate limits), so tests can move time with a fake one. Default: the
+    /// system clock.
+    /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -17,8 +17,8 @@ public sealed class AuthThrottle(AuthThrottleOptions options)
     /// <summary>The settings.</summary>
     public AuthThrottleOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
 
-    /// <summary>The number of addresses remembered now.</summary>
-    public int TrackedAddresses
+    /// <summary>The number of addresses remembered now (for tests of the bound).</summary>
+    internal int TrackedAddresses
     {
         get
         {

@@ -25,24 +25,14 @@ public sealed class DirectoryHandles : IDisposable
 
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    public DirectoryHandles(FileStore store)
-    {
-        Store = store ?? throw new ArgumentNullException(nameof(store));
-    }
-
-    /// <summary>The store whose remote paths the keys are.</summary>
-    public FileStore Store { get; }
-
-    /// <summary>How many handles are kept.</summary>
-    public int Count => _entries.Count;
+    /// <summary>How many handles are kept (for tests of the bound).</summary>
+    internal int Count => _entries.Count;
 
     /// <summary>
     /// The handle of <paramref name="directory"/> (a normalized remote path; empty for the root) when one is kept and
-    /// is still where it was found; a handle that moved is closed and forgotten, and null returned.
+    /// is still where it was found, with its real path in <paramref name="location"/>; a handle that moved is closed and
+    /// forgotten, and null returned.
     /// </summary>
-    public SafeFileHandle? Find(string directory) => Find(directory, out _);
-
-    /// <summary>The same, also telling where the handle is (its real path).</summary>
     public SafeFileHandle? Find(string directory, out string location)
     {
         location = string.Empty;

@@ -30,8 +30,8 @@ public sealed class FileStore
     private const string StagingSuffix = ".part";
     private const string ResumableSuffix = ".resume";
 
-    // A partial in use maps to what completes when its upload lets go of it.
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _resumesInUse;
+    // A partial in use maps to its upload's hold on it.
+    private readonly ConcurrentDictionary<string, ResumeClaim> _resumesInUse;
     private readonly ConcurrentDictionary<string, bool> _tempsInUse;
 
     // The normalized path of this store's root below the server's root: empty, or a token's subtree.
@@ -212,7 +212,8 @@ public sealed class FileStore
         foreach (var file in Directory.EnumerateFiles(StagingDirectory, "*" + ResumableSuffix))
         {
             var key = Path.GetFileNameWithoutExtension(file);
-            if (File.GetLastWriteTimeUtc(file) < cutoff && _resumesInUse.TryAdd(key, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)))
+            var claim = new ResumeClaim();
+            if (File.GetLastWriteTimeUtc(file) < cutoff && _resumesInUse.TryAdd(key, claim))
             {
                 try
                 {
@@ -221,7 +222,7 @@ public sealed class FileStore
                 }
                 finally
                 {
-                    ReleaseResumeKey(key);
+                    ReleaseResumeKey(key, claim);
                 }
             }
         }
@@ -230,27 +231,18 @@ public sealed class FileStore
     }
 
     /// <summary>
-    /// Starts an upload of <paramref name="size"/> bytes to <paramref name="path"/>: checks the path and the free
-    /// space, creates missing parent directories and a uniquely named temp file in the staging area.
-    /// </summary>
-    public PendingUpload BeginUpload(string path, long size) => BeginUpload(path, size, size);
-
-    /// <summary>
-    /// Starts an upload whose length may not be known yet: <paramref name="sizeHint"/> is checked against the free
-    /// space, <paramref name="declaredSize"/> (when known) against the size limit and, at commit, the body.
-    /// </summary>
-    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint) => BeginUpload(path, declaredSize, sizeHint, resumeKey: null);
-
-    /// <summary>
-    /// Starts an upload; with a <paramref name="resumeKey"/> the temp file is the partial upload kept under that
-    /// key (created when there is none), so an interrupted upload can continue where it stopped. A key already
-    /// in use by another upload gets a fresh, non-resumable temp file instead. With <paramref name="directories"/>
+    /// Starts an upload of <paramref name="path"/>: checks the path and the free space, creates missing parent
+    /// directories and a temp file. Its length may not be known yet: <paramref name="sizeHint"/> is checked against the
+    /// free space, <paramref name="declaredSize"/> (when known) against the size limit and, at commit, the body. With a
+    /// <paramref name="resumeKey"/> the temp file is the partial upload kept under that
+    /// key (created when there is none), so an interrupted upload can continue where it stopped. A key still
+    /// in use by another upload (see <see cref="TakeOverResumeKeyAsync"/>) gets a fresh, non-resumable temp file instead. With <paramref name="directories"/>
     /// (the connection's), the destination's directory is checked through a handle kept from an earlier file of it,
     /// and kept for the next. With <paramref name="deferCheck"/> (the body follows the request at once, as in a pipelined
     /// put), a destination in a kept directory is not looked at before its publish, which looks at it in any case: a
     /// directory there is then refused when the upload is published rather than before its body is read.
     /// </summary>
-    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey, DirectoryHandles? directories = null, bool deferCheck = false)
+    public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey = null, DirectoryHandles? directories = null, bool deferCheck = false)
     {
         long size = declaredSize ?? sizeHint;
         var normalized = RemotePath.Normalize(path);
@@ -292,17 +284,21 @@ public sealed class FileStore
         if (resumable)
         {
             var name = ResumeName(resumeKey!, normalized);
-            if (_resumesInUse.TryAdd(name, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)))
+            var claim = new ResumeClaim();
+            if (_resumesInUse.TryAdd(name, claim))
             {
                 try
                 {
                     var resumableTemp = Path.Combine(StagingDirectory, name + ResumableSuffix);
                     var partial = Wrap(normalized, () => InlineFileStream.OpenResumable(resumableTemp));
-                    return new PendingUpload(this, normalized, destination, resumableTemp, partial, declaredSize, () => ReleaseResumeKey(name), directories, _stagingDevice);
+                    return new PendingUpload(this, normalized, destination, resumableTemp, partial, declaredSize, () => ReleaseResumeKey(name, claim), directories, _stagingDevice)
+                    {
+                        Revoked = claim.Revoked,
+                    };
                 }
                 catch
                 {
-                    ReleaseResumeKey(name);
+                    ReleaseResumeKey(name, claim);
                     throw;
                 }
             }
@@ -544,11 +540,15 @@ public sealed class FileStore
     }
 
     /// <summary>
-    /// Waits up to <paramref name="timeout"/> while another upload holds the partial of this key: after a stall the
-    /// client reconnects before the server has noticed that the old connection is gone, and the retry should
-    /// resume that partial rather than start over beside it.
+    /// Takes the partial of this key and path over from another upload that still holds it: a client that reconnects
+    /// after a stall or a vanished connection, before the server has noticed that the old connection is gone, should
+    /// resume that partial rather than start over beside it. The holder is revoked (its upload is abandoned, see
+    /// <see cref="PendingUpload.Revoked"/>) and this waits, at most <paramref name="timeout"/> on
+    /// <paramref name="timeProvider"/>, until it has let go; the next <see cref="BeginUpload(string, long?, long, byte[], DirectoryHandles, bool)"/>
+    /// with the key then gets the partial. A holder that does not let go in time (its upload is being committed) keeps
+    /// it, and the new upload gets a fresh temp file.
     /// </summary>
-    public async Task WaitForResumeKeyAsync(byte[] resumeKey, string path, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task TakeOverResumeKeyAsync(byte[] resumeKey, string path, TimeSpan timeout, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(resumeKey);
         if (resumeKey.Length == 0 || !RemotePath.TryNormalize(path, out var normalized, out _)
@@ -557,13 +557,14 @@ public sealed class FileStore
             return;
         }
 
+        await holder.RevokeAsync();
         try
         {
-            await holder.Task.WaitAsync(timeout, cancellationToken);
+            await holder.Released.WaitAsync(timeout, timeProvider, cancellationToken);
         }
         catch (TimeoutException)
         {
-            // Still busy: this upload gets a fresh temp file and starts over.
+            // Still held: this upload gets a fresh temp file and starts over.
         }
     }
 
@@ -573,12 +574,10 @@ public sealed class FileStore
         // by choosing keys.
         Convert.ToHexStringLower(SHA256.HashData([.. key, .. Encoding.UTF8.GetBytes(RemotePath.Combine(_subtree, normalized))]))[..32];
 
-    private void ReleaseResumeKey(string name)
+    private void ReleaseResumeKey(string name, ResumeClaim claim)
     {
-        if (_resumesInUse.TryRemove(name, out var holder))
-        {
-            holder.TrySetResult();
-        }
+        _resumesInUse.TryRemove(KeyValuePair.Create(name, claim));
+        claim.Release();
     }
 
     /// <summary>
@@ -1100,19 +1099,6 @@ public sealed class FileStore
         try
         {
             return action();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw Translate(normalized, ex);
-        }
-    }
-
-    /// <summary>The asynchronous form of <see cref="Wrap{T}"/>.</summary>
-    internal static async Task WrapAsync(string normalized, Func<Task> action)
-    {
-        try
-        {
-            await action();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -7,7 +7,7 @@ using FileXfer.Protocol.Transfer;
 namespace FileXfer.Server.Storage;
 
 /// <summary>
-/// One upload in progress: a temp file that becomes the real file only through <see cref="CommitAsync"/>, either named
+/// One upload in progress: a temp file that becomes the real file only through its commit (<see cref="FileStore.CommitGroup"/>), either named
 /// in the staging area or unnamed in its destination's directory (<c>O_TMPFILE</c>). Disposing an upload that was not
 /// committed deletes its temp file, so a failed or aborted put leaves the old file as it was.
 /// </summary>
@@ -50,6 +50,13 @@ public sealed class PendingUpload : IAsyncDisposable
     /// <summary>True when the temp file is a partial kept for resuming (see <see cref="FileStore.BeginUpload(string, long?, long, byte[], DirectoryHandles, bool)"/>).</summary>
     public bool IsResumable => TempPath?.EndsWith(".resume", StringComparison.Ordinal) == true;
 
+    /// <summary>
+    /// Cancelled when another upload of the same resume key and path takes this one's partial over: the upload is
+    /// then abandoned, and disposing it lets go of the partial, kept as it is, for the other one to continue. Never
+    /// cancelled for an upload that is not resumable.
+    /// </summary>
+    public CancellationToken Revoked { get; internal init; }
+
     /// <summary>The file system the temp file is on, so a group is flushed with one <c>syncfs</c> per file system; 0 when unknown.</summary>
     internal ulong Device { get; }
 
@@ -75,20 +82,9 @@ public sealed class PendingUpload : IAsyncDisposable
 
     /// <summary>
     /// Where the body is written. A write failure (a full disk) is remembered and the rest of the body is
-    /// dropped, so the connection stays in step; <see cref="CommitAsync"/> then reports the failure.
+    /// dropped, so the connection stays in step; its commit then reports the failure.
     /// </summary>
     public Stream Body => _sink;
-
-    /// <summary>
-    /// Checks the upload, flushes it to disk, renames it over the destination and syncs the directory: the whole
-    /// commit of one file. <see cref="FileStore.CommitGroup"/> does the same for many files with fewer syncs.
-    /// </summary>
-    public Task CommitAsync(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        Seal(receivedLength, receivedHash, senderHash, modified, mode);
-        return FileStore.CommitGroup([this])[0] is { } failure ? Task.FromException(failure) : Task.CompletedTask;
-    }
 
     /// <summary>
     /// Checks that the upload is complete and verified (no write failure, the declared size, the sender's hash)

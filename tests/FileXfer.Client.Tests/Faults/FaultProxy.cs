@@ -30,6 +30,7 @@ public sealed class FaultProxy : IAsyncDisposable
     private long _upstreamBytes;
     private long _downstreamBytes;
     private bool _disposed;
+    private TaskCompletionSource _accepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="target">Where every connection is forwarded.</param>
     /// <param name="timeProvider">The clock of timed stalls (<see cref="DirectionFaults.StallFor"/>); the system clock by default.</param>
@@ -87,6 +88,26 @@ public sealed class FaultProxy : IAsyncDisposable
             {
                 return [.. _connections];
             }
+        }
+    }
+
+    /// <summary>The connection accepted <paramref name="index"/>th (from 0), once the proxy has accepted it.</summary>
+    public async Task<ProxiedConnection> WaitForConnectionAsync(int index, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task accepted;
+            lock (_lock)
+            {
+                if (_connections.Count > index)
+                {
+                    return _connections[index];
+                }
+
+                accepted = _accepted.Task;
+            }
+
+            await accepted.WaitAsync(cancellationToken);
         }
     }
 
@@ -202,6 +223,8 @@ public sealed class FaultProxy : IAsyncDisposable
                     bytes => Interlocked.Add(ref _downstreamBytes, bytes));
                 _connections.Add(connection);
                 _running.Add(Task.Run(() => connection.RunAsync(_target, cancellationToken), CancellationToken.None));
+                _accepted.TrySetResult();
+                _accepted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
         }
     }

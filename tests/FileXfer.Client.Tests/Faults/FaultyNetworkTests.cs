@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace FileXfer.Client.Tests.Faults;
 
@@ -180,13 +179,10 @@ public class FaultyNetworkTests
         var stall = DirectionFaults.Stall(0);
         await using var proxy = new FaultProxy(server) { Plan = upstream ? FaultPlan.Up(stall) : FaultPlan.Down(stall) };
 
-        var started = Stopwatch.GetTimestamp();
         var ls = await CliRunner.RunAsync(proxy.Address, ["--connect-timeout", "1", "ls"], token);
-        var elapsed = Stopwatch.GetElapsedTime(started);
 
         var line = CliAssert.OneErrorLine(ls, 3);
         Assert.Contains("no answer within 1 s", line, StringComparison.Ordinal);
-        Assert.InRange(elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(5));
         var flow = upstream ? proxy.AcceptedConnections[0].Upstream : proxy.AcceptedConnections[0].Downstream;
         Assert.True(flow.StallStarted.IsCompleted);
         Assert.Equal(0, flow.Bytes);

@@ -131,12 +131,8 @@ public class ZeroCopyGetTests
 
         // The server is held mid-body (the proxy stops forwarding after 2 MiB), the stored file is cut short, then it goes on.
         var get = CliRunner.RunAsync(proxy.Address, ["--retries", "0", "get", "stored.bin", destination], token);
-        while (proxy.AcceptedConnections.Count == 0)
-        {
-            await Task.Delay(10, token);
-        }
-
-        await proxy.AcceptedConnections[0].Downstream.StallStarted.WaitAsync(token);
+        var connection = await proxy.WaitForConnectionAsync(0, token);
+        await connection.Downstream.StallStarted.WaitAsync(token);
         await using (var stored = new FileStream(server.PathOf("stored.bin"), FileMode.Open, FileAccess.Write))
         {
             stored.SetLength(1024 * 1024);
