@@ -87,7 +87,13 @@ public sealed class TreeProgress
             while (_inWalkOrder.TryPeek(out var head) && head.IsDone)
             {
                 _inWalkOrder.Dequeue();
-                _watermark = head.Relative;
+
+                // A retry visits again the directories above the mark: the mark only moves forward.
+                if (_watermark is null || TreeWalk.CompareWalkOrder(head.Relative, _watermark) > 0)
+                {
+                    _watermark = head.Relative;
+                }
+
                 if (!head.Committed)
                 {
                     Deletions.AddRange(head.Deletions ?? []);
