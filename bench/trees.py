@@ -43,6 +43,7 @@ trees.tsv (every command: round, seconds, exit, peaks, check), trees.json (each 
 generation and measuring time, the commands), and notes.txt lines; failures are appended to --failures, one
 line each. Exit 0 when the scenario ran (failures included), 2 on bad arguments."""
 import argparse
+import concurrent.futures
 import fcntl
 import hashlib
 import json
@@ -393,11 +394,29 @@ class RsyncDaemon:
 
 # ---- the scenario ----
 
-def remove(path):
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path)
-    elif os.path.lexists(path):
-        os.remove(path)
+def remove(path, workers=8, chunk=500):
+    """Deletes a file or a tree. A tree's files are unlinked by WORKERS threads at once: on the project's VM one
+    unlink after the other deleted 100,000 files in 140 s (a million in 17 minutes), eight at once in 28 s."""
+    if not os.path.isdir(path) or os.path.islink(path):
+        if os.path.lexists(path):
+            os.remove(path)
+        return
+    def unlink_all(names):
+        for name in names:
+            os.unlink(name)
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        pending, batch = [], []
+        for root, dirs, files in os.walk(path):
+            batch.extend(os.path.join(root, f) for f in files)
+            while len(batch) >= chunk:
+                pending.append(pool.submit(unlink_all, batch[:chunk]))
+                del batch[:chunk]
+                if len(pending) >= 4 * workers:  # a bounded queue: the paths of a million files are not all held
+                    pending.pop(0).result()
+        pending.append(pool.submit(unlink_all, batch))
+        for future in pending:
+            future.result()
+    shutil.rmtree(path)  # the folders, and anything left
 
 
 class Scenario:
