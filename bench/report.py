@@ -88,11 +88,11 @@ def timed_row(label, key, amount, unit, peers):
 goals = []
 
 
-def goal(text, value, target, higher_is_better=True, fmt="{:.2f}x"):
+def goal(text, value, target, higher_is_better=True, fmt="{:.2f}x", into=goals):
     if value is None:
         return
     met = value >= target if higher_is_better else value <= target
-    goals.append([text, fmt.format(value), "met" if met else "not met"])
+    into.append([text, fmt.format(value), "met" if met else "not met"])
 
 
 def speed(row, peer):
@@ -110,10 +110,12 @@ if meta:
         f"- command: `{meta.get('command')}`",
         f"- client: {client_build} (`bench/out/client`), server: ReadyToRun (`bench/out/server`); default settings "
         "(SHA-256 verified end to end) unless the row names `--algorithm`",
-        "- each figure is the median of whole commands (process start to exit) after a warm-up; "
-        "\"vs P\" is P's median time / the row's median time (above 1: faster than P)",
+        "- each figure is the median of whole commands (process start to exit) after a warm-up"
+        + (" (in `trees`, after one untimed read of the source instead: see its section)" if "trees" in meta.get("scenarios", "") else "")
+        + "; \"vs P\" is P's median time / the row's median time (above 1: faster than P)",
     ]
-    interleaved = [s for s in meta.get("interleaved", "").split(",") if s]
+    ran = meta.get("scenarios", "small,large").split(",")
+    interleaved = [s for s in meta.get("interleaved", "").split(",") if s and s in ran]
     if interleaved:
         lines.append(f"- rows of the {' and '.join(f'`{s}`' for s in interleaved)} scenarios are interleaved "
                      "(`bench/interleave.py`): after one warm-up round, each round runs every tool's command once "
@@ -248,5 +250,114 @@ if goals:
                    [] if issue_sizes else
                    ["This run used other sizes than issue 6's (1,024 MiB; 5,000 files; 32 clients of 32 MiB; "
                     "memory at 1,024 and 10,240 MiB): its verdicts say nothing about the goals at those sizes."])
+
+# 6. Trees of small files (bench/trees.py): every command of each step, FileXfer against the rsync daemon.
+trees_meta = json.loads(read("trees.json") or "{}")
+tree_runs = {}  # (tree, step, tool) -> [(round, seconds, exit, client kib, server kib, check)]
+for line in (read("trees.tsv") or "").splitlines()[1:]:
+    tree, _, step, tool, rnd, seconds, code, client_kib, server_kib, check = line.split("\t")
+    kib = lambda v: int(v) if v.isdigit() else None
+    tree_runs.setdefault((tree, step, tool), []).append((int(rnd), float(seconds), code, kib(client_kib), kib(server_kib), check))
+TREE_STEPS = [
+    ("put", "put -r into an empty destination", "rsync -a push into an empty folder"),
+    ("noop", "put -r again: the no-op re-run", "rsync -a push again"),
+    ("get", "get -r into an empty folder", "rsync -a pull into an empty folder"),
+    ("verify", "verify -r (hashes on both sides)", "rsync -a --checksum --dry-run push (nearest peer)"),
+    ("hash", "hash -r (the server hashes)", None),
+    ("delete", "put -r --delete --max-delete 2000", "rsync -a --delete push"),
+]
+
+
+def tree_peak(tree, steps, tool, column):
+    values = [r[column] for s in steps for r in tree_runs.get((tree, s, tool), []) if r[column] is not None]
+    return max(values) / 1024 if values else None
+
+
+def in_mib(value):
+    return f"{value:,.0f} MiB" if value is not None else "-"
+
+
+goals13 = []
+trees_done = trees_meta.get("trees", [])
+fx_exits = [r[2] for (tree, step, tool), rs in tree_runs.items() if tool == "filexfer" for r in rs]
+for t in trees_done:
+    name, n = t["name"], t["files"]
+    shape = (f"{n:,} files in {t['folders']:,} folder{'s' if t['folders'] > 1 else ''} of up to 1,000" if t["kind"] == "wide"
+             else f"{n:,} files in one folder")
+    rows = []
+    for step, fx_label, rsync_label in TREE_STEPS:
+        for tool, label in (("filexfer", fx_label), ("rsync", rsync_label)):
+            runs = tree_runs.get((name, step, tool))
+            if not label or not runs:
+                continue
+            key = f"trees-{step}-{tool}-{name}"
+            peer = f"trees-{step}-rsync-{name}"
+            exits = [r[2] for r in runs]
+            exits_text = f"0 x{len(exits)}" if set(exits) == {"0"} else ", ".join(exits)
+            checks = [r[5] for r in runs]
+            bad = [str(r[0]) for r in runs if r[5] == "differs"]
+            copy = "-" if set(checks) == {"-"} else (f"differs (round {', '.join(bad)})" if bad else "ok")
+            client = max((r[3] for r in runs if r[3] is not None), default=None)
+            server = max((r[4] for r in runs if r[4] is not None), default=None)
+            if key in medians:
+                seconds, count = medians[key]
+                timing = [f"{seconds:.2f} s", rate(n / seconds, "files/s"), str(count), ratio(peer, seconds)]
+            else:
+                timing = ["-", "-", "0", "-"]
+            rows.append([f"filexfer {label}" if tool == "filexfer" else label] + timing +
+                        [in_mib(client / 1024 if client else None), in_mib(server / 1024 if server else None), exits_text, copy])
+    lines += table(f"6. trees: {shape} ({name}), real disk, {t['rounds']} round{'s' if t['rounds'] > 1 else ''}",
+                   ["measurement", "median", "rate", "runs", "vs rsync", "client peak", "server peak", "exits", "copy"], rows)
+    goal(f"{name}: no-op re-run vs rsync >= 2x", speed(f"trees-noop-filexfer-{name}", f"trees-noop-rsync-{name}"), 2.0, into=goals13)
+    goal(f"{name}: get -r into an empty folder vs rsync >= 1.5x", speed(f"trees-get-filexfer-{name}", f"trees-get-rsync-{name}"), 1.5, into=goals13)
+    goal(f"{name}: first put -r vs rsync >= 1.0x", speed(f"trees-put-filexfer-{name}", f"trees-put-rsync-{name}"), 1.0, into=goals13)
+
+if trees_done:
+    rows = []
+    for t in trees_done:
+        generated = t.get("generated_seconds")
+        rows.append([t["name"], f"{t['files']:,}", str(t["rounds"]),
+                     f"{generated:.1f} s" if generated is not None else "cached",
+                     f"{t['prepare_seconds']:.1f} s", f"{t['measure_seconds']:.0f} s",
+                     f"{t['measure_seconds'] / t['rounds']:.0f} s"])
+    first = trees_done[0]
+    lines += table("6. trees: time on this machine", ["tree", "files", "rounds", "generation", "preparing (generation included, one read of the source)", "measuring", "per round"], rows, [
+        "Measuring includes the checks of every copy and the deletions between steps. Each step runs FileXfer's "
+        "command and rsync's one after the other, in the reverse order every other round, each after an untimed "
+        "`sync` so that no tool pays for the writeback of the one before (caches are not dropped); medians of the "
+        "runs that exited 0. \"vs rsync\" is rsync's median for the same step / the row's; verify -r is compared "
+        "with `rsync -a --checksum --dry-run`, which also hashes both sides, and hash -r has no peer. Peaks are the "
+        "largest over the rounds: client = GNU time's max RSS (`/usr/bin/time -f %M`); server = VmHWM of a fresh "
+        "filexfer-server (default settings) started for each command, or GNU time's max RSS of the rsync daemon "
+        "serving that one connection (`rsync --daemon` started on the accepted socket as inetd would, with the run's "
+        "rsyncd config; the largest of its processes). \"copy\": the copy the step leaves compared with the source "
+        "(names, sizes, modification times, modes, and contents of every file up to 20,000 files, else of 5,000 "
+        "spread over the tree); for hash -r its lines against the files' SHA-256. Before the delete step "
+        f"{first['deleted']:,} files (evenly spread) are moved out of the source, and back after it.",
+        "Commands (SRC: the generated tree, GOT: an empty folder on the same disk, TREE: `trees-` and the tree's "
+        "name, ADDR: the fresh server's address, PORT: the rsync daemon's):",
+        "\n".join(f"- {k}: `{v}`" for k, v in first["commands"].items())])
+    steps = [s for s, _, _ in TREE_STEPS]
+    if fx_exits:
+        goals13.insert(0, ["every FileXfer tree command exits 0", f"{sum(c != '0' for c in fx_exits)} of {len(fx_exits)} did not",
+                           "met" if all(c == "0" for c in fx_exits) else "not met"])
+    wide = sorted((t for t in trees_done if t["kind"] == "wide"), key=lambda t: t["files"])
+    flat = [t for t in trees_done if t["kind"] == "flat"]
+    for t in (wide[-1:] + flat):
+        for column, who in ((3, "client"), (4, "server")):
+            goal(f"{t['name']}: {who} peak < 100 MiB", tree_peak(t["name"], steps, "filexfer", column), 100, False,
+                 "{:,.0f} MiB", into=goals13)
+    if len(wide) > 1:
+        big = wide[-1]
+        ref = min(wide[:-1], key=lambda t: abs(t["files"] - 100_000))
+        for column, who in ((3, "client"), (4, "server")):
+            a, b = tree_peak(big["name"], steps, "filexfer", column), tree_peak(ref["name"], steps, "filexfer", column)
+            goal(f"{who} peak at {big['files']:,} files / at {ref['files']:,} (flat: <= 1.25)",
+                 a / b if a and b else None, 1.25, False, into=goals13)
+    issue = sorted(t["files"] for t in wide) == [100_000, 1_000_000] and [t["files"] for t in flat] == [200_000]
+    lines += table("Goals of issue 13 (trees; ratios in this run)", ["goal", "measured", "verdict"], goals13,
+                   [] if issue else
+                   ["This run used other tree sizes than issue 13's (1,000,000 and 100,000 files in folders of 1,000; "
+                    "200,000 in one folder): its verdicts say nothing about the goals at those sizes."])
 
 print("\n".join(lines).rstrip())

@@ -4,9 +4,10 @@
 # report of medians and ratios. Figures on a shared VM drift between runs; compare only the ratios within
 # one run. See bench/README.md.
 #
-#   bench/run.sh [--runs N] [--scenarios small,large,concurrent,startup,memory] [--storage tmpfs,disk]
+#   bench/run.sh [--runs N] [--scenarios small,large,concurrent,startup,memory,trees] [--storage tmpfs,disk]
 #                [--files N] [--size-mib N] [--algorithms xxh128] [--clients N] [--client-mib N]
-#                [--startup-runs N] [--memory-mib 1024,10240] [--no-build]
+#                [--startup-runs N] [--memory-mib 1024,10240] [--tree-files 1000000,100000]
+#                [--flat-files 200000] [--big-tree-runs N] [--no-build]
 #
 # Scenarios (each against the peers, in the same run):
 #   small       FILES files of 4 KiB (default 5000): put -r / get -r vs rsync push / pull
@@ -22,6 +23,13 @@
 #   memory      peak RSS of client (/usr/bin/time) and server (VmHWM, a fresh server per step) for put and
 #               get of each --memory-mib size (default 1024,10240), on the real disk; skipped with a note
 #               when the disk has less than twice the size plus 5 GiB free
+#   trees       (not in the default list: hours at the default sizes) trees of small files (0-4 KiB) on the real
+#               disk, generated once into /var/tmp/fxbench-trees: --tree-files N files in N/1000 folders of 1,000
+#               (default 1000000,100000) and --flat-files N in one folder (default 200000); put -r, the no-op
+#               re-run, get -r, verify -r, hash -r, put -r --delete vs rsync -a push / pull / --checksum
+#               --dry-run / --delete against the run's rsync daemon config: wall time, peak RSS of client and
+#               server, every copy checked (bench/trees.py); --runs rounds, at most --big-tree-runs (default 2)
+#               for trees of 500,000 files or more
 # Storage (small, large, concurrent, startup): tmpfs (/dev/shm) and/or the real disk (/var/tmp).
 # Needs root for apt-get when a tool is missing (rsync, socat, hyperfine, openssh-server, nginx, curl, time;
 # gcc and libssl-dev for the floor, which is skipped when they are missing and cannot be installed).
@@ -40,6 +48,9 @@ clients=32
 client_mib=32
 startup_runs=30
 memory_mib=1024,10240
+tree_files=1000000,100000
+flat_files=200000
+big_tree_runs=2
 build=1
 while [ $# -gt 0 ]; do
   case $1 in
@@ -53,13 +64,16 @@ while [ $# -gt 0 ]; do
     --client-mib) client_mib=$2; shift 2 ;;
     --startup-runs) startup_runs=$2; shift 2 ;;
     --memory-mib) memory_mib=$2; shift 2 ;;
+    --tree-files) tree_files=$2; shift 2 ;;
+    --flat-files) flat_files=$2; shift 2 ;;
+    --big-tree-runs) big_tree_runs=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1 (see bench/run.sh --help)" >&2; exit 2 ;;
   esac
 done
 for s in ${scenarios//,/ }; do
-  case $s in small|large|concurrent|startup|memory) ;; *) echo "bench: unknown scenario $s" >&2; exit 2 ;; esac
+  case $s in small|large|concurrent|startup|memory|trees) ;; *) echo "bench: unknown scenario $s" >&2; exit 2 ;; esac
 done
 for s in ${storages//,/ }; do
   case $s in tmpfs|disk) ;; *) echo "bench: unknown storage $s" >&2; exit 2 ;; esac
@@ -117,10 +131,10 @@ client_kind=$(cat "$out/client/.build-kind" 2>/dev/null || echo aot)
 # The run's header: machine, date, commit and the exact command line, for report.py.
 python3 - "$results/meta.json" "$command_line" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (src modified)')" \
   "$runs" "$files" "$size_mib" "$algorithms" "$clients" "$client_mib" "$startup_runs" "$memory_mib" "$client_kind" \
-  "$scenarios" "$storages" small,large <<'PY'
+  "$scenarios" "$storages" small,large "$tree_files" "$flat_files" "$big_tree_runs" <<'PY'
 import datetime, json, os, platform, sys
 keys = ["command", "commit", "runs", "files", "size_mib", "algorithms", "clients", "client_mib", "startup_runs",
-        "memory_mib", "client_build", "scenarios", "storages", "interleaved"]
+        "memory_mib", "client_build", "scenarios", "storages", "interleaved", "tree_files", "flat_files", "big_tree_runs"]
 meta = dict(zip(keys, sys.argv[2:]))
 model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
@@ -227,7 +241,7 @@ interleave() { # label: runs the rows collected since the last block, then start
 declare -A rsync_port nginx_port
 storage_dir() { case $1 in tmpfs) mktemp -d /dev/shm/fxbench.XXXXXX ;; disk) mktemp -d /var/tmp/fxbench.XXXXXX ;; esac; }
 peer_storages=$storages
-want memory && [[ ,$storages, != *,disk,* ]] && peer_storages+=,disk
+{ want memory || want trees; } && [[ ,$peer_storages, != *,disk,* ]] && peer_storages+=,disk
 user=$(id -un)
 
 # Per storage: a root for each tool, an rsync daemon and an nginx with WebDAV PUT.
@@ -495,6 +509,21 @@ if want memory; then
     done
     rm -f "$got" "$dir/fx-root/memory.bin"
   done
+fi
+
+if want trees; then
+  # bench/trees.py: generates (or reuses) the trees in /var/tmp/fxbench-trees, starts a fresh filexfer-server per
+  # FileXfer command and an rsync daemon with this run's disk config per rsync connection, writes trees.tsv,
+  # trees.json and trees-*.json into the results; its failures are listed like the others'.
+  dir=${base[disk]}
+  : > "$work/trees.failed"
+  code=0
+  python3 "$repo/bench/trees.py" --client "$fx" --server "$fxd" --rsync-config "$work/rsyncd-disk.conf" \
+    --rsync-root "$dir/rsync-root" --fx-root "$dir/fx-root" --work "$dir" --cache /var/tmp/fxbench-trees \
+    --tree-files "$tree_files" --flat-files "$flat_files" --runs "$runs" --big-tree-runs "$big_tree_runs" \
+    --out "$results" --failures "$work/trees.failed" || code=$?
+  while IFS= read -r line; do failed "$line"; done < "$work/trees.failed"
+  [ $code = 0 ] || failed "trees: bench/trees.py exited $code"
 fi
 
 find "$results" -name '*.stderr' -empty -delete
