@@ -8,15 +8,29 @@ namespace FileXfer.Client.Cli;
 public sealed record CliConsole(TextWriter Out, TextWriter Error, bool IsErrorTerminal, Func<string, string?> GetEnvironmentVariable)
 {
     /// <summary>Opens standard input as bytes (for <c>put - REMOTE</c>).</summary>
-    public Func<Stream> OpenStandardInput { get; init; } = Console.OpenStandardInput;
+    public Func<Stream> OpenStandardInput { get; init; } = () => new StandardStream(StandardIo.Input);
 
     /// <summary>Opens standard output as bytes (for <c>get REMOTE -</c>).</summary>
-    public Func<Stream> OpenStandardOutput { get; init; } = Console.OpenStandardOutput;
+    public Func<Stream> OpenStandardOutput { get; init; } = () => new StandardStream(StandardIo.Output);
 
-    /// <summary>The real console of this process.</summary>
+    /// <summary>The width in columns of the terminal standard output is on (for the help text); null when it is not on one.</summary>
+    public Func<int?> OutputTerminalColumns { get; init; } = () => null;
+
+    /// <summary>The width in columns of the terminal standard error is on, asked at each use (it may be resized); null when unknown.</summary>
+    public Func<int?> ErrorTerminalColumns { get; init; } = () => null;
+
+    /// <summary>
+    /// The real console of this process, through <see cref="StandardStream"/> rather than System.Console, which would
+    /// leave the terminal in keypad mode and hide a broken pipe.
+    /// </summary>
     public static CliConsole System { get; } = new(
-        Console.Out,
-        Console.Error,
+        StandardStream.Writer(StandardIo.Output),
+        StandardStream.Writer(StandardIo.Error),
         !Console.IsErrorRedirected,
-        Environment.GetEnvironmentVariable);
+        Environment.GetEnvironmentVariable)
+    {
+        // A terminal that does not know its size (a pseudo-terminal nobody sized) counts as 80 columns.
+        OutputTerminalColumns = () => Console.IsOutputRedirected ? null : StandardIo.TerminalColumns(StandardIo.Output) ?? 80,
+        ErrorTerminalColumns = () => StandardIo.TerminalColumns(StandardIo.Error),
+    };
 }

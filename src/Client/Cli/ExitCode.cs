@@ -26,4 +26,19 @@ public enum ExitCode
 
     /// <summary>Some files of a batch failed (the others were done); see the messages or the JSON lines.</summary>
     SomeFailed = 7,
+
+    /// <summary>
+    /// Interrupted by SIGINT (Ctrl+C): the command was cancelled, its temp files removed, nothing stored under a real
+    /// name. 128 + 2, as a shell reports a process ended by SIGINT.
+    /// </summary>
+    Interrupted = 130,
+
+    /// <summary>
+    /// Standard output was closed by its reader before everything was written (a broken pipe, as in
+    /// <c>get REMOTE - | head</c>). 128 + 13, as a shell reports a process ended by SIGPIPE.
+    /// </summary>
+    BrokenPipe = 141,
+
+    /// <summary>Ended by SIGTERM, as <see cref="Interrupted"/> by SIGINT. 128 + 15.</summary>
+    Terminated = 143,
 }
