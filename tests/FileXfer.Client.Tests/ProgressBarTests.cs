@@ -85,6 +85,17 @@ public sealed class ProgressBarTests : IDisposable
     }
 
     [Fact]
+    public void On_an_80_column_terminal_a_short_name_keeps_a_narrower_bar()
+    {
+        var bar = new ProgressBar(Terminal(columns: 80), quiet: false, "huge.bin", 3L * 1024 * MiB, _time);
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        bar.Advance(288 * MiB);
+
+        Assert.Equal("huge.bin [#..................]   9%  288.0 MiB / 3.0 GiB  144.0 MiB/s  ETA 0:20", LastLine());
+    }
+
+    [Fact]
     public void Wide_characters_count_two_columns()
     {
         const string Name = "写真/二〇二四年/山の休日/三日目/夕焼けの写真です.jpg";

@@ -14,6 +14,7 @@ internal sealed class ProgressBar
     private const int BarWidth = 24;
     private const int DefaultColumns = 80;
     private const int ShortestName = 12;
+    private const int ShortestBar = 10;
     private static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly Lock _lock = new();
@@ -113,31 +114,19 @@ internal sealed class ProgressBar
         double? rate = elapsed > TimeSpan.Zero ? done / elapsed.TotalSeconds : null;
         var rateText = rate is { } perSecond ? $"{ByteSize.Format(perSecond)}/s" : "--/s";
         var took = complete ? $"  in {Clock(elapsed)}" : string.Empty;
-        string bar = string.Empty;
-        string status;
-        if (total is { } size)
-        {
-            double fraction = size > 0 ? Math.Min(1.0, (double)done / size) : 1.0;
-            int filled = (int)(fraction * BarWidth);
-            bar = $" [{new string('#', filled)}{new string('.', BarWidth - filled)}]";
-            var left = complete ? took : $"  ETA {TimeLeft(size - done, rate)}";
-            status = string.Create(CultureInfo.InvariantCulture, $" {fraction * 100,3:F0}%  {ByteSize.Format(done)} / {ByteSize.Format(size)}  {rateText}{left}");
-        }
-        else
-        {
-            status = $"  {ByteSize.Format(done)}  {rateText}{took}";
-        }
+        double? fraction = total is { } size ? (size > 0 ? Math.Min(1.0, (double)done / size) : 1.0) : null;
+        var status = total is { } known
+            ? string.Create(CultureInfo.InvariantCulture, $" {fraction * 100,3:F0}%  {ByteSize.Format(done)} / {ByteSize.Format(known)}  {rateText}{(complete ? took : $"  ETA {TimeLeft(known - done, rate)}")}")
+            : $"  {ByteSize.Format(done)}  {rateText}{took}";
 
+        // What matters most keeps its room: the numbers, then the name (up to ShortestName columns), then the bar.
         int room = Math.Max(columns, 1) - 1;
-        int nameRoom = room - bar.Length - status.Length;
-        if (nameRoom < ShortestName)
-        {
-            // A narrow terminal: the numbers matter more than the bar.
-            bar = string.Empty;
-            nameRoom = room - status.Length;
-        }
-
-        var line = DisplayWidth.Shorten(label, Math.Max(nameRoom, ShortestName)) + bar + status;
+        int name = DisplayWidth.Of(label);
+        int barWidth = Math.Min(BarWidth, room - status.Length - Math.Min(name, ShortestName) - " []".Length);
+        var bar = fraction is { } part && barWidth >= ShortestBar
+            ? $" [{new string('#', (int)(part * barWidth))}{new string('.', barWidth - (int)(part * barWidth))}]"
+            : string.Empty;
+        var line = DisplayWidth.Shorten(label, Math.Max(room - bar.Length - status.Length, ShortestName)) + bar + status;
         return DisplayWidth.Of(line) <= room ? line : DisplayWidth.Shorten(line, room);
     }
 
