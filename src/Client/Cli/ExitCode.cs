@@ -28,8 +28,9 @@ public enum ExitCode
     SomeFailed = 7,
 
     /// <summary>
-    /// Interrupted by SIGINT (Ctrl+C): the command was cancelled, its temp files removed, nothing stored under a real
-    /// name. 128 + 2, as a shell reports a process ended by SIGINT.
+    /// Interrupted by SIGINT (Ctrl+C): the command was cancelled, its temp files removed (a resumable get keeps its
+    /// partial download for the next try), nothing stored under a real name. 128 + 2, as a shell reports a process
+    /// ended by SIGINT.
     /// </summary>
     Interrupted = 130,
 
