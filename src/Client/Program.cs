@@ -1,3 +1,9 @@
 using FileXfer.Client.Cli;
 
-return await CliApplication.RunAsync(args, CliConsole.System, CancellationToken.None);
+using var signals = TerminationSignals.Register(TimeProvider.System, code =>
+{
+    // A command that did not stop in time (or a second signal): nothing more will be reported.
+    CliConsole.System.Error.WriteLine("filexfer: interrupted");
+    Environment.Exit(code);
+});
+return signals.ExitCodeAfter(await CliApplication.RunAsync(args, CliConsole.System, signals.Token));

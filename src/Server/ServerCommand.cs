@@ -1,10 +1,12 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using FileXfer.Protocol.Net;
+using FileXfer.Protocol.Transfer;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
@@ -146,7 +148,18 @@ internal static class ServerCommand
         string[] args, TextWriter stdout, TextWriter stderr, InvocationConfiguration configuration, Func<TextWriter>? logOutput = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var result = Create(stdout, stderr, logOutput).Parse(args);
+        var command = Create(stdout, stderr, logOutput);
+        if (!Console.IsOutputRedirected)
+        {
+            // Help on a terminal wraps at its width, given here: System.CommandLine would ask Console.WindowWidth, and
+            // System.Console then leaves the terminal in keypad mode.
+            foreach (var help in command.Options.OfType<HelpOption>())
+            {
+                ((HelpAction)help.Action!).MaxWidth = StandardStream.TerminalColumns(StandardStream.Output) ?? 80;
+            }
+        }
+
+        var result = command.Parse(args);
         if (result.Action is ParseErrorAction)
         {
             var lines = result.Errors.Select(error => UsageLine(error.Message)).ToList();

@@ -86,40 +86,5 @@ public class KilledClientTests
         Assert.Equal("filexfer: server: 'missing' not found\n", missingErr);
     }
 
-    private static Process StartClient(TestServer server, params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "filexfer.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: the test project should copy the client next to itself");
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["FILEXFER_SERVER"] = server.Address;
-        start.Environment.Remove("FILEXFER_DEBUG");
-        return Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-    }
-
-    private static string DotnetHost()
-    {
-        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
-        {
-            return host;
-        }
-
-        if (Environment.ProcessPath is { } current && Path.GetFileNameWithoutExtension(current) == "dotnet")
-        {
-            return current;
-        }
-
-        return "dotnet";
-    }
+    private static Process StartClient(TestServer server, params string[] args) => ClientProcess.Start(server.Address, args);
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using FileXfer.Client.Cli.Commands;
 
@@ -9,20 +10,35 @@ public static class CliApplication
 {
     internal const string ExitCodesHelp = """
         Exit codes:
-          0  success, every transfer verified
-          1  unexpected error
-          2  usage error (bad arguments, invalid remote path, unknown hash algorithm,
-             a directory where a file is needed or the reverse)
-          3  cannot connect to the server, or the connection was lost
-          4  integrity check failed (hash mismatch)
-          5  not found (remote or local)
-          6  permission or authentication denied (also a TLS certificate not trusted)
-          7  some files of a batch failed (the rest were transferred)
+            0  success, every transfer verified
+            1  unexpected error
+            2  usage error (bad arguments, invalid remote path, unknown hash algorithm,
+               a directory where a file is needed or the reverse)
+            3  cannot connect to the server, or the connection was lost
+            4  integrity check failed (hash mismatch)
+            5  not found (remote or local)
+            6  permission or authentication denied (also a TLS certificate not trusted)
+            7  some files of a batch failed (the rest were transferred)
+          130  interrupted by SIGINT (Ctrl+C); 143 by SIGTERM (temp files are removed)
+          141  standard output closed by its reader (broken pipe)
         """;
 
     /// <summary>Builds the root command with all subcommands.</summary>
-    public static RootCommand CreateRootCommand(CliConsole console) =>
-        AddCommands(new RootCommand("FileXfer client: verified file transfer to and from a filexfer-server.\n\n" + ExitCodesHelp), console);
+    public static RootCommand CreateRootCommand(CliConsole console)
+    {
+        var root = AddCommands(new RootCommand("FileXfer client: verified file transfer to and from a filexfer-server.\n\n" + ExitCodesHelp), console);
+        // Help on a terminal wraps at its width, given here: System.CommandLine would ask Console.WindowWidth, and
+        // System.Console then leaves the terminal in keypad mode.
+        if (console.OutputTerminalColumns() is { } columns)
+        {
+            foreach (var help in root.Options.OfType<HelpOption>())
+            {
+                ((HelpAction)help.Action!).MaxWidth = columns;
+            }
+        }
+
+        return root;
+    }
 
     /// <summary>Parses and runs one command line; returns the exit code.</summary>
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
@@ -56,8 +72,24 @@ public static class CliApplication
             return (int)ExitCode.Usage;
         }
 
-        var configuration = new InvocationConfiguration { Output = console.Out, Error = console.Error };
-        return await result.InvokeAsync(configuration, cancellationToken);
+        var configuration = new InvocationConfiguration
+        {
+            Output = console.Out,
+            Error = console.Error,
+            // Signals are the caller's (see TerminationSignals): System.CommandLine's handler registers
+            // Console.CancelKeyPress, which leaves the terminal in keypad mode, and ends with exit code 1.
+            ProcessTerminationTimeout = null,
+            // The commands report their own failures; what is left (help written to a closed pipe) is reported the same way.
+            EnableDefaultExceptionHandler = false,
+        };
+        try
+        {
+            return await result.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return (int)await ErrorReporter.ReportAsync(console, ex);
+        }
     }
 
     private static T AddCommands<T>(T root, CliConsole console)

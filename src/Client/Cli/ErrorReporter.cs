@@ -24,7 +24,8 @@ internal static class ErrorReporter
         FileNotFoundException or DirectoryNotFoundException => (ExitCode.NotFound, exception.Message),
         UnauthorizedAccessException => (ExitCode.Denied, exception.Message),
         IOException => (ExitCode.Unexpected, exception.Message),
-        OperationCanceledException => (ExitCode.Unexpected, "cancelled"),
+        // Only the caller cancels (timeouts are TimeoutException): SIGINT or SIGTERM, whose exit code the caller gives.
+        OperationCanceledException => (ExitCode.Unexpected, "interrupted"),
         _ => (ExitCode.Unexpected, $"unexpected error ({exception.GetType().Name}): {exception.Message}"),
     };
 

@@ -32,4 +32,20 @@ public enum ExitCode
     /// while the run went on (deleted or rewritten after the walk saw them); they were not transferred.
     /// </summary>
     SourceVanished = 24,
+
+    /// <summary>
+    /// Interrupted by SIGINT (Ctrl+C): the command was cancelled, its temp files removed (a resumable get keeps its
+    /// partial download for the next try), nothing stored under a real name. 128 + 2, as a shell reports a process
+    /// ended by SIGINT.
+    /// </summary>
+    Interrupted = 130,
+
+    /// <summary>
+    /// Standard output was closed by its reader before everything was written (a broken pipe, as in
+    /// <c>get REMOTE - | head</c>). 128 + 13, as a shell reports a process ended by SIGPIPE.
+    /// </summary>
+    BrokenPipe = 141,
+
+    /// <summary>Ended by SIGTERM, as <see cref="Interrupted"/> by SIGINT. 128 + 15.</summary>
+    Terminated = 143,
 }

@@ -10,12 +10,23 @@ namespace FileXfer.Server.Logging;
 /// every line, which for thousands of small files a second took a tenth of the server's time.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Line format: <c>2026-11-27T00:23:43.692Z info: FileXfer.Server[1] Listening on 127.0.0.1:7070</c>. Warnings carry
 /// the exception's type and message; errors and worse its whole text, on the following lines.
+/// </para>
+/// <para>
+/// Logging never holds up serving: a log call only queues its line, and a full queue (an output slower than the
+/// requests, or stuck) drops the line instead of waiting. A failed write (a closed pipe, a full disk) drops its batch
+/// and the writer goes on. Dropped lines are counted, and the next write that works starts with a line saying how many.
+/// </para>
 /// </remarks>
 internal sealed class LineLoggerProvider : ILoggerProvider
 {
-    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(100_000)
+    private const int Capacity = 100_000;
+    private const int MaxBatch = 1024;
+    private const string Category = "FileXfer.Server.Logging";
+
+    private readonly Channel<string> _lines = Channel.CreateBounded<string>(new BoundedChannelOptions(Capacity)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
@@ -24,6 +35,7 @@ internal sealed class LineLoggerProvider : ILoggerProvider
     private readonly TextWriter _output;
     private readonly TimeProvider _time;
     private readonly Task _writing;
+    private long _dropped;
 
     public LineLoggerProvider(TextWriter output, TimeProvider? time = null)
     {
@@ -46,24 +58,74 @@ internal sealed class LineLoggerProvider : ILoggerProvider
     {
         if (!_lines.Writer.TryWrite(line))
         {
-            // The queue is full (the output is slower than the requests): wait rather than lose the line.
-            _lines.Writer.WriteAsync(line).AsTask().GetAwaiter().GetResult();
+            // The queue is full: the line is dropped rather than the caller (a request) kept waiting.
+            Interlocked.Increment(ref _dropped);
         }
     }
 
     private async Task WriteLinesAsync()
     {
         var reader = _lines.Reader;
+        var batch = new List<string>(MaxBatch);
         while (await reader.WaitToReadAsync())
         {
-            while (reader.TryRead(out var line))
+            while (batch.Count < MaxBatch && reader.TryRead(out var line))
+            {
+                batch.Add(line);
+            }
+
+            await TryWriteAsync(batch);
+            batch.Clear();
+        }
+
+        // Lines dropped at the end are still told, if the output works by now.
+        await TryWriteAsync(batch);
+    }
+
+    /// <summary>Writes the lines, after a line counting those dropped since the last report; one flush for all.</summary>
+    private async Task TryWriteAsync(List<string> batch)
+    {
+        long dropped = Interlocked.Exchange(ref _dropped, 0);
+        if (dropped == 0 && batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (dropped > 0)
+            {
+                await _output.WriteLineAsync(Format(LogLevel.Warning, Category, new EventId(1), $"{dropped} log lines were dropped: the log output failed or fell behind", exception: null));
+            }
+
+            foreach (var line in batch)
             {
                 await _output.WriteLineAsync(line);
             }
 
-            // Everything queued so far is written: one flush for the whole batch.
             await _output.FlushAsync();
         }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or NotSupportedException or UnauthorizedAccessException)
+        {
+            // The output failed (a closed pipe, a full disk, a hung-up terminal): these lines are lost, and counted
+            // for the next write that works. What part of them reached the output is not known; none is counted.
+            Interlocked.Add(ref _dropped, dropped + batch.Count);
+        }
+    }
+
+    private string Format(LogLevel level, string category, EventId eventId, string message, Exception? exception)
+    {
+        var line = new StringBuilder(160)
+            .Append(_time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture))
+            .Append(' ').Append(LevelName(level)).Append(": ")
+            .Append(category).Append('[').Append(eventId.Id).Append("] ")
+            .Append(message);
+        if (exception is not null)
+        {
+            line.Append(level >= LogLevel.Error ? Environment.NewLine + exception : $" ({exception.GetType().Name}: {exception.Message})");
+        }
+
+        return line.ToString();
     }
 
     private static string LevelName(LogLevel level) => level switch
@@ -90,17 +152,7 @@ internal sealed class LineLoggerProvider : ILoggerProvider
                 return;
             }
 
-            var line = new StringBuilder(160)
-                .Append(provider._time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture))
-                .Append(' ').Append(LevelName(logLevel)).Append(": ")
-                .Append(category).Append('[').Append(eventId.Id).Append("] ")
-                .Append(formatter(state, exception));
-            if (exception is not null)
-            {
-                line.Append(logLevel >= LogLevel.Error ? Environment.NewLine + exception : $" ({exception.GetType().Name}: {exception.Message})");
-            }
-
-            provider.Enqueue(line.ToString());
+            provider.Enqueue(provider.Format(logLevel, category, eventId, formatter(state, exception), exception));
         }
     }
 }

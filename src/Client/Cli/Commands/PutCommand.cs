@@ -57,7 +57,7 @@ internal static class PutCommand
                         // Standard input cannot be read twice: no retry here.
                         await using var client = await connect(cancellationToken);
                         await using var input = console.OpenStandardInput();
-                        var progress = new ProgressBar(console, quiet, RemotePath.Escape(remotePath), 0);
+                        var progress = new ProgressBar(console, quiet, RemotePath.Escape(remotePath), total: null);
                         var transfer = await client.PutStreamAsync(input, remotePath, progress.Advance, cancellationToken);
                         progress.Complete();
                         return transfer;
