@@ -8,6 +8,43 @@ namespace FileXfer.Client.Sync;
 /// </summary>
 internal sealed class InWalkOrder<T>(Func<T, ValueTask> onItem)
 {
+    /// <summary>
+    /// Walks from <paramref name="top"/>, each directory's results (from <paramref name="visit"/>, which also names
+    /// the directories below it) handed to <paramref name="onItem"/> in walk order.
+    /// </summary>
+    public static async Task WalkAsync(
+        DirectoryJob top,
+        string localTop,
+        string remoteRoot,
+        RequestQueue requests,
+        Func<DirectoryPair, (Task<List<T>> Items, IReadOnlyList<DirectoryJob> Children)> visit,
+        Func<T, ValueTask> onItem,
+        CancellationToken cancellationToken)
+    {
+        var inOrder = new InWalkOrder<T>(onItem);
+        var emitting = inOrder.RunAsync(cancellationToken);
+        try
+        {
+            await TreeWalk.RunAsync(
+                top,
+                job => TreeTransfer.FetchAsync(job, localTop, remoteRoot, requests),
+                async pair =>
+                {
+                    var (items, children) = visit(pair);
+                    await inOrder.AddAsync(items, cancellationToken);
+                    return children;
+                },
+                TreeTransfer.ReadAhead,
+                cancellationToken);
+        }
+        finally
+        {
+            inOrder.Complete();
+        }
+
+        await emitting;
+    }
+
     private readonly Channel<Task<List<T>>> _directories = Channel.CreateBounded<Task<List<T>>>(TreeTransfer.ReadAhead);
 
     /// <summary>Adds the next directory's results (waits while too many are ahead).</summary>

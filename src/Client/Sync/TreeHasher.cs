@@ -18,61 +18,50 @@ public static class TreeHasher
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(filter);
         var top = RemotePath.Normalize(remoteDirectory);
-        var inOrder = new InWalkOrder<(string Path, BatchItemResult Result)>(item => onResult(item.Path, item.Result));
         await using var requests = client.StartRequestQueue(cancellationToken);
-        var emitting = inOrder.RunAsync(cancellationToken);
-        try
-        {
-            await TreeWalk.RunAsync(
-                new DirectoryJob(string.Empty, Local: false, Remote: true),
-                job => TreeTransfer.FetchAsync(job, string.Empty, top, requests),
-                async pair =>
+        await InWalkOrder<(string Path, BatchItemResult Result)>.WalkAsync(
+            new DirectoryJob(string.Empty, Local: false, Remote: true),
+            string.Empty,
+            top,
+            requests,
+            pair =>
+            {
+                var job = pair.Job;
+                if (pair.RemoteError is { } error)
                 {
-                    var job = pair.Job;
-                    if (pair.RemoteError is { } error)
+                    if (job.Relative.Length == 0)
                     {
-                        if (job.Relative.Length == 0)
-                        {
-                            throw error;
-                        }
-
-                        await inOrder.AddAsync(Task.FromResult(new List<(string, BatchItemResult)> { (job.Relative, new BatchItemResult(RemotePath.Combine(top, job.Relative), null, 0, client.HashAlgorithm, null, error)) }), cancellationToken);
-                        return [];
+                        throw error;
                     }
 
-                    var listing = pair.Remote!;
-                    var results = new List<Task<(string, BatchItemResult)>>();
-                    foreach (var omitted in listing.Omitted)
+                    return (Task.FromResult(new List<(string, BatchItemResult)> { (job.Relative, new BatchItemResult(RemotePath.Combine(top, job.Relative), null, 0, client.HashAlgorithm, null, error)) }), []);
+                }
+
+                var listing = pair.Remote!;
+                var results = new List<Task<(string, BatchItemResult)>>();
+                foreach (var omitted in listing.Omitted)
+                {
+                    results.Add(Task.FromResult((job.Relative, new BatchItemResult(listing.Path, null, 0, client.HashAlgorithm, null, omitted.ToException()))));
+                }
+
+                var children = new List<DirectoryJob>();
+                foreach (var entry in listing.Entries)
+                {
+                    var path = RemotePath.Combine(job.Relative, entry.Name);
+                    if (entry.Kind == EntryKind.Directory && filter.IncludesDirectory(path))
                     {
-                        results.Add(Task.FromResult((job.Relative, new BatchItemResult(listing.Path, null, 0, client.HashAlgorithm, null, omitted.ToException()))));
+                        children.Add(new DirectoryJob(path, Local: false, Remote: true));
                     }
-
-                    var children = new List<DirectoryJob>();
-                    foreach (var entry in listing.Entries)
+                    else if (entry.Kind == EntryKind.File && filter.IncludesFile(path))
                     {
-                        var path = RemotePath.Combine(job.Relative, entry.Name);
-                        if (entry.Kind == EntryKind.Directory && filter.IncludesDirectory(path))
-                        {
-                            children.Add(new DirectoryJob(path, Local: false, Remote: true));
-                        }
-                        else if (entry.Kind == EntryKind.File && filter.IncludesFile(path))
-                        {
-                            results.Add(PairAsync(path, requests.HashAsync(RemotePath.Combine(top, path))));
-                        }
+                        results.Add(PairAsync(path, requests.HashAsync(RemotePath.Combine(top, path))));
                     }
+                }
 
-                    await inOrder.AddAsync(CollectAsync(results), cancellationToken);
-                    return children;
-                },
-                TreeTransfer.ReadAhead,
-                cancellationToken);
-        }
-        finally
-        {
-            inOrder.Complete();
-        }
-
-        await emitting;
+                return (CollectAsync(results), children);
+            },
+            item => onResult(item.Path, item.Result),
+            cancellationToken);
         await requests.CompleteAsync();
 
         static async Task<(string, BatchItemResult)> PairAsync(string path, Task<BatchItemResult> result) => (path, await result);

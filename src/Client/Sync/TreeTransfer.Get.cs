@@ -33,30 +33,13 @@ public sealed partial class TreeTransfer
         }
 
         attempt.Requests = main.StartRequestQueue(stop.Token);
-        var transfers = attempt.RunTransfersAsync((client, reader) => GetWorkAsync(attempt, client, reader, progress));
-        try
-        {
-            await TreeWalk.RunAsync(
-                new DirectoryJob(string.Empty, Local: existed, Remote: true),
-                job => FetchAsync(job, top, remoteRoot, attempt.Requests),
-                pair => VisitGetAsync(attempt, pair, localDirectory, top, remoteRoot),
-                ReadAhead,
-                stop.Token);
-
-            // Comparisons by hash may still queue files.
-            await attempt.RequestsDoneAsync();
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // A transfer connection failed and stopped the walk: its failure is the one raised below.
-        }
-        finally
-        {
-            attempt.CompleteQueue();
-        }
-
-        await transfers;
-        stop.Token.ThrowIfCancellationRequested();
+        await attempt.WalkAndTransferAsync(
+            new DirectoryJob(string.Empty, Local: existed, Remote: true),
+            top,
+            remoteRoot,
+            pair => VisitGetAsync(attempt, pair, localDirectory, top, remoteRoot),
+            (client, reader) => GetWorkAsync(attempt, client, reader, progress),
+            cancellationToken);
         await attempt.Requests.CompleteAsync();
 
         if (!_options.DryRun)

@@ -60,30 +60,13 @@ public sealed partial class TreeTransfer
         var topJob = new DirectoryJob(string.Empty, Local: true, Remote: remoteTop is not null, self, SelfDiffers: remoteTop is null || AttributesDiffer(self, remoteTop));
 
         attempt.Requests = main.StartRequestQueue(stop.Token);
-        var transfers = attempt.RunTransfersAsync((client, reader) => PutWorkAsync(attempt, client, reader, progress));
-        try
-        {
-            await TreeWalk.RunAsync(
-                topJob,
-                job => FetchAsync(job, top.FullName, remoteRoot, attempt.Requests),
-                pair => VisitPutAsync(attempt, pair, localDirectory, remoteRoot),
-                ReadAhead,
-                stop.Token);
-
-            // Comparisons by hash may still queue files.
-            await attempt.RequestsDoneAsync();
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // A transfer connection failed and stopped the walk: its failure is the one raised below.
-        }
-        finally
-        {
-            attempt.CompleteQueue();
-        }
-
-        await transfers;
-        stop.Token.ThrowIfCancellationRequested();
+        await attempt.WalkAndTransferAsync(
+            topJob,
+            top.FullName,
+            remoteRoot,
+            pair => VisitPutAsync(attempt, pair, localDirectory, remoteRoot),
+            (client, reader) => PutWorkAsync(attempt, client, reader, progress),
+            cancellationToken);
 
         if (!_options.DryRun)
         {

@@ -108,6 +108,41 @@ public sealed partial class TreeTransfer
             }
         }
 
+        /// <summary>
+        /// Walks both trees from <paramref name="top"/> (visiting each directory through <paramref name="visit"/>)
+        /// while the transfer connections run <paramref name="work"/> on what it queues; returns once every queued
+        /// file was transferred. A failed transfer connection stops the walk, and its failure is the one raised.
+        /// </summary>
+        public async Task WalkAndTransferAsync(
+            DirectoryJob top,
+            string localTop,
+            string remoteRoot,
+            Func<DirectoryPair, ValueTask<IReadOnlyList<DirectoryJob>>> visit,
+            Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work,
+            CancellationToken cancellationToken)
+        {
+            var requests = Requests ?? throw new InvalidOperationException("the listing queue is not started");
+            var transfers = RunTransfersAsync(work);
+            try
+            {
+                await TreeWalk.RunAsync(top, job => FetchAsync(job, localTop, remoteRoot, requests), visit, ReadAhead, Token);
+
+                // Comparisons by hash may still queue files.
+                await RequestsDoneAsync();
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A transfer connection failed and stopped the walk: its failure is the one raised below.
+            }
+            finally
+            {
+                CompleteQueue();
+            }
+
+            await transfers;
+            Token.ThrowIfCancellationRequested();
+        }
+
         /// <summary>Waits for every tracked request; the first failure (the connection's) is raised.</summary>
         public Task RequestsDoneAsync() => Task.WhenAll(_pendingRequests);
 

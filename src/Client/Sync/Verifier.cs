@@ -67,32 +67,18 @@ public sealed class Verifier(FileXferClient client, string hashAlgorithm, PathFi
 
         var counts = new Counts();
         await using var requests = client.StartRequestQueue(cancellationToken);
-        var inOrder = new InWalkOrder<VerifyEvent>(item =>
-        {
-            counts.Add(item);
-            return onEvent(item);
-        });
-        var emitting = inOrder.RunAsync(cancellationToken);
-        try
-        {
-            await TreeWalk.RunAsync(
-                new DirectoryJob(string.Empty, Local: true, Remote: remoteExists),
-                job => TreeTransfer.FetchAsync(job, top, remoteRoot, requests),
-                async pair =>
-                {
-                    var (events, children) = CompareDirectory(pair, localDirectory, top, remoteRoot, requests, cancellationToken);
-                    await inOrder.AddAsync(events, cancellationToken);
-                    return children;
-                },
-                TreeTransfer.ReadAhead,
-                cancellationToken);
-        }
-        finally
-        {
-            inOrder.Complete();
-        }
-
-        await emitting;
+        await InWalkOrder<VerifyEvent>.WalkAsync(
+            new DirectoryJob(string.Empty, Local: true, Remote: remoteExists),
+            top,
+            remoteRoot,
+            requests,
+            pair => CompareDirectory(pair, localDirectory, top, remoteRoot, requests, cancellationToken),
+            item =>
+            {
+                counts.Add(item);
+                return onEvent(item);
+            },
+            cancellationToken);
         await requests.CompleteAsync();
         return counts.Summary(started);
     }
