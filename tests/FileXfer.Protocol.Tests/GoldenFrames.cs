@@ -46,6 +46,7 @@ internal static class GoldenFrames
         ["StatOk"] = (Messages.Describe(MessageType.Ok, 9, new RemoteEntry("数据", EntryKind.Directory, 0, Modified, 0x1ED)), StatOk),
         ["Entry"] = (Messages.Describe(MessageType.Entry, 10, new RemoteEntry("a.txt", EntryKind.File, 3, Modified, null)), Entry),
         ["EndOfList"] = (Messages.EndOfList(10, 1), EndOfList),
+        ["Omitted"] = (Messages.Omitted(10, "a\\nb", EntryKind.File, "bad"), Omitted),
         ["BodyEnd"] = (Messages.BodyEnd(7, "sha256", AbcSha256), BodyEnd),
         ["BodyEndXxh128"] = (Messages.BodyEnd(8, "xxh128", AbcXxHash128), BodyEndXxh128),
         ["Error"] = (Messages.Error(12, ErrorCode.NotFound, "no such file"), Error),
@@ -287,6 +288,20 @@ internal static class GoldenFrames
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, // 3
         0x03, 0x00, 0x08, // MTime, 8 bytes
         0x17, 0x97, 0x9C, 0xFE, 0x36, 0x2A, 0x00, 0x00, // 1700000000 s in ns
+    ];
+
+    public static readonly byte[] Omitted =
+    [
+        0x00, 0x00, 0x00, 0x1E, // length 30
+        0x25, // type Omitted
+        0x00, // flags
+        0x00, 0x00, 0x00, 0x0A, // request id 10
+        0x01, 0x00, 0x04, // Path, 4 bytes
+        0x61, 0x5C, 0x6E, 0x62, // "a\nb": the name escaped for people, never a path to use
+        0x07, 0x00, 0x08, // Kind, 8 bytes
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, // file
+        0x0A, 0x00, 0x03, // Message, 3 bytes
+        0x62, 0x61, 0x64, // "bad"
     ];
 
     public static readonly byte[] EndOfList =
