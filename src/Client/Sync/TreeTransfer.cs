@@ -58,7 +58,8 @@ public sealed partial class TreeTransfer
         private int _announcedFiles;
         private long _announcedBytes;
 
-        public Channel<QueuedTransfer> Transfers { get; } = Channel.CreateBounded<QueuedTransfer>(new BoundedChannelOptions(FileXferClient.PipelineWindow * 2) { SingleWriter = true });
+        // Written by the walk and, with --checksum, by the comparisons it started.
+        public Channel<QueuedTransfer> Transfers { get; } = Channel.CreateBounded<QueuedTransfer>(new BoundedChannelOptions(FileXferClient.PipelineWindow * 2));
 
         public RequestQueue? Requests { get; set; }
 
@@ -77,9 +78,13 @@ public sealed partial class TreeTransfer
         public async ValueTask QueueAsync(DirectoryNode node, string name, TransferItem item, long size)
         {
             node.Start();
-            _announcedFiles++;
-            _announcedBytes += size;
-            owner._options.Planned?.Invoke(_announcedFiles, _announcedBytes);
+            lock (_workers)
+            {
+                _announcedFiles++;
+                _announcedBytes += size;
+                owner._options.Planned?.Invoke(_announcedFiles, _announcedBytes);
+            }
+
             await Transfers.Writer.WriteAsync(new QueuedTransfer(item, size, node, name), Token);
             AddWorker();
         }
