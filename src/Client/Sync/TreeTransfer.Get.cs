@@ -235,38 +235,13 @@ public sealed partial class TreeTransfer
     }
 
     /// <summary>One transfer connection of a get: small files pipelined, large ones resumably, one at a time.</summary>
-    private async Task GetWorkAsync(Attempt attempt, FileXferClient client, ChannelReader<QueuedTransfer> reader, Action<long>? progress)
-    {
-        while (await reader.WaitToReadAsync(attempt.Token))
-        {
-            if (reader.TryPeek(out var next) && next.Size >= ResumableSize)
-            {
-                if (reader.TryRead(out var large))
-                {
-                    TransferResult? result = null;
-                    Exception? error = null;
-                    try
-                    {
-                        result = await client.DownloadFileAsync(large.Item.RemotePath, large.Item.LocalPath, progress, attempt.Token);
-                    }
-                    catch (Exception ex) when (IsItemFailure(ex))
-                    {
-                        error = ex;
-                    }
-
-                    await ReportReceivedAsync(attempt, large, result?.Size ?? 0, result?.HashHex, error);
-                }
-
-                continue;
-            }
-
-            await client.GetBatchAsync(
-                attempt.SmallFilesAsync(reader, attempt.Token),
-                result => ReportReceivedAsync(attempt, attempt.Take(result.RemotePath), result.Bytes, result.HashHex, result.Error),
-                progress,
-                attempt.Token);
-        }
-    }
+    private Task GetWorkAsync(Attempt attempt, FileXferClient client, ChannelReader<QueuedTransfer> reader, Action<long>? progress) =>
+        TransferWorkAsync(
+            attempt,
+            reader,
+            large => client.DownloadFileAsync(large.Item.RemotePath, large.Item.LocalPath, progress, attempt.Token),
+            (small, onResult) => client.GetBatchAsync(small, onResult, progress, attempt.Token),
+            (item, bytes, hashHex, error) => ReportReceivedAsync(attempt, item, bytes, hashHex, error));
 
     private ValueTask ReportReceivedAsync(Attempt attempt, QueuedTransfer item, long bytes, string? hashHex, Exception? error)
     {

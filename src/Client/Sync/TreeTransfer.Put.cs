@@ -278,38 +278,13 @@ public sealed partial class TreeTransfer
     }
 
     /// <summary>One transfer connection of a put: small files pipelined, large ones resumably, one at a time.</summary>
-    private static async Task PutWorkAsync(Attempt attempt, FileXferClient client, ChannelReader<QueuedTransfer> reader, Action<long>? progress)
-    {
-        while (await reader.WaitToReadAsync(attempt.Token))
-        {
-            if (reader.TryPeek(out var next) && next.Size >= ResumableSize)
-            {
-                if (reader.TryRead(out var large))
-                {
-                    TransferResult? result = null;
-                    Exception? error = null;
-                    try
-                    {
-                        result = await client.UploadFileAsync(large.Item.LocalPath, large.Item.RemotePath, progress, attempt.Token);
-                    }
-                    catch (Exception ex) when (IsItemFailure(ex))
-                    {
-                        error = ex;
-                    }
-
-                    await attempt.ReportAsync(large, result?.Size ?? 0, result?.HashHex, error, remoteSource: false);
-                }
-
-                continue;
-            }
-
-            await client.PutBatchAsync(
-                attempt.SmallFilesAsync(reader, attempt.Token),
-                result => attempt.ReportAsync(attempt.Take(result.RemotePath), result.Bytes, result.HashHex, result.Error, remoteSource: false),
-                progress,
-                attempt.Token);
-        }
-    }
+    private static Task PutWorkAsync(Attempt attempt, FileXferClient client, ChannelReader<QueuedTransfer> reader, Action<long>? progress) =>
+        TransferWorkAsync(
+            attempt,
+            reader,
+            large => client.UploadFileAsync(large.Item.LocalPath, large.Item.RemotePath, progress, attempt.Token),
+            (small, onResult) => client.PutBatchAsync(small, onResult, progress, attempt.Token),
+            (item, bytes, hashHex, error) => attempt.ReportAsync(item, bytes, hashHex, error, remoteSource: false));
 
     /// <summary>
     /// Carries out the deletions planned by the walk, children before their directories, once everything was sent:

@@ -268,6 +268,47 @@ public sealed partial class TreeTransfer
     }
 
     /// <summary>
+    /// One transfer connection's loop: the small files at the head of the queue go through <paramref name="batch"/>,
+    /// pipelined, until a large one comes; that one goes alone through <paramref name="one"/> (resumably); each
+    /// outcome goes to <paramref name="report"/>. A failure of the connection ends the loop with its exception.
+    /// </summary>
+    private static async Task TransferWorkAsync(
+        Attempt attempt,
+        ChannelReader<QueuedTransfer> reader,
+        Func<QueuedTransfer, Task<TransferResult>> one,
+        Func<IAsyncEnumerable<TransferItem>, Func<BatchItemResult, ValueTask>, Task> batch,
+        Func<QueuedTransfer, long, string?, Exception?, ValueTask> report)
+    {
+        while (await reader.WaitToReadAsync(attempt.Token))
+        {
+            if (reader.TryPeek(out var next) && next.Size >= ResumableSize)
+            {
+                if (reader.TryRead(out var large))
+                {
+                    TransferResult? result = null;
+                    Exception? error = null;
+                    try
+                    {
+                        result = await one(large);
+                    }
+                    catch (Exception ex) when (IsItemFailure(ex))
+                    {
+                        error = ex;
+                    }
+
+                    await report(large, result?.Size ?? 0, result?.HashHex, error);
+                }
+
+                continue;
+            }
+
+            await batch(
+                attempt.SmallFilesAsync(reader, attempt.Token),
+                result => report(attempt.Take(result.RemotePath), result.Bytes, result.HashHex, result.Error));
+        }
+    }
+
+    /// <summary>
     /// A vanished or changed source is a warning (exit 24), anything else a failure: for a put the local file (gone,
     /// changed while read), for a get the remote one (gone).
     /// </summary>
