@@ -188,7 +188,7 @@ public sealed partial class TreeTransfer
                 var item = new TransferItem(shown, remotePath);
                 if (sameSize && _options.Checksum)
                 {
-                    CompareThenQueue(attempt, node, name, item, r.Size);
+                    await CompareThenQueueAsync(attempt, node, name, item, r.Size);
                 }
                 else if (_options.DryRun)
                 {

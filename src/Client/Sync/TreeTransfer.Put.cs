@@ -178,7 +178,7 @@ public sealed partial class TreeTransfer
                     if (r is null && !_options.DryRun && !node.Committed)
                     {
                         changed = true;
-                        attempt.Track(node, attempt.Requests!.MakeDirectoryAsync(new RemoteEntry(remotePath, EntryKind.Directory, 0, l.ModifiedUtc, l.Mode)), async made =>
+                        await attempt.TrackAsync(node, () => attempt.Requests!.MakeDirectoryAsync(new RemoteEntry(remotePath, EntryKind.Directory, 0, l.ModifiedUtc, l.Mode)), async made =>
                         {
                             if (made.Error is { } error)
                             {
@@ -214,7 +214,7 @@ public sealed partial class TreeTransfer
                 var item = new TransferItem(Shown(localDirectory, path), remotePath);
                 if (sameSize && _options.Checksum)
                 {
-                    CompareThenQueue(attempt, node, name, item, l.Size);
+                    await CompareThenQueueAsync(attempt, node, name, item, l.Size);
                 }
                 else if (_options.DryRun)
                 {
@@ -243,13 +243,18 @@ public sealed partial class TreeTransfer
     /// With --checksum, a file of the same size on both sides is hashed on both (the server through the listing
     /// queue, here on the thread pool) and sent only when the hashes differ.
     /// </summary>
-    private void CompareThenQueue(Attempt attempt, DirectoryNode node, string name, TransferItem item, long size)
+    private ValueTask CompareThenQueueAsync(Attempt attempt, DirectoryNode node, string name, TransferItem item, long size)
     {
-        var remoteHash = attempt.Requests!.HashAsync(item.RemotePath);
-        var localHash = LocalHashOrNullAsync(item.LocalPath, attempt.Token);
-        attempt.Track(node, Task.WhenAll(remoteHash, localHash), async () =>
+        Task<BatchItemResult>? remoteHash = null;
+        Task<byte[]?>? localHash = null;
+        return attempt.TrackAsync(node, () =>
         {
-            if (localHash.Result is { } mine && remoteHash.Result.Hash is { } theirs && mine.AsSpan().SequenceEqual(theirs))
+            remoteHash = attempt.Requests!.HashAsync(item.RemotePath);
+            localHash = LocalHashOrNullAsync(item.LocalPath, attempt.Token);
+            return Task.WhenAll(remoteHash, localHash);
+        }, async () =>
+        {
+            if (localHash!.Result is { } mine && remoteHash!.Result.Hash is { } theirs && mine.AsSpan().SequenceEqual(theirs))
             {
                 await attempt.EmitAsync(node, name, ItemStatus.Skipped, item.LocalPath, item.RemotePath, size);
             }

@@ -51,7 +51,13 @@ public sealed partial class TreeTransfer
     private sealed class Attempt(TreeTransfer owner, string operation, Func<TreeEvent, ValueTask> onEvent, CancellationTokenSource stop) : IAsyncDisposable
     {
         private readonly ConcurrentDictionary<string, QueuedTransfer> _inFlight = new(StringComparer.Ordinal);
-        private readonly List<Task> _pendingRequests = [];
+        // Requests and comparisons started by the walk and not yet finished: at most MaxTracked at once, so a tree
+        // of a million equal-sized files under --checksum holds a window of comparisons, not a task per file.
+        private const int MaxTracked = FileXferClient.PipelineWindow;
+        private readonly SemaphoreSlim _trackedSlots = new(MaxTracked);
+        private readonly TaskCompletionSource _trackedDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _tracked = 1;
+        private Exception? _trackedFailure;
         private readonly List<Task> _workers = [];
         private readonly TaskCompletionSource _allQueued = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private Func<FileXferClient, ChannelReader<QueuedTransfer>, Task>? _work;
@@ -89,26 +95,41 @@ public sealed partial class TreeTransfer
             AddWorker();
         }
 
-        /// <summary>Tracks a request of <paramref name="node"/> whose answer is handled by <paramref name="onAnswer"/>.</summary>
-        public void Track<T>(DirectoryNode node, Task<T> answer, Func<T, ValueTask> onAnswer) =>
-            Track(node, (Task)answer, () => onAnswer(answer.Result));
-
-        /// <summary>Tracks work of <paramref name="node"/> that <paramref name="then"/> finishes once <paramref name="answer"/> is done.</summary>
-        public void Track(DirectoryNode node, Task answer, Func<ValueTask> then)
+        /// <summary>Tracks a request of <paramref name="node"/>, sent by <paramref name="send"/>, whose answer is handled by <paramref name="onAnswer"/>.</summary>
+        public ValueTask TrackAsync<T>(DirectoryNode node, Func<Task<T>> send, Func<T, ValueTask> onAnswer)
         {
-            node.Start();
-            _pendingRequests.Add(HandleAsync());
+            Task<T>? answer = null;
+            return TrackAsync(node, () => answer = send(), () => onAnswer(answer!.Result));
+        }
 
-            async Task HandleAsync()
+        /// <summary>
+        /// Tracks work of <paramref name="node"/>: <paramref name="start"/> begins it once one of the tracking slots is
+        /// free (waiting for one while all are taken), <paramref name="then"/> finishes it.
+        /// </summary>
+        public async ValueTask TrackAsync(DirectoryNode node, Func<Task> start, Func<ValueTask> then)
+        {
+            await _trackedSlots.WaitAsync(Token);
+            node.Start();
+            Interlocked.Increment(ref _tracked);
+            _ = HandleAsync(start());
+
+            async Task HandleAsync(Task answer)
             {
                 try
                 {
                     await answer;
                     await then();
                 }
+                catch (Exception ex)
+                {
+                    // Raised by RequestsDoneAsync: the first failure is the attempt's (the connection's).
+                    Interlocked.CompareExchange(ref _trackedFailure, ex, null);
+                }
                 finally
                 {
                     Progress.Finish(node);
+                    _trackedSlots.Release();
+                    Untrack();
                 }
             }
         }
@@ -148,8 +169,24 @@ public sealed partial class TreeTransfer
             Token.ThrowIfCancellationRequested();
         }
 
-        /// <summary>Waits for every tracked request; the first failure (the connection's) is raised.</summary>
-        public Task RequestsDoneAsync() => Task.WhenAll(_pendingRequests);
+        /// <summary>Waits for every tracked request (the walk has ended: none is added); the first failure is raised.</summary>
+        public async Task RequestsDoneAsync()
+        {
+            Untrack();
+            await _trackedDone.Task;
+            if (Volatile.Read(ref _trackedFailure) is { } failure)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+        }
+
+        private void Untrack()
+        {
+            if (Interlocked.Decrement(ref _tracked) == 0)
+            {
+                _trackedDone.TrySetResult();
+            }
+        }
 
         /// <summary>
         /// Runs the transfer connections until the queue is completed and empty. They are opened as files are queued,
