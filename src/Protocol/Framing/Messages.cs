@@ -283,28 +283,8 @@ public static class Messages
         new(MessageType.Omitted, requestId, [Field.String(FieldTag.Path, FitPath(shownName)), Field.Integer(FieldTag.Kind, (long)kind), Field.String(FieldTag.Message, FitMessage(reason))]);
 
     /// <summary>Cuts an escaped name to the Path field's limit (an escaped name can be longer than the name).</summary>
-    private static string FitPath(string shown)
-    {
-        if (System.Text.Encoding.UTF8.GetByteCount(shown) <= ProtocolLimits.MaxPathBytes)
-        {
-            return shown;
-        }
-
-        var cut = new System.Text.StringBuilder();
-        int bytes = 0;
-        foreach (var rune in shown.EnumerateRunes())
-        {
-            if (bytes + rune.Utf8SequenceLength > ProtocolLimits.MaxPathBytes - 3)
-            {
-                break;
-            }
-
-            bytes += rune.Utf8SequenceLength;
-            cut.Append(rune.ToString());
-        }
-
-        return cut.Append("...").ToString();
-    }
+    private static string FitPath(string shown) =>
+        System.Text.Encoding.UTF8.GetByteCount(shown) <= ProtocolLimits.MaxPathBytes ? shown : Fit(shown, ProtocolLimits.MaxPathBytes - 3) + "...";
 
     /// <summary>The end of a listing of <paramref name="count"/> entries.</summary>
     public static Frame EndOfList(uint requestId, long count) =>
@@ -325,12 +305,18 @@ public static class Messages
     public static string FitMessage(string message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var builder = new System.Text.StringBuilder(Math.Min(message.Length, ProtocolLimits.MaxMessageBytes));
+        return Fit(message, ProtocolLimits.MaxMessageBytes);
+    }
+
+    /// <summary>The longest prefix of whole characters within <paramref name="maxBytes"/> of UTF-8, NUL read as '?'.</summary>
+    private static string Fit(string text, int maxBytes)
+    {
+        var builder = new System.Text.StringBuilder(Math.Min(text.Length, maxBytes));
         int bytes = 0;
-        foreach (var rune in EnumerateRunesLeniently(message))
+        foreach (var rune in EnumerateRunesLeniently(text))
         {
             var safe = rune.Value == 0 ? new System.Text.Rune('?') : rune;
-            if (bytes + safe.Utf8SequenceLength > ProtocolLimits.MaxMessageBytes)
+            if (bytes + safe.Utf8SequenceLength > maxBytes)
             {
                 break;
             }
