@@ -11,7 +11,7 @@ using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
 using FileXfer.Server.Security;
-using FileXfer.Server.Storage;
+using FileXfer.Server.Storage.Local;
 using FileXfer.Server.Tls;
 using Microsoft.Extensions.Logging;
 
@@ -424,7 +424,7 @@ internal static class ServerCommand
     private static async Task SweepStaleUploadsAsync(FileStore store, ILogger logger, CancellationToken cancellationToken)
     {
         var period = TimeSpan.FromTicks(Math.Clamp(store.Options.PartialMaxAge.Ticks / 4, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromHours(1).Ticks));
-        using var timer = new PeriodicTimer(period);
+        using var timer = new PeriodicTimer(period, store.Options.TimeProvider);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))

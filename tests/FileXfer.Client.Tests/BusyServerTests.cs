@@ -1,8 +1,8 @@
 using System.Net;
 using FileXfer.Protocol.Net;
+using FileXfer.Server.Storage.Local;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
-using FileXfer.Server.Storage;
 
 namespace FileXfer.Client.Tests;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using FileXfer.Server.Storage.Local;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
-using FileXfer.Server.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace FileXfer.TestKit;

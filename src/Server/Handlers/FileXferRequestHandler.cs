@@ -23,7 +23,7 @@ namespace FileXfer.Server.Handlers;
 [SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "FinishAsync releases them; TcpServer always calls it.")]
 public sealed class FileXferRequestHandler(
     ConnectionContext connection,
-    FileStore store,
+    IStore store,
     FileXferHandlerOptions options,
     ILogger logger) : RequestHandler(connection)
 {
@@ -47,15 +47,14 @@ public sealed class FileXferRequestHandler(
     // The capabilities both sides announced, known once the handshake is done.
     private Capabilities _capabilities;
 
-    // The store this client sees: the server's, or its token's subtree once authenticated.
-    private readonly FileStore _serverStore = store;
-    private FileStore _store = store;
+    // A stored file is sent with the hash recorded when it was stored, rather than hashed again, from this size on.
+    private const long StoredHashFrom = 1024 * 1024;
+
+    // The store as this client sees it: the whole store, or its token's subtree once authenticated.
+    private IStoreSession? _store;
 
     // False for a read-only token: put, delete and make directory are refused.
     private bool _canWrite = true;
-
-    // Directories this connection has put files into, held open and located (Linux): the next file of one costs no walk.
-    private DirectoryHandles? _directories;
 
     private GuardedNetworkStream? _stream;
     private TlsState _tlsState;
@@ -72,6 +71,8 @@ public sealed class FileXferRequestHandler(
     // Stored files are sent with sendfile(2) (see FileXferHandlerOptions.SendFile): a plain TCP connection (no TLS) on Linux.
     private bool _zeroCopy;
 
+    private IStoreSession Store => _store ?? throw new InvalidOperationException("SetupAsync was not called");
+
     private ProtocolReader Reader => _reader ?? throw new InvalidOperationException("SetupAsync was not called");
 
     private FrameWriter Writer => _writer ?? throw new InvalidOperationException("SetupAsync was not called");
@@ -79,6 +80,8 @@ public sealed class FileXferRequestHandler(
     /// <inheritdoc />
     public override async ValueTask SetupAsync(CancellationToken cancellationToken)
     {
+        _store ??= store.OpenSession(string.Empty);
+
         // Small frames (Ready, Ok) must not wait on Nagle's algorithm.
         Connection.Socket.NoDelay = true;
         Stream transport = new NetworkStream(Connection.Socket, ownsSocket: false);
@@ -202,7 +205,11 @@ public sealed class FileXferRequestHandler(
             _writer.Dispose();
         }
 
-        _directories?.Dispose();
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+
         _reader?.Dispose();
         if (_stream is not null)
         {
@@ -240,7 +247,7 @@ public sealed class FileXferRequestHandler(
             }
 
             _capabilities = capabilities;
-            await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, _store.Options.MaxFileSize, serverNonce), deadline.Token);
+            await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, Store.MaxFileSize, serverNonce), deadline.Token);
             ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
             if (options.Authenticator is { } authenticator
                 && !await AuthenticateAsync(authenticator, hello.GetBytesOrNull(FieldTag.ClientNonce), serverNonce!, deadline.Token))
@@ -381,7 +388,9 @@ public sealed class FileXferRequestHandler(
             return false;
         }
 
-        _store = _serverStore.ForSubtree(token.Subtree);
+        var session = store.OpenSession(token.Subtree);
+        await Store.DisposeAsync();
+        _store = session;
         _canWrite = token.Access == TokenAccess.ReadWrite;
         var access = _canWrite ? AccessFlags.Write : AccessFlags.None;
         await Writer.WriteAsync(Messages.AuthenticateOk(AuthProof.ForServer(token.Secret, clientNonce!, serverNonce, name), access), cancellationToken);
@@ -482,7 +491,7 @@ public sealed class FileXferRequestHandler(
             throw new ProtocolViolationException("a resumable Put has a fixed-length body sent after Ready");
         }
 
-        PendingUpload upload;
+        IUpload upload;
         ContentHasher hasher;
         try
         {
@@ -493,15 +502,10 @@ public sealed class FileXferRequestHandler(
             {
                 // A retry whose first connection is not known to be gone yet (it stalled, or vanished without closing)
                 // takes that connection's partial over: the old upload is abandoned at once, and this one resumes it.
-                await _store.TakeOverResumeKeyAsync(resumeKey, request.GetString(FieldTag.Path), ResumeKeyWait, Connection.TimeProvider, cancellationToken);
+                await Store.TakeOverResumeKeyAsync(resumeKey, request.GetString(FieldTag.Path), ResumeKeyWait, Connection.TimeProvider, cancellationToken);
             }
 
-            if (_directories is null && NativeMethods.CanLocateHandles)
-            {
-                _directories = new DirectoryHandles();
-            }
-
-            upload = _store.BeginUpload(request.GetString(FieldTag.Path), size, size ?? 0, resumeKey, _directories, deferCheck: noWait);
+            upload = await Store.BeginUploadAsync(new UploadStart(request.GetString(FieldTag.Path), size, size ?? 0, resumeKey, BodyFollows: noWait), cancellationToken);
             hasher = HashAlgorithms.Create(algorithm);
         }
         catch (FileXferException) when (noWait)
@@ -513,7 +517,7 @@ public sealed class FileXferRequestHandler(
 
         bool queued = false;
 
-        // A resumable upload is abandoned when a newer connection takes its partial over (FileStore.TakeOverResumeKeyAsync).
+        // A resumable upload is abandoned when a newer connection takes its partial over (IStoreSession.TakeOverResumeKeyAsync).
         using var revocable = upload.Revoked.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, upload.Revoked) : null;
         var receiving = revocable?.Token ?? cancellationToken;
         try
@@ -539,7 +543,7 @@ public sealed class FileXferRequestHandler(
             long received;
             if (chunked)
             {
-                var body = await Reader.CopyChunkedBodyToAsync(upload.Body, size ?? _store.Options.MaxFileSize, hasher, progress: null, receiving);
+                var body = await Reader.CopyChunkedBodyToAsync(upload.Body, size ?? Store.MaxFileSize, hasher, progress: null, receiving);
                 if (body.Aborted)
                 {
                     _inBody = false;
@@ -596,7 +600,7 @@ public sealed class FileXferRequestHandler(
 
         var group = _pendingCommits.ToArray();
         _pendingCommits.Clear();
-        var results = FileStore.CommitGroup([.. group.Select(c => c.Upload)]);
+        var results = await Store.CommitAsync([.. group.Select(c => c.Upload)], cancellationToken);
         for (int i = 0; i < group.Length; i++)
         {
             var (upload, requestId, started, algorithm, hash) = group[i];
@@ -634,7 +638,7 @@ public sealed class FileXferRequestHandler(
     /// Tells a resuming client how many bytes of its upload are held and their hash, then reads where the client
     /// chose to start: after the held bytes when it proved them equal to its own, else at 0.
     /// </summary>
-    private async Task<(long Start, ContentHasher Hasher)> OfferResumeAsync(Frame request, PendingUpload upload, ContentHasher hasher, long size, CancellationToken cancellationToken)
+    private async Task<(long Start, ContentHasher Hasher)> OfferResumeAsync(Frame request, IUpload upload, ContentHasher hasher, long size, CancellationToken cancellationToken)
     {
         long held = upload.HeldBytes;
         if (held > size)
@@ -710,7 +714,9 @@ public sealed class FileXferRequestHandler(
     private async Task<long> GetAsync(Frame request, CancellationToken cancellationToken)
     {
         var algorithm = RequireAlgorithm(request);
-        await using var file = _store.OpenRead(request.GetString(FieldTag.Path), out var entry);
+        await using var file = await Store.OpenReadAsync(request.GetString(FieldTag.Path), cancellationToken);
+        var content = file.Content;
+        var entry = file.Entry;
         var hasher = HashAlgorithms.Create(algorithm);
         // The size is taken once, from the open file, and exactly that many bytes are sent.
         long size = file.Length;
@@ -718,7 +724,7 @@ public sealed class FileXferRequestHandler(
         if (request.GetSizeOrNull(FieldTag.Offset) is > 0 and var offset && offset <= size && request.GetBytesOrNull(FieldTag.HashValue) is { } proof)
         {
             // A resuming client holds the first bytes: continue after them only if they hash the same here.
-            await BodyCopier.CopyExactlyAsync(file, Stream.Null, offset, hasher, progress: null, cancellationToken);
+            await BodyCopier.CopyExactlyAsync(content, Stream.Null, offset, hasher, progress: null, cancellationToken);
             if (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(hasher.GetCurrentHash(), proof))
             {
                 start = offset;
@@ -727,7 +733,7 @@ public sealed class FileXferRequestHandler(
             {
                 hasher.Dispose();
                 hasher = HashAlgorithms.Create(algorithm);
-                file.Position = 0;
+                content.Position = 0;
             }
         }
 
@@ -736,29 +742,29 @@ public sealed class FileXferRequestHandler(
         // A file stored with its verified hash is not hashed again: it goes from the page cache to the socket (sendfile) or
         // through a buffer, and the client checks what arrives against the hash it was stored with. That also catches a
         // file that rotted at rest, which hashing it again here, as it is sent, would not.
-        var storedHash = size - start >= StoredHash.MinimumSize ? StoredHash.Lookup(file.Handle, algorithm, size) : null;
+        var storedHash = size - start >= StoredHashFrom ? file.StoredHash(algorithm) : null;
         await Writer.WriteAsync(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, start), cancellationToken);
         _inBody = _sendingBody = true;
         try
         {
             if (storedHash is not null)
             {
-                if (_zeroCopy)
+                if (_zeroCopy && file.CanSendDirectly)
                 {
                     await Writer.FlushAsync(cancellationToken);
-                    await FileSender.SendAsync(Connection.Socket, file.File, start, size - start, options.IdleTimeout, Connection.TimeProvider, cancellationToken);
+                    await file.SendToAsync(Connection.Socket, start, size - start, options.IdleTimeout, Connection.TimeProvider, cancellationToken);
                 }
                 else
                 {
-                    file.Position = start;
-                    await Writer.WriteUnhashedBodyAsync(file, size - start, cancellationToken);
+                    content.Position = start;
+                    await Writer.WriteUnhashedBodyAsync(content, size - start, cancellationToken);
                 }
 
                 await Writer.WriteAsync(Messages.BodyEnd(request.RequestId, algorithm, storedHash), cancellationToken);
             }
             else
             {
-                await Writer.WriteBodyAsync(file, size - start, hasher, request.RequestId, progress: null, cancellationToken);
+                await Writer.WriteBodyAsync(content, size - start, hasher, request.RequestId, progress: null, cancellationToken);
             }
         }
         catch (EndOfStreamException ex)
@@ -772,7 +778,7 @@ public sealed class FileXferRequestHandler(
 
     private async Task<long> StatAsync(Frame request, CancellationToken cancellationToken)
     {
-        var entry = _store.Stat(request.GetString(FieldTag.Path));
+        var entry = await Store.StatAsync(request.GetString(FieldTag.Path), cancellationToken);
         await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
         return 0;
     }
@@ -787,9 +793,8 @@ public sealed class FileXferRequestHandler(
 
         // The first level is read before anything is sent, so a bad path is answered with a plain error. Entries
         // are examined and sent as they are enumerated: a listing holds one directory's names, not the tree.
-        var entries = recursive ? _store.ListTree(path) : _store.List(path);
-        using var enumerator = entries.GetEnumerator();
-        bool more = enumerator.MoveNext();
+        await using var enumerator = Store.ListAsync(path, recursive, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        bool more = await enumerator.MoveNextAsync();
         long count = 0;
         _inBody = true;
         while (more)
@@ -805,7 +810,7 @@ public sealed class FileXferRequestHandler(
                 await Writer.WriteAsync(Messages.Omitted(request.RequestId, RemotePath.Escape(listed.Entry.Name), listed.Entry.Kind, listed.Omitted), cancellationToken);
             }
 
-            more = enumerator.MoveNext();
+            more = await enumerator.MoveNextAsync();
         }
 
         _inBody = false;
@@ -818,7 +823,7 @@ public sealed class FileXferRequestHandler(
         RequireWrite("mkdir");
         var modified = Messages.ReadModified(request);
         var mode = Messages.ReadMode(request);
-        var entry = _store.MakeDirectory(request.GetString(FieldTag.Path), modified, mode);
+        var entry = await Store.MakeDirectoryAsync(request.GetString(FieldTag.Path), modified, mode, cancellationToken);
         await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
         return 0;
     }
@@ -826,7 +831,7 @@ public sealed class FileXferRequestHandler(
     private async Task<long> DeleteAsync(Frame request, CancellationToken cancellationToken)
     {
         RequireWrite("rm");
-        var entry = _store.Delete(request.GetString(FieldTag.Path));
+        var entry = await Store.DeleteAsync(request.GetString(FieldTag.Path), cancellationToken);
         await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
         return 0;
     }
@@ -834,14 +839,15 @@ public sealed class FileXferRequestHandler(
     private async Task<long> HashAsync(Frame request, CancellationToken cancellationToken)
     {
         var algorithm = RequireAlgorithm(request);
-        await using var file = _store.OpenRead(request.GetString(FieldTag.Path), out var entry);
+        await using var file = await Store.OpenReadAsync(request.GetString(FieldTag.Path), cancellationToken);
+        var entry = file.Entry;
         using var hasher = HashAlgorithms.Create(algorithm);
         var buffer = ArrayPool<byte>.Shared.Rent(HashBufferSize);
         long total = 0;
         try
         {
             int read;
-            while ((read = await file.ReadAsync(buffer.AsMemory(0, HashBufferSize), cancellationToken)) > 0)
+            while ((read = await file.Content.ReadAsync(buffer.AsMemory(0, HashBufferSize), cancellationToken)) > 0)
             {
                 hasher.Append(buffer.AsSpan(0, read));
                 total += read;
@@ -890,7 +896,7 @@ public sealed class FileXferRequestHandler(
         Stopped,
     }
 
-    private readonly record struct PendingCommit(PendingUpload Upload, uint RequestId, long Started, string Algorithm, byte[] Hash);
+    private readonly record struct PendingCommit(IUpload Upload, uint RequestId, long Started, string Algorithm, byte[] Hash);
 
     private double Elapsed(long started) => Connection.TimeProvider.GetElapsedTime(started).TotalMilliseconds;
 }

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using FileXfer.Protocol.Paths;
-using FileXfer.Server.Storage;
+using FileXfer.Server.Storage.Local;
 
 namespace FileXfer.Server.Security;
 

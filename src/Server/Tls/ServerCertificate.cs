@@ -49,7 +49,7 @@ internal sealed class ServerCertificate
     public bool Generated { get; }
 
     /// <summary>The directory that keeps the generated certificate under <paramref name="root"/>.</summary>
-    public static string DirectoryUnder(string root) => Path.Combine(root, Storage.FileStore.ReservedName, "tls");
+    public static string DirectoryUnder(string root) => Path.Combine(root, Storage.Local.FileStore.ReservedName, "tls");
 
     /// <summary>
     /// Loads a certificate given by the operator: a PKCS#12 file (<c>.pfx</c>, <c>.p12</c>; password from

@@ -1,80 +1,63 @@
 using System.Globalization;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
+using System.Net;
+using FileXfer.Protocol.Net;
+using FileXfer.Server.Handlers;
+using FileXfer.Server.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace FileXfer.Client.Tests.Trees;
 
 /// <summary>
-/// A server whose tree is generated, not stored: <c>tree/</c> holds <see cref="Directories"/> directories of
-/// <see cref="FilesPerDirectory"/> files each, listed one directory at a time as the protocol says, so a test can
-/// walk millions of entries without creating them. Optional quirks: a directory that vanishes (listed by its parent,
-/// NotFound when listed itself) and a directory whose listing names one file twice.
+/// The real server (<see cref="TcpServer"/> and <see cref="FileXferRequestHandler"/>) over a <see cref="GeneratedStore"/>:
+/// <c>tree/</c> holds <see cref="Directories"/> directories of <see cref="FilesPerDirectory"/> files each, generated as
+/// they are listed, so a test can walk millions of entries through the real client and server code without storing
+/// them. Disposing stops the server and fails if it logged an error.
 /// </summary>
 internal sealed class GeneratedTreeServer : IAsyncDisposable
 {
-    private static readonly DateTimeOffset Time = new(2024, 5, 6, 7, 8, 9, TimeSpan.Zero);
-    private readonly HostileServer _server;
+    private readonly TcpServer _server;
+    private readonly Task _serving;
 
     public GeneratedTreeServer(int directories, int filesPerDirectory, string? vanishing = null, string? duplicating = null)
     {
         Directories = directories;
         FilesPerDirectory = filesPerDirectory;
-        _server = new HostileServer(
-            (connection, request, token) => RespondAsync(connection, request, vanishing, duplicating, token),
-            Capabilities.Trees | Capabilities.Pipelining | Capabilities.ChunkedBody);
+        var store = new GeneratedStore(directories, filesPerDirectory, vanishing, duplicating);
+        _server = new TcpServer(
+            new IPEndPoint(IPAddress.Loopback, 0),
+            context => new FileXferRequestHandler(context, store, new FileXferHandlerOptions(), Log),
+            Log,
+            new TcpServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(5) });
+        _server.Start();
+        var bound = _server.LocalEndPoint;
+        EndPoint = new HostPort(bound.Address.ToString(), bound.Port);
+        _serving = _server.ServeForeverAsync(CancellationToken.None);
     }
 
     public int Directories { get; }
 
     public int FilesPerDirectory { get; }
 
-    public string Address => _server.Address;
+    /// <summary>What the server logged.</summary>
+    public RecordingLogger Log { get; } = new();
 
-    public FileXfer.Protocol.Net.HostPort EndPoint => _server.EndPoint;
+    public HostPort EndPoint { get; }
+
+    public string Address => $"{EndPoint.Host}:{EndPoint.Port}";
 
     public static string DirectoryName(int i) => string.Create(CultureInfo.InvariantCulture, $"d{i:D5}");
 
     public static string FileName(int i) => string.Create(CultureInfo.InvariantCulture, $"f{i:D5}.bin");
 
-    public ValueTask DisposeAsync() => _server.DisposeAsync();
-
-    private async Task RespondAsync(HostileConnection connection, Frame request, string? vanishing, string? duplicating, CancellationToken token)
+    public async ValueTask DisposeAsync()
     {
-        var path = request.GetString(FieldTag.Path);
-        switch (request.Type)
+        await _server.StopAsync();
+        await _serving;
+        await _server.DisposeAsync();
+        var errors = Log.Entries.Where(entry => entry.Level >= LogLevel.Error).Select(entry => $"{entry.Message} {entry.Exception}").ToList();
+        if (errors.Count > 0)
         {
-            case MessageType.Stat:
-                await connection.Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, new RemoteEntry(path, EntryKind.Directory, 0, Time, 0x1ED)), token);
-                break;
-            case MessageType.List when path == "tree":
-                for (int i = 0; i < Directories; i++)
-                {
-                    await connection.Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, new RemoteEntry(DirectoryName(i), EntryKind.Directory, 0, Time, 0x1ED)), token);
-                }
-
-                await connection.Writer.WriteAsync(Messages.EndOfList(request.RequestId, Directories), token);
-                break;
-            case MessageType.List when path == "tree/" + vanishing:
-                await connection.Writer.WriteAsync(Messages.Error(request.RequestId, ErrorCode.NotFound, $"'{path}' not found"), token);
-                break;
-            case MessageType.List:
-                int count = FilesPerDirectory;
-                for (int i = 0; i < FilesPerDirectory; i++)
-                {
-                    await connection.Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, new RemoteEntry(FileName(i), EntryKind.File, 4096 + i, Time, 0x1A4)), token);
-                }
-
-                if (path == "tree/" + duplicating)
-                {
-                    await connection.Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, new RemoteEntry(FileName(0), EntryKind.File, 1, Time, 0x1A4)), token);
-                    count++;
-                }
-
-                await connection.Writer.WriteAsync(Messages.EndOfList(request.RequestId, count), token);
-                break;
-            default:
-                await connection.Writer.WriteAsync(Messages.Error(request.RequestId, ErrorCode.BadRequest, $"not served here: {request.Type}"), token);
-                break;
+            throw new InvalidOperationException("the server logged errors:\n" + string.Join("\n", errors));
         }
     }
 }

@@ -2,9 +2,9 @@ using System.Text;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
+using FileXfer.Server.Storage.Local;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
-using FileXfer.Server.Storage;
 
 namespace FileXfer.Server.Tests.Protocol;
 

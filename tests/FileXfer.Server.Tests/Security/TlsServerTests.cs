@@ -100,7 +100,7 @@ public sealed class TlsServerTests : IDisposable
         Assert.Equal(Private, File.GetUnixFileMode(Path.GetDirectoryName(tlsDirectory)!));
         Assert.Equal(Private, File.GetUnixFileMode(tlsDirectory));
         // The server started afterwards accepts the directory the fingerprint command made.
-        Assert.NotNull(new FileXfer.Server.Storage.FileStore(root));
+        Assert.NotNull(new FileXfer.Server.Storage.Local.FileStore(root));
     }
 
     [Fact(Timeout = 30000)]

@@ -3,7 +3,7 @@ using System.Text;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
-using FileXfer.Server.Storage;
+using FileXfer.Server.Storage.Local;
 
 namespace FileXfer.Server.Tests.Storage;
 
@@ -73,7 +73,7 @@ public sealed class DirectoryHandleTests : IDisposable
 
         var a = await SealAsync(handles, "d/a.txt", "a", token);
         var b = await SealAsync(handles, "d/b.txt", "planted", token);
-        var results = FileStore.CommitGroup([a, b]);
+        var results = GroupCommit.Commit([a, b]);
 
         // a was renamed into d before d was moved away; b found its directory's handle elsewhere and was refused.
         Assert.Null(results[0]);
@@ -117,7 +117,7 @@ public sealed class DirectoryHandleTests : IDisposable
         var a = await SealAsync(handles, "d/a.txt", "a", token);
         var b = await SealAsync(handles, "d/b.txt", "b", token);
 
-        Assert.Equal([null, null], FileStore.CommitGroup([a, b]));
+        Assert.Equal([null, null], GroupCommit.Commit([a, b]));
         Assert.Equal("a", await File.ReadAllTextAsync(_fixture.Local("renamed/a.txt"), token));
         Assert.Equal("b", await File.ReadAllTextAsync(_fixture.Local("d/b.txt"), token));
         Assert.Equal(["b.txt"], Directory.GetFileSystemEntries(_fixture.Local("d")).Select(Path.GetFileName));
@@ -145,7 +145,7 @@ public sealed class DirectoryHandleTests : IDisposable
         var upload = await SealAsync(handles, "d/e/b.txt", "b", token);
         Directory.Delete(_fixture.Local("d"), recursive: true);
 
-        Assert.Null(FileStore.CommitGroup([upload])[0]);
+        Assert.Null(GroupCommit.Commit([upload])[0]);
 
         Assert.Equal("b", await File.ReadAllTextAsync(_fixture.Local("d/e/b.txt"), token));
     }
@@ -230,7 +230,7 @@ public sealed class DirectoryHandleTests : IDisposable
         Assert.Equal(before, Directory.GetFileSystemEntries(_fixture.Local("d")));
         Assert.Equal("old", await File.ReadAllTextAsync(_fixture.Local("d/a.txt"), token));
         Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
-        Assert.Null(FileStore.CommitGroup([upload])[0]);
+        Assert.Null(GroupCommit.Commit([upload])[0]);
         Assert.Equal("new content", await File.ReadAllTextAsync(_fixture.Local("d/a.txt"), token));
         Assert.Equal(before, Directory.GetFileSystemEntries(_fixture.Local("d")));
         Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
@@ -344,7 +344,7 @@ public sealed class DirectoryHandleTests : IDisposable
         var bytes = Encoding.UTF8.GetBytes(content);
         var upload = Store.BeginUpload(path, bytes.Length, bytes.Length, resumeKey: null, handles);
         await upload.Body.WriteAsync(bytes, token);
-        upload.Seal(bytes.Length, SHA256.HashData(bytes), SHA256.HashData(bytes), modified: null, mode: null);
+        upload.Seal(bytes.Length, SHA256.HashData(bytes), SHA256.HashData(bytes), modified: null, mode: null, algorithm: null);
         return upload;
     }
 
@@ -360,6 +360,6 @@ public sealed class DirectoryHandleTests : IDisposable
             return ex;
         }
 
-        return FileStore.CommitGroup([upload])[0];
+        return GroupCommit.Commit([upload])[0];
     }
 }

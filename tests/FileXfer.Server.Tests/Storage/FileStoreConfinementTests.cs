@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
-using FileXfer.Server.Storage;
+using FileXfer.Server.Storage.Local;
 
 namespace FileXfer.Server.Tests.Storage;
 

@@ -1,6 +1,6 @@
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
-using FileXfer.Server.Storage;
+using FileXfer.Server.Storage.Local;
 
 namespace FileXfer.Server.Tests.Storage;
 

@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using FileXfer.Protocol;
-using FileXfer.Server.Storage;
+using FileXfer.Server.Storage.Local;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FileXfer.Server.Tests.Storage;
 
@@ -228,6 +229,21 @@ public sealed class FileStoreUploadTests : IDisposable
         Assert.Equal(1, removed);
         Assert.False(File.Exists(old));
         Assert.True(File.Exists(fresh));
+    }
+
+    [Fact]
+    public void The_age_of_a_partial_is_counted_on_the_store_s_clock()
+    {
+        // The partial's time is the file system's (now); its age is measured on the clock the store was given.
+        var partial = Path.Combine(Store.StagingDirectory, "00112233445566778899aabbccddeeff.resume");
+        File.WriteAllText(partial, "left just now");
+        var clock = new FakeTimeProvider(File.GetLastWriteTimeUtc(partial));
+        var store = new FileStore(Store.Root, new FileStoreOptions { TimeProvider = clock, PartialMaxAge = TimeSpan.FromHours(24) });
+
+        Assert.Equal(0, store.RemoveStaleUploads());
+        clock.Advance(TimeSpan.FromHours(25));
+        Assert.Equal(1, store.RemoveStaleUploads());
+        Assert.False(File.Exists(partial));
     }
 
     [Fact(Timeout = 30000)]

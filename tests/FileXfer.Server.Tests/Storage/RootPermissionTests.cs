@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using FileXfer.Server.Storage;
+using FileXfer.Server.Storage.Local;
 
 namespace FileXfer.Server.Tests.Storage;
 

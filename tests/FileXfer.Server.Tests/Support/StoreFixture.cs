@@ -1,4 +1,4 @@
-using FileXfer.Server.Storage;
+using FileXfer.Server.Storage.Local;
 
 namespace FileXfer.Server.Tests.Support;
 

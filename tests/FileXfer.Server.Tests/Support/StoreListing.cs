@@ -1,5 +1,5 @@
 using FileXfer.Protocol.Framing;
-using FileXfer.Server.Storage;
+using FileXfer.Server.Storage.Local;
 
 namespace FileXfer.Server.Tests.Support;
 

@@ -2,7 +2,7 @@ using System.Text;
 using FileXfer.Protocol.Transfer;
 using Microsoft.Win32.SafeHandles;
 
-namespace FileXfer.Server.Storage;
+namespace FileXfer.Server.Storage.Local;
 
 /// <summary>
 /// The directory handles one connection has opened and located, by remote directory path, so that the files of one

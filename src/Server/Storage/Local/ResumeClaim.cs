@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace FileXfer.Server.Storage;
+namespace FileXfer.Server.Storage.Local;
 
 /// <summary>
 /// One upload's hold on a partial kept for resuming. Another upload of the same key and path takes the partial over by

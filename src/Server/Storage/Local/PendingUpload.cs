@@ -4,16 +4,16 @@ using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Transfer;
 
-namespace FileXfer.Server.Storage;
+namespace FileXfer.Server.Storage.Local;
 
 /// <summary>
-/// One upload in progress: a temp file that becomes the real file only through its commit (<see cref="FileStore.CommitGroup"/>), either named
+/// One upload in progress: a temp file that becomes the real file only through its commit (<see cref="GroupCommit"/>), either named
 /// in the staging area or unnamed in its destination's directory (<c>O_TMPFILE</c>). Disposing an upload that was not
 /// committed deletes its temp file, so a failed or aborted put leaves the old file as it was.
 /// </summary>
-public sealed class PendingUpload : IAsyncDisposable
+public sealed class PendingUpload : IUpload
 {
-    private readonly FileStore _store;
+    private readonly UploadPublisher _publisher;
     private readonly InlineFileStream _file;
     private readonly LatchingWriteStream _sink;
     private readonly Action _release;
@@ -21,12 +21,12 @@ public sealed class PendingUpload : IAsyncDisposable
     private bool _committed;
     private bool _discard;
 
-    internal PendingUpload(FileStore store, string path, string destination, string? tempPath, InlineFileStream file, long? expectedSize, Action release, DirectoryHandles? directories, ulong device)
+    internal PendingUpload(UploadPublisher publisher, string path, string destination, string? tempPath, InlineFileStream file, long? expectedSize, Action release, DirectoryHandles? directories, ulong device)
     {
         _release = release;
         _directories = directories;
         Device = device;
-        _store = store;
+        _publisher = publisher;
         Path = path;
         Destination = destination;
         TempPath = tempPath;
@@ -97,7 +97,7 @@ public sealed class PendingUpload : IAsyncDisposable
     /// <param name="modified">The time the file gets, when given.</param>
     /// <param name="mode">The permission bits it gets, when given.</param>
     /// <param name="algorithm">The hash algorithm, to record the verified hash beside the file (<see cref="StoredHash"/>), when given.</param>
-    public void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, string? algorithm = null)
+    public void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, string? algorithm)
     {
         ArgumentNullException.ThrowIfNull(receivedHash);
         ArgumentNullException.ThrowIfNull(senderHash);
@@ -121,7 +121,7 @@ public sealed class PendingUpload : IAsyncDisposable
             throw new FileXferException(ErrorCode.IntegrityMismatch, $"hash of the received bytes does not match the sender's for '{RemotePath.Escape(Path)}'");
         }
 
-        FileStore.Wrap(Path, () =>
+        StorageErrors.Wrap(Path, () =>
         {
             if (_file.Length != receivedLength)
             {
@@ -184,69 +184,14 @@ public sealed class PendingUpload : IAsyncDisposable
 
         try
         {
-            return PublishCore();
+            var published = _publisher.Publish(this);
+            _committed = true;
+            return published;
         }
         finally
         {
             _file.Dispose();
         }
-    }
-
-    private (string Directory, string LocalDirectory) PublishCore()
-    {
-        FileStore.TrySplit(Path, out var directory, out _);
-        return FileStore.Wrap(Path, () =>
-        {
-            bool announced = false;
-            if (_directories is not null && _store.TryPublishInKeptDirectory(this, _directories, out announced, out var location))
-            {
-                _committed = true;
-                return (directory, location);
-            }
-
-            // Checked again: the tree may have changed while the body was arriving. A directory removed meanwhile is
-            // made again, as the upload's start would have made it.
-            var resolved = _store.ResolveWithState(Path);
-            if (!resolved.ParentsExist)
-            {
-                _store.CreateParents(Path);
-                resolved = _store.ResolveWithState(Path);
-            }
-
-            if (resolved.IsDirectory)
-            {
-                throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(Path)}' is a directory");
-            }
-
-            if (!announced)
-            {
-                _store.BeforeUse?.Invoke(Path);
-            }
-
-            // Into a directory handle located first: a link swapped in meanwhile cannot take the file out of the root.
-            var anchor = _store.OpenVerifiedParent(Path, resolved.FullPath);
-            string? located;
-            try
-            {
-                if (TempPath is null)
-                {
-                    _store.LinkInto(this, anchor ?? throw new InvalidOperationException("an unnamed upload needs a directory handle"), System.IO.Path.GetFileName(resolved.FullPath), exists: false);
-                }
-                else
-                {
-                    System.IO.File.Move(TempPath, FileStore.Below(anchor, resolved.FullPath), overwrite: true);
-                }
-
-                located = _store.KeepAnchor(_directories, Path, ref anchor);
-            }
-            finally
-            {
-                anchor?.Dispose();
-            }
-
-            _committed = true;
-            return (directory, located ?? System.IO.Path.GetDirectoryName(resolved.FullPath)!);
-        });
     }
 
     /// <inheritdoc />

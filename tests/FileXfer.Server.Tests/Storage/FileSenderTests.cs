@@ -1,6 +1,6 @@
-using FileXfer.Server.Hosting;
+using FileXfer.Server.Storage.Local;
 
-namespace FileXfer.Server.Tests.Hosting;
+namespace FileXfer.Server.Tests.Storage;
 
 /// <summary>
 /// sendfile pieces each get the whole stall deadline, so their size follows the link: on a slow uplink a fixed

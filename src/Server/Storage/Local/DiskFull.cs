@@ -1,4 +1,4 @@
-namespace FileXfer.Server.Storage;
+namespace FileXfer.Server.Storage.Local;
 
 /// <summary>Recognizes "no space left on device" among I/O errors.</summary>
 internal static class DiskFull

@@ -1,4 +1,4 @@
-namespace FileXfer.Server.Storage;
+namespace FileXfer.Server.Storage.Local;
 
 /// <summary>A remote path mapped into the root, with what the walk found on the way.</summary>
 /// <param name="FullPath">The local path.</param>

@@ -1,4 +1,4 @@
-namespace FileXfer.Server.Storage;
+namespace FileXfer.Server.Storage.Local;
 
 /// <summary>Settings of the file store.</summary>
 public sealed class FileStoreOptions
@@ -17,4 +17,7 @@ public sealed class FileStoreOptions
     /// about 60 bytes each). Trees are not limited: a recursive listing streams. Default: 1,000,000.
     /// </summary>
     public int MaxListEntries { get; set; } = 1_000_000;
+
+    /// <summary>The clock of the partials' ages and of the free-space probe's interval. Default: the system's.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 
-namespace FileXfer.Server.Storage;
+namespace FileXfer.Server.Storage.Local;
 
 /// <summary>
 /// The verified hash of a stored file, kept beside its bytes in an extended attribute

@@ -1,4 +1,4 @@
-namespace FileXfer.Server.Storage;
+namespace FileXfer.Server.Storage.Local;
 
 /// <summary>The root or the staging area is not safe to serve: others can write it, or it is not the server's own.</summary>
 public sealed class UnsafeDirectoryException : IOException

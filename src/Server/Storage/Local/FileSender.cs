@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Net;
 
-namespace FileXfer.Server.Hosting;
+namespace FileXfer.Server.Storage.Local;
 
 /// <summary>
 /// Sends part of a file straight from the page cache to a socket (<c>sendfile(2)</c>, through

@@ -1,0 +1,53 @@
+using FileXfer.Protocol.Framing;
+
+namespace FileXfer.Server.Storage;
+
+/// <summary>
+/// One connection's view of a store: every request of the protocol as one call. Paths are remote paths below the
+/// session's root, not yet normalized; every failure a client should hear about is a
+/// <see cref="Protocol.FileXferException"/> with its code.
+/// </summary>
+public interface IStoreSession : IAsyncDisposable
+{
+    /// <summary>The largest file the store accepts.</summary>
+    long MaxFileSize { get; }
+
+    /// <summary>Describes one path.</summary>
+    ValueTask<RemoteEntry> StatAsync(string path, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A directory's entries (or, <paramref name="recursive"/>, its whole tree, parents before children, each named by
+    /// its path below <paramref name="path"/>), sorted by name within each directory. Streams: a bad path fails at the
+    /// first <c>MoveNextAsync</c>, before any entry; what is held at once is bounded by one directory, not the tree.
+    /// </summary>
+    IAsyncEnumerable<ListedEntry> ListAsync(string path, bool recursive, CancellationToken cancellationToken);
+
+    /// <summary>Creates a directory with its parents, or sets the time and mode of an existing one; describes it.</summary>
+    ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a file or an empty directory; describes what was deleted.</summary>
+    ValueTask<RemoteEntry> DeleteAsync(string path, CancellationToken cancellationToken);
+
+    /// <summary>Opens a stored file to be sent or hashed.</summary>
+    ValueTask<IStoredFile> OpenReadAsync(string path, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes the partial upload of this resume key and path over from another upload that still holds it (a client
+    /// reconnecting before the server noticed its old connection gone): the holder is revoked
+    /// (<see cref="IUpload.Revoked"/>) and this waits, at most <paramref name="wait"/> on
+    /// <paramref name="timeProvider"/>, until it let go. Nothing happens when no one holds it.
+    /// </summary>
+    Task TakeOverResumeKeyAsync(byte[] resumeKey, string path, TimeSpan wait, TimeProvider timeProvider, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts an upload: checks the path, the size and the space, and prepares where the body goes. Nothing is
+    /// visible under the real name until the upload is sealed and committed (<see cref="CommitAsync"/>).
+    /// </summary>
+    ValueTask<IUpload> BeginUploadAsync(UploadStart start, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes sealed uploads durable and visible under their names, all before this returns: a client is answered
+    /// "stored" only after it. Returns, per upload, null or why it failed; every upload is disposed.
+    /// </summary>
+    ValueTask<IReadOnlyList<Protocol.FileXferException?>> CommitAsync(IReadOnlyList<IUpload> uploads, CancellationToken cancellationToken);
+}

@@ -1,0 +1,75 @@
+using System.Runtime.CompilerServices;
+using FileXfer.Protocol;
+using FileXfer.Protocol.Framing;
+
+namespace FileXfer.Server.Storage.Local;
+
+/// <summary>
+/// One connection's session on a <see cref="FileStore"/>: the store's operations, plus the directories this
+/// connection has put files into, held open and located (Linux), so the next file of one costs no walk.
+/// </summary>
+internal sealed class FileStoreSession(FileStore store) : IStoreSession
+{
+    // Created at the first upload: a connection that only reads keeps no directory open.
+    private DirectoryHandles? _directories;
+
+    public long MaxFileSize => store.Options.MaxFileSize;
+
+    public ValueTask<RemoteEntry> StatAsync(string path, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(store.Stat(path));
+
+    public async IAsyncEnumerable<ListedEntry> ListAsync(string path, bool recursive, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Read now, at the first MoveNextAsync: a bad path fails before any entry.
+        foreach (var entry in recursive ? store.ListTree(path) : store.List(path))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return entry;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(store.MakeDirectory(path, modified, mode));
+
+    public ValueTask<RemoteEntry> DeleteAsync(string path, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(store.Delete(path));
+
+    public ValueTask<IStoredFile> OpenReadAsync(string path, CancellationToken cancellationToken)
+    {
+        var file = store.OpenRead(path, out var entry);
+        return ValueTask.FromResult<IStoredFile>(new LocalStoredFile(file, entry));
+    }
+
+    public Task TakeOverResumeKeyAsync(byte[] resumeKey, string path, TimeSpan wait, TimeProvider timeProvider, CancellationToken cancellationToken) =>
+        store.TakeOverResumeKeyAsync(resumeKey, path, wait, timeProvider, cancellationToken);
+
+    public ValueTask<IUpload> BeginUploadAsync(UploadStart start, CancellationToken cancellationToken)
+    {
+        if (_directories is null && NativeMethods.CanLocateHandles)
+        {
+            _directories = new DirectoryHandles();
+        }
+
+        return ValueTask.FromResult<IUpload>(store.BeginUpload(start.Path, start.DeclaredSize, start.SizeHint, start.ResumeKey, _directories, deferCheck: start.BodyFollows));
+    }
+
+    public ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<IUpload> uploads, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(uploads);
+        var local = new PendingUpload[uploads.Count];
+        for (int i = 0; i < local.Length; i++)
+        {
+            local[i] = uploads[i] as PendingUpload ?? throw new ArgumentException("an upload of another store", nameof(uploads));
+        }
+
+        return ValueTask.FromResult(GroupCommit.Commit(local));
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _directories?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,84 @@
+using FileXfer.Protocol;
+using FileXfer.Protocol.Transfer;
+
+namespace FileXfer.Server.Storage.Local;
+
+/// <summary>The durable group commit of uploads on a local file system: data on disk, then names, then directories.</summary>
+internal static class GroupCommit
+{
+    /// <summary>
+    /// Makes sealed uploads durable and visible: their data is flushed to disk (one <c>syncfs</c> for a group,
+    /// <c>fsync</c> for a single file), each is renamed over its destination, then each directory that received
+    /// one is synced once. Nothing is renamed before its data is on disk. Returns, per upload, null or why it
+    /// failed; every upload is disposed.
+    /// </summary>
+    public static IReadOnlyList<FileXferException?> Commit(IReadOnlyList<PendingUpload> uploads)
+    {
+        ArgumentNullException.ThrowIfNull(uploads);
+        var results = new FileXferException?[uploads.Count];
+        try
+        {
+            try
+            {
+                // One syncfs per file system (an unnamed temp file lives on its directory's), or an fsync for a lone file.
+                foreach (var onDevice in uploads.GroupBy(u => u.Device))
+                {
+                    Durable.FlushAll([.. onDevice.Select(u => u.TempFile)], onDevice.Key);
+                }
+            }
+            catch (IOException ex)
+            {
+                var error = DiskFull.Is(ex)
+                    ? new FileXferException(ErrorCode.InsufficientStorage, "no space left on the server's storage", ex)
+                    : new FileXferException(ErrorCode.Internal, $"flushing uploads to disk failed: {ex.Message}", ex);
+                Array.Fill(results, error);
+                return results;
+            }
+
+            // Each directory that received a file (by its real path), once: through its kept handle when that is still
+            // the handle of that same directory, else by its path.
+            var directories = new Dictionary<string, (string Remote, DirectoryHandles? Handles)>(StringComparer.Ordinal);
+            for (int i = 0; i < uploads.Count; i++)
+            {
+                try
+                {
+                    var (directory, local) = uploads[i].Publish();
+                    directories.TryAdd(local, (directory, uploads[i].Directories));
+                }
+                catch (FileXferException ex)
+                {
+                    results[i] = ex;
+                }
+            }
+
+            foreach (var (local, (directory, handles)) in directories)
+            {
+                try
+                {
+                    if (handles?.Peek(directory, local) is { } handle)
+                    {
+                        Durable.FsyncDirectory(handle);
+                    }
+                    else
+                    {
+                        Durable.FsyncDirectory(local);
+                    }
+                }
+                catch (IOException)
+                {
+                    // The files are in place and their data is on disk; a directory some file system cannot sync
+                    // is not a reason to report them as failed.
+                }
+            }
+
+            return results;
+        }
+        finally
+        {
+            foreach (var upload in uploads)
+            {
+                upload.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+        }
+    }
+}

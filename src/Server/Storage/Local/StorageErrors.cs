@@ -1,0 +1,35 @@
+using FileXfer.Protocol;
+using FileXfer.Protocol.Paths;
+
+namespace FileXfer.Server.Storage.Local;
+
+/// <summary>How the local store's file-system failures reach a client: as coded errors that name the remote path.</summary>
+internal static class StorageErrors
+{
+    /// <summary>Runs a file-system action and turns its failures into coded errors.</summary>
+    public static T Wrap<T>(string normalized, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Translate(normalized, ex);
+        }
+    }
+
+    public static FileXferException Translate(string normalized, Exception exception) => exception switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => NotFound(normalized),
+        UnauthorizedAccessException => new(ErrorCode.AccessDenied, $"permission denied on '{RemotePath.Escape(normalized)}'", exception),
+        IOException io when DiskFull.Is(io) => new(ErrorCode.InsufficientStorage, "no space left on the server's storage", exception),
+        _ => new(ErrorCode.Internal, $"storage error on '{RemotePath.Escape(normalized)}': {exception.Message}", exception),
+    };
+
+    public static FileXferException LeadsOutside(string normalized) =>
+        new(ErrorCode.AccessDenied, $"'{RemotePath.Escape(normalized)}' leads outside the root through a symbolic link");
+
+    public static FileXferException NotFound(string normalized) =>
+        new(ErrorCode.NotFound, $"'{RemotePath.Escape(normalized)}' not found");
+}
