@@ -73,7 +73,7 @@ public sealed class DirectoryHandleTests : IDisposable
 
         var a = await SealAsync(handles, "d/a.txt", "a", token);
         var b = await SealAsync(handles, "d/b.txt", "planted", token);
-        var results = GroupCommit.Commit([a, b]);
+        var results = await GroupCommit.CommitAsync([a, b]);
 
         // a was renamed into d before d was moved away; b found its directory's handle elsewhere and was refused.
         Assert.Null(results[0]);
@@ -117,7 +117,7 @@ public sealed class DirectoryHandleTests : IDisposable
         var a = await SealAsync(handles, "d/a.txt", "a", token);
         var b = await SealAsync(handles, "d/b.txt", "b", token);
 
-        Assert.Equal([null, null], GroupCommit.Commit([a, b]));
+        Assert.Equal([null, null], await GroupCommit.CommitAsync([a, b]));
         Assert.Equal("a", await File.ReadAllTextAsync(_fixture.Local("renamed/a.txt"), token));
         Assert.Equal("b", await File.ReadAllTextAsync(_fixture.Local("d/b.txt"), token));
         Assert.Equal(["b.txt"], Directory.GetFileSystemEntries(_fixture.Local("d")).Select(Path.GetFileName));
@@ -145,7 +145,7 @@ public sealed class DirectoryHandleTests : IDisposable
         var upload = await SealAsync(handles, "d/e/b.txt", "b", token);
         Directory.Delete(_fixture.Local("d"), recursive: true);
 
-        Assert.Null(GroupCommit.Commit([upload])[0]);
+        Assert.Null((await GroupCommit.CommitAsync([upload]))[0]);
 
         Assert.Equal("b", await File.ReadAllTextAsync(_fixture.Local("d/e/b.txt"), token));
     }
@@ -230,7 +230,7 @@ public sealed class DirectoryHandleTests : IDisposable
         Assert.Equal(before, Directory.GetFileSystemEntries(_fixture.Local("d")));
         Assert.Equal("old", await File.ReadAllTextAsync(_fixture.Local("d/a.txt"), token));
         Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
-        Assert.Null(GroupCommit.Commit([upload])[0]);
+        Assert.Null((await GroupCommit.CommitAsync([upload]))[0]);
         Assert.Equal("new content", await File.ReadAllTextAsync(_fixture.Local("d/a.txt"), token));
         Assert.Equal(before, Directory.GetFileSystemEntries(_fixture.Local("d")));
         Assert.Empty(Directory.GetFiles(Store.StagingDirectory));
@@ -360,6 +360,6 @@ public sealed class DirectoryHandleTests : IDisposable
             return ex;
         }
 
-        return GroupCommit.Commit([upload])[0];
+        return (await GroupCommit.CommitAsync([upload]))[0];
     }
 }

@@ -64,7 +64,7 @@ internal sealed class FileStoreSession(FileStore store) : IStoreSession
             local[i] = uploads[i] as PendingUpload ?? throw new ArgumentException("an upload of another store", nameof(uploads));
         }
 
-        return ValueTask.FromResult(GroupCommit.Commit(local));
+        return GroupCommit.CommitAsync(local);
     }
 
     public ValueTask DisposeAsync()

@@ -12,7 +12,7 @@ internal static class GroupCommit
     /// one is synced once. Nothing is renamed before its data is on disk. Returns, per upload, null or why it
     /// failed; every upload is disposed.
     /// </summary>
-    public static IReadOnlyList<FileXferException?> Commit(IReadOnlyList<PendingUpload> uploads)
+    public static async ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<PendingUpload> uploads)
     {
         ArgumentNullException.ThrowIfNull(uploads);
         var results = new FileXferException?[uploads.Count];
@@ -77,7 +77,7 @@ internal static class GroupCommit
         {
             foreach (var upload in uploads)
             {
-                upload.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                await upload.DisposeAsync();
             }
         }
     }

@@ -1,0 +1,193 @@
+using FileXfer.Protocol;
+using FileXfer.Protocol.Framing;
+using FileXfer.Protocol.Paths;
+using FileXfer.Protocol.Security;
+using FileXfer.Server.Hosting;
+using FileXfer.Server.Security;
+
+namespace FileXfer.Server.Handlers;
+
+/// <summary>The start of a connection: TLS, the FileXfer handshake and authentication, within one deadline counted from the accept.</summary>
+public sealed partial class FileXferRequestHandler
+{
+    private async Task<bool> HandshakeAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = HandshakeToken(cancellationToken);
+        try
+        {
+            await Reader.ReadMagicAsync(deadline.Token);
+            var hello = await Reader.ReadRequiredFrameAsync(deadline.Token);
+            await Writer.WriteMagicAsync(deadline.Token);
+            if (hello.Type != MessageType.Hello)
+            {
+                throw new ProtocolViolationException($"expected Hello, got message type 0x{(byte)hello.Type:x2}");
+            }
+
+            long version = hello.GetInt64OrNull(FieldTag.Version) ?? throw new ProtocolViolationException("Hello lacks the version");
+            if (version < ProtocolLimits.MinVersion)
+            {
+                throw new FileXferException(ErrorCode.UnsupportedVersion, $"protocol version {version} is not supported; this server speaks {ProtocolLimits.MinVersion} to {ProtocolLimits.Version}");
+            }
+
+            long chosen = Math.Min(version, ProtocolLimits.Version);
+            // Authentication is announced by a server that requires it, whatever the client offered.
+            var capabilities = Messages.Implemented & (Capabilities)(hello.GetUInt64OrNull(FieldTag.Capabilities) ?? 0) & ~Capabilities.Authentication;
+            byte[]? serverNonce = null;
+            if (options.Authenticator is not null)
+            {
+                capabilities |= Capabilities.Authentication;
+                serverNonce = AuthProof.NewNonce();
+            }
+
+            _capabilities = capabilities;
+            await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, Store.MaxFileSize, serverNonce), deadline.Token);
+            ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
+            if (options.Authenticator is { } authenticator
+                && !await AuthenticateAsync(authenticator, hello.GetBytesOrNull(FieldTag.ClientNonce), serverNonce!, deadline.Token))
+            {
+                return false;
+            }
+
+            // From here on the connection is no longer a newcomer that a full server evicts for a new one, and reads
+            // ahead as far as a frame can be long.
+            Connection.MarkEstablished();
+            Reader.UseFullBuffer();
+            return true;
+        }
+        catch (OperationCanceledException) when (Connection.Stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (Connection.HandshakeDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no handshake within {Connection.HandshakeTimeout.TotalSeconds:F0} s of the accept");
+        }
+        catch (FileXferException ex)
+        {
+            await TrySendErrorAsync(0, ex.Code, ex.Message, cancellationToken);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The token of every step of the handshake (TLS, FileXfer's, authentication): cancelled at the connection's one
+    /// handshake deadline, counted from the accept, and when the server stops: until the handshake is done there is
+    /// no request in flight, so a stop closes the connection at once instead of waiting out the deadline.
+    /// </summary>
+    private CancellationTokenSource HandshakeToken(CancellationToken cancellationToken) =>
+        CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Connection.Stopping, Connection.HandshakeDeadline);
+
+    /// <summary>
+    /// The TLS handshake, within the connection's handshake deadline that the FileXfer handshake after it shares: a
+    /// peer that opens connections and sends nothing, or a TLS handshake byte by byte, holds a connection for no longer.
+    /// </summary>
+    private async Task<Stream> AcceptTlsAsync(Stream transport, System.Net.Security.SslStreamCertificateContext certificate, CancellationToken cancellationToken)
+    {
+        using var deadline = HandshakeToken(cancellationToken);
+        try
+        {
+            if (await TlsAcceptor.AcceptAsync(Connection.Socket, transport, certificate, deadline.Token) is { } tls)
+            {
+                _tlsState = TlsState.Ready;
+                return tls;
+            }
+
+            _tlsState = TlsState.Plaintext;
+            return transport;
+        }
+        catch (OperationCanceledException) when (Connection.Stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            _tlsState = TlsState.Stopped;
+            return transport;
+        }
+        catch (OperationCanceledException) when (Connection.HandshakeDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no TLS handshake within {Connection.HandshakeTimeout.TotalSeconds:F0} s of the accept");
+        }
+        catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException)
+        {
+            throw new ConnectionLostException($"TLS handshake failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Answers a FileXfer client that connected to this TLS server in plaintext: its Hello is read (so that closing
+    /// does not reset the connection before the client reads the answer), then the magic and an Error frame that
+    /// says what to do, and the connection closes. Nothing else is read or served.
+    /// </summary>
+    private async Task RefusePlaintextAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = HandshakeToken(cancellationToken);
+        try
+        {
+            await Reader.ReadMagicAsync(deadline.Token);
+            await Reader.ReadRequiredFrameAsync(deadline.Token);
+            await Writer.WriteMagicAsync(deadline.Token);
+            await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, TlsRequiredMessage, deadline.Token);
+            ServerLog.PlaintextRefused(logger, Connection.Id, Connection.RemoteEndPoint);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The server is stopping, or the peer sent no Hello in time: close without an answer.
+        }
+        catch (ProtocolViolationException ex)
+        {
+            // Not a FileXfer client either.
+            await TrySendErrorAsync(0, ex.Code, ex.Message, cancellationToken);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The challenge-response after Welcome: the client must send Authenticate with a token name and its proof
+    /// before anything else. A failure is answered only after the throttle's delay (at once for an address that is
+    /// locked out), and the connection closes. On success the client's root becomes its token's subtree.
+    /// </summary>
+    private async Task<bool> AuthenticateAsync(TokenAuthenticator authenticator, byte[]? clientNonce, byte[] serverNonce, CancellationToken cancellationToken)
+    {
+        var address = Connection.RemoteEndPoint.Address;
+        var request = await Reader.ReadRequiredFrameAsync(cancellationToken);
+        if (request.Type != MessageType.Authenticate)
+        {
+            ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, "(none)", $"{request.Type} request before authenticating");
+            await TrySendErrorAsync(request.RequestId, ErrorCode.AuthenticationFailed, "this server requires a token: authenticate before any request", cancellationToken);
+            return false;
+        }
+
+        var name = request.GetStringOrNull(FieldTag.TokenName) ?? string.Empty;
+        var escaped = RemotePath.Escape(name);
+        if (authenticator.Throttle.IsLockedOut(address))
+        {
+            ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "address locked out after too many failed attempts");
+            await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "too many failed attempts; try again later", cancellationToken);
+            return false;
+        }
+
+        var proof = request.GetBytesOrNull(FieldTag.Proof);
+        TokenEntry? token = null;
+        if (clientNonce is { Length: ProtocolLimits.AuthBytes } && proof is { Length: ProtocolLimits.AuthBytes })
+        {
+            token = authenticator.Verify(name, clientNonce, serverNonce, proof);
+        }
+
+        if (token is null)
+        {
+            // The delay slows guessing down; it runs inside the handshake deadline, like the rest of the exchange.
+            // It starts before the failure is logged, so whoever reads the log knows the delay is under way.
+            var delay = Task.Delay(authenticator.Throttle.RecordFailure(address), authenticator.Throttle.Options.TimeProvider, cancellationToken);
+            ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "unknown token name or wrong secret");
+            await delay;
+            await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "unknown token name or wrong secret", cancellationToken);
+            return false;
+        }
+
+        var session = store.OpenSession(token.Subtree);
+        await Store.DisposeAsync();
+        _store = session;
+        _canWrite = token.Access == TokenAccess.ReadWrite;
+        var access = _canWrite ? AccessFlags.Write : AccessFlags.None;
+        await Writer.WriteAsync(Messages.AuthenticateOk(AuthProof.ForServer(token.Secret, clientNonce!, serverNonce, name), access), cancellationToken);
+        ServerLog.AuthenticationSucceeded(logger, Connection.Id, Connection.RemoteEndPoint, escaped, token.ToString());
+        return true;
+    }
+}
