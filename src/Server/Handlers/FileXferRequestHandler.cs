@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
+using FileXfer.Platform;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
@@ -236,7 +237,7 @@ public sealed class FileXferRequestHandler(
             if (options.Authenticator is not null)
             {
                 capabilities |= Capabilities.Authentication;
-                serverNonce = AuthProof.NewNonce();
+                serverNonce = SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
             }
 
             _capabilities = capabilities;
@@ -496,7 +497,7 @@ public sealed class FileXferRequestHandler(
                 await _store.TakeOverResumeKeyAsync(resumeKey, request.GetString(FieldTag.Path), ResumeKeyWait, Connection.TimeProvider, cancellationToken);
             }
 
-            if (_directories is null && NativeMethods.CanLocateHandles)
+            if (_directories is null && Posix.CanLocateHandles)
             {
                 _directories = new DirectoryHandles();
             }

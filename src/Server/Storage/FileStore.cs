@@ -2,11 +2,11 @@ using System.Collections.Concurrent;
 using System.IO.Enumeration;
 using System.Security.Cryptography;
 using System.Text;
+using FileXfer.Platform;
 using Microsoft.Win32.SafeHandles;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
-using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Server.Storage;
 
@@ -59,7 +59,7 @@ public sealed class FileStore
             throw new DirectoryNotFoundException($"root directory '{full}' does not exist");
         }
 
-        Root = NativeMethods.RealPath(full) ?? full;
+        Root = Posix.RealPath(full) ?? full;
         Options = options ?? new FileStoreOptions();
         _reservedPath = Path.Combine(Root, ReservedName);
         StagingDirectory = Path.Combine(Root, ReservedName, "staging");
@@ -67,7 +67,7 @@ public sealed class FileStore
         CheckOwnedByServer(Root);
         CreatePrivateDirectory(Path.Combine(Root, ReservedName));
         CreatePrivateDirectory(StagingDirectory);
-        _staging = NativeMethods.CanLocateHandles ? Posix.OpenDirectory(StagingDirectory) : null;
+        _staging = Posix.CanLocateHandles ? Posix.OpenDirectory(StagingDirectory) : null;
         _stagingDevice = _staging is not null && Posix.TryStat(_staging, out var staging, out _) ? staging.Device : 0;
         _resumesInUse = new(StringComparer.Ordinal);
         _tempsInUse = new(StringComparer.Ordinal);
@@ -102,7 +102,7 @@ public sealed class FileStore
         }
 
         CreateDirectories(normalized);
-        var real = NativeMethods.RealPath(Resolve(normalized));
+        var real = Posix.RealPath(Resolve(normalized));
         if (real is null || !IsInsideRoot(real) || !Directory.Exists(real))
         {
             throw new FileXferException(ErrorCode.AccessDenied, $"subtree '{RemotePath.Escape(normalized)}' is not a directory inside the root");
@@ -138,7 +138,7 @@ public sealed class FileStore
     /// <exception cref="UnsafeDirectoryException">The directory belongs to another user.</exception>
     private static void CheckOwnedByServer(string directory)
     {
-        if (NativeMethods.OwnerOf(directory) is { } owner && NativeMethods.EffectiveUserId() is { } user && owner != user)
+        if (Posix.OwnerOf(directory) is { } owner && Posix.EffectiveUserId() is { } user && owner != user)
         {
             throw new UnsafeDirectoryException(
                 $"'{directory}' belongs to user {owner}, not to user {user} who runs the server, and its owner can change what it holds; fix with: chown {user} '{directory}'");
@@ -165,7 +165,7 @@ public sealed class FileStore
             throw new UnsafeDirectoryException($"'{directory}' is a symbolic link; the server's staging area must be a real directory (remove the link)");
         }
 
-        if (NativeMethods.OwnerOf(directory) is { } owner && NativeMethods.EffectiveUserId() is { } user && owner != user)
+        if (Posix.OwnerOf(directory) is { } owner && Posix.EffectiveUserId() is { } user && owner != user)
         {
             throw new UnsafeDirectoryException(
                 $"'{directory}' belongs to user {owner}, not to user {user} who runs the server; fix with: chown -R {user} '{directory}'");
@@ -421,7 +421,7 @@ public sealed class FileStore
     /// </summary>
     private void KeepParent(DirectoryHandles directories, string normalized, string localPath, bool evict)
     {
-        if (!NativeMethods.CanLocateHandles || !TrySplit(normalized, out var directory, out _))
+        if (!Posix.CanLocateHandles || !TrySplit(normalized, out var directory, out _))
         {
             return;
         }
@@ -436,7 +436,7 @@ public sealed class FileStore
             return;
         }
 
-        if (NativeMethods.LocationOf(handle) is not { } location || !IsServable(location) || !directories.Keep(directory, handle, location, evict))
+        if (Posix.LocationOf(handle) is not { } location || !IsServable(location) || !directories.Keep(directory, handle, location, evict))
         {
             handle.Dispose();
         }
@@ -525,7 +525,7 @@ public sealed class FileStore
     /// </summary>
     internal string? KeepAnchor(DirectoryHandles? directories, string normalized, ref SafeFileHandle? anchor)
     {
-        if (anchor is null || NativeMethods.LocationOf(anchor) is not { } location)
+        if (anchor is null || Posix.LocationOf(anchor) is not { } location)
         {
             return null;
         }
@@ -681,7 +681,7 @@ public sealed class FileStore
         return Wrap(normalized, () =>
         {
             var stream = InlineFileStream.OpenRead(full);
-            if (NativeMethods.CanLocateHandles && !IsServable(NativeMethods.LocationOf(stream.Handle)))
+            if (Posix.CanLocateHandles && !IsServable(Posix.LocationOf(stream.Handle)))
             {
                 // A link swapped in after the check: what was opened is not ours to serve.
                 stream.Dispose();
@@ -704,7 +704,7 @@ public sealed class FileStore
     {
         entry = null!;
         BeforeUse?.Invoke(normalized);
-        if (!NativeMethods.CanLocateHandles || normalized.Length == 0 || !TrySplit(normalized, out _, out _)
+        if (!Posix.CanLocateHandles || normalized.Length == 0 || !TrySplit(normalized, out _, out _)
             || Posix.TryOpenReadNoFollow(Path.Combine(Root, normalized), out _) is not { } handle)
         {
             return null;
@@ -716,7 +716,7 @@ public sealed class FileStore
             return null;
         }
 
-        if (!IsServable(NativeMethods.LocationOf(handle)))
+        if (!IsServable(Posix.LocationOf(handle)))
         {
             // A link on the way leads out (or into the reserved folder): what was opened is not ours to serve.
             handle.Dispose();
@@ -760,7 +760,7 @@ public sealed class FileStore
             var anchor = OpenVerifiedDirectory(normalized, full);
             try
             {
-                var directory = anchor is null ? full : NativeMethods.HandlePath(anchor);
+                var directory = anchor is null ? full : Posix.HandlePath(anchor);
                 var names = ReadNames(directory, normalized);
                 return Examine(anchor, directory, names);
             }
@@ -1026,7 +1026,7 @@ public sealed class FileStore
 
             if ((attributes & FileAttributes.ReparsePoint) != 0)
             {
-                var real = NativeMethods.RealPath(current);
+                var real = Posix.RealPath(current);
                 if (!IsServable(real))
                 {
                     throw LeadsOutside(normalized);
@@ -1068,13 +1068,13 @@ public sealed class FileStore
     /// <summary>Opens a directory and checks that it really is inside the served tree; null where that cannot be checked.</summary>
     internal SafeFileHandle? OpenVerifiedDirectory(string normalized, string localDirectory)
     {
-        if (!NativeMethods.CanLocateHandles)
+        if (!Posix.CanLocateHandles)
         {
             return null;
         }
 
         var handle = Posix.OpenDirectory(localDirectory);
-        if (!IsServable(NativeMethods.LocationOf(handle)))
+        if (!IsServable(Posix.LocationOf(handle)))
         {
             handle.Dispose();
             throw LeadsOutside(normalized);
@@ -1085,7 +1085,7 @@ public sealed class FileStore
 
     /// <summary>The path of <paramref name="localPath"/>'s last component inside the directory held by <paramref name="anchor"/>.</summary>
     internal static string Below(SafeFileHandle? anchor, string localPath) =>
-        anchor is null ? localPath : Path.Combine(NativeMethods.HandlePath(anchor), Path.GetFileName(localPath));
+        anchor is null ? localPath : Path.Combine(Posix.HandlePath(anchor), Path.GetFileName(localPath));
 
     internal static FileXferException LeadsOutside(string normalized) =>
         new(ErrorCode.AccessDenied, $"'{RemotePath.Escape(normalized)}' leads outside the root through a symbolic link");
@@ -1204,7 +1204,7 @@ public sealed class FileStore
             // A link is served as what it points to, so it is described by its target: the link's own size and
             // time would not match what a get sends. A link that leads out of the root (or nowhere) is only
             // named, so a listing reveals nothing about what lies outside.
-            var real = NativeMethods.RealPath(info.FullName);
+            var real = Posix.RealPath(info.FullName);
             if (real is null || !IsServable(real))
             {
                 return new RemoteEntry(name, EntryKind.Other, 0, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null);
