@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Threading.Channels;
+using FileXfer.Platform;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Paths;
-using FileXfer.Protocol.Transfer;
 using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Client;

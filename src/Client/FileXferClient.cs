@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using FileXfer.Client.Tls;
+using FileXfer.Platform;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
@@ -906,7 +907,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     private async Task HandshakeAsync(CancellationToken cancellationToken)
     {
         await _writer.WriteMagicAsync(cancellationToken);
-        var clientNonce = AuthProof.NewNonce();
+        var clientNonce = SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
         await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent, clientNonce), cancellationToken);
         await _reader.ReadMagicAsync(cancellationToken);
         var welcome = await _reader.ReadRequiredFrameAsync(cancellationToken);

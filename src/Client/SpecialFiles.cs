@@ -1,5 +1,5 @@
+using FileXfer.Platform;
 using FileXfer.Protocol;
-using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Client;
 

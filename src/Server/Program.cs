@@ -1,5 +1,5 @@
 using System.CommandLine;
-using FileXfer.Protocol.Transfer;
+using FileXfer.Platform;
 using FileXfer.Server;
 
 // Not System.Console, which would leave a terminal in keypad mode (see StandardStream). A closed stdout or stderr

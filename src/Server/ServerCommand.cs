@@ -5,8 +5,8 @@ using System.CommandLine.Parsing;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using FileXfer.Platform;
 using FileXfer.Protocol.Net;
-using FileXfer.Protocol.Transfer;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
@@ -253,6 +253,12 @@ internal static class ServerCommand
         {
             await stderr.WriteLineAsync($"filexfer-server: cannot use root '{settings.Root.FullName}': {ex.Message}");
             return ServerExitCode.Usage;
+        }
+        catch (PlatformNotSupportedException ex)
+        {
+            // The first use of the platform's file calls, on an architecture they do not know (see FileXfer.Platform.LinuxAbi).
+            await stderr.WriteLineAsync($"filexfer-server: {ex.Message}");
+            return ServerExitCode.Unexpected;
         }
 
         if (settings.TlsKey is not null && settings.TlsCertificate is null)

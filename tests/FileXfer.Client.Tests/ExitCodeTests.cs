@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using FileXfer.Client.Cli;
 using FileXfer.Protocol.Framing;
 
 namespace FileXfer.Client.Tests;
@@ -490,5 +491,19 @@ public class ExitCodeTests
         Assert.StartsWith("filexfer: ", lastLine, StringComparison.Ordinal);
         Assert.EndsWith("\n", lastLine, StringComparison.Ordinal);
         CliAssert.NoStackTrace(result);
+    }
+
+    [Fact]
+    public async Task A_platform_the_file_calls_do_not_support_is_reported_in_one_line()
+    {
+        // What FileXfer.Platform raises at the first file call on an architecture it has no values for.
+        var refusal = new PlatformNotSupportedException("unsupported architecture 'riscv64': FileXfer's Linux file calls know the values of x64 and arm64 only");
+        using var error = new StringWriter();
+        var console = new CliConsole(TextWriter.Null, error, IsErrorTerminal: false, _ => null);
+
+        var code = await ErrorReporter.ReportAsync(console, refusal);
+
+        Assert.Equal(ExitCode.Unexpected, code);
+        Assert.Equal($"filexfer: {refusal.Message}\n", error.ToString().ReplaceLineEndings("\n"));
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using FileXfer.Platform;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Net;
@@ -93,7 +94,7 @@ public sealed class HostileServer : IAsyncDisposable
             Assert.Equal(MessageType.Hello, hello.Type);
             await writer.WriteMagicAsync(cancellationToken);
             // A server that claims to require authentication sends a nonce, so the client goes on to Authenticate.
-            var nonce = _capabilities.HasFlag(Capabilities.Authentication) ? Protocol.Security.AuthProof.NewNonce() : null;
+            var nonce = _capabilities.HasFlag(Capabilities.Authentication) ? SecureRandom.GetBytes(ProtocolLimits.AuthBytes) : null;
             await writer.WriteAsync(Messages.Welcome(ProtocolLimits.Version, _capabilities, "hostile/1.0", 1L << 40, nonce), cancellationToken);
             while (!connection.IsClosed)
             {

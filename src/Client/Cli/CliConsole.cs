@@ -1,4 +1,4 @@
-using FileXfer.Protocol.Transfer;
+using FileXfer.Platform;
 
 namespace FileXfer.Client.Cli;
 

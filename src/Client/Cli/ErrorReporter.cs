@@ -26,6 +26,8 @@ internal static class ErrorReporter
         IOException => (ExitCode.Unexpected, exception.Message),
         // Only the caller cancels (timeouts are TimeoutException): SIGINT or SIGTERM, whose exit code the caller gives.
         OperationCanceledException => (ExitCode.Unexpected, "interrupted"),
+        // The platform's file calls on an architecture they do not know: their one-line refusal, as it is.
+        PlatformNotSupportedException => (ExitCode.Unexpected, exception.Message),
         _ => (ExitCode.Unexpected, $"unexpected error ({exception.GetType().Name}): {exception.Message}"),
     };
 

@@ -1,7 +1,7 @@
 using System.IO.Enumeration;
+using FileXfer.Platform;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
-using FileXfer.Protocol.Transfer;
 using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Client.Sync;

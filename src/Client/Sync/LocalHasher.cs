@@ -1,6 +1,6 @@
 using System.Buffers;
+using FileXfer.Platform;
 using FileXfer.Protocol.Hashing;
-using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Client.Sync;
 

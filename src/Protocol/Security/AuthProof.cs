@@ -7,6 +7,9 @@ namespace FileXfer.Protocol.Security;
 /// The challenge-response of token authentication, one implementation for both sides. Each side proves it
 /// knows the token's secret with an HMAC-SHA256 keyed by the secret over both nonces and the token name; the
 /// secret itself never crosses the wire. The two proofs differ by a label, so one cannot be replayed as the other.
+/// A nonce is <see cref="ProtocolLimits.AuthBytes"/> random bytes, which each side draws from the platform's
+/// <c>SecureRandom</c> (getrandom(2): every connection needs one, and loading OpenSSL for it would cost a short command
+/// milliseconds).
 /// </summary>
 public static class AuthProof
 {
@@ -15,10 +18,6 @@ public static class AuthProof
 
     /// <summary>The label of the server's proof: <c>FXFR-AUTH-1 server</c>.</summary>
     public static ReadOnlySpan<byte> ServerLabel => "FXFR-AUTH-1 server"u8;
-
-    /// <summary>A fresh random nonce of <see cref="ProtocolLimits.AuthBytes"/> bytes.</summary>
-    /// <remarks>From <see cref="SecureRandom"/>: every connection sends one, and it must not load OpenSSL.</remarks>
-    public static byte[] NewNonce() => SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
 
     /// <summary>HMAC-SHA256(secret, "FXFR-AUTH-1 client" || clientNonce || serverNonce || UTF-8 name).</summary>
     public static byte[] ForClient(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, string name) =>

@@ -1,3 +1,4 @@
+using FileXfer.Platform;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
@@ -36,7 +37,7 @@ public sealed partial class FileXferRequestHandler
             if (options.Authenticator is not null)
             {
                 capabilities |= Capabilities.Authentication;
-                serverNonce = AuthProof.NewNonce();
+                serverNonce = SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
             }
 
             _capabilities = capabilities;

@@ -1,4 +1,5 @@
 using System.Text;
+using FileXfer.Platform;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Security;
@@ -40,8 +41,8 @@ public sealed class AuthenticationTests
         await using var first = await server.ConnectAsync(token);
         await using var second = await server.ConnectAsync(token);
 
-        var a = await first.HandshakeWithNonceAsync(AuthProof.NewNonce(), token);
-        var b = await second.HandshakeWithNonceAsync(AuthProof.NewNonce(), token);
+        var a = await first.HandshakeWithNonceAsync(SecureRandom.GetBytes(ProtocolLimits.AuthBytes), token);
+        var b = await second.HandshakeWithNonceAsync(SecureRandom.GetBytes(ProtocolLimits.AuthBytes), token);
 
         Assert.True(((Capabilities)a.GetUInt64OrNull(FieldTag.Capabilities)!.Value).HasFlag(Capabilities.Authentication));
         Assert.Equal(32, a.GetBytes(FieldTag.ServerNonce).Length);
@@ -55,7 +56,7 @@ public sealed class AuthenticationTests
         await using var server = new TestServer();
         await using var client = await server.ConnectAsync(token);
 
-        var welcome = await client.HandshakeWithNonceAsync(AuthProof.NewNonce(), token);
+        var welcome = await client.HandshakeWithNonceAsync(SecureRandom.GetBytes(ProtocolLimits.AuthBytes), token);
 
         Assert.False(((Capabilities)welcome.GetUInt64OrNull(FieldTag.Capabilities)!.Value).HasFlag(Capabilities.Authentication));
         Assert.Null(welcome.GetBytesOrNull(FieldTag.ServerNonce));
@@ -102,7 +103,7 @@ public sealed class AuthenticationTests
         var token = TestContext.Current.CancellationToken;
         await using var server = AuthServer.Start();
         await using var client = await server.ConnectAsync(token);
-        await client.HandshakeWithNonceAsync(AuthProof.NewNonce(), token);
+        await client.HandshakeWithNonceAsync(SecureRandom.GetBytes(ProtocolLimits.AuthBytes), token);
 
         var answer = await client.StartPutAsync(5, "sneaky.txt", 3, token);
 
@@ -133,7 +134,7 @@ public sealed class AuthenticationTests
         var token = TestContext.Current.CancellationToken;
         await using var server = AuthServer.Start();
         await using var first = await server.ConnectAsync(token);
-        var clientNonce = AuthProof.NewNonce();
+        var clientNonce = SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
         var firstWelcome = await first.HandshakeWithNonceAsync(clientNonce, token);
         var recorded = AuthProof.ForClient(Encoding.UTF8.GetBytes(AuthServer.WriterSecret), clientNonce, firstWelcome.GetBytes(FieldTag.ServerNonce), "writer");
         await using var replay = await server.ConnectAsync(token);
@@ -188,7 +189,7 @@ public sealed class AuthenticationTests
     private static async Task AssertAnsweredAfterAsync(TestServer server, TestClock time, TimeSpan delay, int failuresSoFar, CancellationToken token)
     {
         await using var client = await server.ConnectAsync(token);
-        await client.HandshakeWithNonceAsync(AuthProof.NewNonce(), token);
+        await client.HandshakeWithNonceAsync(SecureRandom.GetBytes(ProtocolLimits.AuthBytes), token);
         await client.SendAsync(Messages.Authenticate("writer", new byte[32]), token);
         // The failure is logged once its delay has started on the fake clock.
         await server.Log.WaitForEventAsync(ServerEvents.AuthenticationFailed, failuresSoFar + 1, TimeSpan.FromSeconds(5), token);

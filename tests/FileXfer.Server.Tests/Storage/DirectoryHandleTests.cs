@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using FileXfer.Platform;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
@@ -306,7 +307,7 @@ public sealed class DirectoryHandleTests : IDisposable
     {
         var directory = Directory.CreateDirectory(_fixture.Local("d")).FullName;
         using var handles = new DirectoryHandles();
-        var handle = FileXfer.Protocol.Transfer.Posix.OpenDirectory(directory);
+        var handle = Posix.OpenDirectory(directory);
         Assert.True(handles.Keep("d", handle, directory, evict: true));
 
         Assert.Same(handle, handles.Find("d", out _));

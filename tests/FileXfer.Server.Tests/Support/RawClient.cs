@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using FileXfer.Platform;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
@@ -129,7 +130,7 @@ public sealed class RawClient : IAsyncDisposable
     /// </summary>
     public async Task<(Frame Answer, byte[] ClientNonce, byte[] ServerNonce)> AuthenticateAsync(string name, string secret, CancellationToken cancellationToken)
     {
-        var clientNonce = AuthProof.NewNonce();
+        var clientNonce = SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
         var welcome = await HandshakeWithNonceAsync(clientNonce, cancellationToken);
         var serverNonce = welcome.GetBytes(FieldTag.ServerNonce);
         await SendAsync(Messages.Authenticate(name, AuthProof.ForClient(System.Text.Encoding.UTF8.GetBytes(secret), clientNonce, serverNonce, name)), cancellationToken);

@@ -1,5 +1,5 @@
 using System.Text;
-using FileXfer.Protocol.Transfer;
+using FileXfer.Platform;
 using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Server.Storage.Local;

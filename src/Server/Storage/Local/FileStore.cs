@@ -3,7 +3,7 @@ using System.Text;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
-using FileXfer.Protocol.Transfer;
+using FileXfer.Platform;
 
 namespace FileXfer.Server.Storage.Local;
 
@@ -52,7 +52,7 @@ public sealed class FileStore : IStore
             throw new DirectoryNotFoundException($"root directory '{full}' does not exist");
         }
 
-        Root = NativeMethods.RealPath(full) ?? full;
+        Root = Posix.RealPath(full) ?? full;
         Options = options ?? new FileStoreOptions();
         RootSafety.CheckNotWritableByOthers(Root);
         RootSafety.CheckOwnedByServer(Root);
@@ -94,7 +94,7 @@ public sealed class FileStore : IStore
         }
 
         _root.CreateDirectories(normalized);
-        var real = NativeMethods.RealPath(_root.Resolve(normalized));
+        var real = Posix.RealPath(_root.Resolve(normalized));
         if (real is null || !_root.IsInsideRoot(real) || !Directory.Exists(real))
         {
             throw new FileXferException(ErrorCode.AccessDenied, $"subtree '{RemotePath.Escape(normalized)}' is not a directory inside the root");
@@ -301,7 +301,7 @@ public sealed class FileStore : IStore
         return StorageErrors.Wrap(normalized, () =>
         {
             var stream = InlineFileStream.OpenRead(full);
-            if (NativeMethods.CanLocateHandles && !_root.IsServable(NativeMethods.LocationOf(stream.Handle)))
+            if (Posix.CanLocateHandles && !_root.IsServable(Posix.LocationOf(stream.Handle)))
             {
                 // A link swapped in after the check: what was opened is not ours to serve.
                 stream.Dispose();
@@ -324,7 +324,7 @@ public sealed class FileStore : IStore
     {
         entry = null!;
         BeforeUse?.Invoke(normalized);
-        if (!NativeMethods.CanLocateHandles || normalized.Length == 0 || !StoreRoot.TrySplit(normalized, out _, out _)
+        if (!Posix.CanLocateHandles || normalized.Length == 0 || !StoreRoot.TrySplit(normalized, out _, out _)
             || Posix.TryOpenReadNoFollow(Path.Combine(Root, normalized), out _) is not { } handle)
         {
             return null;
@@ -336,7 +336,7 @@ public sealed class FileStore : IStore
             return null;
         }
 
-        if (!_root.IsServable(NativeMethods.LocationOf(handle)))
+        if (!_root.IsServable(Posix.LocationOf(handle)))
         {
             // A link on the way leads out (or into the reserved folder): what was opened is not ours to serve.
             handle.Dispose();

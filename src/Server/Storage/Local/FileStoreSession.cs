@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using FileXfer.Platform;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 
@@ -47,7 +48,7 @@ internal sealed class FileStoreSession(FileStore store) : IStoreSession
 
     public ValueTask<IUpload> BeginUploadAsync(UploadStart start, CancellationToken cancellationToken)
     {
-        if (_directories is null && NativeMethods.CanLocateHandles)
+        if (_directories is null && Posix.CanLocateHandles)
         {
             _directories = new DirectoryHandles();
         }

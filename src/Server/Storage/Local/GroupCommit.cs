@@ -1,5 +1,5 @@
 using FileXfer.Protocol;
-using FileXfer.Protocol.Transfer;
+using FileXfer.Platform;
 
 namespace FileXfer.Server.Storage.Local;
 

@@ -2,7 +2,7 @@ using System.IO.Enumeration;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
-using FileXfer.Protocol.Transfer;
+using FileXfer.Platform;
 using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Server.Storage.Local;
@@ -41,7 +41,7 @@ internal sealed class Lister(StoreRoot root, int maxEntries)
             var anchor = root.OpenVerifiedDirectory(normalized, full);
             try
             {
-                var directory = anchor is null ? full : NativeMethods.HandlePath(anchor);
+                var directory = anchor is null ? full : Posix.HandlePath(anchor);
                 var names = ReadNames(directory, normalized);
                 return Examine(anchor, directory, names);
             }

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Transfer;
+using FileXfer.Platform;
 
 namespace FileXfer.Server.Storage.Local;
 

@@ -1,3 +1,4 @@
+using FileXfer.Platform;
 
 namespace FileXfer.Server.Storage.Local;
 
@@ -34,7 +35,7 @@ internal static class RootSafety
     /// <exception cref="UnsafeDirectoryException">The directory belongs to another user.</exception>
     public static void CheckOwnedByServer(string directory)
     {
-        if (NativeMethods.OwnerOf(directory) is { } owner && NativeMethods.EffectiveUserId() is { } user && owner != user)
+        if (Posix.OwnerOf(directory) is { } owner && Posix.EffectiveUserId() is { } user && owner != user)
         {
             throw new UnsafeDirectoryException(
                 $"'{directory}' belongs to user {owner}, not to user {user} who runs the server, and its owner can change what it holds; fix with: chown {user} '{directory}'");
@@ -61,7 +62,7 @@ internal static class RootSafety
             throw new UnsafeDirectoryException($"'{directory}' is a symbolic link; the server's staging area must be a real directory (remove the link)");
         }
 
-        if (NativeMethods.OwnerOf(directory) is { } owner && NativeMethods.EffectiveUserId() is { } user && owner != user)
+        if (Posix.OwnerOf(directory) is { } owner && Posix.EffectiveUserId() is { } user && owner != user)
         {
             throw new UnsafeDirectoryException(
                 $"'{directory}' belongs to user {owner}, not to user {user} who runs the server; fix with: chown -R {user} '{directory}'");

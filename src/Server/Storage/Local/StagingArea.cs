@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using FileXfer.Protocol.Transfer;
+using FileXfer.Platform;
 using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Server.Storage.Local;
@@ -30,7 +30,7 @@ internal sealed class StagingArea
         _timeProvider = timeProvider;
         Directory = directory;
         RootSafety.CreatePrivateDirectory(directory);
-        Handle = NativeMethods.CanLocateHandles ? Posix.OpenDirectory(directory) : null;
+        Handle = Posix.CanLocateHandles ? Posix.OpenDirectory(directory) : null;
         Device = Handle is not null && Posix.TryStat(Handle, out var staging, out _) ? staging.Device : 0;
     }
 

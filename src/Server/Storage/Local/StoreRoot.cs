@@ -1,7 +1,7 @@
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Paths;
-using FileXfer.Protocol.Transfer;
+using FileXfer.Platform;
 using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Server.Storage.Local;
@@ -67,7 +67,7 @@ internal sealed class StoreRoot(string root, string reservedPath)
 
             if ((attributes & FileAttributes.ReparsePoint) != 0)
             {
-                var real = NativeMethods.RealPath(current);
+                var real = Posix.RealPath(current);
                 if (!IsServable(real))
                 {
                     throw StorageErrors.LeadsOutside(normalized);
@@ -109,13 +109,13 @@ internal sealed class StoreRoot(string root, string reservedPath)
     /// <summary>Opens a directory and checks that it really is inside the served tree; null where that cannot be checked.</summary>
     public SafeFileHandle? OpenVerifiedDirectory(string normalized, string localDirectory)
     {
-        if (!NativeMethods.CanLocateHandles)
+        if (!Posix.CanLocateHandles)
         {
             return null;
         }
 
         var handle = Posix.OpenDirectory(localDirectory);
-        if (!IsServable(NativeMethods.LocationOf(handle)))
+        if (!IsServable(Posix.LocationOf(handle)))
         {
             handle.Dispose();
             throw StorageErrors.LeadsOutside(normalized);
@@ -126,7 +126,7 @@ internal sealed class StoreRoot(string root, string reservedPath)
 
     /// <summary>The path of <paramref name="localPath"/>'s last component inside the directory held by <paramref name="anchor"/>.</summary>
     public static string Below(SafeFileHandle? anchor, string localPath) =>
-        anchor is null ? localPath : Path.Combine(NativeMethods.HandlePath(anchor), Path.GetFileName(localPath));
+        anchor is null ? localPath : Path.Combine(Posix.HandlePath(anchor), Path.GetFileName(localPath));
 
     /// <summary>
     /// Splits a normalized path into its directory (empty for the root) and last name; false for a path into the
@@ -208,7 +208,7 @@ internal sealed class StoreRoot(string root, string reservedPath)
             // A link is served as what it points to, so it is described by its target: the link's own size and
             // time would not match what a get sends. A link that leads out of the root (or nowhere) is only
             // named, so a listing reveals nothing about what lies outside.
-            var real = NativeMethods.RealPath(info.FullName);
+            var real = Posix.RealPath(info.FullName);
             if (real is null || !IsServable(real))
             {
                 return new RemoteEntry(name, EntryKind.Other, 0, new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero), null);

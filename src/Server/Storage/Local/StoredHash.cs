@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
+using FileXfer.Platform;
 using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Server.Storage.Local;
@@ -41,7 +41,7 @@ internal static partial class StoredHash
 
             long mtime = File.GetLastWriteTimeUtc(file).Ticks;
             var record = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"1 {algorithm} {size} {mtime} {Convert.ToHexStringLower(hash)}"));
-            _ = FSetXAttr(file, AttributeName, record, (nuint)record.Length, 0);
+            _ = ExtendedAttributes.Set(file, AttributeName, record);
         }
         catch (IOException)
         {
@@ -63,7 +63,7 @@ internal static partial class StoredHash
         try
         {
             Span<byte> buffer = stackalloc byte[MaxRecordBytes];
-            int length = (int)FGetXAttr(file, AttributeName, buffer, (nuint)buffer.Length);
+            int length = ExtendedAttributes.Get(file, AttributeName, buffer);
             if (length <= 0)
             {
                 return null;
@@ -86,11 +86,4 @@ internal static partial class StoredHash
             return null;
         }
     }
-
-    // The handle is held (not closed under the call) by the marshaller; the spans are pinned.
-    [LibraryImport("libc", EntryPoint = "fsetxattr", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int FSetXAttr(SafeFileHandle file, string name, ReadOnlySpan<byte> value, nuint size, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fgetxattr", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint FGetXAttr(SafeFileHandle file, string name, Span<byte> value, nuint size);
 }

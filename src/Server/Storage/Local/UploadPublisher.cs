@@ -1,6 +1,6 @@
 using FileXfer.Protocol;
 using FileXfer.Protocol.Paths;
-using FileXfer.Protocol.Transfer;
+using FileXfer.Platform;
 using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Server.Storage.Local;
@@ -42,7 +42,7 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
     /// </summary>
     public void KeepParent(DirectoryHandles directories, string normalized, string localPath, bool evict)
     {
-        if (!NativeMethods.CanLocateHandles || !StoreRoot.TrySplit(normalized, out var directory, out _))
+        if (!Posix.CanLocateHandles || !StoreRoot.TrySplit(normalized, out var directory, out _))
         {
             return;
         }
@@ -57,7 +57,7 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
             return;
         }
 
-        if (NativeMethods.LocationOf(handle) is not { } location || !root.IsServable(location) || !directories.Keep(directory, handle, location, evict))
+        if (Posix.LocationOf(handle) is not { } location || !root.IsServable(location) || !directories.Keep(directory, handle, location, evict))
         {
             handle.Dispose();
         }
@@ -242,7 +242,7 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
     /// </summary>
     private string? KeepAnchor(DirectoryHandles? directories, string normalized, ref SafeFileHandle? anchor)
     {
-        if (anchor is null || NativeMethods.LocationOf(anchor) is not { } location)
+        if (anchor is null || Posix.LocationOf(anchor) is not { } location)
         {
             return null;
         }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using FileXfer.Protocol.Transfer;
 
-namespace FileXfer.Protocol.Tests;
+namespace FileXfer.Platform.Tests;
 
 /// <summary>
 /// The file stream of transfers: positioned reads and writes on the handle with its own position, the length it

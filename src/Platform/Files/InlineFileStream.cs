@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace FileXfer.Protocol.Transfer;
+namespace FileXfer.Platform;
 
 /// <summary>
 /// A file opened for direct (unbuffered) reads or writes whose asynchronous methods run inline. On Unix, .NET
@@ -17,7 +17,6 @@ namespace FileXfer.Protocol.Transfer;
 public sealed class InlineFileStream : Stream
 {
     private const int OwnerReadWrite = 0x180;
-    private const int NotSeekable = 29; // ESPIPE
 
     private readonly SafeFileHandle _handle;
     private readonly FileAccess _access;
@@ -112,7 +111,8 @@ public sealed class InlineFileStream : Stream
             return new(OwnerOnly(path, FileMode.CreateNew, FileAccess.Write), knownLength: 0);
         }
 
-        int fd = Posix.Open(path, Posix.WriteOnly | Posix.Create | Posix.Exclusive | Posix.CloseOnExec, OwnerReadWrite);
+        var abi = LinuxAbi.Current;
+        int fd = Posix.Open(path, abi.WriteOnly | abi.Create | abi.Exclusive | abi.CloseOnExec, OwnerReadWrite);
         return fd >= 0
             ? new(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, knownLength: 0)
             : throw CreateFailure(Marshal.GetLastPInvokeError(), path);
@@ -125,7 +125,7 @@ public sealed class InlineFileStream : Stream
     /// <exception cref="IOException">The file exists or cannot be created.</exception>
     public static InlineFileStream CreateNewAt(SafeFileHandle directory, string name)
     {
-        var handle = Posix.TryOpenAt(directory, name, Posix.WriteOnly | Posix.Create | Posix.Exclusive, OwnerReadWrite, out int errno);
+        var handle = Posix.TryOpenAt(directory, name, LinuxAbi.Current.WriteOnly | LinuxAbi.Current.Create | LinuxAbi.Current.Exclusive, OwnerReadWrite, out int errno);
         return handle is not null ? new(handle, FileAccess.Write, knownLength: 0) : throw CreateFailure(errno, name);
     }
 
@@ -306,7 +306,7 @@ public sealed class InlineFileStream : Stream
             {
                 return Posix.ReadAt(_handle, buffer, _position);
             }
-            catch (IOException ex) when (ex.HResult == NotSeekable)
+            catch (IOException ex) when (ex.HResult == Posix.NotSeekable)
             {
                 // A FIFO or a pipe: read it in sequence from here on.
                 _sequential = true;

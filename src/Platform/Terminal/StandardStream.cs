@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace FileXfer.Protocol.Transfer;
+namespace FileXfer.Platform;
 
 /// <summary>
 /// Standard input, output or error as bytes, read and written with read(2) and write(2), instead of through
@@ -10,7 +10,8 @@ namespace FileXfer.Protocol.Transfer;
 /// so every run left the user's shell with changed keys; and Console's streams report a write to a closed pipe as a
 /// success. Like Console's, and unlike a FileStream's positioned writes, these move the file offset that the shell and
 /// the other programs writing there share (<c>2&gt;&amp;1</c> into a file). Disposing leaves the descriptor open.
-/// The values are Linux's (x86-64 and arm64 alike).
+/// The values are Linux's generic ones (<c>asm-generic/errno-base.h</c>, <c>poll.h</c>), which read and write work with on
+/// any architecture: a refusal of the file calls (<see cref="LinuxAbi"/>) must still reach standard error.
 /// </summary>
 /// <param name="descriptor"><see cref="Input"/>, <see cref="Output"/> or <see cref="Error"/>.</param>
 /// <param name="onWriteFailure">
@@ -30,7 +31,6 @@ public sealed partial class StandardStream(int descriptor, Func<IOException, Exc
     private const int WouldBlock = 11;
     private const short PollIn = 0x1;
     private const short PollOut = 0x4;
-    private const nuint GetWindowSize = 0x5413;
 
     /// <inheritdoc />
     public override bool CanRead => descriptor == Input;
@@ -56,8 +56,9 @@ public sealed partial class StandardStream(int descriptor, Func<IOException, Exc
         TextWriter.Synchronized(new StreamWriter(new StandardStream(descriptor, onWriteFailure), new UTF8Encoding(false)) { AutoFlush = true });
 
     /// <summary>The columns of the terminal <paramref name="descriptor"/> is on, or null when it is not one or does not know.</summary>
+    /// <remarks>On an architecture whose request number is not known here (see <see cref="LinuxAbi"/>), null: the width is not asked.</remarks>
     public static int? TerminalColumns(int descriptor) =>
-        IoControl(descriptor, GetWindowSize, out var size) == 0 && size.Columns > 0 ? size.Columns : null;
+        LinuxAbi.CurrentOrNull is { } abi && IoControl(descriptor, abi.GetWindowSize, out var size) == 0 && size.Columns > 0 ? size.Columns : null;
 
     /// <inheritdoc />
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));

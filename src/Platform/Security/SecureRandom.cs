@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
-namespace FileXfer.Protocol.Security;
+namespace FileXfer.Platform;
 
 /// <summary>
 /// Cryptographically secure random bytes. On Linux they come from getrandom(2), the kernel's CSPRNG that .NET's

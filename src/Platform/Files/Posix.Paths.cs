@@ -1,14 +1,9 @@
 using System.Runtime.InteropServices;
-using FileXfer.Protocol.Transfer;
-using Microsoft.Win32.SafeHandles;
 
-namespace FileXfer.Server.Storage;
+namespace FileXfer.Platform;
 
-/// <summary>
-/// realpath(3), geteuid(2) and the owner of a path (through <see cref="Posix"/>), which .NET does not expose, and
-/// where an open handle really is (<c>/proc/self/fd</c>).
-/// </summary>
-internal static partial class NativeMethods
+/// <summary>realpath(3), geteuid(2) and the owner of a path, which .NET does not expose.</summary>
+public static partial class Posix
 {
     /// <summary>The canonical absolute path with every symbolic link resolved, or null when it does not exist.</summary>
     public static string? RealPath(string path)
@@ -48,7 +43,7 @@ internal static partial class NativeMethods
             return null;
         }
 
-        if (!Posix.TryStat(path, followLinks: false, out _, out uint owner, out int errno))
+        if (!TryStat(path, followLinks: false, out _, out uint owner, out int errno))
         {
             throw new IOException($"cannot examine '{path}': {Marshal.GetPInvokeErrorMessage(errno)}");
         }
@@ -58,16 +53,6 @@ internal static partial class NativeMethods
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUserId();
-
-    /// <summary>True where a handle's real location can be read back (<c>/proc/self/fd</c>), so opened paths can be checked after the fact.</summary>
-    public static bool CanLocateHandles => OperatingSystem.IsLinux();
-
-    /// <summary>The path through which the kernel reaches an open handle: a name that resolves to it however its path has changed since.</summary>
-    public static string HandlePath(SafeFileHandle handle) => $"/proc/self/fd/{handle.DangerousGetHandle()}";
-
-    /// <summary>Where an open file or directory really is now (every link resolved), or null when that cannot be read.</summary>
-    public static string? LocationOf(SafeFileHandle handle) =>
-        CanLocateHandles ? new FileInfo(HandlePath(handle)).LinkTarget : null;
 
     [LibraryImport("libc", EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint RealPathNative(string path, nint resolved);

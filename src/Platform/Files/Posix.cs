@@ -1,8 +1,7 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace FileXfer.Protocol.Transfer;
+namespace FileXfer.Platform;
 
 /// <summary>
 /// The Linux file calls .NET does not expose, declared once for the client and the server: open(2) and openat(2) with
@@ -14,14 +13,7 @@ namespace FileXfer.Protocol.Transfer;
 /// </summary>
 public static partial class Posix
 {
-    internal const int ReadOnly = 0x0;
-    internal const int WriteOnly = 0x1;
-    internal const int ReadWrite = 0x2;
-    internal const int Create = 0x40;
-    internal const int Exclusive = 0x80;
-    internal const int NonBlocking = 0x800;
-    internal const int CloseOnExec = 0x80000;
-
+    // errno values: asm-generic/errno-base.h and errno.h, the same on x64 and arm64 (see LinuxAbi).
     public const int NotPermitted = 1;
     public const int NoSuchFile = 2;
     public const int Interrupted = 4;
@@ -30,6 +22,7 @@ public static partial class Posix
     public const int NotADirectory = 20;
     public const int IsADirectory = 21;
     public const int NoSpace = 28;
+    public const int NotSeekable = 29;
     public const int ReadOnlyFileSystem = 30;
     public const int TooManyLinks = 40;
 
@@ -53,29 +46,9 @@ public static partial class Posix
     private const uint StatxMtime = 0x40;
     private const uint StatxSize = 0x200;
     private const long UtimeOmit = (1L << 30) - 2;
-    private const int ProcPathBytes = 4096;
 
     // Whether linkat(AT_EMPTY_PATH) is allowed here; cleared at its first refusal.
     private static bool s_linkByHandle = true;
-
-    // /proc/self/fd, held open so a handle's location is read without walking to it each time.
-    private static readonly Lazy<SafeFileHandle?> s_procFds = new(() =>
-    {
-        int fd = Open("/proc/self/fd", ReadOnly | Directory | CloseOnExec, 0);
-        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
-    });
-
-    // asm-generic values on ARM, x86's own elsewhere.
-    private static readonly bool s_arm = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm;
-
-    /// <summary><c>O_DIRECTORY</c> for this architecture.</summary>
-    internal static int Directory => s_arm ? 0x4000 : 0x10000;
-
-    /// <summary><c>O_NOFOLLOW</c> for this architecture.</summary>
-    internal static int NoFollow => s_arm ? 0x8000 : 0x20000;
-
-    /// <summary><c>O_TMPFILE</c> (which includes <c>O_DIRECTORY</c>) for this architecture.</summary>
-    internal static int TempFile => 0x400000 | Directory;
 
     /// <summary>
     /// Opens a directory (following links on the way) for use as an anchor or to fsync it:
@@ -86,7 +59,8 @@ public static partial class Posix
     /// <exception cref="IOException">Any other failure.</exception>
     public static SafeFileHandle OpenDirectory(string path)
     {
-        int fd = Open(path, ReadOnly | Directory | CloseOnExec, 0);
+        var abi = LinuxAbi.Current;
+        int fd = Open(path, abi.ReadOnly | abi.Directory | abi.CloseOnExec, 0);
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -127,7 +101,7 @@ public static partial class Posix
     /// </summary>
     public static SafeFileHandle? TryOpenAt(SafeFileHandle directory, string name, int flags, int mode, out int errno)
     {
-        int fd = OpenAt(directory, name, flags | CloseOnExec, mode);
+        int fd = OpenAt(directory, name, flags | LinuxAbi.Current.CloseOnExec, mode);
         errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
@@ -138,7 +112,8 @@ public static partial class Posix
     /// </summary>
     public static SafeFileHandle? TryOpenDirectoryNoFollow(string path)
     {
-        int fd = Open(path, ReadOnly | Directory | NoFollow | CloseOnExec, 0);
+        var abi = LinuxAbi.Current;
+        int fd = Open(path, abi.ReadOnly | abi.Directory | abi.NoFollow | abi.CloseOnExec, 0);
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
 
@@ -148,7 +123,8 @@ public static partial class Posix
     /// </summary>
     public static SafeFileHandle? TryOpenReadNoFollow(string path, out int errno)
     {
-        int fd = Open(path, ReadOnly | NoFollow | NonBlocking | CloseOnExec, 0);
+        var abi = LinuxAbi.Current;
+        int fd = Open(path, abi.ReadOnly | abi.NoFollow | abi.NonBlocking | abi.CloseOnExec, 0);
         errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
@@ -159,7 +135,8 @@ public static partial class Posix
     /// <exception cref="IOException">Any other failure.</exception>
     public static SafeFileHandle OpenRead(string path)
     {
-        int fd = Open(path, ReadOnly | CloseOnExec, 0);
+        var abi = LinuxAbi.Current;
+        int fd = Open(path, abi.ReadOnly | abi.CloseOnExec, 0);
         if (fd >= 0)
         {
             return new SafeFileHandle(fd, ownsHandle: true);
@@ -176,7 +153,7 @@ public static partial class Posix
     /// <exception cref="UnauthorizedAccessException">It may not be read.</exception>
     /// <exception cref="IOException">Any other failure.</exception>
     public static SafeFileHandle OpenReadAt(SafeFileHandle directory, string name, string shownPath) =>
-        TryOpenAt(directory, name, ReadOnly, 0, out int errno) ?? throw ReadOpenFailure(errno, shownPath);
+        TryOpenAt(directory, name, LinuxAbi.Current.ReadOnly, 0, out int errno) ?? throw ReadOpenFailure(errno, shownPath);
 
     // What a failed open of a file to read throws, in the words .NET's own file calls use.
     private static Exception ReadOpenFailure(int errno, string path) => errno switch
@@ -230,7 +207,7 @@ public static partial class Posix
     /// gets one. Null with the errno where the file system cannot make such files. Linux only.
     /// </summary>
     public static SafeFileHandle? TryCreateUnnamed(SafeFileHandle directory, out int errno) =>
-        TryOpenAt(directory, ".", TempFile | WriteOnly, 0x180, out errno);
+        TryOpenAt(directory, ".", LinuxAbi.Current.TempFile | LinuxAbi.Current.WriteOnly, 0x180, out errno);
 
     /// <summary>
     /// linkat(2) of an open file (an unnamed one included, through <c>/proc/self/fd</c>) to <paramref name="name"/> in the
@@ -257,7 +234,7 @@ public static partial class Posix
             s_linkByHandle = false;
         }
 
-        return LinkAtNative(AtFdCwd, ProcPath(file), directory, name, AtSymlinkFollow) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        return LinkAtNative(AtFdCwd, HandlePath(file), directory, name, AtSymlinkFollow) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
     /// <summary>unlinkat(2) of a file name in the directory held by <paramref name="directory"/>; the errno, or 0.</summary>
@@ -289,29 +266,6 @@ public static partial class Posix
                 ? new UnauthorizedAccessException("setting the modification time was refused")
                 : new IOException($"setting the modification time failed: {Marshal.GetPInvokeErrorMessage(errno)}");
         }
-    }
-
-    /// <summary>
-    /// Whether the open <paramref name="handle"/> is now reached by exactly <paramref name="location"/> (UTF-8, as read
-    /// from <c>/proc/self/fd</c> when it was opened): false once it was moved, renamed or deleted. Linux only.
-    /// </summary>
-    [SkipLocalsInit]
-    public static bool IsAt(SafeFileHandle handle, ReadOnlySpan<byte> location)
-    {
-        ArgumentNullException.ThrowIfNull(handle);
-        Span<byte> buffer = stackalloc byte[ProcPathBytes];
-        int length = ReadLink(handle, buffer);
-        return length == location.Length && buffer[..length].SequenceEqual(location);
-    }
-
-    /// <summary>Where an open handle is now (<c>/proc/self/fd</c>, every link resolved), as UTF-8; null when it cannot be read. Linux only.</summary>
-    [SkipLocalsInit]
-    public static byte[]? LocationOf(SafeFileHandle handle)
-    {
-        ArgumentNullException.ThrowIfNull(handle);
-        Span<byte> buffer = stackalloc byte[ProcPathBytes];
-        int length = ReadLink(handle, buffer);
-        return length <= 0 || length >= buffer.Length ? null : buffer[..length].ToArray();
     }
 
     /// <summary>pread(2) into <paramref name="buffer"/> at <paramref name="offset"/>, retried on EINTR.</summary>
@@ -367,8 +321,6 @@ public static partial class Posix
         }
     }
 
-    private static string ProcPath(SafeFileHandle handle) => $"/proc/self/fd/{handle.DangerousGetHandle()}";
-
     private static bool Complete(int result, in StatxBuffer buffer, out FileStatus status, out int errno)
     {
         if (result != 0)
@@ -383,16 +335,6 @@ public static partial class Posix
             DateTimeOffset.FromUnixTimeSeconds(buffer.MtimeSeconds).AddTicks(buffer.MtimeNanoseconds / 100),
             ((ulong)buffer.DeviceMajor << 32) | buffer.DeviceMinor);
         return true;
-    }
-
-    /// <summary>readlink of the handle's entry in <c>/proc/self/fd</c>: relative to that directory, held open, when it could be opened.</summary>
-    private static int ReadLink(SafeFileHandle handle, Span<byte> buffer)
-    {
-        var number = handle.DangerousGetHandle().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        nint length = s_procFds.Value is { } fds
-            ? ReadLinkAtNative(fds, number, buffer, buffer.Length)
-            : ReadLinkNative(ProcPath(handle), buffer, buffer.Length);
-        return length < 0 ? -1 : (int)length;
     }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -421,12 +363,6 @@ public static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int LinkAtHandle(SafeFileHandle file, string empty, SafeFileHandle toDirectory, string to, int flags);
-
-    [LibraryImport("libc", EntryPoint = "readlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint ReadLinkAtNative(SafeFileHandle directory, string name, Span<byte> buffer, nint size);
-
-    [LibraryImport("libc", EntryPoint = "readlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint ReadLinkNative(string path, Span<byte> buffer, nint size);
 
     [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
     private static unsafe partial nint PRead(SafeFileHandle file, byte* buffer, nint count, long offset);

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace FileXfer.Protocol.Transfer;
+namespace FileXfer.Platform;
 
 /// <summary>
 /// The system calls that make written files and renames durable, which .NET does not expose: a directory's

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace FileXfer.Protocol.Transfer;
+namespace FileXfer.Platform;
 
 /// <summary>
 /// open(2) with <c>O_NOFOLLOW</c>, which <see cref="File.OpenHandle"/> cannot ask for: a symbolic link as the last
@@ -14,7 +14,8 @@ internal static class NoFollow
     /// <summary>Opens or creates <paramref name="path"/> for reading and writing, owner-only when created, never through a link.</summary>
     public static SafeFileHandle OpenReadWrite(string path)
     {
-        int fd = Posix.Open(path, Posix.ReadWrite | Posix.Create | Posix.CloseOnExec | Posix.NoFollow, OwnerReadWrite);
+        var abi = LinuxAbi.Current;
+        int fd = Posix.Open(path, abi.ReadWrite | abi.Create | abi.CloseOnExec | abi.NoFollow, OwnerReadWrite);
         if (fd >= 0)
         {
             return new SafeFileHandle(fd, ownsHandle: true);

@@ -1,4 +1,4 @@
-namespace FileXfer.Protocol.Transfer;
+namespace FileXfer.Platform;
 
 /// <summary>What one <c>statx</c> call tells about a path or an open file (see <see cref="Posix"/>).</summary>
 /// <param name="Mode">The whole <c>st_mode</c>: file type and permission bits.</param>

@@ -1,6 +1,4 @@
-using FileXfer.Protocol.Transfer;
-
-namespace FileXfer.Protocol.Tests;
+namespace FileXfer.Platform.Tests;
 
 /// <summary>Flushing groups of files: one syncfs per file system, and every file system the group touches.</summary>
 public sealed class DurableTests : IDisposable

@@ -1,4 +1,4 @@
-namespace FileXfer.Protocol.Transfer;
+namespace FileXfer.Platform;
 
 /// <summary>
 /// Tells a regular file from a FIFO, a socket or a device, which .NET does not on Unix (it reports them all as
@@ -6,9 +6,6 @@ namespace FileXfer.Protocol.Transfer;
 /// </summary>
 public static class FileTypes
 {
-    private const int FileTypeMask = 0xF000;
-    private const int RegularFile = 0x8000;
-
     /// <summary>
     /// True when <paramref name="path"/> (following symbolic links) is a regular file. Where the check is not
     /// available (not Linux), true for anything .NET sees as a file.
@@ -21,6 +18,6 @@ public static class FileTypes
             return File.Exists(path);
         }
 
-        return Posix.TryStat(path, followLinks: true, out int mode, out _, out _) && (mode & FileTypeMask) == RegularFile;
+        return Posix.TryStat(path, followLinks: true, out int mode, out _, out _) && (mode & Posix.FileTypeMask) == Posix.RegularFileType;
     }
 }
