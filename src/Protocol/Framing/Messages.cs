@@ -95,16 +95,7 @@ public static class Messages
         {
             fields.Add(Field.Bytes(FieldTag.ResumeKey, resumeKey));
         }
-        if (modified is { } time)
-        {
-            fields.Add(Field.Integer(FieldTag.MTime, UnixTime.ToNanoseconds(time)));
-        }
-
-        if (mode is { } bits)
-        {
-            fields.Add(Field.Integer(FieldTag.Mode, bits));
-        }
-
+        AddTimeAndMode(fields, modified, mode);
         return new Frame(MessageType.Put, requestId, fields);
     }
 
@@ -154,6 +145,13 @@ public static class Messages
     public static Frame MakeDirectory(uint requestId, string path, DateTimeOffset? modified, int? mode)
     {
         var fields = new List<Field> { Field.String(FieldTag.Path, path) };
+        AddTimeAndMode(fields, modified, mode);
+        return new Frame(MessageType.MakeDirectory, requestId, fields);
+    }
+
+    /// <summary>The optional time and permission bits a put or a mkdir gives what it makes.</summary>
+    private static void AddTimeAndMode(List<Field> fields, DateTimeOffset? modified, int? mode)
+    {
         if (modified is { } time)
         {
             fields.Add(Field.Integer(FieldTag.MTime, UnixTime.ToNanoseconds(time)));
@@ -163,8 +161,6 @@ public static class Messages
         {
             fields.Add(Field.Integer(FieldTag.Mode, bits));
         }
-
-        return new Frame(MessageType.MakeDirectory, requestId, fields);
     }
 
     /// <summary>Hash the stored file at <paramref name="path"/>.</summary>

@@ -88,17 +88,9 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
         {
             return await _inner.ReadAsync(buffer, stall?.Token ?? cancellationToken);
         }
-        catch (OperationCanceledException ex) when (stall is not null && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (Lost(ex, stall, cancellationToken) is { } lost)
         {
-            throw Stalled(ex);
-        }
-        catch (IOException ex) when (ex is not ConnectionLostException)
-        {
-            throw new ConnectionLostException($"connection lost: {ex.Message}", ex);
-        }
-        catch (ObjectDisposedException ex)
-        {
-            throw new ConnectionLostException("connection closed", ex);
+            throw lost;
         }
     }
 
@@ -110,19 +102,21 @@ public sealed class GuardedNetworkStream(Stream inner) : Stream
         {
             await _inner.WriteAsync(buffer, stall?.Token ?? cancellationToken);
         }
-        catch (OperationCanceledException ex) when (stall is not null && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (Lost(ex, stall, cancellationToken) is { } lost)
         {
-            throw Stalled(ex);
-        }
-        catch (IOException ex) when (ex is not ConnectionLostException)
-        {
-            throw new ConnectionLostException($"connection lost: {ex.Message}", ex);
-        }
-        catch (ObjectDisposedException ex)
-        {
-            throw new ConnectionLostException("connection closed", ex);
+            throw lost;
         }
     }
+
+    /// <summary>What a failed read or write means for the connection: lost (stalled, reset, closed), or null to let it through.</summary>
+    private ConnectionLostException? Lost(Exception exception, LinkedTimeoutSource? stall, CancellationToken cancellationToken) => exception switch
+    {
+        OperationCanceledException when stall is not null && !cancellationToken.IsCancellationRequested => Stalled(exception),
+        ConnectionLostException => null,
+        IOException => new ConnectionLostException($"connection lost: {exception.Message}", exception),
+        ObjectDisposedException => new ConnectionLostException("connection closed", exception),
+        _ => null,
+    };
 
     private LinkedTimeoutSource? StallToken(CancellationToken cancellationToken) =>
         IdleTimeout is { } timeout ? new LinkedTimeoutSource(timeout, TimeProvider, cancellationToken) : null;

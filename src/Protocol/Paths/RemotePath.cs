@@ -27,20 +27,8 @@ public static class RemotePath
             return false;
         }
 
-        int byteCount;
-        try
+        if (!FitsInBytes(path, "path", ProtocolLimits.MaxPathBytes, out error))
         {
-            byteCount = Field.StrictUtf8.GetByteCount(path);
-        }
-        catch (EncoderFallbackException)
-        {
-            error = "path is not valid Unicode";
-            return false;
-        }
-
-        if (byteCount > ProtocolLimits.MaxPathBytes)
-        {
-            error = $"path is {byteCount} bytes long, over the limit of {ProtocolLimits.MaxPathBytes}";
             return false;
         }
 
@@ -128,23 +116,30 @@ public static class RemotePath
             }
         }
 
+        return FitsInBytes(name, "name", ProtocolLimits.MaxNameBytes, out error);
+    }
+
+    /// <summary>True when <paramref name="text"/> is valid Unicode of at most <paramref name="limit"/> UTF-8 bytes; else why not.</summary>
+    private static bool FitsInBytes(ReadOnlySpan<char> text, string what, int limit, out string? error)
+    {
         int bytes;
         try
         {
-            bytes = Field.StrictUtf8.GetByteCount(name);
+            bytes = Field.StrictUtf8.GetByteCount(text);
         }
         catch (EncoderFallbackException)
         {
-            error = "name is not valid Unicode";
+            error = $"{what} is not valid Unicode";
             return false;
         }
 
-        if (bytes > ProtocolLimits.MaxNameBytes)
+        if (bytes > limit)
         {
-            error = $"name is {bytes} bytes long, over the limit of {ProtocolLimits.MaxNameBytes}";
+            error = $"{what} is {bytes} bytes long, over the limit of {limit}";
             return false;
         }
 
+        error = null;
         return true;
     }
 
