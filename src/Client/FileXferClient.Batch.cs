@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Threading.Channels;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
@@ -77,9 +76,9 @@ public sealed partial class FileXferClient
                 try
                 {
                     var ok = await ReadResponseAsync(id, MessageType.Ok, token);
-                    if (!CryptographicOperations.FixedTimeEquals(ok.GetBytes(FieldTag.HashValue), sent.Hash ?? []))
+                    if (StoredHashMismatch(ok, sent.Remote, algorithm, sent.Hash) is { } mismatch)
                     {
-                        error = new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(sent.Remote)}' than the client sent");
+                        error = mismatch;
                     }
                     else if (sent.ChangeReason is { } reason)
                     {

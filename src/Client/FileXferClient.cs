@@ -239,11 +239,20 @@ public sealed partial class FileXferClient : IAsyncDisposable
     private async Task ReadStoredHashAsync(uint id, string remote, string algorithm, byte[] sent, CancellationToken cancellationToken)
     {
         var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
-        if (ok.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(ok.GetBytes(FieldTag.HashValue), sent))
+        if (StoredHashMismatch(ok, remote, algorithm, sent) is { } mismatch)
         {
-            throw new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(remote)}' than the client sent");
+            throw mismatch;
         }
     }
+
+    /// <summary>
+    /// Null when an upload's Ok reports the hash the client sent, under the algorithm it asked for; otherwise the
+    /// integrity error. The right bytes under another algorithm's name prove nothing about what was stored.
+    /// </summary>
+    private static FileXferException? StoredHashMismatch(Frame ok, string remote, string algorithm, byte[]? sent) =>
+        ok.GetString(FieldTag.HashAlgorithm) == algorithm && CryptographicOperations.FixedTimeEquals(ok.GetBytes(FieldTag.HashValue), sent ?? [])
+            ? null
+            : new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(remote)}' than the client sent");
 
     /// <summary>
     /// The largest file <see cref="UploadFileAsync"/> sends without waiting for Ready (a NoWait Put) instead of as
