@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FileXfer.Client.Resilience;
+using FileXfer.Client.Local;
 using FileXfer.Client.Sync;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Paths;

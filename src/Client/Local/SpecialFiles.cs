@@ -1,7 +1,7 @@
 using FileXfer.Protocol;
 using FileXfer.Protocol.Transfer;
 
-namespace FileXfer.Client;
+namespace FileXfer.Client.Local;
 
 /// <summary>
 /// Local paths that are not regular files. .NET sees FIFOs, devices and sockets as files, but none of them may be
