@@ -162,8 +162,8 @@ public sealed partial class FileXferClient
     /// <summary>
     /// Uploads a local file; its size is taken from the open file, its time and mode are kept. A file of up to
     /// <see cref="UnresumedPutLimit"/> bytes follows its Put at once when the server pipelines; a larger one is
-    /// resumable when the server can resume. A file whose size says 0 but that holds bytes (in <c>/proc</c>) and a FIFO
-    /// are sent in chunks to their real end; a device or a socket is refused.
+    /// resumable when the server can resume. A file whose size cannot be believed and a FIFO (see
+    /// <see cref="LocalSource.IsOpenEnded"/>) are sent in chunks to their real end; a device or a socket is refused.
     /// </summary>
     /// <exception cref="FileXferException">With <see cref="ErrorCode.BadRequest"/>: the path is a device or a socket.</exception>
     public async Task<TransferResult> UploadFileAsync(string localPath, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
@@ -173,8 +173,7 @@ public sealed partial class FileXferClient
         TransferResult result;
         if (source.IsOpenEnded)
         {
-            // A FIFO has no size until it is read to its end; a /proc file's size says 0 and its bytes are made as it is
-            // read: a fixed-length body would store nothing. Streamed as standard input is.
+            // A fixed-length body would store nothing, or the wrong length: streamed as standard input is.
             result = await PutStreamAsync(source.Stream, $"'{localPath}'", remotePath, source.Modified, source.Mode, progress, cancellationToken);
         }
         else
