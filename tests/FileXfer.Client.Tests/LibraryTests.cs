@@ -127,8 +127,8 @@ public class LibraryTests
     [InlineData("")]
     public void The_download_temp_file_is_hidden_random_and_named_after_its_destination(string name)
     {
-        var first = FileXferClient.TempFileName(name);
-        var second = FileXferClient.TempFileName(name);
+        var first = Local.LocalDownload.TempFileName(name);
+        var second = Local.LocalDownload.TempFileName(name);
 
         Assert.StartsWith("." + name + ".", first, StringComparison.Ordinal);
         Assert.EndsWith(".filexfer-part", first, StringComparison.Ordinal);
@@ -144,7 +144,7 @@ public class LibraryTests
     {
         var name = string.Concat(Enumerable.Repeat(unit, count));
 
-        var temp = FileXferClient.TempFileName(name);
+        var temp = Local.LocalDownload.TempFileName(name);
 
         Assert.InRange(Encoding.UTF8.GetByteCount(temp), 1, 255);
         Assert.True(RemotePath.IsValidName(temp, out var error), error);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using FileXfer.Client.Local;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 
@@ -251,7 +252,7 @@ public class ServerDistrustTests
         var victim = outside.Combine("victim.txt");
         await File.WriteAllTextAsync(victim, "must survive", token);
         var destination = local.Combine("out.txt");
-        File.CreateSymbolicLink(Path.Combine(local.Path, FileXferClient.TempFileName("out.txt", random: false)), victim);
+        File.CreateSymbolicLink(Path.Combine(local.Path, LocalDownload.TempFileName("out.txt", random: false)), victim);
         await using var hostile = new HostileServer(HostileServer.SendBody(Body, SHA256.HashData(Body)), Capabilities.Resume);
 
         var run = await CliRunner.RunAsync(hostile.Address, ["--retries", "0", "get", "file.txt", destination], token);

@@ -68,7 +68,11 @@ public static class CliApplication
                 await console.Error.WriteLineAsync($"filexfer: {error}");
             }
 
-            await console.Error.WriteLineAsync("Try 'filexfer --help' for more information.");
+            if (!result.Errors.All(CommandRules.IsRule) || UnknownOptions(result).Any())
+            {
+                await console.Error.WriteLineAsync("Try 'filexfer --help' for more information.");
+            }
+
             return (int)ExitCode.Usage;
         }
 

@@ -127,16 +127,4 @@ internal sealed class TreeOptions
             throw new UserFacingException(ExitCode.Usage, $"cannot read {option.Name} '{file}': {reason}");
         }
     }
-
-    /// <summary>Fails when tree-only options are given without -r.</summary>
-    public static void RequireRecursiveFor(ParseResult result, params Option[] options)
-    {
-        foreach (var option in options)
-        {
-            if (result.GetResult(option) is { Implicit: false })
-            {
-                throw new UserFacingException(ExitCode.Usage, $"{option.Name} needs -r");
-            }
-        }
-    }
 }

@@ -19,6 +19,7 @@ internal static class HashCommand
         {
             remote, recursive, globals.Algorithm,
         };
+        CommandRules.Add(command, result => result.GetValue(recursive) && result.GetValue(remote)!.Length != 1 ? "hash -r takes one remote directory" : null);
         command.SetAction((result, cancellationToken) =>
         {
             var paths = result.GetValue(remote)!;
@@ -26,11 +27,6 @@ internal static class HashCommand
             var algorithm = result.GetValue(globals.Algorithm);
             return CommandRunner.RunAsync(console, globals, result, algorithm, async client =>
             {
-                if (isRecursive && paths.Length != 1)
-                {
-                    throw new UserFacingException(ExitCode.Usage, "hash -r takes one remote directory");
-                }
-
                 int failures = 0;
                 int count = 0;
                 ExitCode lastFailure = ExitCode.Ok;

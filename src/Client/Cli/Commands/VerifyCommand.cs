@@ -27,6 +27,13 @@ internal static partial class VerifyCommand
         {
             paths, tree.Recursive, sums, tree.Include, tree.Exclude, tree.IncludeFrom, tree.ExcludeFrom, tree.FilesFrom, tree.Json, globals.Algorithm,
         };
+        CommandRules.Add(command, result =>
+            (result.GetValue(sums) is not null, result.GetValue(paths)?.Length ?? 0) switch
+            {
+                (true, not 1) => "verify --sums FILE takes one REMOTEDIR",
+                (false, not 2) => "verify takes LOCAL and REMOTE (or --sums FILE REMOTEDIR)",
+                _ => CommandRules.NeedsRecursive(result, tree.Recursive, tree.FilterOptions),
+            });
         command.SetAction((result, cancellationToken) =>
         {
             var arguments = result.GetValue(paths)!;
@@ -39,21 +46,12 @@ internal static partial class VerifyCommand
                 List<(string Path, string HashHex)>? manifest = null;
                 if (manifestFile is not null)
                 {
-                    if (arguments.Length != 1)
-                    {
-                        throw new UserFacingException(ExitCode.Usage, "verify --sums FILE takes one REMOTEDIR");
-                    }
-
                     manifest = ReadManifest(manifestFile.FullName);
                     if (!explicitAlgorithm && manifest.Count > 0)
                     {
                         // The digest length names the algorithm: 64 hex digits are SHA-256, 32 are XXH128.
                         options.HashAlgorithm = manifest[0].HashHex.Length == 32 ? HashAlgorithms.XxHash128 : HashAlgorithms.Sha256;
                     }
-                }
-                else if (arguments.Length != 2)
-                {
-                    throw new UserFacingException(ExitCode.Usage, "verify takes LOCAL and REMOTE (or --sums FILE REMOTEDIR)");
                 }
                 else if (result.GetValue(tree.Recursive) ? !Directory.Exists(arguments[0]) : !File.Exists(arguments[0]))
                 {
@@ -63,10 +61,6 @@ internal static partial class VerifyCommand
                 }
 
                 bool recursive = result.GetValue(tree.Recursive);
-                if (!recursive)
-                {
-                    TreeOptions.RequireRecursiveFor(result, tree.FilterOptions);
-                }
 
                 var filter = recursive ? await tree.ToFilterAsync(result, cancellationToken) : PathFilter.All;
                 var output = new VerifyOutput(console, json, quiet);

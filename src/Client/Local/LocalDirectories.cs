@@ -1,7 +1,7 @@
 using FileXfer.Platform;
 using Microsoft.Win32.SafeHandles;
 
-namespace FileXfer.Client;
+namespace FileXfer.Client.Local;
 
 /// <summary>
 /// The local directories of a batch, each opened once (Linux): a download's temp files are created, renamed and their

@@ -1,7 +1,7 @@
 using FileXfer.Platform;
 using FileXfer.Protocol;
 
-namespace FileXfer.Client;
+namespace FileXfer.Client.Local;
 
 /// <summary>
 /// Local paths that are not regular files. .NET sees FIFOs, devices and sockets as files, but none of them may be

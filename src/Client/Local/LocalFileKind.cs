@@ -1,4 +1,4 @@
-namespace FileXfer.Client;
+namespace FileXfer.Client.Local;
 
 /// <summary>The kinds of local path that a transfer must not treat as a regular file (see <see cref="SpecialFiles"/>).</summary>
 internal enum LocalFileKind
