@@ -1,5 +1,3 @@
-using FileXfer.Protocol.Framing;
-
 namespace FileXfer.Client;
 
 /// <summary>One remote directory as the server listed it.</summary>

@@ -1,8 +1,3 @@
-using FileXfer.Client.Local;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
-
 namespace FileXfer.Client;
 
 /// <summary>Pipelined batches: requests are sent ahead of their answers, so many small files cost no round trip each.</summary>

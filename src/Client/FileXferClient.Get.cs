@@ -1,9 +1,4 @@
 using System.Security.Cryptography;
-using FileXfer.Client.Local;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Hashing;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client;
 

@@ -1,7 +1,3 @@
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
-
 namespace FileXfer.Client;
 
 /// <summary>Listings: one directory at a time, checked as a client that trusts nothing the server sends.</summary>

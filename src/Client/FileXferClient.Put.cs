@@ -1,10 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using FileXfer.Client.Local;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Hashing;
-using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Client;

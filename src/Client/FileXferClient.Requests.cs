@@ -1,7 +1,3 @@
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
-
 namespace FileXfer.Client;
 
 /// <summary>The requests a <see cref="RequestQueue"/> pipelines, and the queue's run over this connection.</summary>

@@ -1,11 +1,7 @@
 using System.Net.Sockets;
 using FileXfer.Client.Tls;
 using FileXfer.Platform;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Net;
-using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Security;
 using FileXfer.Protocol.Transfer;
 
@@ -124,23 +120,20 @@ public sealed partial class FileXferClient : IAsyncDisposable
     }
 
     /// <summary>Describes a remote path.</summary>
-    public Task<RemoteEntry> StatAsync(string remotePath, CancellationToken cancellationToken)
-    {
-        var remote = RemotePath.Normalize(remotePath);
-        return RunAsync(async id =>
-        {
-            await _writer.WriteAsync(Messages.PathRequest(MessageType.Stat, id, remote), cancellationToken);
-            return Messages.ReadEntry(await ReadResponseAsync(id, MessageType.Ok, cancellationToken));
-        }, cancellationToken);
-    }
+    public Task<RemoteEntry> StatAsync(string remotePath, CancellationToken cancellationToken) =>
+        PathRequestAsync(MessageType.Stat, remotePath, cancellationToken);
 
     /// <summary>Deletes a remote file or empty directory; returns what was deleted.</summary>
-    public Task<RemoteEntry> DeleteAsync(string remotePath, CancellationToken cancellationToken)
+    public Task<RemoteEntry> DeleteAsync(string remotePath, CancellationToken cancellationToken) =>
+        PathRequestAsync(MessageType.Delete, remotePath, cancellationToken);
+
+    /// <summary>A request that names only a path and is answered with the entry it is about.</summary>
+    private Task<RemoteEntry> PathRequestAsync(MessageType type, string remotePath, CancellationToken cancellationToken)
     {
         var remote = RemotePath.Normalize(remotePath);
         return RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.PathRequest(MessageType.Delete, id, remote), cancellationToken);
+            await _writer.WriteAsync(Messages.PathRequest(type, id, remote), cancellationToken);
             return Messages.ReadEntry(await ReadResponseAsync(id, MessageType.Ok, cancellationToken));
         }, cancellationToken);
     }

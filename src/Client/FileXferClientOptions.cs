@@ -1,6 +1,3 @@
-using FileXfer.Protocol;
-using FileXfer.Protocol.Hashing;
-
 namespace FileXfer.Client;
 
 /// <summary>Settings of a <see cref="FileXferClient"/>.</summary>

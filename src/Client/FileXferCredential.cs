@@ -1,5 +1,4 @@
 using System.Text;
-using FileXfer.Protocol;
 
 namespace FileXfer.Client;
 

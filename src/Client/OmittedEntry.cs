@@ -1,6 +1,3 @@
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-
 namespace FileXfer.Client;
 
 /// <summary>An entry the server could not send in a listing (its name breaks the protocol's rules).</summary>

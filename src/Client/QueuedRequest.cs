@@ -1,5 +1,3 @@
-using FileXfer.Protocol.Framing;
-
 namespace FileXfer.Client;
 
 /// <summary>A request of a <see cref="RequestQueue"/>: how it is sent, how its answer is read, how it fails.</summary>

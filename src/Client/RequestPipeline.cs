@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using FileXfer.Protocol;
 using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Client;

@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using FileXfer.Protocol.Framing;
 
 namespace FileXfer.Client;
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using FileXfer.Platform;
 using FileXfer.Server;
 
 // Not System.Console, which would leave a terminal in keypad mode (see StandardStream). A closed stdout or stderr

@@ -5,7 +5,6 @@ using System.CommandLine.Parsing;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using FileXfer.Platform;
 using FileXfer.Protocol.Net;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;

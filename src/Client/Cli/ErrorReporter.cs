@@ -1,6 +1,4 @@
 using System.Net.Sockets;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli;
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using FileXfer.Client.Tls;
-using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Net;
 
 namespace FileXfer.Client.Cli;

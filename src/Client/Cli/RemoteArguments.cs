@@ -1,5 +1,4 @@
 using System.CommandLine;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli;
 

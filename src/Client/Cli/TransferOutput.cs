@@ -1,6 +1,4 @@
 using System.Globalization;
-using FileXfer.Client.Sync;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli;
 

@@ -1,8 +1,4 @@
-using FileXfer.Client.Local;
 using FileXfer.Client.Resilience;
-using FileXfer.Client.Sync;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli;
 

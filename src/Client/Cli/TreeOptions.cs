@@ -1,5 +1,4 @@
 using System.CommandLine;
-using FileXfer.Client.Sync;
 
 namespace FileXfer.Client.Cli;
 
@@ -12,29 +11,13 @@ internal sealed class TreeOptions
 
     public Option<bool> DryRun { get; } = new("--dry-run", "-n") { Description = "With -r: show what would be transferred or deleted; change nothing." };
 
-    public Option<string[]> Include { get; } = new("--include")
-    {
-        Description = "With -r: glob of files and directories that take part even when an --exclude matches. Repeatable.",
-        AllowMultipleArgumentsPerToken = false,
-    };
+    public Option<string[]> Include { get; } = Repeatable("--include", "With -r: glob of files and directories that take part even when an --exclude matches. Repeatable.");
 
-    public Option<string[]> Exclude { get; } = new("--exclude")
-    {
-        Description = "With -r: glob of files and directories to leave out; one ending in '/' matches directories only. Repeatable.",
-        AllowMultipleArgumentsPerToken = false,
-    };
+    public Option<string[]> Exclude { get; } = Repeatable("--exclude", "With -r: glob of files and directories to leave out; one ending in '/' matches directories only. Repeatable.");
 
-    public Option<string[]> IncludeFrom { get; } = new("--include-from")
-    {
-        Description = "With -r: file of --include patterns, one a line ('#' and ';' lines are comments). Repeatable.",
-        AllowMultipleArgumentsPerToken = false,
-    };
+    public Option<string[]> IncludeFrom { get; } = Repeatable("--include-from", "With -r: file of --include patterns, one a line ('#' and ';' lines are comments). Repeatable.");
 
-    public Option<string[]> ExcludeFrom { get; } = new("--exclude-from")
-    {
-        Description = "With -r: file of --exclude patterns, one a line ('#' and ';' lines are comments). Repeatable.",
-        AllowMultipleArgumentsPerToken = false,
-    };
+    public Option<string[]> ExcludeFrom { get; } = Repeatable("--exclude-from", "With -r: file of --exclude patterns, one a line ('#' and ';' lines are comments). Repeatable.");
 
     public Option<string> FilesFrom { get; } = new("--files-from")
     {
@@ -127,4 +110,8 @@ internal sealed class TreeOptions
             throw new UserFacingException(ExitCode.Usage, $"cannot read {option.Name} '{file}': {reason}");
         }
     }
+
+    /// <summary>An option given once per value (<c>--exclude a --exclude b</c>), never several values after one name.</summary>
+    private static Option<string[]> Repeatable(string name, string description) =>
+        new(name) { Description = description, AllowMultipleArgumentsPerToken = false };
 }

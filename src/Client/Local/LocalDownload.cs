@@ -1,6 +1,5 @@
 using System.Text;
 using FileXfer.Platform;
-using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Transfer;
 using Microsoft.Win32.SafeHandles;
 

@@ -1,5 +1,4 @@
 using FileXfer.Platform;
-using FileXfer.Protocol;
 
 namespace FileXfer.Client.Local;
 

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using System.Security.Authentication;
-using FileXfer.Protocol;
 using Polly;
 using Polly.Retry;
 

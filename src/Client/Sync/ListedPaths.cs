@@ -1,5 +1,3 @@
-using FileXfer.Protocol.Paths;
-
 namespace FileXfer.Client.Sync;
 
 /// <summary>

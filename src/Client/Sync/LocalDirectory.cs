@@ -1,7 +1,5 @@
 using System.IO.Enumeration;
 using FileXfer.Platform;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
 using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Client.Sync;

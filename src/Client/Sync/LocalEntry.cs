@@ -1,5 +1,3 @@
-using FileXfer.Protocol.Framing;
-
 namespace FileXfer.Client.Sync;
 
 /// <summary>One entry of a local directory, as a tree walk compares it with the other side.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers;
 using FileXfer.Platform;
-using FileXfer.Protocol.Hashing;
 
 namespace FileXfer.Client.Sync;
 

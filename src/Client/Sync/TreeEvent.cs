@@ -1,5 +1,3 @@
-using FileXfer.Protocol;
-
 namespace FileXfer.Client.Sync;
 
 /// <summary>One item's outcome in a tree transfer, as reported while the transfer runs.</summary>

@@ -1,7 +1,3 @@
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
-
 namespace FileXfer.Client.Sync;
 
 /// <summary>

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Sync;
 

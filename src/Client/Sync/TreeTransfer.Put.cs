@@ -1,7 +1,4 @@
 using System.Threading.Channels;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Sync;
 

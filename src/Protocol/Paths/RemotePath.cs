@@ -1,5 +1,4 @@
 using System.Text;
-using FileXfer.Protocol.Framing;
 
 namespace FileXfer.Protocol.Paths;
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 
 namespace FileXfer.Protocol.Transfer;

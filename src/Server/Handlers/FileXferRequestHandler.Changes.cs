@@ -1,5 +1,3 @@
-using FileXfer.Protocol.Framing;
-
 namespace FileXfer.Server.Handlers;
 
 /// <summary>The requests that change the tree besides put: mkdir and delete.</summary>

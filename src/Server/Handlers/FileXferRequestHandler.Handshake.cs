@@ -1,7 +1,3 @@
-using FileXfer.Platform;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Security;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Security;

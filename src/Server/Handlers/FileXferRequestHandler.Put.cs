@@ -1,7 +1,4 @@
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
-using FileXfer.Protocol.Paths;
 using FileXfer.Server.Storage;
 
 namespace FileXfer.Server.Handlers;

@@ -1,8 +1,5 @@
 using System.Buffers;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
-using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Server.Handlers;

@@ -1,10 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Net;
-using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Transfer;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Storage;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Security.Cryptography;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Server.Security;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using FileXfer.Protocol.Paths;
 using FileXfer.Server.Storage.Local;
 
 namespace FileXfer.Server.Security;

@@ -1,5 +1,3 @@
-using FileXfer.Protocol.Framing;
-
 namespace FileXfer.Server.Storage;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using FileXfer.Protocol.Framing;
 
 namespace FileXfer.Server.Storage;
 

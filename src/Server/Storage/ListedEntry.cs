@@ -1,5 +1,3 @@
-using FileXfer.Protocol.Framing;
-
 namespace FileXfer.Server.Storage;
 
 /// <summary>One entry of a listing as the store produces it.</summary>

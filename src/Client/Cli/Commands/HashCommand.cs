@@ -1,6 +1,4 @@
 using System.CommandLine;
-using FileXfer.Client.Sync;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli.Commands;
 

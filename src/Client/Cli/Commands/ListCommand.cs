@@ -1,8 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli.Commands;
 

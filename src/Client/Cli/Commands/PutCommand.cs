@@ -1,5 +1,4 @@
 using System.CommandLine;
-using FileXfer.Client.Sync;
 
 namespace FileXfer.Client.Cli.Commands;
 

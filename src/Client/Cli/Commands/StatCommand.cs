@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli.Commands;
 

@@ -1,9 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using FileXfer.Client.Sync;
-using FileXfer.Protocol.Hashing;
-using FileXfer.Protocol.Paths;
 
 namespace FileXfer.Client.Cli.Commands;
 

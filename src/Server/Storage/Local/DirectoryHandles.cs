@@ -1,6 +1,4 @@
 using System.Text;
-using FileXfer.Platform;
-using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Server.Storage.Local;
 

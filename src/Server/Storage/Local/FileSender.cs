@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using FileXfer.Protocol;
 using FileXfer.Protocol.Net;
 
 namespace FileXfer.Server.Storage.Local;

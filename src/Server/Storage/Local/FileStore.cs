@@ -1,9 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
-using FileXfer.Platform;
 
 namespace FileXfer.Server.Storage.Local;
 

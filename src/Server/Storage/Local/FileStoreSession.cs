@@ -1,7 +1,4 @@
 using System.Runtime.CompilerServices;
-using FileXfer.Platform;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
 
 namespace FileXfer.Server.Storage.Local;
 

@@ -1,5 +1,3 @@
-using FileXfer.Protocol;
-
 namespace FileXfer.Server.Storage.Local;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using FileXfer.Protocol;
-using FileXfer.Platform;
-
 namespace FileXfer.Server.Storage.Local;
 
 /// <summary>The durable group commit of uploads on a local file system: data on disk, then names, then directories.</summary>

@@ -1,9 +1,4 @@
 using System.IO.Enumeration;
-using FileXfer.Protocol;
-using FileXfer.Protocol.Framing;
-using FileXfer.Protocol.Paths;
-using FileXfer.Platform;
-using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Server.Storage.Local;
 

@@ -1,6 +1,4 @@
 using System.Net.Sockets;
-using FileXfer.Protocol.Framing;
-using FileXfer.Platform;
 
 namespace FileXfer.Server.Storage.Local;
 

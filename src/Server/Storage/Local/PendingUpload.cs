@@ -1,8 +1,5 @@
 using System.Security.Cryptography;
-using FileXfer.Platform;
-using FileXfer.Protocol;
 using FileXfer.Protocol.Hashing;
-using FileXfer.Protocol.Paths;
 using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Server.Storage.Local;

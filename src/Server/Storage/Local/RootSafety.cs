@@ -1,5 +1,3 @@
-using FileXfer.Platform;
-
 namespace FileXfer.Server.Storage.Local;
 
 /// <summary>

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using FileXfer.Platform;
-using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Server.Storage.Local;
 

@@ -1,6 +1,3 @@
-using FileXfer.Protocol;
-using FileXfer.Protocol.Paths;
-
 namespace FileXfer.Server.Storage.Local;
 
 /// <summary>How the local store's file-system failures reach a client: as coded errors that name the remote path.</summary>

@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using FileXfer.Platform;
-using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Server.Storage.Local;
 
