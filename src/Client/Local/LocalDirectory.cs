@@ -2,7 +2,7 @@ using System.IO.Enumeration;
 using FileXfer.Platform;
 using Microsoft.Win32.SafeHandles;
 
-namespace FileXfer.Client.Sync;
+namespace FileXfer.Client.Local;
 
 /// <summary>
 /// Reads one local directory for a tree walk: its entries sorted by name (ordinal), each examined once. Symbolic links

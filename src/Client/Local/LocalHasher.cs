@@ -1,7 +1,7 @@
 using System.Buffers;
 using FileXfer.Platform;
 
-namespace FileXfer.Client.Sync;
+namespace FileXfer.Client.Local;
 
 /// <summary>Hashes local files with the algorithms the protocol names, through a pooled buffer.</summary>
 public static class LocalHasher
