@@ -127,4 +127,38 @@ public sealed class TreeWalkEdgeTests
         Assert.False(File.Exists(server.PathOf("b/gone.txt")));
         Assert.Equal(ExitCode.SourceVanished, await new TransferOutput(new CliConsole(TextWriter.Null, TextWriter.Null, false, _ => null), "put", json: false, quiet: true, dryRun: false).FinishAsync(summary));
     }
+
+    [Fact(Timeout = 60000)]
+    public async Task Folders_that_appear_mid_walk_are_fetched_when_ahead_of_it_and_by_the_next_run_when_behind_it()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        await TestTrees.CreateAsync(server.PathOf("b"), new Dictionary<string, string> { ["a/1.txt"] = "a", ["m/2.txt"] = "m", ["z/3.txt"] = "z" }, token);
+        int appeared = 0;
+
+        // The server lists b/a, b/m and b/z in walk order; while it lists b/m, a folder appears in each of the other
+        // two: b/a was listed already (behind the walk), b/z not yet (ahead of it).
+        server.Store.BeforeUse = path =>
+        {
+            if (path == "b/m" && Interlocked.Exchange(ref appeared, 1) == 0)
+            {
+                Directory.CreateDirectory(server.PathOf("b/a/late"));
+                File.WriteAllText(server.PathOf("b/a/late/4.txt"), "behind");
+                Directory.CreateDirectory(server.PathOf("b/z/early"));
+                File.WriteAllText(server.PathOf("b/z/early/5.txt"), "ahead");
+            }
+        };
+        var destination = local.Combine("restored");
+
+        var first = await CliRunner.RunAsync(server, ["--quiet", "get", "-r", "b", destination], token);
+        var second = await CliRunner.RunAsync(server, ["get", "-r", "--json", "b", destination], token);
+
+        CliAssert.Success(first);
+        Assert.Equal(1, appeared);
+        Assert.Equal("ahead", await File.ReadAllTextAsync(Path.Combine(destination, "z/early/5.txt"), token));
+        CliAssert.Success(second);
+        Assert.Equal(1, JsonOutput.Summary(second).GetProperty("transferred").GetInt32());
+        Assert.Equal("behind", await File.ReadAllTextAsync(Path.Combine(destination, "a/late/4.txt"), token));
+    }
 }
