@@ -31,7 +31,8 @@ internal static class LocalCommit
             // (A directory whose file system is unknown, device 0, is synced on its own.)
             foreach (var onDevice in files.Where(f => f.Directory is not null).GroupBy(f => f.Device == 0 ? (object)f : f.Device))
             {
-                Durable.SyncFileSystem(onDevice.First().Directory!);
+                var first = onDevice.First();
+                SyncPolicy.Default.FlushClosed(first.Directory!, first.Device, [.. onDevice.Select(f => f.Temp)]);
             }
 
             if (files.Where(f => f.Directory is null).Select(f => f.File!).ToList() is { Count: > 0 } open)

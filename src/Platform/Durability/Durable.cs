@@ -9,7 +9,6 @@ namespace FileXfer.Platform;
 /// </summary>
 public static partial class Durable
 {
-
     /// <summary>True where <see cref="SyncFileSystem"/> works (Linux).</summary>
     public static bool CanSyncFileSystem => OperatingSystem.IsLinux();
 
@@ -51,7 +50,7 @@ public static partial class Durable
 
     /// <summary>Writes an open file's data to the device (fsync). Linux only.</summary>
     /// <exception cref="IOException">The fsync failed.</exception>
-    internal static void FsyncFile(SafeFileHandle file)
+    public static void FsyncFile(SafeFileHandle file)
     {
         if (Fsync(file) != 0)
         {
@@ -80,46 +79,24 @@ public static partial class Durable
     }
 
     /// <summary>
-    /// Flushes a group of written files to disk: <c>syncfs</c> once per file system where it exists, else each file.
-    /// <paramref name="device"/> is the file system they all lie on when the caller knows it; 0 (unknown): they may
-    /// lie on several, and each is examined.
+    /// Flushes a group of written files to disk, as <paramref name="policy"/> (default <see cref="SyncPolicy.Default"/>)
+    /// decides per file system: one <c>syncfs</c> where that is trusted, else each file. <paramref name="device"/> is the
+    /// file system they all lie on when the caller knows it; 0 (unknown): they may lie on several, and each is examined.
     /// </summary>
-    public static void FlushAll(IReadOnlyList<InlineFileStream> files, ulong device = 0)
+    public static void FlushAll(IReadOnlyList<InlineFileStream> files, ulong device = 0, SyncPolicy? policy = null)
     {
         ArgumentNullException.ThrowIfNull(files);
-        if (files.Count > 1 && CanSyncFileSystem)
+        if (!OperatingSystem.IsLinux())
         {
-            foreach (var file in device != 0 ? files.Take(1) : OnePerFileSystem(files))
+            foreach (var file in files)
             {
-                SyncFileSystem(file.Handle);
+                file.FlushToDisk();
             }
 
             return;
         }
 
-        foreach (var file in files)
-        {
-            file.FlushToDisk();
-        }
-    }
-
-    /// <summary>
-    /// One file of each file system among <paramref name="files"/>, to flush those file systems through; a file that
-    /// cannot be examined is its own (it is then flushed alone by its syncfs, never skipped).
-    /// </summary>
-    internal static List<InlineFileStream> OnePerFileSystem(IReadOnlyList<InlineFileStream> files)
-    {
-        var seen = new HashSet<ulong>();
-        var chosen = new List<InlineFileStream>();
-        foreach (var file in files)
-        {
-            if (!Posix.TryStat(file.Handle, out var status, out _) || seen.Add(status.Device))
-            {
-                chosen.Add(file);
-            }
-        }
-
-        return chosen;
+        (policy ?? SyncPolicy.Default).FlushAll([.. files.Select(f => f.Handle)], device);
     }
 
     /// <summary>

@@ -20,4 +20,10 @@ public sealed class FileStoreOptions
 
     /// <summary>The clock of the partials' ages and of the free-space probe's interval. Default: the system's.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// How uploads are made durable before they get their names: one <c>syncfs</c> for a group only on file systems
+    /// where that reaches every file, else an <c>fsync</c> of each. Default: <see cref="SyncPolicy.Default"/>.
+    /// </summary>
+    public SyncPolicy SyncPolicy { get; set; } = SyncPolicy.Default;
 }

@@ -62,7 +62,7 @@ internal sealed class FileStoreSession(FileStore store) : IStoreSession
             local[i] = uploads[i] as PendingUpload ?? throw new ArgumentException("an upload of another store", nameof(uploads));
         }
 
-        return GroupCommit.CommitAsync(local);
+        return GroupCommit.CommitAsync(local, store.Options.SyncPolicy);
     }
 
     public ValueTask DisposeAsync()

@@ -4,12 +4,12 @@ namespace FileXfer.Server.Storage.Local;
 internal static class GroupCommit
 {
     /// <summary>
-    /// Makes sealed uploads durable and visible: their data is flushed to disk (one <c>syncfs</c> for a group,
+    /// Makes sealed uploads durable and visible: their data is flushed to disk (one <c>syncfs</c> for a group where the file system's syncfs is trusted, an <c>fsync</c> per file elsewhere,
     /// <c>fsync</c> for a single file), each is renamed over its destination, then each directory that received
     /// one is synced once. Nothing is renamed before its data is on disk. Returns, per upload, null or why it
     /// failed; every upload is disposed.
     /// </summary>
-    public static async ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<PendingUpload> uploads)
+    public static async ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<PendingUpload> uploads, SyncPolicy? policy = null)
     {
         ArgumentNullException.ThrowIfNull(uploads);
         var results = new FileXferException?[uploads.Count];
@@ -17,10 +17,11 @@ internal static class GroupCommit
         {
             try
             {
-                // One syncfs per file system (an unnamed temp file lives on its directory's), or an fsync for a lone file.
+                // Per file system (an unnamed temp file lives on its directory's): one syncfs where the policy trusts it, else
+                // an fsync of each file; an fsync for a lone file.
                 foreach (var onDevice in uploads.GroupBy(u => u.Device))
                 {
-                    Durable.FlushAll([.. onDevice.Select(u => u.TempFile)], onDevice.Key);
+                    Durable.FlushAll([.. onDevice.Select(u => u.TempFile)], onDevice.Key, policy);
                 }
             }
             catch (IOException ex)
