@@ -45,7 +45,8 @@ cleanup() {
 trap cleanup EXIT
 
 build() { # side rev
-  local side=$1 rev=$2 tree=$work/src-$side out=$work/$side
+  local side=$1 rev=$2
+  local tree=$work/src-$side out=$work/$side
   git worktree add --detach "$tree" "$rev" >/dev/null 2>&1
   echo "ab: building $side = $(git -C "$tree" log --oneline -1)"
   dotnet publish "$tree/src/Server" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/server" >/dev/null
