@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Text.Unicode;
 
 namespace FileXfer.Protocol.Framing;
 
@@ -20,6 +19,42 @@ public static class FrameCodec
     public static OperationStatus TryRead(ReadOnlySpan<byte> input, out Frame? frame, out int consumed, out string? error)
     {
         frame = null;
+        var status = TryReadHeader(input, out var type, out uint requestId, out consumed, out error);
+        if (status != OperationStatus.Done)
+        {
+            return status;
+        }
+
+        // One copy of the field area, owned by the frame; the fields are slices of it.
+        var owned = input[FieldsStart..consumed].ToArray();
+        var fields = new List<Field>();
+        var reader = new FieldReader(owned);
+        while (reader.MoveNext())
+        {
+            fields.Add(new Field(reader.Tag, owned.AsMemory(reader.ValueOffset, reader.ValueLength)));
+        }
+
+        if (reader.Error is { } invalid)
+        {
+            error = invalid;
+            consumed = 0;
+            return OperationStatus.InvalidData;
+        }
+
+        frame = new Frame(type, requestId, fields);
+        return OperationStatus.Done;
+    }
+
+    /// <summary>
+    /// Tries to find one whole frame at the start of <paramref name="input"/> without decoding its fields: its type,
+    /// request id and total length (<paramref name="consumed"/>). The fields are
+    /// <c>input[FieldsStart..consumed]</c>, to be read with a <see cref="FieldReader"/>, which checks them. Returns as
+    /// <see cref="TryRead"/> does for the length prefix and the fixed header.
+    /// </summary>
+    public static OperationStatus TryReadHeader(ReadOnlySpan<byte> input, out MessageType type, out uint requestId, out int consumed, out string? error)
+    {
+        type = default;
+        requestId = 0;
         consumed = 0;
         error = null;
 
@@ -55,7 +90,6 @@ public static class FrameCodec
         }
 
         var body = input.Slice(ProtocolLimits.LengthPrefixBytes, (int)length);
-        var type = (MessageType)body[0];
         byte flags = body[1];
         if (flags != 0)
         {
@@ -63,51 +97,14 @@ public static class FrameCodec
             return OperationStatus.InvalidData;
         }
 
-        uint requestId = BinaryPrimitives.ReadUInt32BigEndian(body[2..]);
-        var fieldBytes = body[ProtocolLimits.FrameFixedBytes..];
-
-        // One copy of the field area, owned by the frame; the fields are slices of it.
-        var owned = fieldBytes.ToArray();
-        var fields = new List<Field>();
-        int offset = 0;
-        while (offset < owned.Length)
-        {
-            if (owned.Length - offset < ProtocolLimits.FieldHeaderBytes)
-            {
-                error = "a field header is cut short by the end of the frame";
-                return OperationStatus.InvalidData;
-            }
-
-            var tag = (FieldTag)owned[offset];
-            int valueLength = BinaryPrimitives.ReadUInt16BigEndian(owned.AsSpan(offset + 1));
-            offset += ProtocolLimits.FieldHeaderBytes;
-            if (valueLength > owned.Length - offset)
-            {
-                error = $"field 0x{(byte)tag:x2} declares {valueLength} bytes but only {owned.Length - offset} remain in the frame";
-                return OperationStatus.InvalidData;
-            }
-
-            var value = owned.AsMemory(offset, valueLength);
-            offset += valueLength;
-
-            if (fields.Count == ProtocolLimits.MaxFieldsPerFrame)
-            {
-                error = $"frame has more than {ProtocolLimits.MaxFieldsPerFrame} fields";
-                return OperationStatus.InvalidData;
-            }
-
-            if (!ValidateField(tag, value.Span, fields, out error))
-            {
-                return OperationStatus.InvalidData;
-            }
-
-            fields.Add(new Field(tag, value));
-        }
-
-        frame = new Frame(type, requestId, fields);
+        type = (MessageType)body[0];
+        requestId = BinaryPrimitives.ReadUInt32BigEndian(body[2..]);
         consumed = total;
         return OperationStatus.Done;
     }
+
+    /// <summary>Where a frame's fields start: after the length prefix and the fixed header.</summary>
+    public const int FieldsStart = ProtocolLimits.LengthPrefixBytes + ProtocolLimits.FrameFixedBytes;
 
     /// <summary>The number of bytes <see cref="Write(Frame, Span{byte})"/> needs for this frame.</summary>
     public static int GetEncodedLength(Frame frame)
@@ -174,58 +171,5 @@ public static class FrameCodec
         var bytes = new byte[GetEncodedLength(frame)];
         Write(frame, bytes);
         return bytes;
-    }
-
-    private static bool ValidateField(FieldTag tag, ReadOnlySpan<byte> value, List<Field> seen, out string? error)
-    {
-        error = null;
-        var kind = FieldKinds.Of(tag);
-        if (kind == FieldKind.Unknown)
-        {
-            // Unknown tags are skipped: a later version may add fields an older peer can ignore.
-            return true;
-        }
-
-        foreach (var field in seen)
-        {
-            if (field.Tag == tag)
-            {
-                error = $"field {tag} appears twice";
-                return false;
-            }
-        }
-
-        int max = FieldKinds.MaxLength(tag);
-        switch (kind)
-        {
-            case FieldKind.Integer when value.Length != 8:
-                error = $"integer field {tag} has {value.Length} bytes, not 8";
-                return false;
-            case FieldKind.String or FieldKind.Bytes when value.Length > max:
-                error = $"field {tag} has {value.Length} bytes, over the limit of {max}";
-                return false;
-            case FieldKind.String:
-                return ValidateString(tag, value, out error);
-            default:
-                return true;
-        }
-    }
-
-    private static bool ValidateString(FieldTag tag, ReadOnlySpan<byte> value, out string? error)
-    {
-        error = null;
-        if (value.Contains((byte)0))
-        {
-            error = $"string field {tag} contains a NUL byte";
-            return false;
-        }
-
-        if (!Utf8.IsValid(value))
-        {
-            error = $"string field {tag} is not valid UTF-8";
-            return false;
-        }
-
-        return true;
     }
 }
