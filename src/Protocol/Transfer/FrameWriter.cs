@@ -79,6 +79,58 @@ public sealed class FrameWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Encodes the frame <see cref="Messages.Describe(MessageType, uint, RemoteEntry, FieldTag)"/> would build straight into
+    /// the buffer (<see cref="Messages.WriteDescribe"/>): the same bytes, without a frame or its fields to allocate.
+    /// </summary>
+    public ValueTask WriteDescribeAsync(MessageType type, uint requestId, RemoteEntry entry, FieldTag nameTag, CancellationToken cancellationToken) =>
+        WriteEncodedAsync(Messages.MaxDescribeLength(entry), (type, requestId, entry, nameTag),
+            static (destination, state) => Messages.WriteDescribe(destination, state.type, state.requestId, state.entry, state.nameTag), cancellationToken);
+
+    /// <summary>
+    /// Encodes one frame into the buffer with <paramref name="encode"/>, which writes at most <paramref name="maxLength"/>
+    /// bytes and returns how many it wrote.
+    /// </summary>
+    public async ValueTask WriteEncodedAsync<TState>(int maxLength, TState state, FrameEncoder<TState> encode, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(encode);
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            if (CoalesceLimit - _count < maxLength)
+            {
+                await FlushBufferAsync(cancellationToken);
+            }
+
+            if (maxLength > CoalesceLimit)
+            {
+                // Larger than the buffer can hold (a long name's worst case): encoded apart, then sent as it is.
+                var frame = ArrayPool<byte>.Shared.Rent(maxLength);
+                try
+                {
+                    int length = encode(frame, state);
+                    await _stream.WriteAsync(frame.AsMemory(0, length), cancellationToken);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(frame);
+                }
+
+                return;
+            }
+
+            _count += encode(Buffer.AsSpan(_count), state);
+            if (AutoFlush)
+            {
+                await FlushBufferAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
     /// <summary>Sends everything gathered so far.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
@@ -316,3 +368,6 @@ public sealed class FrameWriter : IDisposable
         }
     }
 }
+
+/// <summary>Encodes one frame into <paramref name="destination"/> from <paramref name="state"/>; returns the bytes written.</summary>
+public delegate int FrameEncoder<in TState>(Span<byte> destination, TState state);

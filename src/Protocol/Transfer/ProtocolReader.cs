@@ -103,6 +103,45 @@ public sealed class ProtocolReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the next frame, the connection closing first being an error; an <see cref="MessageType.Entry"/> frame is read
+    /// straight into its entry (<see cref="Messages.ReadEntry(ReadOnlySpan{byte}, MessageType, out bool)"/>), with no
+    /// frame built: a listing is mostly entries.
+    /// </summary>
+    /// <exception cref="ProtocolViolationException">The bytes are not a valid frame, or the entry lacks a field.</exception>
+    /// <exception cref="ConnectionLostException">The connection ended.</exception>
+    public async ValueTask<FrameOrEntry> ReadFrameOrEntryAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var buffered = _buffer.AsSpan(_start, _end - _start);
+            var status = FrameCodec.TryReadHeader(buffered, out var type, out uint requestId, out int consumed, out var error);
+            if (status == OperationStatus.Done)
+            {
+                if (type != MessageType.Entry)
+                {
+                    return new FrameOrEntry(await ReadRequiredFrameAsync(cancellationToken), null, false);
+                }
+
+                var entry = Messages.ReadEntry(buffered[FrameCodec.FieldsStart..consumed], type, out bool namedByName);
+                _start += consumed;
+                return new FrameOrEntry(null, entry, namedByName) { RequestId = requestId };
+            }
+
+            if (status == OperationStatus.InvalidData)
+            {
+                throw new ProtocolViolationException(error ?? "invalid frame");
+            }
+
+            if (!await TryReadMoreAsync(cancellationToken))
+            {
+                throw _start == _end
+                    ? new ConnectionLostException("connection closed by the other side")
+                    : new ConnectionLostException($"connection closed inside a frame ({_end - _start} bytes of it received)");
+            }
+        }
+    }
+
     /// <summary>Reads the next frame; the connection closing first is an error.</summary>
     public async ValueTask<Frame> ReadRequiredFrameAsync(CancellationToken cancellationToken) =>
         await ReadFrameAsync(cancellationToken) ?? throw new ConnectionLostException("connection closed by the other side");
