@@ -25,7 +25,28 @@ public sealed partial class FileXferClient
         List<OmittedEntry>? omitted = null;
         while (true)
         {
-            var frame = await ReadResponseAsync(id, null, cancellationToken);
+            // Entries are read straight from the connection's buffer, with no frame built for each.
+            var next = await _reader.ReadFrameOrEntryAsync(cancellationToken);
+            if (next.Entry is { } entry)
+            {
+                if (next.RequestId != id)
+                {
+                    throw new ProtocolViolationException($"server answered request {next.RequestId} while {id} was pending");
+                }
+
+                string? error = null;
+                if (!next.NamedByName || !RemotePath.IsValidName(entry.Name, out error))
+                {
+                    throw new ProtocolViolationException($"server sent an unsafe name '{RemotePath.Escape(entry.Name)}': {error ?? "not a plain name"}");
+                }
+
+                CheckListingSize(entries.Count + (omitted?.Count ?? 0));
+                entries.Add(entry);
+                continue;
+            }
+
+            var frame = next.Frame!;
+            CheckResponse(frame, id, null);
             switch (frame.Type)
             {
                 case MessageType.EndOfList:
@@ -36,17 +57,6 @@ public sealed partial class FileXferClient
                     }
 
                     return new DirectoryListing(remote, Sorted(entries), omitted ?? []);
-                case MessageType.Entry:
-                    var entry = Messages.ReadEntry(frame);
-                    string? error = null;
-                    if (frame.GetStringOrNull(FieldTag.Name) is null || !RemotePath.IsValidName(entry.Name, out error))
-                    {
-                        throw new ProtocolViolationException($"server sent an unsafe name '{RemotePath.Escape(entry.Name)}': {error ?? "not a plain name"}");
-                    }
-
-                    CheckListingSize(entries.Count + (omitted?.Count ?? 0));
-                    entries.Add(entry);
-                    break;
                 case MessageType.Omitted:
                     CheckListingSize(entries.Count + (omitted?.Count ?? 0));
                     (omitted ??= []).Add(new OmittedEntry(

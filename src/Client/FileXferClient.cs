@@ -309,6 +309,13 @@ public sealed partial class FileXferClient : IAsyncDisposable
     private async Task<Frame> ReadResponseAsync(uint id, MessageType? expected, CancellationToken cancellationToken)
     {
         var frame = await _reader.ReadRequiredFrameAsync(cancellationToken);
+        CheckResponse(frame, id, expected);
+        return frame;
+    }
+
+    /// <summary>Checks that a frame answers request <paramref name="id"/>, raising a server's Error as its exception.</summary>
+    private void CheckResponse(Frame frame, uint id, MessageType? expected)
+    {
         if (frame.RequestId != id && !(frame.Type == MessageType.Error && frame.RequestId == 0))
         {
             throw new ProtocolViolationException($"server answered request {frame.RequestId} while {id} was pending");
@@ -329,7 +336,5 @@ public sealed partial class FileXferClient : IAsyncDisposable
         {
             throw new ProtocolViolationException($"expected {type}, got {frame.Type}");
         }
-
-        return frame;
     }
 }

@@ -98,7 +98,7 @@ public sealed partial class FileXferRequestHandler
             var listed = enumerator.Current;
             if (listed.Omitted is null)
             {
-                await Writer.WriteAsync(Messages.Describe(MessageType.Entry, request.RequestId, listed.Entry, nameTag), cancellationToken);
+                await Writer.WriteDescribeAsync(MessageType.Entry, request.RequestId, listed.Entry, nameTag, cancellationToken);
                 count++;
             }
             else if (reportOmitted)
