@@ -39,8 +39,7 @@ public static class LocalDirectory
     /// <summary>One entry; null when it is gone since the directory was read.</summary>
     private static LocalEntry? Examine(string directory, SafeFileHandle? handle, string name, bool isDirectory)
     {
-        var fullPath = Path.Join(directory, name);
-        if (IsUndecodable(name, fullPath))
+        if (IsUndecodable(name, directory))
         {
             return Problem(name, "name is not valid UTF-8; skipped");
         }
@@ -68,6 +67,7 @@ public static class LocalDirectory
                 : Describe(name, target, isLink: true);
         }
 
+        var fullPath = Path.Join(directory, name);
         FileSystemInfo info = isDirectory ? new DirectoryInfo(fullPath) : new FileInfo(fullPath);
         if (!info.Exists)
         {
@@ -114,7 +114,7 @@ public static class LocalDirectory
     /// (it would be reported as a dangling link, and stored remotely under a name the file does not have). A real
     /// U+FFFD in a name still exists under its decoded path.
     /// </summary>
-    private static bool IsUndecodable(string name, string fullPath)
+    private static bool IsUndecodable(string name, string directory)
     {
         if (!name.Contains('\uFFFD', StringComparison.Ordinal))
         {
@@ -124,7 +124,7 @@ public static class LocalDirectory
         try
         {
             // lstat: a dangling symbolic link with a real U+FFFD in its name still has attributes.
-            _ = File.GetAttributes(fullPath);
+            _ = File.GetAttributes(Path.Join(directory, name));
             return false;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)

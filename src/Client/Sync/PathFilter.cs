@@ -63,10 +63,28 @@ public sealed class PathFilter
     private bool MatchesPatterns(string relativePath, bool directory)
     {
         ArgumentNullException.ThrowIfNull(relativePath);
+        if (_excludes.Count == 0)
+        {
+            // Nothing is left out: the common case costs no name and no search, once per entry of a tree.
+            return true;
+        }
+
         var name = relativePath[(relativePath.LastIndexOf('/') + 1)..];
 
         // Not rsync's first match wins: an include rescues what any exclude matches.
-        return !_excludes.Any(rule => rule.Matches(relativePath, name, directory))
-            || _includes.Any(rule => rule.Matches(relativePath, name, directory));
+        return !Matches(_excludes, relativePath, name, directory) || Matches(_includes, relativePath, name, directory);
+    }
+
+    private static bool Matches(List<GlobPattern> rules, string relativePath, string name, bool directory)
+    {
+        foreach (var rule in rules)
+        {
+            if (rule.Matches(relativePath, name, directory))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
