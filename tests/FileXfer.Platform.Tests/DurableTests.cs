@@ -213,6 +213,29 @@ public sealed class DurableTests : IDisposable
         public List<Microsoft.Win32.SafeHandles.SafeFileHandle> Syncfs { get; } = [];
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task Syncs_of_one_file_system_called_at_once_all_return_and_one_after_another_each_gets_its_own()
+    {
+        if (!Durable.CanSyncFileSystem)
+        {
+            Assert.Skip("syncfs is Linux only");
+        }
+
+        var directory = NewDirectory(Path.GetTempPath());
+        using var handle = File.OpenHandle(Path.Combine(directory, "f"), FileMode.CreateNew, FileAccess.Write);
+
+        // One after another: each needs a syncfs that starts after it called, so none is served by an earlier one.
+        long before = Durable.SharedSyncCalls;
+        Durable.SyncFileSystem(handle);
+        Durable.SyncFileSystem(handle);
+        Assert.True(Durable.SharedSyncCalls - before >= 2);
+
+        // At once, from many threads: every call returns (other tests may sync the same file system meanwhile).
+        var callers = Enumerable.Range(0, 16).Select(_ => Task.Run(() => Durable.SyncFileSystem(handle), TestContext.Current.CancellationToken)).ToArray();
+        await Task.WhenAll(callers);
+        Assert.All(callers, caller => Assert.True(caller.IsCompletedSuccessfully));
+    }
+
     private static bool SameDevice(string first, string second)
     {
         using var a = File.OpenHandle(Path.Combine(first, "probe"), FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.DeleteOnClose);

@@ -61,9 +61,12 @@ public static partial class Durable
 
     /// <summary>
     /// Flushes every file of the file system that holds <paramref name="anyFile"/> to disk: one call instead of
-    /// one <c>fsync</c> per file for a group of files.
+    /// one <c>fsync</c> per file for a group of files. Callers on several threads share the calls (see
+    /// <see cref="SharedSync"/>): what each wrote before it called is on disk when it returns, but while one
+    /// <c>syncfs</c> runs, those who call meanwhile wait and are served together by the next one.
     /// </summary>
     /// <exception cref="PlatformNotSupportedException">Not Linux; flush each file instead.</exception>
+    /// <exception cref="IOException">The syncfs that was to cover this call failed.</exception>
     public static void SyncFileSystem(SafeFileHandle anyFile)
     {
         ArgumentNullException.ThrowIfNull(anyFile);
@@ -72,9 +75,102 @@ public static partial class Durable
             throw new PlatformNotSupportedException("syncfs is Linux only");
         }
 
+        if (!Posix.TryStat(anyFile, out var status, out _))
+        {
+            // The file system cannot be told: a syncfs of its own.
+            SyncFileSystemNow(anyFile);
+            return;
+        }
+
+        SharedSync sync;
+        lock (SharedSyncs)
+        {
+            if (!SharedSyncs.TryGetValue(status.Device, out sync!))
+            {
+                SharedSyncs[status.Device] = sync = new SharedSync();
+            }
+        }
+
+        sync.Run(anyFile);
+    }
+
+    private static void SyncFileSystemNow(SafeFileHandle anyFile)
+    {
         if (SyncFs(anyFile) != 0)
         {
             throw new IOException($"syncfs failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+    }
+
+    private static long s_sharedCalls;
+
+    /// <summary>The shared syncfs calls made so far in this process (for tests).</summary>
+    internal static long SharedSyncCalls => Interlocked.Read(ref s_sharedCalls);
+
+    // One per file system (device number) synced in this process.
+    private static readonly Dictionary<ulong, SharedSync> SharedSyncs = [];
+
+    /// <summary>
+    /// The <c>syncfs</c> calls of one file system, shared by the threads that need one: a group commit of group
+    /// commits. A caller needs a syncfs that starts after it called (one already running may have started before
+    /// its data was written): when none runs it starts one; while one runs it waits, and the first waiter to wake
+    /// after it ends starts the next, which serves every caller that arrived meanwhile. With four connections each
+    /// committing its own groups, four flushes of the same file system become about one.
+    /// </summary>
+    private sealed class SharedSync
+    {
+        private readonly object _gate = new();
+        private long _started;
+        private long _completed;
+        private bool _running;
+        private long _lastFailed = -1;
+        private string? _lastError;
+
+        public void Run(SafeFileHandle anyFile)
+        {
+            lock (_gate)
+            {
+                long needed = _started + 1;
+                while (_completed < needed)
+                {
+                    if (_running)
+                    {
+                        Monitor.Wait(_gate);
+                        continue;
+                    }
+
+                    _running = true;
+                    long generation = ++_started;
+                    string? error = null;
+                    Monitor.Exit(_gate);
+                    try
+                    {
+                        Interlocked.Increment(ref s_sharedCalls);
+                        if (SyncFs(anyFile) != 0)
+                        {
+                            error = $"syncfs failed (errno {Marshal.GetLastPInvokeError()})";
+                        }
+                    }
+                    finally
+                    {
+                        Monitor.Enter(_gate);
+                        _running = false;
+                        _completed = generation;
+                        if (error is not null)
+                        {
+                            (_lastFailed, _lastError) = (generation, error);
+                        }
+
+                        Monitor.PulseAll(_gate);
+                    }
+                }
+
+                // Served by the syncfs numbered needed, or a later one: any of those failing fails this call.
+                if (_lastFailed >= needed)
+                {
+                    throw new IOException(_lastError);
+                }
+            }
         }
     }
 
