@@ -11,6 +11,9 @@ namespace FileXfer.Client;
 /// </summary>
 internal static class RequestPipeline
 {
+    /// <summary>Once the window is full, how many answers the sender waits for before it sends again (at most half the window).</summary>
+    internal const int RefillBatch = 32;
+
     /// <summary>Runs the pipeline over <paramref name="items"/> until every answer was received, or one side failed.</summary>
     /// <param name="items">The items, one request each.</param>
     /// <param name="writer">The connection's writer, flushed whenever the sender would otherwise wait.</param>
@@ -35,6 +38,8 @@ internal static class RequestPipeline
             SingleWriter = true,
         });
 
+        var refill = new Refill();
+        int refillAt = Math.Max(0, window - Math.Min(RefillBatch, window / 2));
         var sender = Task.Run(async () =>
         {
             try
@@ -58,8 +63,15 @@ internal static class RequestPipeline
                     var sent = await send(item, id, stop.Token);
                     if (!inFlight.Writer.TryWrite((item, sent, id)))
                     {
-                        // The window is full: send what is gathered so the answers can come back.
+                        // The window is full: send what is gathered so the answers can come back, then wait until a
+                        // few have (RefillBatch), not just one: else, once the window fills, every answer lets one
+                        // request through and each goes out in a send of its own, waking the server for each.
                         await writer.FlushAsync(stop.Token);
+                        if (refill.WaitUntilDrained(inFlight.Reader, refillAt) is { } drained)
+                        {
+                            await drained.WaitAsync(stop.Token);
+                        }
+
                         await inFlight.Writer.WriteAsync((item, sent, id), stop.Token);
                     }
                 }
@@ -78,6 +90,7 @@ internal static class RequestPipeline
         {
             await foreach (var (item, sent, id) in inFlight.Reader.ReadAllAsync(stop.Token))
             {
+                refill.Drained(inFlight.Reader, refillAt);
                 await receive(item, sent, id, stop.Token);
             }
         }
@@ -104,5 +117,40 @@ internal static class RequestPipeline
         }
 
         await sender;
+    }
+
+    /// <summary>The sender's wait, once the window is full, for the in-flight requests to drop to a mark.</summary>
+    private sealed class Refill
+    {
+        private readonly Lock _gate = new();
+        private TaskCompletionSource? _waiting;
+
+        /// <summary>Null when at most <paramref name="mark"/> requests are in flight, else the task of that moment.</summary>
+        public Task? WaitUntilDrained<T>(ChannelReader<T> inFlight, int mark)
+        {
+            lock (_gate)
+            {
+                if (inFlight.Count <= mark)
+                {
+                    return null;
+                }
+
+                _waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                return _waiting.Task;
+            }
+        }
+
+        /// <summary>The receiver took a request off: releases the sender once the mark is reached.</summary>
+        public void Drained<T>(ChannelReader<T> inFlight, int mark)
+        {
+            lock (_gate)
+            {
+                if (_waiting is { } waiting && inFlight.Count <= mark)
+                {
+                    _waiting = null;
+                    waiting.TrySetResult();
+                }
+            }
+        }
     }
 }
