@@ -7,6 +7,9 @@ Fates (decided when the connection is accepted):
            sides are aborted (RST); bytes read but not yet forwarded are dropped
   delay  - every chunk in both directions waits 1-30 ms
   stall  - after a random number of bytes in one direction that direction stops for 1-8 s, then goes on
+  hang   - after 1-18 MiB from the client, the connection goes silent for 65-80 s (longer than the client's
+           60 s --timeout), the server's side kept open even when the client gives up: a vanished client
+           whose partial upload the server still holds when the client's retry comes to resume it
 
 Counters go to --stats (JSON) every second and at SIGTERM. Usage:
   proxy.py --listen 127.0.0.1:PORT --target 127.0.0.1:PORT --stats FILE [--seed N]
@@ -39,10 +42,11 @@ class Proxy:
         self.stats_path = stats_path
         self.rng = random.Random(seed)
         self.weights = weights
+        self.live = set()
         self.stats = {
             "connections": 0, "refused_upstream": 0,
-            "clean": 0, "cut": 0, "delay": 0, "stall": 0,
-            "cuts_done": 0, "cuts_c2s": 0, "cuts_s2c": 0, "stalls_done": 0,
+            "clean": 0, "cut": 0, "delay": 0, "stall": 0, "hang": 0,
+            "cuts_done": 0, "cuts_c2s": 0, "cuts_s2c": 0, "stalls_done": 0, "hangs_done": 0,
             "bytes_c2s": 0, "bytes_s2c": 0,
         }
 
@@ -51,6 +55,15 @@ class Proxy:
         return self.rng.choices(names, weights=[self.weights[n] for n in names])[0]
 
     async def handle(self, c_reader, c_writer):
+        # The loop holds tasks weakly: a connection whose sockets are all quiet would otherwise be collected.
+        me = asyncio.current_task()
+        self.live.add(me)
+        try:
+            await self.serve(c_reader, c_writer)
+        finally:
+            self.live.discard(me)
+
+    async def serve(self, c_reader, c_writer):
         self.stats["connections"] += 1
         try:
             s_reader, s_writer = await asyncio.open_connection(self.target_host, self.target_port)
@@ -63,10 +76,15 @@ class Proxy:
         direction = self.rng.choice(("c2s", "s2c"))
         offset = pick_offset(self.rng)
         stall_for = self.rng.uniform(1.0, 8.0)
+        if fate == "hang":
+            direction, offset, stall_for = "c2s", self.rng.randint(1 << 20, 18 << 20), self.rng.uniform(65.0, 80.0)
         done = asyncio.Event()
+        hanging = [False]
 
-        def abort_both():
+        def abort_both(forced=False):
             c_writer.transport.abort()
+            if hanging[0] and not forced:
+                return  # the client left; the server's side stays silent until the hang ends
             s_writer.transport.abort()
             done.set()
 
@@ -83,7 +101,7 @@ class Proxy:
                         return
                     if fate == "delay":
                         await asyncio.sleep(self.rng.uniform(0.001, 0.03))
-                    if fate in ("cut", "stall") and name == direction and not faulted and passed + len(data) > offset:
+                    if fate in ("cut", "stall", "hang") and name == direction and not faulted and passed + len(data) > offset:
                         faulted = True
                         head = offset - passed
                         if fate == "cut":
@@ -98,9 +116,15 @@ class Proxy:
                             self.stats["cuts_" + name] += 1
                             abort_both()
                             return
-                        self.stats["stalls_done"] += 1
                         writer.write(data[:head])
                         await writer.drain()
+                        if fate == "hang":
+                            self.stats["hangs_done"] += 1
+                            hanging[0] = True
+                            await asyncio.sleep(stall_for)
+                            abort_both(forced=True)
+                            return
+                        self.stats["stalls_done"] += 1
                         await asyncio.sleep(stall_for)
                         data = data[head:]
                     passed += len(data)
@@ -147,11 +171,12 @@ async def main():
     ap.add_argument("--clean", type=float, default=50)
     ap.add_argument("--cut", type=float, default=25)
     ap.add_argument("--delay", type=float, default=15)
-    ap.add_argument("--stall", type=float, default=10)
+    ap.add_argument("--stall", type=float, default=9)
+    ap.add_argument("--hang", type=float, default=1)
     a = ap.parse_args()
     lh, lp = a.listen.rsplit(":", 1)
     th, tp = a.target.rsplit(":", 1)
-    weights = {"clean": a.clean, "cut": a.cut, "delay": a.delay, "stall": a.stall}
+    weights = {"clean": a.clean, "cut": a.cut, "delay": a.delay, "stall": a.stall, "hang": a.hang}
     proxy = Proxy((th, int(tp)), a.stats, a.seed, weights)
     server = await asyncio.start_server(proxy.handle, lh, int(lp), reuse_address=True, backlog=256)
     print(f"proxy listening on {lh}:{server.sockets[0].getsockname()[1]}", flush=True)

@@ -320,6 +320,7 @@ class Soak:
         self.ops_started = 0
         self.in_flight = 0
         self.flight_lock = threading.Lock()
+        self.env = dict(os.environ, FILEXFER_DEBUG="1")  # an unexpected error comes with its stack trace
         self.oplog = open(os.path.join(self.logs, "ops.jsonl"), "w")
         self.oplog_lock = threading.Lock()
 
@@ -332,7 +333,7 @@ class Soak:
         cmd = [self.client, "--server", f"127.0.0.1:{self.proxy_port}"] + args
         start = self.now()
         try:
-            p = subprocess.run(cmd, capture_output=True, timeout=CLIENT_TIMEOUT, stdin=subprocess.DEVNULL)
+            p = subprocess.run(cmd, capture_output=True, timeout=CLIENT_TIMEOUT, stdin=subprocess.DEVNULL, env=self.env)
             code, out, err = p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
         except subprocess.TimeoutExpired as e:
             code, out, err = "hung", (e.stdout or b"").decode(errors="replace"), (e.stderr or b"").decode(errors="replace")
@@ -340,7 +341,7 @@ class Soak:
         end = self.now()
         with self.oplog_lock:
             self.oplog.write(json.dumps({"args": args, "code": code, "start": round(start, 3), "end": round(end, 3),
-                                         "stdout": out[-4000:], "stderr": err[-2000:]}) + "\n")
+                                         "stdout": out[-8000:], "stderr": err[-20000:]}) + "\n")
         lines = []
         for line in out.splitlines():
             try:
@@ -527,7 +528,10 @@ class Soak:
     # ---- the killer and the sampler ---------------------------------------------------------------------
 
     def killer(self):
+        calm_from = self.a.minutes * 60 - self.a.calm_minutes * 60
         while not self.stop.wait(self.rng.uniform(self.a.kill_min, self.a.kill_max)):
+            if self.now() >= calm_from:
+                return
             self.server.kill9(self.t0)
             self.kills += 1
             if self.stop.wait(self.rng.uniform(0.0, 1.5)):
@@ -554,9 +558,9 @@ class Soak:
             acked = h.acked
         bad = len(h.check_reads()) + len(h.violations)
         ps = self.proxy_stats()
-        return (f"[{fmt_t(t)}] ops {total} ({ok} ok, {total - ok} failed), acked writes/deletes {acked}, "
+        return (f"[{fmt_t(t)}] ops {total} ({ok} exit 0, {total - ok} other), acked writes/deletes {acked}, "
                 f"kills {self.kills}, proxy conns {ps.get('connections', 0)} cuts {ps.get('cuts_done', 0)} "
-                f"stalls {ps.get('stalls_done', 0)}, server RSS {self.server.current_rss() / 1024:.0f} MiB, violations {bad}")
+                f"stalls {ps.get('stalls_done', 0)} hangs {ps.get('hangs_done', 0)}, server RSS {self.server.current_rss() / 1024:.0f} MiB, violations {bad}")
 
     # ---- the end ----------------------------------------------------------------------------------------
 
@@ -672,8 +676,9 @@ class Soak:
         lines.append(f"server: kill -9 {self.kills}, crashes {self.server.unexpected_exits}, instances {len(self.server.instances)}, "
                      f"final SIGTERM exit {final_stop_code}")
         lines.append(f"proxy: connections {ps.get('connections', 0)} (clean {ps.get('clean', 0)}, cut {ps.get('cut', 0)}, "
-                     f"delay {ps.get('delay', 0)}, stall {ps.get('stall', 0)}); cuts done {ps.get('cuts_done', 0)} "
+                     f"delay {ps.get('delay', 0)}, stall {ps.get('stall', 0)}, hang {ps.get('hang', 0)}); cuts done {ps.get('cuts_done', 0)} "
                      f"(client->server {ps.get('cuts_c2s', 0)}, server->client {ps.get('cuts_s2c', 0)}), stalls done {ps.get('stalls_done', 0)}, "
+                     f"hangs done (65-80 s of silence after 1-18 MiB up, the server's side held open) {ps.get('hangs_done', 0)}, "
                      f"refused while the server was down {ps.get('refused_upstream', 0)}, "
                      f"bytes {ps.get('bytes_c2s', 0) / 2**20:.0f} MiB up, {ps.get('bytes_s2c', 0) / 2**20:.0f} MiB down")
         if rss:
@@ -688,6 +693,17 @@ class Soak:
             lines.append(f"  longest-lived instance {longest[0]} ({samples[-1][0] - samples[0][0]:.0f} s): "
                          f"start {samples[0][1] / 1024:.1f} MiB, max {max(s[1] for s in samples) / 1024:.1f} MiB, "
                          f"end {samples[-1][1] / 1024:.1f} MiB")
+            last_inst = [r for r in rss if r[0] <= self.run_seconds]
+            if last_inst:
+                inst = last_inst[-1][1]
+                samples = [(t, kb) for t, i, kb in rss if i == inst and t <= self.run_seconds]
+                per_min = {}
+                for t, kb in samples:
+                    per_min.setdefault(int(t // 60), kb)
+                lines.append(f"  instance {inst} serving at the end of the run ({samples[-1][0] - samples[0][0]:.0f} s, no kills): "
+                             f"start {samples[0][1] / 1024:.1f} MiB, max {max(kb for _, kb in samples) / 1024:.1f} MiB, "
+                             f"end {samples[-1][1] / 1024:.1f} MiB; first sample of each minute: "
+                             + ", ".join(f"{fmt_t(m * 60)} {kb / 1024:.0f}" for m, kb in sorted(per_min.items())) + " MiB")
         lines.append(f"end state: {n_files} files under real names checked, {len(ALL_PATHS)} paths; "
                      f"staging: {partials} resumable partials" + (", each a prefix of a large put, nothing else" if not staging_violations else
                                                                f", {len(staging_violations)} problems (below)"))
@@ -740,6 +756,7 @@ class Soak:
                 print(self.summary_line(self.now()), flush=True)
                 next_line += 60
         self.stop.set()
+        self.run_seconds = self.now()
         print(f"[{fmt_t(self.now())}] stopping: waiting for {self.in_flight} operations in flight", flush=True)
         for t in threads:
             t.join(timeout=CLIENT_TIMEOUT + 30)
@@ -791,6 +808,8 @@ def main():
     ap.add_argument("--no-build", action="store_true", help="use the binaries already in --bin")
     ap.add_argument("--kill-min", type=float, default=15)
     ap.add_argument("--kill-max", type=float, default=60)
+    ap.add_argument("--calm-minutes", type=float, default=3,
+                    help="no kills in the last N minutes, so one server lives that long under load (its memory is reported)")
     ap.add_argument("--large-share", type=float, default=0.02, help="share of single puts of 16-20 MiB (resumable)")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--self-test", action="store_true",
