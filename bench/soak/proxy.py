@@ -43,6 +43,8 @@ class Proxy:
         self.rng = random.Random(seed)
         self.weights = weights
         self.live = set()
+        self.fixed = None       # (offset, seconds) in reproduction mode
+        self.fixed_left = 0
         self.stats = {
             "connections": 0, "refused_upstream": 0,
             "clean": 0, "cut": 0, "delay": 0, "stall": 0, "hang": 0,
@@ -51,6 +53,10 @@ class Proxy:
         }
 
     def fate(self):
+        if self.fixed is not None:
+            # Reproduction mode: the first N connections stall at a fixed offset, the rest pass clean.
+            self.fixed_left -= 1
+            return "stall" if self.fixed_left >= 0 else "clean"
         names = list(self.weights)
         return self.rng.choices(names, weights=[self.weights[n] for n in names])[0]
 
@@ -76,6 +82,8 @@ class Proxy:
         direction = self.rng.choice(("c2s", "s2c"))
         offset = pick_offset(self.rng)
         stall_for = self.rng.uniform(1.0, 8.0)
+        if fate == "stall" and self.fixed is not None:
+            direction, offset, stall_for = "c2s", self.fixed[0], self.fixed[1]
         if fate == "hang":
             direction, offset, stall_for = "c2s", self.rng.randint(1 << 20, 18 << 20), self.rng.uniform(65.0, 80.0)
         done = asyncio.Event()
@@ -173,11 +181,18 @@ async def main():
     ap.add_argument("--delay", type=float, default=15)
     ap.add_argument("--stall", type=float, default=9)
     ap.add_argument("--hang", type=float, default=1)
+    ap.add_argument("--stall-first", type=int, default=None,
+                    help="reproduction mode: only the first N connections are faulted, each stalled client->server "
+                         "at --stall-at bytes for --stall-for seconds; the rest pass clean")
+    ap.add_argument("--stall-at", type=int, default=0)
+    ap.add_argument("--stall-for", type=float, default=10.0)
     a = ap.parse_args()
     lh, lp = a.listen.rsplit(":", 1)
     th, tp = a.target.rsplit(":", 1)
     weights = {"clean": a.clean, "cut": a.cut, "delay": a.delay, "stall": a.stall, "hang": a.hang}
     proxy = Proxy((th, int(tp)), a.stats, a.seed, weights)
+    if a.stall_first is not None:
+        proxy.fixed, proxy.fixed_left = (a.stall_at, a.stall_for), a.stall_first
     server = await asyncio.start_server(proxy.handle, lh, int(lp), reuse_address=True, backlog=256)
     print(f"proxy listening on {lh}:{server.sockets[0].getsockname()[1]}", flush=True)
     stop = asyncio.Event()
