@@ -7,7 +7,7 @@ Fates (decided when the connection is accepted):
            sides are aborted (RST); bytes read but not yet forwarded are dropped
   delay  - every chunk in both directions waits 1-30 ms
   stall  - after a random number of bytes in one direction that direction stops for 1-8 s, then goes on
-  hang   - after 1-18 MiB from the client, the connection goes silent for 65-80 s (longer than the client's
+  hang   - after 64 KiB-3 MiB from the client (inside a resumable put's body), the connection goes silent for 65-80 s (longer than the client's
            60 s --timeout), the server's side kept open even when the client gives up: a vanished client
            whose partial upload the server still holds when the client's retry comes to resume it
 
@@ -85,7 +85,7 @@ class Proxy:
         if fate == "stall" and self.fixed is not None:
             direction, offset, stall_for = "c2s", self.fixed[0], self.fixed[1]
         if fate == "hang":
-            direction, offset, stall_for = "c2s", self.rng.randint(1 << 20, 18 << 20), self.rng.uniform(65.0, 80.0)
+            direction, offset, stall_for = "c2s", self.rng.randint(64 << 10, 3 << 20), self.rng.uniform(65.0, 80.0)
         done = asyncio.Event()
         hanging = [False]
 

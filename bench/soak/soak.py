@@ -192,8 +192,9 @@ class History:
         what = ("not found" if r.value == ABSENT else
                 f"content of op {same[0].id} ({same[0].status}, window {same[0].start:.2f}-{self._end(same[0]):.2f})" if same else
                 f"content {r.value[:16]} never put to this path" + (f" (put to {known[0].path} by op {known[0].id})" if known else ""))
-        hist = "; ".join(f"op{o.id} {o.kind} {o.status} {o.start:.2f}-{self._end(o):.2f}" for o in cands[1:][-6:])
-        return f"get {r.path} in {r.start:.2f}-{r.end:.2f} ({r.cmd}) saw {what}; recent history: {hist}"
+        near = [o for o in cands[1:] if self._end(o) >= r.start - 30 and o.start <= r.end]
+        hist = "; ".join(f"op{o.id} {o.kind} {o.status} {o.start:.2f}-{self._end(o):.2f}" for o in near[-8:])
+        return f"get {r.path} in {r.start:.2f}-{r.end:.2f} ({r.cmd}) saw {what}; history around it: {hist}"
 
     def allowed_final(self, path):
         cands = self._candidates(path)
@@ -678,7 +679,7 @@ class Soak:
         lines.append(f"proxy: connections {ps.get('connections', 0)} (clean {ps.get('clean', 0)}, cut {ps.get('cut', 0)}, "
                      f"delay {ps.get('delay', 0)}, stall {ps.get('stall', 0)}, hang {ps.get('hang', 0)}); cuts done {ps.get('cuts_done', 0)} "
                      f"(client->server {ps.get('cuts_c2s', 0)}, server->client {ps.get('cuts_s2c', 0)}), stalls done {ps.get('stalls_done', 0)}, "
-                     f"hangs done (65-80 s of silence after 1-18 MiB up, the server's side held open) {ps.get('hangs_done', 0)}, "
+                     f"hangs done (65-80 s of silence after 64 KiB-3 MiB up, the server's side held open) {ps.get('hangs_done', 0)}, "
                      f"refused while the server was down {ps.get('refused_upstream', 0)}, "
                      f"bytes {ps.get('bytes_c2s', 0) / 2**20:.0f} MiB up, {ps.get('bytes_s2c', 0) / 2**20:.0f} MiB down")
         if rss:
@@ -778,6 +779,10 @@ class Soak:
         end_violations, n_files = self.check_end_state()
         staging_violations, partials = self.check_staging()
         lines, violations = self.report(end_violations, n_files, staging_violations, partials, f"{code1}, {code2}")
+        with open(os.path.join(self.out, "rss.csv"), "w") as f:
+            f.write("seconds,instance,vmrss_kb\n")
+            for t, i, kb in self.server.rss:
+                f.write(f"{t:.1f},{i},{kb}\n")
         text = "\n".join(lines)
         print(text, flush=True)
         with open(os.path.join(self.out, "report.txt"), "w") as f:
