@@ -56,7 +56,7 @@ class Proxy:
         if self.fixed is not None:
             # Reproduction mode: the first N connections stall at a fixed offset, the rest pass clean.
             self.fixed_left -= 1
-            return "stall" if self.fixed_left >= 0 else "clean"
+            return self.fixed[2] if self.fixed_left >= 0 else "clean"
         names = list(self.weights)
         return self.rng.choices(names, weights=[self.weights[n] for n in names])[0]
 
@@ -82,10 +82,10 @@ class Proxy:
         direction = self.rng.choice(("c2s", "s2c"))
         offset = pick_offset(self.rng)
         stall_for = self.rng.uniform(1.0, 8.0)
-        if fate == "stall" and self.fixed is not None:
-            direction, offset, stall_for = "c2s", self.fixed[0], self.fixed[1]
         if fate == "hang":
             direction, offset, stall_for = "c2s", self.rng.randint(64 << 10, 3 << 20), self.rng.uniform(65.0, 80.0)
+        if fate in ("stall", "hang") and self.fixed is not None:
+            direction, offset, stall_for = "c2s", self.fixed[0], self.fixed[1]
         done = asyncio.Event()
         hanging = [False]
 
@@ -186,13 +186,15 @@ async def main():
                          "at --stall-at bytes for --stall-for seconds; the rest pass clean")
     ap.add_argument("--stall-at", type=int, default=0)
     ap.add_argument("--stall-for", type=float, default=10.0)
+    ap.add_argument("--fixed-fate", choices=("stall", "hang"), default="stall",
+                    help="reproduction mode: a stall, or a hang (the server's side held open, then reset, nothing more delivered)")
     a = ap.parse_args()
     lh, lp = a.listen.rsplit(":", 1)
     th, tp = a.target.rsplit(":", 1)
     weights = {"clean": a.clean, "cut": a.cut, "delay": a.delay, "stall": a.stall, "hang": a.hang}
     proxy = Proxy((th, int(tp)), a.stats, a.seed, weights)
     if a.stall_first is not None:
-        proxy.fixed, proxy.fixed_left = (a.stall_at, a.stall_for), a.stall_first
+        proxy.fixed, proxy.fixed_left = (a.stall_at, a.stall_for, a.fixed_fate), a.stall_first
     server = await asyncio.start_server(proxy.handle, lh, int(lp), reuse_address=True, backlog=256)
     print(f"proxy listening on {lh}:{server.sockets[0].getsockname()[1]}", flush=True)
     stop = asyncio.Event()
