@@ -44,13 +44,34 @@ internal static class RequestPipeline
         {
             try
             {
-                await using var next = items.GetAsyncEnumerator(stop.Token);
+                // The items have their own stop: a failed flush stops them alone, and the failure is the connection's.
+                using var itemsStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
+                await using var next = items.GetAsyncEnumerator(itemsStop.Token);
                 while (true)
                 {
                     var more = next.MoveNextAsync();
                     if (!more.IsCompleted)
                     {
-                        await writer.FlushAsync(stop.Token);
+                        try
+                        {
+                            await writer.FlushAsync(stop.Token);
+                        }
+                        catch
+                        {
+                            // An async iterator cannot be disposed while its MoveNextAsync runs (NotSupportedException,
+                            // which would hide the connection's failure and stop the retry): stop it and let it end first.
+                            await itemsStop.CancelAsync();
+                            try
+                            {
+                                await more;
+                            }
+                            catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+                            {
+                                // It stopped; the flush's failure is the one to report.
+                            }
+
+                            throw;
+                        }
                     }
 
                     if (!await more)
