@@ -122,9 +122,16 @@ class LazyFS:
             time.sleep(0.1)
         raise HarnessError(f"lazyfs did not mount in 180 s; see {self.log}")
 
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
     def clear_cache(self):
+        """Drops every write not fsynced. False when LazyFS is no longer running (it crashed: its cache is gone too)."""
         before = self._log_text().count("cache is cleared.")
-        fd = os.open(self.fifo, os.O_WRONLY)
+        try:
+            fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return False   # ENXIO: nobody reads the FIFO, LazyFS is gone
         try:
             os.write(fd, b"lazyfs::clear-cache\n")
         finally:
@@ -132,7 +139,9 @@ class LazyFS:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self._log_text().count("cache is cleared.") > before:
-                return
+                return True
+            if not self.alive():
+                return False
             time.sleep(0.02)
         raise HarnessError("lazyfs did not clear its cache in 60 s")
 
@@ -298,6 +307,7 @@ class Harness:
         self.disk_server = None   # the get -r scenario's server, on the real disk
         self.tracked = {}         # path relative to BACK -> Tracked
         self.losses = 0
+        self.crashes = []         # LazyFS died on its own: an unplanned power loss, checked the same way
         self.acked_checks = 0
         self.acked_files = set()
         self.violations = []
@@ -337,6 +347,8 @@ class Harness:
                 size = os.lstat(path).st_size
                 if t is None:
                     self.violations.append(f"{label}: {rel}: foreign file under a real name ({size} B)")
+                    t = self.tracked[rel] = Tracked()
+                    t.allowed = {file_sha(path): size}
                     continue
                 digest = file_sha(path)
                 if digest not in t.allowed:
@@ -344,6 +356,9 @@ class Harness:
                     kind = "empty" if size == 0 else "truncated" if any(size < s for s in sizes) else "wrong content"
                     what = "acknowledged" if t.durable else "not acknowledged"
                     self.violations.append(f"{label}: {rel}: {kind} ({size} B; versions {sizes} B; {what})")
+                    # Reported once: what is there now is the baseline of the next check.
+                    t.durable = None
+                    t.allowed = {digest: size}
                     continue
                 if t.durable is not None:
                     self.acked_checks += 1
@@ -351,13 +366,11 @@ class Harness:
                 # What survived this loss must survive the next.
                 t.durable = digest
                 t.allowed = {digest: size}
-        for rel, t in list(self.tracked.items()):
-            if rel in seen:
-                continue
-            if t.durable is not None:
+        for rel, t in self.tracked.items():
+            # Absent and never acknowledged: allowed; its versions stay allowed (a resumed put may still bring one).
+            if rel not in seen and t.durable is not None:
                 self.violations.append(f"{label}: {rel}: acknowledged file missing")
-            else:
-                del self.tracked[rel]
+                t.durable = None
         return found, len(self.violations) - before
 
     # --- power losses ----------------------------------------------------------------------------------------
@@ -367,8 +380,11 @@ class Harness:
         self.server.stop_now()
         for p in stop:
             p.stop_now()
-        self.fs.clear_cache()
-        self.losses += 1
+        if self.fs.clear_cache():
+            self.losses += 1
+        else:
+            self.crashes.append(label)
+            shutil.copy(self.fs.log, os.path.join(self.work, f"lazyfs-crash-{len(self.crashes)}.log"))
         for p in stop:
             p.kill()
         self.server.kill()
@@ -422,7 +438,7 @@ class Harness:
             self.expect("srv/" + name, data)
             run = self.run_client("-s", self.server.address, "put", local, name)
             code = run.finish()
-            if code != 0:
+            if code != 0 and self.fs.alive():
                 raise HarnessError(f"put exited {code}; see {self.client_log}")
             self.record(run, lambda o: "srv/" + o["remote"])
             self.power_loss(f"after-answer {r}")
@@ -460,7 +476,7 @@ class Harness:
             self.write_local(os.path.join(top, rel), data, 1_600_000_000)
             self.expect("srv/ow/" + rel, data)
         run = self.run_client("-s", self.server.address, "put", "-r", top, "ow")
-        if run.finish() != 0:
+        if run.finish() != 0 and self.fs.alive():
             raise HarnessError(f"the first put -r of ow exited {run.proc.returncode}; see {self.client_log}")
         self.record(run, lambda o: "srv/" + o["remote"])
         acked = []
@@ -487,8 +503,8 @@ class Harness:
         for r in range(self.rounds(3)):
             data = self.rng.randbytes(size)
             self.write_local(local, data, 1_650_000_000 + r)
-            self.expect("srv/big.bin", data)
             # 1. interrupted: the client killed mid-body, then the loss.
+            self.expect("srv/big.bin", data)
             run = self.run_client("-s", self.server.address, "put", local, "big.bin")
             time.sleep(self.rng.uniform(0.5, 3.0))
             run.kill()
@@ -499,6 +515,7 @@ class Harness:
             first = "done" if run.transferred() else "cut"
             self.reboot(f"resume-large {r} interrupted")
             # 2. resumed, and a loss in its middle.
+            self.expect("srv/big.bin", data)
             run = self.run_client("-s", self.server.address, "put", local, "big.bin")
             time.sleep(self.rng.uniform(0.5, 3.0))
             self.power_loss(f"resume-large {r} resumed")
@@ -507,10 +524,11 @@ class Harness:
             second = "done" if run.transferred() else "cut"
             self.reboot(f"resume-large {r} resumed")
             # 3. resumed to the end, and a loss right after the answer.
+            self.expect("srv/big.bin", data)
             run = self.run_client("-s", self.server.address, "put", local, "big.bin", json_lines=False)
             code = run.finish()
             sent = [o["resumed"] for o in run.transferred()]
-            if code != 0 or not sent:
+            if (code != 0 or not sent) and self.fs.alive():
                 self.violations.append(f"resume-large {r}: the last put exited {code}; see {self.client_log}")
             self.record(run, lambda o: "srv/" + o["remote"])
             self.power_loss(f"resume-large {r} completed")
@@ -560,7 +578,10 @@ class Harness:
                 start = time.monotonic()
                 checks = self.acked_checks
                 shown = len(self.violations)
+                crashes = len(self.crashes)
                 losses, bad, note = table[name]()
+                if len(self.crashes) > crashes:
+                    note += f"; LazyFS crashed {len(self.crashes) - crashes}x (at {', '.join(self.crashes[crashes:])}), checked as unplanned losses"
                 print(f"{name:14} {losses:3} power losses, {self.acked_checks - checks:6} acknowledged-file checks, "
                       f"{bad:4} violations, {time.monotonic() - start:6.1f} s  {note}", flush=True)
                 for v in self.violations[shown:shown + 20]:
@@ -577,7 +598,7 @@ class Harness:
                 kind += ", " + ("not acknowledged" if v.endswith("not acknowledged)") else "acknowledged")
             kinds[kind] = kinds.get(kind, 0) + 1
         detail = "" if not kinds else " (" + "; ".join(f"{k}: {n}" for k, n in sorted(kinds.items())) + ")"
-        print(f"summary: {len(scenarios)} scenarios, {self.losses} power losses, {len(self.acked_files)} acknowledged "
+        print(f"summary: {len(scenarios)} scenarios, {self.losses} power losses (+{len(self.crashes)} LazyFS crashes), {len(self.acked_files)} acknowledged "
               f"files, {self.acked_checks} acknowledged-file checks, {len(self.violations)} violations{detail}", flush=True)
         return 1 if self.violations else 0
 
