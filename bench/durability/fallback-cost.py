@@ -11,6 +11,11 @@ The server chooses its policy by the root's file-system type; there is no switch
            fsynced (the fsyncs reach the same ext4): the fallback's own cost, without FUSE
   lazyfs   the root on LazyFS over that disk: each file fsynced, plus FUSE and LazyFS's cache (every write and read
            goes through its daemon, every fsync copies the file's pages to the disk): an upper bound
+  lazyfs-old   (with --old-server, when asked for in --systems) LazyFS served by that old server, whose syncfs
+           never reaches LazyFS: nothing is flushed at all, so this is LazyFS's own cost, the floor of `lazyfs`
+  overlay-old  (with --old-server) the same overlayfs, served by the server from before the sync policy, which
+           flushes a group with one syncfs (overlayfs passes it to the disk when not mounted volatile): the two
+           policies on one file system, so the difference is the policy's alone
 
 Each run puts the tree into a new remote folder of a server already running, after an untimed sync(2); runs are
 interleaved (disk, overlay, lazyfs, disk, ...). Prints each run's seconds, the medians, files per second, and each
@@ -37,6 +42,8 @@ def main():
     p.add_argument("--size", type=int, default=4096)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--systems", default="disk,overlay,lazyfs")
+    p.add_argument("--old-server", help="a server from before the sync policy (2755fc3): adds overlay-old, the same "
+                                        "overlayfs flushed by one syncfs per group, which that server trusted everywhere")
     a = p.parse_args()
     work = os.path.abspath(a.work)
     ovl_mnt = os.path.join(work, "ovl-mnt")
@@ -54,39 +61,60 @@ def main():
             f.write(rnd[(i % 16) * a.size:(i % 16 + 1) * a.size])
 
     systems = a.systems.split(",")
+    if a.old_server and "overlay-old" not in systems:
+        systems.insert(systems.index("overlay") + 1 if "overlay" in systems else len(systems), "overlay-old")
     servers, fs = {}, None
     try:
         for name in systems:
             if name == "disk":
                 root = os.path.join(work, "disk-root")
-            elif name == "overlay":
-                for d in ("ovl-lower", "ovl-upper", "ovl-work", "ovl-mnt"):
-                    os.makedirs(os.path.join(work, d))
-                subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
-                                f"lowerdir={work}/ovl-lower,upperdir={work}/ovl-upper,workdir={work}/ovl-work",
-                                ovl_mnt], check=True)
-                root = os.path.join(ovl_mnt, "root")
-            elif name == "lazyfs":
-                fs = LazyFS(a.lazyfs, os.path.join(work, "lazy"), "2gb")
-                fs.mount()
-                root = os.path.join(fs.mnt, "root")
+            elif name in ("overlay", "overlay-old"):
+                if not os.path.ismount(ovl_mnt):
+                    for d in ("ovl-lower", "ovl-upper", "ovl-work", "ovl-mnt"):
+                        os.makedirs(os.path.join(work, d))
+                    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                                    f"lowerdir={work}/ovl-lower,upperdir={work}/ovl-upper,workdir={work}/ovl-work",
+                                    ovl_mnt], check=True)
+                root = os.path.join(ovl_mnt, "root" if name == "overlay" else "root-old")
+            elif name in ("lazyfs", "lazyfs-old"):
+                if fs is None:
+                    fs = LazyFS(a.lazyfs, os.path.join(work, "lazy"), "2gb")
+                    fs.mount()
+                root = os.path.join(fs.mnt, "root" if name == "lazyfs" else "root-old")
             else:
                 raise SystemExit(f"unknown file system {name}")
-            servers[name] = Server(a.server, root, os.path.join(work, f"server-{name}.log"))
+            server = a.old_server if name.endswith("-old") else a.server
+            servers[name] = Server(server, root, os.path.join(work, f"server-{name}.log"))
             servers[name].start()
             kind = subprocess.run(["stat", "-f", "-c", "%T", root], capture_output=True, text=True).stdout.strip()
             print(f"{name:8} root {root} ({kind})", flush=True)
 
         times = {name: [] for name in systems}
+        crashes = 0
         for run in range(a.runs):
             for name in systems:
-                os.sync()
-                start = time.monotonic()
-                r = subprocess.run([a.client, "put", "-r", tree, f"t{run}", "-s", servers[name].address, "--quiet",
-                                    "--retries", "0"], capture_output=True, text=True)
-                took = time.monotonic() - start
-                if r.returncode != 0:
-                    raise SystemExit(f"{name}: put -r exited {r.returncode}: {r.stderr.strip()}")
+                for attempt in range(4):
+                    os.sync()
+                    start = time.monotonic()
+                    r = subprocess.run([a.client, "put", "-r", tree, f"t{run}-{attempt}", "-s", servers[name].address,
+                                        "--quiet", "--retries", "0"], capture_output=True, text=True)
+                    took = time.monotonic() - start
+                    if r.returncode == 0:
+                        break
+                    if name.startswith("lazyfs") and not fs.alive() and attempt < 3:
+                        # LazyFS segfaults now and then under many parallel fsyncs: mount it again, run again.
+                        crashes += 1
+                        print(f"run {run} {name:8} LazyFS crashed after {took:.2f} s; mounted again", flush=True)
+                        on_lazyfs = [n for n in servers if n.startswith("lazyfs")]
+                        for n in on_lazyfs:
+                            servers[n].kill()
+                        fs.unmount()
+                        fs.mount()
+                        for n in on_lazyfs:
+                            servers[n].start()
+                        continue
+                    first = "\n".join(r.stderr.strip().splitlines()[:3])
+                    raise SystemExit(f"{name}: put -r exited {r.returncode}: {first}")
                 times[name].append(took)
                 print(f"run {run} {name:8} {took:7.2f} s", flush=True)
 
@@ -96,6 +124,8 @@ def main():
             med = statistics.median(times[name])
             print(f"  {name:8} {med:7.2f} s  {a.files / med:7.0f} files/s  {base / med:5.2f} of {systems[0]}'s speed"
                   f"   (runs: {', '.join(f'{t:.2f}' for t in times[name])})", flush=True)
+        if crashes:
+            print(f"  (LazyFS crashed {crashes}x; those runs were repeated)", flush=True)
     finally:
         for s in servers.values():
             s.terminate()

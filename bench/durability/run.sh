@@ -81,6 +81,7 @@ fi
 if [[ -n "${FALLBACK_COST:-}" ]]; then
     echo "== the fallback's cost"
     python3 "$here/fallback-cost.py" --lazyfs "$lazyfs" --server "$work/server" --client "$work/client/filexfer" \
+        ${OLD_SERVER:+--old-server "$OLD_SERVER"} \
         --work "$work/cost" || status=$?
 fi
 exit $status
