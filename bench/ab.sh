@@ -36,9 +36,9 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 results=$repo/bench/results/ab-$stamp
 work=/dev/shm/fxab-$stamp
 mkdir -p "$results" "$work"
-pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # The servers were started inside $(serve …), a subshell: their pids are in files, not in a variable here.
+  for pidfile in "$work"/pid-*; do [[ -e $pidfile ]] && kill "$(cat "$pidfile")" 2>/dev/null; done
   for side in old new; do git worktree remove --force "$work/src-$side" 2>/dev/null || true; done
   rm -rf "$work"
 }
@@ -63,7 +63,7 @@ serve() { # side -> prints the port
   mkdir -p "$work/root-$side" "$work/got-$side"
   chmod 755 "$work/root-$side"
   "$work/$side/server/filexfer-server" --root "$work/root-$side" --listen "127.0.0.1:$port" > "$results/server-$side.log" 2>&1 &
-  pids+=($!)
+  echo $! > "$work/pid-$side"
   for _ in $(seq 100); do
     "$work/$side/client/filexfer" --retries 0 -s "127.0.0.1:$port" stat / >/dev/null 2>&1 && { echo "$port"; return; }
     sleep 0.1
