@@ -12,32 +12,13 @@ namespace FileXfer.Platform;
 /// </summary>
 public static partial class FileSystemTypes
 {
-    /// <summary>ext2, ext3 and ext4 (one magic number).</summary>
-    public const long Ext4 = 0xEF53;
-
-    /// <summary>XFS.</summary>
-    public const long Xfs = 0x58465342;
-
-    /// <summary>Btrfs.</summary>
-    public const long Btrfs = 0x9123683E;
-
-    /// <summary>F2FS.</summary>
-    public const long F2fs = 0xF2F52010;
-
-    /// <summary>OpenZFS.</summary>
-    public const long Zfs = 0x2FC12FC1;
-
-    /// <summary>tmpfs: in memory, nothing to sync; its syncfs returns at once and nothing is lost by trusting it.</summary>
-    public const long Tmpfs = 0x01021994;
-
-    /// <summary>FUSE: syncfs does not reach the daemon.</summary>
-    public const long Fuse = 0x65735546;
-
-    /// <summary>NFS: syncfs does not commit on the server; fsync does.</summary>
-    public const long Nfs = 0x6969;
-
-    /// <summary>overlayfs: syncfs is a no-op when mounted volatile.</summary>
-    public const long Overlay = 0x794C7630;
+    /// <summary>
+    /// Magic numbers of <c>f_type</c> (linux/magic.h): ext2/3/4 (one number), XFS, Btrfs, F2FS, OpenZFS and tmpfs, whose
+    /// <c>syncfs</c> reaches every file (tmpfs: nothing to sync); FUSE (syncfs does not reach the daemon), NFS (syncfs
+    /// does not commit on the server; fsync does) and overlayfs (syncfs is a no-op when mounted volatile), which are not trusted.
+    /// </summary>
+    public const long Ext4 = 0xEF53, Xfs = 0x58465342, Btrfs = 0x9123683E, F2fs = 0xF2F52010, Zfs = 0x2FC12FC1, Tmpfs = 0x01021994,
+        Fuse = 0x65735546, Nfs = 0x6969, Overlay = 0x794C7630;
 
     /// <summary>True when one <c>syncfs</c> on a file system of this type makes every file on it durable.</summary>
     public static bool TrustsSyncfs(long type) => type is Ext4 or Xfs or Btrfs or F2fs or Zfs or Tmpfs;
