@@ -24,7 +24,7 @@ public class SignalAndPipeTests
             var algorithm = request.GetString(FieldTag.HashAlgorithm);
             await connection.Writer.WriteAsync(Messages.Data(request.RequestId, 1 << 20, algorithm, DateTimeOffset.UnixEpoch, 0x1A4), cancellationToken);
             await connection.Stream.WriteAsync(new byte[64 * 1024], cancellationToken);
-            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            await new TaskCompletionSource().Task.WaitAsync(cancellationToken);
         });
         using var local = new TempDirectory();
 

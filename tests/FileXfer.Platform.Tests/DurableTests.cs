@@ -33,32 +33,16 @@ public sealed class DurableTests : IDisposable
             Assert.Skip("the temp directory is on /dev/shm's file system");
         }
 
-        var files = new List<InlineFileStream>();
-        try
-        {
-            foreach (var (directory, name) in new[] { (disk, "a"), (disk, "b"), (memory, "c"), (disk, "d"), (memory, "e") })
-            {
-                var file = InlineFileStream.CreateNew(Path.Combine(directory, name));
-                await file.WriteAsync("data"u8.ToArray(), token);
-                files.Add(file);
-            }
+        await using var written = await WrittenFiles.CreateAsync([Path.Combine(disk, "a"), Path.Combine(disk, "b"), Path.Combine(memory, "c"), Path.Combine(disk, "d"), Path.Combine(memory, "e")], token);
+        var files = written.Files;
+        var recorded = new Recorder(FileSystemTypes.Of);
 
-            var recorded = new Recorder(FileSystemTypes.Of);
+        recorded.Policy.FlushAll([.. files.Select(f => f.Handle)]);
+        Durable.FlushAll(files);
 
-            recorded.Policy.FlushAll([.. files.Select(f => f.Handle)]);
-            Durable.FlushAll(files);
-
-            // Both are trusted here (the temp directory on ext4 or the like, /dev/shm on tmpfs): one syncfs each.
-            Assert.Equal([files[0].Handle, files[2].Handle], recorded.Syncfs);
-            Assert.Empty(recorded.Fsync);
-        }
-        finally
-        {
-            foreach (var file in files)
-            {
-                await file.DisposeAsync();
-            }
-        }
+        // Both are trusted here (the temp directory on ext4 or the like, /dev/shm on tmpfs): one syncfs each.
+        Assert.Equal([files[0].Handle, files[2].Handle], recorded.Syncfs);
+        Assert.Empty(recorded.Fsync);
     }
 
     [Fact(Timeout = 10000)]
@@ -66,28 +50,14 @@ public sealed class DurableTests : IDisposable
     {
         var token = TestContext.Current.CancellationToken;
         var directory = NewDirectory(Path.GetTempPath());
-        var files = new List<InlineFileStream>();
-        try
+        await using (var written = await WrittenFiles.CreateAsync([.. Enumerable.Range(0, 3).Select(i => Path.Combine(directory, $"f{i}"))], token))
         {
-            for (int i = 0; i < 3; i++)
-            {
-                var file = InlineFileStream.CreateNew(Path.Combine(directory, $"f{i}"));
-                await file.WriteAsync("data"u8.ToArray(), token);
-                files.Add(file);
-            }
-
+            var files = written.Files;
             var recorded = new Recorder(_ => FileSystemTypes.Ext4);
             recorded.Policy.FlushAll([.. files.Select(f => f.Handle)]);
             Assert.Equal([files[0].Handle], recorded.Syncfs);
             Assert.Empty(recorded.Fsync);
             Durable.FlushAll(files);
-        }
-        finally
-        {
-            foreach (var file in files)
-            {
-                await file.DisposeAsync();
-            }
         }
 
         Assert.All(Enumerable.Range(0, 3), i => Assert.Equal("data", File.ReadAllText(Path.Combine(directory, $"f{i}"))));
@@ -104,30 +74,14 @@ public sealed class DurableTests : IDisposable
         // daemon, and every acknowledged file of the group could be lost to a power cut.
         var token = TestContext.Current.CancellationToken;
         var directory = NewDirectory(Path.GetTempPath());
-        var files = new List<InlineFileStream>();
-        try
-        {
-            for (int i = 0; i < 5; i++)
-            {
-                var file = InlineFileStream.CreateNew(Path.Combine(directory, $"f{i}"));
-                await file.WriteAsync("data"u8.ToArray(), token);
-                files.Add(file);
-            }
+        await using var written = await WrittenFiles.CreateAsync([.. Enumerable.Range(0, 5).Select(i => Path.Combine(directory, $"f{i}"))], token);
+        var files = written.Files;
+        var recorded = new Recorder(_ => type);
+        recorded.Policy.FlushAll([.. files.Select(f => f.Handle)], device: 42);
 
-            var recorded = new Recorder(_ => type);
-            recorded.Policy.FlushAll([.. files.Select(f => f.Handle)], device: 42);
-
-            Assert.Empty(recorded.Syncfs);
-            Assert.Equal(files.Select(f => f.Handle).ToHashSet(), recorded.Fsync.ToHashSet());
-            Assert.Equal(5, recorded.Fsync.Count);
-        }
-        finally
-        {
-            foreach (var file in files)
-            {
-                await file.DisposeAsync();
-            }
-        }
+        Assert.Empty(recorded.Syncfs);
+        Assert.Equal(files.Select(f => f.Handle).ToHashSet(), recorded.Fsync.ToHashSet());
+        Assert.Equal(5, recorded.Fsync.Count);
     }
 
     [Fact(Timeout = 10000)]
@@ -198,6 +152,43 @@ public sealed class DurableTests : IDisposable
 
         using var handle = Posix.OpenDirectory("/dev/shm");
         Assert.Equal(FileSystemTypes.Tmpfs, FileSystemTypes.Of(handle));
+    }
+
+    /// <summary>Files created and written with "data", open until disposed.</summary>
+    private sealed class WrittenFiles : IAsyncDisposable
+    {
+        private WrittenFiles(List<InlineFileStream> files) => Files = files;
+
+        public List<InlineFileStream> Files { get; }
+
+        public static async Task<WrittenFiles> CreateAsync(IReadOnlyList<string> paths, CancellationToken cancellationToken)
+        {
+            var written = new WrittenFiles([]);
+            try
+            {
+                foreach (var path in paths)
+                {
+                    var file = InlineFileStream.CreateNew(path);
+                    written.Files.Add(file);
+                    await file.WriteAsync("data"u8.ToArray(), cancellationToken);
+                }
+
+                return written;
+            }
+            catch
+            {
+                await written.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var file in Files)
+            {
+                await file.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>A policy whose flushes are recorded, not made; the file system's type comes from the function given.</summary>

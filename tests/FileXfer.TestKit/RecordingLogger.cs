@@ -60,6 +60,19 @@ public sealed class RecordingLogger : ILogger
     }
 
     /// <summary>
+    /// Fails if anything was logged at Error or above: an unexpected failure inside a request is a server bug,
+    /// whatever the test was about.
+    /// </summary>
+    public void ThrowIfErrorsLogged()
+    {
+        var errors = Entries.Where(entry => entry.Level >= LogLevel.Error).Select(entry => $"{entry.Message} {entry.Exception}").ToList();
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("the server logged errors:\n" + string.Join("\n", errors));
+        }
+    }
+
+    /// <summary>
     /// Completes when at least <paramref name="count"/> entries with <paramref name="eventId"/> were logged; fails with
     /// the log so far after <paramref name="timeout"/> (a safety net: the event is expected much sooner).
     /// </summary>

@@ -4,7 +4,6 @@ using System.Security.Cryptography.X509Certificates;
 using FileXfer.Server.Storage.Local;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace FileXfer.TestKit;
 
@@ -157,10 +156,6 @@ public sealed class TestServer : IAsyncDisposable
             _sandbox.Dispose();
         }
 
-        var errors = Log.Entries.Where(entry => entry.Level >= LogLevel.Error).Select(entry => $"{entry.Message} {entry.Exception}").ToList();
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException("the server logged errors:\n" + string.Join("\n", errors));
-        }
+        Log.ThrowIfErrorsLogged();
     }
 }

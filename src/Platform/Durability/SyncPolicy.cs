@@ -87,16 +87,16 @@ public sealed class SyncPolicy(Func<SafeFileHandle, long?> fileSystemType, Actio
             return;
         }
 
-        Parallel(paths, path =>
+        InParallel(paths, path =>
         {
             using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
             fsync(file);
         });
     }
 
-    private void FsyncEach(IReadOnlyList<SafeFileHandle> files) => Parallel(files, fsync);
+    private void FsyncEach(IReadOnlyList<SafeFileHandle> files) => InParallel(files, fsync);
 
-    private static void Parallel<T>(IReadOnlyList<T> items, Action<T> action)
+    private static void InParallel<T>(IReadOnlyList<T> items, Action<T> action)
     {
         if (items.Count <= 1)
         {
@@ -110,7 +110,7 @@ public sealed class SyncPolicy(Func<SafeFileHandle, long?> fileSystemType, Actio
 
         try
         {
-            System.Threading.Tasks.Parallel.ForEach(items, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(items.Count, MaxParallelFsyncs) }, action);
+            Parallel.ForEach(items, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(items.Count, MaxParallelFsyncs) }, action);
         }
         catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
         {
@@ -118,11 +118,11 @@ public sealed class SyncPolicy(Func<SafeFileHandle, long?> fileSystemType, Actio
         }
     }
 
-    private static IEnumerable<(ulong Device, List<SafeFileHandle> Files)> ByFileSystem(IReadOnlyList<SafeFileHandle> files, ulong device)
+    private static IEnumerable<(ulong Device, IReadOnlyList<SafeFileHandle> Files)> ByFileSystem(IReadOnlyList<SafeFileHandle> files, ulong device)
     {
         if (device != 0)
         {
-            yield return (device, [.. files]);
+            yield return (device, files);
             yield break;
         }
 

@@ -3,7 +3,6 @@ using System.Net;
 using FileXfer.Protocol.Net;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace FileXfer.Client.Tests.Trees;
 
@@ -54,10 +53,6 @@ internal sealed class GeneratedTreeServer : IAsyncDisposable
         await _server.StopAsync();
         await _serving;
         await _server.DisposeAsync();
-        var errors = Log.Entries.Where(entry => entry.Level >= LogLevel.Error).Select(entry => $"{entry.Message} {entry.Exception}").ToList();
-        if (errors.Count > 0)
-        {
-            throw new InvalidOperationException("the server logged errors:\n" + string.Join("\n", errors));
-        }
+        Log.ThrowIfErrorsLogged();
     }
 }

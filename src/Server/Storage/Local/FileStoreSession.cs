@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 
 namespace FileXfer.Server.Storage.Local;
 
@@ -16,17 +15,9 @@ internal sealed class FileStoreSession(FileStore store) : IStoreSession
     public ValueTask<RemoteEntry> StatAsync(string path, CancellationToken cancellationToken) =>
         ValueTask.FromResult(store.Stat(path));
 
-    public async IAsyncEnumerable<ListedEntry> ListAsync(string path, bool recursive, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        // Read now, at the first MoveNextAsync: a bad path fails before any entry.
-        foreach (var entry in recursive ? store.ListTree(path) : store.List(path))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return entry;
-        }
-
-        await Task.CompletedTask;
-    }
+    // A bad path fails before any entry: List reads the names now, ListTree at the first MoveNextAsync.
+    public IAsyncEnumerable<ListedEntry> ListAsync(string path, bool recursive, CancellationToken cancellationToken) =>
+        (recursive ? store.ListTree(path) : store.List(path)).ToAsyncEnumerable();
 
     public ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken) =>
         ValueTask.FromResult(store.MakeDirectory(path, modified, mode));
