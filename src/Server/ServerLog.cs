@@ -68,4 +68,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(18, LogLevel.Information, "Loaded {Count} tokens from {Path}; clients must authenticate")]
     public static partial void TokensLoaded(ILogger logger, int count, string path);
+
+    [LoggerMessage(20, LogLevel.Warning, "Connection {ConnectionId}: closed before request {RequestId} ({Operation}): a later connection of its client declared it abandoned, so what it still sends is stale and is not carried out")]
+    public static partial void ConnectionAbandoned(ILogger logger, long connectionId, string operation, uint requestId);
 }

@@ -37,6 +37,13 @@ public sealed partial class FileXferRequestHandler
             }
 
             _capabilities = capabilities;
+            _ticket = RunTicket.Read(hello);
+            if (options.Authenticator is null && _ticket is { } ticket)
+            {
+                // Before Welcome: every request of this connection comes after the declaration it carries.
+                await Store.JoinRunAsync(string.Empty, ticket, deadline.Token);
+            }
+
             await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, Store.MaxFileSize, serverNonce), deadline.Token);
             ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
             if (options.Authenticator is { } authenticator
@@ -181,6 +188,12 @@ public sealed partial class FileXferRequestHandler
         var session = store.OpenSession(token.Subtree);
         await Store.DisposeAsync();
         _store = session;
+        if (_ticket is { } ticket)
+        {
+            // Within the token: one token's client cannot fence another's. Before the answer, as without a token.
+            await session.JoinRunAsync(name, ticket, cancellationToken);
+        }
+
         _canWrite = token.Access == TokenAccess.ReadWrite;
         var access = _canWrite ? AccessFlags.Write : AccessFlags.None;
         await Writer.WriteAsync(Messages.AuthenticateOk(AuthProof.ForServer(token.Secret, clientNonce!, serverNonce, name), access), cancellationToken);

@@ -6,10 +6,10 @@ internal static class GroupCommit
     /// <summary>
     /// Makes sealed uploads durable and visible: their data is flushed to disk (one <c>syncfs</c> for a group where the file system's syncfs is trusted, an <c>fsync</c> per file elsewhere,
     /// <c>fsync</c> for a single file), each is renamed over its destination, then each directory that received
-    /// one is synced once. Nothing is renamed before its data is on disk. Returns, per upload, null or why it
-    /// failed; every upload is disposed.
+    /// one is synced once. Nothing is renamed before its data is on disk, nor once <paramref name="fence"/> says its
+    /// connection was abandoned by its client. Returns, per upload, null or why it failed; every upload is disposed.
     /// </summary>
-    public static async ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<PendingUpload> uploads, SyncPolicy? policy = null)
+    public static async ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<PendingUpload> uploads, SyncPolicy? policy = null, CommitFence? fence = null)
     {
         ArgumentNullException.ThrowIfNull(uploads);
         var results = new FileXferException?[uploads.Count];
@@ -40,8 +40,19 @@ internal static class GroupCommit
             {
                 try
                 {
-                    var (directory, local) = uploads[i].Publish();
-                    directories.TryAdd(local, (directory, uploads[i].Directories));
+                    var upload = uploads[i];
+                    (string Directory, string LocalDirectory) published;
+                    if (fence is null)
+                    {
+                        published = upload.Publish();
+                    }
+                    else if (!fence.Fence.TryPublish(fence.Scope, fence.Ticket, upload.Publish, out published))
+                    {
+                        results[i] = new FileXferException(ErrorCode.TransferAborted, $"'{RemotePath.Escape(upload.Path)}' was not stored: its client gave this connection up and retried on another");
+                        continue;
+                    }
+
+                    directories.TryAdd(published.LocalDirectory, (published.Directory, upload.Directories));
                 }
                 catch (FileXferException ex)
                 {
@@ -80,3 +91,6 @@ internal static class GroupCommit
         }
     }
 }
+
+/// <summary>The fence a group commit publishes through: the store's, and the committing connection's place in its run (null: not fenced).</summary>
+internal sealed record CommitFence(RunFence Fence, string Scope, RunTicket? Ticket);
