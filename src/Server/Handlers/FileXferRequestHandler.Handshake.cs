@@ -1,6 +1,7 @@
 using FileXfer.Protocol.Security;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Security;
+using FileXfer.Server.Storage;
 
 namespace FileXfer.Server.Handlers;
 
@@ -41,7 +42,7 @@ public sealed partial class FileXferRequestHandler
             if (options.Authenticator is null && _ticket is { } ticket)
             {
                 // Before Welcome: every request of this connection comes after the declaration it carries.
-                await Store.JoinRunAsync(string.Empty, ticket, deadline.Token);
+                await JoinRunAsync(Store, string.Empty, ticket, deadline.Token);
             }
 
             await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, Store.MaxFileSize, serverNonce), deadline.Token);
@@ -191,7 +192,7 @@ public sealed partial class FileXferRequestHandler
         if (_ticket is { } ticket)
         {
             // Within the token: one token's client cannot fence another's. Before the answer, as without a token.
-            await session.JoinRunAsync(name, ticket, cancellationToken);
+            await JoinRunAsync(session, name, ticket, cancellationToken);
         }
 
         _canWrite = token.Access == TokenAccess.ReadWrite;
@@ -199,5 +200,15 @@ public sealed partial class FileXferRequestHandler
         await Writer.WriteAsync(Messages.AuthenticateOk(AuthProof.ForServer(token.Secret, clientNonce!, serverNonce, name), access), cancellationToken);
         ServerLog.AuthenticationSucceeded(logger, Connection.Id, Connection.RemoteEndPoint, escaped, token.ToString());
         return true;
+    }
+
+    /// <summary>Places the connection in its client's run; the connections its Hello declares abandoned are fenced from here on.</summary>
+    private async Task JoinRunAsync(IStoreSession session, string scope, RunTicket ticket, CancellationToken cancellationToken)
+    {
+        await session.JoinRunAsync(scope, ticket, cancellationToken);
+        if (ticket.Abandoned.Count > 0)
+        {
+            ServerLog.AbandonedDeclared(logger, Connection.Id, ticket.Abandoned.Count, string.Join(',', ticket.Abandoned));
+        }
     }
 }

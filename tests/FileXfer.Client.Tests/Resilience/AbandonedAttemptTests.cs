@@ -60,6 +60,45 @@ public sealed class AbandonedAttemptTests
         Assert.Single(server.Log.WithEvent(20));
     }
 
+    [Fact(Timeout = 60000)]
+    public async Task A_command_that_gives_up_declares_its_abandoned_connection_to_the_server_before_it_exits()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var proxy = new FaultProxy(server);
+        proxy.PlanNext(FaultPlan.Up(DirectionFaults.Cut(300_000)));
+        using var local = new TempDirectory();
+        var source = local.Combine("big.bin");
+        await TestFiles.WriteRandomAsync(source, 1024 * 1024, seed: 7, token);
+
+        var put = await CliRunner.RunAsync(proxy.Address, ["--retries", "0", "put", source, "big.bin"], token);
+
+        Assert.NotEqual(0, put.ExitCode);
+        Assert.Equal(2, proxy.Connections);
+        var declared = Assert.Single(server.Log.WithEvent(21));
+        Assert.Contains("(1)", declared.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning", put.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_command_that_cannot_declare_its_abandoned_connection_says_so()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var proxy = new FaultProxy(server);
+        proxy.PlanNext(FaultPlan.Up(DirectionFaults.Cut(300_000)));
+        proxy.Plan = FaultPlan.Up(DirectionFaults.Cut(0));
+        using var local = new TempDirectory();
+        var source = local.Combine("big.bin");
+        await TestFiles.WriteRandomAsync(source, 1024 * 1024, seed: 8, token);
+
+        var put = await CliRunner.RunAsync(proxy.Address, ["--retries", "0", "put", source, "big.bin"], token);
+
+        Assert.NotEqual(0, put.ExitCode);
+        Assert.Contains("warning: could not tell the server that 1 abandoned connection(s) must not be carried out", put.Stderr, StringComparison.Ordinal);
+        Assert.Empty(server.Log.WithEvent(21));
+    }
+
     [Fact]
     public void A_run_numbers_its_connections_and_declares_each_abandoned_one_until_a_server_accepted_it()
     {
