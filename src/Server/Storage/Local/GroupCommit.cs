@@ -34,8 +34,9 @@ internal static class GroupCommit
             }
 
             // Each directory that received a file (by its real path), once: through its kept handle when that is still
-            // the handle of that same directory, else by its path.
-            var directories = new Dictionary<string, (string Remote, DirectoryHandles? Handles)>(StringComparer.Ordinal);
+            // the handle of that same directory, else by its path. A directory whose sync fails for real fails its files:
+            // they are in place, but their names may not survive a power loss, so they are not answered as stored.
+            var directories = new Dictionary<string, (string Remote, DirectoryHandles? Handles, List<int> Uploads)>(StringComparer.Ordinal);
             for (int i = 0; i < uploads.Count; i++)
             {
                 try
@@ -52,7 +53,13 @@ internal static class GroupCommit
                         continue;
                     }
 
-                    directories.TryAdd(published.LocalDirectory, (published.Directory, upload.Directories));
+                    if (!directories.TryGetValue(published.LocalDirectory, out var entry))
+                    {
+                        entry = (published.Directory, upload.Directories, []);
+                        directories.Add(published.LocalDirectory, entry);
+                    }
+
+                    entry.Uploads.Add(i);
                 }
                 catch (FileXferException ex)
                 {
@@ -60,7 +67,7 @@ internal static class GroupCommit
                 }
             }
 
-            foreach (var (local, (directory, handles)) in directories)
+            foreach (var (local, (directory, handles, published)) in directories)
             {
                 try
                 {
@@ -73,10 +80,16 @@ internal static class GroupCommit
                         Durable.FsyncDirectory(local);
                     }
                 }
+                catch (IOException ex) when (!Durable.IsUnsupportedDirectorySync(ex))
+                {
+                    foreach (int i in published)
+                    {
+                        results[i] = new FileXferException(ErrorCode.Internal, $"'{RemotePath.Escape(uploads[i].Path)}' is in place but its directory could not be made durable ({ex.Message}); it may not survive a power loss", ex);
+                    }
+                }
                 catch (IOException)
                 {
-                    // The files are in place and their data is on disk; a directory some file system cannot sync
-                    // is not a reason to report them as failed.
+                    // A file system that does not sync directories: its renames are as durable as it makes them.
                 }
             }
 
