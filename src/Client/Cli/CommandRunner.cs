@@ -55,7 +55,8 @@ internal static class CommandRunner
         }
         finally
         {
-            if (server is not null && options is not null)
+            // Not after an interrupt: the user asked for the command to stop now, and its outcome is unknown anyway.
+            if (server is not null && options is not null && !cancellationToken.IsCancellationRequested)
             {
                 await FenceAbandonedAsync(console, server, options);
             }

@@ -91,9 +91,15 @@ internal static class DurablePrefix
         _ = ExtendedAttributes.Set(partial, AttributeName, record);
     }
 
-    // Changes at every boot: a record of another boot was written before a restart, perhaps a power loss.
+    // Changes at every boot: a record of another boot was written before a restart, perhaps a power loss. The power-loss
+    // harness (bench/durability) stands for a reboot with FILEXFER_BOOT_ID: its simulated losses do not restart the machine.
     private static Guid ReadBootId()
     {
+        if (Guid.TryParse(Environment.GetEnvironmentVariable("FILEXFER_BOOT_ID"), out var simulated))
+        {
+            return simulated;
+        }
+
         try
         {
             return Guid.TryParse(File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim(), out var id) ? id : Guid.Empty;
