@@ -34,7 +34,8 @@ def main():
              f"reordering {meta['reorder_pct']}%; queue = bandwidth-delay product; TCP in both namespaces: {meta['tcp']}. "
              f"Data on tmpfs: one {meta['size_mib']} MiB file, {meta['files']} files of 4 KiB in folders of 100, put; "
              f"medians of {meta['runs']} interleaved rounds ({meta['slow_runs']} for scp's and rclone's trees on the "
-             f"shaped link, in a block after the others). rclone: --transfers {meta['streams']} "
+             f"shaped link, in a block after the others, on the first {meta.get('slow_files', meta['files'])} files "
+             f"of the tree). rclone: --transfers {meta['streams']} "
              f"--multi-thread-streams {meta['streams']}.", ""]
     failed = os.path.join(results, "failed.txt")
     if os.path.exists(failed) and os.path.getsize(failed):
@@ -65,9 +66,15 @@ def main():
                 if r is None:
                     cells.append("-")
                     continue
-                medians[(rtt, tool, kind)] = r["median"]
+                scale = 1.0
+                files, slow = int(meta["files"]), int(meta.get("slow_files", meta["files"]))
+                if kind == "tree" and tool in ("scp", "rclone") and rtt != "0" and slow < files:
+                    scale = files / slow  # measured on the first `slow` files: the cost is per file
+                medians[(rtt, tool, kind)] = r["median"] * scale
                 spread = f"{seconds(r['min'])}–{seconds(r['max'])}" if len(r["times"]) > 1 else "1 run"
-                cells.append(f"{seconds(r['median'])} ({spread})")
+                if scale != 1.0:
+                    spread = f"{seconds(r['median'])} for {slow} files, ×{scale:g}; {spread}"
+                cells.append(f"{'≈ ' if scale != 1.0 else ''}{seconds(r['median'] * scale)} ({spread})")
         label = "0 ms (veth, no shaping)" if rtt == "0" else f"{rtt} ms"
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
