@@ -52,6 +52,7 @@ wan_down() {
     for pid in $(ip netns pids "$ns"); do kill -9 "$pid" 2>/dev/null || true; done
     ip netns delete "$ns"
   done
+  rm -rf "$WAN_STATE"
 }
 
 # The host's congestion control (BBR here) and socket buffer limits in both namespaces, so that they behave as

@@ -204,7 +204,7 @@ CONF
   wait_port 2222
 fi
 : > "$work/rclone.conf"
-rclone_pass=wan-bench
+rclone_pass=wan-bench rclone_obscured=""
 if want rclone; then
   serve rclone-serve rclone serve sftp "$data/rclone-root" --addr :2022 --user fx --pass "$rclone_pass" \
     --key "$work/host_key" --config "$work/rclone.conf" --dir-cache-time 0s # else it would not see the deletes between rounds
