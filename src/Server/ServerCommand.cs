@@ -5,6 +5,7 @@ using System.CommandLine.Parsing;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Threading.Channels;
 using FileXfer.Protocol.Net;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
@@ -102,6 +103,12 @@ internal static class ServerCommand
             Description = "Least severe log level written to stderr.",
             DefaultValueFactory = _ => LogLevel.Information,
         };
+        var logFormat = new Option<LogFormat>("--log-format")
+        {
+            Description = "Log line format on stderr: text, journal (syslog priority prefixes for systemd's journal, no time), json (one object per line), "
+                + "or auto: journal when systemd connected stderr to the journal, else text.",
+            DefaultValueFactory = _ => LogFormat.Auto,
+        };
         var tokens = new Option<FileInfo?>("--tokens")
         {
             Description = "Tokens file (lines 'NAME ro|rw[:/subtree] SECRET', mode 600): clients must authenticate with one. Without it the server is anonymous.",
@@ -110,7 +117,7 @@ internal static class ServerCommand
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
             root, listen, shutdownTimeout, maxFileSize, idleTimeout, keepAlive, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
-            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel,
+            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel, logFormat,
             CreateFingerprintCommand(stdout, stderr),
         };
         command.Subcommands.Add(TokenCommand.Create(stdout, stderr));
@@ -128,6 +135,7 @@ internal static class ServerCommand
                 result.GetValue(maxConnectionsPerAddress),
                 result.GetValue(maxListEntries),
                 result.GetValue(logLevel),
+                result.GetValue(logFormat),
                 result.GetValue(tls) || result.GetValue(tlsCert) is not null,
                 result.GetValue(tlsCert),
                 result.GetValue(tlsKey),
@@ -201,7 +209,7 @@ internal static class ServerCommand
     }
 
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, TimeSpan KeepAlive,
-        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous);
+        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous);
 
     private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
     {
@@ -292,7 +300,8 @@ internal static class ServerCommand
             await stderr.WriteLineAsync($"filexfer-server: warning: listening on {endPoint} without --tls: paths and file contents cross the network in clear");
         }
 
-        using var logProvider = new LineLoggerProvider(logOutput());
+        using var logProvider = new LineLoggerProvider(
+            logOutput(), format: LogLineFormatter.Resolve(settings.LogFormat, Environment.GetEnvironmentVariable(LogLineFormatter.JournalStreamVariable)));
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(settings.LogLevel)
             .AddProvider(logProvider));
@@ -361,6 +370,18 @@ internal static class ServerCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
+        // SIGHUP reloads the tokens file (systemctl reload); without a handler it would end the process.
+        var reloads = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+        });
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            reloads.Writer.TryWrite(true);
+        });
+        using var systemd = SystemdNotifier.FromEnvironment();
+
         await stdout.WriteLineAsync($"listening on {HostPort.Format(server.LocalEndPoint)}");
         if (certificate is not null)
         {
@@ -368,11 +389,15 @@ internal static class ServerCommand
         }
 
         await stdout.FlushAsync(cancellationToken);
+        await systemd.ReadyAsync($"listening on {HostPort.Format(server.LocalEndPoint)}", cancellationToken);
 
         var sweeping = SweepStaleUploadsAsync(store, logger, stop.Token);
+        var reloading = ReloadOnSignalAsync(reloads.Reader, authenticator, settings.Tokens?.FullName, systemd, $"listening on {HostPort.Format(server.LocalEndPoint)}", logger, stop.Token);
         await server.ServeForeverAsync(stop.Token);
+        await systemd.StoppingAsync($"draining, at most {settings.ShutdownTimeout.TotalSeconds:0.#} s", CancellationToken.None);
         await server.StopAsync();
         await sweeping;
+        await reloading;
         return ServerExitCode.Ok;
     }
 
@@ -424,6 +449,34 @@ internal static class ServerCommand
 
     private static string FingerprintLine(ServerCertificate certificate) =>
         $"TLS certificate SHA-256 fingerprint: {CertificateFingerprint.Format(certificate.Fingerprint)}";
+
+    /// <summary>Reloads the tokens file at each SIGHUP, telling systemd it reloads and when it is ready again.</summary>
+    private static async Task ReloadOnSignalAsync(
+        ChannelReader<bool> reloads, TokenAuthenticator? authenticator, string? tokensPath, SystemdNotifier systemd, string status, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await reloads.WaitToReadAsync(cancellationToken))
+            {
+                reloads.TryRead(out _);
+                await systemd.ReloadingAsync(cancellationToken);
+                if (authenticator is null)
+                {
+                    ServerLog.NothingToReload(logger);
+                }
+                else
+                {
+                    TokensReload.TryReload(authenticator, tokensPath!, logger);
+                }
+
+                await systemd.ReadyAsync(status, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The server is stopping.
+        }
+    }
 
     /// <summary>Removes partial uploads older than their maximum age, a few times per age and at least hourly.</summary>
     private static async Task SweepStaleUploadsAsync(FileStore store, ILogger logger, CancellationToken cancellationToken)

@@ -68,4 +68,13 @@ internal static partial class ServerLog
 
     [LoggerMessage(18, LogLevel.Information, "Loaded {Count} tokens from {Path}; clients must authenticate")]
     public static partial void TokensLoaded(ILogger logger, int count, string path);
+
+    [LoggerMessage(50, LogLevel.Information, "Reloaded {Count} tokens from {Path} (SIGHUP); connections already authenticated keep their access")]
+    public static partial void TokensReloaded(ILogger logger, int count, string path);
+
+    [LoggerMessage(51, LogLevel.Error, "Tokens not reloaded (SIGHUP), the {Count} tokens loaded before stay in use: {Reason}")]
+    public static partial void TokensReloadFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(52, LogLevel.Information, "SIGHUP: nothing to reload, the server runs without --tokens")]
+    public static partial void NothingToReload(ILogger logger);
 }
