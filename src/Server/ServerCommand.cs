@@ -7,6 +7,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using FileXfer.Protocol.Net;
+using FileXfer.Server.Configuration;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
@@ -28,7 +29,8 @@ internal static class ServerCommand
           3  cannot listen on the address
         """;
 
-    public static RootCommand Create(TextWriter stdout, TextWriter stderr, Func<TextWriter>? logOutput = null)
+    /// <summary>The command; <c>describe</c> is how messages name an option's value (see <see cref="ServerConfiguration.Describe"/>).</summary>
+    public static RootCommand Create(TextWriter stdout, TextWriter stderr, Func<TextWriter>? logOutput = null, Func<string, string>? describe = null)
     {
         var root = new Option<DirectoryInfo>("--root")
         {
@@ -109,6 +111,12 @@ internal static class ServerCommand
                 + "or auto: journal when systemd connected stderr to the journal, else text.",
             DefaultValueFactory = _ => LogFormat.Auto,
         };
+        var config = new Option<FileInfo?>("--config")
+        {
+            Description = "Settings file: 'key = value' lines, a key for each option here, its name without the dashes (max-connections = 200). "
+                + "Environment variables FILEXFER_SERVER_<KEY> (FILEXFER_SERVER_MAX_CONNECTIONS) override it, options given here override both. "
+                + "Also $" + ServerConfiguration.ConfigVariable + ".",
+        };
         var tokens = new Option<FileInfo?>("--tokens")
         {
             Description = "Tokens file (lines 'NAME ro|rw[:/subtree] SECRET', mode 600): clients must authenticate with one. Without it the server is anonymous.",
@@ -117,7 +125,7 @@ internal static class ServerCommand
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
             root, listen, shutdownTimeout, maxFileSize, idleTimeout, keepAlive, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
-            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel, logFormat,
+            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel, logFormat, config,
             CreateFingerprintCommand(stdout, stderr),
         };
         command.Subcommands.Add(TokenCommand.Create(stdout, stderr));
@@ -141,7 +149,7 @@ internal static class ServerCommand
                 result.GetValue(tlsKey),
                 result.GetValue(tokens),
                 result.GetValue(allowAnonymous));
-            return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
+            return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), describe ?? (name => name), cancellationToken);
         });
         return command;
     }
@@ -151,11 +159,19 @@ internal static class ServerCommand
     /// argument) prints one <c>filexfer-server: …</c> line per error on stderr, nothing on stdout, and exits 2;
     /// <c>--help</c> and <c>--version</c> win over errors, as the parser decides.
     /// </summary>
+    /// <remarks>Settings are read from <c>environment</c>, by default the process's own variables.</remarks>
     public static async Task<int> InvokeAsync(
-        string[] args, TextWriter stdout, TextWriter stderr, InvocationConfiguration configuration, Func<TextWriter>? logOutput = null, CancellationToken cancellationToken = default)
+        string[] args,
+        TextWriter stdout,
+        TextWriter stderr,
+        InvocationConfiguration configuration,
+        Func<TextWriter>? logOutput = null,
+        System.Collections.IDictionary? environment = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var command = Create(stdout, stderr, logOutput);
+        var settings = ServerConfiguration.None(args);
+        var command = Create(stdout, stderr, logOutput, name => settings.Describe(name));
         if (!Console.IsOutputRedirected)
         {
             // Help on a terminal wraps at its width, given here: System.CommandLine would ask Console.WindowWidth, and
@@ -167,6 +183,26 @@ internal static class ServerCommand
         }
 
         var result = command.Parse(args);
+        if (result.CommandResult.Command == command && (result.Action is ParseErrorAction || result.Action == command.Action))
+        {
+            // The server itself (not --help, --version or a subcommand): settings from the file and the environment
+            // come before the command line's, which override them.
+            var configOption = command.Options.OfType<Option<FileInfo?>>().Single(o => o.Name == "--config");
+            settings = ServerConfiguration.Build(command, configOption, result, args, environment ?? Environment.GetEnvironmentVariables());
+            if (settings.Problems.Count > 0)
+            {
+                foreach (var problem in settings.Problems)
+                {
+                    await stderr.WriteLineAsync($"filexfer-server: {problem}");
+                }
+
+                await stderr.FlushAsync(cancellationToken);
+                return (int)ServerExitCode.Usage;
+            }
+
+            result = command.Parse([.. settings.Arguments]);
+        }
+
         if (result.Action is ParseErrorAction)
         {
             var lines = result.Errors.Select(error => UsageLine(error.Message)).ToList();
@@ -211,23 +247,45 @@ internal static class ServerCommand
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, TimeSpan KeepAlive,
         int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous);
 
-    private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
+    /// <summary>One line per value out of its range, naming where each came from.</summary>
+    private static List<string> RangeProblems(ServerSettings settings, Func<string, string> describe, out HostPort? hostPort)
     {
-        if (!HostPort.TryParse(settings.Listen, out var hostPort, out var error))
+        var problems = new List<string>();
+        if (!HostPort.TryParse(settings.Listen, out hostPort, out var error))
         {
-            await stderr.WriteLineAsync($"filexfer-server: --listen: {error}");
-            return ServerExitCode.Usage;
+            problems.Add($"{describe("--listen")}: {error}");
         }
 
-        if (settings.ShutdownTimeout < TimeSpan.Zero || settings.MaxFileSize < 0 || settings.KeepAlive < TimeSpan.Zero || settings.PartialMaxAge <= TimeSpan.Zero || settings.IdleTimeout <= TimeSpan.Zero)
+        void Check(bool bad, string option, string rule, object value)
         {
-            await stderr.WriteLineAsync("filexfer-server: --shutdown-timeout, --max-file-size and --keepalive cannot be negative, --partial-max-age and --idle-timeout must be positive");
-            return ServerExitCode.Usage;
+            if (bad)
+            {
+                problems.Add($"{describe(option)} {rule}, not {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)}");
+            }
         }
 
-        if (settings.MaxConnections <= 0 || settings.MaxConnectionsPerAddress <= 0 || settings.MaxListEntries <= 0)
+        Check(settings.ShutdownTimeout < TimeSpan.Zero, "--shutdown-timeout", "cannot be negative", settings.ShutdownTimeout.TotalSeconds);
+        Check(settings.MaxFileSize < 0, "--max-file-size", "cannot be negative", settings.MaxFileSize);
+        Check(settings.KeepAlive < TimeSpan.Zero, "--keepalive", "cannot be negative", settings.KeepAlive.TotalSeconds);
+        Check(settings.PartialMaxAge <= TimeSpan.Zero, "--partial-max-age", "must be positive", settings.PartialMaxAge.TotalHours);
+        Check(settings.IdleTimeout <= TimeSpan.Zero, "--idle-timeout", "must be positive", settings.IdleTimeout.TotalSeconds);
+        Check(settings.MaxConnections <= 0, "--max-connections", "must be positive", settings.MaxConnections);
+        Check(settings.MaxConnectionsPerAddress <= 0, "--max-connections-per-address", "must be positive", settings.MaxConnectionsPerAddress);
+        Check(settings.MaxListEntries <= 0, "--max-list-entries", "must be positive", settings.MaxListEntries);
+        return problems;
+    }
+
+    private static async Task<ServerExitCode> RunAsync(
+        ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, Func<string, string> describe, CancellationToken cancellationToken)
+    {
+        var problems = RangeProblems(settings, describe, out var hostPort);
+        if (problems.Count > 0)
         {
-            await stderr.WriteLineAsync("filexfer-server: --max-connections, --max-connections-per-address and --max-list-entries must be positive");
+            foreach (var problem in problems)
+            {
+                await stderr.WriteLineAsync($"filexfer-server: {problem}");
+            }
+
             return ServerExitCode.Usage;
         }
 
