@@ -137,6 +137,25 @@ public sealed class NamedRemoteTests : IDisposable
             result.StderrLines);
     }
 
+    [Fact]
+    public void The_example_config_file_parses_without_a_problem()
+    {
+        string? example = null;
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null && example is null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "packaging", "examples", "client.conf");
+            example = File.Exists(candidate) ? candidate : null;
+        }
+
+        Assert.NotNull(example);
+        var (remotes, problems) = FileXfer.Client.Cli.Remotes.ClientConfigFile.Parse(File.ReadAllText(example), example, "/home/me");
+
+        Assert.Empty(problems);
+        Assert.Equal(["laptop", "office"], remotes.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("/home/me/.config/filexfer/office.token", remotes["office"].TokenFile);
+        Assert.Equal(5, remotes["office"].Retries);
+    }
+
     private Dictionary<string, string> WriteConfig(string text)
     {
         var path = _local.Combine("client.conf");

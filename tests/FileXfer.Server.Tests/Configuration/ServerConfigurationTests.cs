@@ -160,6 +160,34 @@ public sealed class ServerConfigurationTests : IDisposable
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(20), token));
     }
 
+    [Fact]
+    public void The_example_config_file_sets_only_known_keys_to_good_values()
+    {
+        var command = ServerCommand.Create(TextWriter.Null, TextWriter.Null);
+        var example = ExampleFile("server.conf");
+
+        var parsed = Parse(command, ["--config", example], new Hashtable());
+
+        Assert.Equal("/srv/filexfer", parsed.GetValue<DirectoryInfo>("--root")!.FullName);
+        Assert.True(parsed.GetValue<bool>("--tls"));
+    }
+
+    /// <summary>A file of packaging/examples in this checkout, found by walking up from the test assembly.</summary>
+    internal static string ExampleFile(string name)
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "packaging", "examples", name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        Assert.Fail($"packaging/examples/{name} not found above {AppContext.BaseDirectory}");
+        return string.Empty;
+    }
+
     private static IEnumerable<Option> Settable(RootCommand command) =>
         command.Options.Where(o => o is not HelpOption and not VersionOption && o.Name != "--config");
 
