@@ -11,6 +11,7 @@ using FileXfer.Server.Configuration;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
+using FileXfer.Server.Metrics;
 using FileXfer.Server.Security;
 using FileXfer.Server.Storage.Local;
 using FileXfer.Server.Tls;
@@ -111,6 +112,11 @@ internal static class ServerCommand
                 + "or auto: journal when systemd connected stderr to the journal, else text.",
             DefaultValueFactory = _ => LogFormat.Auto,
         };
+        var metrics = new Option<string?>("--metrics")
+        {
+            Description = "Serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz (200 while serving, 503 once draining). Off by default; the meter FileXfer.Server is always there for dotnet-counters.",
+            HelpName = "HOST:PORT",
+        };
         var config = new Option<FileInfo?>("--config")
         {
             Description = "Settings file: 'key = value' lines, a key for each option here, its name without the dashes (max-connections = 200). "
@@ -125,7 +131,7 @@ internal static class ServerCommand
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
             root, listen, shutdownTimeout, maxFileSize, idleTimeout, keepAlive, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
-            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel, logFormat, config,
+            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel, logFormat, metrics, config,
             CreateFingerprintCommand(stdout, stderr),
         };
         command.Subcommands.Add(TokenCommand.Create(stdout, stderr));
@@ -148,7 +154,8 @@ internal static class ServerCommand
                 result.GetValue(tlsCert),
                 result.GetValue(tlsKey),
                 result.GetValue(tokens),
-                result.GetValue(allowAnonymous));
+                result.GetValue(allowAnonymous),
+                result.GetValue(metrics));
             return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), describe ?? (name => name), cancellationToken);
         });
         return command;
@@ -245,7 +252,7 @@ internal static class ServerCommand
     }
 
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, TimeSpan KeepAlive,
-        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous);
+        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous, string? Metrics);
 
     /// <summary>One line per value out of its range, naming where each came from.</summary>
     private static List<string> RangeProblems(ServerSettings settings, Func<string, string> describe, out HostPort? hostPort)
@@ -262,6 +269,11 @@ internal static class ServerCommand
             {
                 problems.Add($"{describe(option)} {rule}, not {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)}");
             }
+        }
+
+        if (settings.Metrics is not null && !HostPort.TryParse(settings.Metrics, out _, out var metricsError))
+        {
+            problems.Add($"{describe("--metrics")}: {metricsError}");
         }
 
         Check(settings.ShutdownTimeout < TimeSpan.Zero, "--shutdown-timeout", "cannot be negative", settings.ShutdownTimeout.TotalSeconds);
@@ -392,7 +404,8 @@ internal static class ServerCommand
             ServerLog.TokensLoaded(logger, authenticator.Count, settings.Tokens!.FullName);
         }
 
-        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context, Authenticator = authenticator };
+        using var serverMetrics = new ServerMetrics(() => StagingBytes(store.StagingDirectory));
+        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context, Authenticator = authenticator, Metrics = serverMetrics };
         await using var server = new TcpServer(
             endPoint,
             context => new FileXferRequestHandler(context, store, handlerOptions, logger),
@@ -403,6 +416,7 @@ internal static class ServerCommand
                 MaxConnections = settings.MaxConnections,
                 MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress,
                 KeepAliveInterval = settings.KeepAlive > TimeSpan.Zero ? settings.KeepAlive : null,
+                Metrics = serverMetrics,
             });
         try
         {
@@ -414,9 +428,16 @@ internal static class ServerCommand
             return ServerExitCode.CannotListen;
         }
 
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await using var metricsEndpoint = await StartMetricsAsync(settings.Metrics, serverMetrics, () => !stop.IsCancellationRequested, logger, cancellationToken);
+        if (metricsEndpoint is null && settings.Metrics is not null)
+        {
+            await stderr.WriteLineAsync($"filexfer-server: cannot listen on {settings.Metrics} for --metrics");
+            return ServerExitCode.CannotListen;
+        }
+
         // Registered before the announcement: a supervisor or test that signals as soon as it reads the line must
         // get the drain and exit 0, not the runtime's default death by signal (143).
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         int signals = 0;
         void OnSignal(PosixSignalContext context)
         {
@@ -507,6 +528,47 @@ internal static class ServerCommand
 
     private static string FingerprintLine(ServerCertificate certificate) =>
         $"TLS certificate SHA-256 fingerprint: {CertificateFingerprint.Format(certificate.Fingerprint)}";
+
+    /// <summary>The metrics endpoint of <c>--metrics</c>, started; null when none is asked for or it cannot listen.</summary>
+    private static async Task<MetricsEndpoint?> StartMetricsAsync(string? address, ServerMetrics metrics, Func<bool> healthy, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (address is null || !HostPort.TryParse(address, out var hostPort, out _))
+        {
+            return null;
+        }
+
+        MetricsEndpoint? endpoint = null;
+        try
+        {
+            endpoint = new MetricsEndpoint(await ResolveAsync(hostPort!, cancellationToken), new PrometheusExporter(metrics.Meter), healthy, logger);
+            endpoint.Start();
+            ServerLog.MetricsListening(logger, HostPort.Format(endpoint.LocalEndPoint));
+            return endpoint;
+        }
+        catch (SocketException)
+        {
+            if (endpoint is not null)
+            {
+                await endpoint.DisposeAsync();
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>The bytes of the files in the staging area; 0 while it cannot be read.</summary>
+    private static long StagingBytes(string directory)
+    {
+        try
+        {
+            return new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Being cleaned up under the enumeration; the next reading counts it.
+            return 0;
+        }
+    }
 
     /// <summary>Reloads the tokens file at each SIGHUP, telling systemd it reloads and when it is ready again.</summary>
     private static async Task ReloadOnSignalAsync(

@@ -77,4 +77,10 @@ internal static partial class ServerLog
 
     [LoggerMessage(52, LogLevel.Information, "SIGHUP: nothing to reload, the server runs without --tokens")]
     public static partial void NothingToReload(ILogger logger);
+
+    [LoggerMessage(53, LogLevel.Information, "Metrics on http://{EndPoint}/metrics, health on http://{EndPoint}/healthz")]
+    public static partial void MetricsListening(ILogger logger, string endPoint);
+
+    [LoggerMessage(54, LogLevel.Debug, "Metrics request not answered: {Kind}: {Reason}")]
+    public static partial void MetricsRequestFailed(ILogger logger, string kind, string reason);
 }

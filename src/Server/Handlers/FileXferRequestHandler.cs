@@ -249,6 +249,7 @@ public sealed partial class FileXferRequestHandler(
             {
                 // A put is answered and logged when its group is committed.
                 ServerLog.RequestCompleted(logger, Connection.Id, frame.RequestId, operation, path, bytes, Elapsed(started));
+                options.Metrics?.RequestCompleted(operation, "ok", bytes, Connection.TimeProvider.GetElapsedTime(started));
             }
 
             return true;
@@ -256,6 +257,7 @@ public sealed partial class FileXferRequestHandler(
         catch (FileXferException ex)
         {
             ServerLog.RequestFailed(logger, Connection.Id, frame.RequestId, operation, path, ex.Code.ToString(), bytes, Elapsed(started), ex.Message);
+            options.Metrics?.RequestCompleted(operation, ex.Code.ToString(), bytes, Connection.TimeProvider.GetElapsedTime(started));
             if (_sendingBody)
             {
                 // The client is reading body bytes: an error frame would be taken for them. Closing is the message.
@@ -271,11 +273,13 @@ public sealed partial class FileXferRequestHandler(
         catch (ConnectionLostException ex)
         {
             ServerLog.RequestFailed(logger, Connection.Id, frame.RequestId, operation, path, "ConnectionLost", bytes, Elapsed(started), ex.Message);
+            options.Metrics?.RequestCompleted(operation, "ConnectionLost", bytes, Connection.TimeProvider.GetElapsedTime(started));
             return false;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             ServerLog.RequestCrashed(logger, ex, Connection.Id, frame.RequestId, operation, path);
+            options.Metrics?.RequestCompleted(operation, nameof(ErrorCode.Internal), bytes, Connection.TimeProvider.GetElapsedTime(started));
             await TrySendErrorAsync(frame.RequestId, ErrorCode.Internal, "internal server error", cancellationToken);
             return false;
         }
