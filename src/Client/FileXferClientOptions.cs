@@ -26,4 +26,10 @@ public sealed class FileXferClientOptions
     /// for a token never receives anything derived from it.
     /// </summary>
     public FileXferCredential? Credential { get; set; }
+
+    /// <summary>
+    /// The rate every connection made with these options keeps to together (<c>--bwlimit</c>): they share the bucket.
+    /// Default: null, no limit.
+    /// </summary>
+    public FileXfer.Protocol.Net.TokenBucket? BandwidthLimit { get; set; }
 }

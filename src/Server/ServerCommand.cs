@@ -117,6 +117,11 @@ internal static class ServerCommand
             Description = "Serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz (200 while serving, 503 once draining). Off by default; the meter FileXfer.Server is always there for dotnet-counters.",
             HelpName = "HOST:PORT",
         };
+        var bandwidthLimit = new Option<string?>("--bwlimit")
+        {
+            Description = "Most bytes per second each connection may move: KiB per second, or with a suffix B, K, M or G (500, 1.5M). Off by default; with it, files are not sent with sendfile.",
+            HelpName = "RATE",
+        };
         var config = new Option<FileInfo?>("--config")
         {
             Description = "Settings file: 'key = value' lines, a key for each option here, its name without the dashes (max-connections = 200). "
@@ -131,7 +136,7 @@ internal static class ServerCommand
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
             root, listen, shutdownTimeout, maxFileSize, idleTimeout, keepAlive, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
-            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel, logFormat, metrics, config,
+            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel, logFormat, metrics, bandwidthLimit, config,
             CreateFingerprintCommand(stdout, stderr),
         };
         command.Subcommands.Add(TokenCommand.Create(stdout, stderr));
@@ -155,7 +160,8 @@ internal static class ServerCommand
                 result.GetValue(tlsKey),
                 result.GetValue(tokens),
                 result.GetValue(allowAnonymous),
-                result.GetValue(metrics));
+                result.GetValue(metrics),
+                result.GetValue(bandwidthLimit));
             return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), describe ?? (name => name), cancellationToken);
         });
         return command;
@@ -252,7 +258,7 @@ internal static class ServerCommand
     }
 
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, TimeSpan KeepAlive,
-        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous, string? Metrics);
+        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous, string? Metrics, string? BandwidthLimit);
 
     /// <summary>One line per value out of its range, naming where each came from.</summary>
     private static List<string> RangeProblems(ServerSettings settings, Func<string, string> describe, out HostPort? hostPort)
@@ -274,6 +280,11 @@ internal static class ServerCommand
         if (settings.Metrics is not null && !HostPort.TryParse(settings.Metrics, out _, out var metricsError))
         {
             problems.Add($"{describe("--metrics")}: {metricsError}");
+        }
+
+        if (settings.BandwidthLimit is not null && !BandwidthRate.TryParse(settings.BandwidthLimit, out _, out var rateError))
+        {
+            problems.Add($"{describe("--bwlimit")}: {rateError}");
         }
 
         Check(settings.ShutdownTimeout < TimeSpan.Zero, "--shutdown-timeout", "cannot be negative", settings.ShutdownTimeout.TotalSeconds);
@@ -405,7 +416,9 @@ internal static class ServerCommand
         }
 
         using var serverMetrics = new ServerMetrics(() => StagingBytes(store.StagingDirectory));
-        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context, Authenticator = authenticator, Metrics = serverMetrics };
+        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context, Authenticator = authenticator, Metrics = serverMetrics,
+            BandwidthLimit = settings.BandwidthLimit is { } rate && BandwidthRate.TryParse(rate, out long bytesPerSecond, out _) ? bytesPerSecond : null,
+        };
         await using var server = new TcpServer(
             endPoint,
             context => new FileXferRequestHandler(context, store, handlerOptions, logger),

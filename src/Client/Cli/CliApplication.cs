@@ -136,6 +136,7 @@ public static class CliApplication
         root.Options.Add(globals.Pin);
         root.Options.Add(globals.KnownHosts);
         root.Options.Add(globals.TlsNoTofu);
+        root.Options.Add(globals.BandwidthLimit);
         root.Subcommands.Add(PutCommand.Create(console, globals));
         root.Subcommands.Add(GetCommand.Create(console, globals));
         root.Subcommands.Add(ListCommand.Create(console, globals));

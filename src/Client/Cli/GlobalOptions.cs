@@ -89,6 +89,13 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<string?> BandwidthLimit { get; } = Rate(new Option<string?>("--bwlimit")
+    {
+        Description = "Keep the transfer to this rate, all connections together: KiB per second, or with a suffix B, K, M or G (500, 1.5M), as rsync's --bwlimit.",
+        HelpName = "RATE",
+        Recursive = true,
+    });
+
     public Option<string> Algorithm { get; } = new("--algorithm", "-a")
     {
         Description = $"Hash algorithm: {string.Join(", ", HashAlgorithms.Supported)}.",
@@ -195,6 +202,9 @@ internal sealed class GlobalOptions
             IdleTimeout = TimeSpan.FromSeconds(Given(result, Timeout, Remote?.Timeout)),
             HashAlgorithm = algorithm,
             Tls = TlsOptions(result, console),
+            BandwidthLimit = (result.GetValue(BandwidthLimit) ?? Remote?.BandwidthLimit) is { } rate && BandwidthRate.TryParse(rate, out long bytesPerSecond, out _)
+                ? new TokenBucket(bytesPerSecond)
+                : null,
         };
     }
 
@@ -240,6 +250,18 @@ internal sealed class GlobalOptions
 
     /// <summary>The number of retries, from 0 to 100 (checked by the parser).</summary>
     public int Retries(ParseResult result) => Given(result, RetriesOption, Remote?.Retries);
+
+    private static Option<string?> Rate(Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && !BandwidthRate.TryParse(result.Tokens[^1].Value, out _, out var error))
+            {
+                result.AddError($"--bwlimit: {error}");
+            }
+        });
+        return option;
+    }
 
     /// <summary>The option's value when given on the command line, else the remote's setting, else the option's default.</summary>
     private static T Given<T>(ParseResult result, Option<T> option, T? remote)

@@ -37,4 +37,10 @@ public sealed class FileXferHandlerOptions
 
     /// <summary>Where requests, bytes, authentication failures and group commits are counted; null counts nothing.</summary>
     public ServerMetrics? Metrics { get; set; }
+
+    /// <summary>
+    /// Bytes per second each connection may move, both directions together (<c>--bwlimit</c>); files are then sent
+    /// through the throttle, never with <c>sendfile(2)</c>. Default: null, no limit.
+    /// </summary>
+    public long? BandwidthLimit { get; set; }
 }

@@ -84,13 +84,18 @@ public sealed partial class FileXferRequestHandler(
             transport = await AcceptTlsAsync(transport, certificate, cancellationToken);
         }
 
+        if (options.BandwidthLimit is { } rate)
+        {
+            transport = new ThrottledStream(transport, new TokenBucket(rate, time: Connection.TimeProvider));
+        }
+
         _stream = new GuardedNetworkStream(transport)
         {
             IdleTimeout = options.IdleTimeout,
             TimeProvider = Connection.TimeProvider,
             Socket = options.Tls is null ? Connection.Socket : null,
         };
-        _zeroCopy = OperatingSystem.IsLinux() && options.Tls is null && options.SendFile switch
+        _zeroCopy = OperatingSystem.IsLinux() && options.Tls is null && options.BandwidthLimit is null && options.SendFile switch
         {
             SendFileUse.Always => true,
             SendFileUse.RemotePeers => !System.Net.IPAddress.IsLoopback(Connection.Address),

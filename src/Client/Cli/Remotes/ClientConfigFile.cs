@@ -8,7 +8,7 @@ namespace FileXfer.Client.Cli.Remotes;
 /// The client's configuration file: named servers (remotes), rclone's <c>rclone.conf</c> in the syntax of git's
 /// config. <c>[NAME]</c> starts a remote; <c>key = value</c> lines set it; blank lines and <c>#</c> or <c>;</c> lines
 /// are skipped. Keys: <c>server</c>, <c>token-file</c>, <c>tls</c>, <c>pin</c>, <c>known-hosts</c>,
-/// <c>tls-no-tofu</c>, <c>algorithm</c>, <c>retries</c>, <c>connect-timeout</c>, <c>timeout</c>: the options of the
+/// <c>tls-no-tofu</c>, <c>algorithm</c>, <c>retries</c>, <c>connect-timeout</c>, <c>timeout</c>, <c>bwlimit</c>: the options of the
 /// same names. Paths may start with <c>~/</c>; a relative path is relative to the file. Every problem is one line
 /// naming the file and line.
 /// </summary>
@@ -19,7 +19,7 @@ internal static partial class ClientConfigFile
 
     /// <summary>The keys a remote takes.</summary>
     public static IReadOnlyList<string> Keys { get; } =
-        ["server", "token-file", "tls", "pin", "known-hosts", "tls-no-tofu", "algorithm", "retries", "connect-timeout", "timeout"];
+        ["server", "token-file", "tls", "pin", "known-hosts", "tls-no-tofu", "algorithm", "retries", "connect-timeout", "timeout", "bwlimit"];
 
     /// <summary>A remote's name, as it is written before the colon of <c>NAME:path</c>.</summary>
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -158,6 +158,10 @@ internal static partial class ClientConfigFile
                 return double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds) && seconds > 0 && seconds <= 1_000_000
                     ? (key == "timeout" ? remote with { Timeout = seconds } : remote with { ConnectTimeout = seconds }, null)
                     : (remote, $"{key}: '{value}' is not a number of seconds from 0 to 1000000");
+            case "bwlimit":
+                return BandwidthRate.TryParse(value, out _, out var rateError)
+                    ? (remote with { BandwidthLimit = value }, null)
+                    : (remote, $"bwlimit: {rateError}");
             default:
                 return (remote, $"unknown key '{key}' (the keys are {string.Join(", ", Keys)})");
         }

@@ -28,4 +28,7 @@ internal sealed record RemoteSettings(string Name)
     public double? ConnectTimeout { get; init; }
 
     public double? Timeout { get; init; }
+
+    /// <summary>The rate as written (<c>--bwlimit</c>), checked when the file is read.</summary>
+    public string? BandwidthLimit { get; init; }
 }
