@@ -130,7 +130,7 @@ public sealed class NamedRemoteTests : IDisposable
                 $"filexfer: {file} line 6: algorithm: 'md5' is not one of sha256, xxh128, blake3",
                 $"filexfer: {file} line 7: retries: '101' is not a whole number from 0 to 100",
                 $"filexfer: {file} line 8: timeout: '0' is not a number of seconds from 0 to 1000000",
-                $"filexfer: {file} line 9: unknown key 'colour' (the keys are server, token-file, tls, pin, known-hosts, tls-no-tofu, algorithm, retries, connect-timeout, timeout)",
+                $"filexfer: {file} line 9: unknown key 'colour' (the keys are server, token-file, tls, pin, known-hosts, tls-no-tofu, algorithm, retries, connect-timeout, timeout, bwlimit)",
                 $"filexfer: {file} line 10: '[bad name]' is not a remote's heading: [NAME], NAME of letters, digits, '.', '_' and '-'",
                 $"filexfer: {file} line 11: remote 'office' is defined twice",
             ],
