@@ -32,4 +32,10 @@ public sealed class FileXferClientOptions
     /// up on is declared to the server by the next (see <see cref="Resilience.ClientRun"/>).
     /// </summary>
     public Resilience.ClientRun Run { get; set; } = new();
+
+    /// <summary>
+    /// The rate every connection made with these options keeps to together (<c>--bwlimit</c>): they share the bucket.
+    /// Default: null, no limit.
+    /// </summary>
+    public FileXfer.Protocol.Net.TokenBucket? BandwidthLimit { get; set; }
 }

@@ -5,10 +5,13 @@ using System.CommandLine.Parsing;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Threading.Channels;
 using FileXfer.Protocol.Net;
+using FileXfer.Server.Configuration;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
+using FileXfer.Server.Metrics;
 using FileXfer.Server.Security;
 using FileXfer.Server.Storage.Local;
 using FileXfer.Server.Tls;
@@ -17,7 +20,7 @@ using Microsoft.Extensions.Logging;
 namespace FileXfer.Server;
 
 /// <summary>The <c>filexfer-server</c> command line: options to settings, settings to a running server.</summary>
-internal static class ServerCommand
+internal static partial class ServerCommand
 {
     private const string ExitCodesHelp = """
         Exit codes:
@@ -27,7 +30,8 @@ internal static class ServerCommand
           3  cannot listen on the address
         """;
 
-    public static RootCommand Create(TextWriter stdout, TextWriter stderr, Func<TextWriter>? logOutput = null)
+    /// <summary>The command; <c>describe</c> is how messages name an option's value (see <see cref="ServerConfiguration.Describe"/>).</summary>
+    public static RootCommand Create(TextWriter stdout, TextWriter stderr, Func<TextWriter>? logOutput = null, Func<string, string>? describe = null)
     {
         var root = new Option<DirectoryInfo>("--root")
         {
@@ -102,6 +106,28 @@ internal static class ServerCommand
             Description = "Least severe log level written to stderr.",
             DefaultValueFactory = _ => LogLevel.Information,
         };
+        var logFormat = new Option<LogFormat>("--log-format")
+        {
+            Description = "Log line format on stderr: text, journal (syslog priority prefixes for systemd's journal, no time), json (one object per line), "
+                + "or auto: journal when systemd connected stderr to the journal, else text.",
+            DefaultValueFactory = _ => LogFormat.Auto,
+        };
+        var metrics = new Option<string?>("--metrics")
+        {
+            Description = "Serve Prometheus metrics on http://HOST:PORT/metrics and a health check on /healthz (200 while serving, 503 once draining). Off by default; the meter FileXfer.Server is always there for dotnet-counters.",
+            HelpName = "HOST:PORT",
+        };
+        var bandwidthLimit = new Option<string?>("--bwlimit")
+        {
+            Description = "Most bytes per second each connection may move: KiB per second, or with a suffix B, K, M or G (500, 1.5M). Off by default; with it, files are not sent with sendfile.",
+            HelpName = "RATE",
+        };
+        var config = new Option<FileInfo?>("--config")
+        {
+            Description = "Settings file: 'key = value' lines, a key for each option here, its name without the dashes (max-connections = 200). "
+                + "Environment variables FILEXFER_SERVER_<KEY> (FILEXFER_SERVER_MAX_CONNECTIONS) override it, options given here override both. "
+                + "Also $" + ServerConfiguration.ConfigVariable + ".",
+        };
         var tokens = new Option<FileInfo?>("--tokens")
         {
             Description = "Tokens file (lines 'NAME ro|rw[:/subtree] SECRET', mode 600): clients must authenticate with one. Without it the server is anonymous.",
@@ -110,7 +136,7 @@ internal static class ServerCommand
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
             root, listen, shutdownTimeout, maxFileSize, idleTimeout, keepAlive, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
-            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel,
+            tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel, logFormat, metrics, bandwidthLimit, config,
             CreateFingerprintCommand(stdout, stderr),
         };
         command.Subcommands.Add(TokenCommand.Create(stdout, stderr));
@@ -128,12 +154,15 @@ internal static class ServerCommand
                 result.GetValue(maxConnectionsPerAddress),
                 result.GetValue(maxListEntries),
                 result.GetValue(logLevel),
+                result.GetValue(logFormat),
                 result.GetValue(tls) || result.GetValue(tlsCert) is not null,
                 result.GetValue(tlsCert),
                 result.GetValue(tlsKey),
                 result.GetValue(tokens),
-                result.GetValue(allowAnonymous));
-            return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
+                result.GetValue(allowAnonymous),
+                result.GetValue(metrics),
+                result.GetValue(bandwidthLimit));
+            return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), describe ?? (name => name), cancellationToken);
         });
         return command;
     }
@@ -143,11 +172,19 @@ internal static class ServerCommand
     /// argument) prints one <c>filexfer-server: …</c> line per error on stderr, nothing on stdout, and exits 2;
     /// <c>--help</c> and <c>--version</c> win over errors, as the parser decides.
     /// </summary>
+    /// <remarks>Settings are read from <c>environment</c>, by default the process's own variables.</remarks>
     public static async Task<int> InvokeAsync(
-        string[] args, TextWriter stdout, TextWriter stderr, InvocationConfiguration configuration, Func<TextWriter>? logOutput = null, CancellationToken cancellationToken = default)
+        string[] args,
+        TextWriter stdout,
+        TextWriter stderr,
+        InvocationConfiguration configuration,
+        Func<TextWriter>? logOutput = null,
+        System.Collections.IDictionary? environment = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var command = Create(stdout, stderr, logOutput);
+        var settings = ServerConfiguration.None(args);
+        var command = Create(stdout, stderr, logOutput, name => settings.Describe(name));
         if (!Console.IsOutputRedirected)
         {
             // Help on a terminal wraps at its width, given here: System.CommandLine would ask Console.WindowWidth, and
@@ -159,6 +196,26 @@ internal static class ServerCommand
         }
 
         var result = command.Parse(args);
+        if (result.CommandResult.Command == command && (result.Action is ParseErrorAction || result.Action == command.Action))
+        {
+            // The server itself (not --help, --version or a subcommand): settings from the file and the environment
+            // come before the command line's, which override them.
+            var configOption = command.Options.OfType<Option<FileInfo?>>().Single(o => o.Name == "--config");
+            settings = ServerConfiguration.Build(command, configOption, result, args, environment ?? Environment.GetEnvironmentVariables());
+            if (settings.Problems.Count > 0)
+            {
+                foreach (var problem in settings.Problems)
+                {
+                    await stderr.WriteLineAsync($"filexfer-server: {problem}");
+                }
+
+                await stderr.FlushAsync(cancellationToken);
+                return (int)ServerExitCode.Usage;
+            }
+
+            result = command.Parse([.. settings.Arguments]);
+        }
+
         if (result.Action is ParseErrorAction)
         {
             var lines = result.Errors.Select(error => UsageLine(error.Message)).ToList();
@@ -201,25 +258,19 @@ internal static class ServerCommand
     }
 
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, TimeSpan KeepAlive,
-        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous);
+        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous, string? Metrics, string? BandwidthLimit);
 
-    private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
+    private static async Task<ServerExitCode> RunAsync(
+        ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, Func<string, string> describe, CancellationToken cancellationToken)
     {
-        if (!HostPort.TryParse(settings.Listen, out var hostPort, out var error))
+        var problems = RangeProblems(settings, describe, out var hostPort);
+        if (problems.Count > 0)
         {
-            await stderr.WriteLineAsync($"filexfer-server: --listen: {error}");
-            return ServerExitCode.Usage;
-        }
+            foreach (var problem in problems)
+            {
+                await stderr.WriteLineAsync($"filexfer-server: {problem}");
+            }
 
-        if (settings.ShutdownTimeout < TimeSpan.Zero || settings.MaxFileSize < 0 || settings.KeepAlive < TimeSpan.Zero || settings.PartialMaxAge <= TimeSpan.Zero || settings.IdleTimeout <= TimeSpan.Zero)
-        {
-            await stderr.WriteLineAsync("filexfer-server: --shutdown-timeout, --max-file-size and --keepalive cannot be negative, --partial-max-age and --idle-timeout must be positive");
-            return ServerExitCode.Usage;
-        }
-
-        if (settings.MaxConnections <= 0 || settings.MaxConnectionsPerAddress <= 0 || settings.MaxListEntries <= 0)
-        {
-            await stderr.WriteLineAsync("filexfer-server: --max-connections, --max-connections-per-address and --max-list-entries must be positive");
             return ServerExitCode.Usage;
         }
 
@@ -292,7 +343,8 @@ internal static class ServerCommand
             await stderr.WriteLineAsync($"filexfer-server: warning: listening on {endPoint} without --tls: paths and file contents cross the network in clear");
         }
 
-        using var logProvider = new LineLoggerProvider(logOutput());
+        using var logProvider = new LineLoggerProvider(
+            logOutput(), format: LogLineFormatter.Resolve(settings.LogFormat, Environment.GetEnvironmentVariable(LogLineFormatter.JournalStreamVariable)));
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(settings.LogLevel)
             .AddProvider(logProvider));
@@ -325,7 +377,10 @@ internal static class ServerCommand
             ServerLog.TokensLoaded(logger, authenticator.Count, settings.Tokens!.FullName);
         }
 
-        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context, Authenticator = authenticator };
+        using var serverMetrics = new ServerMetrics(() => StagingBytes(store.StagingDirectory));
+        var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context, Authenticator = authenticator, Metrics = serverMetrics,
+            BandwidthLimit = settings.BandwidthLimit is { } rate && BandwidthRate.TryParse(rate, out long bytesPerSecond, out _) ? bytesPerSecond : null,
+        };
         await using var server = new TcpServer(
             endPoint,
             context => new FileXferRequestHandler(context, store, handlerOptions, logger),
@@ -336,6 +391,7 @@ internal static class ServerCommand
                 MaxConnections = settings.MaxConnections,
                 MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress,
                 KeepAliveInterval = settings.KeepAlive > TimeSpan.Zero ? settings.KeepAlive : null,
+                Metrics = serverMetrics,
             });
         try
         {
@@ -347,9 +403,16 @@ internal static class ServerCommand
             return ServerExitCode.CannotListen;
         }
 
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await using var metricsEndpoint = await StartMetricsAsync(settings.Metrics, serverMetrics, () => !stop.IsCancellationRequested, logger, cancellationToken);
+        if (metricsEndpoint is null && settings.Metrics is not null)
+        {
+            await stderr.WriteLineAsync($"filexfer-server: cannot listen on {settings.Metrics} for --metrics");
+            return ServerExitCode.CannotListen;
+        }
+
         // Registered before the announcement: a supervisor or test that signals as soon as it reads the line must
         // get the drain and exit 0, not the runtime's default death by signal (143).
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         int signals = 0;
         void OnSignal(PosixSignalContext context)
         {
@@ -361,6 +424,18 @@ internal static class ServerCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
+        // SIGHUP reloads the tokens file (systemctl reload); without a handler it would end the process.
+        var reloads = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+        {
+            FullMode = BoundedChannelFullMode.DropWrite,
+        });
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            reloads.Writer.TryWrite(true);
+        });
+        using var systemd = SystemdNotifier.FromEnvironment();
+
         await stdout.WriteLineAsync($"listening on {HostPort.Format(server.LocalEndPoint)}");
         if (certificate is not null)
         {
@@ -368,11 +443,15 @@ internal static class ServerCommand
         }
 
         await stdout.FlushAsync(cancellationToken);
+        await systemd.ReadyAsync($"listening on {HostPort.Format(server.LocalEndPoint)}", cancellationToken);
 
         var sweeping = SweepStaleUploadsAsync(store, logger, stop.Token);
+        var reloading = ReloadOnSignalAsync(reloads.Reader, authenticator, settings.Tokens?.FullName, systemd, $"listening on {HostPort.Format(server.LocalEndPoint)}", logger, stop.Token);
         await server.ServeForeverAsync(stop.Token);
+        await systemd.StoppingAsync($"draining, at most {settings.ShutdownTimeout.TotalSeconds:0.#} s", CancellationToken.None);
         await server.StopAsync();
         await sweeping;
+        await reloading;
         return ServerExitCode.Ok;
     }
 

@@ -74,4 +74,19 @@ internal static partial class ServerLog
 
     [LoggerMessage(21, LogLevel.Information, "Connection {ConnectionId}: its client gave up {Count} earlier connection(s) of its run ({Numbers}); nothing more they send is carried out")]
     public static partial void AbandonedDeclared(ILogger logger, long connectionId, int count, string numbers);
+
+    [LoggerMessage(50, LogLevel.Information, "Reloaded {Count} tokens from {Path} (SIGHUP); connections already authenticated keep their access")]
+    public static partial void TokensReloaded(ILogger logger, int count, string path);
+
+    [LoggerMessage(51, LogLevel.Error, "Tokens not reloaded (SIGHUP), the {Count} tokens loaded before stay in use: {Reason}")]
+    public static partial void TokensReloadFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(52, LogLevel.Information, "SIGHUP: nothing to reload, the server runs without --tokens")]
+    public static partial void NothingToReload(ILogger logger);
+
+    [LoggerMessage(53, LogLevel.Information, "Metrics on http://{EndPoint}/metrics, health on http://{EndPoint}/healthz")]
+    public static partial void MetricsListening(ILogger logger, string endPoint);
+
+    [LoggerMessage(54, LogLevel.Debug, "Metrics request not answered: {Kind}: {Reason}")]
+    public static partial void MetricsRequestFailed(ILogger logger, string kind, string reason);
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using FileXfer.Client.Cli.Commands;
+using FileXfer.Client.Cli.Remotes;
 
 namespace FileXfer.Client.Cli;
 
@@ -24,9 +25,11 @@ public static class CliApplication
         """;
 
     /// <summary>Builds the root command with all subcommands.</summary>
-    public static RootCommand CreateRootCommand(CliConsole console)
+    public static RootCommand CreateRootCommand(CliConsole console) => CreateRootCommand(console, out _);
+
+    private static RootCommand CreateRootCommand(CliConsole console, out GlobalOptions globals)
     {
-        var root = AddCommands(new RootCommand("FileXfer client: verified file transfer to and from a filexfer-server.\n\n" + ExitCodesHelp), console);
+        var root = AddCommands(new RootCommand("FileXfer client: verified file transfer to and from a filexfer-server.\n\n" + ExitCodesHelp), console, out globals);
         // Help on a terminal wraps at its width, given here: System.CommandLine would ask Console.WindowWidth, and
         // System.Console then leaves the terminal in keypad mode.
         if (console.OutputTerminalColumns() is { } columns)
@@ -46,20 +49,26 @@ public static class CliApplication
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(console);
         ParseResult? result = null;
+        GlobalOptions? globals = null;
         if (!NeedsRootCommand(args))
         {
             // Without --help and --version: RootCommand looks up its name by reflection and those two options read
             // their descriptions through a ResourceManager, together 0.4 ms of a short command with the Native AOT
             // client. A line that does not parse cleanly is parsed again below with the whole tree, so that errors
             // read exactly as they do there.
-            result = AddCommands(new Command("filexfer"), console).Parse(args);
+            result = AddCommands(new Command("filexfer"), console, out globals).Parse(args);
             if (result.Errors.Count > 0 || UnknownOptions(result).Any())
             {
                 result = null;
             }
         }
 
-        result ??= CreateRootCommand(console).Parse(args);
+        if (result is null)
+        {
+            result = CreateRootCommand(console, out var rootGlobals).Parse(args);
+            globals = rootGlobals;
+        }
+
         var errors = result.Errors.Select(error => error.Message).Concat(UnknownOptions(result)).ToList();
         if (errors.Count > 0)
         {
@@ -74,6 +83,21 @@ public static class CliApplication
             }
 
             return (int)ExitCode.Usage;
+        }
+
+        try
+        {
+            // A named remote (--remote NAME, NAME:path) gives its settings; its prefixes are taken off the paths.
+            var (remote, tokens) = RemoteSelection.Resolve(result, globals!.RemoteOption, console);
+            globals.Remote = remote;
+            if (tokens is not null)
+            {
+                result = result.RootCommandResult.Command.Parse(tokens);
+            }
+        }
+        catch (UserFacingException ex)
+        {
+            return (int)await ErrorReporter.ReportAsync(console, ex);
         }
 
         var configuration = new InvocationConfiguration
@@ -96,12 +120,13 @@ public static class CliApplication
         }
     }
 
-    private static T AddCommands<T>(T root, CliConsole console)
+    private static T AddCommands<T>(T root, CliConsole console, out GlobalOptions globals)
         where T : Command
     {
         ArgumentNullException.ThrowIfNull(console);
-        var globals = new GlobalOptions();
+        globals = new GlobalOptions();
         root.Options.Add(globals.Server);
+        root.Options.Add(globals.RemoteOption);
         root.Options.Add(globals.TokenFile);
         root.Options.Add(globals.Quiet);
         root.Options.Add(globals.ConnectTimeout);
@@ -111,6 +136,7 @@ public static class CliApplication
         root.Options.Add(globals.Pin);
         root.Options.Add(globals.KnownHosts);
         root.Options.Add(globals.TlsNoTofu);
+        root.Options.Add(globals.BandwidthLimit);
         root.Subcommands.Add(PutCommand.Create(console, globals));
         root.Subcommands.Add(GetCommand.Create(console, globals));
         root.Subcommands.Add(ListCommand.Create(console, globals));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FileXfer.Client.Cli.Remotes;
 using FileXfer.Client.Tls;
 using FileXfer.Protocol.Net;
 
@@ -17,6 +18,16 @@ internal sealed class GlobalOptions
         Description = $"Server address HOST:PORT (default: ${ServerVariable}, else {HostPort.Default}).",
         Recursive = true,
     };
+
+    public Option<string?> RemoteOption { get; } = new("--remote")
+    {
+        Description = $"Use the server named NAME in the configuration file (${ClientConfigFile.ConfigVariable}, else ~/.config/filexfer/config): its address, token file, TLS, pin, algorithm, retries and timeouts, unless given here. Also NAME:path in a remote path.",
+        HelpName = "NAME",
+        Recursive = true,
+    };
+
+    /// <summary>The remote the command line names (set before the command runs), or null.</summary>
+    public RemoteSettings? Remote { get; set; }
 
     public Option<string?> TokenFile { get; } = ValueChecks.NotEmpty(new Option<string?>("--token-file")
     {
@@ -78,6 +89,13 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<string?> BandwidthLimit { get; } = Rate(new Option<string?>("--bwlimit")
+    {
+        Description = "Keep the transfer to this rate, all connections together: KiB per second, or with a suffix B, K, M or G (500, 1.5M), as rsync's --bwlimit.",
+        HelpName = "RATE",
+        Recursive = true,
+    });
+
     public Option<string> Algorithm { get; } = new("--algorithm", "-a")
     {
         Description = $"Hash algorithm: {string.Join(", ", HashAlgorithms.Supported)}.",
@@ -86,6 +104,11 @@ internal sealed class GlobalOptions
 
     public HostPort ResolveServer(ParseResult result, CliConsole console)
     {
+        if (result.GetValue(Server) is null && Remote?.Server is { } remoteServer)
+        {
+            return remoteServer;
+        }
+
         var text = result.GetValue(Server) ?? console.GetEnvironmentVariable(ServerVariable);
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -105,7 +128,7 @@ internal sealed class GlobalOptions
     {
         string text;
         string source;
-        if (result.GetValue(TokenFile) is { } path)
+        if ((result.GetValue(TokenFile) ?? Remote?.TokenFile) is { } path)
         {
             source = $"token file '{path}'";
             text = ReadTokenFile(path);
@@ -161,6 +184,11 @@ internal sealed class GlobalOptions
 
     public FileXferClientOptions ClientOptions(ParseResult result, CliConsole console, string? algorithm = null)
     {
+        if (Remote?.Algorithm is { } remoteAlgorithm && result.GetResult(Algorithm) is not { Implicit: false })
+        {
+            algorithm = remoteAlgorithm;
+        }
+
         algorithm ??= HashAlgorithms.Default;
         if (!HashAlgorithms.IsSupported(algorithm))
         {
@@ -170,19 +198,22 @@ internal sealed class GlobalOptions
         // Both were checked by the parser (ValueChecks.Seconds).
         return new FileXferClientOptions
         {
-            ConnectTimeout = TimeSpan.FromSeconds(result.GetValue(ConnectTimeout)),
-            IdleTimeout = TimeSpan.FromSeconds(result.GetValue(Timeout)),
+            ConnectTimeout = TimeSpan.FromSeconds(Given(result, ConnectTimeout, Remote?.ConnectTimeout)),
+            IdleTimeout = TimeSpan.FromSeconds(Given(result, Timeout, Remote?.Timeout)),
             HashAlgorithm = algorithm,
             Tls = TlsOptions(result, console),
+            BandwidthLimit = (result.GetValue(BandwidthLimit) ?? Remote?.BandwidthLimit) is { } rate && BandwidthRate.TryParse(rate, out long bytesPerSecond, out _)
+                ? new TokenBucket(bytesPerSecond)
+                : null,
         };
     }
 
     /// <summary>The TLS settings, or null for plaintext.</summary>
     public ClientTlsOptions? TlsOptions(ParseResult result, CliConsole console)
     {
-        var pin = result.GetValue(Pin);
+        var pin = result.GetValue(Pin) ?? Remote?.Pin;
         var tlsVariable = console.GetEnvironmentVariable(TlsVariable);
-        if (!result.GetValue(Tls) && pin is null && tlsVariable is not ("1" or "true" or "yes"))
+        if (!result.GetValue(Tls) && Remote?.Tls != true && pin is null && tlsVariable is not ("1" or "true" or "yes"))
         {
             return null;
         }
@@ -192,7 +223,7 @@ internal sealed class GlobalOptions
             throw new UserFacingException(ExitCode.Usage, $"--pin '{pin}' is not a SHA-256 fingerprint (64 hex digits, colons allowed)");
         }
 
-        var knownHosts = result.GetValue(KnownHosts);
+        var knownHosts = result.GetValue(KnownHosts) ?? Remote?.KnownHosts;
         if (knownHosts is not null && string.IsNullOrWhiteSpace(knownHosts))
         {
             throw new UserFacingException(ExitCode.Usage, "--known-hosts needs a file name");
@@ -202,7 +233,7 @@ internal sealed class GlobalOptions
         {
             PinnedFingerprint = pin,
             KnownHostsFile = knownHosts ?? DefaultKnownHostsFile(console),
-            TrustOnFirstUse = !result.GetValue(TlsNoTofu),
+            TrustOnFirstUse = !result.GetValue(TlsNoTofu) && Remote?.TlsNoTofu != true,
             // Printed even with --quiet: trusting a server is a security decision the user must be able to see.
             NewServerTrusted = trusted => console.Error.WriteLine(
                 $"filexfer: trusting new server {trusted.Server} (TLS certificate SHA-256 {trusted.Fingerprint}), recorded in {trusted.KnownHostsFile}"),
@@ -218,5 +249,22 @@ internal sealed class GlobalOptions
     }
 
     /// <summary>The number of retries, from 0 to 100 (checked by the parser).</summary>
-    public int Retries(ParseResult result) => result.GetValue(RetriesOption);
+    public int Retries(ParseResult result) => Given(result, RetriesOption, Remote?.Retries);
+
+    private static Option<string?> Rate(Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && !BandwidthRate.TryParse(result.Tokens[^1].Value, out _, out var error))
+            {
+                result.AddError($"--bwlimit: {error}");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>The option's value when given on the command line, else the remote's setting, else the option's default.</summary>
+    private static T Given<T>(ParseResult result, Option<T> option, T? remote)
+        where T : struct =>
+        result.GetResult(option) is not { Implicit: false } && remote is { } value ? value : result.GetValue(option);
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 
 namespace FileXfer.Client.Cli;
 
@@ -9,9 +10,21 @@ namespace FileXfer.Client.Cli;
 /// </summary>
 internal static class RemoteArguments
 {
+    // The arguments that name remote paths, for NAME:path (see Remotes.RemoteSelection); true when only the last token is one.
+    private static readonly ConditionalWeakTable<Argument, StrongBox<bool>> Remote = [];
+
+    /// <summary>True when <paramref name="argument"/> takes remote paths; <paramref name="lastOnly"/> when only its last token is one.</summary>
+    public static bool IsRemote(Argument argument, out bool lastOnly)
+    {
+        lastOnly = Remote.TryGetValue(argument, out var box) && box.Value;
+        return box is not null;
+    }
+
     /// <summary>Adds the check to <paramref name="argument"/>: every token, or only the last one (verify's REMOTE).</summary>
     public static Argument<T> Checked<T>(Argument<T> argument, bool lastOnly = false)
     {
+        ArgumentNullException.ThrowIfNull(argument);
+        Remote.AddOrUpdate(argument, new StrongBox<bool>(lastOnly));
         argument.Validators.Add(result =>
         {
             var tokens = lastOnly ? result.Tokens.TakeLast(1) : result.Tokens;

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using FileXfer.Server.Metrics;
 using FileXfer.Server.Security;
 
 namespace FileXfer.Server.Handlers;
@@ -33,4 +34,13 @@ public sealed class FileXferHandlerOptions
     /// The tokens clients must authenticate with; null (the default) serves every client anonymously with full access.
     /// </summary>
     public TokenAuthenticator? Authenticator { get; set; }
+
+    /// <summary>Where requests, bytes, authentication failures and group commits are counted; null counts nothing.</summary>
+    public ServerMetrics? Metrics { get; set; }
+
+    /// <summary>
+    /// Bytes per second each connection may move, both directions together (<c>--bwlimit</c>); files are then sent
+    /// through the throttle, never with <c>sendfile(2)</c>. Default: null, no limit.
+    /// </summary>
+    public long? BandwidthLimit { get; set; }
 }

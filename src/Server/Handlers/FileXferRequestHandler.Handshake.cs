@@ -155,6 +155,7 @@ public sealed partial class FileXferRequestHandler
         if (request.Type != MessageType.Authenticate)
         {
             ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, "(none)", $"{request.Type} request before authenticating");
+            options.Metrics?.AuthenticationFailed("no_authentication");
             await TrySendErrorAsync(request.RequestId, ErrorCode.AuthenticationFailed, "this server requires a token: authenticate before any request", cancellationToken);
             return false;
         }
@@ -164,6 +165,7 @@ public sealed partial class FileXferRequestHandler
         if (authenticator.Throttle.IsLockedOut(address))
         {
             ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "address locked out after too many failed attempts");
+            options.Metrics?.AuthenticationFailed("locked_out");
             await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "too many failed attempts; try again later", cancellationToken);
             return false;
         }
@@ -181,6 +183,7 @@ public sealed partial class FileXferRequestHandler
             // It starts before the failure is logged, so whoever reads the log knows the delay is under way.
             var delay = Task.Delay(authenticator.Throttle.RecordFailure(address), authenticator.Throttle.Options.TimeProvider, cancellationToken);
             ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "unknown token name or wrong secret");
+            options.Metrics?.AuthenticationFailed("wrong_token");
             await delay;
             await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "unknown token name or wrong secret", cancellationToken);
             return false;

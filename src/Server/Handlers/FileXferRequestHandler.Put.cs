@@ -138,7 +138,9 @@ public sealed partial class FileXferRequestHandler
 
         var group = _pendingCommits.ToArray();
         _pendingCommits.Clear();
+        long committing = Connection.TimeProvider.GetTimestamp();
         var results = await Store.CommitAsync([.. group.Select(c => c.Upload)], cancellationToken);
+        options.Metrics?.GroupCommitted(group.Length, Connection.TimeProvider.GetElapsedTime(committing));
         for (int i = 0; i < group.Length; i++)
         {
             var (upload, requestId, started, algorithm, hash) = group[i];
@@ -146,11 +148,13 @@ public sealed partial class FileXferRequestHandler
             if (results[i] is { } failure)
             {
                 ServerLog.RequestFailed(logger, Connection.Id, requestId, nameof(MessageType.Put), path, failure.Code.ToString(), upload.Size, Elapsed(started), failure.Message);
+                options.Metrics?.RequestCompleted(nameof(MessageType.Put), failure.Code.ToString(), upload.Size, Connection.TimeProvider.GetElapsedTime(started));
                 await Writer.WriteAsync(Messages.Error(requestId, failure.Code, failure.Message), cancellationToken);
             }
             else
             {
                 ServerLog.RequestCompleted(logger, Connection.Id, requestId, nameof(MessageType.Put), path, upload.Size, Elapsed(started));
+                options.Metrics?.RequestCompleted(nameof(MessageType.Put), "ok", upload.Size, Connection.TimeProvider.GetElapsedTime(started));
                 await Writer.WriteAsync(Messages.HashOk(requestId, upload.Path, upload.Size, algorithm, hash), cancellationToken);
             }
         }

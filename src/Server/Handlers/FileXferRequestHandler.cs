@@ -87,13 +87,18 @@ public sealed partial class FileXferRequestHandler(
             transport = await AcceptTlsAsync(transport, certificate, cancellationToken);
         }
 
+        if (options.BandwidthLimit is { } rate)
+        {
+            transport = new ThrottledStream(transport, new TokenBucket(rate, time: Connection.TimeProvider));
+        }
+
         _stream = new GuardedNetworkStream(transport)
         {
             IdleTimeout = options.IdleTimeout,
             TimeProvider = Connection.TimeProvider,
             Socket = options.Tls is null ? Connection.Socket : null,
         };
-        _zeroCopy = OperatingSystem.IsLinux() && options.Tls is null && options.SendFile switch
+        _zeroCopy = OperatingSystem.IsLinux() && options.Tls is null && options.BandwidthLimit is null && options.SendFile switch
         {
             SendFileUse.Always => true,
             SendFileUse.RemotePeers => !System.Net.IPAddress.IsLoopback(Connection.Address),
@@ -261,6 +266,7 @@ public sealed partial class FileXferRequestHandler(
             {
                 // A put is answered and logged when its group is committed.
                 ServerLog.RequestCompleted(logger, Connection.Id, frame.RequestId, operation, path, bytes, Elapsed(started));
+                options.Metrics?.RequestCompleted(operation, "ok", bytes, Connection.TimeProvider.GetElapsedTime(started));
             }
 
             return true;
@@ -268,6 +274,7 @@ public sealed partial class FileXferRequestHandler(
         catch (FileXferException ex)
         {
             ServerLog.RequestFailed(logger, Connection.Id, frame.RequestId, operation, path, ex.Code.ToString(), bytes, Elapsed(started), ex.Message);
+            options.Metrics?.RequestCompleted(operation, ex.Code.ToString(), bytes, Connection.TimeProvider.GetElapsedTime(started));
             if (_sendingBody)
             {
                 // The client is reading body bytes: an error frame would be taken for them. Closing is the message.
@@ -283,11 +290,13 @@ public sealed partial class FileXferRequestHandler(
         catch (ConnectionLostException ex)
         {
             ServerLog.RequestFailed(logger, Connection.Id, frame.RequestId, operation, path, "ConnectionLost", bytes, Elapsed(started), ex.Message);
+            options.Metrics?.RequestCompleted(operation, "ConnectionLost", bytes, Connection.TimeProvider.GetElapsedTime(started));
             return false;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             ServerLog.RequestCrashed(logger, ex, Connection.Id, frame.RequestId, operation, path);
+            options.Metrics?.RequestCompleted(operation, nameof(ErrorCode.Internal), bytes, Connection.TimeProvider.GetElapsedTime(started));
             await TrySendErrorAsync(frame.RequestId, ErrorCode.Internal, "internal server error", cancellationToken);
             return false;
         }

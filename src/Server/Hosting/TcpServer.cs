@@ -342,6 +342,7 @@ public sealed class TcpServer : IAsyncDisposable
     /// <summary>Logs a refusal, at most once per <see cref="TcpServerOptions.RefusalLogInterval"/>: a flood of connections is not a flood of lines.</summary>
     private void ReportRefusal(IPEndPoint remoteEndPoint, string reason)
     {
+        _options.Metrics?.ConnectionRefused(reason);
         if (_refusalLog.TryAcquire(out int unreported))
         {
             ServerLog.ConnectionRefused(_logger, remoteEndPoint, reason, unreported);
@@ -353,6 +354,7 @@ public sealed class TcpServer : IAsyncDisposable
     {
         var started = _options.TimeProvider.GetTimestamp();
         ServerLog.ConnectionOpened(_logger, context.Id, context.RemoteEndPoint);
+        _options.Metrics?.ConnectionOpened();
         try
         {
             var handler = _handlerFactory(context);
@@ -374,6 +376,7 @@ public sealed class TcpServer : IAsyncDisposable
         {
             context.Socket.Dispose();
             Release(context, address);
+            _options.Metrics?.ConnectionClosed();
             context.Dispose();
             // A connection that never completed its handshake is a Debug line: a flood of them is not a flood of lines.
             var level = context.IsEstablished ? LogLevel.Information : LogLevel.Debug;

@@ -1,3 +1,5 @@
+using FileXfer.Server.Metrics;
+
 namespace FileXfer.Server.Hosting;
 
 /// <summary>Settings of the TCP host.</summary>
@@ -61,4 +63,7 @@ public sealed class TcpServerOptions
     /// system clock.
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Where connections opened, closed and refused are counted; null counts nothing.</summary>
+    public ServerMetrics? Metrics { get; set; }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -11,8 +10,9 @@ namespace FileXfer.Server.Logging;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Line format: <c>2026-11-27T00:23:43.692Z info: FileXfer.Server[1] Listening on 127.0.0.1:7070</c>. Warnings carry
-/// the exception's type and message; errors and worse its whole text, on the following lines.
+/// Line format (<see cref="LogFormat"/>): <c>2026-11-27T00:23:43.692Z info: FileXfer.Server[1] Listening on 127.0.0.1:7070</c>,
+/// the journal's <c>&lt;6&gt;FileXfer.Server[1] Listening on …</c>, or one JSON object. Warnings carry the exception's
+/// type and message; errors and worse its whole text, on the following lines (in JSON, in its "exception" field).
 /// </para>
 /// <para>
 /// Logging never holds up serving: a log call only queues its line, and a full queue (an output slower than the
@@ -33,14 +33,14 @@ internal sealed class LineLoggerProvider : ILoggerProvider
     });
 
     private readonly TextWriter _output;
-    private readonly TimeProvider _time;
+    private readonly LogLineFormatter _formatter;
     private readonly Task _writing;
     private long _dropped;
 
-    public LineLoggerProvider(TextWriter output, TimeProvider? time = null)
+    public LineLoggerProvider(TextWriter output, TimeProvider? time = null, LogFormat format = LogFormat.Text)
     {
         _output = output ?? throw new ArgumentNullException(nameof(output));
-        _time = time ?? TimeProvider.System;
+        _formatter = new LogLineFormatter(format == LogFormat.Auto ? LogFormat.Text : format, time ?? TimeProvider.System);
         _writing = Task.Run(WriteLinesAsync);
     }
 
@@ -95,7 +95,8 @@ internal sealed class LineLoggerProvider : ILoggerProvider
         {
             if (dropped > 0)
             {
-                await _output.WriteLineAsync(Format(LogLevel.Warning, Category, new EventId(1), $"{dropped} log lines were dropped: the log output failed or fell behind", exception: null));
+                var message = $"{dropped} log lines were dropped: the log output failed or fell behind";
+                await _output.WriteLineAsync(_formatter.FormatLine(LogLevel.Warning, Category, new EventId(1), message, message, exception: null));
             }
 
             foreach (var line in batch)
@@ -113,31 +114,6 @@ internal sealed class LineLoggerProvider : ILoggerProvider
         }
     }
 
-    private string Format(LogLevel level, string category, EventId eventId, string message, Exception? exception)
-    {
-        var line = new StringBuilder(160)
-            .Append(_time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture))
-            .Append(' ').Append(LevelName(level)).Append(": ")
-            .Append(category).Append('[').Append(eventId.Id).Append("] ")
-            .Append(message);
-        if (exception is not null)
-        {
-            line.Append(level >= LogLevel.Error ? Environment.NewLine + exception : $" ({exception.GetType().Name}: {exception.Message})");
-        }
-
-        return line.ToString();
-    }
-
-    private static string LevelName(LogLevel level) => level switch
-    {
-        LogLevel.Trace => "trce",
-        LogLevel.Debug => "dbug",
-        LogLevel.Information => "info",
-        LogLevel.Warning => "warn",
-        LogLevel.Error => "fail",
-        _ => "crit",
-    };
-
     private sealed class LineLogger(LineLoggerProvider provider, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
@@ -152,7 +128,7 @@ internal sealed class LineLoggerProvider : ILoggerProvider
                 return;
             }
 
-            provider.Enqueue(provider.Format(logLevel, category, eventId, formatter(state, exception), exception));
+            provider.Enqueue(provider._formatter.FormatLine(logLevel, category, eventId, state, formatter(state, exception), exception));
         }
     }
 }

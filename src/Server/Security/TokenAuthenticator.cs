@@ -11,7 +11,8 @@ namespace FileXfer.Server.Security;
 /// </summary>
 public sealed class TokenAuthenticator
 {
-    private readonly FrozenDictionary<string, TokenEntry> _tokens;
+    // Replaced whole on a reload (SIGHUP): a check reads one set, never a mix of the old and the new.
+    private volatile FrozenDictionary<string, TokenEntry> _tokens;
     private readonly byte[] _dummySecret = RandomNumberGenerator.GetBytes(32);
 
     public TokenAuthenticator(IEnumerable<TokenEntry> tokens, AuthThrottle throttle)
@@ -28,13 +29,24 @@ public sealed class TokenAuthenticator
     public int Count => _tokens.Count;
 
     /// <summary>
+    /// Puts <paramref name="tokens"/> in place of the tokens known, for the authentications that follow; connections
+    /// already authenticated keep the access they were given.
+    /// </summary>
+    public void Replace(IEnumerable<TokenEntry> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        _tokens = tokens.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>
     /// The token named <paramref name="name"/> when <paramref name="proof"/> is its client proof over these nonces,
     /// else null (unknown name and wrong proof are not told apart).
     /// </summary>
     public TokenEntry? Verify(string name, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, ReadOnlySpan<byte> proof)
     {
         ArgumentNullException.ThrowIfNull(name);
-        bool known = _tokens.TryGetValue(name, out var entry);
+        var tokens = _tokens;
+        bool known = tokens.TryGetValue(name, out var entry);
         var expected = AuthProof.ForClient(known ? entry!.Secret : _dummySecret, clientNonce, serverNonce, name);
         bool matches = AuthProof.Matches(expected, proof);
         return known && matches ? entry : null;

@@ -5,6 +5,8 @@ namespace FileXfer.Server.Tests.Support;
 /// <summary>Sends a signal to a process: <see cref="System.Diagnostics.Process.Kill()"/> only knows SIGKILL.</summary>
 internal static partial class PosixSignals
 {
+    public const int SigHup = 1;
+
     public const int SigTerm = 15;
 
     public static void Send(int processId, int signal)

@@ -31,7 +31,13 @@ public sealed partial class ServerProcess : IDisposable
 
     public IReadOnlyList<string> StandardOutput => [.. _stdout];
 
-    public static ServerProcess Start(params string[] arguments)
+    public static ServerProcess Start(params string[] arguments) => StartWithEnvironment(new Dictionary<string, string?>(), arguments);
+
+    /// <summary>
+    /// Starts the server with these environment variables set (a null value removes one). Whatever systemd gave the test
+    /// run itself ($NOTIFY_SOCKET, $JOURNAL_STREAM) is not passed on unless given here.
+    /// </summary>
+    public static ServerProcess StartWithEnvironment(IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
         Assert.True(File.Exists(ServerAssembly), $"{ServerAssembly} is missing: the test project references the server project to copy it");
         var startInfo = new ProcessStartInfo("dotnet")
@@ -45,6 +51,20 @@ public sealed partial class ServerProcess : IDisposable
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
+        }
+
+        startInfo.Environment.Remove("NOTIFY_SOCKET");
+        startInfo.Environment.Remove("JOURNAL_STREAM");
+        foreach (var (name, value) in environment)
+        {
+            if (value is null)
+            {
+                startInfo.Environment.Remove(name);
+            }
+            else
+            {
+                startInfo.Environment[name] = value;
+            }
         }
 
         var process = new Process { StartInfo = startInfo };
@@ -85,6 +105,8 @@ public sealed partial class ServerProcess : IDisposable
     }
 
     public void SendSigTerm() => PosixSignals.Send(_process.Id, PosixSignals.SigTerm);
+
+    public void SendSigHup() => PosixSignals.Send(_process.Id, PosixSignals.SigHup);
 
     /// <summary>Waits for the process to exit and for its output to be read to the end; returns the exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -1,0 +1,120 @@
+using System.Net.Sockets;
+using System.Threading.Channels;
+using FileXfer.Protocol.Net;
+using FileXfer.Server.Hosting;
+using FileXfer.Server.Metrics;
+using FileXfer.Server.Security;
+using Microsoft.Extensions.Logging;
+
+namespace FileXfer.Server;
+
+/// <summary>The parts of running the server that serve operators: range checks of the settings, the metrics endpoint, reloads on SIGHUP.</summary>
+internal static partial class ServerCommand
+{
+    /// <summary>One line per value out of its range, naming where each came from.</summary>
+    private static List<string> RangeProblems(ServerSettings settings, Func<string, string> describe, out HostPort? hostPort)
+    {
+        var problems = new List<string>();
+        if (!HostPort.TryParse(settings.Listen, out hostPort, out var error))
+        {
+            problems.Add($"{describe("--listen")}: {error}");
+        }
+
+        void Check(bool bad, string option, string rule, object value)
+        {
+            if (bad)
+            {
+                problems.Add($"{describe(option)} {rule}, not {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)}");
+            }
+        }
+
+        if (settings.Metrics is not null && !HostPort.TryParse(settings.Metrics, out _, out var metricsError))
+        {
+            problems.Add($"{describe("--metrics")}: {metricsError}");
+        }
+
+        if (settings.BandwidthLimit is not null && !BandwidthRate.TryParse(settings.BandwidthLimit, out _, out var rateError))
+        {
+            problems.Add($"{describe("--bwlimit")}: {rateError}");
+        }
+
+        Check(settings.ShutdownTimeout < TimeSpan.Zero, "--shutdown-timeout", "cannot be negative", settings.ShutdownTimeout.TotalSeconds);
+        Check(settings.MaxFileSize < 0, "--max-file-size", "cannot be negative", settings.MaxFileSize);
+        Check(settings.KeepAlive < TimeSpan.Zero, "--keepalive", "cannot be negative", settings.KeepAlive.TotalSeconds);
+        Check(settings.PartialMaxAge <= TimeSpan.Zero, "--partial-max-age", "must be positive", settings.PartialMaxAge.TotalHours);
+        Check(settings.IdleTimeout <= TimeSpan.Zero, "--idle-timeout", "must be positive", settings.IdleTimeout.TotalSeconds);
+        Check(settings.MaxConnections <= 0, "--max-connections", "must be positive", settings.MaxConnections);
+        Check(settings.MaxConnectionsPerAddress <= 0, "--max-connections-per-address", "must be positive", settings.MaxConnectionsPerAddress);
+        Check(settings.MaxListEntries <= 0, "--max-list-entries", "must be positive", settings.MaxListEntries);
+        return problems;
+    }
+
+    /// <summary>The metrics endpoint of <c>--metrics</c>, started; null when none is asked for or it cannot listen.</summary>
+    private static async Task<MetricsEndpoint?> StartMetricsAsync(string? address, ServerMetrics metrics, Func<bool> healthy, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (address is null || !HostPort.TryParse(address, out var hostPort, out _))
+        {
+            return null;
+        }
+
+        MetricsEndpoint? endpoint = null;
+        try
+        {
+            endpoint = new MetricsEndpoint(await ResolveAsync(hostPort!, cancellationToken), new PrometheusExporter(metrics.Meter), healthy, logger);
+            endpoint.Start();
+            ServerLog.MetricsListening(logger, HostPort.Format(endpoint.LocalEndPoint));
+            return endpoint;
+        }
+        catch (SocketException)
+        {
+            if (endpoint is not null)
+            {
+                await endpoint.DisposeAsync();
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>The bytes of the files in the staging area; 0 while it cannot be read.</summary>
+    private static long StagingBytes(string directory)
+    {
+        try
+        {
+            return new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Being cleaned up under the enumeration; the next reading counts it.
+            return 0;
+        }
+    }
+
+    /// <summary>Reloads the tokens file at each SIGHUP, telling systemd it reloads and when it is ready again.</summary>
+    private static async Task ReloadOnSignalAsync(
+        ChannelReader<bool> reloads, TokenAuthenticator? authenticator, string? tokensPath, SystemdNotifier systemd, string status, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await reloads.WaitToReadAsync(cancellationToken))
+            {
+                reloads.TryRead(out _);
+                await systemd.ReloadingAsync(cancellationToken);
+                if (authenticator is null)
+                {
+                    ServerLog.NothingToReload(logger);
+                }
+                else
+                {
+                    TokensReload.TryReload(authenticator, tokensPath!, logger);
+                }
+
+                await systemd.ReadyAsync(status, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The server is stopping.
+        }
+    }
+}
