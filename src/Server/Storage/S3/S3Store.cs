@@ -16,7 +16,7 @@ public sealed class S3Store : IStore
     public const string ReservedName = ".filexfer";
 
     /// <summary>A store over <paramref name="location"/> reached through <paramref name="client"/>, which the store does not dispose.</summary>
-    public S3Store(IAmazonS3 client, S3Location location, S3StoreOptions? options = null)
+    public S3Store(IAmazonS3 client, BucketLocation location, S3StoreOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(location);
@@ -35,7 +35,7 @@ public sealed class S3Store : IStore
     public IAmazonS3 Client { get; }
 
     /// <summary>The bucket and the prefix the store owns.</summary>
-    public S3Location Location { get; }
+    public BucketLocation Location { get; }
 
     /// <summary>The store's settings.</summary>
     public S3StoreOptions Options { get; }

@@ -3,10 +3,10 @@ namespace FileXfer.Server.Storage.S3;
 /// <summary>Where the store's objects live: <c>s3://BUCKET[/PREFIX]</c>.</summary>
 /// <param name="Bucket">The bucket's name.</param>
 /// <param name="Prefix">The key prefix the store owns, empty or ending with <c>/</c>.</param>
-public sealed record S3Location(string Bucket, string Prefix)
+public sealed record BucketLocation(string Bucket, string Prefix)
 {
     /// <summary>Reads <c>s3://BUCKET[/PREFIX]</c>; the prefix must be a valid remote path.</summary>
-    public static bool TryParse(string value, out S3Location? location, out string? error)
+    public static bool TryParse(string value, out BucketLocation? location, out string? error)
     {
         location = null;
         const string scheme = "s3://";
@@ -32,7 +32,7 @@ public sealed record S3Location(string Bucket, string Prefix)
             return false;
         }
 
-        location = new S3Location(bucket, prefix.Length == 0 ? string.Empty : prefix + "/");
+        location = new BucketLocation(bucket, prefix.Length == 0 ? string.Empty : prefix + "/");
         error = null;
         return true;
     }
