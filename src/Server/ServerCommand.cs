@@ -10,7 +10,9 @@ using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
 using FileXfer.Server.Security;
+using FileXfer.Server.Storage;
 using FileXfer.Server.Storage.Local;
+using FileXfer.Server.Storage.S3;
 using FileXfer.Server.Tls;
 using Microsoft.Extensions.Logging;
 
@@ -114,6 +116,7 @@ internal static class ServerCommand
             CreateFingerprintCommand(stdout, stderr),
         };
         command.Subcommands.Add(TokenCommand.Create(stdout, stderr));
+        var objectStore = S3CommandLine.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var settings = new ServerSettings(
@@ -133,7 +136,7 @@ internal static class ServerCommand
                 result.GetValue(tlsKey),
                 result.GetValue(tokens),
                 result.GetValue(allowAnonymous));
-            return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
+            return (int)await RunAsync(settings, objectStore.Read(result), stdout, stderr, logOutput ?? (() => stderr), cancellationToken);
         });
         return command;
     }
@@ -203,7 +206,7 @@ internal static class ServerCommand
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, TimeSpan KeepAlive,
         int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous);
 
-    private static async Task<ServerExitCode> RunAsync(ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
+    private static async Task<ServerExitCode> RunAsync(ServerSettings settings, S3CommandLine.Settings? objectStore, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, CancellationToken cancellationToken)
     {
         if (!HostPort.TryParse(settings.Listen, out var hostPort, out var error))
         {
@@ -258,6 +261,14 @@ internal static class ServerCommand
             // The first use of the platform's file calls, on an architecture they do not know (see FileXfer.Platform.LinuxAbi).
             await stderr.WriteLineAsync($"filexfer-server: {ex.Message}");
             return ServerExitCode.Unexpected;
+        }
+
+        // With --store, the files are objects; the root keeps the server's own files (its TLS certificate).
+        using var s3Store = objectStore is null ? null
+            : await objectStore.TryOpenAsync(new S3StoreOptions { MaxFileSize = settings.MaxFileSize, PartialMaxAge = settings.PartialMaxAge, MaxListEntries = settings.MaxListEntries }, stderr, cancellationToken);
+        if (objectStore is not null && s3Store is null)
+        {
+            return ServerExitCode.Usage;
         }
 
         if (settings.TlsKey is not null && settings.TlsCertificate is null)
@@ -328,7 +339,7 @@ internal static class ServerCommand
         var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context, Authenticator = authenticator };
         await using var server = new TcpServer(
             endPoint,
-            context => new FileXferRequestHandler(context, store, handlerOptions, logger),
+            context => new FileXferRequestHandler(context, (IStore?)s3Store ?? store, handlerOptions, logger),
             logger,
             new TcpServerOptions
             {
@@ -370,9 +381,11 @@ internal static class ServerCommand
         await stdout.FlushAsync(cancellationToken);
 
         var sweeping = SweepStaleUploadsAsync(store, logger, stop.Token);
+        var sweepingObjects = s3Store is null ? Task.CompletedTask : S3CommandLine.SweepAsync(s3Store, logger, stop.Token);
         await server.ServeForeverAsync(stop.Token);
         await server.StopAsync();
         await sweeping;
+        await sweepingObjects;
         return ServerExitCode.Ok;
     }
 

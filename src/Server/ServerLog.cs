@@ -68,4 +68,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(18, LogLevel.Information, "Loaded {Count} tokens from {Path}; clients must authenticate")]
     public static partial void TokensLoaded(ILogger logger, int count, string path);
+
+    [LoggerMessage(60, LogLevel.Warning, "The sweep of stale uploads in the object store failed: {Reason}")]
+    public static partial void StaleSweepFailed(ILogger logger, string reason);
 }

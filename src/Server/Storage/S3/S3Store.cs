@@ -10,14 +10,20 @@ namespace FileXfer.Server.Storage.S3;
 /// an upload's staged parts live in the bucket under <c>.filexfer/partials/</c>, so a retry through any server
 /// over the same bucket resumes them (<see cref="S3Upload"/>).
 /// </summary>
-public sealed class S3Store : IStore
+public sealed class S3Store : IStore, IDisposable
 {
     /// <summary>The top-level name reserved for the server's own objects; clients cannot name or list it.</summary>
     public const string ReservedName = ".filexfer";
 
-    /// <summary>A store over <paramref name="location"/> reached through <paramref name="client"/>, which the store does not dispose.</summary>
-    public S3Store(IAmazonS3 client, BucketLocation location, S3StoreOptions? options = null)
+    private readonly bool _ownsClient;
+
+    /// <summary>
+    /// A store over <paramref name="location"/> reached through <paramref name="client"/>, which the store disposes
+    /// only when it <paramref name="ownsClient"/>.
+    /// </summary>
+    public S3Store(IAmazonS3 client, BucketLocation location, S3StoreOptions? options = null, bool ownsClient = false)
     {
+        _ownsClient = ownsClient;
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(location);
         Client = client;
@@ -70,4 +76,13 @@ public sealed class S3Store : IStore
     /// Returns how many partials and multipart uploads were removed.
     /// </summary>
     public Task<int> RemoveStaleUploadsAsync(CancellationToken cancellationToken) => Partials.RemoveStaleAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsClient)
+        {
+            Client.Dispose();
+        }
+    }
 }
