@@ -81,7 +81,11 @@ public class HaproxyTests(CephCluster cluster)
         Assert.Equal(["big.bin"], (await cluster.ListAllAsync(location, token)).Select(o => o.Key[location.Prefix.Length..]));
     }
 
-    private int StagedParts(FileXfer.Server.Storage.S3.BucketLocation location) =>
-        cluster.Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = location.Bucket, Prefix = location.Prefix + ".filexfer/partials/" })
-            .GetAwaiter().GetResult().KeyCount ?? 0;
+    /// <summary>The parts the partials' multipart uploads hold.</summary>
+    private int StagedParts(FileXfer.Server.Storage.S3.BucketLocation location)
+    {
+        var uploads = cluster.Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = location.Bucket, Prefix = location.Prefix + ".filexfer/partials/" })
+            .GetAwaiter().GetResult().MultipartUploads ?? [];
+        return uploads.Sum(u => cluster.Client.ListPartsAsync(location.Bucket, u.Key, u.UploadId).GetAwaiter().GetResult().Parts?.Count ?? 0);
+    }
 }

@@ -6,10 +6,11 @@ using Amazon.S3.Model;
 namespace FileXfer.Server.Storage.S3;
 
 /// <summary>
-/// The staged parts of uploads, kept in the bucket under <c>.filexfer/partials/ID/PARTSIZE/NNNNN</c>: everything a
-/// resumed upload needs is there (which parts are held, their ETags, their bytes to hash the held prefix again), so
-/// any server over the bucket can continue it. ID comes from the client's resume key and the object's key; an upload
-/// without a resume key stages under a random ID and removes its parts when it ends.
+/// The partial uploads, kept in the bucket under <c>.filexfer/partials/ID/object</c>: a multipart upload to that
+/// key holds the parts sent so far (ListParts tells which, with their ETags); a resumed upload completes the held
+/// parts into that key, which makes them an object any server can read to hash the held prefix again. ID comes
+/// from the client's resume key and the object's key; an upload without a resume key stages under a random ID and
+/// removes what it staged when it ends.
 /// </summary>
 internal sealed class S3Partials(S3Store store)
 {
@@ -26,38 +27,94 @@ internal sealed class S3Partials(S3Store store)
 
     public static string RandomId() => "u" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    public string PartKey(string id, int partSize, int number) =>
-        $"{Prefix}{id}/{partSize.ToString(CultureInfo.InvariantCulture)}/{number.ToString("D5", CultureInfo.InvariantCulture)}";
+    /// <summary>The staging key of partial <paramref name="id"/>.</summary>
+    public string ObjectKey(string id) => $"{Prefix}{id}/object";
 
-    /// <summary>The parts held for <paramref name="id"/> at <paramref name="partSize"/>: 1, 2, … without a gap, each whole.</summary>
-    public async Task<List<string>> ListHeldAsync(string id, int partSize, int maxParts, CancellationToken cancellationToken)
+    /// <summary>
+    /// The whole parts of <paramref name="partSize"/> bytes held for <paramref name="id"/> (at most
+    /// <paramref name="maxParts"/>) as a readable staging object, and its ETag: the multipart upload that holds the
+    /// most parts (1, 2, … without a gap, each whole) is completed into the staging key when it holds more than the
+    /// staging object already does; the other multipart uploads of the key are aborted.
+    /// </summary>
+    public async Task<(int Parts, string? ETag)> FindHeldAsync(string id, int partSize, int maxParts, CancellationToken cancellationToken)
     {
-        var held = new List<string>();
-        var prefix = $"{Prefix}{id}/{partSize.ToString(CultureInfo.InvariantCulture)}/";
-        string? token = null;
-        do
+        var key = ObjectKey(id);
+        var existing = await HeadAsync(key, cancellationToken);
+        long existingParts = existing is { } head && head.ContentLength % partSize == 0 ? head.ContentLength / partSize : 0;
+        var uploads = (await store.Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = store.Bucket, Prefix = key }, cancellationToken)).MultipartUploads ?? [];
+        (string UploadId, List<PartETag> Parts)? best = null;
+        foreach (var upload in uploads.Where(u => u.Key == key))
         {
-            var page = await store.Client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = store.Bucket, Prefix = prefix, ContinuationToken = token }, cancellationToken);
-            foreach (var part in page.S3Objects ?? [])
+            var parts = await ListWholePartsAsync(key, upload.UploadId, partSize, maxParts, cancellationToken);
+            if (parts.Count > existingParts && parts.Count > (best?.Parts.Count ?? 0))
             {
-                if (held.Count == maxParts || part.Key != PartKey(id, partSize, held.Count + 1) || part.Size != partSize)
-                {
-                    return held;
-                }
-
-                held.Add(part.ETag);
+                best = (upload.UploadId, parts);
             }
-
-            token = page.IsTruncated == true ? page.NextContinuationToken : null;
         }
-        while (token is not null);
-        return held;
+
+        foreach (var upload in uploads.Where(u => u.Key == key && u.UploadId != best?.UploadId))
+        {
+            await store.Client.AbortMultipartUploadAsync(store.Bucket, key, upload.UploadId, cancellationToken);
+        }
+
+        if (best is { } chosen)
+        {
+            await store.Client.CompleteMultipartUploadAsync(
+                new CompleteMultipartUploadRequest { BucketName = store.Bucket, Key = key, UploadId = chosen.UploadId, PartETags = chosen.Parts }, cancellationToken);
+
+            // Ceph answers the completion without its ETag; HEAD has it.
+            existing = await HeadAsync(key, cancellationToken);
+            return existing is null ? (0, null) : ((int)Math.Min(existing.ContentLength / partSize, maxParts), existing.ETag);
+        }
+
+        return existingParts > 0 ? ((int)Math.Min(existingParts, maxParts), existing!.ETag) : (0, null);
     }
 
-    /// <summary>Deletes every part staged under <paramref name="id"/>.</summary>
+    private async Task<List<PartETag>> ListWholePartsAsync(string key, string uploadId, int partSize, int maxParts, CancellationToken cancellationToken)
+    {
+        var parts = new List<PartETag>();
+        string? marker = null;
+        do
+        {
+            var page = await store.Client.ListPartsAsync(new ListPartsRequest { BucketName = store.Bucket, Key = key, UploadId = uploadId, PartNumberMarker = marker }, cancellationToken);
+            foreach (var part in page.Parts ?? [])
+            {
+                if (parts.Count == maxParts || part.PartNumber != parts.Count + 1 || part.Size != partSize)
+                {
+                    return parts;
+                }
+
+                parts.Add(new PartETag(part.PartNumber ?? 0, part.ETag));
+            }
+
+            marker = page.IsTruncated == true ? page.NextPartNumberMarker?.ToString(CultureInfo.InvariantCulture) : null;
+        }
+        while (marker is not null);
+        return parts;
+    }
+
+    private async Task<GetObjectMetadataResponse?> HeadAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.Client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = store.Bucket, Key = key }, cancellationToken);
+        }
+        catch (Amazon.S3.AmazonS3Exception ex) when (S3Errors.IsNotFound(ex))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Deletes everything staged under <paramref name="id"/>: its multipart uploads and its staging object.</summary>
     public async Task DeleteAsync(string id, CancellationToken cancellationToken)
     {
         var prefix = $"{Prefix}{id}/";
+        var uploads = await store.Client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = store.Bucket, Prefix = prefix }, cancellationToken);
+        foreach (var upload in uploads.MultipartUploads ?? [])
+        {
+            await store.Client.AbortMultipartUploadAsync(store.Bucket, upload.Key, upload.UploadId, cancellationToken);
+        }
+
         string? token = null;
         do
         {
@@ -143,7 +200,7 @@ internal sealed class S3Partials(S3Store store)
                 new ListMultipartUploadsRequest { BucketName = store.Bucket, Prefix = store.Location.Prefix, KeyMarker = keyMarker, UploadIdMarker = uploadMarker }, cancellationToken);
             foreach (var upload in page.MultipartUploads ?? [])
             {
-                if (S3StoreSession.ToOffset(upload.Initiated) < limit)
+                if (S3StoreSession.ToOffset(upload.Initiated) < limit && !IsHeld(upload.Key))
                 {
                     await store.Client.AbortMultipartUploadAsync(store.Bucket, upload.Key, upload.UploadId, cancellationToken);
                     removed++;
@@ -155,6 +212,10 @@ internal sealed class S3Partials(S3Store store)
         while (keyMarker is not null);
         return removed;
     }
+
+    /// <summary>True for a staging key whose partial an upload of this process holds (a long upload, still going).</summary>
+    private bool IsHeld(string key) =>
+        key.StartsWith(Prefix, StringComparison.Ordinal) && key[Prefix.Length..].Split('/')[0] is var id && store.Holders.ContainsKey(id);
 
     private async Task DeleteKeysAsync(List<string> keys, CancellationToken cancellationToken)
     {

@@ -6,13 +6,14 @@ using FileXfer.Protocol.Hashing;
 namespace FileXfer.Server.Storage.S3;
 
 /// <summary>
-/// One upload into the object store. The body is cut into parts (<see cref="S3UploadParts"/>): every whole part is
-/// staged as an object of its own as soon as it is full, several at once, the last one kept in memory. Nothing is
-/// visible under the real name until the commit, after the seal checked the whole-file hash: a file of one part is
-/// then one PUT with its metadata, a larger one a multipart upload whose parts are copied from the staged ones inside
-/// the store (each on the condition that it is still the part this upload wrote or hashed: If-Match on its ETag) and
-/// whose last part is sent from memory. A failed, cut or refused upload completes nothing; its staged parts are
-/// kept for a resume when it had a resume key, else deleted.
+/// One upload into the object store. The body is cut into parts (<see cref="S3UploadParts"/>) sent as the parts of
+/// a multipart upload to the partial's staging key under <c>.filexfer/partials/</c>, several at once, the last one
+/// kept in memory. Nothing is visible under the real name until the commit, after the seal checked the whole-file
+/// hash: a file of one part is then one PUT with its metadata; a larger one's multipart upload is completed into the
+/// staging key and copied to the real name with its metadata (a copy inside the store that Ceph makes by reference,
+/// on the condition that the source is the object these parts make: If-Match on its computed ETag), then the staging
+/// object is deleted. A failed, cut or refused upload completes nothing; what it staged is kept for a resume when it
+/// had a resume key (any server can continue it: <see cref="S3Partials.FindHeldAsync"/>), else deleted.
 /// </summary>
 internal sealed class S3Upload : IUpload
 {
@@ -23,7 +24,9 @@ internal sealed class S3Upload : IUpload
     private readonly S3UploadParts _parts;
     private readonly CancellationTokenSource? _revoked;
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<string> _heldETags;
+    private readonly string _stagingKey;
+    private int _heldParts;
+    private string? _heldETag;
     private DateTimeOffset? _modified;
     private int? _mode;
     private string? _algorithm;
@@ -33,7 +36,7 @@ internal sealed class S3Upload : IUpload
     private bool _discard;
     private bool _disposed;
 
-    private S3Upload(S3StoreSession session, string normalized, long? declaredSize, string id, bool resumable, List<string> held)
+    private S3Upload(S3StoreSession session, string normalized, long? declaredSize, string id, bool resumable)
     {
         _session = session;
         _store = session.Store;
@@ -42,9 +45,9 @@ internal sealed class S3Upload : IUpload
         _declaredSize = declaredSize;
         Id = id;
         IsResumable = resumable;
-        _heldETags = held;
         _revoked = resumable ? new CancellationTokenSource() : null;
-        _parts = new S3UploadParts(_store, id, PartSizeFor(declaredSize, _store.Options), declaredSize);
+        _stagingKey = _store.Partials.ObjectKey(id);
+        _parts = new S3UploadParts(_store, _stagingKey, PartSizeFor(declaredSize, _store.Options), declaredSize);
         Body = new S3UploadBody(_parts);
     }
 
@@ -53,24 +56,27 @@ internal sealed class S3Upload : IUpload
         var store = session.Store;
         if (resumeKey is null || declaredSize is null)
         {
-            return new S3Upload(session, normalized, declaredSize, S3Partials.RandomId(), resumable: false, []);
+            return new S3Upload(session, normalized, declaredSize, S3Partials.RandomId(), resumable: false);
         }
 
         var id = S3Partials.IdOf(resumeKey, session.KeyOf(normalized));
-        var upload = new S3Upload(session, normalized, declaredSize, id, resumable: true, []);
+        var upload = new S3Upload(session, normalized, declaredSize, id, resumable: true);
         if (!store.Holders.TryAdd(id, upload))
         {
             // Another connection of this server is still writing this partial: start apart from it.
             upload._released.TrySetResult();
-            return new S3Upload(session, normalized, declaredSize, S3Partials.RandomId(), resumable: false, []);
+            return new S3Upload(session, normalized, declaredSize, S3Partials.RandomId(), resumable: false);
         }
 
         try
         {
             // Only whole parts are staged, and never the last one: what is held is less than the file.
             int maxParts = (int)Math.Min(S3UploadParts.MaxParts - 1, (declaredSize.Value - 1) / upload._parts.PartSize);
-            var held = maxParts <= 0 ? [] : await S3Errors.WrapAsync(normalized, () => store.Partials.ListHeldAsync(id, upload._parts.PartSize, maxParts, cancellationToken));
-            upload._heldETags.AddRange(held);
+            if (maxParts > 0)
+            {
+                (upload._heldParts, upload._heldETag) = await S3Errors.WrapAsync(normalized, () => store.Partials.FindHeldAsync(id, upload._parts.PartSize, maxParts, cancellationToken));
+            }
+
             return upload;
         }
         catch
@@ -87,7 +93,7 @@ internal sealed class S3Upload : IUpload
 
     public bool IsResumable { get; }
 
-    public long HeldBytes => (long)_heldETags.Count * _parts.PartSize;
+    public long HeldBytes => (long)_heldParts * _parts.PartSize;
 
     public CancellationToken Revoked => _revoked?.Token ?? CancellationToken.None;
 
@@ -122,40 +128,36 @@ internal sealed class S3Upload : IUpload
     public async Task HashPrefixAsync(long count, ContentHasher hasher, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(hasher);
-        var buffer = new byte[256 << 10];
-        long remaining = count;
-        for (int i = 0; remaining > 0 && i < _heldETags.Count; i++)
+        if (count == 0)
         {
-            using var part = await S3Errors.WrapAsync(Path, () => _store.Client.GetObjectAsync(
-                new GetObjectRequest { BucketName = _store.Bucket, Key = _store.Partials.PartKey(Id, _parts.PartSize, i + 1), EtagToMatch = _heldETags[i] }, cancellationToken));
-            long inPart = Math.Min(remaining, _parts.PartSize);
-            while (inPart > 0)
-            {
-                int read = await part.ResponseStream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, inPart)), cancellationToken);
-                if (read == 0)
-                {
-                    throw new FileXferException(ErrorCode.Unavailable, $"a held part of '{RemotePath.Escape(Path)}' ended early");
-                }
+            return;
+        }
 
-                hasher.Append(buffer.AsSpan(0, read));
-                inPart -= read;
-                remaining -= read;
+        var buffer = new byte[256 << 10];
+        using var held = await S3Errors.WrapAsync(Path, () => _store.Client.GetObjectAsync(
+            new GetObjectRequest { BucketName = _store.Bucket, Key = _stagingKey, ByteRange = new ByteRange(0, count - 1), EtagToMatch = _heldETag }, cancellationToken));
+        long remaining = count;
+        while (remaining > 0)
+        {
+            int read = await held.ResponseStream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken);
+            if (read == 0)
+            {
+                throw new FileXferException(ErrorCode.Unavailable, $"the held part of '{RemotePath.Escape(Path)}' ended early");
             }
+
+            hasher.Append(buffer.AsSpan(0, read));
+            remaining -= read;
         }
     }
 
     public void ContinueAt(long offset)
     {
-        if (offset == 0)
-        {
-            _heldETags.Clear();
-        }
-        else if (offset != HeldBytes)
+        if (offset != 0 && offset != HeldBytes)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), "an upload continues at 0 or after its held bytes");
         }
 
-        _parts.StartAfter(_heldETags);
+        _parts.StartAfter(offset == 0 ? 0 : _heldParts, _heldETag);
     }
 
     public void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, string algorithm)
@@ -197,7 +199,7 @@ internal sealed class S3Upload : IUpload
             throw new FileXferException(ErrorCode.Internal, $"the upload of '{RemotePath.Escape(Path)}' was not sealed");
         }
 
-        var staged = await _parts.FinishStagingAsync();
+        var staged = await _parts.FinishSendingAsync();
         if (_parts.Failure is { } failure)
         {
             throw failure as FileXferException ?? S3Errors.Translate(Path, failure);
@@ -234,55 +236,64 @@ internal sealed class S3Upload : IUpload
         }
     }
 
-    private async Task CompleteMultipartAsync(IReadOnlyList<string> staged, CancellationToken cancellationToken)
+    private async Task CompleteMultipartAsync(IReadOnlyList<string> sent, CancellationToken cancellationToken)
     {
-        var initiate = new InitiateMultipartUploadRequest { BucketName = _store.Bucket, Key = _key };
-        WriteMetadata(initiate.Metadata);
-        var started = await S3Errors.WrapAsync(Path, () => _store.Client.InitiateMultipartUploadAsync(initiate, cancellationToken));
+        var uploadId = await _parts.UploadId!;
+        bool completed = false;
         try
         {
-            var etags = new PartETag[staged.Count + 1];
-            await Parallel.ForAsync(0, staged.Count, new ParallelOptions { MaxDegreeOfParallelism = 2 * _store.Options.PartsInFlight, CancellationToken = cancellationToken }, async (i, token) =>
-            {
-                var copied = await _store.Client.CopyPartAsync(
-                    new CopyPartRequest
-                    {
-                        SourceBucket = _store.Bucket,
-                        SourceKey = _store.Partials.PartKey(Id, _parts.PartSize, i + 1),
-                        ETagToMatch = [staged[i]],
-                        DestinationBucket = _store.Bucket,
-                        DestinationKey = _key,
-                        UploadId = started.UploadId,
-                        PartNumber = i + 1,
-                    },
-                    token);
-                etags[i] = new PartETag(i + 1, copied.ETag);
-            });
-
             var last = await _store.Client.UploadPartAsync(
-                new UploadPartRequest { BucketName = _store.Bucket, Key = _key, UploadId = started.UploadId, PartNumber = staged.Count + 1, InputStream = _parts.LastPart(), IsLastPart = true },
+                new UploadPartRequest { BucketName = _store.Bucket, Key = _stagingKey, UploadId = uploadId, PartNumber = sent.Count + 1, InputStream = _parts.LastPart(), IsLastPart = true },
                 cancellationToken);
-            etags[^1] = new PartETag(staged.Count + 1, last.ETag);
+            var parts = sent.Select((etag, i) => new PartETag(i + 1, etag)).Append(new PartETag(sent.Count + 1, last.ETag)).ToList();
             await _store.Client.CompleteMultipartUploadAsync(
-                new CompleteMultipartUploadRequest { BucketName = _store.Bucket, Key = _key, UploadId = started.UploadId, PartETags = [.. etags] }, cancellationToken);
+                new CompleteMultipartUploadRequest { BucketName = _store.Bucket, Key = _stagingKey, UploadId = uploadId, PartETags = parts }, cancellationToken);
+            completed = true;
+
+            // Only the object these parts make gets the name and the verified hash: another server completing the same
+            // partial meanwhile (a resume not fenced from this one) fails the copy instead of being published.
+            var copy = new CopyObjectRequest
+            {
+                SourceBucket = _store.Bucket,
+                SourceKey = _stagingKey,
+                ETagToMatch = MultipartETag(parts),
+                DestinationBucket = _store.Bucket,
+                DestinationKey = _key,
+                MetadataDirective = S3MetadataDirective.REPLACE,
+            };
+            WriteMetadata(copy.Metadata);
+            await _store.Client.CopyObjectAsync(copy, cancellationToken);
         }
         catch (Exception ex) when (S3Errors.IsStorageFailure(ex) || ex is OperationCanceledException)
         {
-            await AbortQuietlyAsync(started.UploadId);
-            if (ex is AmazonS3Exception s3 && S3Errors.IsPreconditionFailed(s3))
+            if (!completed)
             {
-                throw new FileXferException(ErrorCode.IntegrityMismatch, $"a staged part of '{RemotePath.Escape(Path)}' was replaced (another upload of the same resume key?); nothing was stored", ex);
+                await AbortQuietlyAsync(uploadId);
+            }
+
+            if (ex is AmazonS3Exception s3 && (S3Errors.IsPreconditionFailed(s3) || s3.ErrorCode is "InvalidPart" or "NoSuchUpload"))
+            {
+                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the staged parts of '{RemotePath.Escape(Path)}' were changed by another upload of the same resume key; nothing was stored", ex);
             }
 
             throw ex is OperationCanceledException ? ex : S3Errors.Translate(Path, ex);
         }
     }
 
+    /// <summary>A multipart object's ETag: the MD5 of its parts' MD5s, then a dash and the number of parts.</summary>
+    private static string MultipartETag(List<PartETag> parts)
+    {
+        var digests = parts.SelectMany(p => Convert.FromHexString(p.ETag.Trim('"'))).ToArray();
+#pragma warning disable CA5351 // Not for security: S3 defines a multipart ETag with MD5; the content is verified by the transfer's own hash.
+        return $"\"{Convert.ToHexStringLower(MD5.HashData(digests))}-{parts.Count}\"";
+#pragma warning restore CA5351
+    }
+
     private async Task AbortQuietlyAsync(string uploadId)
     {
         try
         {
-            await _store.Client.AbortMultipartUploadAsync(_store.Bucket, _key, uploadId, CancellationToken.None);
+            await _store.Client.AbortMultipartUploadAsync(_store.Bucket, _stagingKey, uploadId, CancellationToken.None);
         }
         catch (Exception ex) when (S3Errors.IsStorageFailure(ex))
         {
@@ -318,8 +329,8 @@ internal sealed class S3Upload : IUpload
         _disposed = true;
         try
         {
-            bool stagedAny = (await _parts.FinishStagingAsync()).Count > 0;
-            if (!_committed && (stagedAny || IsResumable) && (!IsResumable || _discard))
+            await _parts.FinishSendingAsync();
+            if (!_committed && (_parts.UploadId is not null || IsResumable) && (!IsResumable || _discard))
             {
                 await DeleteStagedAsync();
             }

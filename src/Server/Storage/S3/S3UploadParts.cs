@@ -3,13 +3,14 @@ using Amazon.S3.Model;
 namespace FileXfer.Server.Storage.S3;
 
 /// <summary>
-/// An upload's body cut into parts of <paramref name="partSize"/> bytes: a full part is staged (a PUT of its own
-/// object under the partial's id) when the next byte arrives, at most <see cref="S3StoreOptions.PartsInFlight"/> at
-/// once, so memory stays at that many parts plus the one being filled; the last part stays in memory for the
-/// commit. A failed request is remembered and the rest of the body dropped (the connection stays in step); the
-/// seal reports it.
+/// An upload's body cut into parts of <paramref name="partSize"/> bytes, sent as the parts of a multipart upload
+/// to the partial's staging key (<paramref name="stagingKey"/>, started at the first full part): a full part is
+/// sent when the next byte arrives, at most <see cref="S3StoreOptions.PartsInFlight"/> at once, so memory stays at
+/// that many parts plus the one being filled; the last part stays in memory for the commit. A resumed upload first
+/// copies its held parts inside the store from the staging object that holds them. A failed request is remembered
+/// and the rest of the body dropped (the connection stays in step); the seal reports it.
 /// </summary>
-internal sealed class S3UploadParts(S3Store store, string id, int partSize, long? declaredSize) : IDisposable
+internal sealed class S3UploadParts(S3Store store, string stagingKey, int partSize, long? declaredSize) : IDisposable
 {
     /// <summary>The most parts of one object (S3's limit).</summary>
     public const int MaxParts = 10_000;
@@ -18,6 +19,7 @@ internal sealed class S3UploadParts(S3Store store, string id, int partSize, long
     private readonly List<Task> _inFlight = [];
     private readonly List<string?> _etags = [];
     private readonly Stack<byte[]> _free = new();
+    private Task<string>? _uploadId;
     private byte[]? _current;
     private int _fill;
     private Exception? _failure;
@@ -30,12 +32,29 @@ internal sealed class S3UploadParts(S3Store store, string id, int partSize, long
     /// <summary>The first failure of a part's request, or of the body (too large).</summary>
     public Exception? Failure => Volatile.Read(ref _failure);
 
-    /// <summary>Continues after the held parts (none: from the start).</summary>
-    public void StartAfter(IReadOnlyList<string> held)
+    /// <summary>The multipart upload's id, once it was started.</summary>
+    public Task<string>? UploadId => _uploadId;
+
+    /// <summary>
+    /// Continues after <paramref name="heldParts"/> whole parts held in the staging object (none: from the start):
+    /// a new multipart upload, its first parts copied from that object (on the condition that it is still the one
+    /// whose ETag is <paramref name="heldETag"/>, the one that was hashed) while the rest of the body arrives.
+    /// </summary>
+    public void StartAfter(int heldParts, string? heldETag)
     {
         _etags.Clear();
-        _etags.AddRange(held);
-        Received = (long)held.Count * partSize;
+        Received = (long)heldParts * partSize;
+        if (heldParts == 0)
+        {
+            return;
+        }
+
+        _uploadId = InitiateAsync();
+        for (int number = 1; number <= heldParts; number++)
+        {
+            _etags.Add(null);
+            Track(CopyHeldAsync(number, heldETag!));
+        }
     }
 
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
@@ -59,7 +78,7 @@ internal sealed class S3UploadParts(S3Store store, string id, int partSize, long
                 }
                 else
                 {
-                    await StageAsync(cancellationToken);
+                    await SendFullPartAsync(cancellationToken);
                     continue;
                 }
             }
@@ -73,8 +92,8 @@ internal sealed class S3UploadParts(S3Store store, string id, int partSize, long
         }
     }
 
-    /// <summary>Waits for the staging requests; returns the staged parts' ETags, in order.</summary>
-    public async Task<IReadOnlyList<string>> FinishStagingAsync()
+    /// <summary>Waits for the parts' requests; returns the sent parts' ETags, in order (those before a failure).</summary>
+    public async Task<IReadOnlyList<string>> FinishSendingAsync()
     {
         Task[] pending;
         lock (_etags)
@@ -85,7 +104,7 @@ internal sealed class S3UploadParts(S3Store store, string id, int partSize, long
         await Task.WhenAll(pending);
         lock (_etags)
         {
-            return Failure is null ? [.. _etags.Select(e => e!)] : [.. _etags.TakeWhile(e => e is not null).Select(e => e!)];
+            return [.. _etags.TakeWhile(e => e is not null).Select(e => e!)];
         }
     }
 
@@ -108,7 +127,7 @@ internal sealed class S3UploadParts(S3Store store, string id, int partSize, long
         return GC.AllocateUninitializedArray<byte>(declaredSize is { } size && size < partSize && _etags.Count == 0 ? (int)Math.Max(size, 1) : partSize);
     }
 
-    private async Task StageAsync(CancellationToken cancellationToken)
+    private async Task SendFullPartAsync(CancellationToken cancellationToken)
     {
         int number;
         lock (_etags)
@@ -127,26 +146,31 @@ internal sealed class S3UploadParts(S3Store store, string id, int partSize, long
         var buffer = _current!;
         _current = null;
         _fill = 0;
-        var staging = SendAsync(number, buffer);
+        _uploadId ??= InitiateAsync();
+        Track(SendAsync(number, buffer));
+    }
+
+    private void Track(Task task)
+    {
         lock (_etags)
         {
             _inFlight.RemoveAll(t => t.IsCompleted);
-            _inFlight.Add(staging);
+            _inFlight.Add(task);
         }
     }
+
+    private async Task<string> InitiateAsync() =>
+        (await store.Client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = store.Bucket, Key = stagingKey }, CancellationToken.None)).UploadId;
 
     private async Task SendAsync(int number, byte[] buffer)
     {
         try
         {
             // Not the connection's token: a part on its way is finished even when the connection is cut, for a resume.
-            var response = await store.Client.PutObjectAsync(
-                new PutObjectRequest { BucketName = store.Bucket, Key = store.Partials.PartKey(id, partSize, number), InputStream = new MemoryStream(buffer, 0, partSize, writable: false) },
+            var response = await store.Client.UploadPartAsync(
+                new UploadPartRequest { BucketName = store.Bucket, Key = stagingKey, UploadId = await _uploadId!, PartNumber = number, InputStream = new MemoryStream(buffer, 0, partSize, writable: false) },
                 CancellationToken.None);
-            lock (_etags)
-            {
-                _etags[number - 1] = response.ETag;
-            }
+            SetETag(number, response.ETag);
         }
         catch (Exception ex) when (S3Errors.IsStorageFailure(ex))
         {
@@ -160,6 +184,45 @@ internal sealed class S3UploadParts(S3Store store, string id, int partSize, long
             }
 
             _slots.Release();
+        }
+    }
+
+    private async Task CopyHeldAsync(int number, string heldETag)
+    {
+        await _slots.WaitAsync(CancellationToken.None);
+        try
+        {
+            var response = await store.Client.CopyPartAsync(
+                new CopyPartRequest
+                {
+                    SourceBucket = store.Bucket,
+                    SourceKey = stagingKey,
+                    ETagToMatch = [heldETag],
+                    FirstByte = (long)(number - 1) * partSize,
+                    LastByte = ((long)number * partSize) - 1,
+                    DestinationBucket = store.Bucket,
+                    DestinationKey = stagingKey,
+                    UploadId = await _uploadId!,
+                    PartNumber = number,
+                },
+                CancellationToken.None);
+            SetETag(number, response.ETag);
+        }
+        catch (Exception ex) when (S3Errors.IsStorageFailure(ex))
+        {
+            Fail(ex);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private void SetETag(int number, string etag)
+    {
+        lock (_etags)
+        {
+            _etags[number - 1] = etag;
         }
     }
 
