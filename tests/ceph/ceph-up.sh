@@ -71,6 +71,9 @@ osd data = $dir/osd
 rgw frontends = beast endpoint=127.0.0.1:$port
 rgw data = $dir/rgw
 rgw dns name = 127.0.0.1
+# Deleted objects' data is freed by RGW's garbage collector, by default 2 hours later: memstore would fill up.
+rgw gc obj min wait = 0
+rgw gc processor period = 5
 CONF
 
 fail() {
