@@ -13,7 +13,9 @@ using FileXfer.Server.Hosting;
 using FileXfer.Server.Logging;
 using FileXfer.Server.Metrics;
 using FileXfer.Server.Security;
+using FileXfer.Server.Storage;
 using FileXfer.Server.Storage.Local;
+using FileXfer.Server.Storage.S3;
 using FileXfer.Server.Tls;
 using Microsoft.Extensions.Logging;
 
@@ -140,6 +142,7 @@ internal static partial class ServerCommand
             CreateFingerprintCommand(stdout, stderr),
         };
         command.Subcommands.Add(TokenCommand.Create(stdout, stderr));
+        var objectStore = S3CommandLine.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
             var settings = new ServerSettings(
@@ -162,7 +165,7 @@ internal static partial class ServerCommand
                 result.GetValue(allowAnonymous),
                 result.GetValue(metrics),
                 result.GetValue(bandwidthLimit));
-            return (int)await RunAsync(settings, stdout, stderr, logOutput ?? (() => stderr), describe ?? (name => name), cancellationToken);
+            return (int)await RunAsync(settings, objectStore.Read(result), stdout, stderr, logOutput ?? (() => stderr), describe ?? (name => name), cancellationToken);
         });
         return command;
     }
@@ -261,7 +264,7 @@ internal static partial class ServerCommand
         int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous, string? Metrics, string? BandwidthLimit);
 
     private static async Task<ServerExitCode> RunAsync(
-        ServerSettings settings, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, Func<string, string> describe, CancellationToken cancellationToken)
+        ServerSettings settings, S3CommandLine.Settings? objectStore, TextWriter stdout, TextWriter stderr, Func<TextWriter> logOutput, Func<string, string> describe, CancellationToken cancellationToken)
     {
         var problems = RangeProblems(settings, describe, out var hostPort);
         if (problems.Count > 0)
@@ -309,6 +312,14 @@ internal static partial class ServerCommand
             // The first use of the platform's file calls, on an architecture they do not know (see FileXfer.Platform.LinuxAbi).
             await stderr.WriteLineAsync($"filexfer-server: {ex.Message}");
             return ServerExitCode.Unexpected;
+        }
+
+        // With --store, the files are objects; the root keeps the server's own files (its TLS certificate).
+        using var s3Store = objectStore is null ? null
+            : await objectStore.TryOpenAsync(new S3StoreOptions { MaxFileSize = settings.MaxFileSize, PartialMaxAge = settings.PartialMaxAge, MaxListEntries = settings.MaxListEntries }, stderr, cancellationToken);
+        if (objectStore is not null && s3Store is null)
+        {
+            return ServerExitCode.Usage;
         }
 
         if (settings.TlsKey is not null && settings.TlsCertificate is null)
@@ -383,7 +394,7 @@ internal static partial class ServerCommand
         };
         await using var server = new TcpServer(
             endPoint,
-            context => new FileXferRequestHandler(context, store, handlerOptions, logger),
+            context => new FileXferRequestHandler(context, (IStore?)s3Store ?? store, handlerOptions, logger),
             logger,
             new TcpServerOptions
             {
@@ -447,11 +458,13 @@ internal static partial class ServerCommand
 
         var sweeping = SweepStaleUploadsAsync(store, logger, stop.Token);
         var reloading = ReloadOnSignalAsync(reloads.Reader, authenticator, settings.Tokens?.FullName, systemd, $"listening on {HostPort.Format(server.LocalEndPoint)}", logger, stop.Token);
+        var sweepingObjects = s3Store is null ? Task.CompletedTask : S3CommandLine.SweepAsync(s3Store, logger, stop.Token);
         await server.ServeForeverAsync(stop.Token);
         await systemd.StoppingAsync($"draining, at most {settings.ShutdownTimeout.TotalSeconds:0.#} s", CancellationToken.None);
         await server.StopAsync();
         await sweeping;
         await reloading;
+        await sweepingObjects;
         return ServerExitCode.Ok;
     }
 

@@ -89,4 +89,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(54, LogLevel.Debug, "Metrics request not answered: {Kind}: {Reason}")]
     public static partial void MetricsRequestFailed(ILogger logger, string kind, string reason);
+
+    [LoggerMessage(60, LogLevel.Warning, "The sweep of stale uploads in the object store failed: {Reason}")]
+    public static partial void StaleSweepFailed(ILogger logger, string reason);
 }

@@ -1,0 +1,291 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace FileXfer.Server.Storage.S3;
+
+/// <summary>
+/// One connection's session on an <see cref="S3Store"/>, rooted at <paramref name="keyRoot"/> (the store's prefix,
+/// or a token's subtree below it, as a key prefix ending with <c>/</c> or empty). It remembers the directories it
+/// made or found, so the next file put into one costs no request for its parents.
+/// </summary>
+internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) : IStoreSession
+{
+    private readonly HashSet<string> _knownDirectories = new(StringComparer.Ordinal);
+
+    // This connection's place in its client's run (null for a client older than the fence), and the token it is within.
+    private RunTicket? _ticket;
+    private string _scope = string.Empty;
+
+    public long MaxFileSize => store.Options.MaxFileSize;
+
+    public bool IsAbandoned => _ticket is { } ticket && store.Fence.IsAbandoned(_scope, ticket);
+
+    public ValueTask JoinRunAsync(string scope, RunTicket ticket, CancellationToken cancellationToken)
+    {
+        store.Fence.Declare(scope, ticket);
+        (_scope, _ticket) = (scope, ticket);
+        return ValueTask.CompletedTask;
+    }
+
+    internal S3Store Store => store;
+
+    /// <summary>The object key of a normalized path.</summary>
+    internal string KeyOf(string normalized) => keyRoot + normalized;
+
+    /// <summary>The key prefix of a directory's contents (its marker's key), or the session's root.</summary>
+    internal string PrefixOf(string normalized) => normalized.Length == 0 ? keyRoot : keyRoot + normalized + "/";
+
+    /// <summary>Normalizes a client's path, refusing the reserved folder at the store's top.</summary>
+    internal string Normalize(string path)
+    {
+        var normalized = RemotePath.Normalize(path);
+        if (isTop && (normalized == S3Store.ReservedName || normalized.StartsWith(S3Store.ReservedName + "/", StringComparison.Ordinal)))
+        {
+            throw new FileXferException(ErrorCode.AccessDenied, $"'{RemotePath.Escape(normalized)}' is reserved for the server");
+        }
+
+        return normalized;
+    }
+
+    /// <summary>True when the listing of the session's root must hide the reserved folder.</summary>
+    internal bool HidesReserved => isTop;
+
+    public async ValueTask<RemoteEntry> StatAsync(string path, CancellationToken cancellationToken)
+    {
+        var normalized = Normalize(path);
+        return await TryDescribeFileAsync(normalized, cancellationToken)
+            ?? await TryDescribeDirectoryAsync(normalized, cancellationToken)
+            ?? throw S3Errors.NotFound(normalized);
+    }
+
+    public IAsyncEnumerable<ListedEntry> ListAsync(string path, bool recursive, CancellationToken cancellationToken) =>
+        new S3Lister(this, store.Options.MaxListEntries).ListAsync(Normalize(path), recursive, cancellationToken);
+
+    public async ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
+    {
+        var normalized = Normalize(path);
+        if (normalized.Length == 0)
+        {
+            return RootEntry();
+        }
+
+        await EnsureDirectoriesAsync(normalized, cancellationToken);
+        if (modified is not null || mode is not null)
+        {
+            // Keep what is not being set: the marker is written whole.
+            var existing = await TryDescribeDirectoryAsync(normalized, cancellationToken);
+            var request = new PutObjectRequest { BucketName = store.Bucket, Key = PrefixOf(normalized), InputStream = new MemoryStream([], writable: false) };
+            S3Metadata.Write(request.Metadata, modified ?? existing?.ModifiedUtc, mode ?? existing?.Mode);
+            await S3Errors.WrapAsync(normalized, () => store.Client.PutObjectAsync(request, cancellationToken));
+        }
+
+        return await TryDescribeDirectoryAsync(normalized, cancellationToken) ?? throw S3Errors.NotFound(normalized);
+    }
+
+    public async ValueTask<RemoteEntry> DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        var normalized = Normalize(path);
+        if (normalized.Length == 0)
+        {
+            throw new FileXferException(ErrorCode.AccessDenied, "the root cannot be deleted");
+        }
+
+        if (await TryDescribeFileAsync(normalized, cancellationToken) is { } file)
+        {
+            await S3Errors.WrapAsync(normalized, () => store.Client.DeleteObjectAsync(store.Bucket, KeyOf(normalized), cancellationToken));
+            return file;
+        }
+
+        var directory = await TryDescribeDirectoryAsync(normalized, cancellationToken) ?? throw S3Errors.NotFound(normalized);
+        var prefix = PrefixOf(normalized);
+        var inside = await S3Errors.WrapAsync(normalized, () => store.Client.ListObjectsV2Async(
+            new ListObjectsV2Request { BucketName = store.Bucket, Prefix = prefix, MaxKeys = 2 }, cancellationToken));
+        if (inside.S3Objects?.Any(o => o.Key != prefix) == true)
+        {
+            throw new FileXferException(ErrorCode.DirectoryNotEmpty, $"directory '{RemotePath.Escape(normalized)}' is not empty");
+        }
+
+        await S3Errors.WrapAsync(normalized, () => store.Client.DeleteObjectAsync(store.Bucket, prefix, cancellationToken));
+        _knownDirectories.RemoveWhere(known => known == normalized || known.StartsWith(normalized + "/", StringComparison.Ordinal));
+        return directory;
+    }
+
+    public async ValueTask<IStoredFile> OpenReadAsync(string path, CancellationToken cancellationToken)
+    {
+        var normalized = Normalize(path);
+        var head = await TryHeadAsync(normalized, KeyOf(normalized), cancellationToken);
+        if (head is null)
+        {
+            throw await TryDescribeDirectoryAsync(normalized, cancellationToken) is not null
+                ? new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(normalized)}' is a directory")
+                : S3Errors.NotFound(normalized);
+        }
+
+        return new S3StoredFile(store, KeyOf(normalized), head.ETag, FileEntry(normalized, head), head.Metadata);
+    }
+
+    public Task TakeOverResumeKeyAsync(byte[] resumeKey, string path, TimeSpan wait, TimeProvider timeProvider, CancellationToken cancellationToken) =>
+        store.Partials.TakeOverAsync(S3Partials.IdOf(resumeKey, KeyOf(Normalize(path))), wait, timeProvider, cancellationToken);
+
+    public async ValueTask<IUpload> BeginUploadAsync(UploadStart start, CancellationToken cancellationToken)
+    {
+        var normalized = Normalize(start.Path);
+        if (normalized.Length == 0)
+        {
+            throw new FileXferException(ErrorCode.IsADirectory, "the root is a directory");
+        }
+
+        if (start.DeclaredSize is { } size && size > store.Options.MaxFileSize)
+        {
+            throw new FileXferException(ErrorCode.TooLarge, $"{size} bytes is more than the server's limit of {store.Options.MaxFileSize}");
+        }
+
+        return await S3Upload.BeginAsync(this, normalized, start.DeclaredSize, start.ResumeKey, cancellationToken);
+    }
+
+    public async ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<IUpload> uploads, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(uploads);
+        var results = new FileXferException?[uploads.Count];
+        try
+        {
+            // Small files (a tree's) are committed several at once: each is one request, mostly waiting.
+            await Parallel.ForAsync(0, uploads.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, token) =>
+            {
+                var upload = uploads[i] as S3Upload ?? throw new ArgumentException("an upload of another store", nameof(uploads));
+                try
+                {
+                    // Checked before the copy to the name, not atomically with it: a declaration that arrives during
+                    // the copy (a request or two long) does not stop it.
+                    if (IsAbandoned)
+                    {
+                        throw new FileXferException(ErrorCode.TransferAborted, $"'{RemotePath.Escape(upload.Path)}' was not stored: its client gave this connection up and retried on another");
+                    }
+
+                    await upload.CommitAsync(token);
+                }
+                catch (FileXferException ex)
+                {
+                    results[i] = ex;
+                }
+            });
+        }
+        finally
+        {
+            foreach (var upload in uploads)
+            {
+                await upload.DisposeAsync();
+            }
+        }
+
+        return results;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Makes sure <paramref name="normalized"/> and its parents are directories: a marker for each that has none, an
+    /// error when a file stands in the way. What this session made or found is remembered.
+    /// </summary>
+    internal async Task EnsureDirectoriesAsync(string normalized, CancellationToken cancellationToken)
+    {
+        var path = string.Empty;
+        foreach (var name in normalized.Split('/'))
+        {
+            path = RemotePath.Combine(path, name);
+            bool known;
+            lock (_knownDirectories)
+            {
+                known = _knownDirectories.Contains(path);
+            }
+
+            if (known)
+            {
+                continue;
+            }
+
+            if (await TryHeadAsync(path, KeyOf(path), cancellationToken) is not null)
+            {
+                throw new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(path)}' is a file");
+            }
+
+            var marker = PrefixOf(path);
+            if (await TryHeadAsync(path, marker, cancellationToken) is null)
+            {
+                // If-None-Match: a marker made meanwhile by another connection keeps its time and mode.
+                var request = new PutObjectRequest { BucketName = store.Bucket, Key = marker, InputStream = new MemoryStream([], writable: false), IfNoneMatch = "*" };
+                try
+                {
+                    await store.Client.PutObjectAsync(request, cancellationToken);
+                }
+                catch (AmazonS3Exception ex) when (S3Errors.IsPreconditionFailed(ex) || ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+                {
+                    // Made by someone else since the HEAD: it exists, which is all this wanted.
+                }
+                catch (Exception ex) when (S3Errors.IsStorageFailure(ex))
+                {
+                    throw S3Errors.Translate(path, ex);
+                }
+            }
+
+            lock (_knownDirectories)
+            {
+                _knownDirectories.Add(path);
+            }
+        }
+    }
+
+    /// <summary>True when <paramref name="normalized"/> is a directory (a marker, or keys below it).</summary>
+    internal async Task<bool> IsDirectoryAsync(string normalized, CancellationToken cancellationToken) =>
+        await TryDescribeDirectoryAsync(normalized, cancellationToken) is not null;
+
+    internal async Task<RemoteEntry?> TryDescribeFileAsync(string normalized, CancellationToken cancellationToken) =>
+        normalized.Length == 0 ? null
+        : await TryHeadAsync(normalized, KeyOf(normalized), cancellationToken) is { } head ? FileEntry(normalized, head) : null;
+
+    /// <summary>A directory by its marker (time and mode), else by any key below it (an implicit directory); null when neither.</summary>
+    internal async Task<RemoteEntry?> TryDescribeDirectoryAsync(string normalized, CancellationToken cancellationToken)
+    {
+        if (normalized.Length == 0)
+        {
+            return RootEntry();
+        }
+
+        var prefix = PrefixOf(normalized);
+        if (await TryHeadAsync(normalized, prefix, cancellationToken) is { } marker)
+        {
+            return DirectoryEntry(normalized, marker.Metadata, marker.LastModified);
+        }
+
+        var inside = await S3Errors.WrapAsync(normalized, () => store.Client.ListObjectsV2Async(
+            new ListObjectsV2Request { BucketName = store.Bucket, Prefix = prefix, MaxKeys = 1 }, cancellationToken));
+        return inside.KeyCount > 0 ? new RemoteEntry(normalized, EntryKind.Directory, 0, DateTimeOffset.UnixEpoch, null) : null;
+    }
+
+    internal async Task<GetObjectMetadataResponse?> TryHeadAsync(string normalized, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await store.Client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = store.Bucket, Key = key }, cancellationToken);
+        }
+        catch (AmazonS3Exception ex) when (S3Errors.IsNotFound(ex))
+        {
+            return null;
+        }
+        catch (Exception ex) when (S3Errors.IsStorageFailure(ex))
+        {
+            throw S3Errors.Translate(normalized, ex);
+        }
+    }
+
+    internal static RemoteEntry FileEntry(string name, GetObjectMetadataResponse head) =>
+        new(name, EntryKind.File, head.ContentLength, S3Metadata.ModifiedOr(head.Metadata, ToOffset(head.LastModified)), S3Metadata.ModeOf(head.Metadata));
+
+    internal static RemoteEntry DirectoryEntry(string name, MetadataCollection metadata, DateTime? lastModified) =>
+        new(name, EntryKind.Directory, 0, S3Metadata.ModifiedOr(metadata, ToOffset(lastModified)), S3Metadata.ModeOf(metadata));
+
+    internal static DateTimeOffset ToOffset(DateTime? time) =>
+        time is { } t ? new DateTimeOffset(t.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(t, DateTimeKind.Utc) : t.ToUniversalTime()) : DateTimeOffset.UnixEpoch;
+
+    private static RemoteEntry RootEntry() => new(string.Empty, EntryKind.Directory, 0, DateTimeOffset.UnixEpoch, null);
+}
