@@ -129,6 +129,7 @@ internal static partial class ServerCommand
             Description = "Settings file: 'key = value' lines, a key for each option here, its name without the dashes (max-connections = 200). "
                 + "Environment variables FILEXFER_SERVER_<KEY> (FILEXFER_SERVER_MAX_CONNECTIONS) override it, options given here override both. "
                 + "Also $" + ServerConfiguration.ConfigVariable + ".",
+            HelpName = "FILE",
         };
         var tokens = new Option<FileInfo?>("--tokens")
         {
