@@ -3,6 +3,7 @@
 #   PREFIX/bin/filexfer            the client, Native AOT (one file, no .NET runtime needed to run it)
 #   PREFIX/lib/filexfer/           the server, ReadyToRun, with PREFIX/bin/filexfer-server linking to it
 #   PREFIX/share/doc/filexfer/     README, example configuration files, the systemd unit and its sysusers/tmpfiles
+#   PREFIX/share/bash-completion/completions/filexfer (and filexfer-server): bash completion
 #
 # Usage: ./install.sh [PREFIX]      PREFIX defaults to /usr/local; ~/.local installs for one user without root.
 # Needs the .NET 10 SDK; Native AOT also needs a C toolchain (clang or gcc, and zlib's headers). When the AOT build
@@ -92,6 +93,9 @@ else
 fi
 
 install -m 0644 README.md packaging/systemd/* "$prefix/share/doc/filexfer/"
+install -d -m 0755 "$prefix/share/bash-completion/completions"
+install -m 0644 packaging/completions/filexfer.bash "$prefix/share/bash-completion/completions/filexfer"
+ln -sf filexfer "$prefix/share/bash-completion/completions/filexfer-server"
 if [ -d packaging/examples ]; then
   install -m 0644 packaging/examples/* "$prefix/share/doc/filexfer/"
 fi
