@@ -52,6 +52,7 @@ import signal
 import subprocess
 import sys
 import threading
+import uuid
 import time
 
 INTERNAL = ".filexfer"          # the server's own folder under its root (staging, partials)
@@ -173,8 +174,11 @@ class Server:
         os.makedirs(self.root, exist_ok=True)
         os.chmod(self.root, 0o755)
         logf = open(self.log, "a")
+        # Every start follows a simulated power loss, which a real machine would come back from with a new boot id: the
+        # server then offers a resumed put only the part of its partial that was flushed (DurablePrefix).
+        env = dict(os.environ, FILEXFER_BOOT_ID=str(uuid.uuid4()))
         self.proc = subprocess.Popen([self.exe, "--root", self.root, "--listen", "127.0.0.1:0"],
-                                     stdout=subprocess.PIPE, stderr=logf, text=True)
+                                     stdout=subprocess.PIPE, stderr=logf, text=True, env=env)
         logf.close()
         line = self.proc.stdout.readline()
         if not line.startswith("listening on "):

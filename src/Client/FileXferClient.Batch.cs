@@ -221,7 +221,9 @@ public sealed partial class FileXferClient
                 throw new ConnectionLostException("the connection was left unusable by an earlier failure");
             }
 
+            _inFlight = true;
             await RequestPipeline.RunAsync(items, _writer, () => ++_nextRequestId, PipelineWindow, send, receive, cancellationToken);
+            _inFlight = false;
         }
         catch (Exception ex) when (ex is ProtocolViolationException or ConnectionLostException or OperationCanceledException or EndOfStreamException)
         {

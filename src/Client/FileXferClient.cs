@@ -27,6 +27,8 @@ public sealed partial class FileXferClient : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private uint _nextRequestId;
     private bool _broken;
+    private bool _inFlight;
+    private RunTicket? _ticket;
 
     private FileXferClient(Socket socket, Stream transport, FileXferClientOptions options)
     {
@@ -165,6 +167,12 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_ticket is { } ticket && (_broken || _inFlight))
+        {
+            // A request may still reach the server and be carried out: the next connection declares this one abandoned.
+            _options.Run.Abandon(ticket.Number);
+        }
+
         _reader.Dispose();
         _writer.Dispose();
         await _stream.DisposeAsync();
@@ -188,7 +196,8 @@ public sealed partial class FileXferClient : IAsyncDisposable
     {
         await _writer.WriteMagicAsync(cancellationToken);
         var clientNonce = SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
-        await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent, clientNonce), cancellationToken);
+        var ticket = _options.Run.NextTicket();
+        await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent, clientNonce, ticket), cancellationToken);
         await _reader.ReadMagicAsync(cancellationToken);
         var welcome = await _reader.ReadRequiredFrameAsync(cancellationToken);
         if (welcome.Type == MessageType.Error)
@@ -215,6 +224,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
         {
             await AuthenticateAsync(clientNonce, welcome.GetBytesOrNull(FieldTag.ServerNonce), cancellationToken);
         }
+
+        // The server fenced the connections this Hello declared before it answered; from here on this connection's
+        // requests count, and giving it up with one in flight is declared by the next.
+        _options.Run.Declared(ticket);
+        _ticket = ticket;
     }
 
     /// <summary>
@@ -289,13 +303,22 @@ public sealed partial class FileXferClient : IAsyncDisposable
             }
 
             uint id = ++_nextRequestId;
+            _inFlight = true;
             try
             {
-                return await request(id);
+                var result = await request(id);
+                _inFlight = false;
+                return result;
             }
             catch (Exception ex) when (ex is ProtocolViolationException or ConnectionLostException or OperationCanceledException)
             {
                 _broken = true;
+                throw;
+            }
+            catch (FileXferException) when (!_broken)
+            {
+                // The server answered (an error), or the client refused before sending: nothing is left in flight.
+                _inFlight = false;
                 throw;
             }
         }

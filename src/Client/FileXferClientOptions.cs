@@ -26,4 +26,10 @@ public sealed class FileXferClientOptions
     /// for a token never receives anything derived from it.
     /// </summary>
     public FileXferCredential? Credential { get; set; }
+
+    /// <summary>
+    /// The run the connections belong to: connections made with the same options share it, so one that is given
+    /// up on is declared to the server by the next (see <see cref="Resilience.ClientRun"/>).
+    /// </summary>
+    public Resilience.ClientRun Run { get; set; } = new();
 }

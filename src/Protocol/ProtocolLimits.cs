@@ -68,4 +68,10 @@ public static class ProtocolLimits
 
     /// <summary>The longest token name in UTF-8 bytes.</summary>
     public const int MaxTokenNameBytes = 64;
+
+    /// <summary>The exact length of a client's run id (<see cref="Framing.FieldTag.RunId"/>).</summary>
+    public const int RunIdBytes = 16;
+
+    /// <summary>The most abandoned connections one Hello declares (<see cref="Framing.FieldTag.Abandoned"/>).</summary>
+    public const int MaxAbandonedConnections = 64;
 }

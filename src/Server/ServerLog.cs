@@ -69,6 +69,12 @@ internal static partial class ServerLog
     [LoggerMessage(18, LogLevel.Information, "Loaded {Count} tokens from {Path}; clients must authenticate")]
     public static partial void TokensLoaded(ILogger logger, int count, string path);
 
+    [LoggerMessage(20, LogLevel.Warning, "Connection {ConnectionId}: closed before request {RequestId} ({Operation}): a later connection of its client declared it abandoned, so what it still sends is stale and is not carried out")]
+    public static partial void ConnectionAbandoned(ILogger logger, long connectionId, string operation, uint requestId);
+
+    [LoggerMessage(21, LogLevel.Information, "Connection {ConnectionId}: its client gave up {Count} earlier connection(s) of its run ({Numbers}); nothing more they send is carried out")]
+    public static partial void AbandonedDeclared(ILogger logger, long connectionId, int count, string numbers);
+
     [LoggerMessage(60, LogLevel.Warning, "The sweep of stale uploads in the object store failed: {Reason}")]
     public static partial void StaleSweepFailed(ILogger logger, string reason);
 }

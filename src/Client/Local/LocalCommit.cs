@@ -45,7 +45,7 @@ internal static class LocalCommit
             Array.Fill(results, ex);
         }
 
-        var directories = new Dictionary<string, SafeFileHandle?>(StringComparer.Ordinal);
+        var directories = new Dictionary<string, (SafeFileHandle? Handle, List<int> Files)>(StringComparer.Ordinal);
         for (int i = 0; i < files.Count; i++)
         {
             var received = files[i];
@@ -55,7 +55,14 @@ internal static class LocalCommit
                 try
                 {
                     Rename(received);
-                    directories.TryAdd(Path.GetDirectoryName(received.Destination)!, received.Directory);
+                    var directory = Path.GetDirectoryName(received.Destination)!;
+                    if (!directories.TryGetValue(directory, out var entry))
+                    {
+                        entry = (received.Directory, []);
+                        directories.Add(directory, entry);
+                    }
+
+                    entry.Files.Add(i);
                     continue;
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -67,7 +74,7 @@ internal static class LocalCommit
             LocalDownload.TryDelete(received.Temp);
         }
 
-        foreach (var (directory, handle) in directories)
+        foreach (var (directory, (handle, renamed)) in directories)
         {
             try
             {
@@ -80,9 +87,17 @@ internal static class LocalCommit
                     Durable.FsyncDirectory(directory);
                 }
             }
+            catch (IOException ex) when (!Durable.IsUnsupportedDirectorySync(ex))
+            {
+                // The files are in place, but their names may not survive a power loss: not reported saved.
+                foreach (int i in renamed)
+                {
+                    results[i] = new IOException($"'{files[i].Destination}' is in place but its directory could not be made durable ({ex.Message}); it may not survive a power loss", ex);
+                }
+            }
             catch (IOException)
             {
-                // The files are in place; a directory that cannot be synced (some file systems refuse) is not a lost file.
+                // A file system that does not sync directories: its renames are as durable as it makes them.
             }
         }
 

@@ -44,8 +44,23 @@ public static partial class Durable
         ArgumentNullException.ThrowIfNull(directory);
         if (Fsync(directory) != 0)
         {
-            throw new IOException($"fsync of directory failed (errno {Marshal.GetLastPInvokeError()})");
+            int errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"fsync of a directory failed: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
         }
+    }
+
+    /// <summary>
+    /// True when a directory's fsync failed only because its file system does not sync directories (EINVAL,
+    /// EOPNOTSUPP: its renames are as durable as it makes them, and nothing more can be done); false for a real
+    /// failure (EIO, ENOSPC, ...), after which the names in that directory may not survive a power loss, so the files
+    /// must not be reported stored.
+    /// </summary>
+    public static bool IsUnsupportedDirectorySync(IOException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        const int EINVAL = 22;
+        const int EOPNOTSUPP = 95;
+        return exception.HResult is EINVAL or EOPNOTSUPP;
     }
 
     /// <summary>Writes an open file's data to the device (fsync). Linux only.</summary>

@@ -9,10 +9,10 @@ public static class FieldKinds
         FieldTag.Path or FieldTag.HashAlgorithm or FieldTag.Message or FieldTag.Agent
             or FieldTag.HashAlgorithms or FieldTag.Name or FieldTag.TokenName => FieldKind.String,
         FieldTag.HashValue or FieldTag.ResumeKey or FieldTag.ClientNonce or FieldTag.ServerNonce
-            or FieldTag.Proof or FieldTag.ServerProof => FieldKind.Bytes,
+            or FieldTag.Proof or FieldTag.ServerProof or FieldTag.RunId or FieldTag.Abandoned => FieldKind.Bytes,
         FieldTag.Size or FieldTag.MTime or FieldTag.Offset or FieldTag.Kind or FieldTag.Mode
             or FieldTag.ErrorCode or FieldTag.Version or FieldTag.Capabilities or FieldTag.Count
-            or FieldTag.MaxFileSize or FieldTag.Flags => FieldKind.Integer,
+            or FieldTag.MaxFileSize or FieldTag.Flags or FieldTag.ConnectionNumber => FieldKind.Integer,
         _ => FieldKind.Unknown,
     };
 
@@ -27,6 +27,8 @@ public static class FieldKinds
         FieldTag.Agent or FieldTag.HashAlgorithms => ProtocolLimits.MaxShortStringBytes,
         FieldTag.ClientNonce or FieldTag.ServerNonce or FieldTag.Proof or FieldTag.ServerProof => ProtocolLimits.AuthBytes,
         FieldTag.TokenName => ProtocolLimits.MaxTokenNameBytes,
+        FieldTag.RunId => ProtocolLimits.RunIdBytes,
+        FieldTag.Abandoned => ProtocolLimits.MaxAbandonedConnections * sizeof(uint),
         _ when Of(tag) == FieldKind.Integer => 8,
         _ => ProtocolLimits.MaxFrameLength,
     };

@@ -77,4 +77,16 @@ public enum FieldTag : byte
 
     /// <summary>The server's proof that it knows the token's secret, see <see cref="Security.AuthProof"/> (bytes, at most 32).</summary>
     ServerProof = 0x18,
+
+    /// <summary>16 random bytes naming one run of a client (one command), sent in Hello (bytes, exactly 16).</summary>
+    RunId = 0x19,
+
+    /// <summary>This connection's number within its run, from 1, sent in Hello with <see cref="RunId"/> (unsigned 64-bit).</summary>
+    ConnectionNumber = 0x1A,
+
+    /// <summary>
+    /// The numbers of the run's earlier connections that the client gave up on while a request was in flight, as
+    /// unsigned 32-bit little-endian integers, sent in Hello (bytes, at most <see cref="ProtocolLimits.MaxAbandonedConnections"/> of them).
+    /// </summary>
+    Abandoned = 0x1B,
 }

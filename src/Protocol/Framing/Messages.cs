@@ -16,7 +16,11 @@ public static class Messages
     public static Frame Hello(int version, Capabilities capabilities, string agent) => Hello(version, capabilities, agent, clientNonce: null);
 
     /// <summary>The client's opening frame, with the nonce it contributes to an authentication (when not null).</summary>
-    public static Frame Hello(int version, Capabilities capabilities, string agent, byte[]? clientNonce)
+    public static Frame Hello(int version, Capabilities capabilities, string agent, byte[]? clientNonce) =>
+        Hello(version, capabilities, agent, clientNonce, ticket: null);
+
+    /// <summary>The client's opening frame, with its nonce and its place in the client's run (each when not null).</summary>
+    public static Frame Hello(int version, Capabilities capabilities, string agent, byte[]? clientNonce, RunTicket? ticket)
     {
         var fields = new List<Field>
         {
@@ -30,6 +34,7 @@ public static class Messages
             fields.Add(Field.Bytes(FieldTag.ClientNonce, clientNonce));
         }
 
+        ticket?.AddTo(fields);
         return new Frame(MessageType.Hello, 0, fields);
     }
 

@@ -1,6 +1,7 @@
 using FileXfer.Protocol.Security;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Security;
+using FileXfer.Server.Storage;
 
 namespace FileXfer.Server.Handlers;
 
@@ -37,6 +38,13 @@ public sealed partial class FileXferRequestHandler
             }
 
             _capabilities = capabilities;
+            _ticket = RunTicket.Read(hello);
+            if (options.Authenticator is null && _ticket is { } ticket)
+            {
+                // Before Welcome: every request of this connection comes after the declaration it carries.
+                await JoinRunAsync(Store, string.Empty, ticket, deadline.Token);
+            }
+
             await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, Store.MaxFileSize, serverNonce), deadline.Token);
             ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
             if (options.Authenticator is { } authenticator
@@ -181,10 +189,26 @@ public sealed partial class FileXferRequestHandler
         var session = store.OpenSession(token.Subtree);
         await Store.DisposeAsync();
         _store = session;
+        if (_ticket is { } ticket)
+        {
+            // Within the token: one token's client cannot fence another's. Before the answer, as without a token.
+            await JoinRunAsync(session, name, ticket, cancellationToken);
+        }
+
         _canWrite = token.Access == TokenAccess.ReadWrite;
         var access = _canWrite ? AccessFlags.Write : AccessFlags.None;
         await Writer.WriteAsync(Messages.AuthenticateOk(AuthProof.ForServer(token.Secret, clientNonce!, serverNonce, name), access), cancellationToken);
         ServerLog.AuthenticationSucceeded(logger, Connection.Id, Connection.RemoteEndPoint, escaped, token.ToString());
         return true;
+    }
+
+    /// <summary>Places the connection in its client's run; the connections its Hello declares abandoned are fenced from here on.</summary>
+    private async Task JoinRunAsync(IStoreSession session, string scope, RunTicket ticket, CancellationToken cancellationToken)
+    {
+        await session.JoinRunAsync(scope, ticket, cancellationToken);
+        if (ticket.Abandoned.Count > 0)
+        {
+            ServerLog.AbandonedDeclared(logger, Connection.Id, ticket.Abandoned.Count, string.Join(',', ticket.Abandoned));
+        }
     }
 }

@@ -62,6 +62,9 @@ public sealed partial class FileXferRequestHandler(
     // True while this side sends a body: then not even an error frame can be sent.
     private bool _sendingBody;
 
+    // This connection's place in its client's run, from its Hello (null for a client older than the fence).
+    private RunTicket? _ticket;
+
     // Stored files are sent with sendfile(2) (see FileXferHandlerOptions.SendFile): a plain TCP connection (no TLS) on Linux.
     private bool _zeroCopy;
 
@@ -143,6 +146,15 @@ public sealed partial class FileXferRequestHandler(
                     await TrySendErrorAsync(0, ex.Code, ex.Message, cancellationToken);
                     throw;
                 }
+            }
+
+            if (frame is not null && Store.IsAbandoned)
+            {
+                // A later connection of the client's run declared this one given up: what it still sends is stale
+                // (the client retried it), and carried out now it could undo what the retry and later clients stored.
+                await CommitPendingAsync(cancellationToken);
+                ServerLog.ConnectionAbandoned(logger, Connection.Id, frame.Type.ToString(), frame.RequestId);
+                return;
             }
 
             if (frame is null || !await ServeAsync(frame, cancellationToken))

@@ -10,6 +10,21 @@ public interface IStoreSession : IAsyncDisposable
     /// <summary>The largest file the store accepts.</summary>
     long MaxFileSize { get; }
 
+    /// <summary>
+    /// True once a later connection of this session's client run declared this one abandoned
+    /// (<see cref="JoinRunAsync"/>): nothing more it carries may take effect.
+    /// </summary>
+    bool IsAbandoned { get; }
+
+    /// <summary>
+    /// Places the session's connection in its client's run, as its Hello told (see <see cref="RunTicket"/>), within
+    /// <paramref name="scope"/> (the token): the earlier connections the ticket declares abandoned are fenced, so
+    /// from the moment this returns no upload of theirs is committed; and this session commits nothing once a later
+    /// connection declares it abandoned. Called before the handshake is answered, so it precedes every request of
+    /// the connection.
+    /// </summary>
+    ValueTask JoinRunAsync(string scope, RunTicket ticket, CancellationToken cancellationToken);
+
     /// <summary>Describes one path.</summary>
     ValueTask<RemoteEntry> StatAsync(string path, CancellationToken cancellationToken);
 
@@ -45,7 +60,8 @@ public interface IStoreSession : IAsyncDisposable
 
     /// <summary>
     /// Makes sealed uploads durable and visible under their names, all before this returns: a client is answered
-    /// "stored" only after it. Returns, per upload, null or why it failed; every upload is disposed.
+    /// "stored" only after it. An upload of a session declared abandoned gets no name. Returns, per upload, null or
+    /// why it failed; every upload is disposed.
     /// </summary>
     ValueTask<IReadOnlyList<Protocol.FileXferException?>> CommitAsync(IReadOnlyList<IUpload> uploads, CancellationToken cancellationToken);
 }

@@ -24,6 +24,11 @@ internal sealed class GeneratedStore(int directories, int filesPerDirectory, str
     {
         public long MaxFileSize => store.MaxFileSize;
 
+        // A read-only store: nothing to fence.
+        public bool IsAbandoned => false;
+
+        public ValueTask JoinRunAsync(string scope, RunTicket ticket, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
         public ValueTask<RemoteEntry> StatAsync(string path, CancellationToken cancellationToken) =>
             path.Trim('/') switch
             {

@@ -116,10 +116,14 @@ public sealed class RawClient : IAsyncDisposable
     }
 
     /// <summary>Sends the magic and a Hello with <paramref name="clientNonce"/>, and returns the Welcome.</summary>
-    public async Task<Frame> HandshakeWithNonceAsync(byte[]? clientNonce, CancellationToken cancellationToken)
+    public Task<Frame> HandshakeWithNonceAsync(byte[]? clientNonce, CancellationToken cancellationToken) =>
+        HandshakeWithAsync(clientNonce, ticket: null, cancellationToken);
+
+    /// <summary>Sends the magic and a Hello with <paramref name="clientNonce"/> and <paramref name="ticket"/> (each when not null), and returns the Welcome.</summary>
+    public async Task<Frame> HandshakeWithAsync(byte[]? clientNonce, RunTicket? ticket, CancellationToken cancellationToken)
     {
         await SendMagicAsync(cancellationToken);
-        await SendAsync(Messages.Hello(ProtocolLimits.Version, Capabilities.Authentication, Agent, clientNonce), cancellationToken);
+        await SendAsync(Messages.Hello(ProtocolLimits.Version, Capabilities.Authentication, Agent, clientNonce, ticket), cancellationToken);
         await ReadMagicAsync(cancellationToken);
         return await ReadAsync(MessageType.Welcome, cancellationToken);
     }
@@ -128,10 +132,14 @@ public sealed class RawClient : IAsyncDisposable
     /// The handshake and an Authenticate as <paramref name="name"/> with a proof keyed by <paramref name="secret"/>;
     /// returns the server's answer (Ok or Error) and the nonces, to check the server's proof.
     /// </summary>
-    public async Task<(Frame Answer, byte[] ClientNonce, byte[] ServerNonce)> AuthenticateAsync(string name, string secret, CancellationToken cancellationToken)
+    public Task<(Frame Answer, byte[] ClientNonce, byte[] ServerNonce)> AuthenticateAsync(string name, string secret, CancellationToken cancellationToken) =>
+        AuthenticateAsync(name, secret, ticket: null, cancellationToken);
+
+    /// <summary>As <see cref="AuthenticateAsync(string, string, CancellationToken)"/>, with <paramref name="ticket"/> in the Hello.</summary>
+    public async Task<(Frame Answer, byte[] ClientNonce, byte[] ServerNonce)> AuthenticateAsync(string name, string secret, RunTicket? ticket, CancellationToken cancellationToken)
     {
         var clientNonce = SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
-        var welcome = await HandshakeWithNonceAsync(clientNonce, cancellationToken);
+        var welcome = await HandshakeWithAsync(clientNonce, ticket, cancellationToken);
         var serverNonce = welcome.GetBytes(FieldTag.ServerNonce);
         await SendAsync(Messages.Authenticate(name, AuthProof.ForClient(System.Text.Encoding.UTF8.GetBytes(secret), clientNonce, serverNonce, name)), cancellationToken);
         return (await ReadAsync(cancellationToken), clientNonce, serverNonce);

@@ -55,6 +55,7 @@ public sealed class FileStore : IStore
         RootSafety.CreatePrivateDirectory(Path.Combine(Root, ReservedName));
         _staging = new StagingArea(Path.Combine(Root, ReservedName, "staging"), Options.TimeProvider);
         _freeSpace = new FreeSpace(Root, Options.ReserveBytes, Options.TimeProvider);
+        Fence = new RunFence(Options.TimeProvider) { Keep = Options.PartialMaxAge };
         _subtree = string.Empty;
         (_root, _lister, _publisher) = Rooms(Root, Path.Combine(Root, ReservedName));
     }
@@ -65,6 +66,7 @@ public sealed class FileStore : IStore
         Options = parent.Options;
         _staging = parent._staging;
         _freeSpace = parent._freeSpace;
+        Fence = parent.Fence;
         _subtree = subtree;
         (_root, _lister, _publisher) = Rooms(root, parent._root.ReservedPath);
     }
@@ -107,6 +109,9 @@ public sealed class FileStore : IStore
 
     /// <summary>The store's settings.</summary>
     public FileStoreOptions Options { get; }
+
+    /// <summary>The connections declared abandoned by their clients' later connections, shared by every subtree view.</summary>
+    internal RunFence Fence { get; }
 
     /// <inheritdoc />
     public long MaxFileSize => Options.MaxFileSize;

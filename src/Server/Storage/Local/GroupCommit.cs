@@ -6,10 +6,10 @@ internal static class GroupCommit
     /// <summary>
     /// Makes sealed uploads durable and visible: their data is flushed to disk (one <c>syncfs</c> for a group where the file system's syncfs is trusted, an <c>fsync</c> per file elsewhere,
     /// <c>fsync</c> for a single file), each is renamed over its destination, then each directory that received
-    /// one is synced once. Nothing is renamed before its data is on disk. Returns, per upload, null or why it
-    /// failed; every upload is disposed.
+    /// one is synced once. Nothing is renamed before its data is on disk, nor once <paramref name="fence"/> says its
+    /// connection was abandoned by its client. Returns, per upload, null or why it failed; every upload is disposed.
     /// </summary>
-    public static async ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<PendingUpload> uploads, SyncPolicy? policy = null)
+    public static async ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<PendingUpload> uploads, SyncPolicy? policy = null, CommitFence? fence = null)
     {
         ArgumentNullException.ThrowIfNull(uploads);
         var results = new FileXferException?[uploads.Count];
@@ -34,14 +34,32 @@ internal static class GroupCommit
             }
 
             // Each directory that received a file (by its real path), once: through its kept handle when that is still
-            // the handle of that same directory, else by its path.
-            var directories = new Dictionary<string, (string Remote, DirectoryHandles? Handles)>(StringComparer.Ordinal);
+            // the handle of that same directory, else by its path. A directory whose sync fails for real fails its files:
+            // they are in place, but their names may not survive a power loss, so they are not answered as stored.
+            var directories = new Dictionary<string, (string Remote, DirectoryHandles? Handles, List<int> Uploads)>(StringComparer.Ordinal);
             for (int i = 0; i < uploads.Count; i++)
             {
                 try
                 {
-                    var (directory, local) = uploads[i].Publish();
-                    directories.TryAdd(local, (directory, uploads[i].Directories));
+                    var upload = uploads[i];
+                    (string Directory, string LocalDirectory) published;
+                    if (fence is null)
+                    {
+                        published = upload.Publish();
+                    }
+                    else if (!fence.Fence.TryPublish(fence.Scope, fence.Ticket, upload.Publish, out published))
+                    {
+                        results[i] = new FileXferException(ErrorCode.TransferAborted, $"'{RemotePath.Escape(upload.Path)}' was not stored: its client gave this connection up and retried on another");
+                        continue;
+                    }
+
+                    if (!directories.TryGetValue(published.LocalDirectory, out var entry))
+                    {
+                        entry = (published.Directory, upload.Directories, []);
+                        directories.Add(published.LocalDirectory, entry);
+                    }
+
+                    entry.Uploads.Add(i);
                 }
                 catch (FileXferException ex)
                 {
@@ -49,7 +67,7 @@ internal static class GroupCommit
                 }
             }
 
-            foreach (var (local, (directory, handles)) in directories)
+            foreach (var (local, (directory, handles, published)) in directories)
             {
                 try
                 {
@@ -62,10 +80,16 @@ internal static class GroupCommit
                         Durable.FsyncDirectory(local);
                     }
                 }
+                catch (IOException ex) when (!Durable.IsUnsupportedDirectorySync(ex))
+                {
+                    foreach (int i in published)
+                    {
+                        results[i] = new FileXferException(ErrorCode.Internal, $"'{RemotePath.Escape(uploads[i].Path)}' is in place but its directory could not be made durable ({ex.Message}); it may not survive a power loss", ex);
+                    }
+                }
                 catch (IOException)
                 {
-                    // The files are in place and their data is on disk; a directory some file system cannot sync
-                    // is not a reason to report them as failed.
+                    // A file system that does not sync directories: its renames are as durable as it makes them.
                 }
             }
 
@@ -80,3 +104,6 @@ internal static class GroupCommit
         }
     }
 }
+
+/// <summary>The fence a group commit publishes through: the store's, and the committing connection's place in its run (null: not fenced).</summary>
+internal sealed record CommitFence(RunFence Fence, string Scope, RunTicket? Ticket);

@@ -16,6 +16,10 @@ public sealed class PendingUpload : IUpload
     private readonly LatchingWriteStream _sink;
     private readonly Action _release;
     private readonly DirectoryHandles? _directories;
+
+    // For a resumable partial: the bytes a resume may be offered, and those known to be on disk (DurablePrefix).
+    private readonly long _held;
+    private readonly long _durable;
     private bool _committed;
     private bool _discard;
 
@@ -29,7 +33,8 @@ public sealed class PendingUpload : IUpload
         Destination = destination;
         TempPath = tempPath;
         _file = file;
-        _sink = new LatchingWriteStream(file);
+        _sink = new LatchingWriteStream(IsResumable ? new CheckpointStream(file) : file);
+        (_held, _durable) = IsResumable ? DurablePrefix.Claim(file.Handle, file.Length) : (0, 0);
         ExpectedSize = expectedSize;
     }
 
@@ -58,8 +63,11 @@ public sealed class PendingUpload : IUpload
     /// <summary>The file system the temp file is on, so a group is flushed with one <c>syncfs</c> per file system; 0 when unknown.</summary>
     internal ulong Device { get; }
 
-    /// <summary>The bytes a resumable upload already holds from an earlier attempt.</summary>
-    public long HeldBytes => _file.Length;
+    /// <summary>
+    /// The bytes a resumable upload already holds from an earlier attempt: those known to be on disk, so that what a
+    /// power loss took is not offered (see <see cref="DurablePrefix"/>).
+    /// </summary>
+    public long HeldBytes => _held;
 
     /// <summary>Hashes the first <paramref name="count"/> held bytes into <paramref name="hasher"/>, the proof a resuming client checks.</summary>
     public async Task HashPrefixAsync(long count, ContentHasher hasher, CancellationToken cancellationToken)
@@ -71,6 +79,12 @@ public sealed class PendingUpload : IUpload
     /// <summary>Drops everything past <paramref name="offset"/> and makes the body continue there.</summary>
     public void ContinueAt(long offset)
     {
+        if (IsResumable)
+        {
+            // Before any byte is written: what is on disk below the offset, in this boot (see DurablePrefix).
+            DurablePrefix.Lower(_file.Handle, Math.Min(_durable, offset));
+        }
+
         _file.SetLength(offset);
         _file.Position = offset;
     }
@@ -195,6 +209,12 @@ public sealed class PendingUpload : IUpload
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (!_committed && IsResumable && !_discard)
+        {
+            // Kept for a resume: on disk first, so a power loss before the retry does not cost it.
+            DurablePrefix.Advance(_file, _file.Length);
+        }
+
         await _file.DisposeAsync();
         try
         {

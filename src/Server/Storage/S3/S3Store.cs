@@ -35,6 +35,7 @@ public sealed class S3Store : IStore, IDisposable
         }
 
         Partials = new S3Partials(this);
+        Fence = new RunFence(Options.TimeProvider) { Keep = Options.PartialMaxAge };
     }
 
     /// <summary>The service.</summary>
@@ -48,6 +49,12 @@ public sealed class S3Store : IStore, IDisposable
 
     /// <inheritdoc />
     public long MaxFileSize => Options.MaxFileSize;
+
+    /// <summary>
+    /// The connections declared abandoned by their clients' later connections, in this server's memory: servers that
+    /// share the bucket do not share it (a retry that reaches another server is not fenced from the abandoned attempt).
+    /// </summary>
+    internal RunFence Fence { get; }
 
     /// <summary>The staged parts of uploads, and the sweep of stale ones.</summary>
     internal S3Partials Partials { get; }

@@ -12,7 +12,20 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
 {
     private readonly HashSet<string> _knownDirectories = new(StringComparer.Ordinal);
 
+    // This connection's place in its client's run (null for a client older than the fence), and the token it is within.
+    private RunTicket? _ticket;
+    private string _scope = string.Empty;
+
     public long MaxFileSize => store.Options.MaxFileSize;
+
+    public bool IsAbandoned => _ticket is { } ticket && store.Fence.IsAbandoned(_scope, ticket);
+
+    public ValueTask JoinRunAsync(string scope, RunTicket ticket, CancellationToken cancellationToken)
+    {
+        store.Fence.Declare(scope, ticket);
+        (_scope, _ticket) = (scope, ticket);
+        return ValueTask.CompletedTask;
+    }
 
     internal S3Store Store => store;
 
@@ -142,6 +155,14 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
                 var upload = uploads[i] as S3Upload ?? throw new ArgumentException("an upload of another store", nameof(uploads));
                 try
                 {
+                    // Checked before the requests that publish, not under the fence's lock as the local store does (a
+                    // request cannot run under a lock): a declaration that lands while the object is being written
+                    // does not stop it.
+                    if (IsAbandoned)
+                    {
+                        throw new FileXferException(ErrorCode.TransferAborted, $"'{RemotePath.Escape(upload.Path)}' was not stored: its client gave this connection up and retried on another");
+                    }
+
                     await upload.CommitAsync(token);
                 }
                 catch (FileXferException ex)

@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# FileXfer and its peers over an emulated long, lossy link (issue 17): servers in the network namespace fxwan-a,
+# clients in fxwan-b, the link between them bench/wan/link.c (see bench/wan/testbed.sh for the layout). For each
+# round trip the link is checked (ping, iperf3), then one file and a tree of small files are put by each tool,
+# interleaved round by round (bench/interleave.py), and a Markdown report is written (bench/wan/report.py).
+#
+#   bench/wan/wan.sh [--rtts 0,20,80] [--loss-pct 0.5] [--rate-mbit 200] [--runs 3] [--size-mib 200]
+#                    [--files 1000] [--streams 4] [--tools filexfer,rsync,scp,rclone] [--jitter-ms 0]
+#                    [--reorder-pct 0] [--queue-bytes B] [--slow-runs 1] [--slow-files 200] [--no-build]
+#
+# A round trip of 0 is the plain veth pair (no link program, no shaping: the CPU decides); any other goes
+# through the link with that round trip, --loss-pct loss each way and a --rate-mbit bottleneck whose queue
+# holds the bandwidth-delay product (--queue-bytes to change it). Peers: an rsync daemon (rsync -a, --whole-file
+# for the file), scp (SFTP) to a private sshd on port 2222, rclone copy (--transfers and --multi-thread-streams
+# set to --streams) to `rclone serve sftp`. FileXfer: the server (ReadyToRun) with a token, the client (Native
+# AOT) with its defaults. All on tmpfs (/dev/shm); every copy compared with its source after each round.
+# scp's and rclone's trees cost round trips per file (6.5 and 3 minutes for 1,000 files at 80 ms): on a shaped
+# link they run in a block of their own after the others, --slow-runs rounds (default 1), on the first
+# --slow-files files of the tree (default 200; the report scales their times to the whole tree and says so),
+# so that a whole run stays near 12 minutes. --slow-files 1000 --slow-runs 1: about 25 minutes.
+# Needs root (namespaces, TUN) and installs what it lacks from Debian (iperf3, rsync, openssh, rclone, gcc, ping).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$(pwd)
+command_line="bench/wan/wan.sh${*:+ $*}"
+
+rtts=0,20,80 loss=0.5 rate=200 runs=3 size_mib=200 files=1000 streams=4 tools=filexfer,rsync,scp,rclone
+jitter=0 reorder=0 queue_bytes='' slow_runs=1 slow_files=200 build=1
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --rtts) rtts=$2; shift 2 ;;
+    --loss-pct) loss=$2; shift 2 ;;
+    --rate-mbit) rate=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
+    --size-mib) size_mib=$2; shift 2 ;;
+    --files) files=$2; shift 2 ;;
+    --streams) streams=$2; shift 2 ;;
+    --tools) tools=$2; shift 2 ;;
+    --jitter-ms) jitter=$2; shift 2 ;;
+    --reorder-pct) reorder=$2; shift 2 ;;
+    --queue-bytes) queue_bytes=$2; shift 2 ;;
+    --slow-runs) slow_runs=$2; shift 2 ;;
+    --slow-files) slow_files=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "wan: unknown option $1 (see bench/wan/wan.sh --help)" >&2; exit 2 ;;
+  esac
+done
+for t in ${tools//,/ }; do
+  case $t in filexfer|rsync|scp|rclone) ;; *) echo "wan: unknown tool $t" >&2; exit 2 ;; esac
+done
+[[ $(id -u) == 0 ]] || { echo "wan: run as root (network namespaces, TUN devices)" >&2; exit 2; }
+want() { [[ ,$tools, == *,$1,* ]]; }
+
+# shellcheck source=bench/wan/testbed.sh
+source "$repo/bench/wan/testbed.sh"
+die() { wan_log "$*"; exit 1; }
+
+# ---- tools, from Debian when missing (no service may start during the install) ----
+declare -A package_of=([iperf3]=iperf3 [rsync]=rsync [ssh]=openssh-client [scp]=openssh-client
+  [ssh-keygen]=openssh-client [/usr/sbin/sshd]=openssh-server [rclone]=rclone [gcc]=gcc [ping]=iputils-ping
+  [nsenter]=util-linux [ip]=iproute2 [python3]=python3)
+need=()
+for tool in "${!package_of[@]}"; do command -v "$tool" > /dev/null 2>&1 || need+=("${package_of[$tool]}"); done
+if [[ ${#need[@]} -gt 0 ]]; then
+  mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+  wan_log "installing ${need[*]}"
+  made_policy=0
+  [[ -e /usr/sbin/policy-rc.d ]] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made_policy=1; }
+  apt-get update -qq > /dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" > /dev/null
+  [[ $made_policy == 0 ]] || rm -f /usr/sbin/policy-rc.d
+fi
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+results=$repo/bench/results/wan-$stamp
+work=$results/work
+data=$(mktemp -d /dev/shm/fxwan.XXXXXX)
+mkdir -p "$work"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+  wan_down
+  rm -rf "$data" "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- builds: the link program; FileXfer as bench/run.sh publishes it ----
+WAN_LINK=$work/link
+WAN_LINK_LOG=$results/link.log
+gcc -O2 -Wall -o "$WAN_LINK" bench/wan/link.c
+out=$repo/bench/out
+if [[ $build == 1 ]] && want filexfer; then
+  wan_log "building FileXfer (server ReadyToRun, client Native AOT, else ReadyToRun)"
+  dotnet publish src/Server -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/server" > /dev/null
+  rm -rf "$out/client"
+  if dotnet publish src/Client -c Release -r linux-x64 -p:PublishAot=true -o "$out/client" > /dev/null 2>&1; then
+    echo aot > "$out/client/.build-kind"
+  else
+    wan_log "Native AOT build failed; using ReadyToRun"
+    dotnet publish src/Client -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/client" > /dev/null
+    echo readytorun > "$out/client/.build-kind"
+  fi
+fi
+fx=$out/client/filexfer
+fxd=$out/server/filexfer-server
+if want filexfer; then for f in "$fx" "$fxd"; do [[ -x $f ]] || die "$f is missing (run without --no-build)"; done; fi
+
+# ---- the test bed ----
+wan_log "namespaces $WAN_NS_A (servers) and $WAN_NS_B (clients)"
+wan_up
+tcp_settings=$(wan_tcp_settings)
+
+python3 - "$results/meta.json" "$command_line" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (src modified)')" \
+  "$rtts" "$loss" "$rate" "$runs" "$size_mib" "$files" "$streams" "$jitter" "$reorder" "$tcp_settings" "$slow_runs" "$slow_files" \
+  "$(cat "$out/client/.build-kind" 2> /dev/null || echo -)" <<'PY'
+import datetime, json, os, platform, sys
+keys = ["command", "commit", "rtts", "loss_pct", "rate_mbit", "runs", "size_mib", "files", "streams", "jitter_ms",
+        "reorder_pct", "tcp", "slow_runs", "slow_files", "client_build"]
+meta = dict(zip(keys, sys.argv[2:]))
+model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+meta.update(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), nproc=os.cpu_count(),
+            cpu=model, kernel=platform.release(), load=open("/proc/loadavg").read().split()[0])
+json.dump(meta, open(sys.argv[1], "w"), indent=1)
+PY
+
+# ---- data: one file from /dev/urandom, a tree of small files in folders of 100 ----
+mkdir -p "$data"/{src,filexfer-root,rsync-root,scp-root,rclone-root}
+chmod 755 "$data/filexfer-root" # the server refuses a root that others can write
+head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$data/src/big.bin"
+# tree-slow: the first --slow-files of them (hard links), for scp's and rclone's trees on a shaped link.
+python3 - "$data/src" "$files" "$slow_files" <<'PY'
+import os, sys
+src, count, slow = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(count):
+    name = os.path.join(f"d{i // 100:03d}", f"f{i:05d}.bin")
+    os.makedirs(os.path.dirname(os.path.join(src, "tree", name)), exist_ok=True)
+    with open(os.path.join(src, "tree", name), "wb") as f:
+        f.write(os.urandom(4096))
+    if i < slow:
+        os.makedirs(os.path.dirname(os.path.join(src, "tree-slow", name)), exist_ok=True)
+        os.link(os.path.join(src, "tree", name), os.path.join(src, "tree-slow", name))
+PY
+
+# ---- the servers, in fxwan-a, on every address of that namespace (fixed ports: the namespace is ours) ----
+serve() { # log name, command...
+  local name=$1; shift
+  wan_in "$WAN_NS_A" "$@" > "$results/$name.out" 2> "$results/$name.log" &
+  pids+=($!)
+}
+wait_port() { # port
+  for _ in $(seq 200); do
+    wan_in "$WAN_NS_B" bash -c "exec 3<>/dev/tcp/$WAN_VETH_A/$1" 2> /dev/null && return 0
+    sleep 0.05
+  done
+  die "nothing listens on $WAN_VETH_A:$1 in $WAN_NS_A (see the logs in $results)"
+}
+if want filexfer; then
+  "$fxd" token new wan-bench --access rw > "$work/token.txt"
+  grep -A1 "server's tokens file" "$work/token.txt" | tail -n 1 > "$work/tokens"
+  grep -A1 "for the client" "$work/token.txt" | tail -n 1 > "$work/client-token"
+  chmod 600 "$work/tokens" "$work/client-token"
+  serve filexfer-server "$fxd" --root "$data/filexfer-root" --listen 0.0.0.0:7070 --tokens "$work/tokens"
+  wait_port 7070
+fi
+if want rsync; then
+  cat > "$work/rsyncd.conf" << CONF
+pid file = $work/rsyncd.pid
+use chroot = no
+[bench]
+path = $data/rsync-root
+read only = no
+uid = 0
+gid = 0
+CONF
+  serve rsyncd rsync --daemon --no-detach --config="$work/rsyncd.conf" --port=873 --log-file="$results/rsyncd.log"
+  wait_port 873
+fi
+if want scp || want rclone; then
+  ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
+  ssh-keygen -q -t ed25519 -N '' -f "$work/client_key"
+fi
+ssh_opts="-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes -i $work/client_key"
+if want scp; then
+  cp "$work/client_key.pub" "$work/authorized_keys"
+  cat > "$work/sshd_config" << CONF
+Port 2222
+ListenAddress 0.0.0.0
+HostKey $work/host_key
+PidFile $work/sshd.pid
+AuthorizedKeysFile $work/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin prohibit-password
+StrictModes no
+Subsystem sftp internal-sftp
+CONF
+  mkdir -p /run/sshd # privilege separation directory, required when root
+  serve sshd /usr/sbin/sshd -D -e -f "$work/sshd_config"
+  wait_port 2222
+fi
+: > "$work/rclone.conf"
+rclone_pass=wan-bench rclone_obscured=""
+if want rclone; then
+  serve rclone-serve rclone serve sftp "$data/rclone-root" --addr :2022 --user fx --pass "$rclone_pass" \
+    --key "$work/host_key" --config "$work/rclone.conf" --dir-cache-time 0s # else it would not see the deletes between rounds
+  wait_port 2022
+  rclone_obscured=$(rclone obscure "$rclone_pass")
+fi
+
+# ---- one block per round trip: check the link, then every tool, interleaved ----
+b="nsenter --net=/run/netns/$WAN_NS_B"
+src=$data/src
+checks=$results/checks.tsv
+: > "$checks"
+first=1
+for rtt in ${rtts//,/ }; do
+  if [[ $rtt == 0 ]]; then
+    wan_link_stop
+    host=$WAN_VETH_A
+    label="0 ms (veth, no shaping)"
+    wan_check "$label" "$host" 0 0 - "$checks"
+  else
+    extra=(--jitter-ms "$jitter" --reorder-pct "$reorder")
+    [[ -z $queue_bytes ]] || extra+=(--queue-bytes "$queue_bytes")
+    echo "link for $rtt ms:" >> "$WAN_LINK_LOG"
+    wan_link_start "$rtt" "$loss" "$rate" "${extra[@]}" || die "the link did not start"
+    host=$WAN_TUN_A
+    label="$rtt ms"
+    wan_check "$label" "$host" "$rtt" "$loss" "$rate" "$checks"
+  fi
+
+  spec=$work/spec-$rtt.tsv slow_spec=$work/spec-$rtt-slow.tsv
+  : > "$spec"
+  : > "$slow_spec"
+  row() { # group, name, prepare, command, check, cleanup
+    local to=$spec
+    [[ $rtt != 0 && ( $1 == scp-tree || $1 == rclone-tree ) ]] && to=$slow_spec
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$to"
+  }
+  rclone_remote=":sftp,host=$host,port=2022,user=fx,pass=$rclone_obscured:"
+  rclone_cmd="$b rclone copy --config $work/rclone.conf -q --transfers $streams --multi-thread-streams $streams"
+  scp_cmd="$b scp -q $ssh_opts -P 2222"
+  for kind in big tree; do
+    for tool in ${tools//,/ }; do
+      root=$data/$tool-root
+      if [[ $kind == big ]]; then
+        prepare="rm -f $root/big.bin" check="cmp -s $src/big.bin $root/big.bin" clean="rm -f $root/big.bin"
+        case $tool in
+          filexfer) command="$b $fx -q -s $host:7070 --token-file $work/client-token put $src/big.bin big.bin" ;;
+          rsync) command="$b rsync -a --whole-file $src/big.bin rsync://$host/bench/big.bin" ;;
+          scp) command="$scp_cmd $src/big.bin root@$host:$root/big.bin" ;;
+          rclone) command="$rclone_cmd $src/big.bin $rclone_remote" ;;
+        esac
+      else
+        tree=tree
+        if [[ $rtt != 0 && ( $tool == scp || $tool == rclone ) ]] && ((slow_files < files)); then tree='tree-slow'; fi
+        prepare="rm -rf $root/$tree" check="diff -r -q $src/$tree $root/$tree" clean="rm -rf $root/$tree"
+        case $tool in
+          filexfer) command="$b $fx -q -s $host:7070 --token-file $work/client-token put -r $src/$tree $tree" ;;
+          rsync) command="$b rsync -a $src/$tree/ rsync://$host/bench/$tree/" ;;
+          scp) command="$scp_cmd -r $src/$tree root@$host:$root/" ;;
+          rclone) command="$rclone_cmd $src/$tree ${rclone_remote}$tree" ;;
+        esac
+      fi
+      row "$tool-$kind" "wan-$rtt-$tool-$kind" "$prepare" "$command" "$check" "$clean"
+    done
+  done
+  wan_log "$label: $(cut -f 2 "$spec" | paste -sd ' ' -), interleaved, $runs rounds"
+  started=$SECONDS
+  python3 bench/interleave.py --runs "$runs" --warmup "$first" --out "$results" --failures "$results/failed.txt" "$spec" ||
+    echo "$label: bench/interleave.py failed" >> "$results/failed.txt"
+  if [[ -s $slow_spec ]]; then
+    wan_log "$label: $(cut -f 2 "$slow_spec" | paste -sd ' ' -), interleaved, $slow_runs rounds"
+    python3 bench/interleave.py --runs "$slow_runs" --warmup 0 --out "$results" --failures "$results/failed.txt" "$slow_spec" ||
+      echo "$label: bench/interleave.py failed (slow rows)" >> "$results/failed.txt"
+  fi
+  echo "$rtt $((SECONDS - started))" >> "$results/block-seconds.txt"
+  first=0
+done
+wan_link_stop
+
+find "$results" -name '*.stderr' -empty -delete
+python3 bench/wan/report.py "$results" > "$results/report.md"
+cat "$results/report.md"
+wan_log "results in $results"
+[[ ! -s $results/failed.txt ]] || { wan_log "some measurements failed (listed at the top of the report)"; exit 1; }

@@ -1,0 +1,66 @@
+using FileXfer.Platform;
+
+namespace FileXfer.Client.Resilience;
+
+/// <summary>
+/// One run of the client (one command) as the server's fence sees it: a random id, a number for each connection,
+/// and the connections given up on while a request was in flight. The next connection's Hello declares those, so
+/// the server commits nothing more that they carry: a put the client abandoned and retried cannot land after the
+/// command reported success, over a later acknowledged put of the same path.
+/// </summary>
+/// <remarks>Thread-safe: the workers of a tree transfer connect and give up connections concurrently.</remarks>
+public sealed class ClientRun
+{
+    private readonly Lock _lock = new();
+    private readonly List<uint> _undeclared = [];
+    private uint _lastNumber;
+
+    /// <summary>The run's id: 16 random bytes.</summary>
+    public byte[] Id { get; } = SecureRandom.GetBytes(ProtocolLimits.RunIdBytes);
+
+    /// <summary>
+    /// The ticket of a new connection: its number and the abandoned connections not yet declared to a server
+    /// (at most <see cref="ProtocolLimits.MaxAbandonedConnections"/>, the oldest first; the rest go with the next).
+    /// </summary>
+    public RunTicket NextTicket()
+    {
+        lock (_lock)
+        {
+            return new RunTicket(Id, ++_lastNumber, [.. _undeclared.Take(ProtocolLimits.MaxAbandonedConnections)]);
+        }
+    }
+
+    /// <summary>A server accepted the ticket's handshake: the connections it declared are fenced there.</summary>
+    public void Declared(RunTicket ticket)
+    {
+        ArgumentNullException.ThrowIfNull(ticket);
+        lock (_lock)
+        {
+            foreach (var number in ticket.Abandoned)
+            {
+                _undeclared.Remove(number);
+            }
+        }
+    }
+
+    /// <summary>The connection numbered <paramref name="number"/> was given up on with a request in flight.</summary>
+    public void Abandon(uint number)
+    {
+        lock (_lock)
+        {
+            if (!_undeclared.Contains(number))
+            {
+                _undeclared.Add(number);
+            }
+        }
+    }
+
+    /// <summary>The abandoned connections no server has yet heard declared.</summary>
+    public IReadOnlyList<uint> Undeclared()
+    {
+        lock (_lock)
+        {
+            return [.. _undeclared];
+        }
+    }
+}
