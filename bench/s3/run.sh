@@ -3,21 +3,22 @@
 #   1 GiB put and get, the server's peak memory, 5,000 files of 4 KiB put -r against `rclone copy`, and a put
 #   cut at 50% and resumed through a second server on the same bucket.
 #
-#   bench/s3/run.sh [--rounds N] [--small-rounds N] [--no-build] [--skip-small]
+#   bench/s3/run.sh [--rounds N] [--small-rounds N] [--no-build] [--skip-small | --only-small]
 #
 # Starts its own one-node Ceph (tests/ceph/ceph-up.sh; tests/ceph/ceph-install.sh installs it) and stops it at the end.
 # Needs Debian's awscli and rclone (apt-get install awscli rclone). Files live on tmpfs (/dev/shm) so the disk is not
 # what is measured. Prints one line per measurement and a median table; each figure is a whole command, start to exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-rounds=3; small_rounds=1; build=1; small=1
+rounds=3; small_rounds=1; build=1; small=1; large=1
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) rounds=$2; shift 2 ;;
     --small-rounds) small_rounds=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --skip-small) small=0; shift ;;
-    *) echo "usage: $0 [--rounds N] [--small-rounds N] [--no-build] [--skip-small]" >&2; exit 2 ;;
+    --only-small) large=0; shift ;;
+    *) echo "usage: $0 [--rounds N] [--small-rounds N] [--no-build] [--skip-small | --only-small]" >&2; exit 2 ;;
   esac
 done
 
@@ -65,7 +66,6 @@ fx="$out/client/filexfer"
 until "$fx" --retries 0 --server 127.0.0.1:$fxport1 stat / > /dev/null 2>&1; do sleep 0.1; done
 until "$fx" --retries 0 --server 127.0.0.1:$fxport2 stat / > /dev/null 2>&1; do sleep 0.1; done
 
-head -c 1073741824 /dev/urandom > "$work/big"
 results="$out/results.tsv"
 : > "$results"
 measure() { # NAME COMMAND...
@@ -77,6 +77,9 @@ measure() { # NAME COMMAND...
   local seconds; seconds=$(echo "$end - $start" | bc)
   printf '%s\t%s\n' "$name" "$seconds" | tee -a "$results"
 }
+
+if [ $large -eq 1 ]; then
+head -c 1073741824 /dev/urandom > "$work/big"
 
 for round in $(seq "$rounds"); do
   measure "put 1 GiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 put "$work/big" big
@@ -107,8 +110,9 @@ until [ "$(held_parts)" -ge 64 ]; do sleep 0.2; done
 kill -9 $client; wait $client 2> /dev/null || true
 measure "put 1 GiB resumed through the other server" "$fx" --server 127.0.0.1:$fxport2 put "$work/big" cut
 resumed=$("$fx" --server 127.0.0.1:$fxport2 stat cut > /dev/null && grep -o 'resumed after [^,)]*' "$work/last.out" || echo "not resumed")
-printf 'put cut at 50% then resumed through the other server\t%s\n' "$resumed" | tee -a "$results"
+printf 'put cut at 50%% then resumed through the other server\t%s\n' "$resumed" | tee -a "$results"
 "$fx" --quiet --server 127.0.0.1:$fxport1 rm cut
+fi
 
 if [ $small -eq 1 ]; then
   mkdir -p "$work/small"

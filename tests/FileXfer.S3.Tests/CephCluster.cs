@@ -159,14 +159,24 @@ public sealed class CephCluster : IAsyncLifetime
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string script, string[] arguments, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(File.Exists("/bin/bash") ? "/bin/bash" : "bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start)!;
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return (-1, string.Empty, $"cannot run bash: {ex.Message}");
+        }
+
+        using var owned = process;
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         try

@@ -35,7 +35,7 @@ public sealed class S3Store : IStore, IDisposable
         }
 
         Partials = new S3Partials(this);
-        Fence = new RunFence(Options.TimeProvider);
+        Fence = new RunFence(Options.TimeProvider) { Keep = Options.PartialMaxAge };
     }
 
     /// <summary>The service.</summary>
@@ -51,8 +51,8 @@ public sealed class S3Store : IStore, IDisposable
     public long MaxFileSize => Options.MaxFileSize;
 
     /// <summary>
-    /// The connections their clients declared abandoned, in this process's memory: a retry through another server over
-    /// the same bucket does not fence an attempt still open on this one (not yet kept in the bucket).
+    /// The connections declared abandoned by their clients' later connections, in this server's memory: servers that
+    /// share the bucket do not share it (a retry that reaches another server is not fenced from the abandoned attempt).
     /// </summary>
     internal RunFence Fence { get; }
 

@@ -155,8 +155,9 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
                 var upload = uploads[i] as S3Upload ?? throw new ArgumentException("an upload of another store", nameof(uploads));
                 try
                 {
-                    // Checked before the copy to the name, not atomically with it: a declaration that arrives during
-                    // the copy (a request or two long) does not stop it.
+                    // Checked before the requests that publish, not under the fence's lock as the local store does (a
+                    // request cannot run under a lock): a declaration that lands while the object is being written
+                    // does not stop it.
                     if (IsAbandoned)
                     {
                         throw new FileXferException(ErrorCode.TransferAborted, $"'{RemotePath.Escape(upload.Path)}' was not stored: its client gave this connection up and retried on another");
