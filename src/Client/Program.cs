@@ -6,4 +6,6 @@ using var signals = TerminationSignals.Register(TimeProvider.System, code =>
     CliConsole.System.Error.WriteLine("filexfer: interrupted");
     Environment.Exit(code);
 });
-return signals.ExitCodeAfter(await CliApplication.RunAsync(args, CliConsole.System, signals.Token));
+int code = await CliApplication.RunAsync(args, CliConsole.System, signals.Token);
+signals.Finish();
+return signals.ExitCodeAfter(code);

@@ -112,4 +112,21 @@ public class SignalAndPipeTests
         Assert.Equal(ExitCode.Terminated, signals.Received);
         Assert.Equal(143, signals.ExitCodeAfter((int)ExitCode.SomeFailed));
     }
+
+    [Fact]
+    public void A_command_that_returned_in_time_is_not_forced_out_afterwards()
+    {
+        var time = new FakeTimeProvider();
+        var exits = new List<int>();
+        using var signals = new TerminationSignals(time, exits.Add);
+
+        signals.OnSignal(System.Runtime.InteropServices.PosixSignal.SIGINT);
+        signals.Finish();
+        time.Advance(TerminationSignals.GracePeriod * 2);
+        signals.OnSignal(System.Runtime.InteropServices.PosixSignal.SIGINT);
+
+        // The process ends by returning from Main, never also by a forced exit racing it.
+        Assert.Empty(exits);
+        Assert.Equal(130, signals.ExitCodeAfter((int)ExitCode.Unexpected));
+    }
 }

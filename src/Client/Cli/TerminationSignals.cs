@@ -21,6 +21,10 @@ internal sealed class TerminationSignals : IDisposable
     private ITimer? _deadline;
     private int _received;
 
+    // Who ends the process: 0 not decided, 1 the command's normal return (Finish), 2 a forced exit (grace period or a
+    // second signal). Never both: Environment.Exit racing the normal end of Main can hang the process.
+    private int _ending;
+
     /// <param name="time">Measures the grace period.</param>
     /// <param name="exit">Ends the process with an exit code.</param>
     internal TerminationSignals(TimeProvider time, Action<int> exit)
@@ -57,16 +61,38 @@ internal sealed class TerminationSignals : IDisposable
     /// <summary>The exit code after a command ended with <paramref name="code"/>: a signal's, unless the command succeeded anyway.</summary>
     public int ExitCodeAfter(int code) => Received is { } signal && code != (int)ExitCode.Ok ? (int)signal : code;
 
+    /// <summary>
+    /// The command returned and the process ends normally: a forced exit no longer happens. When one has already
+    /// begun, this waits for it (the process is ending with the signal's code).
+    /// </summary>
+    public void Finish()
+    {
+        if (Interlocked.CompareExchange(ref _ending, 1, 0) != 0)
+        {
+            Thread.Sleep(Timeout.Infinite);
+        }
+
+        _deadline?.Dispose();
+    }
+
+    private void ForceExit(int code)
+    {
+        if (Interlocked.CompareExchange(ref _ending, 2, 0) == 0)
+        {
+            _exit(code);
+        }
+    }
+
     internal void OnSignal(PosixSignal signal)
     {
         var code = signal == PosixSignal.SIGINT ? ExitCode.Interrupted : ExitCode.Terminated;
         if (Interlocked.CompareExchange(ref _received, (int)code, 0) != 0)
         {
-            _exit((int)code);
+            ForceExit((int)code);
             return;
         }
 
-        _deadline = _time.CreateTimer(_ => _exit((int)code), null, GracePeriod, Timeout.InfiniteTimeSpan);
+        _deadline = _time.CreateTimer(_ => ForceExit((int)code), null, GracePeriod, Timeout.InfiniteTimeSpan);
         _cancel.Cancel();
     }
 
