@@ -10,18 +10,16 @@ internal sealed class FileStoreSession(FileStore store) : IStoreSession
     // Created at the first upload: a connection that only reads keeps no directory open.
     private DirectoryHandles? _directories;
 
-    // This connection's place in its client's run (null for a client older than the fence), and the token it is within.
-    private RunTicket? _ticket;
-    private string _scope = string.Empty;
+    // This connection's place in its client's run.
+    private readonly RunMember _run = new(store.Fence);
 
     public long MaxFileSize => store.Options.MaxFileSize;
 
-    public bool IsAbandoned => _ticket is { } ticket && store.Fence.IsAbandoned(_scope, ticket);
+    public bool IsAbandoned => _run.IsAbandoned;
 
     public ValueTask JoinRunAsync(string scope, RunTicket ticket, CancellationToken cancellationToken)
     {
-        store.Fence.Declare(scope, ticket);
-        (_scope, _ticket) = (scope, ticket);
+        _run.Join(scope, ticket);
         return ValueTask.CompletedTask;
     }
 
@@ -66,7 +64,7 @@ internal sealed class FileStoreSession(FileStore store) : IStoreSession
             local[i] = uploads[i] as PendingUpload ?? throw new ArgumentException("an upload of another store", nameof(uploads));
         }
 
-        return GroupCommit.CommitAsync(local, store.Options.SyncPolicy, new CommitFence(store.Fence, _scope, _ticket));
+        return GroupCommit.CommitAsync(local, store.Options.SyncPolicy, _run);
     }
 
     public ValueTask DisposeAsync()

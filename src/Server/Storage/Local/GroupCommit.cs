@@ -9,7 +9,7 @@ internal static class GroupCommit
     /// one is synced once. Nothing is renamed before its data is on disk, nor once <paramref name="fence"/> says its
     /// connection was abandoned by its client. Returns, per upload, null or why it failed; every upload is disposed.
     /// </summary>
-    public static async ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<PendingUpload> uploads, SyncPolicy? policy = null, CommitFence? fence = null)
+    public static async ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<PendingUpload> uploads, SyncPolicy? policy = null, RunMember? fence = null)
     {
         ArgumentNullException.ThrowIfNull(uploads);
         var results = new FileXferException?[uploads.Count];
@@ -47,9 +47,9 @@ internal static class GroupCommit
                     {
                         published = upload.Publish();
                     }
-                    else if (!fence.Fence.TryPublish(fence.Scope, fence.Ticket, upload.Publish, out published))
+                    else if (!fence.TryPublish(upload.Publish, out published))
                     {
-                        results[i] = new FileXferException(ErrorCode.TransferAborted, $"'{RemotePath.Escape(upload.Path)}' was not stored: its client gave this connection up and retried on another");
+                        results[i] = RunMember.NotStored(upload.Path);
                         continue;
                     }
 
@@ -104,6 +104,3 @@ internal static class GroupCommit
         }
     }
 }
-
-/// <summary>The fence a group commit publishes through: the store's, and the committing connection's place in its run (null: not fenced).</summary>
-internal sealed record CommitFence(RunFence Fence, string Scope, RunTicket? Ticket);

@@ -12,18 +12,16 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
 {
     private readonly HashSet<string> _knownDirectories = new(StringComparer.Ordinal);
 
-    // This connection's place in its client's run (null for a client older than the fence), and the token it is within.
-    private RunTicket? _ticket;
-    private string _scope = string.Empty;
+    // This connection's place in its client's run.
+    private readonly RunMember _run = new(store.Fence);
 
     public long MaxFileSize => store.Options.MaxFileSize;
 
-    public bool IsAbandoned => _ticket is { } ticket && store.Fence.IsAbandoned(_scope, ticket);
+    public bool IsAbandoned => _run.IsAbandoned;
 
     public ValueTask JoinRunAsync(string scope, RunTicket ticket, CancellationToken cancellationToken)
     {
-        store.Fence.Declare(scope, ticket);
-        (_scope, _ticket) = (scope, ticket);
+        _run.Join(scope, ticket);
         return ValueTask.CompletedTask;
     }
 
@@ -160,7 +158,7 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
                     // does not stop it.
                     if (IsAbandoned)
                     {
-                        throw new FileXferException(ErrorCode.TransferAborted, $"'{RemotePath.Escape(upload.Path)}' was not stored: its client gave this connection up and retried on another");
+                        throw RunMember.NotStored(upload.Path);
                     }
 
                     await upload.CommitAsync(token);
