@@ -49,9 +49,7 @@ build() { # side rev
   local tree=$work/src-$side out=$work/$side
   git worktree add --detach "$tree" "$rev" >/dev/null 2>&1
   echo "ab: building $side = $(git -C "$tree" log --oneline -1)"
-  dotnet publish "$tree/src/Server" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/server" >/dev/null
-  dotnet publish "$tree/src/Client" -c Release -r linux-x64 -p:PublishAot=true -o "$out/client" >/dev/null 2>&1 \
-    || dotnet publish "$tree/src/Client" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/client" >/dev/null
+  "$repo/bench/publish.sh" "$tree" "$out"
   echo "$side: $(git -C "$tree" log --oneline -1)" >> "$results/builds.txt"
 }
 

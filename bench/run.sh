@@ -111,15 +111,7 @@ mkdir -p "$out" "$results"
 
 if [ $build = 1 ]; then
   log "building (Release; server ReadyToRun, client Native AOT when it can be built, else ReadyToRun; a plain JIT client for reference)"
-  dotnet publish src/Server -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/server" >/dev/null
-  rm -rf "$out/client"
-  if dotnet publish src/Client -c Release -r linux-x64 -p:PublishAot=true -o "$out/client" >/dev/null 2>&1; then
-    echo aot > "$out/client/.build-kind"
-  else
-    log "Native AOT build failed; using ReadyToRun"
-    dotnet publish src/Client -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/client" >/dev/null
-    echo readytorun > "$out/client/.build-kind"
-  fi
+  bench/publish.sh . "$out"
   dotnet publish src/Client -c Release -r linux-x64 --self-contained false -p:PublishAot=false -o "$out/client-jit" >/dev/null
 fi
 fx=$out/client/filexfer

@@ -94,15 +94,7 @@ gcc -O2 -Wall -o "$WAN_LINK" bench/wan/link.c
 out=$repo/bench/out
 if [[ $build == 1 ]] && want filexfer; then
   wan_log "building FileXfer (server ReadyToRun, client Native AOT, else ReadyToRun)"
-  dotnet publish src/Server -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/server" > /dev/null
-  rm -rf "$out/client"
-  if dotnet publish src/Client -c Release -r linux-x64 -p:PublishAot=true -o "$out/client" > /dev/null 2>&1; then
-    echo aot > "$out/client/.build-kind"
-  else
-    wan_log "Native AOT build failed; using ReadyToRun"
-    dotnet publish src/Client -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/client" > /dev/null
-    echo readytorun > "$out/client/.build-kind"
-  fi
+  bench/publish.sh . "$out"
 fi
 fx=$out/client/filexfer
 fxd=$out/server/filexfer-server
