@@ -120,9 +120,11 @@ if [ $small -eq 1 ]; then
     mkdir -p "$work/small/d$d"
     for f in $(seq 0 99); do head -c 4096 /dev/urandom > "$work/small/d$d/f$f"; done
   done
+  small_filexfer() { measure "put -r 5000 x 4 KiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 put -r "$work/small" "small$round"; }
+  small_rclone() { measure "put -r 5000 x 4 KiB rclone" env -u AWS_CA_BUNDLE rclone copy --transfers 4 "$work/small" "ceph:bench/rclone-small$round"; }
   for round in $(seq "$small_rounds"); do
-    measure "put -r 5000 x 4 KiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 put -r "$work/small" "small$round"
-    measure "put -r 5000 x 4 KiB rclone" env -u AWS_CA_BUNDLE rclone copy --transfers 4 "$work/small" "ceph:bench/rclone-small$round"
+    # The order reversed every other round: the first command after the cluster starts is the slower.
+    if [ $((round % 2)) -eq 1 ]; then small_filexfer; small_rclone; else small_rclone; small_filexfer; fi
   done
 fi
 

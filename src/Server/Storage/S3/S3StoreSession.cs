@@ -10,7 +10,8 @@ namespace FileXfer.Server.Storage.S3;
 /// </summary>
 internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) : IStoreSession
 {
-    private readonly HashSet<string> _knownDirectories = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Task> _knownDirectories = new(StringComparer.Ordinal);
+    private readonly S3Subdirectories _subdirectories = new(store);
 
     // This connection's place in its client's run.
     private readonly RunMember _run = new(store.Fence);
@@ -26,6 +27,9 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
     }
 
     internal S3Store Store => store;
+
+    /// <summary>The directories' subdirectories, read for the check that a put's name is not a directory.</summary>
+    internal S3Subdirectories Subdirectories => _subdirectories;
 
     /// <summary>The object key of a normalized path.</summary>
     internal string KeyOf(string normalized) => keyRoot + normalized;
@@ -104,7 +108,15 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
         }
 
         await S3Errors.WrapAsync(normalized, () => store.Client.DeleteObjectAsync(store.Bucket, prefix, cancellationToken));
-        _knownDirectories.RemoveWhere(known => known == normalized || known.StartsWith(normalized + "/", StringComparison.Ordinal));
+        lock (_knownDirectories)
+        {
+            foreach (var known in _knownDirectories.Keys.Where(known => known == normalized || known.StartsWith(normalized + "/", StringComparison.Ordinal)).ToList())
+            {
+                _knownDirectories.Remove(known);
+            }
+        }
+
+        _subdirectories.Clear();
         return directory;
     }
 
@@ -192,46 +204,64 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
         foreach (var name in normalized.Split('/'))
         {
             path = RemotePath.Combine(path, name);
-            bool known;
+            Task ensured;
             lock (_knownDirectories)
             {
-                known = _knownDirectories.Contains(path);
-            }
-
-            if (known)
-            {
-                continue;
-            }
-
-            if (await TryHeadAsync(path, KeyOf(path), cancellationToken) is not null)
-            {
-                throw new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(path)}' is a file");
-            }
-
-            var marker = PrefixOf(path);
-            if (await TryHeadAsync(path, marker, cancellationToken) is null)
-            {
-                // If-None-Match: a marker made meanwhile by another connection keeps its time and mode.
-                var request = new PutObjectRequest { BucketName = store.Bucket, Key = marker, InputStream = new MemoryStream([], writable: false), IfNoneMatch = "*" };
-                try
+                // One check per directory, however many of this session's commits need it at once.
+                if (!_knownDirectories.TryGetValue(path, out ensured!))
                 {
-                    await store.Client.PutObjectAsync(request, cancellationToken);
-                }
-                catch (AmazonS3Exception ex) when (S3Errors.IsPreconditionFailed(ex) || ex.StatusCode == System.Net.HttpStatusCode.Conflict)
-                {
-                    // Made by someone else since the HEAD: it exists, which is all this wanted.
-                }
-                catch (Exception ex) when (S3Errors.IsStorageFailure(ex))
-                {
-                    throw S3Errors.Translate(path, ex);
+                    ensured = EnsureDirectoryAsync(path, CancellationToken.None);
+                    _knownDirectories[path] = ensured;
                 }
             }
 
-            lock (_knownDirectories)
+            try
             {
-                _knownDirectories.Add(path);
+                await ensured.WaitAsync(cancellationToken);
+            }
+            catch (FileXferException)
+            {
+                lock (_knownDirectories)
+                {
+                    // Not kept: the next file asks again (the file in the way may be gone by then).
+                    if (_knownDirectories.TryGetValue(path, out var failed) && failed == ensured)
+                    {
+                        _knownDirectories.Remove(path);
+                    }
+                }
+
+                throw;
             }
         }
+    }
+
+    private async Task EnsureDirectoryAsync(string path, CancellationToken cancellationToken)
+    {
+        if (await TryHeadAsync(path, KeyOf(path), cancellationToken) is not null)
+        {
+            throw new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(path)}' is a file");
+        }
+
+        var marker = PrefixOf(path);
+        if (await TryHeadAsync(path, marker, cancellationToken) is null)
+        {
+            // If-None-Match: a marker made meanwhile by another connection keeps its time and mode.
+            var request = new PutObjectRequest { BucketName = store.Bucket, Key = marker, InputStream = new MemoryStream([], writable: false), IfNoneMatch = "*" };
+            try
+            {
+                await store.Client.PutObjectAsync(request, cancellationToken);
+            }
+            catch (AmazonS3Exception ex) when (S3Errors.IsPreconditionFailed(ex) || ex.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                // Made by someone else since the HEAD: it exists, which is all this wanted.
+            }
+            catch (Exception ex) when (S3Errors.IsStorageFailure(ex))
+            {
+                throw S3Errors.Translate(path, ex);
+            }
+        }
+
+        _subdirectories.Add(KeyOf(path));
     }
 
     /// <summary>True when <paramref name="normalized"/> is a directory (a marker, or keys below it).</summary>

@@ -211,9 +211,7 @@ internal sealed class S3Upload : IUpload
             await _session.EnsureDirectoriesAsync(Path[..slash], cancellationToken);
         }
 
-        var below = await S3Errors.WrapAsync(Path, () => _store.Client.ListObjectsV2Async(
-            new ListObjectsV2Request { BucketName = _store.Bucket, Prefix = _key + "/", MaxKeys = 1 }, cancellationToken));
-        if (below.KeyCount > 0)
+        if (await _session.Subdirectories.HasKeysBelowAsync(Path, _key, cancellationToken))
         {
             throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(Path)}' is a directory");
         }
