@@ -67,7 +67,7 @@ public class S3DirectoryCheckTests(CephCluster cluster)
     }
 
     [Fact(Timeout = 120000)]
-    public async Task The_directory_reading_is_trusted_only_while_fresh_and_knows_what_this_session_made()
+    public async Task The_directory_reading_is_trusted_only_while_fresh_and_knows_what_this_server_made()
     {
         cluster.Require();
         var token = TestContext.Current.CancellationToken;
@@ -83,7 +83,7 @@ public class S3DirectoryCheckTests(CephCluster cluster)
         Assert.True(await check.HasKeysBelowAsync("d/old", session.KeyOf("d/old"), token));
         Assert.False(await check.HasKeysBelowAsync("d/b", session.KeyOf("d/b"), token));
 
-        // A directory this session makes is known at once.
+        // A directory this server makes is known at once.
         await session.MakeDirectoryAsync("d/mine", null, null, token);
         Assert.True(await check.HasKeysBelowAsync("d/mine", session.KeyOf("d/mine"), token));
 

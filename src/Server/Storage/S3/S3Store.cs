@@ -36,6 +36,8 @@ public sealed class S3Store : IStore, IDisposable
 
         Partials = new S3Partials(this);
         Fence = new RunFence(Options.TimeProvider) { Keep = Options.PartialMaxAge };
+        KnownDirectories = new S3KnownDirectories(Options.TimeProvider);
+        Subdirectories = new S3Subdirectories(this);
     }
 
     /// <summary>The service.</summary>
@@ -55,6 +57,12 @@ public sealed class S3Store : IStore, IDisposable
     /// share the bucket do not share it (a retry that reaches another server is not fenced from the abandoned attempt).
     /// </summary>
     internal RunFence Fence { get; }
+
+    /// <summary>The directories this server recently made or found, for all its connections.</summary>
+    internal S3KnownDirectories KnownDirectories { get; }
+
+    /// <summary>The directories' subdirectories, read for the check that a put's name is not a directory.</summary>
+    internal S3Subdirectories Subdirectories { get; }
 
     /// <summary>The staged parts of uploads, and the sweep of stale ones.</summary>
     internal S3Partials Partials { get; }

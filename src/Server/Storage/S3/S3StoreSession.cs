@@ -5,13 +5,12 @@ namespace FileXfer.Server.Storage.S3;
 
 /// <summary>
 /// One connection's session on an <see cref="S3Store"/>, rooted at <paramref name="keyRoot"/> (the store's prefix,
-/// or a token's subtree below it, as a key prefix ending with <c>/</c> or empty). It remembers the directories it
-/// made or found, so the next file put into one costs no request for its parents.
+/// or a token's subtree below it, as a key prefix ending with <c>/</c> or empty). The directories made or found are
+/// remembered by the store for all its connections (<see cref="S3KnownDirectories"/>), so the next file put into one
+/// costs no request for its parents.
 /// </summary>
 internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) : IStoreSession
 {
-    private readonly Dictionary<string, Task> _knownDirectories = new(StringComparer.Ordinal);
-    private readonly S3Subdirectories _subdirectories = new(store);
 
     // This connection's place in its client's run.
     private readonly RunMember _run = new(store.Fence);
@@ -29,7 +28,7 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
     internal S3Store Store => store;
 
     /// <summary>The directories' subdirectories, read for the check that a put's name is not a directory.</summary>
-    internal S3Subdirectories Subdirectories => _subdirectories;
+    internal S3Subdirectories Subdirectories => store.Subdirectories;
 
     /// <summary>The object key of a normalized path.</summary>
     internal string KeyOf(string normalized) => keyRoot + normalized;
@@ -108,15 +107,8 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
         }
 
         await S3Errors.WrapAsync(normalized, () => store.Client.DeleteObjectAsync(store.Bucket, prefix, cancellationToken));
-        lock (_knownDirectories)
-        {
-            foreach (var known in _knownDirectories.Keys.Where(known => known == normalized || known.StartsWith(normalized + "/", StringComparison.Ordinal)).ToList())
-            {
-                _knownDirectories.Remove(known);
-            }
-        }
-
-        _subdirectories.Clear();
+        store.KnownDirectories.Forget(KeyOf(normalized));
+        store.Subdirectories.Clear();
         return directory;
     }
 
@@ -196,7 +188,7 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
 
     /// <summary>
     /// Makes sure <paramref name="normalized"/> and its parents are directories: a marker for each that has none, an
-    /// error when a file stands in the way. What this session made or found is remembered.
+    /// error when a file stands in the way. What this server made or found is remembered for a while (<see cref="S3KnownDirectories"/>).
     /// </summary>
     internal async Task EnsureDirectoriesAsync(string normalized, CancellationToken cancellationToken)
     {
@@ -204,34 +196,8 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
         foreach (var name in normalized.Split('/'))
         {
             path = RemotePath.Combine(path, name);
-            Task ensured;
-            lock (_knownDirectories)
-            {
-                // One check per directory, however many of this session's commits need it at once.
-                if (!_knownDirectories.TryGetValue(path, out ensured!))
-                {
-                    ensured = EnsureDirectoryAsync(path, CancellationToken.None);
-                    _knownDirectories[path] = ensured;
-                }
-            }
-
-            try
-            {
-                await ensured.WaitAsync(cancellationToken);
-            }
-            catch (FileXferException)
-            {
-                lock (_knownDirectories)
-                {
-                    // Not kept: the next file asks again (the file in the way may be gone by then).
-                    if (_knownDirectories.TryGetValue(path, out var failed) && failed == ensured)
-                    {
-                        _knownDirectories.Remove(path);
-                    }
-                }
-
-                throw;
-            }
+            var directory = path;
+            await store.KnownDirectories.EnsureAsync(KeyOf(directory), () => EnsureDirectoryAsync(directory, CancellationToken.None), cancellationToken);
         }
     }
 
@@ -261,7 +227,7 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
             }
         }
 
-        _subdirectories.Add(KeyOf(path));
+        store.Subdirectories.Add(KeyOf(path));
     }
 
     /// <summary>True when <paramref name="normalized"/> is a directory (a marker, or keys below it).</summary>

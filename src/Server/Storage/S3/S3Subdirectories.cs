@@ -3,14 +3,14 @@ using Amazon.S3.Model;
 namespace FileXfer.Server.Storage.S3;
 
 /// <summary>
-/// A put's check that its name is not a directory (keys below <c>NAME/</c>), for one connection's session. The first
-/// file a session commits into a directory is checked alone (one ListObjectsV2 of <c>NAME/</c>, MaxKeys 1). From the
+/// A put's check that its name is not a directory (keys below <c>NAME/</c>), shared by the server's connections. The
+/// first file the server commits into a directory is checked alone (one ListObjectsV2 of <c>NAME/</c>, MaxKeys 1). From the
 /// second on, the directory's subdirectories are read once, a page of its listing with the <c>/</c> delimiter, and
 /// the later files of that directory are checked against them: a tree's files then cost one request each (the PUT)
 /// instead of two. A directory larger than <see cref="MaxPages"/> pages keeps the check per file.
 /// </summary>
 /// <remarks>
-/// What was read is trusted for <see cref="FreshFor"/>; this session's own directories are added as it makes them.
+/// What was read is trusted for <see cref="FreshFor"/>; the directories this server makes are added as it makes them.
 /// The check was never atomic with the PUT (S3 has no such condition): another client that makes <c>NAME/…</c> in
 /// the same moment still races it. The reading widens that moment to at most <see cref="FreshFor"/> for directories
 /// made by other connections; a put over such a directory then leaves a file and a directory of the same name,
@@ -71,7 +71,7 @@ internal sealed class S3Subdirectories(S3Store store)
         return below.KeyCount > 0;
     }
 
-    /// <summary>Records a directory this session made or found (its key prefix without the final <c>/</c>).</summary>
+    /// <summary>Records a directory this server made or found (its key prefix without the final <c>/</c>).</summary>
     public void Add(string directoryKey)
     {
         int slash = directoryKey.LastIndexOf('/');
@@ -88,7 +88,7 @@ internal sealed class S3Subdirectories(S3Store store)
         }
     }
 
-    /// <summary>Forgets every reading: this session deleted something.</summary>
+    /// <summary>Forgets every reading: a directory was deleted.</summary>
     public void Clear()
     {
         lock (_byPrefix)
