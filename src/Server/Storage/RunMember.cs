@@ -10,6 +10,12 @@ public sealed class RunMember(RunFence fence)
     private RunTicket? _ticket;
     private string _scope = string.Empty;
 
+    /// <summary>The ticket the connection joined with; null when it never joined.</summary>
+    public RunTicket? Ticket => _ticket;
+
+    /// <summary>The scope (the token's name) the connection joined in.</summary>
+    public string Scope => _scope;
+
     /// <summary>True once a later connection of the run declared this one abandoned.</summary>
     public bool IsAbandoned => _ticket is { } ticket && fence.IsAbandoned(_scope, ticket);
 

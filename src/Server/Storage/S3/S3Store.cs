@@ -38,6 +38,7 @@ public sealed class S3Store : IStore, IDisposable
         Fence = new RunFence(Options.TimeProvider) { Keep = Options.PartialMaxAge };
         KnownDirectories = new S3KnownDirectories(Options.TimeProvider);
         Subdirectories = new S3Subdirectories(this);
+        FenceRecords = new S3FenceRecords(this);
     }
 
     /// <summary>The service.</summary>
@@ -53,8 +54,8 @@ public sealed class S3Store : IStore, IDisposable
     public long MaxFileSize => Options.MaxFileSize;
 
     /// <summary>
-    /// The connections declared abandoned by their clients' later connections, in this server's memory: servers that
-    /// share the bucket do not share it (a retry that reaches another server is not fenced from the abandoned attempt).
+    /// The connections declared abandoned by their clients' later connections, in this server's memory; the bucket
+    /// keeps them too (<see cref="FenceRecords"/>), so that a retry through another server fences this one's attempt.
     /// </summary>
     internal RunFence Fence { get; }
 
@@ -63,6 +64,9 @@ public sealed class S3Store : IStore, IDisposable
 
     /// <summary>The directories' subdirectories, read for the check that a put's name is not a directory.</summary>
     internal S3Subdirectories Subdirectories { get; }
+
+    /// <summary>The fence's declarations kept in the bucket, for all the servers over it.</summary>
+    internal S3FenceRecords FenceRecords { get; }
 
     /// <summary>The staged parts of uploads, and the sweep of stale ones.</summary>
     internal S3Partials Partials { get; }
@@ -87,10 +91,11 @@ public sealed class S3Store : IStore, IDisposable
 
     /// <summary>
     /// Removes what stale uploads left: staged parts untouched for longer than <see cref="S3StoreOptions.PartialMaxAge"/>,
-    /// and multipart uploads started that long ago and never completed (a server stopped in the middle of a commit).
-    /// Returns how many partials and multipart uploads were removed.
+    /// multipart uploads started that long ago and never completed (a server stopped in the middle of a commit), and the
+    /// fence's records that old. Returns how many partials, multipart uploads and records were removed.
     /// </summary>
-    public Task<int> RemoveStaleUploadsAsync(CancellationToken cancellationToken) => Partials.RemoveStaleAsync(cancellationToken);
+    public async Task<int> RemoveStaleUploadsAsync(CancellationToken cancellationToken) =>
+        await Partials.RemoveStaleAsync(cancellationToken) + await FenceRecords.RemoveStaleAsync(cancellationToken);
 
     /// <inheritdoc />
     public void Dispose()

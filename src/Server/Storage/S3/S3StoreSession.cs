@@ -14,15 +14,21 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
 
     // This connection's place in its client's run.
     private readonly RunMember _run = new(store.Fence);
+    private bool _declaredElsewhere;
 
     public long MaxFileSize => store.Options.MaxFileSize;
 
-    public bool IsAbandoned => _run.IsAbandoned;
+    public bool IsAbandoned => _declaredElsewhere || _run.IsAbandoned;
 
-    public ValueTask JoinRunAsync(string scope, RunTicket ticket, CancellationToken cancellationToken)
+    public async ValueTask JoinRunAsync(string scope, RunTicket ticket, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(ticket);
         _run.Join(scope, ticket);
-        return ValueTask.CompletedTask;
+        if (ticket.Abandoned.Count > 0)
+        {
+            // Recorded in the bucket before the handshake is answered: the other servers honour it too.
+            await store.FenceRecords.DeclareAsync(scope, ticket, cancellationToken);
+        }
     }
 
     internal S3Store Store => store;
@@ -151,6 +157,12 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
         var results = new FileXferException?[uploads.Count];
         try
         {
+            // Declared abandoned through another server (the bucket's record), before anything of this group is written.
+            if (!IsAbandoned && _run.Ticket is { } ticket && await store.FenceRecords.IsDeclaredAsync(_run.Scope, ticket, cancellationToken))
+            {
+                _declaredElsewhere = true;
+            }
+
             // Small files (a tree's) are committed several at once: each is one request, mostly waiting.
             await Parallel.ForAsync(0, uploads.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, token) =>
             {
