@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 
+using FileXfer.Server.Storage.S3;
+
 namespace FileXfer.S3.Tests;
 
 /// <summary>Every request of the protocol through the real command line and server, stored in the real Ceph.</summary>
@@ -90,5 +92,38 @@ public class S3RequestTests(CephCluster cluster)
         Assert.True(get.ExitCode == 0, get.ToString());
         var received = await File.ReadAllBytesAsync(copy, token);
         Assert.True(content.AsSpan().SequenceEqual(received));
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_file_larger_than_one_copy_may_copy_gets_its_name_by_a_multipart_copy()
+    {
+        cluster.Require();
+        var token = TestContext.Current.CancellationToken;
+        var location = cluster.NewLocation();
+
+        // AWS copies at most 5 GiB in one CopyObject; here the limit is lowered to 10 MiB to take that path.
+        await using var server = new S3TestServer(cluster, location, new S3StoreOptions { MaxCopySize = 10 << 20 });
+        using var local = new TempDirectory();
+        var source = local.Combine("big.bin");
+        var content = RandomNumberGenerator.GetBytes(30 << 20);
+        await File.WriteAllBytesAsync(source, content, token);
+        File.SetLastWriteTimeUtc(source, new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc));
+
+        var put = await Cli.RunAsync(server.Address, ["put", source, "big.bin"], token);
+        Assert.True(put.ExitCode == 0, put.ToString());
+
+        // Staged in four parts of 8 MiB, named by copying three parts of 10 MiB, with the verified hash and the time.
+        var head = await cluster.Client.GetObjectMetadataAsync(location.Bucket, location.Prefix + "big.bin", token);
+        Assert.EndsWith("-3\"", head.ETag, StringComparison.Ordinal);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(content)), head.Metadata["x-amz-meta-fx-hash"]);
+        Assert.Equal(["big.bin"], (await cluster.ListAllAsync(location, token)).Select(o => o.Key[location.Prefix.Length..]));
+        Assert.Empty(await cluster.ListMultipartUploadsAsync(location, token));
+
+        var copy = local.Combine("big.copy");
+        var get = await Cli.RunAsync(server.Address, ["get", "big.bin", copy], token);
+        Assert.True(get.ExitCode == 0, get.ToString());
+        var received = await File.ReadAllBytesAsync(copy, token);
+        Assert.True(content.AsSpan().SequenceEqual(received));
+        Assert.Equal(new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc), File.GetLastWriteTimeUtc(copy));
     }
 }

@@ -29,7 +29,7 @@ public sealed class S3Store : IStore, IDisposable
         Client = client;
         Location = location;
         Options = options ?? new S3StoreOptions();
-        if (Options.MinPartSize < 5 << 20)
+        if (Options.MinPartSize < 5 << 20 || Options.MaxCopySize < 5 << 20)
         {
             throw new ArgumentException("S3 parts are at least 5 MiB", nameof(options));
         }

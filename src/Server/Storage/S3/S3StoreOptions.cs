@@ -22,6 +22,12 @@ public sealed class S3StoreOptions
     /// </summary>
     public int MinPartSize { get; set; } = 8 << 20;
 
+    /// <summary>
+    /// The largest object one CopyObject may copy: a larger file gets its name by a multipart copy (UploadPartCopy) in
+    /// parts of this size. Default: 5 GiB, the limit of AWS S3 (Ceph has none); at least 5 MiB.
+    /// </summary>
+    public long MaxCopySize { get; set; } = 5L << 30;
+
     /// <summary>The parts of one upload sent at once; memory per upload is about (this + 1) parts. Default: 4.</summary>
     public int PartsInFlight { get; set; } = 4;
 

@@ -11,8 +11,8 @@ namespace FileXfer.Server.Storage.S3;
 /// kept in memory. Nothing is visible under the real name until the commit, after the seal checked the whole-file
 /// hash: a file of one part is then one PUT with its metadata; a larger one's multipart upload is completed into the
 /// staging key and copied to the real name with its metadata (a copy inside the store that Ceph makes by reference,
-/// on the condition that the source is the object these parts make: If-Match on its computed ETag), then the staging
-/// object is deleted. A failed, cut or refused upload completes nothing; what it staged is kept for a resume when it
+/// on the condition that the source is the object these parts make: If-Match on its computed ETag; above
+/// <see cref="S3StoreOptions.MaxCopySize"/>, a multipart copy), then the staging object is deleted. A failed, cut or refused upload completes nothing; what it staged is kept for a resume when it
 /// had a resume key (any server can continue it: <see cref="S3Partials.FindHeldAsync"/>), else deleted.
 /// </summary>
 internal sealed class S3Upload : IUpload
@@ -250,6 +250,12 @@ internal sealed class S3Upload : IUpload
 
             // Only the object these parts make gets the name and the verified hash: another server completing the same
             // partial meanwhile (a resume not fenced from this one) fails the copy instead of being published.
+            if (Size > _store.Options.MaxCopySize)
+            {
+                await CopyInPartsAsync(MultipartETag(parts), cancellationToken);
+                return;
+            }
+
             var copy = new CopyObjectRequest
             {
                 SourceBucket = _store.Bucket,
@@ -275,6 +281,59 @@ internal sealed class S3Upload : IUpload
             }
 
             throw ex is OperationCanceledException ? ex : S3Errors.Translate(Path, ex);
+        }
+    }
+
+    /// <summary>
+    /// Gives the staged object its name when it is larger than one CopyObject may copy (AWS: 5 GiB): a multipart upload
+    /// at the name, its parts copied from the staged object (UploadPartCopy, each on the condition that the source is
+    /// still <paramref name="sourceETag"/>), the metadata set when it starts; the name appears only when it completes.
+    /// </summary>
+    private async Task CopyInPartsAsync(string sourceETag, CancellationToken cancellationToken)
+    {
+        var start = new InitiateMultipartUploadRequest { BucketName = _store.Bucket, Key = _key };
+        WriteMetadata(start.Metadata);
+        var uploadId = (await _store.Client.InitiateMultipartUploadAsync(start, cancellationToken)).UploadId;
+        try
+        {
+            long partSize = _store.Options.MaxCopySize;
+            int count = (int)((Size + partSize - 1) / partSize);
+            var etags = new string[count];
+            await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = _store.Options.PartsInFlight, CancellationToken = cancellationToken }, async (i, token) =>
+            {
+                long first = i * partSize;
+                var copied = await _store.Client.CopyPartAsync(
+                    new CopyPartRequest
+                    {
+                        SourceBucket = _store.Bucket,
+                        SourceKey = _stagingKey,
+                        ETagToMatch = [sourceETag],
+                        DestinationBucket = _store.Bucket,
+                        DestinationKey = _key,
+                        UploadId = uploadId,
+                        PartNumber = i + 1,
+                        FirstByte = first,
+                        LastByte = Math.Min(first + partSize, Size) - 1,
+                    },
+                    token);
+                etags[i] = copied.ETag;
+            });
+            await _store.Client.CompleteMultipartUploadAsync(
+                new CompleteMultipartUploadRequest { BucketName = _store.Bucket, Key = _key, UploadId = uploadId, PartETags = [.. etags.Select((etag, i) => new PartETag(i + 1, etag))] },
+                cancellationToken);
+        }
+        catch (Exception ex) when (S3Errors.IsStorageFailure(ex) || ex is OperationCanceledException)
+        {
+            try
+            {
+                await _store.Client.AbortMultipartUploadAsync(_store.Bucket, _key, uploadId, CancellationToken.None);
+            }
+            catch (Exception abort) when (S3Errors.IsStorageFailure(abort))
+            {
+                // The stale sweep aborts it after the partial-age limit.
+            }
+
+            throw;
         }
     }
 
