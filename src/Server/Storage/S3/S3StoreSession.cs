@@ -84,6 +84,11 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
             var request = new PutObjectRequest { BucketName = store.Bucket, Key = PrefixOf(normalized), InputStream = new MemoryStream([], writable: false) };
             S3Metadata.Write(request.Metadata, modified ?? existing?.ModifiedUtc, mode ?? existing?.Mode);
             await S3Errors.WrapAsync(normalized, () => store.Client.PutObjectAsync(request, cancellationToken));
+            if (modified is { } time)
+            {
+                // What a HEAD of the marker would now describe (its time is the one written), without asking.
+                return new RemoteEntry(normalized, EntryKind.Directory, 0, time, mode ?? existing?.Mode);
+            }
         }
 
         return await TryDescribeDirectoryAsync(normalized, cancellationToken) ?? throw S3Errors.NotFound(normalized);
