@@ -70,4 +70,26 @@ public sealed class EarlyAuthenticationTests
         Assert.Empty(server.Log.WithEvent(ServerEvents.TicketRefused));
         Assert.Equal(2, server.Log.WithEvent(ServerEvents.AuthenticationSucceeded).Count);
     }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_tree_put_and_get_authenticate_their_transfer_connections_in_the_hello_and_everything_arrives_verified()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = AuthTestServer.Start();
+        using var local = new TempDirectory();
+        var tokenFile = AuthTestServer.WriteTokenFile(local, "writer", AuthTestServer.WriterSecret);
+        var source = local.Combine("source");
+        await TestTrees.CreateMixedTreeAsync(source, 40, token);
+
+        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "--token-file", tokenFile, "put", "-r", source, "t"], token));
+        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "--token-file", tokenFile, "get", "-r", "t", local.Combine("restored")], token));
+
+        // Per command: the listing connection answers the challenge, its 4 transfer connections use the run's ticket.
+        Assert.Equal(2, server.Log.WithEvent(ServerEvents.AuthenticationSucceeded).Count);
+        Assert.Equal(2 * 4, server.Log.WithEvent(ServerEvents.TicketAccepted).Count);
+        Assert.Empty(server.Log.WithEvent(ServerEvents.TicketRefused));
+        var original = await TestTrees.DescribeAsync(source, token);
+        TestTrees.AssertSame(original, await TestTrees.DescribeAsync(server.PathOf("t"), token), "the server's copy");
+        TestTrees.AssertSame(original, await TestTrees.DescribeAsync(local.Combine("restored"), token), "the restored copy");
+    }
 }
