@@ -91,6 +91,16 @@ public sealed partial class FileXferClient
             client.ReadListingAsync(id, _remote, cancellationToken);
     }
 
+    internal sealed class StatRequest(string remotePath) : QueuedRequest<RemoteEntry>
+    {
+        private readonly string _remote = RemotePath.Normalize(remotePath);
+
+        internal override Frame Build(uint id) => Messages.PathRequest(MessageType.Stat, id, _remote);
+
+        protected override async Task<RemoteEntry> ReadAsync(FileXferClient client, uint id, CancellationToken cancellationToken) =>
+            Messages.ReadEntry(await client.ReadResponseAsync(id, MessageType.Ok, cancellationToken));
+    }
+
     internal sealed class HashRequest(string remotePath, string algorithm) : ItemRequest(remotePath)
     {
         internal override Frame Build(uint id) => Messages.Hash(id, Remote, algorithm);
@@ -102,6 +112,11 @@ public sealed partial class FileXferClient
     internal sealed class MakeDirectoryRequest(RemoteEntry directory) : ItemRequest(directory.Name)
     {
         internal override Frame Build(uint id) => Messages.MakeDirectory(id, Remote, directory.ModifiedUtc, directory.Mode);
+    }
+
+    internal sealed class CreateDirectoryRequest(string remotePath) : ItemRequest(remotePath)
+    {
+        internal override Frame Build(uint id) => Messages.MakeDirectory(id, Remote, modified: null, mode: null);
     }
 
     internal sealed class DeleteRequest(string remotePath) : ItemRequest(remotePath)

@@ -197,7 +197,19 @@ public sealed partial class FileXferClient : IAsyncDisposable
         await _writer.WriteMagicAsync(cancellationToken);
         var clientNonce = SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
         var ticket = _options.Run.NextTicket();
-        await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent, clientNonce, ticket), cancellationToken);
+        byte[]? runTicket = null;
+        if (_options.Credential is { } credential && _options.Run.AuthTicket is { } held && held.TokenName == credential.Name)
+        {
+            // Early authentication: the proof goes in the Hello, over the ticket a server of this run issued.
+            runTicket = held.Nonce;
+            var early = AuthProof.ForRunClient(credential.Secret, clientNonce, runTicket, ticket.RunId, ticket.Number, credential.Name);
+            await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent, clientNonce, ticket, credential.Name, early), cancellationToken);
+        }
+        else
+        {
+            await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent, clientNonce, ticket), cancellationToken);
+        }
+
         await _reader.ReadMagicAsync(cancellationToken);
         var welcome = await _reader.ReadRequiredFrameAsync(cancellationToken);
         if (welcome.Type == MessageType.Error)
@@ -222,13 +234,41 @@ public sealed partial class FileXferClient : IAsyncDisposable
         ServerMaxFileSize = welcome.GetSizeOrNull(FieldTag.MaxFileSize) ?? ProtocolLimits.MaxBodySize;
         if (Capabilities.HasFlag(Capabilities.Authentication))
         {
-            await AuthenticateAsync(clientNonce, welcome.GetBytesOrNull(FieldTag.ServerNonce), cancellationToken);
+            if (welcome.GetBytesOrNull(FieldTag.ServerProof) is { } serverProof)
+            {
+                AcceptEarlyAuthentication(welcome, serverProof, clientNonce, runTicket, ticket);
+            }
+            else
+            {
+                await AuthenticateAsync(clientNonce, welcome.GetBytesOrNull(FieldTag.ServerNonce), cancellationToken);
+            }
         }
 
         // The server fenced the connections this Hello declared before it answered; from here on this connection's
         // requests count, and giving it up with one in flight is declared by the next.
         _options.Run.Declared(ticket);
         _ticket = ticket;
+    }
+
+    /// <summary>
+    /// The server accepted the proof this Hello carried over the run's ticket: its Welcome holds its own proof over the
+    /// same bytes (checked here, so a server that does not know the secret is not trusted) and the access granted.
+    /// </summary>
+    private void AcceptEarlyAuthentication(Frame welcome, byte[] serverProof, byte[] clientNonce, byte[]? runTicket, RunTicket ticket)
+    {
+        if (runTicket is null || _options.Credential is not { } credential)
+        {
+            throw new ProtocolViolationException("the server's Welcome carries a proof, but this Hello authenticated with no ticket");
+        }
+
+        var expected = AuthProof.ForRunServer(credential.Secret, clientNonce, runTicket, ticket.RunId, ticket.Number, credential.Name);
+        if (!AuthProof.Matches(expected, serverProof))
+        {
+            throw new FileXferException(ErrorCode.AuthenticationFailed, "the server could not prove it knows the token");
+        }
+
+        IsAuthenticated = true;
+        Access = (AccessFlags)(welcome.GetUInt64OrNull(FieldTag.Flags) ?? 0) & AccessFlags.Write;
     }
 
     /// <summary>
@@ -268,6 +308,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
 
         IsAuthenticated = true;
         Access = (AccessFlags)(answer.GetUInt64OrNull(FieldTag.Flags) ?? 0) & AccessFlags.Write;
+        if (answer.Has(FieldTag.TicketLifetime) && Capabilities.HasFlag(Capabilities.EarlyAuthentication))
+        {
+            // This connection's nonce is now the run's ticket: the run's next connections authenticate in their Hello.
+            _options.Run.AuthTicket = (credential.Name, serverNonce);
+        }
     }
 
     /// <summary>

@@ -25,11 +25,17 @@ public sealed class RequestQueue : IAsyncDisposable
     /// <summary>Lists one directory (see <see cref="FileXferClient.ListAsync"/>).</summary>
     public Task<DirectoryListing> ListAsync(string remotePath) => Enqueue(new FileXferClient.ListRequest(remotePath));
 
+    /// <summary>Describes one path (see <see cref="FileXferClient.StatAsync"/>); the server's Error is the task's exception.</summary>
+    public Task<RemoteEntry> StatAsync(string remotePath) => Enqueue(new FileXferClient.StatRequest(remotePath));
+
     /// <summary>Has the server hash one file with the connection's algorithm; a failure is the result's error.</summary>
     public Task<BatchItemResult> HashAsync(string remotePath) => Enqueue(new FileXferClient.HashRequest(remotePath, _algorithm));
 
     /// <summary>Creates a directory with its parents, or sets its time and mode; a failure is the result's error.</summary>
     public Task<BatchItemResult> MakeDirectoryAsync(RemoteEntry directory) => Enqueue(new FileXferClient.MakeDirectoryRequest(directory));
+
+    /// <summary>Creates a directory with its parents, its time and mode left as made; a failure is the result's error.</summary>
+    public Task<BatchItemResult> MakeDirectoryAsync(string remotePath) => Enqueue(new FileXferClient.CreateDirectoryRequest(remotePath));
 
     /// <summary>Deletes a file or an empty directory; a failure is the result's error.</summary>
     public Task<BatchItemResult> DeleteAsync(string remotePath) => Enqueue(new FileXferClient.DeleteRequest(remotePath));

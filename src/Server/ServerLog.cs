@@ -75,6 +75,12 @@ internal static partial class ServerLog
     [LoggerMessage(21, LogLevel.Information, "Connection {ConnectionId}: its client gave up {Count} earlier connection(s) of its run ({Numbers}); nothing more they send is carried out")]
     public static partial void AbandonedDeclared(ILogger logger, long connectionId, int count, string numbers);
 
+    [LoggerMessage(30, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint}: authenticated as {TokenName} ({Token}) in its Hello, over its run's ticket (connection {Number} of the run)")]
+    public static partial void TicketAccepted(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, string tokenName, string token, uint number);
+
+    [LoggerMessage(31, LogLevel.Information, "Connection {ConnectionId}: the run ticket in its Hello (token {TokenName}, connection {Number} of the run) cannot serve ({Reason}); the challenge follows")]
+    public static partial void TicketRefused(ILogger logger, long connectionId, string tokenName, uint number, string reason);
+
     [LoggerMessage(50, LogLevel.Information, "Reloaded {Count} tokens from {Path} (SIGHUP); connections already authenticated keep their access")]
     public static partial void TokensReloaded(ILogger logger, int count, string path);
 

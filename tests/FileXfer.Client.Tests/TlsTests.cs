@@ -14,6 +14,22 @@ namespace FileXfer.Client.Tests;
 public class TlsTests
 {
     [Fact(Timeout = 60000)]
+    public async Task The_client_and_the_server_negotiate_tls_1_3_whose_handshake_takes_one_round_trip()
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var certificate = TestCertificates.Create();
+        await using var server = new TestServer(certificate);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, server.Port, token);
+
+        await using var tls = await FileXfer.Client.Tls.TlsConnector.ConnectAsync(
+            new NetworkStream(socket, ownsSocket: false), new FileXfer.Protocol.Net.HostPort("127.0.0.1", server.Port),
+            new FileXfer.Client.Tls.ClientTlsOptions { PinnedFingerprint = TestCertificates.Fingerprint(certificate) }, token);
+
+        Assert.Equal(SslProtocols.Tls13, tls.SslProtocol);
+    }
+
+    [Fact(Timeout = 60000)]
     public async Task Put_and_get_over_tls_round_trip_and_match_by_hash()
     {
         var token = TestContext.Current.CancellationToken;

@@ -102,7 +102,7 @@ public class TreeRoundTripTests
     }
 
     [Fact(Timeout = 180000)]
-    public async Task Without_parallel_a_tree_uses_4_transfer_connections_2_for_2_files_and_none_when_nothing_changed()
+    public async Task A_tree_opens_its_4_transfer_connections_while_the_walk_lists_and_a_dry_run_none()
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer();
@@ -118,16 +118,17 @@ public class TreeRoundTripTests
         int afterPut = ConnectionsOpened(server);
         CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "get", "-r", "t", local.Combine("restored")], token));
         int afterGet = ConnectionsOpened(server);
-        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "put", "-r", pair, "pair"], token));
+        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "-P", "2", pair, "pair"], token));
         int afterPair = ConnectionsOpened(server);
-        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "put", "-r", source, "t"], token));
-        int afterNoop = ConnectionsOpened(server);
+        CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "put", "-r", "--dry-run", source, "t"], token));
+        int afterDryRun = ConnectionsOpened(server);
 
-        // Each besides the one that walks the trees.
+        // Each besides the one that walks the trees, opened as soon as it is (before anything is known to be sent).
         Assert.Equal(1 + 4, afterPut - before);
         Assert.Equal(1 + 4, afterGet - afterPut);
         Assert.Equal(1 + 2, afterPair - afterGet);
-        Assert.Equal(1, afterNoop - afterPair);
+        Assert.Equal(1, afterDryRun - afterPair);
+        TestTrees.AssertSame(await TestTrees.DescribeAsync(source, token), await TestTrees.DescribeAsync(local.Combine("restored"), token), "the restored copy");
     }
 
     private static int ConnectionsOpened(TestServer server) => server.Log.Entries.Count(e => e.EventId.Id == ConnectionOpenedEvent);

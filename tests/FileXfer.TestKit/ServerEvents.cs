@@ -18,4 +18,6 @@ public static class ServerEvents
     public const int RefusalNotDelivered = 15;
     public const int AuthenticationSucceeded = 16;
     public const int AuthenticationFailed = 17;
+    public const int TicketAccepted = 30;
+    public const int TicketRefused = 31;
 }

@@ -14,6 +14,7 @@ public sealed class ClientRun
     private readonly Lock _lock = new();
     private readonly List<uint> _undeclared = [];
     private uint _lastNumber;
+    private (string TokenName, byte[] Nonce)? _authTicket;
 
     /// <summary>The run's id: 16 random bytes.</summary>
     public byte[] Id { get; } = SecureRandom.GetBytes(ProtocolLimits.RunIdBytes);
@@ -51,6 +52,29 @@ public sealed class ClientRun
             if (!_undeclared.Contains(number))
             {
                 _undeclared.Add(number);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The run's ticket of early authentication: the nonce of the connection whose Ok made it the ticket, for the token
+    /// named; null until a server issued one (docs/PROTOCOL.md, "Early authentication").
+    /// </summary>
+    public (string TokenName, byte[] Nonce)? AuthTicket
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _authTicket;
+            }
+        }
+
+        set
+        {
+            lock (_lock)
+            {
+                _authTicket = value;
             }
         }
     }

@@ -16,9 +16,31 @@ public sealed partial class TreeTransfer
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await using var attempt = new Attempt(this, "get", onEvent, stop);
         await using var main = await _connect(stop.Token);
-        var remoteTop = await main.StatAsync(remoteRoot, stop.Token);
+
+        if (!_options.DryRun)
+        {
+            // The transfer connections open now, while the top and the first directories are listed, not after: with the
+            // run's ticket each costs its TCP handshake and its Hello (docs/PERFORMANCE.md, "Latency-aware trees").
+            attempt.PrestartTransfers((client, reader) => GetWorkAsync(attempt, client, reader, progress));
+        }
+
+        // The top's description and its listing in one round trip.
+        attempt.Requests = main.StartRequestQueue(stop.Token);
+        var listTop = attempt.Requests.ListAsync(remoteRoot);
+        RemoteEntry remoteTop;
+        try
+        {
+            remoteTop = await attempt.Requests.StatAsync(remoteRoot);
+        }
+        catch (FileXferException)
+        {
+            await ObserveAsync(listTop);
+            throw;
+        }
+
         if (remoteTop.Kind != EntryKind.Directory)
         {
+            await ObserveAsync(listTop);
             throw new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(remoteRoot)}' is not a directory") { IsRemote = true };
         }
 
@@ -29,14 +51,14 @@ public sealed partial class TreeTransfer
             Directory.CreateDirectory(top);
         }
 
-        attempt.Requests = main.StartRequestQueue(stop.Token);
         await attempt.WalkAndTransferAsync(
             new DirectoryJob(string.Empty, Local: existed, Remote: true),
             top,
             remoteRoot,
             pair => VisitGetAsync(attempt, pair, localDirectory, top, remoteRoot),
             (client, reader) => GetWorkAsync(attempt, client, reader, progress),
-            cancellationToken);
+            cancellationToken,
+            listTop);
         await attempt.Requests.CompleteAsync();
 
         if (!_options.DryRun)

@@ -33,14 +33,31 @@ public sealed partial class TreeTransfer
             main.RequireWriteAccess("put");
         }
 
+        if (!_options.DryRun && !empty)
+        {
+            // The transfer connections open now, while the top and the first directories are listed, not after: with the
+            // run's ticket each costs its TCP handshake and its Hello (docs/PERFORMANCE.md, "Latency-aware trees").
+            attempt.PrestartTransfers((client, reader) => PutWorkAsync(attempt, client, reader, progress));
+        }
+
+        // The top's description and its listing in one round trip: the listing serves the walk when the top exists.
+        attempt.Requests = main.StartRequestQueue(stop.Token);
+        var describeTop = attempt.Requests.StatAsync(remoteRoot);
+        var listTop = attempt.Requests.ListAsync(remoteRoot);
         RemoteEntry? remoteTop;
         try
         {
-            remoteTop = await main.StatAsync(remoteRoot, stop.Token);
+            remoteTop = await describeTop;
         }
         catch (FileXferException ex) when (ex.Code == ErrorCode.NotFound)
         {
             remoteTop = null;
+        }
+
+        if (remoteTop is not { Kind: EntryKind.Directory })
+        {
+            // Not listed: missing, or a file (whose listing failed); its outcome is already known.
+            await ObserveAsync(listTop);
         }
 
         if (remoteTop is { Kind: not EntryKind.Directory })
@@ -48,22 +65,26 @@ public sealed partial class TreeTransfer
             throw new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(remoteRoot)}' is not a directory on the server") { IsRemote = true };
         }
 
-        if (remoteTop is null && remoteRoot.Length > 0 && !_options.DryRun)
-        {
-            await main.MakeDirectoryAsync(remoteRoot, null, null, stop.Token);
-        }
+        // A missing top is made on the listing connection without waiting: a put creates its parents, so the files
+        // need not wait for it (empty directories and times follow it on the same connection, in order).
+        var makeTop = remoteTop is null && remoteRoot.Length > 0 && !_options.DryRun ? attempt.Requests.MakeDirectoryAsync(remoteRoot) : null;
 
         var self = new LocalEntry(string.Empty, EntryKind.Directory, 0, new DateTimeOffset(top.LastWriteTimeUtc, TimeSpan.Zero), OperatingSystem.IsWindows() ? null : (int)top.UnixFileMode);
         var topJob = new DirectoryJob(string.Empty, Local: true, Remote: remoteTop is not null, self, SelfDiffers: remoteTop is null || AttributesDiffer(self, remoteTop));
 
-        attempt.Requests = main.StartRequestQueue(stop.Token);
         await attempt.WalkAndTransferAsync(
             topJob,
             top.FullName,
             remoteRoot,
             pair => VisitPutAsync(attempt, pair, localDirectory, remoteRoot),
             (client, reader) => PutWorkAsync(attempt, client, reader, progress),
-            cancellationToken);
+            cancellationToken,
+            remoteTop is not null ? listTop : null);
+
+        if (makeTop is not null && (await makeTop).Error is { } notMade)
+        {
+            throw notMade;
+        }
 
         if (!_options.DryRun)
         {
@@ -81,6 +102,19 @@ public sealed partial class TreeTransfer
 
         await attempt.Requests.CompleteAsync();
         return Progress.Summary("put", _options.DryRun);
+    }
+
+    /// <summary>Waits for a request whose answer is not needed; its failure was seen through another request of the same round trip.</summary>
+    private static async Task ObserveAsync(Task request)
+    {
+        try
+        {
+            await request;
+        }
+        catch (FileXferException)
+        {
+            // The top is missing or a file: the Stat beside it said so.
+        }
     }
 
     /// <summary>Compares one directory of both sides: what to send, what to create, what to delete, where to go next.</summary>

@@ -142,13 +142,15 @@ public sealed partial class TreeTransfer
             string remoteRoot,
             Func<DirectoryPair, ValueTask<IReadOnlyList<DirectoryJob>>> visit,
             Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work,
-            CancellationToken cancellationToken)
+            CancellationToken cancellationToken,
+            Task<DirectoryListing>? topListing = null)
         {
             var requests = Requests ?? throw new InvalidOperationException("the listing queue is not started");
             var transfers = RunTransfersAsync(work);
             try
             {
-                await TreeWalk.RunAsync(top, job => FetchAsync(job, localTop, remoteRoot, requests), visit, ReadAhead, Token);
+                // The top's listing may already be on its way, asked for with the top's description (one round trip).
+                await TreeWalk.RunAsync(top, job => FetchAsync(job, localTop, remoteRoot, requests, job == top ? topListing : null), visit, ReadAhead, Token);
 
                 // Comparisons by hash may still queue files.
                 await RequestsDoneAsync();
@@ -192,7 +194,11 @@ public sealed partial class TreeTransfer
         /// </summary>
         public async Task RunTransfersAsync(Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work)
         {
-            _work = work;
+            lock (_workers)
+            {
+                _work ??= work;
+            }
+
             try
             {
                 await _allQueued.Task;
@@ -228,6 +234,89 @@ public sealed partial class TreeTransfer
                 }
 
                 _workers.Add(RunWorkerAsync(_work));
+            }
+        }
+
+        /// <summary>
+        /// Opens the transfer connections at once, before the listing connection and the walk have found anything to
+        /// send: their TCP and FileXfer handshakes then overlap the listing connection's and the first listings instead of
+        /// following them, and files start at the first round trip the walk finds them in (docs/PERFORMANCE.md, "Latency-aware
+        /// trees"). A connection that gets no file within <see cref="TreeTransferOptions.SpeculativeIdle"/> is given back
+        /// (an incremental run that finds nothing to send keeps no idle connections) and opened again when a file comes.
+        /// </summary>
+        public void PrestartTransfers(Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work)
+        {
+            lock (_workers)
+            {
+                _work = work;
+                int count = Math.Clamp(owner._options.Parallel, 1, 64);
+                while (_workers.Count < count)
+                {
+                    _workers.Add(RunSpeculativeWorkerAsync(work));
+                }
+            }
+        }
+
+        private async Task RunSpeculativeWorkerAsync(Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work)
+        {
+            FileXferClient? client = null;
+            try
+            {
+                try
+                {
+                    client = await owner._connect(Token);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !Token.IsCancellationRequested)
+                {
+                    // Opened ahead of need: a refusal (a busy server) counts only once a file needs the connection, below.
+                }
+
+                if (client is not null && !await FirstFileWithinAsync(owner._options.SpeculativeIdle))
+                {
+                    // Nothing to send yet: no connection is kept waiting for the walk; the next file opens one again.
+                    await client.DisposeAsync();
+                    client = null;
+                }
+
+                if (client is null)
+                {
+                    if (!await Transfers.Reader.WaitToReadAsync(Token))
+                    {
+                        return;
+                    }
+
+                    client = await owner._connect(Token);
+                }
+
+                await work(client, Transfers.Reader);
+            }
+            catch
+            {
+                await stop.CancelAsync();
+                throw;
+            }
+            finally
+            {
+                if (client is not null)
+                {
+                    await client.DisposeAsync();
+                }
+            }
+        }
+
+        /// <summary>True when a file is queued (or the queue completed) within <paramref name="wait"/>.</summary>
+        private async Task<bool> FirstFileWithinAsync(TimeSpan wait)
+        {
+            using var timer = new CancellationTokenSource(wait, owner._options.TimeProvider);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(Token, timer.Token);
+            try
+            {
+                await Transfers.Reader.WaitToReadAsync(either.Token);
+                return true;
+            }
+            catch (OperationCanceledException) when (timer.IsCancellationRequested && !Token.IsCancellationRequested)
+            {
+                return false;
             }
         }
 
@@ -297,6 +386,27 @@ public sealed partial class TreeTransfer
             if (Requests is { } requests)
             {
                 await requests.DisposeAsync();
+            }
+
+            Task[] running;
+            lock (_workers)
+            {
+                running = [.. _workers];
+            }
+
+            if (running.Any(worker => !worker.IsCompleted))
+            {
+                // The attempt failed before it waited for its transfers (the listing connection could not be opened):
+                // connections opened ahead are closed now, not left to finish on their own.
+                await stop.CancelAsync();
+                try
+                {
+                    await Task.WhenAll(running);
+                }
+                catch (Exception)
+                {
+                    // The attempt's own failure is the one raised; these connections only stopped with it.
+                }
             }
         }
     }
@@ -370,9 +480,9 @@ public sealed partial class TreeTransfer
     /// listing queue, at once. A side that cannot be read is given as its error (a failure of the connection is
     /// raised instead: the attempt cannot go on).
     /// </summary>
-    internal static async Task<DirectoryPair> FetchAsync(DirectoryJob job, string localTop, string remoteRoot, RequestQueue requests)
+    internal static async Task<DirectoryPair> FetchAsync(DirectoryJob job, string localTop, string remoteRoot, RequestQueue requests, Task<DirectoryListing>? listed = null)
     {
-        var remote = job.Remote ? requests.ListAsync(RemotePath.Combine(remoteRoot, job.Relative)) : null;
+        var remote = job.Remote ? listed ?? requests.ListAsync(RemotePath.Combine(remoteRoot, job.Relative)) : null;
         List<LocalEntry>? local = null;
         Exception? localError = null;
         if (job.Local)

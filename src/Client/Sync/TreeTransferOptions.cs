@@ -30,4 +30,13 @@ public sealed class TreeTransferOptions
 
     /// <summary>Which paths take part.</summary>
     public PathFilter Filter { get; set; } = PathFilter.All;
+
+    /// <summary>
+    /// How long a transfer connection opened ahead of the walk waits for its first file before it is closed (and opened
+    /// again when a file comes). Default: 15 seconds.
+    /// </summary>
+    public TimeSpan SpeculativeIdle { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The clock of <see cref="SpeculativeIdle"/> (a fake one in tests). Default: the system clock.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

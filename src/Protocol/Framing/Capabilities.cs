@@ -36,4 +36,12 @@ public enum Capabilities : ulong
     /// newline) with <see cref="MessageType.Omitted"/> frames instead of leaving them out silently.
     /// </summary>
     ListOmissions = 1 << 6,
+
+    /// <summary>
+    /// Run tickets: after a connection of a run authenticated by challenge and response, the server keeps its nonce as
+    /// the run's ticket (<see cref="FieldTag.TicketLifetime"/> in the Ok to Authenticate), and the run's later
+    /// connections prove the token in their Hello over that ticket, their own nonce and their connection number, each
+    /// number accepted once: one round trip less per connection (docs/PROTOCOL.md, "Early authentication").
+    /// </summary>
+    EarlyAuthentication = 1 << 8,
 }

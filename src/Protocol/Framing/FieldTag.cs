@@ -89,4 +89,10 @@ public enum FieldTag : byte
     /// unsigned 32-bit little-endian integers, sent in Hello (bytes, at most <see cref="ProtocolLimits.MaxAbandonedConnections"/> of them).
     /// </summary>
     Abandoned = 0x1B,
+
+    /// <summary>
+    /// In the Ok to Authenticate of a server with <see cref="Capabilities.EarlyAuthentication"/>: this connection's
+    /// ServerNonce is now its run's ticket, usable for this many seconds after its last use (unsigned 64-bit).
+    /// </summary>
+    TicketLifetime = 0x26,
 }

@@ -10,7 +10,7 @@ namespace FileXfer.Protocol.Framing;
 public static class Messages
 {
     /// <summary>The optional features this version implements.</summary>
-    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication | Capabilities.ListOmissions;
+    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication | Capabilities.ListOmissions | Capabilities.EarlyAuthentication;
 
     /// <summary>The client's opening frame.</summary>
     public static Frame Hello(int version, Capabilities capabilities, string agent) => Hello(version, capabilities, agent, clientNonce: null);
@@ -38,6 +38,16 @@ public static class Messages
         return new Frame(MessageType.Hello, 0, fields);
     }
 
+    /// <summary>
+    /// The opening frame of a later connection of a run that holds a ticket: the Hello with the token's name and the
+    /// client's proof over the ticket (see <see cref="Security.AuthProof.ForRunClient"/>), so no Authenticate follows.
+    /// </summary>
+    public static Frame Hello(int version, Capabilities capabilities, string agent, byte[] clientNonce, RunTicket ticket, string tokenName, byte[] proof)
+    {
+        var hello = Hello(version, capabilities, agent, clientNonce, ticket);
+        return new Frame(MessageType.Hello, 0, [.. hello.Fields, Field.String(FieldTag.TokenName, tokenName), Field.Bytes(FieldTag.Proof, proof)]);
+    }
+
     /// <summary>The server's answer to <see cref="MessageType.Hello"/>.</summary>
     public static Frame Welcome(int version, Capabilities capabilities, string agent, long maxFileSize) =>
         Welcome(version, capabilities, agent, maxFileSize, serverNonce: null);
@@ -61,17 +71,44 @@ public static class Messages
         return new Frame(MessageType.Welcome, 0, fields);
     }
 
+    /// <summary>
+    /// The answer to a Hello that authenticated with its run's ticket: Welcome with Authentication set, no nonce, and in
+    /// place of the Ok to Authenticate the server's proof and the access granted.
+    /// </summary>
+    public static Frame Welcome(int version, Capabilities capabilities, string agent, long maxFileSize, byte[] serverProof, AccessFlags access)
+    {
+        var welcome = Welcome(version, capabilities, agent, maxFileSize, serverNonce: null);
+        var fields = new List<Field>(welcome.Fields) { Field.Bytes(FieldTag.ServerProof, serverProof) };
+        if (access != AccessFlags.None)
+        {
+            fields.Add(Field.Unsigned(FieldTag.Flags, (ulong)access));
+        }
+
+        return new Frame(MessageType.Welcome, 0, fields);
+    }
+
     /// <summary>The client authenticates as <paramref name="tokenName"/> with its proof (see <see cref="Security.AuthProof"/>).</summary>
     public static Frame Authenticate(string tokenName, byte[] proof) =>
         new(MessageType.Authenticate, 0, Field.String(FieldTag.TokenName, tokenName), Field.Bytes(FieldTag.Proof, proof));
 
     /// <summary>The server accepted an <see cref="MessageType.Authenticate"/>: its own proof and the access granted.</summary>
-    public static Frame AuthenticateOk(byte[] serverProof, AccessFlags access)
+    public static Frame AuthenticateOk(byte[] serverProof, AccessFlags access) => AuthenticateOk(serverProof, access, ticketLifetime: null);
+
+    /// <summary>
+    /// The server accepted an <see cref="MessageType.Authenticate"/>: its proof, the access granted, and when not null
+    /// how long this connection's nonce serves as its run's ticket (<see cref="Capabilities.EarlyAuthentication"/>).
+    /// </summary>
+    public static Frame AuthenticateOk(byte[] serverProof, AccessFlags access, TimeSpan? ticketLifetime)
     {
         var fields = new List<Field> { Field.Bytes(FieldTag.ServerProof, serverProof) };
         if (access != AccessFlags.None)
         {
             fields.Add(Field.Unsigned(FieldTag.Flags, (ulong)access));
+        }
+
+        if (ticketLifetime is { } lifetime)
+        {
+            fields.Add(Field.Unsigned(FieldTag.TicketLifetime, (ulong)Math.Max(1, (long)lifetime.TotalSeconds)));
         }
 
         return new Frame(MessageType.Ok, 0, fields);

@@ -27,9 +27,42 @@ public static class AuthProof
     public static byte[] ForServer(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, string name) =>
         Compute(secret, ServerLabel, clientNonce, serverNonce, name);
 
+    /// <summary>The label of a later connection's proof over its run's ticket: <c>FXFR-AUTH-2 run client</c>.</summary>
+    public static ReadOnlySpan<byte> RunClientLabel => "FXFR-AUTH-2 run client"u8;
+
+    /// <summary>The label of the server's answer to a proof over a run's ticket: <c>FXFR-AUTH-2 run server</c>.</summary>
+    public static ReadOnlySpan<byte> RunServerLabel => "FXFR-AUTH-2 run server"u8;
+
+    /// <summary>
+    /// The proof a later connection of a run sends in its Hello (early authentication):
+    /// HMAC-SHA256(secret, "FXFR-AUTH-2 run client" || clientNonce || ticket || runId || u32 big-endian number || UTF-8 name),
+    /// where <paramref name="ticket"/> is the ServerNonce of the connection whose Ok made it the run's ticket.
+    /// </summary>
+    public static byte[] ForRunClient(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> ticket, ReadOnlySpan<byte> runId, uint number, string name) =>
+        ComputeRun(secret, RunClientLabel, clientNonce, ticket, runId, number, name);
+
+    /// <summary>The server's proof in the Welcome of an early authentication: the same bytes under "FXFR-AUTH-2 run server".</summary>
+    public static byte[] ForRunServer(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> ticket, ReadOnlySpan<byte> runId, uint number, string name) =>
+        ComputeRun(secret, RunServerLabel, clientNonce, ticket, runId, number, name);
+
     /// <summary>Compares a received proof with the expected one in constant time (no timing oracle on the prefix).</summary>
     public static bool Matches(ReadOnlySpan<byte> expected, ReadOnlySpan<byte> received) =>
         CryptographicOperations.FixedTimeEquals(expected, received);
+
+    private static byte[] ComputeRun(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> label, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> ticket, ReadOnlySpan<byte> runId, uint number, string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        Span<byte> packed = stackalloc byte[sizeof(uint)];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(packed, number);
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, secret);
+        hmac.AppendData(label);
+        hmac.AppendData(clientNonce);
+        hmac.AppendData(ticket);
+        hmac.AppendData(runId);
+        hmac.AppendData(packed);
+        hmac.AppendData(Encoding.UTF8.GetBytes(name));
+        return hmac.GetHashAndReset();
+    }
 
     private static byte[] Compute(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> label, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> serverNonce, string name)
     {

@@ -45,9 +45,23 @@ public sealed partial class FileXferRequestHandler
                 await JoinRunAsync(Store, string.Empty, ticket, deadline.Token);
             }
 
-            await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, Store.MaxFileSize, serverNonce), deadline.Token);
+            var early = options.Authenticator is { } checker ? await TryEarlyAuthenticationAsync(checker, hello, deadline.Token) : EarlyOutcome.NotTried;
+            if (early == EarlyOutcome.Failed)
+            {
+                return false;
+            }
+
+            if (early is EarlyOutcome.Accepted { } accepted)
+            {
+                await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, Store.MaxFileSize, accepted.ServerProof, accepted.Access), deadline.Token);
+            }
+            else
+            {
+                await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, Store.MaxFileSize, serverNonce), deadline.Token);
+            }
+
             ServerLog.HandshakeCompleted(logger, Connection.Id, Connection.RemoteEndPoint, RemotePath.Escape(hello.GetStringOrNull(FieldTag.Agent) ?? "unknown"), chosen);
-            if (options.Authenticator is { } authenticator
+            if (options.Authenticator is { } authenticator && early is not EarlyOutcome.Accepted
                 && !await AuthenticateAsync(authenticator, hello.GetBytesOrNull(FieldTag.ClientNonce), serverNonce!, deadline.Token))
             {
                 return false;
@@ -200,9 +214,83 @@ public sealed partial class FileXferRequestHandler
 
         _canWrite = token.Access == TokenAccess.ReadWrite;
         var access = _canWrite ? AccessFlags.Write : AccessFlags.None;
-        await Writer.WriteAsync(Messages.AuthenticateOk(AuthProof.ForServer(token.Secret, clientNonce!, serverNonce, name), access), cancellationToken);
+        // The run's later connections may authenticate in their Hello over this connection's nonce: its ticket.
+        TimeSpan? ticketLifetime = _capabilities.HasFlag(Capabilities.EarlyAuthentication) && _ticket is { } run
+            && authenticator.Tickets.Issue(name, run.RunId, run.Number, serverNonce) ? RunTickets.Lifetime : null;
+        await Writer.WriteAsync(Messages.AuthenticateOk(AuthProof.ForServer(token.Secret, clientNonce!, serverNonce, name), access, ticketLifetime), cancellationToken);
         ServerLog.AuthenticationSucceeded(logger, Connection.Id, Connection.RemoteEndPoint, escaped, token.ToString());
         return true;
+    }
+
+    /// <summary>What became of a Hello's early authentication.</summary>
+    private abstract record EarlyOutcome
+    {
+        /// <summary>The Hello carried no proof over a ticket, or the ticket cannot serve (unknown, expired, replayed): the challenge follows.</summary>
+        public static readonly EarlyOutcome NotTried = new Fallback();
+
+        /// <summary>The proof was wrong: answered like a failed Authenticate, and the connection closes.</summary>
+        public static readonly EarlyOutcome Failed = new Refused();
+
+        public sealed record Accepted(byte[] ServerProof, AccessFlags Access) : EarlyOutcome;
+
+        private sealed record Fallback : EarlyOutcome;
+
+        private sealed record Refused : EarlyOutcome;
+    }
+
+    /// <summary>
+    /// Early authentication: a later connection of a run proves its token in the Hello over the run's ticket (the
+    /// nonce of the run's connection that authenticated by the challenge), its own nonce and its connection number.
+    /// A live ticket, a number not used with it before and a right proof authenticate the connection without the
+    /// Authenticate round trip; a ticket that cannot serve (none here, expired, that number already used, or an
+    /// address locked out) leaves the challenge to follow as for any client; a wrong proof is a failed
+    /// authentication, delayed and counted by the throttle like a wrong Authenticate.
+    /// </summary>
+    private async Task<EarlyOutcome> TryEarlyAuthenticationAsync(TokenAuthenticator authenticator, Frame hello, CancellationToken cancellationToken)
+    {
+        if (!_capabilities.HasFlag(Capabilities.EarlyAuthentication) || _ticket is not { } run
+            || hello.GetBytesOrNull(FieldTag.Proof) is not { } proof || hello.GetStringOrNull(FieldTag.TokenName) is not { } name)
+        {
+            return EarlyOutcome.NotTried;
+        }
+
+        var address = Connection.RemoteEndPoint.Address;
+        var escaped = RemotePath.Escape(name);
+        var found = authenticator.Tickets.Find(name, run.RunId, run.Number, out var ticketNonce);
+        if (authenticator.Throttle.IsLockedOut(address) || found != RunTickets.Lookup.Found
+            || hello.GetBytesOrNull(FieldTag.ClientNonce) is not { Length: ProtocolLimits.AuthBytes } clientNonce)
+        {
+            ServerLog.TicketRefused(logger, Connection.Id, escaped, run.Number, authenticator.Throttle.IsLockedOut(address) ? "address locked out" : found == RunTickets.Lookup.Found ? "no 32-byte client nonce" : found.ToString().ToLowerInvariant());
+            return EarlyOutcome.NotTried;
+        }
+
+        var token = proof.Length == ProtocolLimits.AuthBytes ? authenticator.VerifyRun(name, clientNonce, ticketNonce, run.RunId, run.Number, proof) : null;
+        if (token is null)
+        {
+            var delay = Task.Delay(authenticator.Throttle.RecordFailure(address), authenticator.Throttle.Options.TimeProvider, cancellationToken);
+            ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "wrong proof over the run's ticket");
+            options.Metrics?.AuthenticationFailed("wrong_token");
+            await delay;
+            await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "unknown token name or wrong secret", cancellationToken);
+            return EarlyOutcome.Failed;
+        }
+
+        if (!authenticator.Tickets.TryConsume(name, run.RunId, run.Number, ticketNonce!))
+        {
+            // Another connection with the same number was accepted meanwhile: the second is a replay.
+            ServerLog.TicketRefused(logger, Connection.Id, escaped, run.Number, "replayed");
+            return EarlyOutcome.NotTried;
+        }
+
+        var session = store.OpenSession(token.Subtree);
+        await Store.DisposeAsync();
+        _store = session;
+        await JoinRunAsync(session, name, run, cancellationToken);
+        _canWrite = token.Access == TokenAccess.ReadWrite;
+        ServerLog.TicketAccepted(logger, Connection.Id, Connection.RemoteEndPoint, escaped, token.ToString(), run.Number);
+        return new EarlyOutcome.Accepted(
+            AuthProof.ForRunServer(token.Secret, clientNonce, ticketNonce, run.RunId, run.Number, name),
+            _canWrite ? AccessFlags.Write : AccessFlags.None);
     }
 
     /// <summary>Places the connection in its client's run; the connections its Hello declares abandoned are fenced from here on.</summary>

@@ -20,7 +20,11 @@ public sealed class TokenAuthenticator
         ArgumentNullException.ThrowIfNull(tokens);
         _tokens = tokens.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
         Throttle = throttle ?? throw new ArgumentNullException(nameof(throttle));
+        Tickets = new RunTickets(throttle.Options.TimeProvider);
     }
+
+    /// <summary>The runs' tickets of early authentication, on the throttle's clock.</summary>
+    public RunTickets Tickets { get; }
 
     /// <summary>The per-address limits on failed attempts.</summary>
     public AuthThrottle Throttle { get; }
@@ -48,6 +52,20 @@ public sealed class TokenAuthenticator
         var tokens = _tokens;
         bool known = tokens.TryGetValue(name, out var entry);
         var expected = AuthProof.ForClient(known ? entry!.Secret : _dummySecret, clientNonce, serverNonce, name);
+        bool matches = AuthProof.Matches(expected, proof);
+        return known && matches ? entry : null;
+    }
+
+    /// <summary>
+    /// The token named <paramref name="name"/> when <paramref name="proof"/> is its proof over a run's ticket (early
+    /// authentication, <see cref="AuthProof.ForRunClient"/>), else null; compared in constant time like <see cref="Verify"/>.
+    /// </summary>
+    public TokenEntry? VerifyRun(string name, ReadOnlySpan<byte> clientNonce, ReadOnlySpan<byte> ticket, ReadOnlySpan<byte> runId, uint number, ReadOnlySpan<byte> proof)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var tokens = _tokens;
+        bool known = tokens.TryGetValue(name, out var entry);
+        var expected = AuthProof.ForRunClient(known ? entry!.Secret : _dummySecret, clientNonce, ticket, runId, number, name);
         bool matches = AuthProof.Matches(expected, proof);
         return known && matches ? entry : null;
     }

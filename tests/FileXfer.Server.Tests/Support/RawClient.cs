@@ -115,6 +115,15 @@ public sealed class RawClient : IAsyncDisposable
         return await ReadAsync(MessageType.Welcome, cancellationToken);
     }
 
+    /// <summary>Sends the magic and <paramref name="hello"/> as it is, and returns the Welcome.</summary>
+    public async Task<Frame> HelloAsync(Frame hello, CancellationToken cancellationToken)
+    {
+        await SendMagicAsync(cancellationToken);
+        await SendAsync(hello, cancellationToken);
+        await ReadMagicAsync(cancellationToken);
+        return await ReadAsync(MessageType.Welcome, cancellationToken);
+    }
+
     /// <summary>Sends the magic and a Hello with <paramref name="clientNonce"/>, and returns the Welcome.</summary>
     public Task<Frame> HandshakeWithNonceAsync(byte[]? clientNonce, CancellationToken cancellationToken) =>
         HandshakeWithAsync(clientNonce, ticket: null, cancellationToken);

@@ -1,0 +1,49 @@
+using FileXfer.Client.Sync;
+using FileXfer.Protocol.Hashing;
+
+namespace FileXfer.Client.Tests.Trees;
+
+/// <summary>
+/// The transfer connections a tree opens ahead of the walk (docs/PERFORMANCE.md, "Latency-aware trees"): one that gets
+/// nothing to send within <see cref="TreeTransferOptions.SpeculativeIdle"/> is closed, and opened again when a file comes.
+/// An idle time of zero closes them at once, so the path is taken without waiting on any clock.
+/// </summary>
+public sealed class EarlyTransferConnectionTests
+{
+    private const int ConnectionOpenedEvent = 2;
+
+    [Fact(Timeout = 60000)]
+    public async Task Connections_opened_ahead_that_get_no_file_in_time_are_closed_and_files_still_go_on_new_ones()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var source = Directory.CreateDirectory(local.Combine("source")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(source, "a.txt"), "a", token);
+        await File.WriteAllTextAsync(Path.Combine(source, "b.txt"), "b", token);
+        Directory.CreateDirectory(Path.Combine(source, "sub"));
+        await File.WriteAllTextAsync(Path.Combine(source, "sub", "c.txt"), "c", token);
+
+        var first = await PutAsync(server, source, token);
+        int afterFirst = Opened(server);
+        var second = await PutAsync(server, source, token);
+        int afterSecond = Opened(server);
+
+        Assert.Equal((3, 0), (first.Transferred, first.Failed));
+        Assert.Equal("c", await File.ReadAllTextAsync(server.PathOf("t/sub/c.txt"), token));
+        // The listing connection, the two opened ahead and closed at once, and at least one opened for the files.
+        Assert.InRange(afterFirst, 1 + 2 + 1, 1 + 2 + 2);
+        // Nothing changed: the two opened ahead are closed and none is opened again.
+        Assert.Equal((0, 3), (second.Transferred, second.Skipped));
+        Assert.Equal(1 + 2, afterSecond - afterFirst);
+    }
+
+    private static Task<TreeSummary> PutAsync(TestServer server, string source, CancellationToken token)
+    {
+        var options = new TreeTransferOptions { Parallel = 2, SpeculativeIdle = TimeSpan.Zero };
+        var transfer = new TreeTransfer(ct => FileXferClient.ConnectAsync(new FileXfer.Protocol.Net.HostPort("127.0.0.1", server.Port), new FileXferClientOptions { HashAlgorithm = HashAlgorithms.Sha256 }, ct), HashAlgorithms.Sha256, options);
+        return transfer.PutTreeAsync(source, "t", _ => ValueTask.CompletedTask, progress: null, token);
+    }
+
+    private static int Opened(TestServer server) => server.Log.Entries.Count(e => e.EventId.Id == ConnectionOpenedEvent);
+}
