@@ -38,4 +38,10 @@ public sealed class FileXferClientOptions
     /// Default: null, no limit.
     /// </summary>
     public FileXfer.Protocol.Net.TokenBucket? BandwidthLimit { get; set; }
+
+    /// <summary>
+    /// Compress bodies on the wire (<c>--compress</c>) when the server announces <see cref="Capabilities.Compression"/>;
+    /// with a server that does not, bodies go as they are. Hashes, sizes and progress stay those of the file. Default: false.
+    /// </summary>
+    public bool Compress { get; set; }
 }

@@ -36,4 +36,10 @@ public enum Capabilities : ulong
     /// newline) with <see cref="MessageType.Omitted"/> frames instead of leaving them out silently.
     /// </summary>
     ListOmissions = 1 << 6,
+
+    /// <summary>
+    /// Bodies compressed on the wire as blocks (<see cref="BodyEncoding.ZstdBlocks"/>), asked for with the
+    /// <see cref="FieldTag.BodyEncoding"/> field of Put and Get. Hashes, sizes and offsets stay those of the original bytes.
+    /// </summary>
+    Compression = 1 << 7,
 }

@@ -89,4 +89,11 @@ public enum FieldTag : byte
     /// unsigned 32-bit little-endian integers, sent in Hello (bytes, at most <see cref="ProtocolLimits.MaxAbandonedConnections"/> of them).
     /// </summary>
     Abandoned = 0x1B,
+
+    /// <summary>
+    /// How a body is encoded on the wire, a <see cref="Framing.BodyEncoding"/> (unsigned 64-bit): on a Put, the body that
+    /// follows; on a Get, the encoding the client asks for; on Data, the one the body that follows has. Absent: plain.
+    /// Sent only when both sides announced <see cref="Capabilities.Compression"/>.
+    /// </summary>
+    BodyEncoding = 0x22,
 }
