@@ -44,4 +44,7 @@ public sealed class FileXferClientOptions
     /// with a server that does not, bodies go as they are. Hashes, sizes and progress stay those of the file. Default: false.
     /// </summary>
     public bool Compress { get; set; }
+
+    /// <summary>TCP settings of each connection (<see cref="FileXfer.Protocol.Net.TcpTuning"/>). Default: what the environment asks for, else none.</summary>
+    public FileXfer.Protocol.Net.TcpTuning Tcp { get; set; } = FileXfer.Protocol.Net.TcpTuning.FromEnvironment();
 }

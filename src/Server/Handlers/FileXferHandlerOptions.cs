@@ -43,4 +43,7 @@ public sealed class FileXferHandlerOptions
     /// through the throttle, never with <c>sendfile(2)</c>. Default: null, no limit.
     /// </summary>
     public long? BandwidthLimit { get; set; }
+
+    /// <summary>TCP settings of each accepted connection (<see cref="FileXfer.Protocol.Net.TcpTuning"/>). Default: what the environment asks for, else none.</summary>
+    public FileXfer.Protocol.Net.TcpTuning Tcp { get; set; } = FileXfer.Protocol.Net.TcpTuning.FromEnvironment();
 }
