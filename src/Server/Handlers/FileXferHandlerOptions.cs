@@ -46,4 +46,10 @@ public sealed class FileXferHandlerOptions
 
     /// <summary>TCP settings of each accepted connection (<see cref="FileXfer.Protocol.Net.TcpTuning"/>). Default: what the environment asks for, else none.</summary>
     public FileXfer.Protocol.Net.TcpTuning Tcp { get; set; } = FileXfer.Protocol.Net.TcpTuning.FromEnvironment();
+
+    /// <summary>
+    /// Whether <see cref="Capabilities.Compression"/> is announced; without it clients send and receive bodies as they
+    /// are (a server of an older version behaves so). Not a command-line option yet. Default: true.
+    /// </summary>
+    public bool Compression { get; set; } = true;
 }
