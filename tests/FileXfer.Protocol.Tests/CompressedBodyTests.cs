@@ -281,4 +281,19 @@ public class CompressedBodyTests
         Assert.Equal(BodyEncoding.Plain, Messages.ReadEncoding(get));
         Assert.Throws<ProtocolViolationException>(() => Messages.ReadEncoding(new Frame(MessageType.Get, 1, [.. get.Fields, Field.Unsigned(FieldTag.BodyEncoding, 2)])));
     }
+
+    [Fact(Timeout = 10000)]
+    public async Task The_documented_examples_are_what_the_sender_writes()
+    {
+        // docs/PROTOCOL.md, "Compressed body": "abc" as one stored block, and 64 times "ab" as one zstd block.
+        TestContext.Current.CancellationToken.ThrowIfCancellationRequested();
+        var stored = await SendAsync("abc"u8.ToArray(), chunked: false, requestId: 2);
+        var packed = await SendAsync(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("ab", 64))), chunked: false, requestId: 2);
+        int bodyEnd = FrameCodec.GetEncodedLength(Messages.BodyEnd(2, HashAlgorithms.Sha256, new byte[32]));
+
+        Assert.Equal("00000003" + "00000003" + "616263", Convert.ToHexStringLower(stored[..^bodyEnd]));
+        Assert.Equal(ZstdExample, Convert.ToHexStringLower(packed[..^bodyEnd]));
+    }
+
+    private const string ZstdExample = "00000080" + "00000012" + "28b52ffd" + "20" + "80" + "4d0000" + "106162" + "0100bbd46101";
 }
