@@ -98,6 +98,28 @@ def main():
         cells.append(f"{link_seconds / fx_big:.2f}" if fx_big and rtt != "0" else "-")
         label = "0 ms" if rtt == "0" else f"{rtt} ms"
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    extra = [("filexfer-env-big", f"FileXfer big with `{meta.get('client_env', '')}`"),
+             ("filexfer-dump", "FileXfer dump"), ("filexfer-z-dump", "FileXfer --compress dump"), ("rsync-z-dump", "rsync -z dump")]
+    found = {(rtt, row): load(results, f"wan-{rtt}-{row}") for rtt in rtts for row, _ in extra}
+    shown = [(row, title) for row, title in extra if any(found[(rtt, row)] for rtt in rtts)]
+    if shown:
+        lines += ["", "Further rows (--client-env, --compressible: a SQL dump-like text file of the same size, "
+                  "bench/wan/dumpgen.py), medians (min–max):", "",
+                  "| round trip | FileXfer big | " + " | ".join(title for _, title in shown) + " |",
+                  "|" + " --- |" * (2 + len(shown))]
+        for rtt in rtts:
+            big = medians.get((rtt, "filexfer", "big"))
+            cells = [seconds(big) if big else "-"]
+            for row, _ in shown:
+                r = found[(rtt, row)]
+                cells.append(f"{seconds(r['median'])} ({seconds(r['min'])}–{seconds(r['max'])})" if r else "-")
+            label = "0 ms" if rtt == "0" else f"{rtt} ms"
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        plain, packed = "filexfer-dump", "filexfer-z-dump"
+        for rtt in rtts:
+            if found[(rtt, plain)] and found[(rtt, packed)]:
+                lines.append(f"\n{rtt} ms: --compress is {found[(rtt, plain)]['median'] / found[(rtt, packed)]['median']:.2f}x "
+                             "as fast as without on the dump.")
     blocks = os.path.join(results, "block-seconds.txt")
     if os.path.exists(blocks):
         spent = ", ".join(f"{r} ms: {s} s" for r, s in (l.split() for l in open(blocks)))

@@ -7,6 +7,7 @@
 #   bench/wan/wan.sh [--rtts 0,20,80] [--loss-pct 0.5] [--rate-mbit 200] [--runs 3] [--size-mib 200]
 #                    [--files 1000] [--streams 4] [--tools filexfer,rsync,scp,rclone] [--jitter-ms 0]
 #                    [--reorder-pct 0] [--queue-bytes B] [--slow-runs 1] [--slow-files 200] [--no-build]
+#                    [--compressible] [--client-env 'VAR=VALUE ...']
 #
 # A round trip of 0 is the plain veth pair (no link program, no shaping: the CPU decides); any other goes
 # through the link with that round trip, --loss-pct loss each way and a --rate-mbit bottleneck whose queue
@@ -18,6 +19,11 @@
 # link they run in a block of their own after the others, --slow-runs rounds (default 1), on the first
 # --slow-files files of the tree (default 200; the report scales their times to the whole tree and says so),
 # so that a whole run stays near 12 minutes. --slow-files 1000 --slow-runs 1: about 25 minutes.
+# --compressible: also a SQL dump-like text file of --size-mib MiB (bench/wan/dumpgen.py; zstd -1 makes it about
+# 3.3x smaller), put by FileXfer without and with --compress (rows filexfer-dump, filexfer-z-dump) and, when rsync
+# is in --tools, by rsync -z --whole-file (rsync-z-dump). --client-env 'VAR=VALUE ...': also the big file put by a
+# FileXfer client run with that environment (row filexfer-env-big), e.g. FILEXFER_TCP_NOTSENT_LOWAT=131072
+# (src/Protocol/Net/TcpTuning.cs), so that a TCP setting is compared with the defaults in the same run.
 # Needs root (namespaces, TUN) and installs what it lacks from Debian (iperf3, rsync, openssh, rclone, gcc, ping).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,7 +31,7 @@ repo=$(pwd)
 command_line="bench/wan/wan.sh${*:+ $*}"
 
 rtts=0,20,80 loss=0.5 rate=200 runs=3 size_mib=200 files=1000 streams=4 tools=filexfer,rsync,scp,rclone
-jitter=0 reorder=0 queue_bytes='' slow_runs=1 slow_files=200 build=1
+jitter=0 reorder=0 queue_bytes='' slow_runs=1 slow_files=200 build=1 compressible=0 client_env=''
 while [[ $# -gt 0 ]]; do
   case $1 in
     --rtts) rtts=$2; shift 2 ;;
@@ -42,7 +48,9 @@ while [[ $# -gt 0 ]]; do
     --slow-runs) slow_runs=$2; shift 2 ;;
     --slow-files) slow_files=$2; shift 2 ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --compressible) compressible=1; shift ;;
+    --client-env) client_env=$2; shift 2 ;;
+    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "wan: unknown option $1 (see bench/wan/wan.sh --help)" >&2; exit 2 ;;
   esac
 done
@@ -107,10 +115,10 @@ tcp_settings=$(wan_tcp_settings)
 
 python3 - "$results/meta.json" "$command_line" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (src modified)')" \
   "$rtts" "$loss" "$rate" "$runs" "$size_mib" "$files" "$streams" "$jitter" "$reorder" "$tcp_settings" "$slow_runs" "$slow_files" \
-  "$(cat "$out/client/.build-kind" 2> /dev/null || echo -)" <<'PY'
+  "$(cat "$out/client/.build-kind" 2> /dev/null || echo -)" "$client_env" <<'PY'
 import datetime, json, os, platform, sys
 keys = ["command", "commit", "rtts", "loss_pct", "rate_mbit", "runs", "size_mib", "files", "streams", "jitter_ms",
-        "reorder_pct", "tcp", "slow_runs", "slow_files", "client_build"]
+        "reorder_pct", "tcp", "slow_runs", "slow_files", "client_build", "client_env"]
 meta = dict(zip(keys, sys.argv[2:]))
 model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 meta.update(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), nproc=os.cpu_count(),
@@ -122,6 +130,7 @@ PY
 mkdir -p "$data"/{src,filexfer-root,rsync-root,scp-root,rclone-root}
 chmod 755 "$data/filexfer-root" # the server refuses a root that others can write
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$data/src/big.bin"
+[[ $compressible == 0 ]] || python3 bench/wan/dumpgen.py "$data/src/dump.sql" "$size_mib"
 # tree-slow: the first --slow-files of them (hard links), for scp's and rclone's trees on a shaped link.
 python3 - "$data/src" "$files" "$slow_files" <<'PY'
 import os, sys
@@ -237,7 +246,9 @@ for rtt in ${rtts//,/ }; do
   rclone_remote=":sftp,host=$host,port=2022,user=fx,pass=$rclone_obscured:"
   rclone_cmd="$b rclone copy --config $work/rclone.conf -q --transfers $streams --multi-thread-streams $streams"
   scp_cmd="$b scp -q $ssh_opts -P 2222"
-  for kind in big tree; do
+  kinds=big
+  ((files == 0)) || kinds='big tree' # --files 0: the file alone
+  for kind in $kinds; do
     for tool in ${tools//,/ }; do
       root=$data/$tool-root
       if [[ $kind == big ]]; then
@@ -262,6 +273,27 @@ for rtt in ${rtts//,/ }; do
       row "$tool-$kind" "wan-$rtt-$tool-$kind" "$prepare" "$command" "$check" "$clean"
     done
   done
+  fx_put="$fx -q -s $host:7070 --token-file $work/client-token"
+  if [[ -n $client_env ]] && want filexfer; then
+    root=$data/filexfer-root
+    row filexfer-env-big "wan-$rtt-filexfer-env-big" "rm -f $root/big.bin" "$b env $client_env $fx_put put $src/big.bin big.bin" \
+      "cmp -s $src/big.bin $root/big.bin" "rm -f $root/big.bin"
+  fi
+  if [[ $compressible == 1 ]]; then
+    if want filexfer; then
+      root=$data/filexfer-root
+      for variant in filexfer filexfer-z; do
+        flag=''; [[ $variant == filexfer ]] || flag=--compress
+        row "$variant-dump" "wan-$rtt-$variant-dump" "rm -f $root/dump.sql" "$b $fx_put $flag put $src/dump.sql dump.sql" \
+          "cmp -s $src/dump.sql $root/dump.sql" "rm -f $root/dump.sql"
+      done
+    fi
+    if want rsync; then
+      root=$data/rsync-root
+      row rsync-z-dump "wan-$rtt-rsync-z-dump" "rm -f $root/dump.sql" "$b rsync -a -z --whole-file $src/dump.sql rsync://$host/bench/dump.sql" \
+        "cmp -s $src/dump.sql $root/dump.sql" "rm -f $root/dump.sql"
+    fi
+  fi
   wan_log "$label: $(cut -f 2 "$spec" | paste -sd ' ' -), interleaved, $runs rounds"
   started=$SECONDS
   python3 bench/interleave.py --runs "$runs" --warmup "$first" --out "$results" --failures "$results/failed.txt" "$spec" ||

@@ -36,9 +36,9 @@ public sealed partial class FileXferClient
                 await using (source)
                 {
                     long? length = source.ChunkedLength;
-                    await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, source.Modified, source.Mode, PutFlags.Chunked | PutFlags.NoWait), token);
+                    await _writer.WriteAsync(Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, source.Modified, source.Mode, PutFlags.Chunked | PutFlags.NoWait), BodyEncoding), token);
                     using var hasher = Protocol.Hashing.HashAlgorithms.Create(algorithm);
-                    var body = await _writer.WriteChunkedBodyAsync(source.Stream, length, hasher, id, progress, token);
+                    var body = await WriteChunkedBodyAsync(source.Stream, length, hasher, id, progress, token);
                     string? changed = body.AbortReason ?? (source.HasChanged() ? "it was modified while it was being sent" : null);
                     directories?.Trim();
                     return new SentUpload(remote, body.Length, body.Hash, changed, null);
@@ -98,7 +98,7 @@ public sealed partial class FileXferClient
                 async (item, id, token) =>
                 {
                     var remote = RemotePath.Normalize(item.RemotePath);
-                    await _writer.WriteAsync(Messages.Get(id, remote, algorithm), token);
+                    await _writer.WriteAsync(Messages.WithEncoding(Messages.Get(id, remote, algorithm), BodyEncoding), token);
                     return remote;
                 },
                 async (item, remote, id, token) =>

@@ -21,7 +21,7 @@ public sealed partial class FileXferClient
         var remote = RemotePath.Normalize(remotePath);
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.Get(id, remote, _options.HashAlgorithm), cancellationToken);
+            await _writer.WriteAsync(Messages.WithEncoding(Messages.Get(id, remote, _options.HashAlgorithm), BodyEncoding), cancellationToken);
             var sink = new Protocol.Transfer.LatchingWriteStream(destination);
             TransferResult result;
             try
@@ -63,7 +63,7 @@ public sealed partial class FileXferClient
 
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.Get(id, remote, _options.HashAlgorithm), cancellationToken);
+            await _writer.WriteAsync(Messages.WithEncoding(Messages.Get(id, remote, _options.HashAlgorithm), BodyEncoding), cancellationToken);
             return await ReceiveFileAsync(id, remote, localPath, progress, cancellationToken);
         }, cancellationToken);
     }
@@ -84,11 +84,11 @@ public sealed partial class FileXferClient
             if (held > 0)
             {
                 await download.HashHeldAsync(hasher, cancellationToken);
-                await _writer.WriteAsync(Messages.Get(id, remote, algorithm, held, hasher.GetCurrentHash()), cancellationToken);
+                await _writer.WriteAsync(Messages.WithEncoding(Messages.Get(id, remote, algorithm, held, hasher.GetCurrentHash()), BodyEncoding), cancellationToken);
             }
             else
             {
-                await _writer.WriteAsync(Messages.Get(id, remote, algorithm), cancellationToken);
+                await _writer.WriteAsync(Messages.WithEncoding(Messages.Get(id, remote, algorithm), BodyEncoding), cancellationToken);
             }
 
             var result = await ReceiveBodyAsync(id, remote, download.Sink, localPath, progress, cancellationToken, new ResumePoint(held, hasher, download.Restart));
@@ -181,7 +181,19 @@ public sealed partial class FileXferClient
             RequireLocalRoom(localPath, size - start);
         }
 
-        await _reader.CopyBodyToAsync(destination, size - start, hasher, progress, cancellationToken);
+        // The server says how the body comes; it may send plain what was asked for compressed, never the reverse.
+        switch (Messages.ReadEncoding(data))
+        {
+            case BodyEncoding.ZstdBlocks when BodyEncoding == BodyEncoding.ZstdBlocks:
+                await _reader.CopyCompressedBodyToAsync(destination, size - start, hasher, progress, cancellationToken);
+                break;
+            case BodyEncoding.Plain:
+                await _reader.CopyBodyToAsync(destination, size - start, hasher, progress, cancellationToken);
+                break;
+            default:
+                throw new ProtocolViolationException("server sent a compressed body this client did not ask for");
+        }
+
         var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
         var received = hasher.GetHashAndReset();
         if (end.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(received, end.GetBytes(FieldTag.HashValue)))

@@ -40,7 +40,7 @@ public sealed partial class FileXferClient
         var algorithm = _options.HashAlgorithm;
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modifiedUtc, mode, flags), cancellationToken);
+            await _writer.WriteAsync(Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, modifiedUtc, mode, flags), BodyEncoding), cancellationToken);
             if (!flags.HasFlag(PutFlags.NoWait))
             {
                 var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
@@ -73,7 +73,7 @@ public sealed partial class FileXferClient
         var key = System.IO.Hashing.XxHash128.Hash(Encoding.UTF8.GetBytes(FormattableString.Invariant($"{remote}\n{length}\n{modified.UtcTicks}\n{algorithm}")));
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Resume, key), cancellationToken);
+            await _writer.WriteAsync(Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Resume, key), BodyEncoding), cancellationToken);
             var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
             long held = ready.GetSizeOrNull(FieldTag.Offset) ?? 0;
             var hasher = HashAlgorithms.Create(algorithm);
@@ -111,7 +111,9 @@ public sealed partial class FileXferClient
     {
         try
         {
-            return await _writer.WriteBodyAsync(source, length, hasher, id, progress, cancellationToken);
+            return BodyEncoding == BodyEncoding.ZstdBlocks
+                ? await _writer.WriteCompressedBodyAsync(source, length, hasher, id, progress, cancellationToken)
+                : await _writer.WriteBodyAsync(source, length, hasher, id, progress, cancellationToken);
         }
         catch (EndOfStreamException ex)
         {
@@ -128,6 +130,19 @@ public sealed partial class FileXferClient
             throw;
         }
     }
+
+    /// <summary>
+    /// How this connection's bodies go: compressed when the options ask for it and the server announced
+    /// <see cref="Capabilities.Compression"/>, else plain (a server without it is simply not asked).
+    /// </summary>
+    private BodyEncoding BodyEncoding =>
+        _options.Compress && Capabilities.HasFlag(Capabilities.Compression) ? BodyEncoding.ZstdBlocks : BodyEncoding.Plain;
+
+    /// <summary>A chunked body in this connection's <see cref="BodyEncoding"/>.</summary>
+    private Task<ChunkedBodyWriteResult> WriteChunkedBodyAsync(Stream source, long? exactLength, ContentHasher hasher, uint id, Action<long>? progress, CancellationToken cancellationToken) =>
+        BodyEncoding == BodyEncoding.ZstdBlocks
+            ? _writer.WriteCompressedChunkedBodyAsync(source, exactLength, hasher, id, progress, cancellationToken)
+            : _writer.WriteChunkedBodyAsync(source, exactLength, hasher, id, progress, cancellationToken);
 
     /// <summary>Reads the answer to an upload and checks the hash the server reports of what it stored.</summary>
     private async Task ReadStoredHashAsync(uint id, string remote, string algorithm, byte[] sent, CancellationToken cancellationToken)
@@ -201,13 +216,13 @@ public sealed partial class FileXferClient
         RequireCapability(Capabilities.ChunkedBody);
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.Put(id, remote, null, algorithm, modified, mode, PutFlags.Chunked), cancellationToken);
+            await _writer.WriteAsync(Messages.WithEncoding(Messages.Put(id, remote, null, algorithm, modified, mode, PutFlags.Chunked), BodyEncoding), cancellationToken);
             await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
             using var hasher = HashAlgorithms.Create(algorithm);
             ChunkedBodyWriteResult body;
             try
             {
-                body = await _writer.WriteChunkedBodyAsync(source, null, hasher, id, progress, cancellationToken);
+                body = await WriteChunkedBodyAsync(source, null, hasher, id, progress, cancellationToken);
             }
             catch (ConnectionLostException ex)
             {

@@ -72,6 +72,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
         deadline.CancelAfter(options.ConnectTimeout);
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        options.Tcp.Apply(socket);
         FileXferClient? client = null;
         try
         {

@@ -38,4 +38,13 @@ public sealed class FileXferClientOptions
     /// Default: null, no limit.
     /// </summary>
     public FileXfer.Protocol.Net.TokenBucket? BandwidthLimit { get; set; }
+
+    /// <summary>
+    /// Compress bodies on the wire (<c>--compress</c>) when the server announces <see cref="Capabilities.Compression"/>;
+    /// with a server that does not, bodies go as they are. Hashes, sizes and progress stay those of the file. Default: false.
+    /// </summary>
+    public bool Compress { get; set; }
+
+    /// <summary>TCP settings of each connection (<see cref="FileXfer.Protocol.Net.TcpTuning"/>). Default: what the environment asks for, else none.</summary>
+    public FileXfer.Protocol.Net.TcpTuning Tcp { get; set; } = FileXfer.Protocol.Net.TcpTuning.FromEnvironment();
 }

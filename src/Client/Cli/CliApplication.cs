@@ -137,6 +137,7 @@ public static class CliApplication
         root.Options.Add(globals.KnownHosts);
         root.Options.Add(globals.TlsNoTofu);
         root.Options.Add(globals.BandwidthLimit);
+        root.Options.Add(globals.Compress);
         root.Subcommands.Add(PutCommand.Create(console, globals));
         root.Subcommands.Add(GetCommand.Create(console, globals));
         root.Subcommands.Add(ListCommand.Create(console, globals));

@@ -96,6 +96,12 @@ internal sealed class GlobalOptions
         Recursive = true,
     });
 
+    public Option<bool> Compress { get; } = new("--compress")
+    {
+        Description = "Compress file contents on the wire (zstd; blocks that do not shrink go as they are) when the server supports it, else send them as they are. For slow links and compressible data.",
+        Recursive = true,
+    };
+
     public Option<string> Algorithm { get; } = new("--algorithm", "-a")
     {
         Description = $"Hash algorithm: {string.Join(", ", HashAlgorithms.Supported)}.",
@@ -205,6 +211,7 @@ internal sealed class GlobalOptions
             BandwidthLimit = (result.GetValue(BandwidthLimit) ?? Remote?.BandwidthLimit) is { } rate && BandwidthRate.TryParse(rate, out long bytesPerSecond, out _)
                 ? new TokenBucket(bytesPerSecond)
                 : null,
+            Compress = result.GetValue(Compress),
         };
     }
 

@@ -38,6 +38,12 @@ public enum Capabilities : ulong
     ListOmissions = 1 << 6,
 
     /// <summary>
+    /// Bodies compressed on the wire as blocks (<see cref="BodyEncoding.ZstdBlocks"/>), asked for with the
+    /// <see cref="FieldTag.BodyEncoding"/> field of Put and Get. Hashes, sizes and offsets stay those of the original bytes.
+    /// </summary>
+    Compression = 1 << 7,
+
+    /// <summary>
     /// Run tickets: after a connection of a run authenticated by challenge and response, the server keeps its nonce as
     /// the run's ticket (<see cref="FieldTag.TicketLifetime"/> in the Ok to Authenticate), and the run's later
     /// connections prove the token in their Hello over that ticket, their own nonce and their connection number, each

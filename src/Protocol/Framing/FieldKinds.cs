@@ -12,7 +12,7 @@ public static class FieldKinds
             or FieldTag.Proof or FieldTag.ServerProof or FieldTag.RunId or FieldTag.Abandoned => FieldKind.Bytes,
         FieldTag.Size or FieldTag.MTime or FieldTag.Offset or FieldTag.Kind or FieldTag.Mode
             or FieldTag.ErrorCode or FieldTag.Version or FieldTag.Capabilities or FieldTag.Count
-            or FieldTag.MaxFileSize or FieldTag.Flags or FieldTag.ConnectionNumber or FieldTag.TicketLifetime => FieldKind.Integer,
+            or FieldTag.MaxFileSize or FieldTag.Flags or FieldTag.ConnectionNumber or FieldTag.BodyEncoding or FieldTag.TicketLifetime => FieldKind.Integer,
         _ => FieldKind.Unknown,
     };
 

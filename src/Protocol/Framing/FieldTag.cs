@@ -91,6 +91,13 @@ public enum FieldTag : byte
     Abandoned = 0x1B,
 
     /// <summary>
+    /// How a body is encoded on the wire, a <see cref="Framing.BodyEncoding"/> (unsigned 64-bit): on a Put, the body that
+    /// follows; on a Get, the encoding the client asks for; on Data, the one the body that follows has. Absent: plain.
+    /// Sent only when both sides announced <see cref="Capabilities.Compression"/>.
+    /// </summary>
+    BodyEncoding = 0x22,
+
+    /// <summary>
     /// In the Ok to Authenticate of a server with <see cref="Capabilities.EarlyAuthentication"/>: this connection's
     /// ServerNonce is now its run's ticket, usable for this many seconds after its last use (unsigned 64-bit).
     /// </summary>

@@ -10,7 +10,7 @@ namespace FileXfer.Protocol.Framing;
 public static class Messages
 {
     /// <summary>The optional features this version implements.</summary>
-    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication | Capabilities.ListOmissions | Capabilities.EarlyAuthentication;
+    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication | Capabilities.ListOmissions | Capabilities.Compression | Capabilities.EarlyAuthentication;
 
     /// <summary>The client's opening frame.</summary>
     public static Frame Hello(int version, Capabilities capabilities, string agent) => Hello(version, capabilities, agent, clientNonce: null);
@@ -140,6 +140,33 @@ public static class Messages
         }
         AddTimeAndMode(fields, modified, mode);
         return new Frame(MessageType.Put, requestId, fields);
+    }
+
+    /// <summary>
+    /// <paramref name="frame"/> with a <see cref="FieldTag.BodyEncoding"/> field naming <paramref name="encoding"/>; the
+    /// frame itself when the encoding is <see cref="BodyEncoding.Plain"/>, which is never sent.
+    /// </summary>
+    public static Frame WithEncoding(Frame frame, BodyEncoding encoding)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return encoding == BodyEncoding.Plain
+            ? frame
+            : new Frame(frame.Type, frame.RequestId, [.. frame.Fields, Field.Unsigned(FieldTag.BodyEncoding, (ulong)encoding)]);
+    }
+
+    /// <summary>
+    /// The body encoding a frame names: <see cref="BodyEncoding.Plain"/> when it has no such field.
+    /// </summary>
+    /// <exception cref="ProtocolViolationException">An encoding this version does not know: the body cannot be read.</exception>
+    public static BodyEncoding ReadEncoding(Frame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return frame.GetUInt64OrNull(FieldTag.BodyEncoding) switch
+        {
+            null or 0 => BodyEncoding.Plain,
+            1 => BodyEncoding.ZstdBlocks,
+            var other => throw new ProtocolViolationException($"{frame.Type} names an unknown body encoding {other}"),
+        };
     }
 
     /// <summary>Fetch the file at <paramref name="path"/>, hashed with <paramref name="hashAlgorithm"/>.</summary>

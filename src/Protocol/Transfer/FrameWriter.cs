@@ -11,7 +11,7 @@ namespace FileXfer.Protocol.Transfer;
 /// wait for the peer must call <see cref="FlushAsync"/> first; <see cref="ProtocolReader.BeforeBlockingRead"/>
 /// does it for readers. Safe for one writing task and one flushing task at once.
 /// </summary>
-public sealed class FrameWriter : IDisposable
+public sealed partial class FrameWriter : IDisposable
 {
     /// <summary>The data bytes in each chunk of a chunked body this writer sends.</summary>
     public const int ChunkSize = 1024 * 1024;

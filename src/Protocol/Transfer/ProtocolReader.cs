@@ -8,7 +8,7 @@ namespace FileXfer.Protocol.Transfer;
 /// The read side of a connection: frames and the bodies that follow them, from one buffered stream.
 /// Bytes read ahead while looking for a frame are handed to the next body before the stream is read again.
 /// </summary>
-public sealed class ProtocolReader : IDisposable
+public sealed partial class ProtocolReader : IDisposable
 {
     private const int BufferSize = ProtocolLimits.MaxFrameLength + ProtocolLimits.LengthPrefixBytes;
 

@@ -43,4 +43,13 @@ public sealed class FileXferHandlerOptions
     /// through the throttle, never with <c>sendfile(2)</c>. Default: null, no limit.
     /// </summary>
     public long? BandwidthLimit { get; set; }
+
+    /// <summary>TCP settings of each accepted connection (<see cref="FileXfer.Protocol.Net.TcpTuning"/>). Default: what the environment asks for, else none.</summary>
+    public FileXfer.Protocol.Net.TcpTuning Tcp { get; set; } = FileXfer.Protocol.Net.TcpTuning.FromEnvironment();
+
+    /// <summary>
+    /// Whether <see cref="Capabilities.Compression"/> is announced; without it clients send and receive bodies as they
+    /// are (a server of an older version behaves so). Not a command-line option yet. Default: true.
+    /// </summary>
+    public bool Compression { get; set; } = true;
 }

@@ -30,6 +30,11 @@ public sealed partial class FileXferRequestHandler
             long chosen = Math.Min(version, ProtocolLimits.Version);
             // Authentication is announced by a server that requires it, whatever the client offered.
             var capabilities = Messages.Implemented & (Capabilities)(hello.GetUInt64OrNull(FieldTag.Capabilities) ?? 0) & ~Capabilities.Authentication;
+            if (!options.Compression)
+            {
+                capabilities &= ~Capabilities.Compression;
+            }
+
             byte[]? serverNonce = null;
             if (options.Authenticator is not null)
             {

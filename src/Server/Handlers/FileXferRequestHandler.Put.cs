@@ -15,6 +15,7 @@ public sealed partial class FileXferRequestHandler
             throw new ProtocolViolationException($"Put has unknown flags 0x{(ulong)flags:x}");
         }
 
+        bool compressed = RequireEncoding(request) == BodyEncoding.ZstdBlocks;
         bool chunked = flags.HasFlag(PutFlags.Chunked);
         bool noWait = flags.HasFlag(PutFlags.NoWait);
         bool resume = flags.HasFlag(PutFlags.Resume);
@@ -49,7 +50,7 @@ public sealed partial class FileXferRequestHandler
         catch (FileXferException) when (noWait)
         {
             // The body is already on its way: read past it so the next request can be served, then refuse.
-            await DiscardBodyAsync(request.RequestId, chunked, size ?? 0, cancellationToken);
+            await DiscardBodyAsync(request.RequestId, chunked, compressed, size ?? 0, cancellationToken);
             throw;
         }
 
@@ -81,7 +82,9 @@ public sealed partial class FileXferRequestHandler
             long received;
             if (chunked)
             {
-                var body = await Reader.CopyChunkedBodyToAsync(upload.Body, size ?? Store.MaxFileSize, hasher, progress: null, receiving);
+                var body = compressed
+                    ? await Reader.CopyCompressedChunkedBodyToAsync(upload.Body, size ?? Store.MaxFileSize, hasher, progress: null, receiving)
+                    : await Reader.CopyChunkedBodyToAsync(upload.Body, size ?? Store.MaxFileSize, hasher, progress: null, receiving);
                 if (body.Aborted)
                 {
                     _inBody = false;
@@ -92,7 +95,15 @@ public sealed partial class FileXferRequestHandler
             }
             else
             {
-                await Reader.CopyBodyToAsync(upload.Body, size!.Value - start, hasher, progress: null, receiving);
+                if (compressed)
+                {
+                    await Reader.CopyCompressedBodyToAsync(upload.Body, size!.Value - start, hasher, progress: null, receiving);
+                }
+                else
+                {
+                    await Reader.CopyBodyToAsync(upload.Body, size!.Value - start, hasher, progress: null, receiving);
+                }
+
                 received = size.Value;
             }
 
@@ -217,16 +228,21 @@ public sealed partial class FileXferRequestHandler
             : throw new ProtocolViolationException($"ResumeFrom offset {start} is neither 0 nor the {held} bytes held");
     }
 
-    private async Task DiscardBodyAsync(uint requestId, bool chunked, long size, CancellationToken cancellationToken)
+    private async Task DiscardBodyAsync(uint requestId, bool chunked, bool compressed, long size, CancellationToken cancellationToken)
     {
         _inBody = true;
         if (chunked)
         {
-            if ((await Reader.DiscardChunkedBodyAsync(cancellationToken)).Aborted)
+            var body = compressed ? await Reader.DiscardCompressedChunkedBodyAsync(cancellationToken) : await Reader.DiscardChunkedBodyAsync(cancellationToken);
+            if (body.Aborted)
             {
                 _inBody = false;
                 return;
             }
+        }
+        else if (compressed)
+        {
+            await Reader.DiscardCompressedBodyAsync(size, cancellationToken);
         }
         else
         {
@@ -235,6 +251,18 @@ public sealed partial class FileXferRequestHandler
 
         await ReadBodyEndAsync(requestId, expectedAlgorithm: null, cancellationToken);
         _inBody = false;
+    }
+
+    /// <summary>
+    /// The body encoding a Put or Get names. A compressed one from a client that did not negotiate
+    /// <see cref="Capabilities.Compression"/> cannot be read in step: a protocol violation, as an unknown one is.
+    /// </summary>
+    private BodyEncoding RequireEncoding(Frame request)
+    {
+        var encoding = Messages.ReadEncoding(request);
+        return encoding == BodyEncoding.Plain || _capabilities.HasFlag(Capabilities.Compression)
+            ? encoding
+            : throw new ProtocolViolationException($"{request.Type} asks for a compressed body without the Compression capability");
     }
 
     private async Task<byte[]> ReadBodyEndAsync(uint requestId, string? expectedAlgorithm, CancellationToken cancellationToken)

@@ -10,6 +10,7 @@ public sealed partial class FileXferRequestHandler
     private async Task<long> GetAsync(Frame request, CancellationToken cancellationToken)
     {
         var algorithm = RequireAlgorithm(request);
+        var encoding = RequireEncoding(request);
         await using var file = await Store.OpenReadAsync(request.GetString(FieldTag.Path), cancellationToken);
         var content = file.Content;
         var entry = file.Entry;
@@ -39,13 +40,19 @@ public sealed partial class FileXferRequestHandler
         // through a buffer, and the client checks what arrives against the hash it was stored with. That also catches a
         // file that rotted at rest, which hashing it again here, as it is sent, would not.
         var storedHash = size - start >= StoredHashFrom ? file.StoredHash(algorithm) : null;
-        await Writer.WriteAsync(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, start), cancellationToken);
+        await Writer.WriteAsync(Messages.WithEncoding(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, start), encoding), cancellationToken);
         _inBody = _sendingBody = true;
         try
         {
             if (storedHash is not null)
             {
-                if (_zeroCopy && file.CanSendDirectly)
+                if (encoding == BodyEncoding.ZstdBlocks)
+                {
+                    // Compressed bytes are made in user space: no sendfile.
+                    content.Position = start;
+                    await Writer.WriteUnhashedCompressedBodyAsync(content, size - start, cancellationToken);
+                }
+                else if (_zeroCopy && file.CanSendDirectly)
                 {
                     await Writer.FlushAsync(cancellationToken);
                     await file.SendToAsync(Connection.Socket, start, size - start, options.IdleTimeout, Connection.TimeProvider, cancellationToken);
@@ -57,6 +64,10 @@ public sealed partial class FileXferRequestHandler
                 }
 
                 await Writer.WriteAsync(Messages.BodyEnd(request.RequestId, algorithm, storedHash), cancellationToken);
+            }
+            else if (encoding == BodyEncoding.ZstdBlocks)
+            {
+                await Writer.WriteCompressedBodyAsync(content, size - start, hasher, request.RequestId, progress: null, cancellationToken);
             }
             else
             {

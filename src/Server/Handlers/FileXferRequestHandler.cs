@@ -81,6 +81,7 @@ public sealed partial class FileXferRequestHandler(
 
         // Small frames (Ready, Ok) must not wait on Nagle's algorithm.
         Connection.Socket.NoDelay = true;
+        options.Tcp.Apply(Connection.Socket);
         Stream transport = new NetworkStream(Connection.Socket, ownsSocket: false);
         if (options.Tls is { } certificate)
         {
