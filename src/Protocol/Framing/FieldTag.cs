@@ -89,4 +89,16 @@ public enum FieldTag : byte
     /// unsigned 32-bit little-endian integers, sent in Hello (bytes, at most <see cref="ProtocolLimits.MaxAbandonedConnections"/> of them).
     /// </summary>
     Abandoned = 0x1B,
+
+    /// <summary>
+    /// The client's name for one file sent as ranges over several connections, the same in each range's Put and in
+    /// the Assemble that ends it (bytes, 1 to 32; <see cref="Capabilities.ParallelStreams"/>).
+    /// </summary>
+    TransferId = 0x1C,
+
+    /// <summary>Where a range starts in its file, 0 … 2^62: in a ranged Put or Get, and the Data that answers it (unsigned 64-bit).</summary>
+    RangeOffset = 0x1D,
+
+    /// <summary>How many bytes a range has, 1 … 2^62: in a ranged Put or Get, and the Data that answers it (unsigned 64-bit).</summary>
+    RangeLength = 0x1E,
 }

@@ -43,4 +43,11 @@ public sealed class FileXferHandlerOptions
     /// through the throttle, never with <c>sendfile(2)</c>. Default: null, no limit.
     /// </summary>
     public long? BandwidthLimit { get; set; }
+
+    /// <summary>
+    /// Whether the server announces <see cref="Capabilities.ParallelStreams"/> (files in ranges over several
+    /// connections) when its store can take them (<see cref="Storage.IRangedUploads"/>). Default: true; false
+    /// withholds it, and clients then send every file over one connection.
+    /// </summary>
+    public bool ParallelStreams { get; set; } = true;
 }

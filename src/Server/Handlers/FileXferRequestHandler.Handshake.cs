@@ -30,6 +30,12 @@ public sealed partial class FileXferRequestHandler
             long chosen = Math.Min(version, ProtocolLimits.Version);
             // Authentication is announced by a server that requires it, whatever the client offered.
             var capabilities = Messages.Implemented & (Capabilities)(hello.GetUInt64OrNull(FieldTag.Capabilities) ?? 0) & ~Capabilities.Authentication;
+            if (!options.ParallelStreams || Store is not IRangedUploads)
+            {
+                // A store that cannot write ranges in place (the object store) gets each file over one connection.
+                capabilities &= ~Capabilities.ParallelStreams;
+            }
+
             byte[]? serverNonce = null;
             if (options.Authenticator is not null)
             {
