@@ -58,6 +58,12 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>What the token may do: <see cref="AccessFlags.Write"/>, or none for read-only. Write on an anonymous server.</summary>
     public AccessFlags Access { get; private set; } = AccessFlags.Write;
 
+    /// <summary>
+    /// The handshake's round trip as measured on <see cref="FileXferClientOptions.TimeProvider"/>: from the Hello sent
+    /// to the Welcome read (with the server's little work between). <see cref="ParallelTransfer"/> chooses its streams from it.
+    /// </summary>
+    public TimeSpan HandshakeRoundTrip { get; private set; }
+
     /// <summary>The hash algorithm this connection's transfers and hash requests use.</summary>
     public string HashAlgorithm => _options.HashAlgorithm;
 
@@ -198,8 +204,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
         var clientNonce = SecureRandom.GetBytes(ProtocolLimits.AuthBytes);
         var ticket = _options.Run.NextTicket();
         await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent, clientNonce, ticket), cancellationToken);
+        // The Hello goes out when the reader first waits; the Welcome comes back one round trip later.
+        long sent = _options.TimeProvider.GetTimestamp();
         await _reader.ReadMagicAsync(cancellationToken);
         var welcome = await _reader.ReadRequiredFrameAsync(cancellationToken);
+        HandshakeRoundTrip = _options.TimeProvider.GetElapsedTime(sent);
         if (welcome.Type == MessageType.Error)
         {
             throw Messages.ToException(welcome);
