@@ -55,7 +55,7 @@ public static class FrameArbitraries
             Gen.ArrayOf(AnyByte, 8).Select(bytes => BinaryPrimitives.ReadInt64BigEndian(bytes)));
 
     private static Gen<Field> UnknownFieldGen =>
-        from tag in Gen.OneOf(Gen.Constant(0), Gen.Choose(0x1C, 0xFF))
+        from tag in Gen.OneOf(Gen.Constant(0), Gen.Choose(0x2C, 0xFF))
         from length in Gen.Frequency((4, Gen.Choose(0, 16)), (1, Gen.Choose(0, 600)))
         from value in Gen.ArrayOf(AnyByte, length)
         select new Field((FieldTag)tag, value);

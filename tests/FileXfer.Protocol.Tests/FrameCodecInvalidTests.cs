@@ -232,7 +232,7 @@ public class FrameCodecInvalidTests
 
     [Theory]
     [InlineData((byte)0x00)]
-    [InlineData((byte)0x1C)]
+    [InlineData((byte)0x2C)]
     [InlineData((byte)0x7F)]
     [InlineData((byte)0xFF)]
     public void Unknown_tags_are_skipped_whatever_their_value(byte tag)

@@ -1,0 +1,111 @@
+using System.Security.Cryptography;
+using FileXfer.Protocol;
+using FileXfer.Protocol.Framing;
+using FileXfer.Protocol.Hashing;
+using FileXfer.Client.Local;
+using Microsoft.Win32.SafeHandles;
+
+namespace FileXfer.Client.Tests;
+
+/// <summary>
+/// The ranged put exchange through the client library against the real server: hostile ranges (out of bounds,
+/// overlapping) refused with a clear error and the connection kept, Assemble refused while a range is missing, and a
+/// whole-file hash that differs from the assembled bytes leaving nothing under the name.
+/// </summary>
+public class RangedUploadTests
+{
+    private const int Size = 1024 * 1024;
+
+    [Fact(Timeout = 60000)]
+    public async Task A_range_outside_the_file_is_refused_and_the_connection_stays_usable()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var client = await LibraryTests.ConnectAsync(server, HashAlgorithms.Sha256);
+        using var local = new TempDirectory();
+        using var handle = await WriteAsync(local, token);
+
+        var error = await Assert.ThrowsAsync<FileXferException>(() => client.PutRangeAsync(new FilePart(handle, new FileRange(Size - 10, 20)), "f.bin", Size, [1, 2, 3], progress: null, token));
+
+        Assert.Equal(ErrorCode.BadRequest, error.Code);
+        Assert.Contains("not a nonempty range within the file", error.Message, StringComparison.Ordinal);
+        Assert.Equal(EntryKind.Directory, (await client.StatAsync("", token)).Kind);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task An_overlapping_range_is_refused_and_the_missing_bytes_keep_assemble_from_naming_the_file()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var client = await LibraryTests.ConnectAsync(server, HashAlgorithms.Sha256);
+        using var local = new TempDirectory();
+        using var handle = await WriteAsync(local, token);
+        byte[] id = [4, 5, 6];
+
+        await client.PutRangeAsync(new FilePart(handle, new FileRange(0, Size / 2)), "f.bin", Size, id, progress: null, token);
+        var overlap = await Assert.ThrowsAsync<FileXferException>(() => client.PutRangeAsync(new FilePart(handle, new FileRange(Size / 4, Size / 2)), "f.bin", Size, id, progress: null, token));
+        var early = await Assert.ThrowsAsync<FileXferException>(() => client.AssembleAsync("f.bin", Size, id, SHA256.HashData(File.ReadAllBytes(local.Combine("f.bin"))), null, null, token));
+
+        Assert.Equal(ErrorCode.BadRequest, overlap.Code);
+        Assert.Contains("overlaps", overlap.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorCode.BadRequest, early.Code);
+        Assert.Contains($"lacks its bytes from {Size / 2}", early.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(server.PathOf("f.bin")));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_whole_file_hash_that_differs_leaves_nothing_under_the_name()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var client = await LibraryTests.ConnectAsync(server, HashAlgorithms.Sha256);
+        using var local = new TempDirectory();
+        using var handle = await WriteAsync(local, token);
+        byte[] id = [7, 8, 9];
+        foreach (var range in FileRange.Split(Size, 3))
+        {
+            await client.PutRangeAsync(new FilePart(handle, range), "f.bin", Size, id, progress: null, token);
+        }
+
+        var wrong = SHA256.HashData("not the file"u8);
+        var error = await Assert.ThrowsAsync<FileXferException>(() => client.AssembleAsync("f.bin", Size, id, wrong, null, null, token));
+
+        Assert.Equal(ErrorCode.IntegrityMismatch, error.Code);
+        Assert.False(File.Exists(server.PathOf("f.bin")));
+        Assert.Empty(server.TempFiles());
+
+        // The ranges went with it: a new Assemble finds none.
+        var again = await Assert.ThrowsAsync<FileXferException>(() => client.AssembleAsync("f.bin", Size, id, wrong, null, null, token));
+        Assert.Contains("no ranges of this transfer", again.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Ranges_sent_out_of_order_assemble_into_the_file_with_its_hash()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var client = await LibraryTests.ConnectAsync(server, HashAlgorithms.Sha256);
+        using var local = new TempDirectory();
+        using var handle = await WriteAsync(local, token);
+        byte[] id = [1];
+        foreach (var range in FileRange.Split(Size, 4).Reverse())
+        {
+            await client.PutRangeAsync(new FilePart(handle, range), "d/f.bin", Size, id, progress: null, token);
+        }
+
+        // A range sent again is proven by its hash and not sent twice.
+        long held = await client.PutRangeAsync(new FilePart(handle, FileRange.Split(Size, 4)[2]), "d/f.bin", Size, id, progress: null, token);
+        await client.AssembleAsync("d/f.bin", Size, id, SHA256.HashData(File.ReadAllBytes(local.Combine("f.bin"))), null, null, token);
+
+        Assert.Equal(Size / 4, held);
+        Assert.Equal(File.ReadAllBytes(local.Combine("f.bin")), File.ReadAllBytes(server.PathOf("d/f.bin")));
+        Assert.Empty(server.TempFiles());
+    }
+
+    private static async Task<SafeFileHandle> WriteAsync(TempDirectory local, CancellationToken cancellationToken)
+    {
+        var path = local.Combine("f.bin");
+        await TestFiles.WriteRandomAsync(path, Size, seed: 80, cancellationToken);
+        return File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+    }
+}
