@@ -75,8 +75,8 @@ public static class ParallelTransfer
         // ranges are offered again, and proven by their hashes.
         var transferId = System.IO.Hashing.XxHash128.Hash(Encoding.UTF8.GetBytes(FormattableString.Invariant($"{remote}\n{size}\n{source.Modified.UtcTicks}\n{algorithm}\nranges {count}")));
 
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var token = failed.Token;
+        using var attempt = new Attempt(cancellationToken);
+        var token = attempt.Token;
 
         // The whole-file hash needs one pass in order: it reads the file (from the page cache, which the ranges fill)
         // while the ranges are sent, on its own, so it costs time only when it is slower than the link.
@@ -86,8 +86,8 @@ public static class ParallelTransfer
         {
             long held = await client.PutRangeAsync(new FilePart(source.Handle!, range), remote, size, transferId, progress, token);
             Interlocked.Add(ref resumed, held);
-        }, failed)).ToList();
-        await Task.WhenAll(sends);
+        }, attempt)).ToList();
+        await attempt.WhenAllAsync(sends);
         var hash = await whole;
         await first.AssembleAsync(remote, size, transferId, hash, source.Modified, source.Mode, cancellationToken);
         var result = new TransferResult(remote, size, algorithm, hash, source.Modified, source.Mode) { ResumedFrom = resumed };
@@ -127,6 +127,11 @@ public static class ParallelTransfer
 
         var algorithm = first.HashAlgorithm;
         var ranges = FileRange.Split(size, count);
+        if (LocalDownload.ShortOfRoom(localPath, size) is { } available)
+        {
+            throw new FileXferException(ErrorCode.InsufficientStorage, $"not enough space on the local disk for '{localPath}': {size} bytes needed, {available} available; nothing was written");
+        }
+
         await using var download = LocalDownload.OpenResumable(localPath);
         var held = state.Begin(download.Temp, size, ranges);
         if (held.All(h => h == 0))
@@ -137,13 +142,13 @@ public static class ParallelTransfer
 
         download.File!.SetLength(size);
         var handle = download.File.Handle;
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var token = failed.Token;
-        var serverHash = OnConnectionAsync(null, connect, client => client.HashAsync(remote, algorithm, token), failed);
+        using var attempt = new Attempt(cancellationToken);
+        var token = attempt.Token;
+        var serverHash = OnConnectionAsync(null, connect, client => client.HashAsync(remote, algorithm, token), attempt);
         var received = new FileXferClient.RangeReceived[ranges.Count];
         try
         {
-            await Task.WhenAll(ranges.Select((range, i) => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
+            await attempt.WhenAllAsync(ranges.Select((range, i) => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
             {
                 await using var part = new FilePart(handle, range);
                 try
@@ -155,7 +160,8 @@ public static class ParallelTransfer
                     // The range's bytes from its start are written up to the part's position (a cut one up to where it stopped).
                     state.Hold(i, part.Position);
                 }
-            }, failed)));
+            }, attempt)));
+            await attempt.WhenAllAsync([serverHash]);
             var theirs = await serverHash;
             var ours = await HashRangeAsync(handle, new FileRange(0, size), algorithm, cancellationToken);
             var described = received[0];
@@ -187,9 +193,9 @@ public static class ParallelTransfer
 
     /// <summary>
     /// Runs <paramref name="work"/> on <paramref name="client"/>, or on a new connection that is closed after it. The first
-    /// failure cancels <paramref name="failed"/>, so the other connections stop and the attempt fails as one.
+    /// failure stops the attempt's other connections (<see cref="Attempt"/>), so the attempt fails as one.
     /// </summary>
-    private static async Task<T> OnConnectionAsync<T>(FileXferClient? client, Func<CancellationToken, Task<FileXferClient>> connect, Func<FileXferClient, Task<T>> work, CancellationTokenSource failed)
+    private static async Task<T> OnConnectionAsync<T>(FileXferClient? client, Func<CancellationToken, Task<FileXferClient>> connect, Func<FileXferClient, Task<T>> work, Attempt attempt)
     {
         try
         {
@@ -198,22 +204,54 @@ public static class ParallelTransfer
                 return await work(client);
             }
 
-            await using var own = await connect(failed.Token);
+            await using var own = await connect(attempt.Token);
             return await work(own);
         }
-        catch (Exception)
+        catch (Exception ex)
         {
-            await failed.CancelAsync();
+            await attempt.FailAsync(ex);
             throw;
         }
     }
 
-    private static Task<bool> OnConnectionAsync(FileXferClient? client, Func<CancellationToken, Task<FileXferClient>> connect, Func<FileXferClient, Task> work, CancellationTokenSource failed) =>
+    private static Task<bool> OnConnectionAsync(FileXferClient? client, Func<CancellationToken, Task<FileXferClient>> connect, Func<FileXferClient, Task> work, Attempt attempt) =>
         OnConnectionAsync<bool>(client, connect, async c =>
         {
             await work(c);
             return true;
-        }, failed);
+        }, attempt);
+
+    /// <summary>
+    /// One attempt's connections: the first failure cancels the others and is the one the attempt reports (the
+    /// others then fail only because they were stopped), so retries classify the real cause.
+    /// </summary>
+    private sealed class Attempt(CancellationToken cancellationToken) : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        private Exception? _first;
+
+        public CancellationToken Token => _stop.Token;
+
+        public Task FailAsync(Exception ex)
+        {
+            Interlocked.CompareExchange(ref _first, ex, null);
+            return _stop.CancelAsync();
+        }
+
+        public async Task WhenAllAsync(IEnumerable<Task> tasks)
+        {
+            try
+            {
+                await Task.WhenAll(tasks);
+            }
+            catch (Exception) when (_first is { } first && !cancellationToken.IsCancellationRequested)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            }
+        }
+
+        public void Dispose() => _stop.Dispose();
+    }
 
     private static async Task<byte[]> HashRangeAsync(SafeFileHandle handle, FileRange range, string algorithm, CancellationToken cancellationToken)
     {

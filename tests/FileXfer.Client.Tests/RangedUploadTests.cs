@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
+using FileXfer.Protocol.Net;
 using FileXfer.Client.Local;
 using Microsoft.Win32.SafeHandles;
 
@@ -100,6 +101,47 @@ public class RangedUploadTests
         Assert.Equal(Size / 4, held);
         Assert.Equal(File.ReadAllBytes(local.Combine("f.bin")), File.ReadAllBytes(server.PathOf("d/f.bin")));
         Assert.Empty(server.TempFiles());
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_store_that_cannot_take_ranges_is_served_without_the_capability()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new Trees.GeneratedTreeServer(directories: 1, filesPerDirectory: 1);
+        await using var generated = await FileXferClient.ConnectAsync(server.EndPoint, new FileXferClientOptions(), token);
+        await using var local = new TestServer();
+        await using var client = await LibraryTests.ConnectAsync(local, HashAlgorithms.Sha256);
+
+        Assert.False(generated.Capabilities.HasFlag(Capabilities.ParallelStreams));
+        Assert.True(client.Capabilities.HasFlag(Capabilities.ParallelStreams));
+        Assert.Equal(1, ParallelTransfer.ChooseStreams(generated, 1L << 30, requested: 8));
+        Assert.Equal(8, ParallelTransfer.ChooseStreams(client, 1L << 30, requested: 8));
+        Assert.Equal(1, ParallelTransfer.ChooseStreams(client, ParallelTransfer.MinimumSize - 1, requested: 8));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Without_streams_asked_for_the_handshake_round_trip_decides()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        var address = new HostPort("127.0.0.1", server.Port);
+        await using var far = await FileXferClient.ConnectAsync(address, new FileXferClientOptions { TimeProvider = new SteppingClock(TimeSpan.FromMilliseconds(40)) }, token);
+        await using var near = await FileXferClient.ConnectAsync(address, new FileXferClientOptions { TimeProvider = new SteppingClock(TimeSpan.Zero) }, token);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(40), far.HandshakeRoundTrip);
+        Assert.Equal(ParallelTransfer.DefaultLongLinkStreams, ParallelTransfer.ChooseStreams(far, 1L << 30, requested: null));
+        Assert.Equal(1, ParallelTransfer.ChooseStreams(far, 1L << 30, requested: 1));
+        Assert.Equal(1, ParallelTransfer.ChooseStreams(near, 1L << 30, requested: null));
+    }
+
+    /// <summary>A clock that moves by a fixed step each time it is read, so a measured interval is that step.</summary>
+    private sealed class SteppingClock(TimeSpan step) : TimeProvider
+    {
+        private long _now;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Add(ref _now, step.Ticks);
     }
 
     private static async Task<SafeFileHandle> WriteAsync(TempDirectory local, CancellationToken cancellationToken)
