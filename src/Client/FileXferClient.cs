@@ -64,6 +64,12 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// </summary>
     public TimeSpan HandshakeRoundTrip { get; private set; }
 
+    /// <summary>
+    /// The connection's round trip: the smaller of <see cref="HandshakeRoundTrip"/> and the kernel's own measure of the
+    /// TCP connection (Linux), so that a loaded machine, whose threads wait for a core, does not read as a long link.
+    /// </summary>
+    public TimeSpan RoundTrip { get; private set; }
+
     /// <summary>The hash algorithm this connection's transfers and hash requests use.</summary>
     public string HashAlgorithm => _options.HashAlgorithm;
 
@@ -209,6 +215,8 @@ public sealed partial class FileXferClient : IAsyncDisposable
         await _reader.ReadMagicAsync(cancellationToken);
         var welcome = await _reader.ReadRequiredFrameAsync(cancellationToken);
         HandshakeRoundTrip = _options.TimeProvider.GetElapsedTime(sent);
+        var kernel = KernelRoundTrip.Read(_socket);
+        RoundTrip = kernel is { } measured && measured < HandshakeRoundTrip ? measured : HandshakeRoundTrip;
         if (welcome.Type == MessageType.Error)
         {
             throw Messages.ToException(welcome);

@@ -38,7 +38,7 @@ public static class ParallelTransfer
             return 1;
         }
 
-        int streams = requested ?? (client.HandshakeRoundTrip >= LongRoundTrip ? DefaultLongLinkStreams : 1);
+        int streams = requested ?? (client.RoundTrip >= LongRoundTrip ? DefaultLongLinkStreams : 1);
         return Math.Clamp(streams, 1, MaxStreams);
     }
 
