@@ -58,6 +58,12 @@ public static class ParallelTransfer
     {
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(connect);
+        if (!first.Capabilities.HasFlag(Capabilities.ParallelStreams) || streams == 1 || LocalSource.IsReadOnce(localPath))
+        {
+            // A FIFO is read once, by the one-connection put: it must not be opened here first.
+            return await first.UploadFileAsync(localPath, remotePath, progress, cancellationToken);
+        }
+
         await using var source = await LocalSource.OpenAsync(localPath, cancellationToken);
         int count = source.IsOpenEnded || source.Handle is null ? 1 : ChooseStreams(first, source.Size, streams);
         if (count == 1)
