@@ -4,8 +4,10 @@
 Reads meta.json, checks.tsv (the link checks), the interleaved rows' wan-RTT-TOOL-KIND.json (hyperfine's format,
 written by bench/interleave.py), failed.txt and block-seconds.txt; prints the header, the link checks, the medians
 with their spread, and FileXfer's speed against each peer."""
+import glob
 import json
 import os
+import re
 import sys
 
 TOOLS = [("filexfer", "FileXfer"), ("rsync", "rsync"), ("scp", "scp"), ("rclone", "rclone (sftp)")]
@@ -26,6 +28,12 @@ def seconds(value):
 def main():
     results = sys.argv[1]
     meta = json.load(open(os.path.join(results, "meta.json")))
+    # FileXfer's extra columns (wan.sh --tools filexfer+streamsN): put --streams N, after its default one.
+    extra = sorted({m.group(1) for f in glob.glob(os.path.join(results, "wan-*-filexfer+streams*-big.json"))
+                    if (m := re.search(r"-(filexfer\+streams\d+)-big\.json$", f))}, key=lambda t: int(t[16:]))
+    TOOLS[1:1] = [(t, f"FileXfer --streams {t[16:]}") for t in extra]
+    FX = [t for t, _ in TOOLS if t.startswith("filexfer")]
+    PEERS = [(t, n) for t, n in TOOLS if not t.startswith("filexfer")]
     rtts = meta["rtts"].split(",")
     lines = [f"{meta['date']}, commit {meta['commit']}, {meta['nproc']} cores ({meta['cpu']}), Linux {meta['kernel']}, "
              f"load average {meta['load']} at the start; client build: {meta['client_build']}.",
@@ -84,20 +92,21 @@ def main():
               f"{meta['rate_mbit']} Mbit/s, headers not counted).", "",
               "FileXfer's speed against each peer (the peer's median time divided by FileXfer's: above 1, FileXfer "
               "is faster), and the link's time divided by FileXfer's for the file:", "",
-              "| round trip | " + " | ".join(f"vs {t} {k}" for k, _ in KINDS for tool, t in TOOLS if tool != "filexfer")
+              "| round trip | FileXfer column | " + " | ".join(f"vs {t} {k}" for k, _ in KINDS for _, t in PEERS)
               + " | link time / FileXfer big |",
-              "|" + " --- |" * (2 + (len(TOOLS) - 1) * len(KINDS))]
+              "|" + " --- |" * (3 + len(PEERS) * len(KINDS))]
     for rtt in rtts:
-        cells = []
-        for kind, _ in KINDS:
-            fx = medians.get((rtt, "filexfer", kind))
-            for tool, _ in TOOLS[1:]:
-                peer = medians.get((rtt, tool, kind))
-                cells.append(f"{peer / fx:.2f}" if fx and peer else "-")
-        fx_big = medians.get((rtt, "filexfer", "big"))
-        cells.append(f"{link_seconds / fx_big:.2f}" if fx_big and rtt != "0" else "-")
-        label = "0 ms" if rtt == "0" else f"{rtt} ms"
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        for fx_tool in FX:
+            cells = []
+            for kind, _ in KINDS:
+                fx = medians.get((rtt, fx_tool, kind))
+                for tool, _ in PEERS:
+                    peer = medians.get((rtt, tool, kind))
+                    cells.append(f"{peer / fx:.2f}" if fx and peer else "-")
+            fx_big = medians.get((rtt, fx_tool, "big"))
+            cells.append(f"{link_seconds / fx_big:.2f}" if fx_big and rtt != "0" else "-")
+            label = "0 ms" if rtt == "0" else f"{rtt} ms"
+            lines.append(f"| {label} | {dict(TOOLS)[fx_tool]} | " + " | ".join(cells) + " |")
     extra = [("filexfer-env-big", f"FileXfer big with `{meta.get('client_env', '')}`"),
              ("filexfer-dump", "FileXfer dump"), ("filexfer-z-dump", "FileXfer --compress dump"), ("rsync-z-dump", "rsync -z dump")]
     found = {(rtt, row): load(results, f"wan-{rtt}-{row}") for rtt in rtts for row, _ in extra}

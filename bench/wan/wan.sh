@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # FileXfer and its peers over an emulated long, lossy link (issue 17): servers in the network namespace fxwan-a,
 # clients in fxwan-b, the link between them bench/wan/link.c (see bench/wan/testbed.sh for the layout). For each
-# round trip the link is checked (ping, iperf3), then one file and a tree of small files are put by each tool,
+# round trip the link is checked (ping, iperf3), then one file and a tree of small files are put by each tool
+# (filexfer+streamsN: FileXfer's put --streams N of the file, an extra column; --files 0: no tree),
 # interleaved round by round (bench/interleave.py), and a Markdown report is written (bench/wan/report.py).
 #
 #   bench/wan/wan.sh [--rtts 0,20,80] [--loss-pct 0.5] [--rate-mbit 200] [--runs 3] [--size-mib 200]
-#                    [--files 1000] [--streams 4] [--tools filexfer,rsync,scp,rclone] [--jitter-ms 0]
+#                    [--files 1000] [--streams 4] [--tools filexfer,filexfer+streams4,rsync,scp,rclone] [--jitter-ms 0]
 #                    [--reorder-pct 0] [--queue-bytes B] [--slow-runs 1] [--slow-files 200] [--no-build]
 #                    [--compressible] [--client-env 'VAR=VALUE ...']
 #
@@ -55,10 +56,11 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 for t in ${tools//,/ }; do
-  case $t in filexfer|rsync|scp|rclone) ;; *) echo "wan: unknown tool $t" >&2; exit 2 ;; esac
+  case $t in filexfer|filexfer+streams[1-9]|filexfer+streams1[0-6]|rsync|scp|rclone) ;; *) echo "wan: unknown tool $t" >&2; exit 2 ;; esac
 done
 [[ $(id -u) == 0 ]] || { echo "wan: run as root (network namespaces, TUN devices)" >&2; exit 2; }
-want() { [[ ,$tools, == *,$1,* ]]; }
+# FileXfer is wanted for any of its columns: filexfer (its defaults) and filexfer+streamsN (put --streams N).
+want() { if [[ $1 == filexfer ]]; then [[ ,$tools, == *,filexfer* ]]; else [[ ,$tools, == *,$1,* ]]; fi; }
 
 # shellcheck source=bench/wan/testbed.sh
 source "$repo/bench/wan/testbed.sh"
@@ -250,11 +252,14 @@ for rtt in ${rtts//,/ }; do
   ((files == 0)) || kinds='big tree' # --files 0: the file alone
   for kind in $kinds; do
     for tool in ${tools//,/ }; do
-      root=$data/$tool-root
+      root=$data/${tool%%+*}-root
+      # --streams is for one file; a tree of --files 0 is not measured.
+      [[ $kind == tree && ( $tool == filexfer+streams* || $files == 0 ) ]] && continue
       if [[ $kind == big ]]; then
         prepare="rm -f $root/big.bin" check="cmp -s $src/big.bin $root/big.bin" clean="rm -f $root/big.bin"
         case $tool in
           filexfer) command="$b $fx -q -s $host:7070 --token-file $work/client-token put $src/big.bin big.bin" ;;
+          filexfer+streams*) command="$b $fx -q -s $host:7070 --token-file $work/client-token put --streams ${tool#filexfer+streams} $src/big.bin big.bin" ;;
           rsync) command="$b rsync -a --whole-file $src/big.bin rsync://$host/bench/big.bin" ;;
           scp) command="$scp_cmd $src/big.bin root@$host:$root/big.bin" ;;
           rclone) command="$rclone_cmd $src/big.bin $rclone_remote" ;;

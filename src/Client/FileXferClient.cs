@@ -58,6 +58,18 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>What the token may do: <see cref="AccessFlags.Write"/>, or none for read-only. Write on an anonymous server.</summary>
     public AccessFlags Access { get; private set; } = AccessFlags.Write;
 
+    /// <summary>
+    /// The handshake's round trip as measured on <see cref="FileXferClientOptions.TimeProvider"/>: from the Hello sent
+    /// to the Welcome read (with the server's little work between). <see cref="ParallelTransfer"/> chooses its streams from it.
+    /// </summary>
+    public TimeSpan HandshakeRoundTrip { get; private set; }
+
+    /// <summary>
+    /// The connection's round trip: the smaller of <see cref="HandshakeRoundTrip"/> and the kernel's own measure of the
+    /// TCP connection (Linux), so that a loaded machine, whose threads wait for a core, does not read as a long link.
+    /// </summary>
+    public TimeSpan RoundTrip { get; private set; }
+
     /// <summary>The hash algorithm this connection's transfers and hash requests use.</summary>
     public string HashAlgorithm => _options.HashAlgorithm;
 
@@ -211,8 +223,13 @@ public sealed partial class FileXferClient : IAsyncDisposable
             await _writer.WriteAsync(Messages.Hello(ProtocolLimits.Version, Messages.Implemented, _options.Agent, clientNonce, ticket), cancellationToken);
         }
 
+        // The Hello goes out when the reader first waits; the Welcome comes back one round trip later.
+        long sent = _options.TimeProvider.GetTimestamp();
         await _reader.ReadMagicAsync(cancellationToken);
         var welcome = await _reader.ReadRequiredFrameAsync(cancellationToken);
+        HandshakeRoundTrip = _options.TimeProvider.GetElapsedTime(sent);
+        var kernel = KernelRoundTrip.Read(_socket);
+        RoundTrip = kernel is { } measured && measured < HandshakeRoundTrip ? measured : HandshakeRoundTrip;
         if (welcome.Type == MessageType.Error)
         {
             throw Messages.ToException(welcome);

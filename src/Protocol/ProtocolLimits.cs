@@ -72,6 +72,9 @@ public static class ProtocolLimits
     /// <summary>The exact length of a client's run id (<see cref="Framing.FieldTag.RunId"/>).</summary>
     public const int RunIdBytes = 16;
 
+    /// <summary>The longest transfer id of a file sent as ranges (<see cref="Framing.FieldTag.TransferId"/>).</summary>
+    public const int MaxTransferIdBytes = 32;
+
     /// <summary>The most abandoned connections one Hello declares (<see cref="Framing.FieldTag.Abandoned"/>).</summary>
     public const int MaxAbandonedConnections = 64;
 }

@@ -98,4 +98,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(60, LogLevel.Warning, "The sweep of stale uploads in the object store failed: {Reason}")]
     public static partial void StaleSweepFailed(ILogger logger, string reason);
+
+    [LoggerMessage(22, LogLevel.Information, "Request {ConnectionId}/{RequestId} Put {Path}: range at {RangeOffset} of {RangeLength} bytes checked out, {Received} bytes received in {DurationMs:F1} ms")]
+    public static partial void RangeReceived(ILogger logger, long connectionId, uint requestId, string path, long rangeOffset, long rangeLength, long received, double durationMs);
 }

@@ -14,6 +14,9 @@ namespace FileXfer.Client.Cli;
 /// <param name="quiet">True for <c>--quiet</c>.</param>
 internal sealed class TransferRun(CliConsole console, Func<CancellationToken, Task<FileXferClient>> connect, TransferRetry retry, string algorithm, bool json, bool quiet)
 {
+    /// <summary><c>--streams</c>: the connections one large file goes over; null lets the round trip decide (<see cref="ParallelTransfer.ChooseStreams"/>).</summary>
+    public int? Streams { get; init; }
+
     /// <summary><c>put LOCAL REMOTE</c>; <c>put - REMOTE</c> reads standard input.</summary>
     public async Task<ExitCode> PutAsync(string localPath, string remotePath, CancellationToken cancellationToken)
     {
@@ -49,7 +52,8 @@ internal sealed class TransferRun(CliConsole console, Func<CancellationToken, Ta
         {
             // Each attempt reconnects; the server proves what it kept of an earlier one and only the rest is sent.
             await using var client = await connect(token);
-            return await WithBarAsync(remotePath, new FileInfo(localPath).Length, advance => client.UploadFileAsync(localPath, remotePath, advance, token));
+            // A large file over a long link goes in ranges over several connections (ParallelTransfer); else over this one.
+            return await WithBarAsync(remotePath, new FileInfo(localPath).Length, advance => ParallelTransfer.UploadFileAsync(client, connect, localPath, remotePath, Streams, advance, token));
         }, cancellationToken).AsTask());
     }
 
@@ -87,6 +91,9 @@ internal sealed class TransferRun(CliConsole console, Func<CancellationToken, Ta
 
         // Bytes written into a FIFO or a device cannot be taken back: no retry there, as for standard output.
         var attempts = SpecialFiles.Check(localPath, FileAccess.Write) == LocalFileKind.Other ? retry : TransferRetry.Create(0, TimeProvider.System, onRetry: null);
+
+        // What each range of a ranged get holds, across this command's attempts.
+        var ranges = new RangedDownloadState();
         return await ReportAsync("get", localPath, normalized, () => attempts.ExecuteAsync(async token =>
         {
             // Each attempt reconnects and offers the partial download it kept, proven by its hash.
@@ -94,7 +101,7 @@ internal sealed class TransferRun(CliConsole console, Func<CancellationToken, Ta
 
             // The size for the bar costs a round trip, paid only when a bar is drawn.
             long total = ProgressBar.IsShown(console, quiet) ? (await client.StatAsync(normalized, token)).Size : 0;
-            return await WithBarAsync(normalized, total, advance => client.DownloadFileAsync(normalized, localPath, advance, token));
+            return await WithBarAsync(normalized, total, advance => ParallelTransfer.DownloadFileAsync(client, connect, normalized, localPath, Streams, ranges, advance, token));
         }, cancellationToken).AsTask());
     }
 

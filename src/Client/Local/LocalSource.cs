@@ -113,6 +113,9 @@ internal sealed class LocalSource(string path, Stream stream, long size, DateTim
         return !info.Exists || info.Length != Size || new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero) != Modified;
     }
 
+    /// <summary>The open file's handle, for positional reads of its ranges; null for a FIFO.</summary>
+    public SafeFileHandle? Handle => (stream as InlineFileStream)?.Handle;
+
     /// <inheritdoc />
     public ValueTask DisposeAsync() => Stream.DisposeAsync();
 

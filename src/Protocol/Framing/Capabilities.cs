@@ -22,7 +22,10 @@ public enum Capabilities : ulong
     /// </summary>
     Authentication = 1 << 2,
 
-    /// <summary>Reserved: one file split over several connections.</summary>
+    /// <summary>
+    /// One file split into ranges carried over several connections at once: ranged puts (<see cref="PutFlags.Range"/>)
+    /// assembled by <see cref="MessageType.Assemble"/>, and ranged gets (<see cref="FieldTag.RangeOffset"/>).
+    /// </summary>
     ParallelStreams = 1 << 3,
 
     /// <summary>Puts whose body follows at once, without waiting for Ready (<see cref="PutFlags.NoWait"/>).</summary>

@@ -9,10 +9,11 @@ public static class FieldKinds
         FieldTag.Path or FieldTag.HashAlgorithm or FieldTag.Message or FieldTag.Agent
             or FieldTag.HashAlgorithms or FieldTag.Name or FieldTag.TokenName => FieldKind.String,
         FieldTag.HashValue or FieldTag.ResumeKey or FieldTag.ClientNonce or FieldTag.ServerNonce
-            or FieldTag.Proof or FieldTag.ServerProof or FieldTag.RunId or FieldTag.Abandoned => FieldKind.Bytes,
+            or FieldTag.Proof or FieldTag.ServerProof or FieldTag.RunId or FieldTag.Abandoned or FieldTag.TransferId => FieldKind.Bytes,
         FieldTag.Size or FieldTag.MTime or FieldTag.Offset or FieldTag.Kind or FieldTag.Mode
             or FieldTag.ErrorCode or FieldTag.Version or FieldTag.Capabilities or FieldTag.Count
-            or FieldTag.MaxFileSize or FieldTag.Flags or FieldTag.ConnectionNumber or FieldTag.BodyEncoding or FieldTag.TicketLifetime => FieldKind.Integer,
+            or FieldTag.MaxFileSize or FieldTag.Flags or FieldTag.ConnectionNumber or FieldTag.BodyEncoding or FieldTag.TicketLifetime
+            or FieldTag.RangeOffset or FieldTag.RangeLength => FieldKind.Integer,
         _ => FieldKind.Unknown,
     };
 
@@ -28,6 +29,7 @@ public static class FieldKinds
         FieldTag.ClientNonce or FieldTag.ServerNonce or FieldTag.Proof or FieldTag.ServerProof => ProtocolLimits.AuthBytes,
         FieldTag.TokenName => ProtocolLimits.MaxTokenNameBytes,
         FieldTag.RunId => ProtocolLimits.RunIdBytes,
+        FieldTag.TransferId => ProtocolLimits.MaxTransferIdBytes,
         FieldTag.Abandoned => ProtocolLimits.MaxAbandonedConnections * sizeof(uint),
         _ when Of(tag) == FieldKind.Integer => 8,
         _ => ProtocolLimits.MaxFrameLength,

@@ -91,6 +91,18 @@ public enum FieldTag : byte
     Abandoned = 0x1B,
 
     /// <summary>
+    /// The client's name for one file sent as ranges over several connections, the same in each range's Put and in
+    /// the Assemble that ends it (bytes, 1 to 32; <see cref="Capabilities.ParallelStreams"/>).
+    /// </summary>
+    TransferId = 0x1C,
+
+    /// <summary>Where a range starts in its file, 0 … 2^62: in a ranged Put or Get, and the Data that answers it (unsigned 64-bit).</summary>
+    RangeOffset = 0x1D,
+
+    /// <summary>How many bytes a range has, 1 … 2^62: in a ranged Put or Get, and the Data that answers it (unsigned 64-bit).</summary>
+    RangeLength = 0x1E,
+
+    /// <summary>
     /// How a body is encoded on the wire, a <see cref="Framing.BodyEncoding"/> (unsigned 64-bit): on a Put, the body that
     /// follows; on a Get, the encoding the client asks for; on Data, the one the body that follows has. Absent: plain.
     /// Sent only when both sides announced <see cref="Capabilities.Compression"/>.

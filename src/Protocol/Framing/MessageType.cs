@@ -42,6 +42,12 @@ public enum MessageType : byte
     ResumeFrom = 0x17,
 
     /// <summary>
+    /// Client → server, once every range of a file sent as ranges was answered Ok (<see cref="Capabilities.ParallelStreams"/>):
+    /// gives the assembled file its name when its whole-file hash matches. Answered like a Put: Ok after the commit, or Error.
+    /// </summary>
+    Assemble = 0x18,
+
+    /// <summary>
     /// Server → client: the put is accepted; send the body now, or for a resumable put first
     /// <see cref="ResumeFrom"/>.
     /// </summary>

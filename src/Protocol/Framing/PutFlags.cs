@@ -26,4 +26,13 @@ public enum PutFlags : ulong
     /// <see cref="Chunked"/>.
     /// </summary>
     Resume = 1 << 2,
+
+    /// <summary>
+    /// The body is one range of a file sent over several connections (<see cref="Capabilities.ParallelStreams"/>):
+    /// the Put carries <see cref="FieldTag.TransferId"/>, <see cref="FieldTag.RangeOffset"/> and
+    /// <see cref="FieldTag.RangeLength"/>, Size is the whole file's. The exchange is a resumable put's within the range
+    /// (Ready with the range's held bytes and their hash, ResumeFrom, the rest of the range, BodyEnd with the range's
+    /// hash); the Ok says the range counts, and <see cref="MessageType.Assemble"/> names the file. Alone: not with any other flag.
+    /// </summary>
+    Range = 1 << 3,
 }

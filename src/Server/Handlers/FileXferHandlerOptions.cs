@@ -52,4 +52,11 @@ public sealed class FileXferHandlerOptions
     /// are (a server of an older version behaves so). Not a command-line option yet. Default: true.
     /// </summary>
     public bool Compression { get; set; } = true;
+
+    /// <summary>
+    /// Whether the server announces <see cref="Capabilities.ParallelStreams"/> (files in ranges over several
+    /// connections) when its store can take them (<see cref="Storage.IRangedUploads"/>). Default: true; false
+    /// withholds it, and clients then send every file over one connection.
+    /// </summary>
+    public bool ParallelStreams { get; set; } = true;
 }

@@ -35,6 +35,12 @@ public sealed partial class FileXferRequestHandler
                 capabilities &= ~Capabilities.Compression;
             }
 
+            if (!options.ParallelStreams || Store is not IRangedUploads)
+            {
+                // A store that cannot write ranges in place (the object store) gets each file over one connection.
+                capabilities &= ~Capabilities.ParallelStreams;
+            }
+
             byte[]? serverNonce = null;
             if (options.Authenticator is not null)
             {

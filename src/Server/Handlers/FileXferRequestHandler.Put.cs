@@ -9,6 +9,11 @@ public sealed partial class FileXferRequestHandler
     private async Task<long> PutAsync(Frame request, long started, CancellationToken cancellationToken)
     {
         var flags = (PutFlags)(request.GetUInt64OrNull(FieldTag.Flags) ?? 0);
+        if (flags.HasFlag(PutFlags.Range))
+        {
+            return await RangePutAsync(request, flags, started, cancellationToken);
+        }
+
         if ((flags & ~(PutFlags.Chunked | PutFlags.NoWait | PutFlags.Resume)) != 0)
         {
             // A body may follow whose framing this version cannot know: the connection cannot go on.

@@ -11,16 +11,27 @@ public sealed partial class FileXferRequestHandler
     {
         var algorithm = RequireAlgorithm(request);
         var encoding = RequireEncoding(request);
+        var range = RangeMessages.ReadRange(request);
         await using var file = await Store.OpenReadAsync(request.GetString(FieldTag.Path), cancellationToken);
         var content = file.Content;
         var entry = file.Entry;
         var hasher = HashAlgorithms.Create(algorithm);
         // The size is taken once, from the open file, and exactly that many bytes are sent.
         long size = file.Length;
+
+        // A ranged get (ParallelStreams) sends one range of the file, resumable within it, and hashes only the range.
+        var part = range ?? new FileRange(0, size);
+        if (range is { } asked && !asked.FitsIn(size))
+        {
+            hasher.Dispose();
+            throw new FileXferException(ErrorCode.BadRequest, $"range {asked} is not a nonempty range within the file's {size} bytes");
+        }
+
         long start = 0;
-        if (request.GetSizeOrNull(FieldTag.Offset) is > 0 and var offset && offset <= size && request.GetBytesOrNull(FieldTag.HashValue) is { } proof)
+        if (request.GetSizeOrNull(FieldTag.Offset) is > 0 and var offset && offset <= part.Length && request.GetBytesOrNull(FieldTag.HashValue) is { } proof)
         {
             // A resuming client holds the first bytes: continue after them only if they hash the same here.
+            content.Position = part.Offset;
             await BodyCopier.CopyExactlyAsync(content, Stream.Null, offset, hasher, progress: null, cancellationToken);
             if (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(hasher.GetCurrentHash(), proof))
             {
@@ -30,17 +41,21 @@ public sealed partial class FileXferRequestHandler
             {
                 hasher.Dispose();
                 hasher = HashAlgorithms.Create(algorithm);
-                content.Position = 0;
             }
         }
 
+        content.Position = part.Offset + start;
         using var wholeFileHasher = hasher;
 
         // A file stored with its verified hash is not hashed again: it goes from the page cache to the socket (sendfile) or
         // through a buffer, and the client checks what arrives against the hash it was stored with. That also catches a
-        // file that rotted at rest, which hashing it again here, as it is sent, would not.
-        var storedHash = size - start >= StoredHashFrom ? file.StoredHash(algorithm) : null;
-        await Writer.WriteAsync(Messages.WithEncoding(Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, start), encoding), cancellationToken);
+        // file that rotted at rest, which hashing it again here, as it is sent, would not. A range is always hashed.
+        var storedHash = range is null && size - start >= StoredHashFrom ? file.StoredHash(algorithm) : null;
+        await Writer.WriteAsync(
+            Messages.WithEncoding(
+                range is { } sent ? RangeMessages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, sent, start) : Messages.Data(request.RequestId, size, algorithm, entry.ModifiedUtc, entry.Mode, start),
+                encoding),
+            cancellationToken);
         _inBody = _sendingBody = true;
         try
         {
@@ -59,7 +74,6 @@ public sealed partial class FileXferRequestHandler
                 }
                 else
                 {
-                    content.Position = start;
                     await Writer.WriteUnhashedBodyAsync(content, size - start, cancellationToken);
                 }
 
@@ -67,11 +81,11 @@ public sealed partial class FileXferRequestHandler
             }
             else if (encoding == BodyEncoding.ZstdBlocks)
             {
-                await Writer.WriteCompressedBodyAsync(content, size - start, hasher, request.RequestId, progress: null, cancellationToken);
+                await Writer.WriteCompressedBodyAsync(content, part.Length - start, hasher, request.RequestId, progress: null, cancellationToken);
             }
             else
             {
-                await Writer.WriteBodyAsync(content, size - start, hasher, request.RequestId, progress: null, cancellationToken);
+                await Writer.WriteBodyAsync(content, part.Length - start, hasher, request.RequestId, progress: null, cancellationToken);
             }
         }
         catch (EndOfStreamException ex)
@@ -80,7 +94,7 @@ public sealed partial class FileXferRequestHandler
         }
 
         _inBody = _sendingBody = false;
-        return size;
+        return part.Length - start;
     }
 
     private async Task<long> StatAsync(Frame request, CancellationToken cancellationToken)

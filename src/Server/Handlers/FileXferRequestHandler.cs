@@ -261,11 +261,12 @@ public sealed partial class FileXferRequestHandler(
                 MessageType.Delete => await DeleteAsync(frame, cancellationToken),
                 MessageType.Hash => await HashAsync(frame, cancellationToken),
                 MessageType.MakeDirectory => await MakeDirectoryAsync(frame, cancellationToken),
+                MessageType.Assemble => await AssembleAsync(frame, started, cancellationToken),
                 _ => throw new FileXferException(ErrorCode.UnknownMessage, $"message type 0x{(byte)frame.Type:x2} is not a request"),
             };
-            if (frame.Type != MessageType.Put)
+            if (frame.Type is not (MessageType.Put or MessageType.Assemble))
             {
-                // A put is answered and logged when its group is committed.
+                // A put is answered and logged when its group is committed (a range of one when it checked out).
                 ServerLog.RequestCompleted(logger, Connection.Id, frame.RequestId, operation, path, bytes, Elapsed(started));
                 options.Metrics?.RequestCompleted(operation, "ok", bytes, Connection.TimeProvider.GetElapsedTime(started));
             }

@@ -24,6 +24,7 @@ public sealed class FileStore : IStore
     // Shared by the server's store and every subtree view of it.
     private readonly StagingArea _staging;
     private readonly FreeSpace _freeSpace;
+    private readonly RangedUploads _ranged;
 
     // This view's own: its root, its listings, how its uploads get their names.
     private readonly StoreRoot _root;
@@ -55,6 +56,7 @@ public sealed class FileStore : IStore
         RootSafety.CreatePrivateDirectory(Path.Combine(Root, ReservedName));
         _staging = new StagingArea(Path.Combine(Root, ReservedName, "staging"), Options.TimeProvider);
         _freeSpace = new FreeSpace(Root, Options.ReserveBytes, Options.TimeProvider);
+        _ranged = new RangedUploads(_staging, Options.TimeProvider);
         Fence = new RunFence(Options.TimeProvider) { Keep = Options.PartialMaxAge };
         _subtree = string.Empty;
         (_root, _lister, _publisher) = Rooms(Root, Path.Combine(Root, ReservedName));
@@ -66,6 +68,7 @@ public sealed class FileStore : IStore
         Options = parent.Options;
         _staging = parent._staging;
         _freeSpace = parent._freeSpace;
+        _ranged = parent._ranged;
         Fence = parent.Fence;
         _subtree = subtree;
         (_root, _lister, _publisher) = Rooms(root, parent._root.ReservedPath);
@@ -130,10 +133,130 @@ public sealed class FileStore : IStore
     }
 
     /// <summary>Removes temp files left by a crash, and partials untouched for longer than <see cref="FileStoreOptions.PartialMaxAge"/>. Returns how many were removed.</summary>
-    public int RemoveStaleUploads() => _staging.RemoveStaleUploads(Options.PartialMaxAge);
+    public int RemoveStaleUploads() => RemoveStaleUploads(Options.PartialMaxAge);
 
-    /// <inheritdoc cref="StagingArea.RemoveStaleUploads"/>
-    public int RemoveStaleUploads(TimeSpan partialMaxAge) => _staging.RemoveStaleUploads(partialMaxAge);
+    /// <summary>
+    /// Removes temp files left by a crash, partials untouched for longer than <paramref name="partialMaxAge"/>, and
+    /// ranged uploads no connection used for that long (see <see cref="StagingArea.RemoveStaleUploads"/>).
+    /// </summary>
+    public int RemoveStaleUploads(TimeSpan partialMaxAge)
+    {
+        // A ranged upload idle for that long has no connection and no read-back in progress: nothing to wait for.
+        var ranged = _ranged.RemoveStaleAsync(Options.TimeProvider.GetUtcNow() - partialMaxAge);
+        int removed = ranged.IsCompletedSuccessfully ? ranged.Result : ranged.GetAwaiter().GetResult();
+        return removed + _staging.RemoveStaleUploads(partialMaxAge);
+    }
+
+    /// <summary>
+    /// Starts or resumes one range of a ranged upload (<see cref="IRangedUploads.BeginRangeAsync"/>): the path, size and
+    /// space are checked when the upload is new, the range always.
+    /// </summary>
+    internal async Task<RangeUpload> BeginRangeAsync(RangeStart start, TimeSpan wait, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        var normalized = RemotePath.Normalize(start.Path);
+        if (normalized.Length == 0)
+        {
+            throw new FileXferException(ErrorCode.IsADirectory, "cannot put to the root directory itself");
+        }
+
+        if (start.TransferId.Length == 0)
+        {
+            throw new FileXferException(ErrorCode.BadRequest, "a ranged put needs a TransferId");
+        }
+
+        if (start.Size > Options.MaxFileSize)
+        {
+            throw new FileXferException(ErrorCode.TooLarge, $"file of {start.Size} bytes exceeds the server's limit of {Options.MaxFileSize}");
+        }
+
+        if (!start.Range.FitsIn(start.Size))
+        {
+            throw new FileXferException(ErrorCode.BadRequest, $"range {start.Range} is not a nonempty range within the file's {start.Size} bytes");
+        }
+
+        var name = RangedUploads.Name(start.TransferId, RemotePath.Combine(_subtree, normalized), start.Size, start.Algorithm);
+        if (_ranged.Find(name) is not { } file)
+        {
+            CheckDestination(normalized);
+            _freeSpace.Ensure(start.Size);
+            file = _ranged.GetOrCreate(name, normalized, start.Size, start.Algorithm);
+        }
+
+        var slot = file.Slot(start.Range);
+        var claim = new ResumeClaim();
+        if (file.TryHold(slot, claim) is { } holder)
+        {
+            // A retry whose earlier connection the server has not seen die yet: that connection lets go of the range.
+            await holder.RevokeAsync();
+            try
+            {
+                await holder.Released.WaitAsync(wait, timeProvider, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // Reported below: the range is still held.
+            }
+
+            if (file.TryHold(slot, claim) is not null)
+            {
+                throw new FileXferException(ErrorCode.Unavailable, $"range {start.Range} of '{RemotePath.Escape(normalized)}' is still being received on another connection; try again later");
+            }
+        }
+
+        return new RangeUpload(file, slot, claim);
+    }
+
+    /// <summary>
+    /// Ends a ranged upload (<see cref="IRangedUploads.AssembleAsync"/>): its ranges must cover the file. Returns the
+    /// assembled file as an upload to seal and commit, and the whole-file hash.
+    /// </summary>
+    internal async Task<(PendingUpload Upload, byte[] Hash)> AssembleAsync(RangeStart start, CancellationToken cancellationToken)
+    {
+        var normalized = RemotePath.Normalize(start.Path);
+        var name = RangedUploads.Name(start.TransferId, RemotePath.Combine(_subtree, normalized), start.Size, start.Algorithm);
+        var file = _ranged.Find(name)
+            ?? throw new FileXferException(ErrorCode.BadRequest, $"no ranges of this transfer of '{RemotePath.Escape(normalized)}' are held (the server restarted, or they were never sent)");
+        byte[] hash;
+        string destination;
+        try
+        {
+            hash = await file.FinishAsync(cancellationToken);
+            destination = CheckDestination(normalized);
+        }
+        catch (FileXferException) when (!file.Assembling)
+        {
+            // Missing ranges: the upload stays open for them.
+            throw;
+        }
+        catch
+        {
+            _ranged.Remove(file);
+            await file.DisposeAsync();
+            throw;
+        }
+
+        _ranged.Remove(file);
+        var (stream, release) = file.HandOver();
+        await file.DisposeAsync();
+        return (new PendingUpload(_publisher, normalized, destination, file.TempPath, stream, start.Size, release, directories: null, _staging.Device), hash);
+    }
+
+    /// <summary>Checks that a file may be put at <paramref name="normalized"/>, creating missing parents; returns where it goes.</summary>
+    private string CheckDestination(string normalized)
+    {
+        var resolved = _root.ResolveWithState(normalized);
+        if (resolved.IsDirectory)
+        {
+            throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(normalized)}' is a directory");
+        }
+
+        if (!resolved.ParentsExist)
+        {
+            _root.CreateParents(normalized);
+        }
+
+        return resolved.FullPath;
+    }
 
     /// <summary>Lists a directory; see <see cref="Lister.List"/>.</summary>
     public IEnumerable<ListedEntry> List(string path) => _lister.List(path);

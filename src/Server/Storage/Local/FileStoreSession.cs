@@ -5,7 +5,7 @@ namespace FileXfer.Server.Storage.Local;
 /// One connection's session on a <see cref="FileStore"/>: the store's operations, plus the directories this
 /// connection has put files into, held open and located (Linux), so the next file of one costs no walk.
 /// </summary>
-internal sealed class FileStoreSession(FileStore store) : IStoreSession
+internal sealed class FileStoreSession(FileStore store) : IStoreSession, IRangedUploads
 {
     // Created at the first upload: a connection that only reads keeps no directory open.
     private DirectoryHandles? _directories;
@@ -53,6 +53,15 @@ internal sealed class FileStoreSession(FileStore store) : IStoreSession
         }
 
         return ValueTask.FromResult<IUpload>(store.BeginUpload(start.Path, start.DeclaredSize, start.SizeHint, start.ResumeKey, _directories, deferCheck: start.BodyFollows));
+    }
+
+    public async ValueTask<IRangeUpload> BeginRangeAsync(RangeStart start, TimeSpan wait, TimeProvider timeProvider, CancellationToken cancellationToken) =>
+        await store.BeginRangeAsync(start, wait, timeProvider, cancellationToken);
+
+    public async ValueTask<(IUpload Upload, byte[] Hash)> AssembleAsync(RangeStart start, CancellationToken cancellationToken)
+    {
+        var (upload, hash) = await store.AssembleAsync(start, cancellationToken);
+        return (upload, hash);
     }
 
     public ValueTask<IReadOnlyList<FileXferException?>> CommitAsync(IReadOnlyList<IUpload> uploads, CancellationToken cancellationToken)

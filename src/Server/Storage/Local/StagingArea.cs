@@ -67,6 +67,29 @@ internal sealed class StagingArea
         }
     }
 
+    /// <summary>
+    /// Creates a fresh named temp file for reading and writing (a ranged upload's, which hashes what its ranges wrote),
+    /// registered as in use until <paramref name="release"/> runs. Like every temp file, the sweep at the next start
+    /// removes it when the server stopped without committing it.
+    /// </summary>
+    public InlineFileStream CreateTempReadWrite(string normalized, out string tempPath, out Action release)
+    {
+        var path = Path.Combine(Directory, NewTempName());
+        _tempsInUse.TryAdd(path, true);
+        try
+        {
+            var stream = StorageErrors.Wrap(normalized, () => InlineFileStream.OpenResumable(path));
+            tempPath = path;
+            release = () => _tempsInUse.TryRemove(path, out _);
+            return stream;
+        }
+        catch
+        {
+            _tempsInUse.TryRemove(path, out _);
+            throw;
+        }
+    }
+
     /// <summary>Where the partial of <paramref name="name"/> (a resume name) is kept.</summary>
     public string ResumablePath(string name) => Path.Combine(Directory, name + ResumableSuffix);
 

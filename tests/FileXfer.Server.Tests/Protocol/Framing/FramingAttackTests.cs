@@ -221,7 +221,7 @@ public sealed class FramingAttackTests
     [Theory(Timeout = 30000)]
     [InlineData((byte)0x00)]
     [InlineData((byte)0x03)]
-    [InlineData((byte)0x18)]
+    [InlineData((byte)0x1F)]
     [InlineData((byte)0x7E)]
     [InlineData((byte)0xFF)]
     public async Task An_unknown_message_type_closes(byte type)

@@ -1,0 +1,130 @@
+using System.Security.Cryptography;
+using FileXfer.Protocol.Transfer;
+
+namespace FileXfer.Client;
+
+/// <summary>
+/// One connection's share of a file sent in ranges (ParallelStreams): a range's put, resumable within the range and
+/// checked by its own hash; the Assemble that names the uploaded file; a range's get. <see cref="ParallelTransfer"/>
+/// runs them over several connections.
+/// </summary>
+public sealed partial class FileXferClient
+{
+    /// <summary>
+    /// Sends one range of a file of <paramref name="size"/> bytes as part of <paramref name="transferId"/>; the server
+    /// proves what it holds of the range and only the rest is sent. Returns the bytes of the range it already held.
+    /// </summary>
+    internal Task<long> PutRangeAsync(FilePart part, string remote, long size, byte[] transferId, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        RequireCapability(Capabilities.ParallelStreams);
+        var algorithm = _options.HashAlgorithm;
+        var range = part.Range;
+        return RunAsync(async id =>
+        {
+            await _writer.WriteAsync(RangeMessages.Put(id, remote, size, algorithm, transferId, range), cancellationToken);
+            var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
+            long held = ready.GetSizeOrNull(FieldTag.Offset) ?? 0;
+            var hasher = HashAlgorithms.Create(algorithm);
+            long start = 0;
+            if (held > 0 && held <= range.Length && ready.GetBytesOrNull(FieldTag.HashValue) is { } proof)
+            {
+                part.Position = 0;
+                await BodyCopier.CopyExactlyAsync(part, Stream.Null, held, hasher, progress: null, cancellationToken);
+                if (CryptographicOperations.FixedTimeEquals(hasher.GetCurrentHash(), proof))
+                {
+                    start = held;
+                    progress?.Invoke(held);
+                }
+                else
+                {
+                    hasher.Dispose();
+                    hasher = HashAlgorithms.Create(algorithm);
+                }
+            }
+
+            using var _ = hasher;
+            part.Position = start;
+            await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
+            var hash = await SendUploadBodyAsync(part, range.Length - start, hasher, id, progress, cancellationToken);
+            await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
+            return start;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Names the file whose ranges the server holds for <paramref name="transferId"/>, when its whole-file hash is
+    /// <paramref name="hash"/>; answered once it is durable under its name.
+    /// </summary>
+    internal Task AssembleAsync(string remote, long size, byte[] transferId, byte[] hash, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
+    {
+        var algorithm = _options.HashAlgorithm;
+        return RunAsync(async id =>
+        {
+            await _writer.WriteAsync(RangeMessages.Assemble(id, remote, size, algorithm, transferId, hash, modified, mode), cancellationToken);
+            await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Receives one range of a remote file into <paramref name="part"/>, offering the first <paramref name="held"/> bytes
+    /// it holds; checks the range's hash. Returns the file's size, time and mode as the server described it, and where
+    /// the body started within the range.
+    /// </summary>
+    internal Task<RangeReceived> GetRangeAsync(FilePart part, string remote, long held, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        RequireCapability(Capabilities.ParallelStreams);
+        var algorithm = _options.HashAlgorithm;
+        var range = part.Range;
+        return RunAsync(async id =>
+        {
+            var hasher = HashAlgorithms.Create(algorithm);
+            try
+            {
+                byte[]? heldHash = null;
+                if (held > 0)
+                {
+                    part.Position = 0;
+                    await BodyCopier.CopyExactlyAsync(part, Stream.Null, held, hasher, progress: null, cancellationToken);
+                    heldHash = hasher.GetCurrentHash();
+                }
+
+                await _writer.WriteAsync(RangeMessages.Get(id, remote, algorithm, range, held, heldHash), cancellationToken);
+                var data = await ReadResponseAsync(id, MessageType.Data, cancellationToken);
+                if (data.GetString(FieldTag.HashAlgorithm) != algorithm || RangeMessages.ReadRange(data) != range)
+                {
+                    throw new ProtocolViolationException($"server answered a get of range {range} with another range or algorithm");
+                }
+
+                long start = data.GetSizeOrNull(FieldTag.Offset) ?? 0;
+                if (start == 0 && held > 0)
+                {
+                    hasher.Dispose();
+                    hasher = HashAlgorithms.Create(algorithm);
+                }
+                else if (start != 0 && start != held)
+                {
+                    throw new ProtocolViolationException($"server resumed range {range} at {start}, which this client did not offer");
+                }
+
+                progress?.Invoke(start);
+                part.Position = start;
+                await _reader.CopyBodyToAsync(part, range.Length - start, hasher, progress, cancellationToken);
+                var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
+                if (end.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(hasher.GetHashAndReset(), end.GetBytes(FieldTag.HashValue)))
+                {
+                    throw new FileXferException(ErrorCode.IntegrityMismatch, $"the bytes received for range {range} of '{RemotePath.Escape(remote)}' do not match the server's hash");
+                }
+
+                return new RangeReceived(data.GetSize(FieldTag.Size), Messages.ReadModified(data), Messages.ReadMode(data), start);
+            }
+            finally
+            {
+                hasher.Dispose();
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>What a ranged get learned of the file, and where its body started within the range.</summary>
+    internal sealed record RangeReceived(long Size, DateTimeOffset? Modified, int? Mode, long Start);
+}

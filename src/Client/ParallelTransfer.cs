@@ -1,0 +1,267 @@
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace FileXfer.Client;
+
+/// <summary>
+/// One large file over several connections at once (ParallelStreams): the file is cut into as many ranges as streams,
+/// each range goes over its own connection (the first one over the connection the caller opened), resumable and checked
+/// by its own hash, and the whole-file hash is still checked end to end before the file gets its name. On a long,
+/// lossy link one TCP stream cannot fill the pipe; several can. A server without the capability, a small file or one
+/// stream fall back to the single-connection transfer.
+/// </summary>
+public static class ParallelTransfer
+{
+    /// <summary>The most streams one file is cut into.</summary>
+    public const int MaxStreams = 16;
+
+    /// <summary>Streams chosen when none is asked for and the link is long (<see cref="ChooseStreams"/>).</summary>
+    public const int DefaultLongLinkStreams = 4;
+
+    /// <summary>Files below this size always go over one connection: their ranges would be too short to gain.</summary>
+    public const long MinimumSize = 16L * 1024 * 1024;
+
+    /// <summary>The round trip from which more than one stream is chosen by default.</summary>
+    public static readonly TimeSpan LongRoundTrip = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// The streams to use for a file of <paramref name="size"/> bytes: <paramref name="requested"/> when given (1 turns
+    /// streams off), else <see cref="DefaultLongLinkStreams"/> for a file of at least <see cref="MinimumSize"/> over a
+    /// connection whose handshake took at least <see cref="LongRoundTrip"/>, else 1. Never more than
+    /// <see cref="MaxStreams"/>, never when the server lacks the capability or the file is below <see cref="MinimumSize"/>.
+    /// </summary>
+    public static int ChooseStreams(FileXferClient client, long size, int? requested)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        if (!client.Capabilities.HasFlag(Capabilities.ParallelStreams) || size < MinimumSize)
+        {
+            return 1;
+        }
+
+        int streams = requested ?? (client.RoundTrip >= LongRoundTrip ? DefaultLongLinkStreams : 1);
+        return Math.Clamp(streams, 1, MaxStreams);
+    }
+
+    /// <summary>
+    /// Uploads a local file over <paramref name="streams"/> connections (<see cref="ChooseStreams"/> decides how many when
+    /// null): <paramref name="first"/> and new ones from <paramref name="connect"/>. The file is named only after the
+    /// server assembled every range and its hash of the whole file equals the client's.
+    /// </summary>
+    public static async Task<TransferResult> UploadFileAsync(
+        FileXferClient first,
+        Func<CancellationToken, Task<FileXferClient>> connect,
+        string localPath,
+        string remotePath,
+        int? streams,
+        Action<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(connect);
+        if (!first.Capabilities.HasFlag(Capabilities.ParallelStreams) || streams == 1 || LocalSource.IsReadOnce(localPath))
+        {
+            // A FIFO is read once, by the one-connection put: it must not be opened here first.
+            return await first.UploadFileAsync(localPath, remotePath, progress, cancellationToken);
+        }
+
+        await using var source = await LocalSource.OpenAsync(localPath, cancellationToken);
+        int count = source.IsOpenEnded || source.Handle is null ? 1 : ChooseStreams(first, source.Size, streams);
+        if (count == 1)
+        {
+            await source.DisposeAsync();
+            return await first.UploadFileAsync(localPath, remotePath, progress, cancellationToken);
+        }
+
+        var remote = RemotePath.Normalize(remotePath);
+        long size = source.Size;
+        var algorithm = first.HashAlgorithm;
+        var ranges = FileRange.Split(size, count);
+
+        // A name for this source to this destination in this many ranges, the same on every retry: the server's held
+        // ranges are offered again, and proven by their hashes.
+        var transferId = System.IO.Hashing.XxHash128.Hash(Encoding.UTF8.GetBytes(FormattableString.Invariant($"{remote}\n{size}\n{source.Modified.UtcTicks}\n{algorithm}\nranges {count}")));
+
+        using var attempt = new Attempt(cancellationToken);
+        var token = attempt.Token;
+
+        // The whole-file hash needs one pass in order: it reads the file (from the page cache, which the ranges fill)
+        // while the ranges are sent, on its own, so it costs time only when it is slower than the link.
+        var whole = Task.Run(() => HashRangeAsync(source.Handle!, new FileRange(0, size), algorithm, token), token);
+        long resumed = 0;
+        var sends = ranges.Select((range, i) => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
+        {
+            long held = await client.PutRangeAsync(new FilePart(source.Handle!, range), remote, size, transferId, progress, token);
+            Interlocked.Add(ref resumed, held);
+        }, attempt)).ToList();
+        await attempt.WhenAllAsync(sends);
+        var hash = await whole;
+        await first.AssembleAsync(remote, size, transferId, hash, source.Modified, source.Mode, cancellationToken);
+        var result = new TransferResult(remote, size, algorithm, hash, source.Modified, source.Mode) { ResumedFrom = resumed };
+        return source.HasChanged()
+            ? throw new SourceChangedException($"'{localPath}' changed while it was being sent; the stored copy may not match it")
+            : result;
+    }
+
+    /// <summary>
+    /// Downloads a remote file of at least <see cref="MinimumSize"/> over <paramref name="streams"/> connections into a
+    /// temp file beside <paramref name="localPath"/>, each range written in place; the whole file's hash, asked of the
+    /// server on one more connection meanwhile, is compared with the client's before the rename. What
+    /// <paramref name="state"/> holds of each range (from an earlier attempt of the same command) is offered again.
+    /// </summary>
+    public static async Task<TransferResult> DownloadFileAsync(
+        FileXferClient first,
+        Func<CancellationToken, Task<FileXferClient>> connect,
+        string remotePath,
+        string localPath,
+        int? streams,
+        RangedDownloadState state,
+        Action<long>? progress,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(connect);
+        ArgumentNullException.ThrowIfNull(state);
+        var remote = RemotePath.Normalize(remotePath);
+        long size = first.Capabilities.HasFlag(Capabilities.ParallelStreams) && SpecialFiles.Check(localPath, FileAccess.Write) == LocalFileKind.Other
+            ? (await first.StatAsync(remote, cancellationToken)).Size
+            : 0;
+        int count = ChooseStreams(first, size, streams);
+        if (count == 1)
+        {
+            return await first.DownloadFileAsync(remote, localPath, progress, cancellationToken);
+        }
+
+        var algorithm = first.HashAlgorithm;
+        var ranges = FileRange.Split(size, count);
+        if (LocalDownload.ShortOfRoom(localPath, size) is { } available)
+        {
+            throw new FileXferException(ErrorCode.InsufficientStorage, $"not enough space on the local disk for '{localPath}': {size} bytes needed, {available} available; nothing was written");
+        }
+
+        await using var download = LocalDownload.OpenResumable(localPath);
+        var held = state.Begin(download.Temp, size, ranges);
+        if (held.All(h => h == 0))
+        {
+            // Nothing of it is known to this command: what the file held belongs to no range.
+            download.Restart();
+        }
+
+        download.File!.SetLength(size);
+        var handle = download.File.Handle;
+        using var attempt = new Attempt(cancellationToken);
+        var token = attempt.Token;
+        var serverHash = OnConnectionAsync(null, connect, client => client.HashAsync(remote, algorithm, token), attempt);
+        var received = new FileXferClient.RangeReceived[ranges.Count];
+        try
+        {
+            await attempt.WhenAllAsync(ranges.Select((range, i) => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
+            {
+                await using var part = new FilePart(handle, range);
+                try
+                {
+                    received[i] = await client.GetRangeAsync(part, remote, held[i], progress, token);
+                }
+                finally
+                {
+                    // The range's bytes from its start are written up to the part's position (a cut one up to where it stopped).
+                    state.Hold(i, part.Position);
+                }
+            }, attempt)));
+            await attempt.WhenAllAsync([serverHash]);
+            var theirs = await serverHash;
+            var ours = await HashRangeAsync(handle, new FileRange(0, size), algorithm, cancellationToken);
+            var described = received[0];
+            if (received.Any(r => r.Size != size || r.Modified != described.Modified) || theirs.Size != size
+                || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(ours, theirs.Hash))
+            {
+                state.Reset();
+                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the ranges received for '{RemotePath.Escape(remote)}' do not make the file the server hashed (it may have changed while it was sent); nothing was saved");
+            }
+
+            var result = new TransferResult(remote, size, algorithm, ours, described.Modified, described.Mode) { ResumedFrom = held.Sum() };
+            await download.FinishAsync(result, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            LocalCommit.Commit(download);
+            state.Reset();
+            return result;
+        }
+        catch (Exception ex) when (ex is ConnectionLostException or OperationCanceledException or TimeoutException or ConnectionFailedException)
+        {
+            // What arrived is kept for the next attempt of this command, which proves each range before using it.
+            download.KeepForResume();
+            throw;
+        }
+        catch (FileXferException)
+        {
+            state.Reset();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on <paramref name="client"/>, or on a new connection that is closed after it. The first
+    /// failure stops the attempt's other connections (<see cref="Attempt"/>), so the attempt fails as one.
+    /// </summary>
+    private static async Task<T> OnConnectionAsync<T>(FileXferClient? client, Func<CancellationToken, Task<FileXferClient>> connect, Func<FileXferClient, Task<T>> work, Attempt attempt)
+    {
+        try
+        {
+            if (client is not null)
+            {
+                return await work(client);
+            }
+
+            await using var own = await connect(attempt.Token);
+            return await work(own);
+        }
+        catch (Exception ex)
+        {
+            await attempt.FailAsync(ex);
+            throw;
+        }
+    }
+
+    private static Task<bool> OnConnectionAsync(FileXferClient? client, Func<CancellationToken, Task<FileXferClient>> connect, Func<FileXferClient, Task> work, Attempt attempt) =>
+        OnConnectionAsync<bool>(client, connect, async c =>
+        {
+            await work(c);
+            return true;
+        }, attempt);
+
+    /// <summary>
+    /// One attempt's connections: the first failure cancels the others and is the one the attempt reports (the
+    /// others then fail only because they were stopped), so retries classify the real cause.
+    /// </summary>
+    private sealed class Attempt(CancellationToken cancellationToken) : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        private Exception? _first;
+
+        public CancellationToken Token => _stop.Token;
+
+        public Task FailAsync(Exception ex)
+        {
+            Interlocked.CompareExchange(ref _first, ex, null);
+            return _stop.CancelAsync();
+        }
+
+        public async Task WhenAllAsync(IEnumerable<Task> tasks)
+        {
+            try
+            {
+                await Task.WhenAll(tasks);
+            }
+            catch (Exception) when (_first is { } first && !cancellationToken.IsCancellationRequested)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            }
+        }
+
+        public void Dispose() => _stop.Dispose();
+    }
+
+    private static async Task<byte[]> HashRangeAsync(SafeFileHandle handle, FileRange range, string algorithm, CancellationToken cancellationToken)
+    {
+        await using var part = new FilePart(handle, range);
+        return await LocalHasher.HashStreamAsync(part, algorithm, cancellationToken);
+    }
+}

@@ -1,0 +1,40 @@
+namespace FileXfer.Protocol.Framing;
+
+/// <summary>A range of a file: <see cref="Length"/> bytes from <see cref="Offset"/>.</summary>
+/// <param name="Offset">Where the range starts.</param>
+/// <param name="Length">How many bytes it has.</param>
+public readonly record struct FileRange(long Offset, long Length)
+{
+    /// <summary>The offset just past the range.</summary>
+    public long End => Offset + Length;
+
+    /// <summary>True when the range has at least one byte and ends within a file of <paramref name="size"/> bytes.</summary>
+    public bool FitsIn(long size) => Length > 0 && Offset >= 0 && Offset <= size && Length <= size - Offset;
+
+    /// <summary>True when the two ranges share a byte.</summary>
+    public bool Overlaps(FileRange other) => Offset < other.End && other.Offset < End;
+
+    /// <summary>
+    /// <paramref name="size"/> bytes cut into <paramref name="count"/> ranges of nearly equal length, in order (fewer
+    /// when there are fewer bytes than ranges; none for an empty file).
+    /// </summary>
+    public static IReadOnlyList<FileRange> Split(long size, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        int n = (int)Math.Min(count, size);
+        var ranges = new FileRange[n];
+        long offset = 0;
+        for (int i = 0; i < n; i++)
+        {
+            long length = (size - offset) / (n - i);
+            ranges[i] = new FileRange(offset, length);
+            offset += length;
+        }
+
+        return ranges;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => FormattableString.Invariant($"[{Offset}, {End})");
+}
