@@ -97,7 +97,8 @@ done
 printf 'server peak RSS (MiB)\t%s\n' "$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$server1/status)" | tee -a "$results"
 
 # A put cut at 50%: the client is killed once half the file went, then the same put goes through the other server.
-"$fx" --quiet --retries 0 --server 127.0.0.1:$fxport1 put "$work/big" cut &
+# Held to 64 MiB/s so that the watcher (an aws command per poll, slow on a loaded machine) sees half of it go by.
+"$fx" --quiet --retries 0 --bwlimit 64M --server 127.0.0.1:$fxport1 put "$work/big" cut &
 client=$!
 held_parts() { # the parts the partial's multipart upload holds
   local key id
@@ -106,7 +107,10 @@ held_parts() { # the parts the partial's multipart upload holds
   if [ "$key" = None ] || [ -z "$key" ]; then echo 0; return; fi
   aws --endpoint-url "$endpoint" s3api list-parts --bucket bench --key "$key" --upload-id "$id" --query 'length(Parts)' --output text 2> /dev/null || echo 0
 }
-until [ "$(held_parts)" -ge 64 ]; do sleep 0.2; done
+until [ "$(held_parts)" -ge 64 ]; do
+  kill -0 $client 2> /dev/null || { echo "bench/s3: the put to be cut ended before half of it was held" >&2; exit 1; }
+  sleep 0.2
+done
 kill -9 $client; wait $client 2> /dev/null || true
 measure "put 1 GiB resumed through the other server" "$fx" --server 127.0.0.1:$fxport2 put "$work/big" cut
 resumed=$("$fx" --server 127.0.0.1:$fxport2 stat cut > /dev/null && grep -o 'resumed after [^,)]*' "$work/last.out" || echo "not resumed")
