@@ -51,7 +51,7 @@ public sealed partial class FileXferClient
             }
 
             using var hasher = HashAlgorithms.Create(algorithm);
-            var hash = await SendUploadBodyAsync(source, length, hasher, id, progress, cancellationToken);
+            var hash = await SendUploadBodyAsync(source, length, hasher, id, progress, plain: false, cancellationToken);
 
             await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
 
@@ -97,7 +97,7 @@ public sealed partial class FileXferClient
 
             using var _ = hasher;
             await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
-            var hash = await SendUploadBodyAsync(file, length - start, hasher, id, progress, cancellationToken);
+            var hash = await SendUploadBodyAsync(file, length - start, hasher, id, progress, plain: false, cancellationToken);
             await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
             return new TransferResult(remote, length, algorithm, hash, modified, mode) { ResumedFrom = start };
         }, cancellationToken);
@@ -107,11 +107,11 @@ public sealed partial class FileXferClient
     /// Sends an upload's fixed-length body and its BodyEnd. A source that shrinks, or a local read that fails,
     /// leaves the body unfinishable: the connection is given up, which makes the server drop what it received.
     /// </summary>
-    private async Task<byte[]> SendUploadBodyAsync(Stream source, long length, ContentHasher hasher, uint id, Action<long>? progress, CancellationToken cancellationToken)
+    private async Task<byte[]> SendUploadBodyAsync(Stream source, long length, ContentHasher hasher, uint id, Action<long>? progress, bool plain, CancellationToken cancellationToken)
     {
         try
         {
-            return BodyEncoding == BodyEncoding.ZstdBlocks
+            return BodyEncoding == BodyEncoding.ZstdBlocks && !plain
                 ? await _writer.WriteCompressedBodyAsync(source, length, hasher, id, progress, cancellationToken)
                 : await _writer.WriteBodyAsync(source, length, hasher, id, progress, cancellationToken);
         }
@@ -137,6 +137,9 @@ public sealed partial class FileXferClient
     /// </summary>
     private BodyEncoding BodyEncoding =>
         _options.Compress && Capabilities.HasFlag(Capabilities.Compression) ? BodyEncoding.ZstdBlocks : BodyEncoding.Plain;
+
+    /// <summary>True when this connection's bodies go compressed (<see cref="FileXferClientOptions.Compress"/>, and the server can).</summary>
+    public bool Compresses => BodyEncoding == BodyEncoding.ZstdBlocks;
 
     /// <summary>A chunked body in this connection's <see cref="BodyEncoding"/>.</summary>
     private Task<ChunkedBodyWriteResult> WriteChunkedBodyAsync(Stream source, long? exactLength, ContentHasher hasher, uint id, Action<long>? progress, CancellationToken cancellationToken) =>

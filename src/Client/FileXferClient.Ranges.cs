@@ -45,7 +45,8 @@ public sealed partial class FileXferClient
             using var _ = hasher;
             part.Position = start;
             await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
-            var hash = await SendUploadBodyAsync(part, range.Length - start, hasher, id, progress, cancellationToken);
+            // A range's Put carries no BodyEncoding: its body goes plain, compressed or not.
+            var hash = await SendUploadBodyAsync(part, range.Length - start, hasher, id, progress, plain: true, cancellationToken);
             await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
             return start;
         }, cancellationToken);

@@ -27,7 +27,7 @@ public static class ParallelTransfer
     /// <summary>
     /// The streams to use for a file of <paramref name="size"/> bytes: <paramref name="requested"/> when given (1 turns
     /// streams off), else <see cref="DefaultLongLinkStreams"/> for a file of at least <see cref="MinimumSize"/> over a
-    /// connection whose handshake took at least <see cref="LongRoundTrip"/>, else 1. Never more than
+    /// connection whose handshake took at least <see cref="LongRoundTrip"/> and that does not compress, else 1. Never more than
     /// <see cref="MaxStreams"/>, never when the server lacks the capability or the file is below <see cref="MinimumSize"/>.
     /// </summary>
     public static int ChooseStreams(FileXferClient client, long size, int? requested)
@@ -38,7 +38,9 @@ public static class ParallelTransfer
             return 1;
         }
 
-        int streams = requested ?? (client.RoundTrip >= LongRoundTrip ? DefaultLongLinkStreams : 1);
+        // A compressed body goes over one connection (ranges are sent plain): on the slow links where streams help,
+        // compressible data gains more from being smaller, so compression wins unless streams are asked for.
+        int streams = requested ?? (client.Compresses || client.RoundTrip < LongRoundTrip ? 1 : DefaultLongLinkStreams);
         return Math.Clamp(streams, 1, MaxStreams);
     }
 
