@@ -150,7 +150,11 @@ public class ParallelStreamsTests
         Assert.Equal(0, get.ExitCode);
         Assert.Contains("resumed after", get.Stdout, StringComparison.Ordinal);
         Assert.Equal(await TestFiles.Sha256HexAsync(server.PathOf("big.bin"), token), await TestFiles.Sha256HexAsync(destination, token));
-        Assert.InRange(proxy.DownstreamBytes, Size, Size + (Size / 2));
+
+        // The first failure stops the other ranges' connections too, and what was in flight on them (loopback socket
+        // buffers, several MiB each) passed the proxy without being kept: 1.5x the file was once exceeded by that
+        // alone (53.4 MB of 32 MiB in CI). Far less than the file twice over all the same.
+        Assert.InRange(proxy.DownstreamBytes, Size, Size + (Size * 3 / 4));
         Assert.Equal(["big.bin"], TestFiles.ListRelative(local.Path));
     }
 
