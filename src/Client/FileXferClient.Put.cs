@@ -75,32 +75,43 @@ public sealed partial class FileXferClient
         {
             await _writer.WriteAsync(Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Resume, key), BodyEncoding), cancellationToken);
             var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
-            long held = ready.GetSizeOrNull(FieldTag.Offset) ?? 0;
-            var hasher = HashAlgorithms.Create(algorithm);
-            long start = 0;
-            if (held > 0 && held <= length && ready.GetBytesOrNull(FieldTag.HashValue) is { } proof)
-            {
-                file.Position = 0;
-                await BodyCopier.CopyExactlyAsync(file, Stream.Null, held, hasher, progress: null, cancellationToken);
-                if (CryptographicOperations.FixedTimeEquals(hasher.GetCurrentHash(), proof))
-                {
-                    start = held;
-                    progress?.Invoke(held);
-                }
-                else
-                {
-                    hasher.Dispose();
-                    hasher = HashAlgorithms.Create(algorithm);
-                    file.Position = 0;
-                }
-            }
-
+            var (start, hasher) = await ProveHeldAsync(ready, file, length, algorithm, progress, cancellationToken);
             using var _ = hasher;
             await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
             var hash = await SendUploadBodyAsync(file, length - start, hasher, id, progress, plain: false, cancellationToken);
             await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
             return new TransferResult(remote, length, algorithm, hash, modified, mode) { ResumedFrom = start };
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Checks the prefix a resumable put's Ready says the server holds (at most <paramref name="length"/> bytes) against
+    /// the same bytes of <paramref name="source"/>: where they hash alike the body continues after them, else from 0.
+    /// Returns where to continue, with the hasher holding the bytes before it, and leaves the source there.
+    /// </summary>
+    private static async Task<(long Start, ContentHasher Hasher)> ProveHeldAsync(Frame ready, Stream source, long length, string algorithm, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        long held = ready.GetSizeOrNull(FieldTag.Offset) ?? 0;
+        var hasher = HashAlgorithms.Create(algorithm);
+        long start = 0;
+        if (held > 0 && held <= length && ready.GetBytesOrNull(FieldTag.HashValue) is { } proof)
+        {
+            source.Position = 0;
+            await BodyCopier.CopyExactlyAsync(source, Stream.Null, held, hasher, progress: null, cancellationToken);
+            if (CryptographicOperations.FixedTimeEquals(hasher.GetCurrentHash(), proof))
+            {
+                start = held;
+                progress?.Invoke(held);
+            }
+            else
+            {
+                hasher.Dispose();
+                hasher = HashAlgorithms.Create(algorithm);
+            }
+        }
+
+        source.Position = start;
+        return (start, hasher);
     }
 
     /// <summary>

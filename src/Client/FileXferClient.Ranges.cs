@@ -23,27 +23,8 @@ public sealed partial class FileXferClient
         {
             await _writer.WriteAsync(RangeMessages.Put(id, remote, size, algorithm, transferId, range), cancellationToken);
             var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
-            long held = ready.GetSizeOrNull(FieldTag.Offset) ?? 0;
-            var hasher = HashAlgorithms.Create(algorithm);
-            long start = 0;
-            if (held > 0 && held <= range.Length && ready.GetBytesOrNull(FieldTag.HashValue) is { } proof)
-            {
-                part.Position = 0;
-                await BodyCopier.CopyExactlyAsync(part, Stream.Null, held, hasher, progress: null, cancellationToken);
-                if (CryptographicOperations.FixedTimeEquals(hasher.GetCurrentHash(), proof))
-                {
-                    start = held;
-                    progress?.Invoke(held);
-                }
-                else
-                {
-                    hasher.Dispose();
-                    hasher = HashAlgorithms.Create(algorithm);
-                }
-            }
-
+            var (start, hasher) = await ProveHeldAsync(ready, part, range.Length, algorithm, progress, cancellationToken);
             using var _ = hasher;
-            part.Position = start;
             await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
             // A range's Put carries no BodyEncoding: its body goes plain, compressed or not.
             var hash = await SendUploadBodyAsync(part, range.Length - start, hasher, id, progress, plain: true, cancellationToken);

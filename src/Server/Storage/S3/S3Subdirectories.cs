@@ -63,7 +63,11 @@ internal sealed class S3Subdirectories(S3Store store)
 
         if (!alone && await ReadOrNullAsync(names!) is { } subdirectories)
         {
-            return subdirectories.Contains(name);
+            lock (subdirectories)
+            {
+                // Under the lock that Add takes: a HashSet is not safe to read while it is written.
+                return subdirectories.Contains(name);
+            }
         }
 
         var below = await S3Errors.WrapAsync(path, () => store.Client.ListObjectsV2Async(
@@ -101,16 +105,7 @@ internal sealed class S3Subdirectories(S3Store store)
     {
         try
         {
-            var set = await names;
-            if (set is null)
-            {
-                return null;
-            }
-
-            lock (set)
-            {
-                return set;
-            }
+            return await names;
         }
         catch (FileXferException)
         {
