@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Client;
@@ -61,16 +60,18 @@ public sealed partial class FileXferClient
 
     /// <summary>
     /// A put the server can resume: it keeps what it received of an interrupted upload under a key naming this
-    /// source (path, size, time) and destination, and on the next try tells how much it holds and its hash; the
+    /// source (machine, full path, size, time) and destination (see <see cref="ResumeKeys"/>), and on the next try tells how much it holds and its hash; the
     /// client checks that hash against its own file and sends only the rest, or everything when they differ.
     /// </summary>
-    private async Task<TransferResult> PutResumableAsync(Stream file, long length, string remotePath, DateTimeOffset modified, int? mode, Action<long>? progress, CancellationToken cancellationToken)
+    private async Task<TransferResult> PutResumableAsync(LocalSource source, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
     {
+        var file = source.Stream;
+        long length = source.Size;
+        var modified = source.Modified;
+        var mode = source.Mode;
         var remote = RemotePath.Normalize(remotePath);
         var algorithm = _options.HashAlgorithm;
-        // A name, not a proof (the server binds it to the path with SHA-256 and checks held bytes by their hash):
-        // XXH128 needs no OpenSSL, which a short put with a fast hash would otherwise load for this alone.
-        var key = System.IO.Hashing.XxHash128.Hash(Encoding.UTF8.GetBytes(FormattableString.Invariant($"{remote}\n{length}\n{modified.UtcTicks}\n{algorithm}")));
+        var key = ResumeKeys.For(source, remote, algorithm);
         return await RunAsync(async id =>
         {
             await _writer.WriteAsync(Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Resume, key), BodyEncoding), cancellationToken);
@@ -205,7 +206,7 @@ public sealed partial class FileXferClient
             result = length <= UnresumedPutLimit && Capabilities.HasFlag(Capabilities.Pipelining)
                 ? await PutAsync(source.Stream, length, remotePath, source.Modified, source.Mode, PutFlags.NoWait, progress, cancellationToken)
                 : Capabilities.HasFlag(Capabilities.Resume)
-                    ? await PutResumableAsync(source.Stream, length, remotePath, source.Modified, source.Mode, progress, cancellationToken)
+                    ? await PutResumableAsync(source, remotePath, progress, cancellationToken)
                     : await PutAsync(source.Stream, length, remotePath, source.Modified, source.Mode, progress, cancellationToken);
         }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Client;
@@ -81,7 +80,7 @@ public static class ParallelTransfer
 
         // A name for this source to this destination in this many ranges, the same on every retry: the server's held
         // ranges are offered again, and proven by their hashes.
-        var transferId = System.IO.Hashing.XxHash128.Hash(Encoding.UTF8.GetBytes(FormattableString.Invariant($"{remote}\n{size}\n{source.Modified.UtcTicks}\n{algorithm}\nranges {count}")));
+        var transferId = ResumeKeys.For(source, remote, algorithm, FormattableString.Invariant($"ranges {count}"));
 
         using var attempt = new Attempt(cancellationToken);
         var token = attempt.Token;

@@ -1,3 +1,5 @@
+using FileXfer.Protocol.Net;
+
 namespace FileXfer.Client.Tests;
 
 /// <summary>Many command-line clients against one server at the same time.</summary>
@@ -79,6 +81,47 @@ public class ConcurrencyTests
 
         Assert.All(runs, CliAssert.Success);
         Assert.Contains(await TestFiles.Sha256HexAsync(server.PathOf("same.bin"), token), hashes);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(server.StagingDirectory));
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Two_different_files_of_one_size_and_time_put_to_one_name_at_once_are_two_uploads_not_one_taken_over()
+    {
+        // Written in the same clock tick, two files have the same size and time; a resumable put named its partial by
+        // these and the destination only, so the second put took the first one's partial over and the server closed
+        // the first one's connection (as CI saw: "connection reset by peer" for one of sixteen clients).
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var first = local.Combine("first.bin");
+        var second = local.Combine("second.bin");
+        await TestFiles.WriteRandomAsync(first, Size, seed: 5001, token);
+        await TestFiles.WriteRandomAsync(second, Size, seed: 5002, token);
+        var time = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(first, time);
+        File.SetLastWriteTimeUtc(second, time);
+
+        // The first put holds its partial on the server (Ready came, its body is being sent) and stops sending: its
+        // progress, reported from the loop that sends, waits for the gate.
+        using var gate = new ManualResetEventSlim();
+        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var slow = await FileXferClient.ConnectAsync(new HostPort("127.0.0.1", server.Port), new FileXferClientOptions(), token);
+        var firstPut = Task.Run(() => slow.UploadFileAsync(first, "same.bin", progress: _ =>
+        {
+            sending.TrySetResult();
+            gate.Wait(token);
+        }, token), token);
+        await sending.Task.WaitAsync(token);
+
+        await using (var fast = await FileXferClient.ConnectAsync(new HostPort("127.0.0.1", server.Port), new FileXferClientOptions(), token))
+        {
+            await fast.UploadFileAsync(second, "same.bin", progress: null, token);
+        }
+
+        Assert.Equal(await TestFiles.Sha256HexAsync(second, token), await TestFiles.Sha256HexAsync(server.PathOf("same.bin"), token));
+        gate.Set();
+        await firstPut;
+        Assert.Equal(await TestFiles.Sha256HexAsync(first, token), await TestFiles.Sha256HexAsync(server.PathOf("same.bin"), token));
         Assert.Empty(Directory.EnumerateFileSystemEntries(server.StagingDirectory));
     }
 }
