@@ -3,8 +3,8 @@
 // can do. bench/run.sh builds it (cc -O2 -o floor floor.c -lcrypto -lpthread) and times it with its defaults
 // beside FileXfer in the `large` scenario; bench/floor/variants.py times its variants (the switches below).
 //
-//   floor recv PORT OUT [--splice-mmap | --splice-pread | --recv-mmap] [--hash sha256|xxh128|both]
-//       listen on 127.0.0.1:PORT, print "ready" once listening, accept one connection, receive the file into
+//   floor recv [ADDRESS:]PORT OUT [--splice-mmap | --splice-pread | --recv-mmap] [--hash sha256|xxh128|both]
+//       listen on ADDRESS:PORT (an IPv4 address, 127.0.0.1 unless given), print "ready" once listening, accept one connection, receive the file into
 //       OUT.tmp (pwrite from a ring of 1 MiB buffers), hash it on a second thread, start writeback every 8 MiB;
 //       then compare the digest with the one the sender vouches for: on a difference delete OUT.tmp and exit 1
 //       (nothing under OUT); else record the digest in OUT's extended attribute user.floor.ALGORITHM (as
@@ -14,8 +14,8 @@
 //       socket into the process) and are hashed from the file afterwards, through a shared mapping of it or by
 //       pread into a buffer. --recv-mmap: received straight into a shared writable mapping of the file
 //       (one copy instead of two) and hashed from it.
-//   floor send PORT IN [--mmap] [--hash sha256|xxh128|both] [--sendfile | --no-hash]
-//       connect to 127.0.0.1:PORT and send IN, hashing it on a second thread, then the digest; exit 1 unless the
+//   floor send [ADDRESS:]PORT IN [--mmap] [--hash sha256|xxh128|both] [--sendfile | --no-hash]
+//       connect to ADDRESS:PORT (127.0.0.1 unless given) and send IN, hashing it on a second thread, then the digest; exit 1 unless the
 //       receiver sends the same digest back. --sendfile (with sendfile(2)) and --no-hash (read + send) do not
 //       hash: they send the digest recorded in IN's user.floor.ALGORITHM attribute instead, as FileXfer's
 //       server sends a stored hash on a get (a file the floor received has that record). --mmap: sends from,
@@ -81,8 +81,8 @@ __attribute__((noreturn, format(printf, 1, 2))) static void die(const char *fmt,
 }
 
 __attribute__((noreturn)) static void usage(void) {
-  fprintf(stderr, "usage: floor recv PORT OUT [--splice-mmap | --splice-pread | --recv-mmap] [--hash sha256|xxh128|both]\n"
-                  "       floor send PORT IN [--mmap] [--hash sha256|xxh128|both] [--sendfile | --no-hash]\n");
+  fprintf(stderr, "usage: floor recv [ADDRESS:]PORT OUT [--splice-mmap | --splice-pread | --recv-mmap] [--hash sha256|xxh128|both]\n"
+                  "       floor send [ADDRESS:]PORT IN [--mmap] [--hash sha256|xxh128|both] [--sendfile | --no-hash]\n");
   exit(2);
 }
 
@@ -170,18 +170,35 @@ static void finish_hasher(pthread_t thread, unsigned long slot, unsigned char di
 #endif
 }
 
-static uint16_t parse_port(const char *text) {
+// [ADDRESS:]PORT, an IPv4 address (default 127.0.0.1): where the receiver listens, where the sender connects.
+static struct sockaddr_in parse_endpoint(const char *text) {
+  struct sockaddr_in address = {.sin_family = AF_INET};
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const char *colon = strrchr(text, ':');
+  const char *port_text = text;
+  if (colon) {
+    char host[64];
+    size_t length = (size_t)(colon - text);
+    if (length == 0 || length >= sizeof host) die("bad address in '%s'", text);
+    memcpy(host, text, length);
+    host[length] = 0;
+    if (inet_pton(AF_INET, host, &address.sin_addr) != 1) die("bad IPv4 address '%s'", host);
+    port_text = colon + 1;
+  }
   char *end;
   errno = 0;
-  long port = strtol(text, &end, 10);
-  if (errno || *end || end == text || port < 1 || port > 65535) die("bad port '%s'", text);
-  return (uint16_t)port;
+  long port = strtol(port_text, &end, 10);
+  if (errno || *end || end == port_text || port < 1 || port > 65535) die("bad port '%s'", port_text);
+  address.sin_port = htons((uint16_t)port);
+  return address;
 }
 
-static struct sockaddr_in loopback(uint16_t port) {
-  struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons(port)};
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return address;
+static const char *endpoint_text(const struct sockaddr_in *address) {
+  static char text[INET_ADDRSTRLEN + 8];
+  char host[INET_ADDRSTRLEN];
+  if (!inet_ntop(AF_INET, &address->sin_addr, host, sizeof host)) die("inet_ntop: %s", strerror(errno));
+  snprintf(text, sizeof text, "%s:%u", host, ntohs(address->sin_port));
+  return text;
 }
 
 static void send_all(int sock, const void *data, size_t len) {
@@ -266,7 +283,7 @@ static void splice_in(int sock, const int pfd[2], int fd, uint64_t offset, size_
   }
 }
 
-static int do_recv(uint16_t port, const char *out, enum receive_mode mode) {
+static int do_recv(struct sockaddr_in address, const char *out, enum receive_mode mode) {
   char tmp[PATH_MAX];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", out) >= (int)sizeof tmp) die("path too long: %s", out);
 
@@ -274,8 +291,7 @@ static int do_recv(uint16_t port, const char *out, enum receive_mode mode) {
   if (listener < 0) die("socket: %s", strerror(errno));
   int one = 1;
   if (setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) die("setsockopt(SO_REUSEADDR): %s", strerror(errno));
-  struct sockaddr_in address = loopback(port);
-  if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0) die("bind 127.0.0.1:%u: %s", port, strerror(errno));
+  if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0) die("bind %s: %s", endpoint_text(&address), strerror(errno));
   if (listen(listener, 1) != 0) die("listen: %s", strerror(errno));
   if (printf("ready\n") < 0 || fflush(stdout) != 0) die("writing the ready line: %s", strerror(errno));
 
@@ -372,7 +388,7 @@ static int do_recv(uint16_t port, const char *out, enum receive_mode mode) {
 // How the sender gets the bytes out.
 enum send_mode { SEND_HASHED, SEND_HASHED_MMAP, SEND_STORED_SENDFILE, SEND_STORED_BUFFERED };
 
-static int do_send(uint16_t port, const char *in, enum send_mode mode) {
+static int do_send(struct sockaddr_in address, const char *in, enum send_mode mode) {
   int fd = open(in, O_RDONLY | O_CLOEXEC);
   if (fd < 0) die("open %s: %s", in, strerror(errno));
   struct stat st;
@@ -382,8 +398,7 @@ static int do_send(uint16_t port, const char *in, enum send_mode mode) {
 
   int sock = socket(AF_INET, SOCK_STREAM, 0);
   if (sock < 0) die("socket: %s", strerror(errno));
-  struct sockaddr_in address = loopback(port);
-  if (connect(sock, (struct sockaddr *)&address, sizeof address) != 0) die("connect 127.0.0.1:%u: %s", port, strerror(errno));
+  if (connect(sock, (struct sockaddr *)&address, sizeof address) != 0) die("connect %s: %s", endpoint_text(&address), strerror(errno));
 
   // Connected first, so that a receiver waiting for this sender sees it fail (the stream ends) at once.
   unsigned char digest[DIGEST];
@@ -475,7 +490,7 @@ int main(int argc, char **argv) {
       else if (strcmp(argv[i], "--hash") == 0 && i + 1 < argc) parse_hash(argv[++i]);
       else usage();
     }
-    return do_recv(parse_port(argv[2]), argv[3], mode);
+    return do_recv(parse_endpoint(argv[2]), argv[3], mode);
   }
   if (strcmp(argv[1], "send") == 0) {
     enum send_mode mode = SEND_HASHED;
@@ -486,7 +501,7 @@ int main(int argc, char **argv) {
       else if (strcmp(argv[i], "--hash") == 0 && i + 1 < argc) parse_hash(argv[++i]);
       else usage();
     }
-    return do_send(parse_port(argv[2]), argv[3], mode);
+    return do_send(parse_endpoint(argv[2]), argv[3], mode);
   }
   usage();
 }

@@ -8,9 +8,10 @@ import glob
 import json
 import os
 import re
+import statistics
 import sys
 
-TOOLS = [("filexfer", "FileXfer"), ("rsync", "rsync"), ("scp", "scp"), ("rclone", "rclone (sftp)")]
+TOOLS = [("filexfer", "FileXfer"), ("rsync", "rsync"), ("scp", "scp"), ("rclone", "rclone (sftp)"), ("floor", "C floor")]
 KINDS = [("big", "big"), ("tree", "tree")]
 
 
@@ -129,11 +130,43 @@ def main():
             if found[(rtt, plain)] and found[(rtt, packed)]:
                 lines.append(f"\n{rtt} ms: --compress is {found[(rtt, plain)]['median'] / found[(rtt, packed)]['median']:.2f}x "
                              "as fast as without on the dump.")
+    lines += cpu_table(results, meta, rtts)
     blocks = os.path.join(results, "block-seconds.txt")
     if os.path.exists(blocks):
         spent = ", ".join(f"{r} ms: {s} s" for r, s in (l.split() for l in open(blocks)))
         lines += ["", f"Time of each block (all rounds): {spent}."]
     print("\n".join(lines))
+
+
+def cpu_table(results, meta, rtts):
+    """CPU seconds per GiB of the file's put at each end: the command's own (the client's; both ends for the floor,
+    whose command runs its receiver too) as bench/interleave.py measured it (user + system, mean of the recorded
+    rounds), and the server's from bench/wan/server-cpu.sh (median of the recorded rounds: the last --runs
+    lines, after the warm-up's)."""
+    gib = int(meta["size_mib"]) / 1024
+    runs = int(meta["runs"])
+    rows = []
+    for rtt in rtts:
+        for tool, title in TOOLS:
+            r = load(results, f"wan-{rtt}-{tool}-big")
+            if r is None or "user" not in r:
+                continue
+            own = (r["user"] + r["system"]) / gib
+            server = None
+            path = os.path.join(results, f"wan-{rtt}-{tool}-big.server-cpu")
+            if os.path.exists(path):
+                samples = [float(l) for l in open(path) if l.strip()][-runs:]
+                if samples:
+                    server = statistics.median(samples) / gib
+            label = "0 ms" if rtt == "0" else f"{rtt} ms"
+            ends = "both ends" if tool == "floor" else "client"
+            rows.append(f"| {label} | {title} | {own:.2f} ({ends}) | {f'{server:.2f}' if server is not None else '-'} | "
+                        f"{own + (server or 0):.2f} |")
+    if not rows:
+        return []
+    return ["", f"CPU seconds per GiB of the file's put (user + system; the client's from its resource usage, "
+            f"the server's from /proc around each put; {os.cpu_count()} cores on this machine):", "",
+            "| round trip | tool | command's own | server | total |", "| --- | --- | --- | --- | --- |"] + rows
 
 
 if __name__ == "__main__":

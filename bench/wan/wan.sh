@@ -6,7 +6,7 @@
 # interleaved round by round (bench/interleave.py), and a Markdown report is written (bench/wan/report.py).
 #
 #   bench/wan/wan.sh [--rtts 0,20,80] [--loss-pct 0.5] [--rate-mbit 200] [--runs 3] [--size-mib 200]
-#                    [--files 1000] [--streams 4] [--tools filexfer,filexfer+streams4,rsync,scp,rclone] [--jitter-ms 0]
+#                    [--files 1000] [--streams 4] [--tools filexfer,filexfer+streams4,rsync,scp,rclone,floor] [--jitter-ms 0]
 #                    [--reorder-pct 0] [--queue-bytes B] [--slow-runs 1] [--slow-files 200] [--no-build]
 #                    [--compressible] [--client-env 'VAR=VALUE ...']
 #
@@ -25,6 +25,11 @@
 # is in --tools, by rsync -z --whole-file (rsync-z-dump). --client-env 'VAR=VALUE ...': also the big file put by a
 # FileXfer client run with that environment (row filexfer-env-big), e.g. FILEXFER_TCP_NOTSENT_LOWAT=131072
 # (src/Protocol/Net/TcpTuning.cs), so that a TCP setting is compared with the defaults in the same run.
+# --tools ...,floor: also the C floor of a verified transfer (bench/floor/floor.c: SHA-256 on both ends, fsync,
+# rename) for the file, its receiver in fxwan-a, its sender in fxwan-b (needs libssl-dev, installed if missing).
+# CPU per transfer: the client's from its resource usage; each server's (the sshd and the rsync daemon with the
+# children they reaped) from its /proc/PID/stat around each put (bench/wan/server-cpu.sh); the floor's command
+# holds both of its ends.
 # Needs root (namespaces, TUN) and installs what it lacks from Debian (iperf3, rsync, openssh, rclone, gcc, ping).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,12 +56,12 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --compressible) compressible=1; shift ;;
     --client-env) client_env=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "wan: unknown option $1 (see bench/wan/wan.sh --help)" >&2; exit 2 ;;
   esac
 done
 for t in ${tools//,/ }; do
-  case $t in filexfer|filexfer+streams[1-9]|filexfer+streams1[0-6]|rsync|scp|rclone) ;; *) echo "wan: unknown tool $t" >&2; exit 2 ;; esac
+  case $t in filexfer|filexfer+streams[1-9]|filexfer+streams1[0-6]|rsync|scp|rclone|floor) ;; *) echo "wan: unknown tool $t" >&2; exit 2 ;; esac
 done
 [[ $(id -u) == 0 ]] || { echo "wan: run as root (network namespaces, TUN devices)" >&2; exit 2; }
 # FileXfer is wanted for any of its columns: filexfer (its defaults) and filexfer+streamsN (put --streams N).
@@ -69,9 +74,10 @@ die() { wan_log "$*"; exit 1; }
 # ---- tools, from Debian when missing (no service may start during the install) ----
 declare -A package_of=([iperf3]=iperf3 [rsync]=rsync [ssh]=openssh-client [scp]=openssh-client
   [ssh-keygen]=openssh-client [/usr/sbin/sshd]=openssh-server [rclone]=rclone [gcc]=gcc [ping]=iputils-ping
-  [nsenter]=util-linux [ip]=iproute2 [python3]=python3)
+  [nsenter]=util-linux [ip]=iproute2 [python3]=python3 [getconf]=libc-bin)
+[[ ,$tools, != *,floor,* || -e /usr/include/openssl/evp.h ]] || package_of[/usr/include/openssl/evp.h]=libssl-dev
 need=()
-for tool in "${!package_of[@]}"; do command -v "$tool" > /dev/null 2>&1 || need+=("${package_of[$tool]}"); done
+for tool in "${!package_of[@]}"; do command -v "$tool" > /dev/null 2>&1 || [[ -e $tool ]] || need+=("${package_of[$tool]}"); done
 if [[ ${#need[@]} -gt 0 ]]; then
   mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
   wan_log "installing ${need[*]}"
@@ -101,6 +107,8 @@ trap 'exit 130' INT TERM
 WAN_LINK=$work/link
 WAN_LINK_LOG=$results/link.log
 gcc -O2 -Wall -o "$WAN_LINK" bench/wan/link.c
+floor=$work/floor
+if want floor; then gcc -O2 -o "$floor" bench/floor/floor.c -lcrypto -lpthread; fi
 out=$repo/bench/out
 if [[ $build == 1 ]] && want filexfer; then
   wan_log "building FileXfer (server ReadyToRun, client Native AOT, else ReadyToRun)"
@@ -129,7 +137,7 @@ json.dump(meta, open(sys.argv[1], "w"), indent=1)
 PY
 
 # ---- data: one file from /dev/urandom, a tree of small files in folders of 100 ----
-mkdir -p "$data"/{src,filexfer-root,rsync-root,scp-root,rclone-root}
+mkdir -p "$data"/{src,filexfer-root,rsync-root,scp-root,rclone-root,floor-root}
 chmod 755 "$data/filexfer-root" # the server refuses a root that others can write
 head -c "$((size_mib * 1024 * 1024))" /dev/urandom > "$data/src/big.bin"
 [[ $compressible == 0 ]] || python3 bench/wan/dumpgen.py "$data/src/dump.sql" "$size_mib"
@@ -148,6 +156,12 @@ for i in range(count):
 PY
 
 # ---- the servers, in fxwan-a, on every address of that namespace (fixed ports: the namespace is ours) ----
+declare -A server_pid=() # the long-running servers whose CPU per transfer is counted (bench/wan/server-cpu.sh)
+process_of() { # the process a `serve` started: below the background shell and nsenter, its first descendant with no child
+  local pid=$1 child
+  while child=$(pgrep -P "$pid" | head -n 1) && [[ -n $child ]]; do pid=$child; done
+  echo "$pid"
+}
 serve() { # log name, command...
   local name=$1; shift
   wan_in "$WAN_NS_A" "$@" > "$results/$name.out" 2> "$results/$name.log" &
@@ -167,6 +181,7 @@ if want filexfer; then
   chmod 600 "$work/tokens" "$work/client-token"
   serve filexfer-server "$fxd" --root "$data/filexfer-root" --listen 0.0.0.0:7070 --tokens "$work/tokens"
   wait_port 7070
+  server_pid[filexfer]=$(process_of "${pids[-1]}")
 fi
 if want rsync; then
   cat > "$work/rsyncd.conf" << CONF
@@ -180,6 +195,7 @@ gid = 0
 CONF
   serve rsyncd rsync --daemon --no-detach --config="$work/rsyncd.conf" --port=873 --log-file="$results/rsyncd.log"
   wait_port 873
+  server_pid[rsync]=$(process_of "${pids[-1]}")
 fi
 if want scp || want rclone; then
   ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
@@ -205,6 +221,7 @@ CONF
   mkdir -p /run/sshd # privilege separation directory, required when root
   serve sshd /usr/sbin/sshd -D -e -f "$work/sshd_config"
   wait_port 2222
+  server_pid[scp]=$(process_of "${pids[-1]}")
 fi
 : > "$work/rclone.conf"
 rclone_pass=wan-bench rclone_obscured=""
@@ -212,6 +229,7 @@ if want rclone; then
   serve rclone-serve rclone serve sftp "$data/rclone-root" --addr :2022 --user fx --pass "$rclone_pass" \
     --key "$work/host_key" --config "$work/rclone.conf" --dir-cache-time 0s # else it would not see the deletes between rounds
   wait_port 2022
+  server_pid[rclone]=$(process_of "${pids[-1]}")
   rclone_obscured=$(rclone obscure "$rclone_pass")
 fi
 
@@ -254,7 +272,7 @@ for rtt in ${rtts//,/ }; do
     for tool in ${tools//,/ }; do
       root=$data/${tool%%+*}-root
       # --streams is for one file; a tree of --files 0 is not measured.
-      [[ $kind == tree && ( $tool == filexfer+streams* || $files == 0 ) ]] && continue
+      [[ $kind == tree && ( $tool == filexfer+streams* || $tool == floor || $files == 0 ) ]] && continue
       if [[ $kind == big ]]; then
         prepare="rm -f $root/big.bin" check="cmp -s $src/big.bin $root/big.bin" clean="rm -f $root/big.bin"
         case $tool in
@@ -263,7 +281,12 @@ for rtt in ${rtts//,/ }; do
           rsync) command="$b rsync -a --whole-file $src/big.bin rsync://$host/bench/big.bin" ;;
           scp) command="$scp_cmd $src/big.bin root@$host:$root/big.bin" ;;
           rclone) command="$rclone_cmd $src/big.bin $rclone_remote" ;;
+          floor) command="bash -c 'set -o pipefail; nsenter --net=/run/netns/$WAN_NS_A $floor recv 0.0.0.0:7171 $root/big.bin | { read -r ready && $b $floor send $host:7171 $src/big.bin; }'" ;;
         esac
+        # The server's CPU for this transfer, beside the client's (the command's own resource usage; the floor's
+        # command holds both of its ends).
+        server=${tool%%+*}
+        [[ -z ${server_pid[$server]:-} ]] || command="bench/wan/server-cpu.sh ${server_pid[$server]} $results/wan-$rtt-$tool-big.server-cpu $command"
       else
         tree=tree
         if [[ $rtt != 0 && ( $tool == scp || $tool == rclone ) ]] && ((slow_files < files)); then tree='tree-slow'; fi
