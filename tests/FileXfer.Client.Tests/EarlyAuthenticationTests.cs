@@ -72,7 +72,7 @@ public sealed class EarlyAuthenticationTests
     }
 
     [Fact(Timeout = 120000)]
-    public async Task A_tree_put_and_get_authenticate_their_transfer_connections_in_the_hello_and_everything_arrives_verified()
+    public async Task A_tree_put_and_get_authenticate_each_connection_once_and_everything_arrives_verified()
     {
         var token = TestContext.Current.CancellationToken;
         await using var server = AuthTestServer.Start();
@@ -84,12 +84,46 @@ public sealed class EarlyAuthenticationTests
         CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "--token-file", tokenFile, "put", "-r", source, "t"], token));
         CliAssert.Success(await CliRunner.RunAsync(server, ["--quiet", "--token-file", tokenFile, "get", "-r", "t", local.Combine("restored")], token));
 
-        // Per command: the listing connection answers the challenge, its 4 transfer connections use the run's ticket.
-        Assert.Equal(2, server.Log.WithEvent(ServerEvents.AuthenticationSucceeded).Count);
-        Assert.Equal(2 * 4, server.Log.WithEvent(ServerEvents.TicketAccepted).Count);
+        // Per command five connections, each authenticated once: the listing connection and the 4 transfer connections
+        // opened beside it answer the challenge at the same time, unless one opens after a ticket was issued; a
+        // connection opened later (a retry's, the more a long link gets) uses the run's ticket.
+        int challenged = server.Log.WithEvent(ServerEvents.AuthenticationSucceeded).Count;
+        int ticketed = server.Log.WithEvent(ServerEvents.TicketAccepted).Count;
+        Assert.Equal(2 * 5, challenged + ticketed);
+        Assert.InRange(challenged, 2, 2 * 5);
         Assert.Empty(server.Log.WithEvent(ServerEvents.TicketRefused));
         var original = await TestTrees.DescribeAsync(source, token);
         TestTrees.AssertSame(original, await TestTrees.DescribeAsync(server.PathOf("t"), token), "the server's copy");
         TestTrees.AssertSame(original, await TestTrees.DescribeAsync(local.Combine("restored"), token), "the restored copy");
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_tree_retried_connects_its_listing_connection_first_and_every_connection_uses_the_run_ticket()
+    {
+        // One TreeTransfer runs its attempts (the command line's retries): the first opens its transfer connections beside
+        // the listing connection, all answering the challenge; a later one connects the listing connection first, then
+        // the transfer connections, all with the ticket the first attempt was issued.
+        var token = TestContext.Current.CancellationToken;
+        await using var server = AuthTestServer.Start();
+        using var local = new TempDirectory();
+        var source = local.Combine("source");
+        await TestTrees.CreateMixedTreeAsync(source, 40, token);
+        var options = new FileXferClientOptions { Credential = new FileXferCredential("writer", AuthTestServer.WriterSecret), Run = new ClientRun() };
+        var transfer = new FileXfer.Client.Sync.TreeTransfer(ct => FileXferClient.ConnectAsync(new HostPort("127.0.0.1", server.Port), options, ct), options.HashAlgorithm);
+
+        var first = await transfer.PutTreeAsync(source, "t", _ => ValueTask.CompletedTask, progress: null, token);
+        int before = server.Log.Entries.Count;
+        var second = await transfer.PutTreeAsync(source, "t", _ => ValueTask.CompletedTask, progress: null, token);
+
+        Assert.Equal((40, 0), (first.Transferred, first.Failed));
+        Assert.Equal(0, second.Failed);
+        var entries = server.Log.Entries.Skip(before).ToList();
+        Assert.DoesNotContain(entries, e => e.EventId.Id == ServerEvents.AuthenticationSucceeded);
+        var tickets = entries.Select((e, i) => (e, i)).Where(x => x.e.EventId.Id == ServerEvents.TicketAccepted).Select(x => x.i).ToList();
+        var openings = entries.Select((e, i) => (e, i)).Where(x => x.e.EventId.Id == ServerEvents.ConnectionOpened).Select(x => x.i).ToList();
+        Assert.Equal(5, tickets.Count);
+        Assert.Equal(5, openings.Count);
+        // The listing connection authenticated before the transfer connections were opened.
+        Assert.All(openings.Skip(1), i => Assert.True(i > tickets[0], "a transfer connection opened before the listing connection authenticated"));
     }
 }

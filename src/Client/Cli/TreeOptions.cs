@@ -27,7 +27,7 @@ internal sealed class TreeOptions
     public Option<int> Parallel { get; } = ValueChecks.Between(
         new("--parallel", "-P")
         {
-            Description = "With -r: connections to spread files over (a file takes the next free one).",
+            Description = $"With -r: connections to spread files over (a file takes the next free one). Default: {TreeTransferOptions.DefaultParallel}, {TreeTransferOptions.DefaultLongLinkParallel} when the round trip is {ParallelTransfer.LongRoundTrip.TotalMilliseconds:F0} ms or more.",
             DefaultValueFactory = _ => TreeTransferOptions.DefaultParallel,
         },
         1,
@@ -45,6 +45,7 @@ internal sealed class TreeOptions
             Checksum = result.GetValue(Checksum),
             DryRun = result.GetValue(DryRun),
             Parallel = result.GetValue(Parallel),
+            LongLinkParallel = result.GetResult(Parallel) is { Implicit: false } ? result.GetValue(Parallel) : TreeTransferOptions.DefaultLongLinkParallel,
             Filter = await ToFilterAsync(result, cancellationToken),
         };
     }

@@ -15,12 +15,19 @@ public sealed partial class TreeTransfer
         Progress.BeginAttempt();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await using var attempt = new Attempt(this, "get", onEvent, stop);
-        await using var main = await _connect(stop.Token);
-
-        if (!_options.DryRun)
+        // The transfer connections open now, beside the listing connection (on a retry just after it, see BeginAttempt),
+        // not after the walk found files: their handshakes and authentication overlap its own and the listing of the
+        // top (docs/PERFORMANCE.md, "Latency-aware trees").
+        bool beside = BeginAttempt();
+        if (!_options.DryRun && beside)
         {
-            // The transfer connections open now, while the top and the first directories are listed, not after: with the
-            // run's ticket each costs its TCP handshake and its Hello (docs/PERFORMANCE.md, "Latency-aware trees").
+            attempt.PrestartTransfers((client, reader) => GetWorkAsync(attempt, client, reader, progress));
+        }
+
+        await using var main = await _connect(stop.Token);
+        attempt.UseLink(main.RoundTrip);
+        if (!_options.DryRun && !beside)
+        {
             attempt.PrestartTransfers((client, reader) => GetWorkAsync(attempt, client, reader, progress));
         }
 

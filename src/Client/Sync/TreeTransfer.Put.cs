@@ -27,17 +27,25 @@ public sealed partial class TreeTransfer
         Progress.BeginAttempt();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await using var attempt = new Attempt(this, "put", onEvent, stop);
+        // The transfer connections open now, beside the listing connection (on a retry just after it, see BeginAttempt),
+        // not after the walk found files: their handshakes and authentication overlap its own and the listing of the
+        // top (docs/PERFORMANCE.md, "Latency-aware trees").
+        bool prestart = !_options.DryRun && !empty;
+        bool beside = BeginAttempt();
+        if (prestart && beside)
+        {
+            attempt.PrestartTransfers((client, reader) => PutWorkAsync(attempt, client, reader, progress));
+        }
+
         await using var main = await _connect(stop.Token);
+        attempt.UseLink(main.RoundTrip);
+        if (prestart && !beside)
+        {
+            attempt.PrestartTransfers((client, reader) => PutWorkAsync(attempt, client, reader, progress));
+        }
         if (!_options.DryRun)
         {
             main.RequireWriteAccess("put");
-        }
-
-        if (!_options.DryRun && !empty)
-        {
-            // The transfer connections open now, while the top and the first directories are listed, not after: with the
-            // run's ticket each costs its TCP handshake and its Hello (docs/PERFORMANCE.md, "Latency-aware trees").
-            attempt.PrestartTransfers((client, reader) => PutWorkAsync(attempt, client, reader, progress));
         }
 
         // The top's description and its listing in one round trip: the listing serves the walk when the top exists.

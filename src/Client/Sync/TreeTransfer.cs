@@ -28,6 +28,7 @@ public sealed partial class TreeTransfer
     private readonly Func<CancellationToken, Task<FileXferClient>> _connect;
     private readonly TreeTransferOptions _options;
     private readonly string _algorithm;
+    private int _attempts;
 
     public TreeTransfer(Func<CancellationToken, Task<FileXferClient>> connect, string hashAlgorithm, TreeTransferOptions? options = null)
     {
@@ -38,6 +39,15 @@ public sealed partial class TreeTransfer
 
     /// <summary>What the runs of this instance have done so far (kept across retries).</summary>
     public TreeProgress Progress { get; } = new();
+
+    /// <summary>
+    /// Starts an attempt; true when the transfer connections may open beside the listing connection rather than after
+    /// it. Only the first attempt does: connections in their handshake are what a server at its limit evicts for newer
+    /// ones (the oldest first), so near the limit the listing connection could be pushed out by its own transfer
+    /// connections; a retry connects it first, and a transfer connection the server then refuses leaves its files to
+    /// the others.
+    /// </summary>
+    private bool BeginAttempt() => Interlocked.Increment(ref _attempts) == 1;
 
     /// <summary>A file queued for a transfer connection.</summary>
     private sealed record QueuedTransfer(TransferItem Item, long Size, DirectoryNode Node, string Name);
@@ -58,6 +68,9 @@ public sealed partial class TreeTransfer
         private readonly List<Task> _workers = [];
         private readonly TaskCompletionSource _allQueued = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private Func<FileXferClient, ChannelReader<QueuedTransfer>, Task>? _work;
+        private int _connections = Math.Clamp(owner._options.Parallel, 1, 64);
+        // Workers that may still carry files: a worker the server refuses (too many connections) leaves the queue to them.
+        private int _live;
         private int _announcedFiles;
         private long _announcedBytes;
 
@@ -189,7 +202,7 @@ public sealed partial class TreeTransfer
 
         /// <summary>
         /// Runs the transfer connections until the queue is completed and empty. They are opened as files are queued,
-        /// one per file up to <see cref="TreeTransferOptions.Parallel"/>: a run with nothing to transfer opens none,
+        /// one per file up to <see cref="TreeTransferOptions.Parallel"/> (or more on a long link, <see cref="UseLink"/>): a run with nothing to transfer opens none,
         /// one with two files two. A failed connection stops the attempt.
         /// </summary>
         public async Task RunTransfersAsync(Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work)
@@ -228,12 +241,29 @@ public sealed partial class TreeTransfer
         {
             lock (_workers)
             {
-                if (_work is null || _workers.Count >= Math.Clamp(owner._options.Parallel, 1, 64) || _workers.Count >= _announcedFiles)
+                if (_work is null || _workers.Count >= _connections || _workers.Count >= _announcedFiles)
                 {
                     return;
                 }
 
+                _live++;
                 _workers.Add(RunWorkerAsync(_work));
+            }
+        }
+
+        /// <summary>
+        /// Told the listing connection's round trip: on a long link (at least <see cref="ParallelTransfer.LongRoundTrip"/>)
+        /// files may be spread over up to <see cref="TreeTransferOptions.LongLinkParallel"/> connections, the ones beyond
+        /// those already open opened as files are queued.
+        /// </summary>
+        public void UseLink(TimeSpan roundTrip)
+        {
+            if (roundTrip >= ParallelTransfer.LongRoundTrip)
+            {
+                lock (_workers)
+                {
+                    _connections = Math.Max(_connections, Math.Clamp(owner._options.LongLinkParallel, 1, 64));
+                }
             }
         }
 
@@ -249,9 +279,9 @@ public sealed partial class TreeTransfer
             lock (_workers)
             {
                 _work = work;
-                int count = Math.Clamp(owner._options.Parallel, 1, 64);
-                while (_workers.Count < count)
+                while (_workers.Count < _connections)
                 {
+                    _live++;
                     _workers.Add(RunSpeculativeWorkerAsync(work));
                 }
             }
@@ -285,10 +315,15 @@ public sealed partial class TreeTransfer
                         return;
                     }
 
-                    client = await owner._connect(Token);
+                    client = await ConnectOrRetireAsync();
+                    if (client is null)
+                    {
+                        return;
+                    }
                 }
 
                 await work(client, Transfers.Reader);
+                Leave();
             }
             catch
             {
@@ -301,6 +336,49 @@ public sealed partial class TreeTransfer
                 {
                     await client.DisposeAsync();
                 }
+            }
+        }
+
+        /// <summary>
+        /// A transfer connection, or null when it could not be opened while other workers can still carry the queue: this
+        /// worker then retires, and no further ones are opened. That is a server at its limit: it refuses a connection
+        /// as busy (too many from this address, or in all), or closes one still in its handshake to make room for a
+        /// newer one. Whatever else stops one connection stops the others too, and the last worker cannot retire: its
+        /// failure stops the attempt, as any failure does.
+        /// </summary>
+        private async Task<FileXferClient?> ConnectOrRetireAsync()
+        {
+            try
+            {
+                return await owner._connect(Token);
+            }
+            catch (Exception ex) when (ex is FileXferException or ConnectionFailedException or ConnectionLostException && !Token.IsCancellationRequested && TryRetire())
+            {
+                return null;
+            }
+        }
+
+        private bool TryRetire()
+        {
+            lock (_workers)
+            {
+                if (_live <= 1)
+                {
+                    return false;
+                }
+
+                _live--;
+                _connections = Math.Min(_connections, _workers.Count);
+                return true;
+            }
+        }
+
+        /// <summary>A worker is done with the queue: it no longer counts among those that carry it.</summary>
+        private void Leave()
+        {
+            lock (_workers)
+            {
+                _live--;
             }
         }
 
@@ -324,8 +402,14 @@ public sealed partial class TreeTransfer
         {
             try
             {
-                await using var client = await owner._connect(Token);
+                await using var client = await ConnectOrRetireAsync();
+                if (client is null)
+                {
+                    return;
+                }
+
                 await work(client, Transfers.Reader);
+                Leave();
             }
             catch
             {

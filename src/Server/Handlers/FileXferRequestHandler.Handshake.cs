@@ -62,6 +62,14 @@ public sealed partial class FileXferRequestHandler
                 return false;
             }
 
+            // A Welcome that ends the handshake (no authentication, or early authentication accepted) is sent only to a
+            // connection still admitted; from then on it is no longer a newcomer that a full server evicts for a new one.
+            bool final = early is EarlyOutcome.Accepted || options.Authenticator is null;
+            if (final && !Connection.TryMarkEstablished())
+            {
+                return false;
+            }
+
             if (early is EarlyOutcome.Accepted { } accepted)
             {
                 await Writer.WriteAsync(Messages.Welcome((int)chosen, capabilities, options.Agent, Store.MaxFileSize, accepted.ServerProof, accepted.Access), deadline.Token);
@@ -78,9 +86,7 @@ public sealed partial class FileXferRequestHandler
                 return false;
             }
 
-            // From here on the connection is no longer a newcomer that a full server evicts for a new one, and reads
-            // ahead as far as a frame can be long.
-            Connection.MarkEstablished();
+            // Established (above, or before the Authenticate's answer): it reads ahead as far as a frame can be long.
             Reader.UseFullBuffer();
             return true;
         }
@@ -228,6 +234,12 @@ public sealed partial class FileXferRequestHandler
         // The run's later connections may authenticate in their Hello over this connection's nonce: its ticket.
         TimeSpan? ticketLifetime = _capabilities.HasFlag(Capabilities.EarlyAuthentication) && _ticket is { } run
             && authenticator.Tickets.Issue(name, run.RunId, run.Number, serverNonce) ? RunTickets.Lifetime : null;
+        if (!Connection.TryMarkEstablished())
+        {
+            // Evicted for a newer connection while it authenticated: no answer, the connection closes.
+            return false;
+        }
+
         await Writer.WriteAsync(Messages.AuthenticateOk(AuthProof.ForServer(token.Secret, clientNonce!, serverNonce, name), access, ticketLifetime), cancellationToken);
         ServerLog.AuthenticationSucceeded(logger, Connection.Id, Connection.RemoteEndPoint, escaped, token.ToString());
         return true;

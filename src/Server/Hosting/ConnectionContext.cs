@@ -54,7 +54,7 @@ public sealed class ConnectionContext : IDisposable
 
     /// <summary>
     /// Cancelled when the shutdown deadline passed, or when the server evicted this connection to make room
-    /// (see <see cref="MarkEstablished"/>): abandon everything now.
+    /// (see <see cref="TryMarkEstablished"/>): abandon everything now.
     /// </summary>
     public CancellationToken Aborted { get; }
 
@@ -81,7 +81,11 @@ public sealed class ConnectionContext : IDisposable
     /// then the connection is a newcomer, and a full server evicts its oldest newcomer to let a new connection
     /// in: connections that stall in their handshake cannot keep real clients out.
     /// </summary>
-    public void MarkEstablished() => Interlocked.CompareExchange(ref _state, Established, Newcomer);
+    /// <remarks>
+    /// Called before the answer that completes the handshake is sent, never after: a connection evicted meanwhile gets
+    /// no answer (false: close it), so no client is told it is connected on a connection about to be cut.
+    /// </remarks>
+    public bool TryMarkEstablished() => Interlocked.CompareExchange(ref _state, Established, Newcomer) != Evicted;
 
     /// <summary>Marks a newcomer evicted: false when it has completed its handshake meanwhile (or was evicted already).</summary>
     internal bool TryMarkEvicted() => Interlocked.CompareExchange(ref _state, Evicted, Newcomer) == Newcomer;

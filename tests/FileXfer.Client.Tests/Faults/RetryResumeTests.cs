@@ -121,8 +121,9 @@ public class RetryResumeTests
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer();
         await using var proxy = new FaultProxy(server);
-        // The first connection walks the trees; the second, the one transfer connection (-P 1), is cut.
-        proxy.PlanNext(FaultPlan.Clean);
+        // One connection walks the trees, the other, the one transfer connection (-P 1), is cut. They open at once, in
+        // either order: both are planned to be cut after 2 MiB, which only the transfer connection carries.
+        proxy.PlanNext(FaultPlan.Up(DirectionFaults.Cut(2 * 1024 * 1024)));
         proxy.PlanNext(FaultPlan.Up(DirectionFaults.Cut(2 * 1024 * 1024)));
         using var local = new TempDirectory();
         var tree = Directory.CreateDirectory(local.Combine("tree")).FullName;

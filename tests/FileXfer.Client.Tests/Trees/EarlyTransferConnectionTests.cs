@@ -1,4 +1,5 @@
 using FileXfer.Client.Sync;
+using FileXfer.Protocol;
 using FileXfer.Protocol.Hashing;
 
 namespace FileXfer.Client.Tests.Trees;
@@ -36,6 +37,42 @@ public sealed class EarlyTransferConnectionTests
         // Nothing changed: the two opened ahead are closed and none is opened again.
         Assert.Equal((0, 3), (second.Transferred, second.Skipped));
         Assert.Equal(1 + 2, afterSecond - afterFirst);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_tree_asking_more_connections_than_the_server_admits_goes_over_those_it_admits()
+    {
+        // Three connections from one address: the listing one and two transfer ones; the others it asks for are refused
+        // as busy and leave the files to the admitted ones instead of failing the run. Opened all at once, the first
+        // attempt's connections may push the listing connection out (a full server evicts the oldest in its handshake):
+        // the retry connects it first.
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer(root: null, serverOptions: new FileXfer.Server.Hosting.TcpServerOptions { MaxConnectionsPerAddress = 3 });
+        using var local = new TempDirectory();
+        var source = Directory.CreateDirectory(local.Combine("source")).FullName;
+        for (int i = 0; i < 40; i++)
+        {
+            await File.WriteAllTextAsync(Path.Combine(source, $"f{i:00}.txt"), $"file {i}", token);
+        }
+
+        var options = new TreeTransferOptions { Parallel = 8 };
+        var transfer = new TreeTransfer(ct => FileXferClient.ConnectAsync(new FileXfer.Protocol.Net.HostPort("127.0.0.1", server.Port), new FileXferClientOptions { HashAlgorithm = HashAlgorithms.Sha256 }, ct), HashAlgorithms.Sha256, options);
+        TreeSummary summary;
+        try
+        {
+            summary = await transfer.PutTreeAsync(source, "t", _ => ValueTask.CompletedTask, progress: null, token);
+        }
+        catch (Exception ex) when (ex is FileXferException or ConnectionFailedException or ConnectionLostException)
+        {
+            summary = await transfer.PutTreeAsync(source, "t", _ => ValueTask.CompletedTask, progress: null, token);
+        }
+
+        Assert.Equal(40, summary.Transferred + summary.Skipped);
+        Assert.Equal(0, summary.Failed);
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.Equal($"file {i}", await File.ReadAllTextAsync(server.PathOf($"t/f{i:00}.txt"), token));
+        }
     }
 
     private static Task<TreeSummary> PutAsync(TestServer server, string source, CancellationToken token)

@@ -68,7 +68,9 @@ public sealed class TreeRetryTests
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer();
         await using var proxy = new FaultProxy(server);
-        proxy.PlanNext(FaultPlan.Clean);
+        // The listing connection and the one transfer connection (-P 1) open at once, in either order: both are planned
+        // to be cut after 12 MiB, which only the transfer connection carries.
+        proxy.PlanNext(FaultPlan.Up(DirectionFaults.Cut(12 * 1024 * 1024)));
         proxy.PlanNext(FaultPlan.Up(DirectionFaults.Cut(12 * 1024 * 1024)));
         using var local = new TempDirectory();
         var tree = Directory.CreateDirectory(local.Combine("tree")).FullName;
