@@ -71,6 +71,7 @@ public sealed partial class TreeTransfer
         private int _connections = Math.Clamp(owner._options.Parallel, 1, 64);
         // Workers that may still carry files: a worker the server refuses (too many connections) leaves the queue to them.
         private int _live;
+        private bool _speculative;
         private int _announcedFiles;
         private long _announcedBytes;
 
@@ -253,16 +254,27 @@ public sealed partial class TreeTransfer
 
         /// <summary>
         /// Told the listing connection's round trip: on a long link (at least <see cref="ParallelTransfer.LongRoundTrip"/>)
-        /// files may be spread over up to <see cref="TreeTransferOptions.LongLinkParallel"/> connections, the ones beyond
-        /// those already open opened as files are queued.
+        /// files may be spread over up to <see cref="TreeTransferOptions.LongLinkParallel"/> connections. When transfer
+        /// connections were opened ahead (<see cref="PrestartTransfers"/>), the others open now too, with the run's
+        /// ticket, while the top is listed (those that get no file close as the ones opened ahead do).
         /// </summary>
         public void UseLink(TimeSpan roundTrip)
         {
-            if (roundTrip >= ParallelTransfer.LongRoundTrip)
+            if (roundTrip < ParallelTransfer.LongRoundTrip)
             {
-                lock (_workers)
+                return;
+            }
+
+            lock (_workers)
+            {
+                _connections = Math.Max(_connections, Math.Clamp(owner._options.LongLinkParallel, 1, 64));
+                if (_work is { } work && _speculative)
                 {
-                    _connections = Math.Max(_connections, Math.Clamp(owner._options.LongLinkParallel, 1, 64));
+                    while (_workers.Count < _connections)
+                    {
+                        _live++;
+                        _workers.Add(RunSpeculativeWorkerAsync(work));
+                    }
                 }
             }
         }
@@ -279,6 +291,7 @@ public sealed partial class TreeTransfer
             lock (_workers)
             {
                 _work = work;
+                _speculative = true;
                 while (_workers.Count < _connections)
                 {
                     _live++;
