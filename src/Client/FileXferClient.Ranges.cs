@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using FileXfer.Protocol.Transfer;
+using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Client;
 
@@ -30,6 +31,67 @@ public sealed partial class FileXferClient
             var hash = await SendUploadBodyAsync(part, range.Length - start, hasher, id, progress, plain: true, cancellationToken);
             await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
             return start;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends ranges of the file open as <paramref name="handle"/> taken from <paramref name="queue"/>, one after the other,
+    /// until the queue is empty; each is a range's put as in <see cref="PutRangeAsync"/>. The next range's Put goes out
+    /// right behind the previous range's BodyEnd, before its Ok is read, so a connection waits one round trip between
+    /// ranges (for the next Ready), not two. Returns the bytes of its ranges the server already held.
+    /// </summary>
+    internal Task<long> PutRangesAsync(SafeFileHandle handle, RangeQueue queue, string remote, long size, byte[] transferId, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        RequireCapability(Capabilities.ParallelStreams);
+        var algorithm = _options.HashAlgorithm;
+        return RunAsync(async id =>
+        {
+            long held = 0;
+            if (!queue.TryTake(out _, out var range))
+            {
+                return held;
+            }
+
+            await _writer.WriteAsync(RangeMessages.Put(id, remote, size, algorithm, transferId, range), cancellationToken);
+            while (true)
+            {
+                await using var part = new FilePart(handle, range);
+                var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
+                var (start, hasher) = await ProveHeldAsync(ready, part, range.Length, algorithm, progress, cancellationToken);
+                byte[] hash;
+                using (hasher)
+                {
+                    await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
+                    hash = await SendUploadBodyAsync(part, range.Length - start, hasher, id, progress, plain: true, cancellationToken);
+                }
+
+                held += start;
+                bool more = queue.TryTake(out _, out var next);
+                uint nextId = more ? ++_nextRequestId : 0;
+                if (more)
+                {
+                    // Behind the BodyEnd, in the same send: the server reads it as soon as it answered this range.
+                    await _writer.WriteAsync(RangeMessages.Put(nextId, remote, size, algorithm, transferId, next), cancellationToken);
+                }
+
+                try
+                {
+                    await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
+                }
+                catch (FileXferException) when (more)
+                {
+                    // The next Put is already on its way: the connection is out of step and is given up.
+                    _broken = true;
+                    throw;
+                }
+
+                if (!more)
+                {
+                    return held;
+                }
+
+                (id, range) = (nextId, next);
+            }
         }, cancellationToken);
     }
 

@@ -20,6 +20,12 @@ public static class ParallelTransfer
     /// <summary>Files below this size always go over one connection: their ranges would be too short to gain.</summary>
     public const long MinimumSize = 16L * 1024 * 1024;
 
+    /// <summary>
+    /// The shortest range a file is cut into (<see cref="FileRange.Schedule"/>), but for the file's last: each range costs
+    /// its connection a round trip, and the last ones decide how closely the connections finish together.
+    /// </summary>
+    public const long MinimumRange = 4L * 1024 * 1024;
+
     /// <summary>The round trip from which more than one stream is chosen by default.</summary>
     public static readonly TimeSpan LongRoundTrip = TimeSpan.FromMilliseconds(10);
 
@@ -76,11 +82,12 @@ public static class ParallelTransfer
         var remote = RemotePath.Normalize(remotePath);
         long size = source.Size;
         var algorithm = first.HashAlgorithm;
-        var ranges = FileRange.Split(size, count);
+        var queue = new RangeQueue(FileRange.Schedule(size, count, MinimumRange));
+        count = Math.Min(count, queue.Ranges.Count);
 
-        // A name for this source to this destination in this many ranges, the same on every retry: the server's held
-        // ranges are offered again, and proven by their hashes.
-        var transferId = ResumeKeys.For(source, remote, algorithm, FormattableString.Invariant($"ranges {count}"));
+        // A name for this source to this destination cut for this many streams, the same on every retry: the server's
+        // held ranges are offered again, and proven by their hashes.
+        var transferId = ResumeKeys.For(source, remote, algorithm, FormattableString.Invariant($"schedule {count} {MinimumRange}"));
 
         using var attempt = new Attempt(cancellationToken);
         var token = attempt.Token;
@@ -89,9 +96,9 @@ public static class ParallelTransfer
         // while the ranges are sent, on its own, so it costs time only when it is slower than the link.
         var whole = Task.Run(() => HashRangeAsync(source.Handle!, new FileRange(0, size), algorithm, token), token);
         long resumed = 0;
-        var sends = ranges.Select((range, i) => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
+        var sends = Enumerable.Range(0, count).Select(i => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
         {
-            long held = await client.PutRangeAsync(new FilePart(source.Handle!, range), remote, size, transferId, progress, token);
+            long held = await client.PutRangesAsync(source.Handle!, queue, remote, size, transferId, progress, token);
             Interlocked.Add(ref resumed, held);
         }, attempt)).ToList();
         await attempt.WhenAllAsync(sends);
