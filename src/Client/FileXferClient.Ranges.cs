@@ -37,62 +37,85 @@ public sealed partial class FileXferClient
     /// <summary>
     /// Sends ranges of the file open as <paramref name="handle"/> taken from <paramref name="queue"/>, one after the other,
     /// until the queue is empty; each is a range's put as in <see cref="PutRangeAsync"/>. The next range's Put goes out
-    /// right behind the previous range's BodyEnd, before its Ok is read, so a connection waits one round trip between
-    /// ranges (for the next Ready), not two. Returns the bytes of its ranges the server already held.
+    /// right behind the previous range's BodyEnd, before its Ok is read. Once the server held nothing of a range this
+    /// connection sent, and where it agreed to <see cref="Capabilities.EagerRanges"/>, the next ranges go without waiting
+    /// for Ready (their bytes right behind their Put): the server most likely holds none of them either, and a connection
+    /// then never waits a round trip between ranges. Returns the bytes of its ranges the server already held.
     /// </summary>
     internal Task<long> PutRangesAsync(SafeFileHandle handle, RangeQueue queue, string remote, long size, byte[] transferId, Action<long>? progress, CancellationToken cancellationToken)
     {
         RequireCapability(Capabilities.ParallelStreams);
         var algorithm = _options.HashAlgorithm;
+        bool canBeEager = Capabilities.HasFlag(Capabilities.EagerRanges);
         return RunAsync(async id =>
         {
             long held = 0;
+            bool eager = false;
+            (uint Id, byte[] Hash)? unanswered = null;
             if (!queue.TryTake(out _, out var range))
             {
                 return held;
             }
 
-            await _writer.WriteAsync(RangeMessages.Put(id, remote, size, algorithm, transferId, range), cancellationToken);
             while (true)
             {
                 await using var part = new FilePart(handle, range);
-                var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
-                var (start, hasher) = await ProveHeldAsync(ready, part, range.Length, algorithm, progress, cancellationToken);
+                await _writer.WriteAsync(RangeMessages.Put(id, remote, size, algorithm, transferId, range, eager), cancellationToken);
                 byte[] hash;
-                using (hasher)
+                if (eager)
                 {
-                    await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
-                    hash = await SendUploadBodyAsync(part, range.Length - start, hasher, id, progress, plain: true, cancellationToken);
+                    using var hasher = HashAlgorithms.Create(algorithm);
+                    hash = await SendUploadBodyAsync(part, range.Length, hasher, id, progress, plain: true, cancellationToken);
+                    await ReadRangeOkAsync(unanswered, remote, algorithm, cancellationToken);
+                }
+                else
+                {
+                    await ReadRangeOkAsync(unanswered, remote, algorithm, cancellationToken);
+                    var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
+                    var (start, hasher) = await ProveHeldAsync(ready, part, range.Length, algorithm, progress, cancellationToken);
+                    using (hasher)
+                    {
+                        await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
+                        hash = await SendUploadBodyAsync(part, range.Length - start, hasher, id, progress, plain: true, cancellationToken);
+                    }
+
+                    held += start;
+                    eager = canBeEager && (ready.GetSizeOrNull(FieldTag.Offset) ?? 0) == 0;
                 }
 
-                held += start;
-                bool more = queue.TryTake(out _, out var next);
-                uint nextId = more ? ++_nextRequestId : 0;
-                if (more)
+                unanswered = (id, hash);
+                if (!queue.TryTake(out _, out range))
                 {
-                    // Behind the BodyEnd, in the same send: the server reads it as soon as it answered this range.
-                    await _writer.WriteAsync(RangeMessages.Put(nextId, remote, size, algorithm, transferId, next), cancellationToken);
-                }
-
-                try
-                {
-                    await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
-                }
-                catch (FileXferException) when (more)
-                {
-                    // The next Put is already on its way: the connection is out of step and is given up.
-                    _broken = true;
-                    throw;
-                }
-
-                if (!more)
-                {
+                    var (lastId, lastHash) = unanswered.Value;
+                    await ReadStoredHashAsync(lastId, remote, algorithm, lastHash, cancellationToken);
                     return held;
                 }
 
-                (id, range) = (nextId, next);
+                id = ++_nextRequestId;
             }
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the Ok of the range sent before the one now on its way, if any. An error there leaves the connection out of
+    /// step (the next range's Put, perhaps its bytes, follow it), so the connection is given up.
+    /// </summary>
+    private async Task ReadRangeOkAsync((uint Id, byte[] Hash)? unanswered, string remote, string algorithm, CancellationToken cancellationToken)
+    {
+        if (unanswered is not { } previous)
+        {
+            return;
+        }
+
+        try
+        {
+            await ReadStoredHashAsync(previous.Id, remote, algorithm, previous.Hash, cancellationToken);
+        }
+        catch (FileXferException)
+        {
+            _broken = true;
+            throw;
+        }
     }
 
     /// <summary>

@@ -3,9 +3,11 @@ using Microsoft.Win32.SafeHandles;
 namespace FileXfer.Client;
 
 /// <summary>
-/// One large file over several connections at once (ParallelStreams): the file is cut into as many ranges as streams,
-/// each range goes over its own connection (the first one over the connection the caller opened), resumable and checked
-/// by its own hash, and the whole-file hash is still checked end to end before the file gets its name. On a long,
+/// One large file over several connections at once (ParallelStreams): a put cuts the file into ranges that the
+/// connections take from one queue (<see cref="FileRange.Schedule"/>: long ones first, short ones last, so a connection the
+/// link treats worse takes fewer and they all finish together), a get into as many ranges as streams; each range is
+/// resumable and checked by its own hash, the first connection is the one the caller opened, and the whole-file hash is
+/// still checked end to end before the file gets its name. On a long,
 /// lossy link one TCP stream cannot fill the pipe; several can. A server without the capability, a small file or one
 /// stream fall back to the single-connection transfer.
 /// </summary>
@@ -21,10 +23,11 @@ public static class ParallelTransfer
     public const long MinimumSize = 16L * 1024 * 1024;
 
     /// <summary>
-    /// The shortest range a file is cut into (<see cref="FileRange.Schedule"/>), but for the file's last: each range costs
-    /// its connection a round trip, and the last ones decide how closely the connections finish together.
+    /// The shortest range a file is cut into (<see cref="FileRange.Schedule"/>), but for the file's last: the last ranges
+    /// decide how closely the connections finish together, and a range costs its connection a round trip only where the
+    /// server lacks <see cref="Capabilities.EagerRanges"/> (or held part of the file).
     /// </summary>
-    public const long MinimumRange = 4L * 1024 * 1024;
+    public const long MinimumRange = 2L * 1024 * 1024;
 
     /// <summary>The round trip from which more than one stream is chosen by default.</summary>
     public static readonly TimeSpan LongRoundTrip = TimeSpan.FromMilliseconds(10);
