@@ -3,9 +3,9 @@ using Microsoft.Win32.SafeHandles;
 namespace FileXfer.Client;
 
 /// <summary>
-/// One large file over several connections at once (ParallelStreams): a put cuts the file into ranges that the
-/// connections take from one queue (<see cref="FileRange.Schedule"/>: long ones first, short ones last, so a connection the
-/// link treats worse takes fewer and they all finish together), a get into as many ranges as streams; each range is
+/// One large file over several connections at once (ParallelStreams): the file is cut into ranges that the connections
+/// take from one queue (<see cref="FileRange.Schedule"/>: long ones first, short ones last, so a connection the link
+/// treats worse takes fewer and they all finish together), for a put as for a get; each range is
 /// resumable and checked by its own hash, the first connection is the one the caller opened, and the whole-file hash is
 /// still checked end to end before the file gets its name. On a long,
 /// lossy link one TCP stream cannot fill the pipe; several can. A server without the capability, a small file or one
@@ -143,7 +143,8 @@ public static class ParallelTransfer
         }
 
         var algorithm = first.HashAlgorithm;
-        var ranges = FileRange.Split(size, count);
+        var ranges = FileRange.Schedule(size, count, MinimumRange);
+        count = Math.Min(count, ranges.Count);
         if (LocalDownload.ShortOfRoom(localPath, size) is { } available)
         {
             throw new FileXferException(ErrorCode.InsufficientStorage, $"not enough space on the local disk for '{localPath}': {size} bytes needed, {available} available; nothing was written");
@@ -165,19 +166,10 @@ public static class ParallelTransfer
         var received = new FileXferClient.RangeReceived[ranges.Count];
         try
         {
-            await attempt.WhenAllAsync(ranges.Select((range, i) => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
-            {
-                await using var part = new FilePart(handle, range);
-                try
-                {
-                    received[i] = await client.GetRangeAsync(part, remote, held[i], progress, token);
-                }
-                finally
-                {
-                    // The range's bytes from its start are written up to the part's position (a cut one up to where it stopped).
-                    state.Hold(i, part.Position);
-                }
-            }, attempt)));
+            // Each range's bytes from its start are written up to where it stopped (all of them once it is received).
+            var queue = new RangeQueue(ranges);
+            await attempt.WhenAllAsync(Enumerable.Range(0, count).Select(i => OnConnectionAsync(i == 0 ? first : null, connect, client =>
+                client.GetRangesAsync(handle, queue, remote, held, state.Hold, received, progress, token), attempt)));
             await attempt.WhenAllAsync([serverHash]);
             var theirs = await serverHash;
             var ours = await HashRangeAsync(handle, new FileRange(0, size), algorithm, cancellationToken);
