@@ -173,7 +173,8 @@ public sealed partial class FileXferClient
 
             while (true)
             {
-                await using var part = new FilePart(handle, range);
+                // Until its body starts, the range holds what it held: a failure before then keeps that for the retry.
+                await using var part = new FilePart(handle, range) { Position = held[index] };
                 int nextIndex = -1;
                 uint nextId = 0;
                 FileRange next = default;
