@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using FileXfer.Protocol.Transfer;
+using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Client;
 
@@ -34,6 +35,90 @@ public sealed partial class FileXferClient
     }
 
     /// <summary>
+    /// Sends ranges of the file open as <paramref name="handle"/> taken from <paramref name="queue"/>, one after the other,
+    /// until the queue is empty; each is a range's put as in <see cref="PutRangeAsync"/>. The next range's Put goes out
+    /// right behind the previous range's BodyEnd, before its Ok is read. Once the server held nothing of a range this
+    /// connection sent, and where it agreed to <see cref="Capabilities.EagerRanges"/>, the next ranges go without waiting
+    /// for Ready (their bytes right behind their Put): the server most likely holds none of them either, and a connection
+    /// then never waits a round trip between ranges. Returns the bytes of its ranges the server already held.
+    /// </summary>
+    internal Task<long> PutRangesAsync(SafeFileHandle handle, RangeQueue queue, string remote, long size, byte[] transferId, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        RequireCapability(Capabilities.ParallelStreams);
+        var algorithm = _options.HashAlgorithm;
+        bool canBeEager = Capabilities.HasFlag(Capabilities.EagerRanges);
+        return RunAsync(async id =>
+        {
+            long held = 0;
+            bool eager = false;
+            (uint Id, byte[] Hash)? unanswered = null;
+            if (!queue.TryTake(out _, out var range))
+            {
+                return held;
+            }
+
+            while (true)
+            {
+                await using var part = new FilePart(handle, range);
+                await _writer.WriteAsync(RangeMessages.Put(id, remote, size, algorithm, transferId, range, eager), cancellationToken);
+                byte[] hash;
+                if (eager)
+                {
+                    using var hasher = HashAlgorithms.Create(algorithm);
+                    hash = await SendUploadBodyAsync(part, range.Length, hasher, id, progress, plain: true, cancellationToken);
+                    await ReadRangeOkAsync(unanswered, remote, algorithm, cancellationToken);
+                }
+                else
+                {
+                    await ReadRangeOkAsync(unanswered, remote, algorithm, cancellationToken);
+                    var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
+                    var (start, hasher) = await ProveHeldAsync(ready, part, range.Length, algorithm, progress, cancellationToken);
+                    using (hasher)
+                    {
+                        await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
+                        hash = await SendUploadBodyAsync(part, range.Length - start, hasher, id, progress, plain: true, cancellationToken);
+                    }
+
+                    held += start;
+                    eager = canBeEager && (ready.GetSizeOrNull(FieldTag.Offset) ?? 0) == 0;
+                }
+
+                unanswered = (id, hash);
+                if (!queue.TryTake(out _, out range))
+                {
+                    var (lastId, lastHash) = unanswered.Value;
+                    await ReadStoredHashAsync(lastId, remote, algorithm, lastHash, cancellationToken);
+                    return held;
+                }
+
+                id = ++_nextRequestId;
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the Ok of the range sent before the one now on its way, if any. An error there leaves the connection out of
+    /// step (the next range's Put, perhaps its bytes, follow it), so the connection is given up.
+    /// </summary>
+    private async Task ReadRangeOkAsync((uint Id, byte[] Hash)? unanswered, string remote, string algorithm, CancellationToken cancellationToken)
+    {
+        if (unanswered is not { } previous)
+        {
+            return;
+        }
+
+        try
+        {
+            await ReadStoredHashAsync(previous.Id, remote, algorithm, previous.Hash, cancellationToken);
+        }
+        catch (FileXferException)
+        {
+            _broken = true;
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Names the file whose ranges the server holds for <paramref name="transferId"/>, when its whole-file hash is
     /// <paramref name="hash"/>; answered once it is durable under its name.
     /// </summary>
@@ -56,55 +141,155 @@ public sealed partial class FileXferClient
     internal Task<RangeReceived> GetRangeAsync(FilePart part, string remote, long held, Action<long>? progress, CancellationToken cancellationToken)
     {
         RequireCapability(Capabilities.ParallelStreams);
-        var algorithm = _options.HashAlgorithm;
-        var range = part.Range;
         return RunAsync(async id =>
         {
-            var hasher = HashAlgorithms.Create(algorithm);
-            try
+            var hasher = await SendRangeGetAsync(id, part, remote, held, cancellationToken);
+            return await ReceiveRangeAsync(id, part, remote, held, hasher, progress, cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Receives ranges taken from <paramref name="queue"/> into the file open as <paramref name="handle"/>, one after the
+    /// other, until the queue is empty: range i offering the first <paramref name="held"/>[i] bytes it holds, and
+    /// reporting through <paramref name="hold"/> how many bytes of it were written from its start (all, or up to where
+    /// it stopped). The next range's Get goes out as soon as the current one's Data arrived, so the server sends the
+    /// next range right behind the current one's BodyEnd and the connection never waits a round trip between ranges.
+    /// </summary>
+    internal Task GetRangesAsync(SafeFileHandle handle, RangeQueue queue, string remote, IReadOnlyList<long> held, Action<int, long> hold, RangeReceived[] received, Action<long>? progress, CancellationToken cancellationToken)
+    {
+        RequireCapability(Capabilities.ParallelStreams);
+        return RunAsync(async id =>
+        {
+            if (!queue.TryTake(out int index, out var range))
             {
-                byte[]? heldHash = null;
-                if (held > 0)
-                {
-                    part.Position = 0;
-                    await BodyCopier.CopyExactlyAsync(part, Stream.Null, held, hasher, progress: null, cancellationToken);
-                    heldHash = hasher.GetCurrentHash();
-                }
-
-                await _writer.WriteAsync(RangeMessages.Get(id, remote, algorithm, range, held, heldHash), cancellationToken);
-                var data = await ReadResponseAsync(id, MessageType.Data, cancellationToken);
-                if (data.GetString(FieldTag.HashAlgorithm) != algorithm || RangeMessages.ReadRange(data) != range)
-                {
-                    throw new ProtocolViolationException($"server answered a get of range {range} with another range or algorithm");
-                }
-
-                long start = data.GetSizeOrNull(FieldTag.Offset) ?? 0;
-                if (start == 0 && held > 0)
-                {
-                    hasher.Dispose();
-                    hasher = HashAlgorithms.Create(algorithm);
-                }
-                else if (start != 0 && start != held)
-                {
-                    throw new ProtocolViolationException($"server resumed range {range} at {start}, which this client did not offer");
-                }
-
-                progress?.Invoke(start);
-                part.Position = start;
-                await _reader.CopyBodyToAsync(part, range.Length - start, hasher, progress, cancellationToken);
-                var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
-                if (end.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(hasher.GetHashAndReset(), end.GetBytes(FieldTag.HashValue)))
-                {
-                    throw new FileXferException(ErrorCode.IntegrityMismatch, $"the bytes received for range {range} of '{RemotePath.Escape(remote)}' do not match the server's hash");
-                }
-
-                return new RangeReceived(data.GetSize(FieldTag.Size), Messages.ReadModified(data), Messages.ReadMode(data), start);
+                return true;
             }
-            finally
+
+            ContentHasher hasher;
+            await using (var first = new FilePart(handle, range))
             {
-                hasher.Dispose();
+                hasher = await SendRangeGetAsync(id, first, remote, held[index], cancellationToken);
+            }
+
+            while (true)
+            {
+                // Until its body starts, the range holds what it held: a failure before then keeps that for the retry.
+                await using var part = new FilePart(handle, range) { Position = held[index] };
+                int nextIndex = -1;
+                uint nextId = 0;
+                FileRange next = default;
+                ContentHasher? nextHasher = null;
+                try
+                {
+                    received[index] = await ReceiveRangeAsync(id, part, remote, held[index], hasher, progress, cancellationToken, async () =>
+                    {
+                        if (queue.TryTake(out nextIndex, out next))
+                        {
+                            nextId = ++_nextRequestId;
+                            await using var nextPart = new FilePart(handle, next);
+                            nextHasher = await SendRangeGetAsync(nextId, nextPart, remote, held[nextIndex], cancellationToken);
+                            await _writer.FlushAsync(cancellationToken);
+                        }
+                    });
+                }
+                catch (Exception) when (nextHasher is not null)
+                {
+                    // The next range's Get is already on its way: the connection is out of step and is given up.
+                    _broken = true;
+                    nextHasher.Dispose();
+                    throw;
+                }
+                finally
+                {
+                    hold(index, part.Position);
+                }
+
+                if (nextHasher is null)
+                {
+                    return true;
+                }
+
+                (id, index, range, hasher) = (nextId, nextIndex, next, nextHasher);
             }
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends a range's Get, offering the first <paramref name="held"/> bytes of <paramref name="part"/> by their hash.
+    /// Returns the hasher holding those bytes, for the rest of the range to follow.
+    /// </summary>
+    private async Task<ContentHasher> SendRangeGetAsync(uint id, FilePart part, string remote, long held, CancellationToken cancellationToken)
+    {
+        var algorithm = _options.HashAlgorithm;
+        var hasher = HashAlgorithms.Create(algorithm);
+        try
+        {
+            byte[]? heldHash = null;
+            if (held > 0)
+            {
+                part.Position = 0;
+                await BodyCopier.CopyExactlyAsync(part, Stream.Null, held, hasher, progress: null, cancellationToken);
+                heldHash = hasher.GetCurrentHash();
+            }
+
+            await _writer.WriteAsync(RangeMessages.Get(id, remote, algorithm, part.Range, held, heldHash), cancellationToken);
+            return hasher;
+        }
+        catch (Exception)
+        {
+            hasher.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads the answer to a range's Get sent with <see cref="SendRangeGetAsync"/>, then its body into
+    /// <paramref name="part"/> and its BodyEnd, and checks the range's hash. <paramref name="onData"/> runs once the Data
+    /// arrived, before the body is read. Disposes of <paramref name="hasher"/>.
+    /// </summary>
+    private async Task<RangeReceived> ReceiveRangeAsync(uint id, FilePart part, string remote, long held, ContentHasher hasher, Action<long>? progress, CancellationToken cancellationToken, Func<Task>? onData = null)
+    {
+        var algorithm = _options.HashAlgorithm;
+        var range = part.Range;
+        try
+        {
+            var data = await ReadResponseAsync(id, MessageType.Data, cancellationToken);
+            if (data.GetString(FieldTag.HashAlgorithm) != algorithm || RangeMessages.ReadRange(data) != range)
+            {
+                throw new ProtocolViolationException($"server answered a get of range {range} with another range or algorithm");
+            }
+
+            long start = data.GetSizeOrNull(FieldTag.Offset) ?? 0;
+            if (start == 0 && held > 0)
+            {
+                hasher.Dispose();
+                hasher = HashAlgorithms.Create(algorithm);
+            }
+            else if (start != 0 && start != held)
+            {
+                throw new ProtocolViolationException($"server resumed range {range} at {start}, which this client did not offer");
+            }
+
+            if (onData is not null)
+            {
+                await onData();
+            }
+
+            progress?.Invoke(start);
+            part.Position = start;
+            await _reader.CopyBodyToAsync(part, range.Length - start, hasher, progress, cancellationToken);
+            var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
+            if (end.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(hasher.GetHashAndReset(), end.GetBytes(FieldTag.HashValue)))
+            {
+                throw new FileXferException(ErrorCode.IntegrityMismatch, $"the bytes received for range {range} of '{RemotePath.Escape(remote)}' do not match the server's hash");
+            }
+
+            return new RangeReceived(data.GetSize(FieldTag.Size), Messages.ReadModified(data), Messages.ReadMode(data), start);
+        }
+        finally
+        {
+            hasher.Dispose();
+        }
     }
 
     /// <summary>What a ranged get learned of the file, and where its body started within the range.</summary>

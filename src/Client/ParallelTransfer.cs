@@ -3,9 +3,11 @@ using Microsoft.Win32.SafeHandles;
 namespace FileXfer.Client;
 
 /// <summary>
-/// One large file over several connections at once (ParallelStreams): the file is cut into as many ranges as streams,
-/// each range goes over its own connection (the first one over the connection the caller opened), resumable and checked
-/// by its own hash, and the whole-file hash is still checked end to end before the file gets its name. On a long,
+/// One large file over several connections at once (ParallelStreams): the file is cut into ranges that the connections
+/// take from one queue (<see cref="FileRange.Schedule"/>: long ones first, short ones last, so a connection the link
+/// treats worse takes fewer and they all finish together), for a put as for a get; each range is
+/// resumable and checked by its own hash, the first connection is the one the caller opened, and the whole-file hash is
+/// still checked end to end before the file gets its name. On a long,
 /// lossy link one TCP stream cannot fill the pipe; several can. A server without the capability, a small file or one
 /// stream fall back to the single-connection transfer.
 /// </summary>
@@ -19,6 +21,13 @@ public static class ParallelTransfer
 
     /// <summary>Files below this size always go over one connection: their ranges would be too short to gain.</summary>
     public const long MinimumSize = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// The shortest range a file is cut into (<see cref="FileRange.Schedule"/>), but for the file's last: the last ranges
+    /// decide how closely the connections finish together, and a range costs its connection a round trip only where the
+    /// server lacks <see cref="Capabilities.EagerRanges"/> (or held part of the file).
+    /// </summary>
+    public const long MinimumRange = 2L * 1024 * 1024;
 
     /// <summary>The round trip from which more than one stream is chosen by default.</summary>
     public static readonly TimeSpan LongRoundTrip = TimeSpan.FromMilliseconds(10);
@@ -76,11 +85,12 @@ public static class ParallelTransfer
         var remote = RemotePath.Normalize(remotePath);
         long size = source.Size;
         var algorithm = first.HashAlgorithm;
-        var ranges = FileRange.Split(size, count);
+        var queue = new RangeQueue(FileRange.Schedule(size, count, MinimumRange));
+        count = Math.Min(count, queue.Ranges.Count);
 
-        // A name for this source to this destination in this many ranges, the same on every retry: the server's held
-        // ranges are offered again, and proven by their hashes.
-        var transferId = ResumeKeys.For(source, remote, algorithm, FormattableString.Invariant($"ranges {count}"));
+        // A name for this source to this destination cut for this many streams, the same on every retry: the server's
+        // held ranges are offered again, and proven by their hashes.
+        var transferId = ResumeKeys.For(source, remote, algorithm, FormattableString.Invariant($"schedule {count} {MinimumRange}"));
 
         using var attempt = new Attempt(cancellationToken);
         var token = attempt.Token;
@@ -89,9 +99,9 @@ public static class ParallelTransfer
         // while the ranges are sent, on its own, so it costs time only when it is slower than the link.
         var whole = Task.Run(() => HashRangeAsync(source.Handle!, new FileRange(0, size), algorithm, token), token);
         long resumed = 0;
-        var sends = ranges.Select((range, i) => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
+        var sends = Enumerable.Range(0, count).Select(i => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
         {
-            long held = await client.PutRangeAsync(new FilePart(source.Handle!, range), remote, size, transferId, progress, token);
+            long held = await client.PutRangesAsync(source.Handle!, queue, remote, size, transferId, progress, token);
             Interlocked.Add(ref resumed, held);
         }, attempt)).ToList();
         await attempt.WhenAllAsync(sends);
@@ -133,7 +143,8 @@ public static class ParallelTransfer
         }
 
         var algorithm = first.HashAlgorithm;
-        var ranges = FileRange.Split(size, count);
+        var ranges = FileRange.Schedule(size, count, MinimumRange);
+        count = Math.Min(count, ranges.Count);
         if (LocalDownload.ShortOfRoom(localPath, size) is { } available)
         {
             throw new FileXferException(ErrorCode.InsufficientStorage, $"not enough space on the local disk for '{localPath}': {size} bytes needed, {available} available; nothing was written");
@@ -155,19 +166,10 @@ public static class ParallelTransfer
         var received = new FileXferClient.RangeReceived[ranges.Count];
         try
         {
-            await attempt.WhenAllAsync(ranges.Select((range, i) => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
-            {
-                await using var part = new FilePart(handle, range);
-                try
-                {
-                    received[i] = await client.GetRangeAsync(part, remote, held[i], progress, token);
-                }
-                finally
-                {
-                    // The range's bytes from its start are written up to the part's position (a cut one up to where it stopped).
-                    state.Hold(i, part.Position);
-                }
-            }, attempt)));
+            // Each range's bytes from its start are written up to where it stopped (all of them once it is received).
+            var queue = new RangeQueue(ranges);
+            await attempt.WhenAllAsync(Enumerable.Range(0, count).Select(i => OnConnectionAsync(i == 0 ? first : null, connect, client =>
+                client.GetRangesAsync(handle, queue, remote, held, state.Hold, received, progress, token), attempt)));
             await attempt.WhenAllAsync([serverHash]);
             var theirs = await serverHash;
             var ours = await HashRangeAsync(handle, new FileRange(0, size), algorithm, cancellationToken);

@@ -137,6 +137,74 @@ public class RangedUploadTests
         Assert.Equal(6, ParallelTransfer.ChooseStreams(near, 1L << 30, requested: 6));
     }
 
+    [Fact(Timeout = 60000)]
+    public async Task Ranges_from_a_queue_go_one_after_the_other_and_once_the_server_holds_none_without_waiting_for_ready()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var proxy = new Faults.RecordingProxy(server);
+        await using var client = await FileXferClient.ConnectAsync(new HostPort("127.0.0.1", proxy.EndPoint.Port), new FileXferClientOptions { HashAlgorithm = HashAlgorithms.Sha256 }, token);
+        using var local = new TempDirectory();
+        using var handle = await WriteAsync(local, token);
+        byte[] id = [2, 4];
+        var schedule = FileRange.Schedule(Size, streams: 2, minimum: 64 * 1024);
+
+        long held = await client.PutRangesAsync(handle, new RangeQueue(schedule), "q.bin", Size, id, progress: null, token);
+        await client.AssembleAsync("q.bin", Size, id, SHA256.HashData(File.ReadAllBytes(local.Combine("f.bin"))), null, null, token);
+
+        Assert.True(client.Capabilities.HasFlag(Capabilities.EagerRanges));
+        Assert.Equal(0, held);
+        Assert.Equal(File.ReadAllBytes(local.Combine("f.bin")), File.ReadAllBytes(server.PathOf("q.bin")));
+
+        // One Ready (the first range's, which found nothing held), then an Ok per range and one for the Assemble.
+        var answers = FramesOf(proxy.ServerToClient);
+        Assert.Equal(1, answers.Count(f => f.Type == MessageType.Ready));
+        Assert.Equal(schedule.Count + 1, answers.Count(f => f.Type == MessageType.Ok));
+        Assert.Empty(server.TempFiles());
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task Ranges_the_server_holds_are_offered_with_ready_and_not_sent_again()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        await using var client = await LibraryTests.ConnectAsync(server, HashAlgorithms.Sha256);
+        using var local = new TempDirectory();
+        using var handle = await WriteAsync(local, token);
+        byte[] id = [3, 5];
+        var schedule = FileRange.Schedule(Size, streams: 2, minimum: 64 * 1024);
+
+        // An earlier try got the first two ranges over.
+        foreach (var range in schedule.Take(2))
+        {
+            await client.PutRangeAsync(new FilePart(handle, range), "h.bin", Size, id, progress: null, token);
+        }
+
+        long held = await client.PutRangesAsync(handle, new RangeQueue(schedule), "h.bin", Size, id, progress: null, token);
+        await client.AssembleAsync("h.bin", Size, id, SHA256.HashData(File.ReadAllBytes(local.Combine("f.bin"))), null, null, token);
+
+        Assert.Equal(schedule[0].Length + schedule[1].Length, held);
+        Assert.Equal(File.ReadAllBytes(local.Combine("f.bin")), File.ReadAllBytes(server.PathOf("h.bin")));
+    }
+
+    [Fact]
+    public void The_schedule_covers_the_file_in_order_long_ranges_first_and_none_below_the_minimum_but_the_last()
+    {
+        const long size = (200L * 1024 * 1024) + 12345;
+        const long minimum = 2L * 1024 * 1024;
+
+        var schedule = FileRange.Schedule(size, streams: 4, minimum);
+
+        Assert.Equal(0, schedule[0].Offset);
+        Assert.Equal(25L * 1024 * 1024, schedule[0].Length);
+        Assert.All(schedule.Zip(schedule.Skip(1)), pair => Assert.Equal(pair.First.End, pair.Second.Offset));
+        Assert.Equal(size, schedule[^1].End);
+        Assert.All(schedule, r => Assert.True(r.Length >= minimum, $"{r} is shorter than the minimum"));
+        Assert.True(schedule[^1].Length < 2 * minimum, $"the last range {schedule[^1]} should be short");
+        Assert.Equal(schedule, FileRange.Schedule(size, streams: 4, minimum));
+        Assert.Equal([new FileRange(0, 100)], FileRange.Schedule(100, streams: 4, minimum));
+    }
+
     /// <summary>A clock that moves by a fixed step each time it is read, so a measured interval is that step.</summary>
     private sealed class SteppingClock(TimeSpan step) : TimeProvider
     {
@@ -145,6 +213,21 @@ public class RangedUploadTests
         public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
         public override long GetTimestamp() => Interlocked.Add(ref _now, step.Ticks);
+    }
+
+    private static List<Frame> FramesOf(byte[] received)
+    {
+        // The server's magic, then frames only: a put's answers carry no body.
+        var frames = new List<Frame>();
+        var rest = received.AsSpan(ProtocolLimits.Magic.Length);
+        while (FrameCodec.TryRead(rest, out var frame, out int consumed, out _) == System.Buffers.OperationStatus.Done)
+        {
+            frames.Add(frame!);
+            rest = rest[consumed..];
+        }
+
+        Assert.True(rest.IsEmpty, $"{rest.Length} bytes after the last frame");
+        return frames;
     }
 
     private static async Task<SafeFileHandle> WriteAsync(TempDirectory local, CancellationToken cancellationToken)

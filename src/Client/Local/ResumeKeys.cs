@@ -16,7 +16,7 @@ internal static class ResumeKeys
     /// <summary>
     /// The key of <paramref name="source"/> put to <paramref name="remote"/> (normalized) with
     /// <paramref name="algorithm"/>; <paramref name="shape"/> tells uploads of the same source in different shapes
-    /// apart (a ranged upload's number of ranges).
+    /// apart (the cut of a ranged upload's ranges).
     /// </summary>
     public static byte[] For(LocalSource source, string remote, string algorithm, string shape = "")
     {

@@ -53,4 +53,11 @@ public enum Capabilities : ulong
     /// number accepted once: one round trip less per connection (docs/PROTOCOL.md, "Early authentication").
     /// </summary>
     EarlyAuthentication = 1 << 8,
+
+    /// <summary>
+    /// A ranged Put (<see cref="PutFlags.Range"/>) may also carry <see cref="PutFlags.NoWait"/>: no Ready, its range's
+    /// bytes follow the Put at once from the range's first byte, so the next range of a connection costs no round trip.
+    /// Announced only with <see cref="ParallelStreams"/>.
+    /// </summary>
+    EagerRanges = 1 << 9,
 }

@@ -35,6 +35,40 @@ public readonly record struct FileRange(long Offset, long Length)
         return ranges;
     }
 
+    /// <summary>
+    /// <paramref name="size"/> bytes cut into ranges for <paramref name="streams"/> connections that take them in order
+    /// from one queue, each connection the next range as soon as it finished its last (guided self-scheduling): each
+    /// range is a 2 × <paramref name="streams"/>-th of what is left after the ones before it, in whole MiB, and never
+    /// below <paramref name="minimum"/> (the last takes what is left when less than <paramref name="minimum"/> would
+    /// remain after it). Early ranges are long, so a connection makes few requests; the last ones are short, so the
+    /// connections finish near each other whatever each one's speed. The cut depends only on the three numbers, so a
+    /// retry cuts the same ranges and finds what the server holds of each.
+    /// </summary>
+    public static IReadOnlyList<FileRange> Schedule(long size, int streams, long minimum)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        ArgumentOutOfRangeException.ThrowIfLessThan(streams, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minimum, 1);
+        const long Unit = 1024 * 1024;
+        var ranges = new List<FileRange>();
+        long offset = 0;
+        while (offset < size)
+        {
+            long remaining = size - offset;
+            long share = remaining / (2L * streams);
+            long length = Math.Max(minimum, share >= Unit ? share / Unit * Unit : share);
+            if (remaining - length < minimum)
+            {
+                length = remaining;
+            }
+
+            ranges.Add(new FileRange(offset, length));
+            offset += length;
+        }
+
+        return ranges;
+    }
+
     /// <inheritdoc />
     public override string ToString() => FormattableString.Invariant($"[{Offset}, {End})");
 }

@@ -32,7 +32,9 @@ public enum PutFlags : ulong
     /// the Put carries <see cref="FieldTag.TransferId"/>, <see cref="FieldTag.RangeOffset"/> and
     /// <see cref="FieldTag.RangeLength"/>, Size is the whole file's. The exchange is a resumable put's within the range
     /// (Ready with the range's held bytes and their hash, ResumeFrom, the rest of the range, BodyEnd with the range's
-    /// hash); the Ok says the range counts, and <see cref="MessageType.Assemble"/> names the file. Alone: not with any other flag.
+    /// hash); the Ok says the range counts, and <see cref="MessageType.Assemble"/> names the file. Alone, or with
+    /// <see cref="NoWait"/> where <see cref="Capabilities.EagerRanges"/> was agreed: then no Ready, the whole range follows
+    /// the Put at once (what the server held of it is overwritten), then BodyEnd.
     /// </summary>
     Range = 1 << 3,
 }

@@ -8,14 +8,16 @@ public static class RangeMessages
 {
     /// <summary>
     /// Store the range <paramref name="range"/> of a file of <paramref name="size"/> bytes at <paramref name="path"/>, as
-    /// part of the transfer <paramref name="transferId"/>. Answered like a resumable put, within the range.
+    /// part of the transfer <paramref name="transferId"/>. Answered like a resumable put, within the range; with
+    /// <paramref name="eager"/> (<see cref="Capabilities.EagerRanges"/>) the Put also carries NoWait: no Ready, the whole
+    /// range follows it at once.
     /// </summary>
-    public static Frame Put(uint requestId, string path, long size, string hashAlgorithm, byte[] transferId, FileRange range) =>
+    public static Frame Put(uint requestId, string path, long size, string hashAlgorithm, byte[] transferId, FileRange range, bool eager = false) =>
         new(MessageType.Put, requestId,
             Field.String(FieldTag.Path, path),
             Field.Integer(FieldTag.Size, size),
             Field.String(FieldTag.HashAlgorithm, hashAlgorithm),
-            Field.Unsigned(FieldTag.Flags, (ulong)PutFlags.Range),
+            Field.Unsigned(FieldTag.Flags, (ulong)(eager ? PutFlags.Range | PutFlags.NoWait : PutFlags.Range)),
             Field.Bytes(FieldTag.TransferId, transferId),
             Field.Integer(FieldTag.RangeOffset, range.Offset),
             Field.Integer(FieldTag.RangeLength, range.Length));

@@ -38,7 +38,7 @@ public sealed partial class FileXferRequestHandler
             if (!options.ParallelStreams || Store is not IRangedUploads)
             {
                 // A store that cannot write ranges in place (the object store) gets each file over one connection.
-                capabilities &= ~Capabilities.ParallelStreams;
+                capabilities &= ~(Capabilities.ParallelStreams | Capabilities.EagerRanges);
             }
 
             byte[]? serverNonce = null;

@@ -11,19 +11,34 @@ public sealed partial class FileXferRequestHandler
 {
     private async Task<long> RangePutAsync(Frame request, PutFlags flags, long started, CancellationToken cancellationToken)
     {
-        if (flags != PutFlags.Range)
+        // Its body is framed as a resumable put's, or with NoWait (EagerRanges) follows the Put at once: no other flag can apply.
+        bool eager = flags == (PutFlags.Range | PutFlags.NoWait);
+        if (flags != PutFlags.Range && !eager)
         {
-            // Its body is framed as a resumable put's: no other flag can apply.
-            throw new ProtocolViolationException($"a ranged Put has no other flags (got 0x{(ulong)flags:x})");
+            throw new ProtocolViolationException($"a ranged Put has no other flags than NoWait (got 0x{(ulong)flags:x})");
         }
 
         long size = request.GetSizeOrNull(FieldTag.Size) ?? throw new ProtocolViolationException("a ranged Put needs the whole file's Size");
         var range = RangeMessages.ReadRange(request) ?? throw new ProtocolViolationException("a ranged Put needs RangeOffset and RangeLength");
-        RequireWrite("put");
-        var algorithm = RequireAlgorithm(request);
-        var ranges = Store as IRangedUploads ?? throw new FileXferException(ErrorCode.BadRequest, "this server's store cannot take a file in ranges");
-        var start = new RangeStart(request.GetString(FieldTag.Path), size, algorithm, request.GetBytesOrNull(FieldTag.TransferId) ?? [], range);
-        await using var upload = await ranges.BeginRangeAsync(start, ResumeKeyWait, Connection.TimeProvider, cancellationToken);
+        string algorithm;
+        RangeStart start;
+        IRangeUpload begun;
+        try
+        {
+            RequireWrite("put");
+            algorithm = RequireAlgorithm(request);
+            var ranges = Store as IRangedUploads ?? throw new FileXferException(ErrorCode.BadRequest, "this server's store cannot take a file in ranges");
+            start = new RangeStart(request.GetString(FieldTag.Path), size, algorithm, request.GetBytesOrNull(FieldTag.TransferId) ?? [], range);
+            begun = await ranges.BeginRangeAsync(start, ResumeKeyWait, Connection.TimeProvider, cancellationToken);
+        }
+        catch (FileXferException) when (eager)
+        {
+            // The range's bytes are already on their way: read past them and their BodyEnd, then refuse.
+            await DiscardBodyAsync(request.RequestId, chunked: false, compressed: false, range.Length, cancellationToken);
+            throw;
+        }
+
+        await using var upload = begun;
 
         // A range is abandoned when a newer connection takes it over (a retry of the client's).
         using var revocable = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, upload.Revoked);
@@ -31,16 +46,22 @@ public sealed partial class FileXferRequestHandler
         var hasher = HashAlgorithms.Create(algorithm);
         try
         {
-            long held = upload.HeldBytes;
-            await upload.HashPrefixAsync(held, hasher, receiving);
-            await Writer.WriteAsync(Messages.Ready(request.RequestId, held, algorithm, hasher.GetCurrentHash()), receiving);
-            long from = await ReadResumeFromAsync(request.RequestId, held, receiving);
-            upload.ContinueAt(from);
-            if (from != held)
+            long from = 0;
+            if (!eager)
             {
-                hasher.Dispose();
-                hasher = HashAlgorithms.Create(algorithm);
+                long held = upload.HeldBytes;
+                await upload.HashPrefixAsync(held, hasher, receiving);
+                await Writer.WriteAsync(Messages.Ready(request.RequestId, held, algorithm, hasher.GetCurrentHash()), receiving);
+                from = await ReadResumeFromAsync(request.RequestId, held, receiving);
+                if (from != held)
+                {
+                    hasher.Dispose();
+                    hasher = HashAlgorithms.Create(algorithm);
+                }
             }
+
+            // An eager range starts over at its first byte: what was held of it is not offered, and is overwritten.
+            upload.ContinueAt(from);
 
             _inBody = true;
             await Reader.CopyBodyToAsync(upload.Body, range.Length - from, hasher, progress: null, receiving);
