@@ -81,13 +81,18 @@ measure() { # NAME COMMAND...
 if [ $large -eq 1 ]; then
 head -c 1073741824 /dev/urandom > "$work/big"
 
+put_filexfer() { measure "put 1 GiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 put "$work/big" big; }
+put_aws() { measure "put 1 GiB aws s3 cp" aws --endpoint-url "$endpoint" s3 cp --only-show-errors "$work/big" s3://bench/aws/big; }
+put_rclone() { measure "put 1 GiB rclone" env -u AWS_CA_BUNDLE rclone copyto --s3-upload-concurrency 4 "$work/big" ceph:bench/rclone/big; }
+get_filexfer() { measure "get 1 GiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 get big "$work/big.fx"; }
+get_aws() { measure "get 1 GiB aws s3 cp" aws --endpoint-url "$endpoint" s3 cp --only-show-errors s3://bench/aws/big "$work/big.aws"; }
+get_rclone() { measure "get 1 GiB rclone" env -u AWS_CA_BUNDLE rclone copyto ceph:bench/rclone/big "$work/big.rclone"; }
 for round in $(seq "$rounds"); do
-  measure "put 1 GiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 put "$work/big" big
-  measure "put 1 GiB aws s3 cp" aws --endpoint-url "$endpoint" s3 cp --only-show-errors "$work/big" s3://bench/aws/big
-  measure "put 1 GiB rclone" env -u AWS_CA_BUNDLE rclone copyto --s3-upload-concurrency 4 "$work/big" ceph:bench/rclone/big
-  measure "get 1 GiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 get big "$work/big.fx"
-  measure "get 1 GiB aws s3 cp" aws --endpoint-url "$endpoint" s3 cp --only-show-errors s3://bench/aws/big "$work/big.aws"
-  measure "get 1 GiB rclone" env -u AWS_CA_BUNDLE rclone copyto ceph:bench/rclone/big "$work/big.rclone"
+  # The order reversed every other round, as for the small files: no tool always goes first.
+  if [ $((round % 2)) -eq 1 ]; then order="filexfer aws rclone"; else order="rclone aws filexfer"; fi
+  printf 'load average before round %s\t%s\n' "$round" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  for tool in $order; do put_$tool; done
+  for tool in $order; do get_$tool; done
   cmp "$work/big" "$work/big.fx"
   rm -f "$work/big.fx" "$work/big.aws" "$work/big.rclone"
   "$fx" --quiet --server 127.0.0.1:$fxport1 rm big
@@ -131,6 +136,7 @@ if [ $small -eq 1 ]; then
   "$fx" --quiet --server 127.0.0.1:$fxport1 put -r "$work/small/d0" warmup > /dev/null
   env -u AWS_CA_BUNDLE rclone copy --transfers 4 "$work/small/d0" ceph:bench/rclone-warmup 2> /dev/null
   for round in $(seq "$small_rounds"); do
+    printf 'load average before small round %s\t%s\n' "$round" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
     # The order reversed every other round: the first command after the cluster starts is the slower.
     if [ $((round % 2)) -eq 1 ]; then small_filexfer; small_rclone; else small_rclone; small_filexfer; fi
   done
