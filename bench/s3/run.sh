@@ -102,8 +102,9 @@ done
 printf 'server peak RSS (MiB)\t%s\n' "$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$server1/status)" | tee -a "$results"
 
 # A put cut at 50%: the client is killed once half the file went, then the same put goes through the other server.
-# Held to 64 MiB/s so that the watcher (an aws command per poll, slow on a loaded machine) sees half of it go by.
-"$fx" --quiet --retries 0 --bwlimit 64M --server 127.0.0.1:$fxport1 put "$work/big" cut &
+# Held to 32 MiB/s so that the watcher (an aws command per poll, slow on a loaded machine) sees half of it go by: at
+# 64 MiB/s, under a load average of 20-29, the put once ended before a poll saw 64 parts.
+"$fx" --quiet --retries 0 --bwlimit 32M --server 127.0.0.1:$fxport1 put "$work/big" cut &
 client=$!
 held_parts() { # the parts the partial's multipart upload holds
   local key id
