@@ -81,13 +81,18 @@ measure() { # NAME COMMAND...
 if [ $large -eq 1 ]; then
 head -c 1073741824 /dev/urandom > "$work/big"
 
+put_filexfer() { measure "put 1 GiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 put "$work/big" big; }
+put_aws() { measure "put 1 GiB aws s3 cp" aws --endpoint-url "$endpoint" s3 cp --only-show-errors "$work/big" s3://bench/aws/big; }
+put_rclone() { measure "put 1 GiB rclone" env -u AWS_CA_BUNDLE rclone copyto --s3-upload-concurrency 4 "$work/big" ceph:bench/rclone/big; }
+get_filexfer() { measure "get 1 GiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 get big "$work/big.fx"; }
+get_aws() { measure "get 1 GiB aws s3 cp" aws --endpoint-url "$endpoint" s3 cp --only-show-errors s3://bench/aws/big "$work/big.aws"; }
+get_rclone() { measure "get 1 GiB rclone" env -u AWS_CA_BUNDLE rclone copyto ceph:bench/rclone/big "$work/big.rclone"; }
 for round in $(seq "$rounds"); do
-  measure "put 1 GiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 put "$work/big" big
-  measure "put 1 GiB aws s3 cp" aws --endpoint-url "$endpoint" s3 cp --only-show-errors "$work/big" s3://bench/aws/big
-  measure "put 1 GiB rclone" env -u AWS_CA_BUNDLE rclone copyto --s3-upload-concurrency 4 "$work/big" ceph:bench/rclone/big
-  measure "get 1 GiB filexfer" "$fx" --quiet --server 127.0.0.1:$fxport1 get big "$work/big.fx"
-  measure "get 1 GiB aws s3 cp" aws --endpoint-url "$endpoint" s3 cp --only-show-errors s3://bench/aws/big "$work/big.aws"
-  measure "get 1 GiB rclone" env -u AWS_CA_BUNDLE rclone copyto ceph:bench/rclone/big "$work/big.rclone"
+  # The order reversed every other round, as for the small files: no tool always goes first.
+  if [ $((round % 2)) -eq 1 ]; then order="filexfer aws rclone"; else order="rclone aws filexfer"; fi
+  printf 'load average before round %s\t%s\n' "$round" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  for tool in $order; do put_$tool; done
+  for tool in $order; do get_$tool; done
   cmp "$work/big" "$work/big.fx"
   rm -f "$work/big.fx" "$work/big.aws" "$work/big.rclone"
   "$fx" --quiet --server 127.0.0.1:$fxport1 rm big
@@ -97,8 +102,9 @@ done
 printf 'server peak RSS (MiB)\t%s\n' "$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$server1/status)" | tee -a "$results"
 
 # A put cut at 50%: the client is killed once half the file went, then the same put goes through the other server.
-# Held to 64 MiB/s so that the watcher (an aws command per poll, slow on a loaded machine) sees half of it go by.
-"$fx" --quiet --retries 0 --bwlimit 64M --server 127.0.0.1:$fxport1 put "$work/big" cut &
+# Held to 32 MiB/s so that the watcher (an aws command per poll, slow on a loaded machine) sees half of it go by: at
+# 64 MiB/s, under a load average of 20-29, the put once ended before a poll saw 64 parts.
+"$fx" --quiet --retries 0 --bwlimit 32M --server 127.0.0.1:$fxport1 put "$work/big" cut &
 client=$!
 held_parts() { # the parts the partial's multipart upload holds
   local key id
@@ -131,6 +137,7 @@ if [ $small -eq 1 ]; then
   "$fx" --quiet --server 127.0.0.1:$fxport1 put -r "$work/small/d0" warmup > /dev/null
   env -u AWS_CA_BUNDLE rclone copy --transfers 4 "$work/small/d0" ceph:bench/rclone-warmup 2> /dev/null
   for round in $(seq "$small_rounds"); do
+    printf 'load average before small round %s\t%s\n' "$round" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
     # The order reversed every other round: the first command after the cluster starts is the slower.
     if [ $((round % 2)) -eq 1 ]; then small_filexfer; small_rclone; else small_rclone; small_filexfer; fi
   done

@@ -39,6 +39,7 @@ public sealed class S3Store : IStore, IDisposable
         KnownDirectories = new S3KnownDirectories(Options.TimeProvider);
         Subdirectories = new S3Subdirectories(this);
         FenceRecords = new S3FenceRecords(this);
+        PartBuffers = new S3PartBuffers((long)(Options.PartsInFlight + 1) * Options.MinPartSize);
     }
 
     /// <summary>The service.</summary>
@@ -67,6 +68,9 @@ public sealed class S3Store : IStore, IDisposable
 
     /// <summary>The fence's declarations kept in the bucket, for all the servers over it.</summary>
     internal S3FenceRecords FenceRecords { get; }
+
+    /// <summary>The buffers of the parts on their way, lent to every upload of this store.</summary>
+    internal S3PartBuffers PartBuffers { get; }
 
     /// <summary>The staged parts of uploads, and the sweep of stale ones.</summary>
     internal S3Partials Partials { get; }

@@ -28,8 +28,12 @@ public sealed class S3StoreOptions
     /// </summary>
     public long MaxCopySize { get; set; } = 5L << 30;
 
-    /// <summary>The parts of one upload sent at once; memory per upload is about (this + 1) parts. Default: 4.</summary>
-    public int PartsInFlight { get; set; } = 4;
+    /// <summary>
+    /// The parts of one upload sent at once; memory per upload is about (this + 1) parts, lent by the store to each
+    /// upload in turn (<see cref="S3PartBuffers"/>). Default: 6 (seven parts of 8 MiB: a 1 GiB put peaks near 170 MiB
+    /// of RSS, under the goal of 200; `aws s3 cp` sends 10 at once).
+    /// </summary>
+    public int PartsInFlight { get; set; } = 6;
 
     /// <summary>The clock of the partials' ages. Default: the system's.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

@@ -218,7 +218,7 @@ internal sealed class S3Upload : IUpload
 
         if (staged.Count == 0)
         {
-            var put = new PutObjectRequest { BucketName = _store.Bucket, Key = _key, InputStream = _parts.LastPart() };
+            var put = new PutObjectRequest { BucketName = _store.Bucket, Key = _key, InputStream = _parts.LastPart(), UseChunkEncoding = false };
             WriteMetadata(put.Metadata);
             await S3Errors.WrapAsync(Path, () => _store.Client.PutObjectAsync(put, cancellationToken));
         }
@@ -241,7 +241,7 @@ internal sealed class S3Upload : IUpload
         try
         {
             var last = await _store.Client.UploadPartAsync(
-                new UploadPartRequest { BucketName = _store.Bucket, Key = _stagingKey, UploadId = uploadId, PartNumber = sent.Count + 1, InputStream = _parts.LastPart(), IsLastPart = true },
+                new UploadPartRequest { BucketName = _store.Bucket, Key = _stagingKey, UploadId = uploadId, PartNumber = sent.Count + 1, InputStream = _parts.LastPart(), IsLastPart = true, UseChunkEncoding = false },
                 cancellationToken);
             var parts = sent.Select((etag, i) => new PartETag(i + 1, etag)).Append(new PartETag(sent.Count + 1, last.ETag)).ToList();
             await _store.Client.CompleteMultipartUploadAsync(

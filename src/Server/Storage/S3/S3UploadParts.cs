@@ -6,9 +6,12 @@ namespace FileXfer.Server.Storage.S3;
 /// An upload's body cut into parts of <paramref name="partSize"/> bytes, sent as the parts of a multipart upload
 /// to the partial's staging key (<paramref name="stagingKey"/>, started at the first full part): a full part is
 /// sent when the next byte arrives, at most <see cref="S3StoreOptions.PartsInFlight"/> at once, so memory stays at
-/// that many parts plus the one being filled; the last part stays in memory for the commit. A resumed upload first
-/// copies its held parts inside the store from the staging object that holds them. A failed request is remembered
-/// and the rest of the body dropped (the connection stays in step); the seal reports it.
+/// that many parts plus the one being filled; the last part stays in memory for the commit. The part buffers are
+/// the store's (<see cref="S3PartBuffers"/>), lent for one part and given back once it was sent. Each part goes as a
+/// plain body whose SHA-256 the signature carries (not aws-chunked: one hash for the service to check instead of a
+/// signature every 64 KiB). A resumed upload first copies its held parts inside the store from the staging object
+/// that holds them. A failed request is remembered and the rest of the body dropped (the connection stays in step);
+/// the seal reports it.
 /// </summary>
 internal sealed class S3UploadParts(S3Store store, string stagingKey, int partSize, long? declaredSize) : IDisposable
 {
@@ -18,7 +21,6 @@ internal sealed class S3UploadParts(S3Store store, string stagingKey, int partSi
     private readonly SemaphoreSlim _slots = new(store.Options.PartsInFlight);
     private readonly List<Task> _inFlight = [];
     private readonly List<string?> _etags = [];
-    private readonly Stack<byte[]> _free = new();
     private Task<string>? _uploadId;
     private byte[]? _current;
     private int _fill;
@@ -111,20 +113,32 @@ internal sealed class S3UploadParts(S3Store store, string stagingKey, int partSi
     /// <summary>The last part, the one kept in memory (empty for an empty file).</summary>
     public Stream LastPart() => new MemoryStream(_current ?? [], 0, _fill, writable: false);
 
-    public void Dispose() => _slots.Dispose();
-
-    private byte[] TakeBuffer()
+    /// <summary>Gives the last part's buffer back; call it once nothing reads <see cref="LastPart"/> any more.</summary>
+    public void Dispose()
     {
-        lock (_free)
+        if (_current is { } last)
         {
-            if (_free.Count > 0)
-            {
-                return _free.Pop();
-            }
+            _current = null;
+            _fill = 0;
+            GiveBack(last);
         }
 
+        _slots.Dispose();
+    }
+
+    private byte[] TakeBuffer() =>
         // A file that fits in a part is held at its size (a tree's small files), not a part's.
-        return GC.AllocateUninitializedArray<byte>(declaredSize is { } size && size < partSize && _etags.Count == 0 ? (int)Math.Max(size, 1) : partSize);
+        declaredSize is { } size && size < partSize && _etags.Count == 0
+            ? GC.AllocateUninitializedArray<byte>((int)Math.Max(size, 1))
+            : store.PartBuffers.Rent(partSize);
+
+    /// <summary>Gives a part's buffer back to the store's (a buffer of another length was this upload's own).</summary>
+    private void GiveBack(byte[] buffer)
+    {
+        if (buffer.Length == partSize)
+        {
+            store.PartBuffers.Return(buffer);
+        }
     }
 
     private async Task SendFullPartAsync(CancellationToken cancellationToken)
@@ -168,7 +182,7 @@ internal sealed class S3UploadParts(S3Store store, string stagingKey, int partSi
         {
             // Not the connection's token: a part on its way is finished even when the connection is cut, for a resume.
             var response = await store.Client.UploadPartAsync(
-                new UploadPartRequest { BucketName = store.Bucket, Key = stagingKey, UploadId = await _uploadId!, PartNumber = number, InputStream = new MemoryStream(buffer, 0, partSize, writable: false) },
+                new UploadPartRequest { BucketName = store.Bucket, Key = stagingKey, UploadId = await _uploadId!, PartNumber = number, InputStream = new MemoryStream(buffer, 0, partSize, writable: false), UseChunkEncoding = false },
                 CancellationToken.None);
             SetETag(number, response.ETag);
         }
@@ -178,11 +192,7 @@ internal sealed class S3UploadParts(S3Store store, string stagingKey, int partSi
         }
         finally
         {
-            lock (_free)
-            {
-                _free.Push(buffer);
-            }
-
+            GiveBack(buffer);
             _slots.Release();
         }
     }
