@@ -307,7 +307,7 @@ public sealed partial class TreeTransfer
             {
                 try
                 {
-                    client = await owner._connect(Token);
+                    client = await ConnectUnlessDrainedAsync();
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !Token.IsCancellationRequested)
                 {
@@ -363,12 +363,42 @@ public sealed partial class TreeTransfer
         {
             try
             {
-                return await owner._connect(Token);
+                return await ConnectUnlessDrainedAsync();
             }
             catch (Exception ex) when (ex is FileXferException or ConnectionFailedException or ConnectionLostException && !Token.IsCancellationRequested && TryRetire())
             {
                 return null;
             }
+        }
+
+        /// <summary>
+        /// A transfer connection, or null when every file was taken from the queue before it was up. A connection whose
+        /// SYN or handshake was lost waits for TCP's retransmission (a SYN's first after 1 s): the run must not wait for
+        /// it once the others have carried every file, as it did (at 20 ms a 1,000-file tree took 1.2–1.3 s instead of
+        /// 0.6 s in two rounds of three).
+        /// </summary>
+        private async Task<FileXferClient?> ConnectUnlessDrainedAsync()
+        {
+            using var drained = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            var connecting = owner._connect(drained.Token);
+            if (await Task.WhenAny(connecting, Transfers.Reader.Completion) == connecting)
+            {
+                return await connecting;
+            }
+
+            await drained.CancelAsync();
+            try
+            {
+                var late = await connecting;
+                await late.DisposeAsync();
+            }
+            catch (Exception) when (!Token.IsCancellationRequested)
+            {
+                // Given up: nothing is left for it to carry.
+            }
+
+            Token.ThrowIfCancellationRequested();
+            return null;
         }
 
         private bool TryRetire()
