@@ -144,6 +144,8 @@ def cpu_table(results, meta, rtts):
     rounds), and the server's from bench/wan/server-cpu.sh (median of the recorded rounds: the last --runs
     lines, after the warm-up's)."""
     gib = int(meta["size_mib"]) / 1024
+    if gib == 0:
+        return []  # --size-mib 0: an empty file, no CPU per GiB to tell
     runs = int(meta["runs"])
     rows = []
     for rtt in rtts:

@@ -27,7 +27,7 @@ internal sealed class TreeOptions
     public Option<int> Parallel { get; } = ValueChecks.Between(
         new("--parallel", "-P")
         {
-            Description = $"With -r: connections to spread files over (a file takes the next free one). Default: {TreeTransferOptions.DefaultParallel}, {TreeTransferOptions.DefaultLongLinkParallel} when the round trip is {ParallelTransfer.LongRoundTrip.TotalMilliseconds:F0} ms or more.",
+            Description = $"With -r: connections to spread files over (a file takes the next free one). Default: {TreeTransferOptions.DefaultParallel}, {TreeTransferOptions.DefaultLongLinkParallel} when the round trip is {TreeTransferOptions.LongLinkRoundTrip.TotalMilliseconds:F0} ms or more.",
             DefaultValueFactory = _ => TreeTransferOptions.DefaultParallel,
         },
         1,

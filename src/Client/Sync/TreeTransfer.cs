@@ -253,14 +253,14 @@ public sealed partial class TreeTransfer
         }
 
         /// <summary>
-        /// Told the listing connection's round trip: on a long link (at least <see cref="ParallelTransfer.LongRoundTrip"/>)
+        /// Told the listing connection's round trip: on a long link (at least <see cref="TreeTransferOptions.LongLinkRoundTrip"/>)
         /// files may be spread over up to <see cref="TreeTransferOptions.LongLinkParallel"/> connections. When transfer
         /// connections were opened ahead (<see cref="PrestartTransfers"/>), the others open now too, with the run's
         /// ticket, while the top is listed (those that get no file close as the ones opened ahead do).
         /// </summary>
         public void UseLink(TimeSpan roundTrip)
         {
-            if (roundTrip < ParallelTransfer.LongRoundTrip)
+            if (roundTrip < TreeTransferOptions.LongLinkRoundTrip)
             {
                 return;
             }
