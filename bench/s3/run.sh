@@ -35,6 +35,13 @@ if [ $build -eq 1 ]; then
   dotnet publish src/Server -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/server" > /dev/null
   dotnet publish src/Client -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/client" > /dev/null
 fi
+# Say which build is measured: with --no-build, $out may hold what an older checkout published there.
+head_commit=$(git rev-parse HEAD)
+for program in "$out/client/filexfer" "$out/server/filexfer-server"; do
+  version=$("$program" --version) || { echo "bench/s3: $program cannot run (run without --no-build)" >&2; exit 2; }
+  echo "bench/s3: measuring $program $version" >&2
+  [[ $version == *"+$head_commit"* ]] || echo "bench/s3: WARNING: $program is not this checkout's build ($head_commit); run without --no-build, or set BENCH_OUT" >&2
+done
 
 port=$((17700 + RANDOM % 200))
 cluster="$work/ceph"
