@@ -25,7 +25,6 @@ public sealed partial class TreeTransfer
         private int _connections = Math.Clamp(owner._options.Parallel, 1, 64);
         // Workers that may still carry files: a worker the server refuses (too many connections) leaves the queue to them.
         private int _live;
-        private bool _speculative;
         private int _announcedFiles;
         private long _announcedBytes;
 
@@ -222,13 +221,10 @@ public sealed partial class TreeTransfer
             lock (_workers)
             {
                 _connections = Math.Max(_connections, Math.Clamp(owner._options.LongLinkParallel, 1, 64));
-                if (_work is { } work && _speculative)
+                if (_work is { } work)
                 {
-                    while (_workers.Count < _connections)
-                    {
-                        _live++;
-                        _workers.Add(RunSpeculativeWorkerAsync(work));
-                    }
+                    // Set this early only by PrestartTransfers (a retry calls it after this, the walk's queue later).
+                    OpenAheadUpToLimit(work);
                 }
             }
         }
@@ -245,12 +241,17 @@ public sealed partial class TreeTransfer
             lock (_workers)
             {
                 _work = work;
-                _speculative = true;
-                while (_workers.Count < _connections)
-                {
-                    _live++;
-                    _workers.Add(RunSpeculativeWorkerAsync(work));
-                }
+                OpenAheadUpToLimit(work);
+            }
+        }
+
+        /// <summary>Opens connections ahead of need (<see cref="RunSpeculativeWorkerAsync"/>) up to the limit; under the lock.</summary>
+        private void OpenAheadUpToLimit(Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work)
+        {
+            while (_workers.Count < _connections)
+            {
+                _live++;
+                _workers.Add(RunSpeculativeWorkerAsync(work));
             }
         }
 

@@ -77,25 +77,9 @@ public static class RangeMessages
     /// </summary>
     public static Frame Data(uint requestId, long size, string hashAlgorithm, DateTimeOffset modified, int? mode, FileRange range, long start)
     {
-        var fields = new List<Field>
-        {
-            Field.Integer(FieldTag.Size, size),
-            Field.String(FieldTag.HashAlgorithm, hashAlgorithm),
-            Field.Integer(FieldTag.MTime, UnixTime.ToNanoseconds(modified)),
-        };
-        if (start != 0)
-        {
-            fields.Add(Field.Integer(FieldTag.Offset, start));
-        }
-
-        if (mode is { } bits)
-        {
-            fields.Add(Field.Integer(FieldTag.Mode, bits));
-        }
-
-        fields.Add(Field.Integer(FieldTag.RangeOffset, range.Offset));
-        fields.Add(Field.Integer(FieldTag.RangeLength, range.Length));
-        return new Frame(MessageType.Data, requestId, fields);
+        // A plain get's Data (its Offset is the start within the range), then the range.
+        var plain = Messages.Data(requestId, size, hashAlgorithm, modified, mode, start);
+        return new Frame(MessageType.Data, requestId, [.. plain.Fields, Field.Integer(FieldTag.RangeOffset, range.Offset), Field.Integer(FieldTag.RangeLength, range.Length)]);
     }
 
     /// <summary>The range a frame names, or null when it names none.</summary>

@@ -100,14 +100,15 @@ public sealed class EarlyTransferConnectionTests
         {
             if (Interlocked.Increment(ref calls) == 3)
             {
-                // Waits until the run gives it up.
-                try
-                {
-                    await Task.Delay(Timeout.InfiniteTimeSpan, ct);
-                }
-                finally
+                // Never comes up: it ends only when the run gives it up.
+                var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (ct.Register(() =>
                 {
                     given.TrySetResult();
+                    never.TrySetCanceled(ct);
+                }))
+                {
+                    await never.Task;
                 }
             }
 
