@@ -28,8 +28,8 @@
 # --tools ...,floor: also the C floor of a verified transfer (bench/floor/floor.c: SHA-256 on both ends, fsync,
 # rename) for the file, its receiver in fxwan-a, its sender in fxwan-b (needs libssl-dev, installed if missing).
 # CPU per transfer: the client's from its resource usage; each server's (the sshd and the rsync daemon with the
-# children they reaped) from its /proc/PID/stat around each put (bench/wan/server-cpu.sh); the floor's command
-# holds both of its ends.
+# children they reaped) from its /proc/PID/stat in the untimed steps before and after each put
+# (bench/wan/server-cpu.sh); the floor's command holds both of its ends.
 # Needs root (namespaces, TUN) and installs what it lacks from Debian (iperf3, rsync, openssh, rclone, gcc, ping).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -286,7 +286,12 @@ for rtt in ${rtts//,/ }; do
         # The server's CPU for this transfer, beside the client's (the command's own resource usage; the floor's
         # command holds both of its ends).
         server=${tool%%+*}
-        [[ -z ${server_pid[$server]:-} ]] || command="bench/wan/server-cpu.sh ${server_pid[$server]} $results/wan-$rtt-$tool-big.server-cpu $command"
+        if [[ -n ${server_pid[$server]:-} ]]; then
+          cpu_state=$work/$tool.server-cpu-state
+          # (bench/interleave.py runs each step without a shell: the two commands of a step go through bash -c.)
+          prepare="bash -c '$prepare && bench/wan/server-cpu.sh start ${server_pid[$server]} $cpu_state'"
+          check="bash -c 'bench/wan/server-cpu.sh stop ${server_pid[$server]} $cpu_state $results/wan-$rtt-$tool-big.server-cpu && $check'"
+        fi
       else
         tree=tree
         if [[ $rtt != 0 && ( $tool == scp || $tool == rclone ) ]] && ((slow_files < files)); then tree='tree-slow'; fi
