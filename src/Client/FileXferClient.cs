@@ -89,6 +89,12 @@ public sealed partial class FileXferClient : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(server.Host, server.Port, deadline.Token);
+            if (KernelRoundTrip.Read(socket) is { } linkRoundTrip)
+            {
+                // Known one round trip in, before TLS and the handshake: the run's other connections need not wait for those.
+                options.Run.LinkMeasured(linkRoundTrip);
+            }
+
             Stream transport = new NetworkStream(socket, ownsSocket: true);
             if (options.Tls is { } tls)
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using FileXfer.Client.Resilience;
 
 namespace FileXfer.Client.Cli;
 
@@ -38,10 +39,12 @@ internal sealed class TreeOptions
     /// <summary>The options that select what takes part, in the order commands list them.</summary>
     public Option[] FilterOptions => [Include, Exclude, IncludeFrom, ExcludeFrom, FilesFrom];
 
-    public async Task<TreeTransferOptions> ToTransferOptionsAsync(ParseResult result, CancellationToken cancellationToken)
+    /// <summary>The tree's settings from the command line, for connections of <paramref name="run"/>.</summary>
+    public async Task<TreeTransferOptions> ToTransferOptionsAsync(ParseResult result, ClientRun run, CancellationToken cancellationToken)
     {
         return new TreeTransferOptions
         {
+            Run = run,
             Checksum = result.GetValue(Checksum),
             DryRun = result.GetValue(DryRun),
             Parallel = result.GetValue(Parallel),

@@ -15,6 +15,8 @@ public sealed class ClientRun
     private readonly List<uint> _undeclared = [];
     private uint _lastNumber;
     private (string TokenName, byte[] Nonce)? _authTicket;
+    private TimeSpan? _linkRoundTrip;
+    private Action<TimeSpan>? _linkMeasured;
 
     /// <summary>The run's id: 16 random bytes.</summary>
     public byte[] Id { get; } = SecureRandom.GetBytes(ProtocolLimits.RunIdBytes);
@@ -75,6 +77,81 @@ public sealed class ClientRun
             lock (_lock)
             {
                 _authTicket = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The round trip of the link to the server as the kernel measured it on the run's first TCP handshake (its SYN
+    /// and SYN-ACK), one round trip after the run began connecting; null until then, or when the kernel could not say.
+    /// Work that spreads over several connections decides from it how many, two round trips before the first
+    /// connection has authenticated.
+    /// </summary>
+    public TimeSpan? LinkRoundTrip
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _linkRoundTrip;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A connection of the run completed its TCP handshake and the kernel measured <paramref name="roundTrip"/>: the
+    /// first such measure becomes <see cref="LinkRoundTrip"/> and is told to whoever listens (<see cref="OnLinkMeasured"/>).
+    /// A measure of zero (the kernel had no sample) is ignored.
+    /// </summary>
+    public void LinkMeasured(TimeSpan roundTrip)
+    {
+        Action<TimeSpan>? listeners;
+        lock (_lock)
+        {
+            if (_linkRoundTrip is not null || roundTrip <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            _linkRoundTrip = roundTrip;
+            listeners = _linkMeasured;
+        }
+
+        listeners?.Invoke(roundTrip);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="listener"/> with <see cref="LinkRoundTrip"/> once it is known: at once when it already is,
+    /// else on the thread of the connection that measures it. Dispose the result to stop listening.
+    /// </summary>
+    public IDisposable OnLinkMeasured(Action<TimeSpan> listener)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        TimeSpan? known;
+        lock (_lock)
+        {
+            known = _linkRoundTrip;
+            if (known is null)
+            {
+                _linkMeasured += listener;
+            }
+        }
+
+        if (known is { } roundTrip)
+        {
+            listener(roundTrip);
+        }
+
+        return new Listening(this, listener);
+    }
+
+    private sealed class Listening(ClientRun run, Action<TimeSpan> listener) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (run._lock)
+            {
+                run._linkMeasured -= listener;
             }
         }
     }

@@ -25,6 +25,8 @@ public sealed partial class TreeTransfer
         private int _connections = Math.Clamp(owner._options.Parallel, 1, 64);
         // Workers that may still carry files: a worker the server refuses (too many connections) leaves the queue to them.
         private int _live;
+        // Set when the attempt is disposed: a link measure told after that opens nothing (UseLink).
+        private bool _closed;
         private int _announcedFiles;
         private long _announcedBytes;
 
@@ -206,7 +208,7 @@ public sealed partial class TreeTransfer
         }
 
         /// <summary>
-        /// Told the listing connection's round trip: on a long link (at least <see cref="TreeTransferOptions.LongLinkRoundTrip"/>)
+        /// Told the link's round trip (the run's first TCP handshake's, or the listing connection's): on a long link (at least <see cref="TreeTransferOptions.LongLinkRoundTrip"/>)
         /// files may be spread over up to <see cref="TreeTransferOptions.LongLinkParallel"/> connections. When transfer
         /// connections were opened ahead (<see cref="PrestartTransfers"/>), the others open now too, with the run's
         /// ticket, while the top is listed (those that get no file close as the ones opened ahead do).
@@ -220,6 +222,12 @@ public sealed partial class TreeTransfer
 
             lock (_workers)
             {
+                if (_closed)
+                {
+                    // Told by the run after this attempt ended (its measure came from a connection still opening).
+                    return;
+                }
+
                 _connections = Math.Max(_connections, Math.Clamp(owner._options.LongLinkParallel, 1, 64));
                 if (_work is { } work)
                 {
@@ -257,6 +265,9 @@ public sealed partial class TreeTransfer
 
         private async Task RunSpeculativeWorkerAsync(Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work)
         {
+            // Not under the lock of the caller that opens it: connecting may tell the run the link's round trip, and
+            // that opens more workers (UseLink).
+            await Task.Yield();
             FileXferClient? client = null;
             try
             {
@@ -473,6 +484,7 @@ public sealed partial class TreeTransfer
             Task[] running;
             lock (_workers)
             {
+                _closed = true;
                 running = [.. _workers];
             }
 

@@ -15,6 +15,8 @@ public sealed partial class TreeTransfer
         Progress.BeginAttempt();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         await using var attempt = new Attempt(this, "get", onEvent, stop);
+        // On a long link the extra connections open once the run's first TCP handshake measured it (UseLink).
+        using var link = _options.Run?.OnLinkMeasured(attempt.UseLink);
         // The transfer connections open now, beside the listing connection (on a retry just after it, see BeginAttempt),
         // not after the walk found files: their handshakes and authentication overlap its own and the listing of the
         // top (docs/PERFORMANCE.md, "Latency-aware trees").

@@ -1,3 +1,5 @@
+using FileXfer.Client.Resilience;
+
 namespace FileXfer.Client.Sync;
 
 /// <summary>Settings of a tree transfer.</summary>
@@ -43,6 +45,14 @@ public sealed class TreeTransferOptions
     /// line does when --parallel is given).
     /// </summary>
     public int LongLinkParallel { get; set; } = DefaultLongLinkParallel;
+
+    /// <summary>
+    /// The run whose connections the transfer's connect function opens (the <see cref="FileXferClientOptions.Run"/> it
+    /// connects with), or null. When given, the long-link connections (<see cref="LongLinkParallel"/>) open as soon as
+    /// the run's first TCP handshake showed a long round trip (<see cref="ClientRun.LinkRoundTrip"/>), instead of after
+    /// the listing connection authenticated: two round trips earlier.
+    /// </summary>
+    public ClientRun? Run { get; set; }
 
     /// <summary>Told the number of files and bytes to transfer once the plan is made (for a progress bar).</summary>
     public Action<int, long>? Planned { get; set; }

@@ -31,7 +31,7 @@ internal static class GetCommand
             {
                 var run = new TransferRun(console, connect, retry, options.HashAlgorithm, result.GetValue(tree.Json), result.GetValue(globals.Quiet)) { Streams = streams.Requested(result) };
                 return result.GetValue(tree.Recursive)
-                    ? await run.GetTreeAsync(result.GetValue(remote)!, result.GetValue(local)!, await tree.ToTransferOptionsAsync(result, cancellationToken), cancellationToken)
+                    ? await run.GetTreeAsync(result.GetValue(remote)!, result.GetValue(local)!, await tree.ToTransferOptionsAsync(result, options.Run, cancellationToken), cancellationToken)
                     : await run.GetAsync(result.GetValue(remote)!, result.GetValue(local)!, cancellationToken);
             }, cancellationToken));
         return command;

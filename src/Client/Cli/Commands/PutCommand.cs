@@ -36,7 +36,7 @@ internal static class PutCommand
                     return await run.PutAsync(result.GetValue(local)!, result.GetValue(remote)!, cancellationToken);
                 }
 
-                var transferOptions = await tree.ToTransferOptionsAsync(result, cancellationToken);
+                var transferOptions = await tree.ToTransferOptionsAsync(result, options.Run, cancellationToken);
                 transferOptions.Delete = result.GetValue(delete);
                 transferOptions.MaxDelete = result.GetValue(maxDelete);
                 return await run.PutTreeAsync(result.GetValue(local)!, result.GetValue(remote)!, transferOptions, cancellationToken);
