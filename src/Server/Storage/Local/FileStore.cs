@@ -532,7 +532,7 @@ public sealed class FileStore : IStore
             {
                 // After the directory was made (or found): the change its making caused is the one undone.
                 using var parent = _root.OpenVerifiedParent(normalized, full);
-                UploadPublisher.SetDirectoryTime(parent, Path.GetDirectoryName(full)!, parentTime);
+                UploadPublisher.TrySetDirectoryTime(parent, Path.GetDirectoryName(full)!, parentTime);
             }
 
             return true;
