@@ -1,3 +1,4 @@
+using FileXfer.Client.Sync;
 using FileXfer.Server.Handlers;
 
 namespace FileXfer.Client.Tests;
@@ -32,6 +33,25 @@ public class DirectoryTimesTests
         Assert.True(server.Log.WithEvent(ServerEvents.HandshakeCompleted).Count >= 3, "the files should have gone over several transfer connections");
 
         // One MakeDirectory per directory, the one that made it with its time and mode: none in a last pass.
+        Assert.Equal(Layout.Select(d => Remote("dst", d.Directory)).Order(StringComparer.Ordinal), made.Order(StringComparer.Ordinal));
+    }
+
+    [Fact(Timeout = 120000)]
+    public async Task A_file_sent_resumably_on_its_own_carries_its_directory_time_too()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        await CreateTreeAsync(local.Path, token);
+        await TestFiles.WriteRandomAsync(TestTrees.Combine(local.Path, "a/deep/large.bin"), TreeTransfer.ResumableSize + 1, seed: 7, token);
+        RestoreTimes(local.Path);
+
+        var put = await CliRunner.RunAsync(server, ["--quiet", "put", "-r", local.Path, "dst"], token);
+
+        CliAssert.Success(put);
+        var made = await MakeDirectoryRequestsAsync(server, token);
+        Assert.True(await TestFiles.ContentEqualsAsync(TestTrees.Combine(local.Path, "a/deep/large.bin"), server.PathOf("dst/a/deep/large.bin"), token));
+        AssertTimesMatch(local.Path, server, "dst");
         Assert.Equal(Layout.Select(d => Remote("dst", d.Directory)).Order(StringComparer.Ordinal), made.Order(StringComparer.Ordinal));
     }
 

@@ -39,12 +39,6 @@ internal sealed class DirectoryNode(string relative, Dictionary<string, ItemStat
     /// <summary>True when the remote directory exists with other permission bits (only the last pass sets them).</summary>
     public bool ModeDiffers { get; set; }
 
-    /// <summary>
-    /// True when something that changes the remote directory is sent without ParentMTime (a file sent resumably on its
-    /// own): its time must be set in the last pass.
-    /// </summary>
-    public bool UntimedChange { get; set; }
-
     /// <summary>How many requests carrying <see cref="EntryTime"/> as ParentMTime were sent into it.</summary>
     public int TimedEntries => Volatile.Read(ref _timedEntries);
 
@@ -61,7 +55,6 @@ internal sealed class DirectoryNode(string relative, Dictionary<string, ItemStat
     /// </summary>
     public bool NeedsLastPass =>
         EntryTime is null
-        || UntimedChange
         || Deletions is { Count: > 0 }
         || Outcomes.Values.Any(status => status != ItemStatus.Transferred)
         || !(MadeWithAttributes || (!ModeDiffers && TimedEntries > 0));

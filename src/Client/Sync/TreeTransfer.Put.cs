@@ -328,23 +328,15 @@ public sealed partial class TreeTransfer
     }
 
     /// <summary>
-    /// Queues a file to put. Where its directory's requests carry its time (<see cref="DirectoryNode.EntryTime"/>), a file
-    /// sent in a batch carries it as ParentMTime; one sent resumably on its own does not, so its directory keeps its place
-    /// in the last pass.
+    /// Queues a file to put. Where its directory's requests carry its time (<see cref="DirectoryNode.EntryTime"/>), the
+    /// file's Put carries it as ParentMTime, in a batch or sent resumably on its own.
     /// </summary>
     private static ValueTask QueuePutAsync(Attempt attempt, DirectoryNode node, string name, TransferItem item, long size)
     {
         if (node.EntryTime is { } parentTime)
         {
-            if (size < ResumableSize)
-            {
-                node.AddTimedEntry();
-                item = item with { ParentModified = parentTime };
-            }
-            else
-            {
-                node.UntimedChange = true;
-            }
+            node.AddTimedEntry();
+            item = item with { ParentModified = parentTime };
         }
 
         return attempt.QueueAsync(node, name, item, size);
@@ -368,7 +360,7 @@ public sealed partial class TreeTransfer
         TransferWorkAsync(
             attempt,
             reader,
-            large => client.UploadFileAsync(large.Item.LocalPath, large.Item.RemotePath, progress, attempt.Token),
+            large => client.UploadFileAsync(large.Item, progress, attempt.Token),
             (small, onResult) => client.PutBatchAsync(small, onResult, progress, attempt.Token),
             (item, bytes, hashHex, error) => attempt.ReportAsync(item, bytes, hashHex, error, remoteSource: false));
 
