@@ -36,7 +36,8 @@ public sealed partial class FileXferClient
                 await using (source)
                 {
                     long? length = source.ChunkedLength;
-                    await _writer.WriteAsync(Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, source.Modified, source.Mode, PutFlags.Chunked | PutFlags.NoWait), BodyEncoding), token);
+                    var put = Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, source.Modified, source.Mode, PutFlags.Chunked | PutFlags.NoWait), BodyEncoding);
+                    await _writer.WriteAsync(Messages.WithParentTime(put, Capabilities.HasFlag(Capabilities.DirectoryTimes) ? item.ParentModified : null), token);
                     using var hasher = Protocol.Hashing.HashAlgorithms.Create(algorithm);
                     var body = await WriteChunkedBodyAsync(source.Stream, length, hasher, id, progress, token);
                     string? changed = body.AbortReason ?? (source.HasChanged() ? "it was modified while it was being sent" : null);

@@ -20,9 +20,12 @@ public sealed partial class FileXferClient
         int? mode,
         Action<long>? progress,
         CancellationToken cancellationToken) =>
-        PutAsync(source, length, remotePath, modifiedUtc, mode, PutFlags.None, progress, cancellationToken);
+        PutAsync(source, length, remotePath, modifiedUtc, mode, PutFlags.None, parentModified: null, progress, cancellationToken);
 
-    /// <summary>A put with a fixed-length body; with <see cref="PutFlags.NoWait"/> the body follows the Put at once.</summary>
+    /// <summary>
+    /// A put with a fixed-length body; with <see cref="PutFlags.NoWait"/> the body follows the Put at once; with
+    /// <paramref name="parentModified"/>, the time its directory is to end with (ParentMTime).
+    /// </summary>
     private async Task<TransferResult> PutAsync(
         Stream source,
         long length,
@@ -30,6 +33,7 @@ public sealed partial class FileXferClient
         DateTimeOffset? modifiedUtc,
         int? mode,
         PutFlags flags,
+        DateTimeOffset? parentModified,
         Action<long>? progress,
         CancellationToken cancellationToken)
     {
@@ -39,7 +43,7 @@ public sealed partial class FileXferClient
         var algorithm = _options.HashAlgorithm;
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, modifiedUtc, mode, flags), BodyEncoding), cancellationToken);
+            await _writer.WriteAsync(Messages.WithParentTime(Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, modifiedUtc, mode, flags), BodyEncoding), parentModified), cancellationToken);
             if (!flags.HasFlag(PutFlags.NoWait))
             {
                 var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
@@ -63,7 +67,7 @@ public sealed partial class FileXferClient
     /// source (machine, full path, size, time) and destination (see <see cref="ResumeKeys"/>), and on the next try tells how much it holds and its hash; the
     /// client checks that hash against its own file and sends only the rest, or everything when they differ.
     /// </summary>
-    private async Task<TransferResult> PutResumableAsync(LocalSource source, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
+    private async Task<TransferResult> PutResumableAsync(LocalSource source, string remotePath, DateTimeOffset? parentModified, Action<long>? progress, CancellationToken cancellationToken)
     {
         var file = source.Stream;
         long length = source.Size;
@@ -74,7 +78,7 @@ public sealed partial class FileXferClient
         var key = ResumeKeys.For(source, remote, algorithm);
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Resume, key), BodyEncoding), cancellationToken);
+            await _writer.WriteAsync(Messages.WithParentTime(Messages.WithEncoding(Messages.Put(id, remote, length, algorithm, modified, mode, PutFlags.Resume, key), BodyEncoding), parentModified), cancellationToken);
             var ready = await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
             var (start, hasher) = await ProveHeldAsync(ready, file, length, algorithm, progress, cancellationToken);
             using var _ = hasher;
@@ -179,7 +183,7 @@ public sealed partial class FileXferClient
             : new FileXferException(ErrorCode.IntegrityMismatch, $"the server reports a different hash of '{RemotePath.Escape(remote)}' than the client sent");
 
     /// <summary>
-    /// The largest file <see cref="UploadFileAsync"/> sends without waiting for Ready (a NoWait Put) instead of as
+    /// The largest file <see cref="UploadFileAsync(string, string, Action{long}?, CancellationToken)"/> sends without waiting for Ready (a NoWait Put) instead of as
     /// a resumable put: sending it again costs less than the round trip that resuming needs on every put.
     /// </summary>
     public const long UnresumedPutLimit = 64 * 1024;
@@ -191,23 +195,35 @@ public sealed partial class FileXferClient
     /// <see cref="LocalSource.IsOpenEnded"/>) are sent in chunks to their real end; a device or a socket is refused.
     /// </summary>
     /// <exception cref="FileXferException">With <see cref="ErrorCode.BadRequest"/>: the path is a device or a socket.</exception>
-    public async Task<TransferResult> UploadFileAsync(string localPath, string remotePath, Action<long>? progress, CancellationToken cancellationToken)
+    public Task<TransferResult> UploadFileAsync(string localPath, string remotePath, Action<long>? progress, CancellationToken cancellationToken) =>
+        UploadFileAsync(new TransferItem(localPath, remotePath), progress, cancellationToken);
+
+    /// <summary>
+    /// Uploads <paramref name="item"/>'s local file as <see cref="UploadFileAsync(string, string, Action{long}?, CancellationToken)"/>
+    /// does; with its <see cref="TransferItem.ParentModified"/>, to a server with <see cref="Capabilities.DirectoryTimes"/>,
+    /// the remote directory is left at that time once the file is in it.
+    /// </summary>
+    /// <exception cref="FileXferException">With <see cref="ErrorCode.BadRequest"/>: the path is a device or a socket.</exception>
+    public async Task<TransferResult> UploadFileAsync(TransferItem item, Action<long>? progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(item);
+        var (localPath, remotePath) = (item.LocalPath, item.RemotePath);
+        var parentModified = Capabilities.HasFlag(Capabilities.DirectoryTimes) ? item.ParentModified : null;
         await using var source = await LocalSource.OpenAsync(localPath, cancellationToken);
         long length = source.Size;
         TransferResult result;
         if (source.IsOpenEnded)
         {
             // A fixed-length body would store nothing, or the wrong length: streamed as standard input is.
-            result = await PutStreamAsync(source.Stream, $"'{localPath}'", remotePath, source.Modified, source.Mode, progress, cancellationToken);
+            result = await PutStreamAsync(source.Stream, $"'{localPath}'", remotePath, source.Modified, source.Mode, parentModified, progress, cancellationToken);
         }
         else
         {
             result = length <= UnresumedPutLimit && Capabilities.HasFlag(Capabilities.Pipelining)
-                ? await PutAsync(source.Stream, length, remotePath, source.Modified, source.Mode, PutFlags.NoWait, progress, cancellationToken)
+                ? await PutAsync(source.Stream, length, remotePath, source.Modified, source.Mode, PutFlags.NoWait, parentModified, progress, cancellationToken)
                 : Capabilities.HasFlag(Capabilities.Resume)
-                    ? await PutResumableAsync(source, remotePath, progress, cancellationToken)
-                    : await PutAsync(source.Stream, length, remotePath, source.Modified, source.Mode, progress, cancellationToken);
+                    ? await PutResumableAsync(source, remotePath, parentModified, progress, cancellationToken)
+                    : await PutAsync(source.Stream, length, remotePath, source.Modified, source.Mode, PutFlags.None, parentModified, progress, cancellationToken);
         }
 
         return source.HasChanged()
@@ -220,10 +236,13 @@ public sealed partial class FileXferClient
     /// only when the hash of what it received equals the client's.
     /// </summary>
     public Task<TransferResult> PutStreamAsync(Stream source, string remotePath, Action<long>? progress, CancellationToken cancellationToken) =>
-        PutStreamAsync(source, "standard input", remotePath, DateTimeOffset.UtcNow, mode: null, progress, cancellationToken);
+        PutStreamAsync(source, "standard input", remotePath, DateTimeOffset.UtcNow, mode: null, parentModified: null, progress, cancellationToken);
 
-    /// <summary>Uploads <paramref name="source"/> to its end as a chunked body; <paramref name="sourceName"/> names it in messages.</summary>
-    private async Task<TransferResult> PutStreamAsync(Stream source, string sourceName, string remotePath, DateTimeOffset modified, int? mode, Action<long>? progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Uploads <paramref name="source"/> to its end as a chunked body; <paramref name="sourceName"/> names it in messages;
+    /// with <paramref name="parentModified"/>, the time its directory is to end with (ParentMTime).
+    /// </summary>
+    private async Task<TransferResult> PutStreamAsync(Stream source, string sourceName, string remotePath, DateTimeOffset modified, int? mode, DateTimeOffset? parentModified, Action<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
         var remote = RemotePath.Normalize(remotePath);
@@ -231,7 +250,7 @@ public sealed partial class FileXferClient
         RequireCapability(Capabilities.ChunkedBody);
         return await RunAsync(async id =>
         {
-            await _writer.WriteAsync(Messages.WithEncoding(Messages.Put(id, remote, null, algorithm, modified, mode, PutFlags.Chunked), BodyEncoding), cancellationToken);
+            await _writer.WriteAsync(Messages.WithParentTime(Messages.WithEncoding(Messages.Put(id, remote, null, algorithm, modified, mode, PutFlags.Chunked), BodyEncoding), parentModified), cancellationToken);
             await ReadResponseAsync(id, MessageType.Ready, cancellationToken);
             using var hasher = HashAlgorithms.Create(algorithm);
             ChunkedBodyWriteResult body;

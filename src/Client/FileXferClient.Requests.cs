@@ -109,9 +109,9 @@ public sealed partial class FileXferClient
             new(Remote, null, ok.GetSize(FieldTag.Size), algorithm, ok.GetBytes(FieldTag.HashValue), null);
     }
 
-    internal sealed class MakeDirectoryRequest(RemoteEntry directory) : ItemRequest(directory.Name)
+    internal sealed class MakeDirectoryRequest(RemoteEntry directory, DateTimeOffset? parentModified) : ItemRequest(directory.Name)
     {
-        internal override Frame Build(uint id) => Messages.MakeDirectory(id, Remote, directory.ModifiedUtc, directory.Mode);
+        internal override Frame Build(uint id) => Messages.WithParentTime(Messages.MakeDirectory(id, Remote, directory.ModifiedUtc, directory.Mode), parentModified);
     }
 
     internal sealed class CreateDirectoryRequest(string remotePath) : ItemRequest(remotePath)

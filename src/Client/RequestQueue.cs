@@ -32,7 +32,14 @@ public sealed class RequestQueue : IAsyncDisposable
     public Task<BatchItemResult> HashAsync(string remotePath) => Enqueue(new FileXferClient.HashRequest(remotePath, _algorithm));
 
     /// <summary>Creates a directory with its parents, or sets its time and mode; a failure is the result's error.</summary>
-    public Task<BatchItemResult> MakeDirectoryAsync(RemoteEntry directory) => Enqueue(new FileXferClient.MakeDirectoryRequest(directory));
+    public Task<BatchItemResult> MakeDirectoryAsync(RemoteEntry directory) => Enqueue(new FileXferClient.MakeDirectoryRequest(directory, null));
+
+    /// <summary>
+    /// Creates a directory with its parents, or sets the time and mode of an existing one; then its parent directory is
+    /// given <paramref name="parentModified"/> (ParentMTime: only to a server with <see cref="Capabilities.DirectoryTimes"/>).
+    /// A failure is the result's error.
+    /// </summary>
+    public Task<BatchItemResult> MakeDirectoryAsync(RemoteEntry directory, DateTimeOffset parentModified) => Enqueue(new FileXferClient.MakeDirectoryRequest(directory, parentModified));
 
     /// <summary>Creates a directory with its parents, its time and mode left as made; a failure is the result's error.</summary>
     public Task<BatchItemResult> MakeDirectoryAsync(string remotePath) => Enqueue(new FileXferClient.CreateDirectoryRequest(remotePath));

@@ -55,7 +55,46 @@ internal static class GoldenFrames
         ["Authenticate"] = (Messages.Authenticate(TokenName, ClientProof), Authenticate),
         ["AuthenticateOk"] = (Messages.AuthenticateOk(ServerProof, AccessFlags.Write), AuthenticateOk),
         ["AuthenticateOkReadOnly"] = (Messages.AuthenticateOk(ServerProof, AccessFlags.None), AuthenticateOkReadOnly),
+        ["PutWithParentTime"] = (Messages.WithParentTime(Messages.Put(1, "a.txt", 3, "sha256", modified: null, mode: null), Modified), PutWithParentTime),
+        ["MakeDirectoryWithParentTime"] = (Messages.WithParentTime(Messages.MakeDirectory(13, "d/e", Modified, 0x1ED), BeforeEpoch), MakeDirectoryWithParentTime),
     };
+
+    /// <summary>One second before the epoch, 1969-12-31T23:59:59Z: −1 000 000 000 ns, 0xFFFFFFFFC4653600.</summary>
+    public static readonly DateTimeOffset BeforeEpoch = DateTimeOffset.FromUnixTimeSeconds(-1);
+
+    /// <summary>PutMinimal with ParentMTime (0x28, DirectoryTimes) last: the time its directory is to end with.</summary>
+    public static readonly byte[] PutWithParentTime =
+    [
+        0x00, 0x00, 0x00, 0x2D, // length 45
+        0x10, // type Put
+        0x00, // flags
+        0x00, 0x00, 0x00, 0x01, // request id 1
+        0x01, 0x00, 0x05, // Path, 5 bytes
+        0x61, 0x2E, 0x74, 0x78, 0x74, // "a.txt"
+        0x02, 0x00, 0x08, // Size, 8 bytes
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, // 3
+        0x04, 0x00, 0x06, // HashAlgorithm, 6 bytes
+        0x73, 0x68, 0x61, 0x32, 0x35, 0x36, // "sha256"
+        0x28, 0x00, 0x08, // ParentMTime, 8 bytes
+        0x17, 0x97, 0x9C, 0xFE, 0x36, 0x2A, 0x00, 0x00, // 1700000000 s in ns
+    ];
+
+    /// <summary>A MakeDirectory with its own time and mode, and a parent time before the epoch (negative).</summary>
+    public static readonly byte[] MakeDirectoryWithParentTime =
+    [
+        0x00, 0x00, 0x00, 0x2D, // length 45
+        0x16, // type MakeDirectory
+        0x00, // flags
+        0x00, 0x00, 0x00, 0x0D, // request id 13
+        0x01, 0x00, 0x03, // Path, 3 bytes
+        0x64, 0x2F, 0x65, // "d/e"
+        0x03, 0x00, 0x08, // MTime, 8 bytes
+        0x17, 0x97, 0x9C, 0xFE, 0x36, 0x2A, 0x00, 0x00, // 1700000000 s in ns
+        0x08, 0x00, 0x08, // Mode, 8 bytes
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xED, // 0755
+        0x28, 0x00, 0x08, // ParentMTime, 8 bytes
+        0xFF, 0xFF, 0xFF, 0xFF, 0xC4, 0x65, 0x36, 0x00, // -1000000000 ns
+    ];
 
     /// <summary>The client nonce of the authentication examples: bytes 0x00 to 0x1F.</summary>
     public static readonly byte[] ClientNonce = [.. Enumerable.Range(0x00, 32).Select(b => (byte)b)];

@@ -84,7 +84,7 @@ public class S3DirectoryCheckTests(CephCluster cluster)
         Assert.False(await check.HasKeysBelowAsync("d/b", session.KeyOf("d/b"), token));
 
         // A directory this server makes is known at once.
-        await session.MakeDirectoryAsync("d/mine", null, null, token);
+        await session.MakeDirectoryAsync("d/mine", null, null, null, token);
         Assert.True(await check.HasKeysBelowAsync("d/mine", session.KeyOf("d/mine"), token));
 
         // One another writer makes is not seen while the reading is fresh (the documented window)...

@@ -27,6 +27,38 @@ internal sealed class DirectoryNode(string relative, Dictionary<string, ItemStat
     /// <summary>The time and mode to give it once everything in it is done, when they need setting.</summary>
     public RemoteEntry? Attributes { get; set; }
 
+    /// <summary>
+    /// In a put to a server with DirectoryTimes: the time the requests that add entries to it carry as ParentMTime (its
+    /// local time), so that it ends with that time whichever of them lands last; null when they carry none.
+    /// </summary>
+    public DateTimeOffset? EntryTime { get; set; }
+
+    /// <summary>True when the remote directory is made in this run by a MakeDirectory that carries its time and mode.</summary>
+    public bool MadeWithAttributes { get; set; }
+
+    /// <summary>True when the remote directory exists with other permission bits (only the last pass sets them).</summary>
+    public bool ModeDiffers { get; set; }
+
+    /// <summary>How many requests carrying <see cref="EntryTime"/> as ParentMTime were sent into it.</summary>
+    public int TimedEntries => Volatile.Read(ref _timedEntries);
+
+    private int _timedEntries;
+
+    /// <summary>One more request carrying <see cref="EntryTime"/> was sent into it.</summary>
+    public void AddTimedEntry() => Interlocked.Increment(ref _timedEntries);
+
+    /// <summary>
+    /// Whether its <see cref="Attributes"/> still need the last pass once it is done: always, unless the requests that
+    /// changed it carried its time (<see cref="EntryTime"/>), none failed, nothing in it is to be deleted (deletions come
+    /// later), and its time and mode are already right otherwise (made with them, or only its time differed and at least
+    /// one timed request landed in it).
+    /// </summary>
+    public bool NeedsLastPass =>
+        EntryTime is null
+        || Deletions is { Count: > 0 }
+        || Outcomes.Values.Any(status => status != ItemStatus.Transferred)
+        || !(MadeWithAttributes || (!ModeDiffers && TimedEntries > 0));
+
     /// <summary>True once the directory was visited and every item it started finished.</summary>
     public bool IsDone => Volatile.Read(ref _pending) == 0;
 

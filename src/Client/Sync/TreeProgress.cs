@@ -94,7 +94,7 @@ public sealed class TreeProgress
                 if (!head.Committed)
                 {
                     Deletions.AddRange(head.Deletions ?? []);
-                    if (head.Attributes is { } attributes)
+                    if (head.Attributes is { } attributes && head.NeedsLastPass)
                     {
                         Attributes.Add(attributes);
                     }

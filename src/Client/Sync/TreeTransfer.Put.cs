@@ -50,6 +50,10 @@ public sealed partial class TreeTransfer
             main.RequireWriteAccess("put");
         }
 
+        // A server that sets a directory's time after each entry it adds to it (ParentMTime) leaves every directory the
+        // files went into at its time: the last pass then only sets those no such request covered.
+        bool carryTimes = !_options.DryRun && main.Capabilities.HasFlag(Capabilities.DirectoryTimes);
+
         // The top's description and its listing in one round trip: the listing serves the walk when the top exists.
         attempt.Requests = main.StartRequestQueue(stop.Token);
         var describeTop = attempt.Requests.StatAsync(remoteRoot);
@@ -75,18 +79,18 @@ public sealed partial class TreeTransfer
             throw new FileXferException(ErrorCode.NotADirectory, $"'{RemotePath.Escape(remoteRoot)}' is not a directory on the server") { IsRemote = true };
         }
 
-        // A missing top is made on the listing connection without waiting: a put creates its parents, so the files
-        // need not wait for it (empty directories and times follow it on the same connection, in order).
-        var makeTop = remoteTop is null && remoteRoot.Length > 0 && !_options.DryRun ? attempt.Requests.MakeDirectoryAsync(remoteRoot) : null;
-
+        // A missing top is made on the listing connection without waiting, with its time and mode: a put creates its
+        // parents, so the files need not wait for it (empty directories and times follow it on the same connection, in order).
         var self = new LocalEntry(string.Empty, EntryKind.Directory, 0, new DateTimeOffset(top.LastWriteTimeUtc, TimeSpan.Zero), OperatingSystem.IsWindows() ? null : (int)top.UnixFileMode);
-        var topJob = new DirectoryJob(string.Empty, Local: true, Remote: remoteTop is not null, self, SelfDiffers: remoteTop is null || AttributesDiffer(self, remoteTop));
+        var makeTop = remoteTop is null && remoteRoot.Length > 0 && !_options.DryRun ? attempt.Requests.MakeDirectoryAsync(self.ToRemote(remoteRoot)) : null;
+        var topJob = new DirectoryJob(string.Empty, Local: true, Remote: remoteTop is not null, self, SelfDiffers: remoteTop is null || AttributesDiffer(self, remoteTop),
+            ModeDiffers: remoteTop is not null && ModeDiffers(self, remoteTop));
 
         await attempt.WalkAndTransferAsync(
             topJob,
             top.FullName,
             remoteRoot,
-            pair => VisitPutAsync(attempt, pair, localDirectory, remoteRoot),
+            pair => VisitPutAsync(attempt, pair, localDirectory, remoteRoot, carryTimes),
             (client, reader) => PutWorkAsync(attempt, client, reader, progress),
             cancellationToken,
             remoteTop is not null ? listTop : null);
@@ -103,7 +107,8 @@ public sealed partial class TreeTransfer
                 await DeleteAsync(attempt, remoteRoot);
             }
 
-            // Directory times last, children before parents: adding and deleting entries changed them.
+            // Directory times last, children before parents: deleting entries changed them, and so did adding them where
+            // the requests did not carry the directory's time (TreeProgress holds only those; all of them without DirectoryTimes).
             for (int i = Progress.Attributes.Count - 1; i >= 0; i--)
             {
                 _ = attempt.Requests.MakeDirectoryAsync(Progress.Attributes[i]);
@@ -128,11 +133,18 @@ public sealed partial class TreeTransfer
     }
 
     /// <summary>Compares one directory of both sides: what to send, what to create, what to delete, where to go next.</summary>
-    private async ValueTask<IReadOnlyList<DirectoryJob>> VisitPutAsync(Attempt attempt, DirectoryPair pair, string localDirectory, string remoteRoot)
+    private async ValueTask<IReadOnlyList<DirectoryJob>> VisitPutAsync(Attempt attempt, DirectoryPair pair, string localDirectory, string remoteRoot, bool carryTimes)
     {
         var job = pair.Job;
         var node = Progress.Enter(job.Relative);
         var children = new List<DirectoryJob>();
+        if (carryTimes && job.Self is { } wanted)
+        {
+            node.EntryTime = wanted.ModifiedUtc;
+            node.MadeWithAttributes = !job.Remote;
+            node.ModeDiffers = job.ModeDiffers;
+        }
+
         try
         {
             if (pair.LocalError is { } localError)
@@ -219,7 +231,14 @@ public sealed partial class TreeTransfer
                     if (r is null && !_options.DryRun && !node.Committed)
                     {
                         changed = true;
-                        await attempt.TrackAsync(node, () => attempt.Requests!.MakeDirectoryAsync(new RemoteEntry(remotePath, EntryKind.Directory, 0, l.ModifiedUtc, l.Mode)), async made =>
+                        var subdirectory = new RemoteEntry(remotePath, EntryKind.Directory, 0, l.ModifiedUtc, l.Mode);
+                        if (node.EntryTime is not null)
+                        {
+                            node.AddTimedEntry();
+                        }
+
+                        // With DirectoryTimes it also gives this directory its time back after adding the subdirectory.
+                        await attempt.TrackAsync(node, () => node.EntryTime is { } parentTime ? attempt.Requests!.MakeDirectoryAsync(subdirectory, parentTime) : attempt.Requests!.MakeDirectoryAsync(subdirectory), async made =>
                         {
                             if (made.Error is { } error)
                             {
@@ -228,7 +247,7 @@ public sealed partial class TreeTransfer
                         });
                     }
 
-                    children.Add(new DirectoryJob(path, Local: true, Remote: r is not null, l, SelfDiffers: r is null || AttributesDiffer(l, r)));
+                    children.Add(new DirectoryJob(path, Local: true, Remote: r is not null, l, SelfDiffers: r is null || AttributesDiffer(l, r), ModeDiffers: r is not null && ModeDiffers(l, r)));
                     continue;
                 }
 
@@ -263,7 +282,7 @@ public sealed partial class TreeTransfer
                 }
                 else
                 {
-                    await attempt.QueueAsync(node, name, item, l.Size);
+                    await QueuePutAsync(attempt, node, name, item, l.Size);
                 }
             }
 
@@ -305,9 +324,24 @@ public sealed partial class TreeTransfer
             }
             else
             {
-                await attempt.QueueAsync(node, name, item, size);
+                await QueuePutAsync(attempt, node, name, item, size);
             }
         });
+    }
+
+    /// <summary>
+    /// Queues a file to put. Where its directory's requests carry its time (<see cref="DirectoryNode.EntryTime"/>), the
+    /// file's Put carries it as ParentMTime, in a batch or sent resumably on its own.
+    /// </summary>
+    private static ValueTask QueuePutAsync(Attempt attempt, DirectoryNode node, string name, TransferItem item, long size)
+    {
+        if (node.EntryTime is { } parentTime)
+        {
+            node.AddTimedEntry();
+            item = item with { ParentModified = parentTime };
+        }
+
+        return attempt.QueueAsync(node, name, item, size);
     }
 
     private async Task<byte[]?> LocalHashOrNullAsync(string path, CancellationToken cancellationToken)
@@ -328,7 +362,7 @@ public sealed partial class TreeTransfer
         TransferWorkAsync(
             attempt,
             reader,
-            large => client.UploadFileAsync(large.Item.LocalPath, large.Item.RemotePath, progress, attempt.Token),
+            large => client.UploadFileAsync(large.Item, progress, attempt.Token),
             (small, onResult) => client.PutBatchAsync(small, onResult, progress, attempt.Token),
             (item, bytes, hashHex, error) => attempt.ReportAsync(item, bytes, hashHex, error, remoteSource: false));
 
@@ -382,5 +416,9 @@ public sealed partial class TreeTransfer
 
     /// <summary>True when the server's time or permission bits of a directory differ from the local one's.</summary>
     private static bool AttributesDiffer(LocalEntry local, RemoteEntry remote) =>
-        local.ModifiedUtc != remote.ModifiedUtc || (local.Mode is { } mode && remote.Mode is { } theirs && (mode & 0x1FF) != (theirs & 0x1FF));
+        local.ModifiedUtc != remote.ModifiedUtc || ModeDiffers(local, remote);
+
+    /// <summary>True when the server's permission bits of a directory differ from the local one's.</summary>
+    private static bool ModeDiffers(LocalEntry local, RemoteEntry remote) =>
+        local.Mode is { } mode && remote.Mode is { } theirs && (mode & 0x1FF) != (theirs & 0x1FF);
 }

@@ -6,7 +6,8 @@ namespace FileXfer.Client.Sync;
 /// <param name="Remote">Whether the remote side has it (to be listed).</param>
 /// <param name="Self">The local directory's own entry, as its parent listed it (null for the top, or when only remote).</param>
 /// <param name="SelfDiffers">Whether the other side's time or mode of it differs from <paramref name="Self"/>.</param>
-public sealed record DirectoryJob(string Relative, bool Local, bool Remote, LocalEntry? Self = null, bool SelfDiffers = false);
+/// <param name="ModeDiffers">Whether the other side has it with other permission bits than <paramref name="Self"/>.</param>
+public sealed record DirectoryJob(string Relative, bool Local, bool Remote, LocalEntry? Self = null, bool SelfDiffers = false, bool ModeDiffers = false);
 
 /// <summary>A directory of both sides, as read: a side not asked for, or that failed, is null.</summary>
 public sealed record DirectoryPair(DirectoryJob Job, List<LocalEntry>? Local, DirectoryListing? Remote, Exception? LocalError, Exception? RemoteError);

@@ -114,4 +114,12 @@ public enum FieldTag : byte
     /// ServerNonce is now its run's ticket, usable for this many seconds after its last use (unsigned 64-bit).
     /// </summary>
     TicketLifetime = 0x26,
+
+    /// <summary>
+    /// The modification time the client wants the PARENT directory of the entry a Put, an Assemble or a MakeDirectory
+    /// adds to end with, in <see cref="MTime"/>'s representation (signed nanoseconds since the Unix epoch): the server
+    /// sets it right after the entry is made, so the last entry made in a directory leaves it at that time
+    /// (<see cref="Capabilities.DirectoryTimes"/>).
+    /// </summary>
+    ParentMTime = 0x28,
 }

@@ -10,7 +10,7 @@ namespace FileXfer.Protocol.Framing;
 public static class Messages
 {
     /// <summary>The optional features this version implements.</summary>
-    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication | Capabilities.ListOmissions | Capabilities.ParallelStreams | Capabilities.Compression | Capabilities.EarlyAuthentication | Capabilities.EagerRanges;
+    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication | Capabilities.ListOmissions | Capabilities.ParallelStreams | Capabilities.Compression | Capabilities.EarlyAuthentication | Capabilities.EagerRanges | Capabilities.DirectoryTimes;
 
     /// <summary>The client's opening frame.</summary>
     public static Frame Hello(int version, Capabilities capabilities, string agent) => Hello(version, capabilities, agent, clientNonce: null);
@@ -217,6 +217,26 @@ public static class Messages
         var fields = new List<Field> { Field.String(FieldTag.Path, path) };
         AddTimeAndMode(fields, modified, mode);
         return new Frame(MessageType.MakeDirectory, requestId, fields);
+    }
+
+    /// <summary>
+    /// <paramref name="frame"/> (a Put, an Assemble or a MakeDirectory) with a <see cref="FieldTag.ParentMTime"/> field: the
+    /// time its entry's parent directory is to end with (<see cref="Capabilities.DirectoryTimes"/>); the frame itself when
+    /// <paramref name="parentModified"/> is null. Clamped to the representable range as <see cref="FieldTag.MTime"/> is.
+    /// </summary>
+    public static Frame WithParentTime(Frame frame, DateTimeOffset? parentModified)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return parentModified is { } time
+            ? new Frame(frame.Type, frame.RequestId, [.. frame.Fields, Field.Integer(FieldTag.ParentMTime, UnixTime.ToNanoseconds(time))])
+            : frame;
+    }
+
+    /// <summary>The ParentMTime field of a frame, when present (clamped as <see cref="ReadModified"/> clamps MTime).</summary>
+    public static DateTimeOffset? ReadParentModified(Frame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return frame.GetInt64OrNull(FieldTag.ParentMTime) is { } nanoseconds ? UnixTime.FromNanoseconds(nanoseconds) : null;
     }
 
     /// <summary>The optional time and permission bits a put or a mkdir gives what it makes.</summary>

@@ -59,4 +59,11 @@ public sealed class FileXferHandlerOptions
     /// withholds it, and clients then send every file over one connection.
     /// </summary>
     public bool ParallelStreams { get; set; } = true;
+
+    /// <summary>
+    /// Whether the server announces <see cref="Capabilities.DirectoryTimes"/> (ParentMTime honoured) when its store sets
+    /// parent times (<see cref="Storage.IStoreSession.SetsParentTimes"/>). Default: true; false withholds it, as a server
+    /// of an older version does, and clients then set directory times in a last pass of MakeDirectory requests.
+    /// </summary>
+    public bool DirectoryTimes { get; set; } = true;
 }

@@ -8,7 +8,7 @@ public sealed partial class FileXferRequestHandler
         RequireWrite("mkdir");
         var modified = Messages.ReadModified(request);
         var mode = Messages.ReadMode(request);
-        var entry = await Store.MakeDirectoryAsync(request.GetString(FieldTag.Path), modified, mode, cancellationToken);
+        var entry = await Store.MakeDirectoryAsync(request.GetString(FieldTag.Path), modified, mode, Messages.ReadParentModified(request), cancellationToken);
         await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
         return 0;
     }

@@ -35,6 +35,12 @@ public sealed partial class FileXferRequestHandler
                 capabilities &= ~Capabilities.Compression;
             }
 
+            if (!options.DirectoryTimes || !Store.SetsParentTimes)
+            {
+                // Its directories' times do not change as entries are added (the S3 store's markers): nothing to set back.
+                capabilities &= ~Capabilities.DirectoryTimes;
+            }
+
             if (!options.ParallelStreams || Store is not IRangedUploads)
             {
                 // A store that cannot write ranges in place (the object store) gets each file over one connection.

@@ -115,7 +115,7 @@ public sealed partial class FileXferRequestHandler
             var senderHash = await ReadBodyEndAsync(request.RequestId, hasher.Name, receiving);
             _inBody = false;
             var receivedHash = hasher.GetHashAndReset();
-            upload.Seal(received, receivedHash, senderHash, modified, mode, hasher.Name);
+            upload.Seal(received, receivedHash, senderHash, modified, mode, hasher.Name, Messages.ReadParentModified(request));
             _pendingCommits.Add(new PendingCommit(upload, request.RequestId, started, hasher.Name, receivedHash));
             queued = true;
             if (_pendingCommits.Count >= MaxGroupCommit)

@@ -100,7 +100,7 @@ public sealed partial class FileXferRequestHandler
         bool queued = false;
         try
         {
-            upload.Seal(size, hash, senderHash, Messages.ReadModified(request), Messages.ReadMode(request), algorithm);
+            upload.Seal(size, hash, senderHash, Messages.ReadModified(request), Messages.ReadMode(request), algorithm, Messages.ReadParentModified(request));
             _pendingCommits.Add(new PendingCommit(upload, request.RequestId, started, algorithm, hash));
             queued = true;
         }

@@ -35,8 +35,19 @@ public interface IStoreSession : IAsyncDisposable
     /// </summary>
     IAsyncEnumerable<ListedEntry> ListAsync(string path, bool recursive, CancellationToken cancellationToken);
 
-    /// <summary>Creates a directory with its parents, or sets the time and mode of an existing one; describes it.</summary>
-    ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken);
+    /// <summary>
+    /// True when the store's directories have times that adding an entry changes, and it honours a request's
+    /// ParentMTime (<see cref="MakeDirectoryAsync"/>'s <c>parentModified</c>, <see cref="IUpload.Seal"/>'s): the server
+    /// then announces <see cref="Protocol.Framing.Capabilities.DirectoryTimes"/>.
+    /// </summary>
+    bool SetsParentTimes { get; }
+
+    /// <summary>
+    /// Creates a directory with its parents, or sets the time and mode of an existing one; describes it. With
+    /// <paramref name="parentModified"/> (where <see cref="SetsParentTimes"/>), its parent directory is then given
+    /// that time.
+    /// </summary>
+    ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken);
 
     /// <summary>Deletes a file or an empty directory; describes what was deleted.</summary>
     ValueTask<RemoteEntry> DeleteAsync(string path, CancellationToken cancellationToken);

@@ -39,10 +39,12 @@ public interface IUpload : IAsyncDisposable
     /// <summary>
     /// Checks that the upload is complete and verified (no write failure, the declared size, the sender's hash equal
     /// to the one computed on receipt) and gives it its time and mode; records the verified hash with it. Not yet
-    /// durable nor visible under its name.
+    /// durable nor visible under its name. <paramref name="parentModified"/> (the request's ParentMTime) is the time
+    /// its directory is to be given right after the upload gets its name, where the store's directories have times
+    /// that entries change (<see cref="IStoreSession.SetsParentTimes"/>); other stores ignore it.
     /// </summary>
     /// <exception cref="Protocol.FileXferException">The upload cannot be committed.</exception>
-    void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, string algorithm);
+    void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, string algorithm, DateTimeOffset? parentModified = null);
 
     /// <summary>The size of the sealed upload.</summary>
     long Size { get; }

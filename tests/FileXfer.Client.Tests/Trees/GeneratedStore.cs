@@ -71,7 +71,9 @@ internal sealed class GeneratedStore(int directories, int filesPerDirectory, str
             }
         }
 
-        public ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken) => throw ReadOnly();
+        public bool SetsParentTimes => false;
+
+        public ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken) => throw ReadOnly();
 
         public ValueTask<RemoteEntry> DeleteAsync(string path, CancellationToken cancellationToken) => throw ReadOnly();
 

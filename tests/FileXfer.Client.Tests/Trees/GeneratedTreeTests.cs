@@ -1,4 +1,5 @@
 using FileXfer.Client.Sync;
+using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 
 namespace FileXfer.Client.Tests.Trees;
@@ -73,6 +74,18 @@ public sealed class GeneratedTreeTests
 
         var line = CliAssert.OneErrorLine(run, 1);
         Assert.Equal($"filexfer: protocol error: server listed '{GeneratedTreeServer.FileName(0)}' twice in one directory", line);
+    }
+
+    [Fact(Timeout = 60000)]
+    public async Task A_server_on_a_store_without_directory_times_does_not_announce_them()
+    {
+        // The generated store, like the S3 store, has no directory times that entries change (SetsParentTimes false).
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new GeneratedTreeServer(1, 1);
+        await using var client = await ConnectAsync(server, token);
+
+        Assert.True(client.Capabilities.HasFlag(Capabilities.Trees));
+        Assert.False(client.Capabilities.HasFlag(Capabilities.DirectoryTimes));
     }
 
     private static Task<FileXferClient> ConnectAsync(GeneratedTreeServer server, CancellationToken cancellationToken) =>

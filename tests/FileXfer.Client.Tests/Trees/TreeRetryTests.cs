@@ -13,10 +13,11 @@ public sealed class TreeRetryTests
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer();
         await using var proxy = new FaultProxy(server);
-        // The first connection walks the trees; the second, the one transfer connection (-P 1), is cut once its
-        // client has read about thirty answers (each Ok is under 150 bytes): the first directories are finished.
-        proxy.PlanNext(FaultPlan.Clean);
-        proxy.PlanNext(FaultPlan.Down(DirectionFaults.Cut(4000)));
+        // The listing connection and the one transfer connection (-P 1) open at once, in either order: both are planned
+        // to be cut once their client has read 4,000 bytes, which only the transfer connection carries (about thirty
+        // answers, each Ok under 150 bytes: the first directories are finished). The listing connection's answers stay
+        // under it: the listings (about 2.5 KB) and no directory times at the end (DirectoryTimes: the puts carry them).
+        proxy.PlanNext(FaultPlan.Down(DirectionFaults.Cut(4000)), count: 2);
         using var local = new TempDirectory();
         var tree = Directory.CreateDirectory(local.Combine("tree")).FullName;
         const int Directories = 30;

@@ -478,8 +478,12 @@ public sealed class FileStore : IStore
         return _root.Describe(normalized, _root.Resolve(normalized));
     }
 
-    /// <summary>Creates a directory with its parents, or sets the time and mode of an existing one.</summary>
-    public RemoteEntry MakeDirectory(string path, DateTimeOffset? modified, int? mode)
+    /// <summary>
+    /// Creates a directory with its parents, or sets the time and mode of an existing one; then, with
+    /// <paramref name="parentModified"/> (the request's ParentMTime), gives its parent directory that time (not the root's
+    /// parent: the root has none in the tree).
+    /// </summary>
+    public RemoteEntry MakeDirectory(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified = null)
     {
         var normalized = RemotePath.Normalize(path);
         var full = _root.Resolve(normalized);
@@ -522,6 +526,13 @@ public sealed class FileStore : IStore
                 {
                     File.SetLastWriteTimeUtc(anchor, time.UtcDateTime);
                 }
+            }
+
+            if (parentModified is { } parentTime && normalized.Length > 0)
+            {
+                // After the directory was made (or found): the change its making caused is the one undone.
+                using var parent = _root.OpenVerifiedParent(normalized, full);
+                UploadPublisher.TrySetDirectoryTime(parent, Path.GetDirectoryName(full)!, parentTime);
             }
 
             return true;

@@ -30,8 +30,10 @@ internal sealed class FileStoreSession(FileStore store) : IStoreSession, IRanged
     public IAsyncEnumerable<ListedEntry> ListAsync(string path, bool recursive, CancellationToken cancellationToken) =>
         (recursive ? store.ListTree(path) : store.List(path)).ToAsyncEnumerable();
 
-    public ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(store.MakeDirectory(path, modified, mode));
+    public bool SetsParentTimes => true;
+
+    public ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(store.MakeDirectory(path, modified, mode, parentModified));
 
     public ValueTask<RemoteEntry> DeleteAsync(string path, CancellationToken cancellationToken) =>
         ValueTask.FromResult(store.Delete(path));

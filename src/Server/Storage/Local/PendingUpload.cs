@@ -109,7 +109,8 @@ public sealed class PendingUpload : IUpload
     /// <param name="modified">The time the file gets, when given.</param>
     /// <param name="mode">The permission bits it gets, when given.</param>
     /// <param name="algorithm">The hash algorithm, to record the verified hash beside the file (<see cref="StoredHash"/>), when given.</param>
-    public void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, string? algorithm)
+    /// <param name="parentModified">The time its directory gets right after the file gets its name (<see cref="UploadPublisher.Publish"/>), when given.</param>
+    public void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, string? algorithm, DateTimeOffset? parentModified = null)
     {
         ArgumentNullException.ThrowIfNull(receivedHash);
         ArgumentNullException.ThrowIfNull(senderHash);
@@ -169,11 +170,15 @@ public sealed class PendingUpload : IUpload
             return true;
         });
         Size = receivedLength;
+        ParentModified = parentModified;
         _discard = false;
     }
 
     /// <summary>The size of the sealed file.</summary>
     public long Size { get; private set; }
+
+    /// <summary>The time the file's directory is given right after the file gets its name (the Put's ParentMTime), if any.</summary>
+    internal DateTimeOffset? ParentModified { get; private set; }
 
     /// <summary>The connection's kept directory handles this upload is checked and published through, if any.</summary>
     internal DirectoryHandles? Directories => _directories;

@@ -69,8 +69,9 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
         return StorageErrors.Wrap(upload.Path, () =>
         {
             bool announced = false;
-            if (upload.Directories is { } kept && TryPublishInKeptDirectory(upload, kept, out announced, out var location))
+            if (upload.Directories is { } kept && TryPublishInKeptDirectory(upload, kept, out announced, out var location, out var keptHandle))
             {
+                SetParentTime(upload, keptHandle, location);
                 return (directory, location);
             }
 
@@ -107,6 +108,7 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
                     System.IO.File.Move(upload.TempPath, StoreRoot.Below(anchor, resolved.FullPath), overwrite: true);
                 }
 
+                SetParentTime(upload, anchor, System.IO.Path.GetDirectoryName(resolved.FullPath)!);
                 located = KeepAnchor(upload.Directories, upload.Path, ref anchor);
             }
             finally
@@ -119,16 +121,68 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
     }
 
     /// <summary>
+    /// Gives a directory the time <paramref name="modified"/>: through <paramref name="handle"/> (located inside the root)
+    /// when there is one, else by its path <paramref name="localDirectory"/>. The parent time of a Put or a MakeDirectory
+    /// (ParentMTime), set right after the entry was made, so whichever entry is made last leaves its directory at it.
+    /// </summary>
+    /// <exception cref="IOException">The time cannot be set.</exception>
+    internal static void SetDirectoryTime(SafeFileHandle? handle, string localDirectory, DateTimeOffset modified)
+    {
+        if (handle is null)
+        {
+            Directory.SetLastWriteTimeUtc(localDirectory, modified.UtcDateTime);
+        }
+        else if (OperatingSystem.IsLinux())
+        {
+            Posix.SetModifiedTime(handle, modified);
+        }
+        else
+        {
+            File.SetLastWriteTimeUtc(handle, modified.UtcDateTime);
+        }
+    }
+
+    /// <summary>
+    /// After an upload got its name: its directory is given the upload's parent time, when it has one, before the
+    /// group commit syncs the directory, so the time is as durable as the name.
+    /// </summary>
+    private static void SetParentTime(PendingUpload upload, SafeFileHandle? handle, string localDirectory)
+    {
+        if (upload.ParentModified is { } time)
+        {
+            TrySetDirectoryTime(handle, localDirectory, time);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SetDirectoryTime"/> for a parent time (ParentMTime), which comes after its entry was made: a failure
+    /// (a directory the server does not own: only its owner may set its time) cannot undo the entry, and must not make
+    /// the request's answer an Error, which would say nothing was stored. The directory keeps the time the entry gave it.
+    /// </summary>
+    internal static void TrySetDirectoryTime(SafeFileHandle? handle, string localDirectory, DateTimeOffset modified)
+    {
+        try
+        {
+            SetDirectoryTime(handle, localDirectory, modified);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Deliberately ignored, see above: the entry is in place, only its directory's time is not what was asked.
+        }
+    }
+
+    /// <summary>
     /// Renames a sealed upload's temp file into its directory through the kept handle of that directory, checked in
     /// place right before: true when done, false when the full walk must do it (nothing kept, the directory moved,
     /// the name became a link or something else). <paramref name="announced"/> tells whether <see cref="StoreRoot.BeforeUse"/> ran,
-    /// <paramref name="location"/> where the directory is (its real path).
+    /// <paramref name="location"/> where the directory is (its real path), <paramref name="handle"/> the kept handle it went through.
     /// </summary>
     /// <exception cref="FileXferException">The destination is now a directory.</exception>
-    private bool TryPublishInKeptDirectory(PendingUpload upload, DirectoryHandles directories, out bool announced, out string location)
+    private bool TryPublishInKeptDirectory(PendingUpload upload, DirectoryHandles directories, out bool announced, out string location, out SafeFileHandle? handle)
     {
         announced = false;
         location = string.Empty;
+        handle = null;
         if (staging.Handle is null || !StoreRoot.TrySplit(upload.Path, out var directory, out var name) || directories.Peek(directory) is null)
         {
             return false;
@@ -136,7 +190,8 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
 
         root.BeforeUse?.Invoke(upload.Path);
         announced = true;
-        if (directories.Find(directory, out location) is not { } handle)
+        handle = directories.Find(directory, out location);
+        if (handle is null)
         {
             return false;
         }

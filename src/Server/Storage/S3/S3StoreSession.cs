@@ -68,7 +68,10 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
     public IAsyncEnumerable<ListedEntry> ListAsync(string path, bool recursive, CancellationToken cancellationToken) =>
         new S3Lister(this, store.Options.MaxListEntries).ListAsync(Normalize(path), recursive, cancellationToken);
 
-    public async ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
+    // A directory's time is its marker's, which adding an entry does not change: there is nothing to set back.
+    public bool SetsParentTimes => false;
+
+    public async ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken)
     {
         var normalized = Normalize(path);
         if (normalized.Length == 0)

@@ -160,7 +160,7 @@ internal sealed class S3Upload : IUpload
         _parts.StartAfter(offset == 0 ? 0 : _heldParts, _heldETag);
     }
 
-    public void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, string algorithm)
+    public void Seal(long receivedLength, byte[] receivedHash, byte[] senderHash, DateTimeOffset? modified, int? mode, string algorithm, DateTimeOffset? parentModified = null)
     {
         ArgumentNullException.ThrowIfNull(receivedHash);
         ArgumentNullException.ThrowIfNull(senderHash);
