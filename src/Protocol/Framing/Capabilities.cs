@@ -60,4 +60,13 @@ public enum Capabilities : ulong
     /// Announced only with <see cref="ParallelStreams"/>.
     /// </summary>
     EagerRanges = 1 << 9,
+
+    /// <summary>
+    /// The client may send its first requests right behind <see cref="MessageType.Authenticate"/>, without waiting for
+    /// its Ok: the server reads them only after it wrote the Ok, and never acts on them when authentication fails (it
+    /// then answers the Error, stops sending and drains what follows until the client closes, so the Error is not
+    /// lost to a reset). One round trip less on every connection that authenticates by the challenge
+    /// (docs/PROTOCOL.md, "Requests behind Authenticate").
+    /// </summary>
+    PipelinedAuthentication = 1 << 10,
 }
