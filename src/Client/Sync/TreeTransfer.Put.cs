@@ -43,12 +43,10 @@ public sealed partial class TreeTransfer
         {
             attempt.PrestartTransfers((client, reader) => PutWorkAsync(attempt, client, reader, progress));
         }
-        if (!_options.DryRun)
-        {
-            main.RequireWriteAccess("put");
-        }
 
-        // The top's description and its listing in one round trip: the listing serves the walk when the top exists.
+        // The top's description and its listing in one round trip: the listing serves the walk when the top exists. Where
+        // the server takes requests behind Authenticate they travel with it; the token's access is known from its Ok,
+        // read before their answers, and checked before anything is written.
         attempt.Requests = main.StartRequestQueue(stop.Token);
         var describeTop = attempt.Requests.StatAsync(remoteRoot);
         var listTop = attempt.Requests.ListAsync(remoteRoot);
@@ -60,6 +58,12 @@ public sealed partial class TreeTransfer
         catch (FileXferException ex) when (ex.Code == ErrorCode.NotFound)
         {
             remoteTop = null;
+        }
+
+        if (!_options.DryRun)
+        {
+            // Settled by now: the Ok came before the Stat's answer.
+            await main.RequireWriteAccessAsync("put", stop.Token);
         }
 
         if (remoteTop is not { Kind: EntryKind.Directory })
