@@ -52,10 +52,13 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>The largest file the server accepts.</summary>
     public long ServerMaxFileSize { get; private set; }
 
-    /// <summary>True when the server required a token and both sides proved they know its secret.</summary>
+    /// <summary>True when the server required a token and both sides proved they know its secret (see <see cref="WhenAuthenticatedAsync"/>).</summary>
     public bool IsAuthenticated { get; private set; }
 
-    /// <summary>What the token may do: <see cref="AccessFlags.Write"/>, or none for read-only. Write on an anonymous server.</summary>
+    /// <summary>
+    /// What the token may do: <see cref="AccessFlags.Write"/>, or none for read-only (and until the server's Ok said, see
+    /// <see cref="WhenAuthenticatedAsync"/>). Write on an anonymous server.
+    /// </summary>
     public AccessFlags Access { get; private set; } = AccessFlags.Write;
 
     /// <summary>
@@ -73,7 +76,12 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>The hash algorithm this connection's transfers and hash requests use.</summary>
     public string HashAlgorithm => _options.HashAlgorithm;
 
-    /// <summary>Connects to a server and completes the handshake.</summary>
+    /// <summary>
+    /// Connects to a server and completes the handshake. When the server asks for the challenge and takes requests behind
+    /// it (<see cref="Capabilities.PipelinedAuthentication"/>), the connection is returned once the Authenticate is sent:
+    /// its Ok is read as the first answer of the first request (whose failure is then the authentication's), or by
+    /// <see cref="WhenAuthenticatedAsync"/>; until then <see cref="IsAuthenticated"/> is false and <see cref="Access"/> none.
+    /// </summary>
     /// <exception cref="ConnectionFailedException">The server cannot be reached or did not answer in time.</exception>
     /// <exception cref="ServerCertificateException">TLS is on and the server's certificate is not trusted.</exception>
     public static async Task<FileXferClient> ConnectAsync(HostPort server, FileXferClientOptions? options, CancellationToken cancellationToken)

@@ -163,6 +163,26 @@ public sealed class PipelinedAuthenticationTests
         Assert.Empty(options.Run.Undeclared());
     }
 
+    [Fact(Timeout = 120000)]
+    public async Task A_tree_put_with_a_wrong_secret_exits_6_with_one_line_and_stores_nothing()
+    {
+        // The listing connection's Stat and List travel behind its Authenticate, its transfer connections' behind theirs.
+        var token = TestContext.Current.CancellationToken;
+        await using var server = AuthTestServer.Start();
+        using var local = new TempDirectory();
+        var tokenFile = AuthTestServer.WriteTokenFile(local, "writer", "not-the-secret");
+        var source = local.Combine("source");
+        await TestTrees.CreateMixedTreeAsync(source, 20, token);
+
+        var result = await CliRunner.RunAsync(server, ["--retries", "2", "--token-file", tokenFile, "put", "-r", source, "t"], token);
+
+        // One line: no retry, and no warning about connections to declare abandoned (the server carried nothing out).
+        Assert.StartsWith("filexfer: authentication failed as 'writer': ", CliAssert.OneErrorLine(result, 6), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(server.PathOf("t")));
+        Assert.Empty(server.TempFiles());
+        Assert.Empty(server.Log.WithEvent(ServerEvents.RequestCompleted));
+    }
+
     [Fact(Timeout = 60000)]
     public async Task A_read_only_token_s_pipelined_put_is_refused_and_the_connection_stays_usable()
     {
