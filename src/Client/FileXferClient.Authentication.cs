@@ -19,6 +19,9 @@ public sealed partial class FileXferClient
     private readonly TaskCompletionSource _authenticationSettled = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _authenticationFailure;
 
+    // True once an Authenticate was sent: its Ok settles the authentication (a reader may be reading it right now).
+    private bool _challenged;
+
     /// <summary>
     /// Completes once the server's authentication is settled: at once on a server without tokens, after early
     /// authentication, or when the challenge's Ok was read; otherwise it waits for that Ok (reading it when nothing else
@@ -33,7 +36,7 @@ public sealed partial class FileXferClient
             throw failed;
         }
 
-        if (_pendingOk is not null)
+        if (_challenged && !_authenticationSettled.Task.IsCompleted)
         {
             // Whoever holds the connection reads the Ok before its first answer; when nobody does, this reads it.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -131,6 +134,7 @@ public sealed partial class FileXferClient
         await _writer.FlushAsync(cancellationToken);
         Access = AccessFlags.None;
         _pendingOk = new PendingOk(credential, clientNonce, serverNonce, ticket);
+        _challenged = true;
     }
 
     /// <summary>

@@ -188,9 +188,10 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (_ticket is { } ticket && (_broken || _inFlight))
+        if (_ticket is { } ticket && _nextRequestId > 0 && (_broken || _inFlight))
         {
             // A request may still reach the server and be carried out: the next connection declares this one abandoned.
+            // (Not one that sent none: a connection given up while it waited for its Ok to Authenticate, say.)
             _options.Run.Abandon(ticket.Number);
         }
 
