@@ -21,6 +21,11 @@ public sealed partial class FileXferClient
     /// <summary>Reads the answer to a one-level List: Entry and Omitted frames, then EndOfList.</summary>
     private async Task<DirectoryListing> ReadListingAsync(uint id, string remote, CancellationToken cancellationToken)
     {
+        if (_pendingOk is not null)
+        {
+            await ReadPendingOkAsync(cancellationToken);
+        }
+
         var entries = new List<RemoteEntry>();
         List<OmittedEntry>? omitted = null;
         while (true)

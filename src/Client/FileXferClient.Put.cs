@@ -285,10 +285,20 @@ public sealed partial class FileXferClient
         try
         {
             using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            if (_pendingOk is not null)
+            {
+                // A body sent behind Authenticate: the server's answer to it comes first, and may say why.
+                await ReadPendingOkAsync(wait.Token);
+            }
+
             if (await _reader.ReadFrameAsync(wait.Token) is { Type: MessageType.Error } error)
             {
                 return Messages.ToException(error);
             }
+        }
+        catch (FileXferException ex) when (ex.Code == ErrorCode.AuthenticationFailed)
+        {
+            return ex;
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or FileXferException)
         {

@@ -52,10 +52,13 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>The largest file the server accepts.</summary>
     public long ServerMaxFileSize { get; private set; }
 
-    /// <summary>True when the server required a token and both sides proved they know its secret.</summary>
+    /// <summary>True when the server required a token and both sides proved they know its secret (see <see cref="WhenAuthenticatedAsync"/>).</summary>
     public bool IsAuthenticated { get; private set; }
 
-    /// <summary>What the token may do: <see cref="AccessFlags.Write"/>, or none for read-only. Write on an anonymous server.</summary>
+    /// <summary>
+    /// What the token may do: <see cref="AccessFlags.Write"/>, or none for read-only (and until the server's Ok said, see
+    /// <see cref="WhenAuthenticatedAsync"/>). Write on an anonymous server.
+    /// </summary>
     public AccessFlags Access { get; private set; } = AccessFlags.Write;
 
     /// <summary>
@@ -73,7 +76,12 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>The hash algorithm this connection's transfers and hash requests use.</summary>
     public string HashAlgorithm => _options.HashAlgorithm;
 
-    /// <summary>Connects to a server and completes the handshake.</summary>
+    /// <summary>
+    /// Connects to a server and completes the handshake. When the server asks for the challenge and takes requests behind
+    /// it (<see cref="Capabilities.PipelinedAuthentication"/>), the connection is returned once the Authenticate is sent:
+    /// its Ok is read as the first answer of the first request (whose failure is then the authentication's), or by
+    /// <see cref="WhenAuthenticatedAsync"/>; until then <see cref="IsAuthenticated"/> is false and <see cref="Access"/> none.
+    /// </summary>
     /// <exception cref="ConnectionFailedException">The server cannot be reached or did not answer in time.</exception>
     /// <exception cref="ServerCertificateException">TLS is on and the server's certificate is not trusted.</exception>
     public static async Task<FileXferClient> ConnectAsync(HostPort server, FileXferClientOptions? options, CancellationToken cancellationToken)
@@ -186,9 +194,10 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (_ticket is { } ticket && (_broken || _inFlight))
+        if (_ticket is { } ticket && _nextRequestId > 0 && (_broken || _inFlight))
         {
             // A request may still reach the server and be carried out: the next connection declares this one abandoned.
+            // (Not one that sent none: a connection given up while it waited for its Ok to Authenticate, say.)
             _options.Run.Abandon(ticket.Number);
         }
 
@@ -256,100 +265,30 @@ public sealed partial class FileXferClient : IAsyncDisposable
         Capabilities = (Capabilities)(welcome.GetUInt64OrNull(FieldTag.Capabilities) ?? 0) & Messages.Implemented;
         ServerAgent = RemotePath.Escape(welcome.GetStringOrNull(FieldTag.Agent) ?? "unknown");
         ServerMaxFileSize = welcome.GetSizeOrNull(FieldTag.MaxFileSize) ?? ProtocolLimits.MaxBodySize;
+        if (Capabilities.HasFlag(Capabilities.Authentication) && welcome.GetBytesOrNull(FieldTag.ServerProof) is null)
+        {
+            // The challenge: its Ok is read here, or, when the server takes requests behind Authenticate, as the first
+            // answer of the first request (ReadPendingOkAsync), which fences the Hello's declarations then.
+            await SendAuthenticateAsync(clientNonce, welcome.GetBytesOrNull(FieldTag.ServerNonce), ticket, cancellationToken);
+            if (!Capabilities.HasFlag(Capabilities.PipelinedAuthentication))
+            {
+                await ReadPendingOkAsync(cancellationToken);
+            }
+
+            // Requests may follow from here: giving the connection up with one in flight is declared by the next.
+            _ticket = ticket;
+            return;
+        }
+
         if (Capabilities.HasFlag(Capabilities.Authentication))
         {
-            if (welcome.GetBytesOrNull(FieldTag.ServerProof) is { } serverProof)
-            {
-                AcceptEarlyAuthentication(welcome, serverProof, clientNonce, runTicket, ticket);
-            }
-            else
-            {
-                await AuthenticateAsync(clientNonce, welcome.GetBytesOrNull(FieldTag.ServerNonce), cancellationToken);
-            }
+            AcceptEarlyAuthentication(welcome, welcome.GetBytes(FieldTag.ServerProof), clientNonce, runTicket, ticket);
         }
 
         // The server fenced the connections this Hello declared before it answered; from here on this connection's
         // requests count, and giving it up with one in flight is declared by the next.
         _options.Run.Declared(ticket);
         _ticket = ticket;
-    }
-
-    /// <summary>
-    /// The server accepted the proof this Hello carried over the run's ticket: its Welcome holds its own proof over the
-    /// same bytes (checked here, so a server that does not know the secret is not trusted) and the access granted.
-    /// </summary>
-    private void AcceptEarlyAuthentication(Frame welcome, byte[] serverProof, byte[] clientNonce, byte[]? runTicket, RunTicket ticket)
-    {
-        if (runTicket is null || _options.Credential is not { } credential)
-        {
-            throw new ProtocolViolationException("the server's Welcome carries a proof, but this Hello authenticated with no ticket");
-        }
-
-        var expected = AuthProof.ForRunServer(credential.Secret, clientNonce, runTicket, ticket.RunId, ticket.Number, credential.Name);
-        if (!AuthProof.Matches(expected, serverProof))
-        {
-            throw new FileXferException(ErrorCode.AuthenticationFailed, "the server could not prove it knows the token");
-        }
-
-        IsAuthenticated = true;
-        Access = (AccessFlags)(welcome.GetUInt64OrNull(FieldTag.Flags) ?? 0) & AccessFlags.Write;
-    }
-
-    /// <summary>
-    /// The challenge-response: proves the token's secret to the server without sending it, and checks the server's
-    /// proof in return, so a server that does not know the secret is not trusted with any file.
-    /// </summary>
-    private async Task AuthenticateAsync(byte[] clientNonce, byte[]? serverNonce, CancellationToken cancellationToken)
-    {
-        var credential = _options.Credential
-            ?? throw new FileXferException(ErrorCode.AuthenticationFailed, "the server requires a token (--token-file or FILEXFER_TOKEN)");
-        if (serverNonce is not { Length: ProtocolLimits.AuthBytes })
-        {
-            throw new ProtocolViolationException("the server asks for authentication without a 32-byte nonce");
-        }
-
-        var proof = AuthProof.ForClient(credential.Secret, clientNonce, serverNonce, credential.Name);
-        await _writer.WriteAsync(Messages.Authenticate(credential.Name, proof), cancellationToken);
-        var answer = await _reader.ReadRequiredFrameAsync(cancellationToken);
-        if (answer.Type == MessageType.Error)
-        {
-            var error = Messages.ToException(answer);
-            throw error.Code == ErrorCode.AuthenticationFailed
-                ? new FileXferException(ErrorCode.AuthenticationFailed, $"authentication failed as '{RemotePath.Escape(credential.Name)}': {error.Message}")
-                : error;
-        }
-
-        if (answer.Type != MessageType.Ok)
-        {
-            throw new ProtocolViolationException($"expected Ok to Authenticate, got {answer.Type}");
-        }
-
-        var expected = AuthProof.ForServer(credential.Secret, clientNonce, serverNonce, credential.Name);
-        if (answer.GetBytesOrNull(FieldTag.ServerProof) is not { } serverProof || !AuthProof.Matches(expected, serverProof))
-        {
-            throw new FileXferException(ErrorCode.AuthenticationFailed, "the server could not prove it knows the token");
-        }
-
-        IsAuthenticated = true;
-        Access = (AccessFlags)(answer.GetUInt64OrNull(FieldTag.Flags) ?? 0) & AccessFlags.Write;
-        if (answer.Has(FieldTag.TicketLifetime) && Capabilities.HasFlag(Capabilities.EarlyAuthentication))
-        {
-            // This connection's nonce is now the run's ticket: the run's next connections authenticate in their Hello.
-            _options.Run.AuthTicket = (credential.Name, serverNonce);
-        }
-    }
-
-    /// <summary>
-    /// Refuses at once, before anything is sent, an operation that writes when the token is read-only; a batch
-    /// would otherwise fail item by item. The server enforces the same rule.
-    /// </summary>
-    /// <exception cref="FileXferException">With <see cref="ErrorCode.AccessDenied"/>.</exception>
-    public void RequireWriteAccess(string operation)
-    {
-        if (!Access.HasFlag(AccessFlags.Write))
-        {
-            throw new FileXferException(ErrorCode.AccessDenied, $"permission denied: this token is read-only, {operation} is not allowed");
-        }
     }
 
     private void RequireCapability(Capabilities capability)
@@ -400,6 +339,11 @@ public sealed partial class FileXferClient : IAsyncDisposable
     /// <summary>Reads the answer to request <paramref name="id"/>; an error frame becomes its exception.</summary>
     private async Task<Frame> ReadResponseAsync(uint id, MessageType? expected, CancellationToken cancellationToken)
     {
+        if (_pendingOk is not null)
+        {
+            await ReadPendingOkAsync(cancellationToken);
+        }
+
         var frame = await _reader.ReadRequiredFrameAsync(cancellationToken);
         CheckResponse(frame, id, expected);
         return frame;

@@ -96,6 +96,9 @@ internal static partial class ServerLog
     [LoggerMessage(54, LogLevel.Debug, "Metrics request not answered: {Kind}: {Reason}")]
     public static partial void MetricsRequestFailed(ILogger logger, string kind, string reason);
 
+    [LoggerMessage(55, LogLevel.Debug, "Connection {ConnectionId}: authentication refused; {Bytes} bytes the client sent behind it dropped unread ({Ending})")]
+    public static partial void RefusedRequestsDropped(ILogger logger, long connectionId, long bytes, string ending);
+
     [LoggerMessage(60, LogLevel.Warning, "The sweep of stale uploads in the object store failed: {Reason}")]
     public static partial void StaleSweepFailed(ILogger logger, string reason);
 

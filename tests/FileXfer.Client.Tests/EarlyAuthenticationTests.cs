@@ -20,6 +20,8 @@ public sealed class EarlyAuthenticationTests
         var options = new FileXferClientOptions { Credential = new FileXferCredential("reader", AuthTestServer.ReaderSecret), Run = run };
 
         await using var first = await FileXferClient.ConnectAsync(endPoint, options, token);
+        // The ticket comes in the challenge's Ok, read with the first answer or here.
+        await first.WhenAuthenticatedAsync(token);
         Assert.NotNull(run.AuthTicket);
         await using var second = await FileXferClient.ConnectAsync(endPoint, options, token);
         await using var third = await FileXferClient.ConnectAsync(endPoint, options, token);
@@ -40,12 +42,14 @@ public sealed class EarlyAuthenticationTests
         await using var other = AuthTestServer.Start();
         var run = new ClientRun();
         var options = new FileXferClientOptions { Credential = new FileXferCredential("writer", AuthTestServer.WriterSecret), Run = run };
-        await using (await FileXferClient.ConnectAsync(new HostPort("127.0.0.1", issuer.Port), options, token))
+        await using (var issued = await FileXferClient.ConnectAsync(new HostPort("127.0.0.1", issuer.Port), options, token))
         {
+            await issued.WhenAuthenticatedAsync(token);
         }
 
         var first = run.AuthTicket!.Value.Nonce;
         await using var client = await FileXferClient.ConnectAsync(new HostPort("127.0.0.1", other.Port), options, token);
+        await client.WhenAuthenticatedAsync(token);
 
         Assert.True(client.IsAuthenticated);
         Assert.Equal(AccessFlags.Write, client.Access);
@@ -62,8 +66,11 @@ public sealed class EarlyAuthenticationTests
         var endPoint = new HostPort("127.0.0.1", server.Port);
         var run = new ClientRun();
         await using var writer = await FileXferClient.ConnectAsync(endPoint, new FileXferClientOptions { Credential = new FileXferCredential("writer", AuthTestServer.WriterSecret), Run = run }, token);
+        await writer.WhenAuthenticatedAsync(token);
+        Assert.NotNull(run.AuthTicket);
 
         await using var reader = await FileXferClient.ConnectAsync(endPoint, new FileXferClientOptions { Credential = new FileXferCredential("reader", AuthTestServer.ReaderSecret), Run = run }, token);
+        await reader.WhenAuthenticatedAsync(token);
 
         Assert.Equal(AccessFlags.None, reader.Access);
         Assert.Empty(server.Log.WithEvent(ServerEvents.TicketAccepted));

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Transfer;
 
 namespace FileXfer.Client.Tests;
@@ -14,6 +15,12 @@ public sealed class HostileConnection(Socket socket, Stream stream, ProtocolRead
 
     /// <summary>The raw stream, for writing body bytes that no honest server would send.</summary>
     public Stream Stream { get; } = stream;
+
+    /// <summary>The client's Hello.</summary>
+    public Frame? Hello { get; internal set; }
+
+    /// <summary>The nonce of the Welcome, when the server claims to require authentication.</summary>
+    public byte[]? ServerNonce { get; internal set; }
 
     /// <summary>True once <see cref="Close"/> was called: the server stops serving this connection.</summary>
     public bool IsClosed { get; private set; }

@@ -95,6 +95,8 @@ public sealed class HostileServer : IAsyncDisposable
             await writer.WriteMagicAsync(cancellationToken);
             // A server that claims to require authentication sends a nonce, so the client goes on to Authenticate.
             var nonce = _capabilities.HasFlag(Capabilities.Authentication) ? SecureRandom.GetBytes(ProtocolLimits.AuthBytes) : null;
+            connection.Hello = hello;
+            connection.ServerNonce = nonce;
             await writer.WriteAsync(Messages.Welcome(ProtocolLimits.Version, _capabilities, "hostile/1.0", 1L << 40, nonce), cancellationToken);
             while (!connection.IsClosed)
             {

@@ -24,6 +24,7 @@ public class MessagesTests
     [InlineData(Capabilities.Resume, 0x02ul)]
     [InlineData(Capabilities.Authentication, 0x04ul)]
     [InlineData(Capabilities.ParallelStreams, 0x08ul)]
+    [InlineData(Capabilities.PipelinedAuthentication, 0x400ul)]
     public void Capability_bits_have_stable_positions(Capabilities capability, ulong bit)
     {
         var bytes = FrameCodec.ToArray(Messages.Hello(1, capability, "a"));

@@ -20,4 +20,5 @@ public static class ServerEvents
     public const int AuthenticationFailed = 17;
     public const int TicketAccepted = 30;
     public const int TicketRefused = 31;
+    public const int RefusedRequestsDropped = 55;
 }

@@ -80,6 +80,8 @@ internal static class CommandRunner
         try
         {
             await using var declaring = await FileXferClient.ConnectAsync(server, options, deadline.Token);
+            // Behind a pipelined Authenticate the declaration counts only once the server answered it.
+            await declaring.WhenAuthenticatedAsync(deadline.Token);
         }
         catch (Exception ex) when (ex is ConnectionFailedException or ConnectionLostException or FileXferException or OperationCanceledException or IOException)
         {

@@ -346,7 +346,7 @@ public sealed partial class TreeTransfer
         private async Task<FileXferClient?> ConnectUnlessDrainedAsync()
         {
             using var drained = CancellationTokenSource.CreateLinkedTokenSource(Token);
-            var connecting = owner._connect(drained.Token);
+            var connecting = ConnectAuthenticatedAsync(drained.Token);
             if (await Task.WhenAny(connecting, Transfers.Reader.Completion) == connecting)
             {
                 return await connecting;
@@ -365,6 +365,25 @@ public sealed partial class TreeTransfer
 
             Token.ThrowIfCancellationRequested();
             return null;
+        }
+
+        /// <summary>
+        /// A transfer connection with its authentication settled: a refusal shows here, where a worker may retire, and not
+        /// as the failure of its first batch. The Ok comes while the walk finds the first files, so this costs no time.
+        /// </summary>
+        private async Task<FileXferClient> ConnectAuthenticatedAsync(CancellationToken cancellationToken)
+        {
+            var client = await owner._connect(cancellationToken);
+            try
+            {
+                await client.WhenAuthenticatedAsync(cancellationToken);
+                return client;
+            }
+            catch
+            {
+                await client.DisposeAsync();
+                throw;
+            }
         }
 
         private bool TryRetire()

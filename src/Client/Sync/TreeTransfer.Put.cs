@@ -45,16 +45,14 @@ public sealed partial class TreeTransfer
         {
             attempt.PrestartTransfers((client, reader) => PutWorkAsync(attempt, client, reader, progress));
         }
-        if (!_options.DryRun)
-        {
-            main.RequireWriteAccess("put");
-        }
 
         // A server that sets a directory's time after each entry it adds to it (ParentMTime) leaves every directory the
         // files went into at its time: the last pass then only sets those no such request covered.
         bool carryTimes = !_options.DryRun && main.Capabilities.HasFlag(Capabilities.DirectoryTimes);
 
-        // The top's description and its listing in one round trip: the listing serves the walk when the top exists.
+        // The top's description and its listing in one round trip: the listing serves the walk when the top exists. Where
+        // the server takes requests behind Authenticate they travel with it; the token's access is known from its Ok,
+        // read before their answers, and checked before anything is written.
         attempt.Requests = main.StartRequestQueue(stop.Token);
         var describeTop = attempt.Requests.StatAsync(remoteRoot);
         var listTop = attempt.Requests.ListAsync(remoteRoot);
@@ -66,6 +64,12 @@ public sealed partial class TreeTransfer
         catch (FileXferException ex) when (ex.Code == ErrorCode.NotFound)
         {
             remoteTop = null;
+        }
+
+        if (!_options.DryRun)
+        {
+            // Settled by now: the Ok came before the Stat's answer.
+            await main.RequireWriteAccessAsync("put", stop.Token);
         }
 
         if (remoteTop is not { Kind: EntryKind.Directory })

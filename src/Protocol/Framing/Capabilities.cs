@@ -62,6 +62,15 @@ public enum Capabilities : ulong
     EagerRanges = 1 << 9,
 
     /// <summary>
+    /// The client may send its first requests right behind <see cref="MessageType.Authenticate"/>, without waiting for
+    /// its Ok: the server reads them only after it wrote the Ok, and never acts on them when authentication fails (it
+    /// then answers the Error, stops sending and drains what follows until the client closes, so the Error is not
+    /// lost to a reset). One round trip less on every connection that authenticates by the challenge
+    /// (docs/PROTOCOL.md, "Requests behind Authenticate").
+    /// </summary>
+    PipelinedAuthentication = 1 << 10,
+
+    /// <summary>
     /// A Put, an Assemble or a MakeDirectory may carry <see cref="FieldTag.ParentMTime"/>: after the entry is made, the
     /// server sets its parent directory's modification time to that value (durable with the entry's name), so a tree
     /// put needs no last round trip to set directory times. Announced only by a store whose directories have times

@@ -10,7 +10,7 @@ namespace FileXfer.Protocol.Framing;
 public static class Messages
 {
     /// <summary>The optional features this version implements.</summary>
-    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication | Capabilities.ListOmissions | Capabilities.ParallelStreams | Capabilities.Compression | Capabilities.EarlyAuthentication | Capabilities.EagerRanges | Capabilities.DirectoryTimes;
+    public const Capabilities Implemented = Capabilities.ChunkedBody | Capabilities.Pipelining | Capabilities.Trees | Capabilities.Resume | Capabilities.Authentication | Capabilities.ListOmissions | Capabilities.ParallelStreams | Capabilities.Compression | Capabilities.EarlyAuthentication | Capabilities.EagerRanges | Capabilities.PipelinedAuthentication | Capabilities.DirectoryTimes;
 
     /// <summary>The client's opening frame.</summary>
     public static Frame Hello(int version, Capabilities capabilities, string agent) => Hello(version, capabilities, agent, clientNonce: null);

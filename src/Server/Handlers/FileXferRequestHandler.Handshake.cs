@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using FileXfer.Protocol.Net;
 using FileXfer.Protocol.Security;
 using FileXfer.Server.Hosting;
 using FileXfer.Server.Security;
@@ -193,7 +195,7 @@ public sealed partial class FileXferRequestHandler
         {
             ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, "(none)", $"{request.Type} request before authenticating");
             options.Metrics?.AuthenticationFailed("no_authentication");
-            await TrySendErrorAsync(request.RequestId, ErrorCode.AuthenticationFailed, "this server requires a token: authenticate before any request", cancellationToken);
+            await RefuseAuthenticationAsync(request.RequestId, "this server requires a token: authenticate before any request", cancellationToken);
             return false;
         }
 
@@ -203,7 +205,7 @@ public sealed partial class FileXferRequestHandler
         {
             ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "address locked out after too many failed attempts");
             options.Metrics?.AuthenticationFailed("locked_out");
-            await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "too many failed attempts; try again later", cancellationToken);
+            await RefuseAuthenticationAsync(0, "too many failed attempts; try again later", cancellationToken);
             return false;
         }
 
@@ -222,7 +224,7 @@ public sealed partial class FileXferRequestHandler
             ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "unknown token name or wrong secret");
             options.Metrics?.AuthenticationFailed("wrong_token");
             await delay;
-            await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "unknown token name or wrong secret", cancellationToken);
+            await RefuseAuthenticationAsync(0, "unknown token name or wrong secret", cancellationToken);
             return false;
         }
 
@@ -249,6 +251,56 @@ public sealed partial class FileXferRequestHandler
         await Writer.WriteAsync(Messages.AuthenticateOk(AuthProof.ForServer(token.Secret, clientNonce!, serverNonce, name), access, ticketLifetime), cancellationToken);
         ServerLog.AuthenticationSucceeded(logger, Connection.Id, Connection.RemoteEndPoint, escaped, token.ToString());
         return true;
+    }
+
+    /// <summary>
+    /// Answers a failed authentication with <c>Error{AuthenticationFailed}</c>; the connection then closes through
+    /// <see cref="DropRequestsAfterRefusalAsync"/>, and nothing the client sent after it is read as a request.
+    /// </summary>
+    private async Task RefuseAuthenticationAsync(uint requestId, string message, CancellationToken cancellationToken)
+    {
+        _authenticationRefused = true;
+        await TrySendErrorAsync(requestId, ErrorCode.AuthenticationFailed, message, cancellationToken);
+    }
+
+    /// <summary>
+    /// After a refused authentication: requests the client sent behind its Authenticate (PipelinedAuthentication) may
+    /// still be in the socket's receive queue, and closing with received data unread sends a reset, which can destroy the
+    /// Error in the client's receive queue before it reads it. As for a refused connection (<see cref="RefuseAsync"/>):
+    /// the server says that nothing more comes, reads and drops what arrives after what it had read already (never parsed, never acted upon) until the
+    /// client closes its side, and closes after <see cref="RefusedDrainTime"/> or <see cref="MaxRefusedDrainBytes"/> at most.
+    /// </summary>
+    private async Task DropRequestsAfterRefusalAsync(CancellationToken cancellationToken)
+    {
+        long dropped = 0;
+        string ending = "the client closed";
+        try
+        {
+            Connection.Socket.Shutdown(SocketShutdown.Send);
+            using var bound = new LinkedTimeoutSource(RefusedDrainTime, Connection.TimeProvider, cancellationToken);
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = await _stream!.ReadAsync(buffer, bound.Token)) > 0)
+            {
+                dropped += read;
+                if (dropped >= MaxRefusedDrainBytes)
+                {
+                    ending = "too much sent";
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            ending = "time up";
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+        {
+            // The client is gone: nothing is left to protect its Error from.
+            ending = "the connection ended";
+        }
+
+        ServerLog.RefusedRequestsDropped(logger, Connection.Id, dropped, ending);
     }
 
     /// <summary>What became of a Hello's early authentication.</summary>
@@ -300,7 +352,7 @@ public sealed partial class FileXferRequestHandler
             ServerLog.AuthenticationFailed(logger, Connection.Id, Connection.RemoteEndPoint, escaped, "wrong proof over the run's ticket");
             options.Metrics?.AuthenticationFailed("wrong_token");
             await delay;
-            await TrySendErrorAsync(0, ErrorCode.AuthenticationFailed, "unknown token name or wrong secret", cancellationToken);
+            await RefuseAuthenticationAsync(0, "unknown token name or wrong secret", cancellationToken);
             return EarlyOutcome.Failed;
         }
 

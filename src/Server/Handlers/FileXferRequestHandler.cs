@@ -33,6 +33,11 @@ public sealed partial class FileXferRequestHandler(
     // A refused client's Hello is read and dropped while it takes its answer, but not more than this many reads.
     private const int MaxRefusalDrainReads = 16;
 
+    // After a refused authentication, what the client sent behind it is read and dropped for this long at most (its Error
+    // must not be destroyed by the reset of a close with unread data), and no more than this much.
+    private static readonly TimeSpan RefusedDrainTime = TimeSpan.FromSeconds(2);
+    private const long MaxRefusedDrainBytes = 16L * 1024 * 1024;
+
     // How long a resuming put waits for an earlier connection, told to abandon its upload, to let go of its partial.
     private static readonly TimeSpan ResumeKeyWait = TimeSpan.FromSeconds(2);
 
@@ -61,6 +66,9 @@ public sealed partial class FileXferRequestHandler(
 
     // True while this side sends a body: then not even an error frame can be sent.
     private bool _sendingBody;
+
+    // True once the handshake refused the client's authentication: the connection closes without reading another frame.
+    private bool _authenticationRefused;
 
     // This connection's place in its client's run, from its Hello (null for a client older than the fence).
     private RunTicket? _ticket;
@@ -127,6 +135,11 @@ public sealed partial class FileXferRequestHandler(
 
         if (!await HandshakeAsync(cancellationToken))
         {
+            if (_authenticationRefused)
+            {
+                await DropRequestsAfterRefusalAsync(cancellationToken);
+            }
+
             return;
         }
 

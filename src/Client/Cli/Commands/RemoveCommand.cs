@@ -14,7 +14,7 @@ internal static class RemoveCommand
             var paths = result.GetValue(remote)!;
             return CommandRunner.RunAsync(console, globals, result, algorithm: null, async client =>
             {
-                client.RequireWriteAccess("rm");
+                await client.RequireWriteAccessAsync("rm", cancellationToken);
                 var exit = ExitCode.Ok;
                 int failures = 0;
                 foreach (var path in paths)
