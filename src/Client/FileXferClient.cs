@@ -89,6 +89,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(server.Host, server.Port, deadline.Token);
+            options.Run.Connected(KernelRoundTrip.Read(socket));
             Stream transport = new NetworkStream(socket, ownsSocket: true);
             if (options.Tls is { } tls)
             {

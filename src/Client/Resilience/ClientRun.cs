@@ -15,6 +15,7 @@ public sealed class ClientRun
     private readonly List<uint> _undeclared = [];
     private uint _lastNumber;
     private (string TokenName, byte[] Nonce)? _authTicket;
+    private List<TaskCompletionSource<TimeSpan?>> _connectWaiters = [];
 
     /// <summary>The run's id: 16 random bytes.</summary>
     public byte[] Id { get; } = SecureRandom.GetBytes(ProtocolLimits.RunIdBytes);
@@ -76,6 +77,45 @@ public sealed class ClientRun
             {
                 _authTicket = value;
             }
+        }
+    }
+
+    /// <summary>
+    /// Completes when the run's next connection is connected at the TCP level (before TLS and the FileXfer handshake),
+    /// with the round trip the kernel measured on it (its SYN and SYN-ACK), or null where the kernel cannot say. A
+    /// transfer that opens more connections when the link is long (<see cref="ParallelTransfer"/>) opens them then,
+    /// a round trip before the first connection's Welcome and two before it is authenticated.
+    /// </summary>
+    public Task<TimeSpan?> WhenNextConnected()
+    {
+        var waiter = new TaskCompletionSource<TimeSpan?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            _connectWaiters.Add(waiter);
+        }
+
+        return waiter.Task;
+    }
+
+    /// <summary>A connection of the run is connected at the TCP level; <paramref name="roundTrip"/> is the kernel's measure of it.</summary>
+    public void Connected(TimeSpan? roundTrip)
+    {
+        List<TaskCompletionSource<TimeSpan?>> waiters;
+        lock (_lock)
+        {
+            if (_connectWaiters.Count == 0)
+            {
+                return;
+            }
+
+            (waiters, _connectWaiters) = (_connectWaiters, []);
+        }
+
+        // No sample yet (a SYN retransmitted without timestamps) reads as zero: unknown, not a short link.
+        var measured = roundTrip is { } value && value > TimeSpan.Zero ? roundTrip : null;
+        foreach (var waiter in waiters)
+        {
+            waiter.TrySetResult(measured);
         }
     }
 
