@@ -196,7 +196,6 @@ public static partial class ParallelTransfer
             // Refused a connection of its own (a busy server), the server's hash is asked on the first one.
             var theirs = await serverHash ?? await first.HashAsync(remote, algorithm, cancellationToken);
             var ours = await follower.FinishAsync(cancellationToken);
-            state.HashedAfterLastRange = follower.RemainingAtFinish;
             var described = received[0];
             if (received.Any(r => r.Size != size || r.Modified != described.Modified) || theirs.Size != size
                 || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(ours, theirs.Hash))

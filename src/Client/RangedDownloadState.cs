@@ -12,12 +12,6 @@ public sealed class RangedDownloadState
     private long _size;
     private long[] _held = [];
 
-    /// <summary>
-    /// What the client's whole-file hash had still to read after the last range of the latest attempt arrived
-    /// (<see cref="ReceivedPrefixHasher.RemainingAtFinish"/>); -1 before any.
-    /// </summary>
-    internal long HashedAfterLastRange { get; set; } = -1;
-
     /// <summary>The bytes held of each range of <paramref name="ranges"/> in <paramref name="temp"/>; zeros for another file or layout.</summary>
     internal long[] Begin(string temp, long size, IReadOnlyList<FileRange> ranges)
     {
