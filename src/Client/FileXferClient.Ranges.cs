@@ -197,12 +197,11 @@ public sealed partial class FileXferClient
                         }
                     });
                 }
-                catch (FileXferException ex) when (ex is { Code: ErrorCode.IntegrityMismatch, IsRemote: false } && queue.TryGiveBack(current))
+                catch (FileXferException ex) when (ex is { Code: ErrorCode.IntegrityMismatch, IsRemote: false } && GiveBack(queue, current, hold, follower))
                 {
                     // Its BodyEnd was read, so the connection is in step: the range is taken again (by this connection if
                     // no other is free), and what the whole-file hash read of it is read again.
                     corrupted = true;
-                    follower?.Rewind(current, 0);
                 }
                 catch (Exception) when (nextHasher is not null)
                 {
@@ -213,7 +212,10 @@ public sealed partial class FileXferClient
                 }
                 finally
                 {
-                    hold(index, corrupted ? 0 : part.Position);
+                    if (!corrupted)
+                    {
+                        hold(index, part.Position);
+                    }
                 }
 
                 if (nextHasher is null)
@@ -238,6 +240,24 @@ public sealed partial class FileXferClient
                 }
             }
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives range <paramref name="index"/>, whose bytes failed their check, back to <paramref name="queue"/> unless it was
+    /// given back before; it holds nothing from then on. The range is forgotten (<paramref name="hold"/>, the
+    /// <paramref name="follower"/>) before it is given back: another connection may take it at once, and what it
+    /// writes must not be forgotten after.
+    /// </summary>
+    private static bool GiveBack(RangeQueue queue, int index, Action<int, long> hold, Local.ReceivedPrefixHasher? follower)
+    {
+        if (queue.WasGivenBack(index))
+        {
+            return false;
+        }
+
+        hold(index, 0);
+        follower?.Rewind(index, 0);
+        return queue.TryGiveBack(index);
     }
 
     /// <summary>What range <paramref name="index"/> offers of what it held: nothing once it was given back (its bytes were corrupted).</summary>
