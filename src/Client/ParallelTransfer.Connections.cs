@@ -64,6 +64,7 @@ public static partial class ParallelTransfer
     {
         private readonly List<Extra> _pool = [];
         private readonly List<Extra> _all = [];
+        private readonly List<Task> _runs = [];
         private bool _disposed;
 
         /// <summary>Starts opening connections for the ranges until <paramref name="count"/> are open or being opened.</summary>
@@ -103,9 +104,16 @@ public static partial class ParallelTransfer
         /// Runs <paramref name="work"/> on <paramref name="extra"/> once it is up, and closes it after. The default of
         /// <typeparamref name="T"/> when it was given up or refused: its work is left to the others. Any other failure stops the attempt.
         /// </summary>
-        public async Task<T?> RunAsync<T>(Extra extra, Func<FileXferClient, Task<T>> work)
+        public Task<T?> RunAsync<T>(Extra extra, Func<FileXferClient, Task<T>> work)
         {
             extra.Taken = true;
+            var run = RunOnAsync(extra, work);
+            _runs.Add(run);
+            return run;
+        }
+
+        private async Task<T?> RunOnAsync<T>(Extra extra, Func<FileXferClient, Task<T>> work)
+        {
             FileXferClient? client;
             try
             {
@@ -132,7 +140,10 @@ public static partial class ParallelTransfer
             }
         }
 
-        /// <summary>Gives up every connection no work took, and closes those that came up; waits for them all.</summary>
+        /// <summary>
+        /// Gives up every connection no work took, and closes those that came up; waits for them all, and for the work
+        /// on the others (which a failed attempt has stopped), so none outlives the transfer.
+        /// </summary>
         public async ValueTask DisposeAsync()
         {
             if (_disposed)
@@ -159,6 +170,15 @@ public static partial class ParallelTransfer
                 {
                     // Opened ahead and not needed: its failure is nobody's.
                 }
+            }
+
+            try
+            {
+                await Task.WhenAll(_runs);
+            }
+            catch (Exception)
+            {
+                // Each failure was the attempt's (Attempt.FailAsync), which raised the first.
             }
         }
 
