@@ -109,11 +109,12 @@ def main():
             label = "0 ms" if rtt == "0" else f"{rtt} ms"
             lines.append(f"| {label} | {dict(TOOLS)[fx_tool]} | " + " | ".join(cells) + " |")
     extra = [("filexfer-env-big", f"FileXfer big with `{meta.get('client_env', '')}`"),
+             ("filexfer-base-big", f"FileXfer big, client `{meta.get('base_client', '')}`"),
              ("filexfer-dump", "FileXfer dump"), ("filexfer-z-dump", "FileXfer --compress dump"), ("rsync-z-dump", "rsync -z dump")]
     found = {(rtt, row): load(results, f"wan-{rtt}-{row}") for rtt in rtts for row, _ in extra}
     shown = [(row, title) for row, title in extra if any(found[(rtt, row)] for rtt in rtts)]
     if shown:
-        lines += ["", "Further rows (--client-env, --compressible: a SQL dump-like text file of the same size, "
+        lines += ["", "Further rows (--client-env, --base-client, --compressible: a SQL dump-like text file of the same size, "
                   "bench/wan/dumpgen.py), medians (min–max):", "",
                   "| round trip | FileXfer big | " + " | ".join(title for _, title in shown) + " |",
                   "|" + " --- |" * (2 + len(shown))]

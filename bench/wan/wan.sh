@@ -25,6 +25,8 @@
 # is in --tools, by rsync -z --whole-file (rsync-z-dump). --client-env 'VAR=VALUE ...': also the big file put by a
 # FileXfer client run with that environment (row filexfer-env-big), e.g. FILEXFER_TCP_NOTSENT_LOWAT=131072
 # (src/Protocol/Net/TcpTuning.cs), so that a TCP setting is compared with the defaults in the same run.
+# --base-client FILE: also the big file put by another build of the client (row filexfer-base-big, against this build's
+# server), e.g. main's published with bench/publish.sh into another directory, so that a change is compared in one run.
 # --tools ...,floor: also the C floor of a verified transfer (bench/floor/floor.c: SHA-256 on both ends, fsync,
 # rename) for the file, its receiver in fxwan-a, its sender in fxwan-b (needs libssl-dev, installed if missing).
 # CPU per transfer: the client's from its resource usage; each server's (the sshd and the rsync daemon with the
@@ -37,7 +39,7 @@ repo=$(pwd)
 command_line="bench/wan/wan.sh${*:+ $*}"
 
 rtts=0,20,80 loss=0.5 rate=200 runs=3 size_mib=200 files=1000 streams=4 tools=filexfer,rsync,scp,rclone
-jitter=0 reorder=0 queue_bytes='' slow_runs=1 slow_files=200 build=1 compressible=0 client_env=''
+jitter=0 reorder=0 queue_bytes='' slow_runs=1 slow_files=200 build=1 compressible=0 client_env='' base_client=''
 while [[ $# -gt 0 ]]; do
   case $1 in
     --rtts) rtts=$2; shift 2 ;;
@@ -56,7 +58,8 @@ while [[ $# -gt 0 ]]; do
     --no-build) build=0; shift ;;
     --compressible) compressible=1; shift ;;
     --client-env) client_env=$2; shift 2 ;;
-    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --base-client) base_client=$(realpath "$2"); shift 2 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "wan: unknown option $1 (see bench/wan/wan.sh --help)" >&2; exit 2 ;;
   esac
 done
@@ -125,10 +128,10 @@ tcp_settings=$(wan_tcp_settings)
 
 python3 - "$results/meta.json" "$command_line" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (src modified)')" \
   "$rtts" "$loss" "$rate" "$runs" "$size_mib" "$files" "$streams" "$jitter" "$reorder" "$tcp_settings" "$slow_runs" "$slow_files" \
-  "$(cat "$out/client/.build-kind" 2> /dev/null || echo -)" "$client_env" <<'PY'
+  "$(cat "$out/client/.build-kind" 2> /dev/null || echo -)" "$client_env" "$base_client" <<'PY'
 import datetime, json, os, platform, sys
 keys = ["command", "commit", "rtts", "loss_pct", "rate_mbit", "runs", "size_mib", "files", "streams", "jitter_ms",
-        "reorder_pct", "tcp", "slow_runs", "slow_files", "client_build", "client_env"]
+        "reorder_pct", "tcp", "slow_runs", "slow_files", "client_build", "client_env", "base_client"]
 meta = dict(zip(keys, sys.argv[2:]))
 model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 meta.update(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), nproc=os.cpu_count(),
@@ -310,6 +313,12 @@ for rtt in ${rtts//,/ }; do
   if [[ -n $client_env ]] && want filexfer; then
     root=$data/filexfer-root
     row filexfer-env-big "wan-$rtt-filexfer-env-big" "rm -f $root/big.bin" "$b env $client_env $fx_put put $src/big.bin big.bin" \
+      "cmp -s $src/big.bin $root/big.bin" "rm -f $root/big.bin"
+  fi
+  if [[ -n $base_client ]] && want filexfer; then
+    root=$data/filexfer-root
+    row filexfer-base-big "wan-$rtt-filexfer-base-big" "rm -f $root/big.bin" \
+      "$b $base_client -q -s $host:7070 --token-file $work/client-token put $src/big.bin big.bin" \
       "cmp -s $src/big.bin $root/big.bin" "rm -f $root/big.bin"
   fi
   if [[ $compressible == 1 ]]; then

@@ -152,10 +152,12 @@ public sealed partial class FileXferClient
     /// Receives ranges taken from <paramref name="queue"/> into the file open as <paramref name="handle"/>, one after the
     /// other, until the queue is empty: range i offering the first <paramref name="held"/>[i] bytes it holds, and
     /// reporting through <paramref name="hold"/> how many bytes of it were written from its start (all, or up to where
-    /// it stopped). The next range's Get goes out as soon as the current one's Data arrived, so the server sends the
-    /// next range right behind the current one's BodyEnd and the connection never waits a round trip between ranges.
+    /// it stopped), and to <paramref name="follower"/> each byte it keeps. The next range's Get goes out as soon as the
+    /// current one's Data arrived, so the server sends the next range right behind the current one's BodyEnd and the
+    /// connection never waits a round trip between ranges. A range whose bytes do not match the server's hash (corrupted
+    /// in flight) is given back to the queue once and fetched again from its first byte; the connection stays in step.
     /// </summary>
-    internal Task GetRangesAsync(SafeFileHandle handle, RangeQueue queue, string remote, IReadOnlyList<long> held, Action<int, long> hold, RangeReceived[] received, Action<long>? progress, CancellationToken cancellationToken)
+    internal Task GetRangesAsync(SafeFileHandle handle, RangeQueue queue, string remote, IReadOnlyList<long> held, Action<int, long> hold, RangeReceived[] received, Local.ReceivedPrefixHasher? follower, Action<long>? progress, CancellationToken cancellationToken)
     {
         RequireCapability(Capabilities.ParallelStreams);
         return RunAsync(async id =>
@@ -168,29 +170,38 @@ public sealed partial class FileXferClient
             ContentHasher hasher;
             await using (var first = new FilePart(handle, range))
             {
-                hasher = await SendRangeGetAsync(id, first, remote, held[index], cancellationToken);
+                hasher = await SendRangeGetAsync(id, first, remote, Offered(queue, held, index), cancellationToken);
             }
 
             while (true)
             {
                 // Until its body starts, the range holds what it held: a failure before then keeps that for the retry.
-                await using var part = new FilePart(handle, range) { Position = held[index] };
+                long offered = Offered(queue, held, index);
+                await using var part = new FilePart(handle, range) { Position = offered };
+                int current = index;
                 int nextIndex = -1;
                 uint nextId = 0;
                 FileRange next = default;
                 ContentHasher? nextHasher = null;
+                bool corrupted = false;
                 try
                 {
-                    received[index] = await ReceiveRangeAsync(id, part, remote, held[index], hasher, progress, cancellationToken, async () =>
+                    received[index] = await ReceiveRangeAsync(id, part, remote, offered, hasher, Kept, cancellationToken, async () =>
                     {
                         if (queue.TryTake(out nextIndex, out next))
                         {
                             nextId = ++_nextRequestId;
                             await using var nextPart = new FilePart(handle, next);
-                            nextHasher = await SendRangeGetAsync(nextId, nextPart, remote, held[nextIndex], cancellationToken);
+                            nextHasher = await SendRangeGetAsync(nextId, nextPart, remote, Offered(queue, held, nextIndex), cancellationToken);
                             await _writer.FlushAsync(cancellationToken);
                         }
                     });
+                }
+                catch (FileXferException ex) when (ex is { Code: ErrorCode.IntegrityMismatch, IsRemote: false } && GiveBack(queue, current, hold, follower))
+                {
+                    // Its BodyEnd was read, so the connection is in step: the range is taken again (by this connection if
+                    // no other is free), and what the whole-file hash read of it is read again.
+                    corrupted = true;
                 }
                 catch (Exception) when (nextHasher is not null)
                 {
@@ -201,18 +212,56 @@ public sealed partial class FileXferClient
                 }
                 finally
                 {
-                    hold(index, part.Position);
+                    if (!corrupted)
+                    {
+                        hold(index, part.Position);
+                    }
                 }
 
                 if (nextHasher is null)
                 {
-                    return true;
+                    // The queue was empty when this range's Data came; a range given back since is taken here.
+                    if (!queue.TryTake(out nextIndex, out next))
+                    {
+                        return true;
+                    }
+
+                    nextId = ++_nextRequestId;
+                    await using var nextPart = new FilePart(handle, next);
+                    nextHasher = await SendRangeGetAsync(nextId, nextPart, remote, Offered(queue, held, nextIndex), cancellationToken);
                 }
 
                 (id, index, range, hasher) = (nextId, nextIndex, next, nextHasher);
+
+                void Kept(long bytes)
+                {
+                    progress?.Invoke(bytes);
+                    follower?.Wrote(current, bytes);
+                }
             }
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// Gives range <paramref name="index"/>, whose bytes failed their check, back to <paramref name="queue"/> unless it was
+    /// given back before; it holds nothing from then on. The range is forgotten (<paramref name="hold"/>, the
+    /// <paramref name="follower"/>) before it is given back: another connection may take it at once, and what it
+    /// writes must not be forgotten after.
+    /// </summary>
+    private static bool GiveBack(RangeQueue queue, int index, Action<int, long> hold, Local.ReceivedPrefixHasher? follower)
+    {
+        if (queue.WasGivenBack(index))
+        {
+            return false;
+        }
+
+        hold(index, 0);
+        follower?.Rewind(index, 0);
+        return queue.TryGiveBack(index);
+    }
+
+    /// <summary>What range <paramref name="index"/> offers of what it held: nothing once it was given back (its bytes were corrupted).</summary>
+    private static long Offered(RangeQueue queue, IReadOnlyList<long> held, int index) => queue.WasGivenBack(index) ? 0 : held[index];
 
     /// <summary>
     /// Sends a range's Get, offering the first <paramref name="held"/> bytes of <paramref name="part"/> by their hash.

@@ -1,4 +1,4 @@
-using Microsoft.Win32.SafeHandles;
+using FileXfer.Client.Resilience;
 
 namespace FileXfer.Client;
 
@@ -11,7 +11,7 @@ namespace FileXfer.Client;
 /// lossy link one TCP stream cannot fill the pipe; several can. A server without the capability, a small file or one
 /// stream fall back to the single-connection transfer.
 /// </summary>
-public static class ParallelTransfer
+public static partial class ParallelTransfer
 {
     /// <summary>The most streams one file is cut into.</summary>
     public const int MaxStreams = 16;
@@ -54,36 +54,47 @@ public static class ParallelTransfer
 
     /// <summary>
     /// Uploads a local file over <paramref name="streams"/> connections (<see cref="ChooseStreams"/> decides how many when
-    /// null): <paramref name="first"/> and new ones from <paramref name="connect"/>. The file is named only after the
-    /// server assembled every range and its hash of the whole file equals the client's.
+    /// null), all from <paramref name="connect"/>; the first is the one that describes the server and the link, and sends
+    /// the Assemble. The file is named only after the server assembled every range and its hash of the whole file equals
+    /// the client's. With <paramref name="early"/> (the run the connections belong to), a file that may go in ranges
+    /// opens its other connections as soon as the first one's TCP connection measured a long round trip
+    /// (<see cref="ClientRun.WhenLinkMeasured"/>), so their TCP and FileXfer handshakes overlap the first one's rather
+    /// than follow its authentication; those it then does not need are closed. Pass it on a first attempt only: a
+    /// server at its connection limit evicts the oldest connection still in its handshake, which could be the first
+    /// one, so a retry connects the first one before the others (as a tree's retry does).
     /// </summary>
     public static async Task<TransferResult> UploadFileAsync(
-        FileXferClient first,
         Func<CancellationToken, Task<FileXferClient>> connect,
+        ClientRun? early,
         string localPath,
         string remotePath,
         int? streams,
         Action<long>? progress,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(connect);
-        if (!first.Capabilities.HasFlag(Capabilities.ParallelStreams) || streams == 1 || LocalSource.IsReadOnce(localPath))
+        if (streams == 1 || LocalSource.IsReadOnce(localPath))
         {
             // A FIFO is read once, by the one-connection put: it must not be opened here first.
-            return await first.UploadFileAsync(localPath, remotePath, progress, cancellationToken);
+            await using var only = await connect(cancellationToken);
+            return await only.UploadFileAsync(localPath, remotePath, progress, cancellationToken);
         }
 
         await using var source = await LocalSource.OpenAsync(localPath, cancellationToken);
-        int count = source.IsOpenEnded || source.Handle is null ? 1 : ChooseStreams(first, source.Size, streams);
+        long size = source.Size;
+        int planned = source.IsOpenEnded || source.Handle is null ? 1 : MostStreams(size, streams);
+        using var attempt = new Attempt(cancellationToken);
+        await using var extras = new Extras(connect, attempt);
+        await using var first = await ConnectFirstAsync(connect, planned > 1 ? early : null, extras, planned - 1, cancellationToken);
+        int count = planned == 1 ? 1 : ChooseStreams(first, size, streams);
         if (count == 1)
         {
+            await extras.DisposeAsync();
             await source.DisposeAsync();
             return await first.UploadFileAsync(localPath, remotePath, progress, cancellationToken);
         }
 
         var remote = RemotePath.Normalize(remotePath);
-        long size = source.Size;
         var algorithm = first.HashAlgorithm;
         var queue = new RangeQueue(FileRange.Schedule(size, count, MinimumRange));
         count = Math.Min(count, queue.Ranges.Count);
@@ -91,20 +102,20 @@ public static class ParallelTransfer
         // A name for this source to this destination cut for this many streams, the same on every retry: the server's
         // held ranges are offered again, and proven by their hashes.
         var transferId = ResumeKeys.For(source, remote, algorithm, FormattableString.Invariant($"schedule {count} {MinimumRange}"));
-
-        using var attempt = new Attempt(cancellationToken);
         var token = attempt.Token;
 
         // The whole-file hash needs one pass in order: it reads the file (from the page cache, which the ranges fill)
         // while the ranges are sent, on its own, so it costs time only when it is slower than the link.
         var whole = Task.Run(() => HashRangeAsync(source.Handle!, new FileRange(0, size), algorithm, token), token);
         long resumed = 0;
-        var sends = Enumerable.Range(0, count).Select(i => OnConnectionAsync(i == 0 ? first : null, connect, async client =>
+        async Task<bool> SendAsync(FileXferClient client)
         {
-            long held = await client.PutRangesAsync(source.Handle!, queue, remote, size, transferId, progress, token);
-            Interlocked.Add(ref resumed, held);
-        }, attempt)).ToList();
-        await attempt.WhenAllAsync(sends);
+            Interlocked.Add(ref resumed, await client.PutRangesAsync(source.Handle!, queue, remote, size, transferId, progress, token));
+            return true;
+        }
+
+        var sends = extras.Keep(count - 1, queue.Drained).Select(extra => extras.RunAsync(extra, SendAsync)).Prepend(OnConnectionAsync(first, SendAsync, attempt));
+        await attempt.WhenAllAsync(sends.ToList());
         var hash = await whole;
         await first.AssembleAsync(remote, size, transferId, hash, source.Modified, source.Mode, cancellationToken);
         var result = new TransferResult(remote, size, algorithm, hash, source.Modified, source.Mode) { ResumedFrom = resumed };
@@ -116,8 +127,11 @@ public static class ParallelTransfer
     /// <summary>
     /// Downloads a remote file of at least <see cref="MinimumSize"/> over <paramref name="streams"/> connections into a
     /// temp file beside <paramref name="localPath"/>, each range written in place; the whole file's hash, asked of the
-    /// server on one more connection meanwhile, is compared with the client's before the rename. What
-    /// <paramref name="state"/> holds of each range (from an earlier attempt of the same command) is offered again.
+    /// server on one more connection meanwhile, is compared with the client's before the rename. The client's hash
+    /// follows the received prefix while the ranges arrive (<see cref="ReceivedPrefixHasher"/>), so after the last
+    /// range only what it had not reached is hashed. What <paramref name="state"/> holds of each range (from an earlier
+    /// attempt of the same command) is offered again. The other connections open once the file's size is known (the
+    /// first connection's Stat, or <paramref name="knownSize"/>): a file below <see cref="MinimumSize"/> opens none.
     /// </summary>
     public static async Task<TransferResult> DownloadFileAsync(
         FileXferClient first,
@@ -126,6 +140,7 @@ public static class ParallelTransfer
         string localPath,
         int? streams,
         RangedDownloadState state,
+        long? knownSize,
         Action<long>? progress,
         CancellationToken cancellationToken)
     {
@@ -134,7 +149,7 @@ public static class ParallelTransfer
         ArgumentNullException.ThrowIfNull(state);
         var remote = RemotePath.Normalize(remotePath);
         long size = first.Capabilities.HasFlag(Capabilities.ParallelStreams) && SpecialFiles.Check(localPath, FileAccess.Write) == LocalFileKind.Other
-            ? (await first.StatAsync(remote, cancellationToken)).Size
+            ? knownSize ?? (await first.StatAsync(remote, cancellationToken)).Size
             : 0;
         int count = ChooseStreams(first, size, streams);
         if (count == 1)
@@ -150,6 +165,15 @@ public static class ParallelTransfer
             throw new FileXferException(ErrorCode.InsufficientStorage, $"not enough space on the local disk for '{localPath}': {size} bytes needed, {available} available; nothing was written");
         }
 
+        using var attempt = new Attempt(cancellationToken);
+        await using var extras = new Extras(connect, attempt);
+        var token = attempt.Token;
+        var queue = new RangeQueue(ranges);
+
+        // The connections open before the local file is prepared; the server's hash of the whole file is asked on one
+        // more, opened first.
+        var hashing = extras.OpenAside();
+        var kept = extras.Keep(count - 1, queue.Drained);
         await using var download = LocalDownload.OpenResumable(localPath);
         var held = state.Begin(download.Temp, size, ranges);
         if (held.All(h => h == 0))
@@ -160,19 +184,18 @@ public static class ParallelTransfer
 
         download.File!.SetLength(size);
         var handle = download.File.Handle;
-        using var attempt = new Attempt(cancellationToken);
-        var token = attempt.Token;
-        var serverHash = OnConnectionAsync(null, connect, client => client.HashAsync(remote, algorithm, token), attempt);
         var received = new FileXferClient.RangeReceived[ranges.Count];
         try
         {
-            // Each range's bytes from its start are written up to where it stopped (all of them once it is received).
-            var queue = new RangeQueue(ranges);
-            await attempt.WhenAllAsync(Enumerable.Range(0, count).Select(i => OnConnectionAsync(i == 0 ? first : null, connect, client =>
-                client.GetRangesAsync(handle, queue, remote, held, state.Hold, received, progress, token), attempt)));
+            await using var follower = new ReceivedPrefixHasher(handle, ranges, algorithm);
+            var serverHash = extras.RunAsync(hashing, client => client.HashAsync(remote, algorithm, token));
+            Task<bool> ReceiveAsync(FileXferClient client) => GetRangesAsync(client, handle, queue, remote, held, state, received, follower, progress, token);
+            await attempt.WhenAllAsync(kept.Select(extra => extras.RunAsync(extra, ReceiveAsync)).Prepend(OnConnectionAsync(first, ReceiveAsync, attempt)).ToList());
             await attempt.WhenAllAsync([serverHash]);
-            var theirs = await serverHash;
-            var ours = await HashRangeAsync(handle, new FileRange(0, size), algorithm, cancellationToken);
+
+            // Refused a connection of its own (a busy server), the server's hash is asked on the first one.
+            var theirs = await serverHash ?? await first.HashAsync(remote, algorithm, cancellationToken);
+            var ours = await follower.FinishAsync(cancellationToken);
             var described = received[0];
             if (received.Any(r => r.Size != size || r.Modified != described.Modified) || theirs.Size != size
                 || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(ours, theirs.Hash))
@@ -200,71 +223,33 @@ public static class ParallelTransfer
         }
     }
 
-    /// <summary>
-    /// Runs <paramref name="work"/> on <paramref name="client"/>, or on a new connection that is closed after it. The first
-    /// failure stops the attempt's other connections (<see cref="Attempt"/>), so the attempt fails as one.
-    /// </summary>
-    private static async Task<T> OnConnectionAsync<T>(FileXferClient? client, Func<CancellationToken, Task<FileXferClient>> connect, Func<FileXferClient, Task<T>> work, Attempt attempt)
+    private static async Task<bool> GetRangesAsync(FileXferClient client, Microsoft.Win32.SafeHandles.SafeFileHandle handle, RangeQueue queue, string remote, long[] held, RangedDownloadState state, FileXferClient.RangeReceived[] received, ReceivedPrefixHasher follower, Action<long>? progress, CancellationToken cancellationToken)
     {
-        try
-        {
-            if (client is not null)
-            {
-                return await work(client);
-            }
-
-            await using var own = await connect(attempt.Token);
-            return await work(own);
-        }
-        catch (Exception ex)
-        {
-            await attempt.FailAsync(ex);
-            throw;
-        }
+        await client.GetRangesAsync(handle, queue, remote, held, state.Hold, received, follower, progress, cancellationToken);
+        return true;
     }
 
-    private static Task<bool> OnConnectionAsync(FileXferClient? client, Func<CancellationToken, Task<FileXferClient>> connect, Func<FileXferClient, Task> work, Attempt attempt) =>
-        OnConnectionAsync<bool>(client, connect, async c =>
-        {
-            await work(c);
-            return true;
-        }, attempt);
+    /// <summary>
+    /// The most streams a file of <paramref name="size"/> bytes may go in, before the server and the link are known
+    /// (<see cref="ChooseStreams"/> decides once they are): 1 below <see cref="MinimumSize"/> or when 1 is asked for.
+    /// </summary>
+    private static int MostStreams(long size, int? requested) =>
+        size < MinimumSize || requested == 1 ? 1 : Math.Clamp(requested ?? DefaultLongLinkStreams, 1, MaxStreams);
 
     /// <summary>
-    /// One attempt's connections: the first failure cancels the others and is the one the attempt reports (the
-    /// others then fail only because they were stopped), so retries classify the real cause.
+    /// The first connection. With <paramref name="early"/>, <paramref name="extra"/> more are opened as soon as its TCP
+    /// connection is up when the kernel measured a round trip of at least <see cref="LongRoundTrip"/> on it: on a long link
+    /// their handshakes then overlap the first one's (which a short link does not need).
     /// </summary>
-    private sealed class Attempt(CancellationToken cancellationToken) : IDisposable
+    private static async Task<FileXferClient> ConnectFirstAsync(Func<CancellationToken, Task<FileXferClient>> connect, ClientRun? early, Extras extras, int extra, CancellationToken cancellationToken)
     {
-        private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        private Exception? _first;
-
-        public CancellationToken Token => _stop.Token;
-
-        public Task FailAsync(Exception ex)
+        var linked = early?.WhenLinkMeasured();
+        var connecting = connect(cancellationToken);
+        if (linked is not null && await Task.WhenAny(linked, connecting) == linked && await linked >= LongRoundTrip)
         {
-            Interlocked.CompareExchange(ref _first, ex, null);
-            return _stop.CancelAsync();
+            extras.OpenUpTo(extra);
         }
 
-        public async Task WhenAllAsync(IEnumerable<Task> tasks)
-        {
-            try
-            {
-                await Task.WhenAll(tasks);
-            }
-            catch (Exception) when (_first is { } first && !cancellationToken.IsCancellationRequested)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
-            }
-        }
-
-        public void Dispose() => _stop.Dispose();
-    }
-
-    private static async Task<byte[]> HashRangeAsync(SafeFileHandle handle, FileRange range, string algorithm, CancellationToken cancellationToken)
-    {
-        await using var part = new FilePart(handle, range);
-        return await LocalHasher.HashStreamAsync(part, algorithm, cancellationToken);
+        return await connecting;
     }
 }

@@ -17,6 +17,13 @@ internal sealed class TransferRun(CliConsole console, Func<CancellationToken, Ta
     /// <summary><c>--streams</c>: the connections one large file goes over; null lets the round trip decide (<see cref="ParallelTransfer.ChooseStreams"/>).</summary>
     public int? Streams { get; init; }
 
+    /// <summary>
+    /// The settings <c>connect</c> opens connections with: their run lets a put in ranges open its other connections as
+    /// soon as the first one's TCP connection measured the link (<see cref="ParallelTransfer.UploadFileAsync"/>), unless
+    /// the put compresses (which goes over one connection unless --streams asks for more). Null: after the first is up.
+    /// </summary>
+    public FileXferClientOptions? Client { get; init; }
+
     /// <summary><c>put LOCAL REMOTE</c>; <c>put - REMOTE</c> reads standard input.</summary>
     public async Task<ExitCode> PutAsync(string localPath, string remotePath, CancellationToken cancellationToken)
     {
@@ -48,12 +55,14 @@ internal sealed class TransferRun(CliConsole console, Func<CancellationToken, Ta
 
         // A device or a socket is refused here, before connecting; a FIFO is read once, as standard input is.
         var attempts = LocalSource.IsReadOnce(localPath) ? TransferRetry.Create(0, TimeProvider.System, onRetry: null) : retry;
+        int attempt = 0;
         return await ReportAsync("put", localPath, remotePath, () => attempts.ExecuteAsync(async token =>
         {
-            // Each attempt reconnects; the server proves what it kept of an earlier one and only the rest is sent.
-            await using var client = await connect(token);
-            // A large file over a long link goes in ranges over several connections (ParallelTransfer); else over this one.
-            return await WithBarAsync(remotePath, new FileInfo(localPath).Length, advance => ParallelTransfer.UploadFileAsync(client, connect, localPath, remotePath, Streams, advance, token));
+            // Each attempt reconnects; the server proves what it kept of an earlier one and only the rest is sent. A large
+            // file over a long link goes in ranges over several connections (ParallelTransfer); else over one. The first
+            // attempt opens the others as soon as the first one's TCP connection measured the link; a retry after it is up.
+            var early = ++attempt == 1 && !(Client?.Compress == true && Streams is null) ? Client?.Run : null;
+            return await WithBarAsync(remotePath, new FileInfo(localPath).Length, advance => ParallelTransfer.UploadFileAsync(connect, early, localPath, remotePath, Streams, advance, token));
         }, cancellationToken).AsTask());
     }
 
@@ -100,8 +109,8 @@ internal sealed class TransferRun(CliConsole console, Func<CancellationToken, Ta
             await using var client = await connect(token);
 
             // The size for the bar costs a round trip, paid only when a bar is drawn.
-            long total = ProgressBar.IsShown(console, quiet) ? (await client.StatAsync(normalized, token)).Size : 0;
-            return await WithBarAsync(normalized, total, advance => ParallelTransfer.DownloadFileAsync(client, connect, normalized, localPath, Streams, ranges, advance, token));
+            long? total = ProgressBar.IsShown(console, quiet) ? (await client.StatAsync(normalized, token)).Size : null;
+            return await WithBarAsync(normalized, total ?? 0, advance => ParallelTransfer.DownloadFileAsync(client, connect, normalized, localPath, Streams, ranges, total, advance, token));
         }, cancellationToken).AsTask());
     }
 

@@ -145,6 +145,19 @@ public sealed class ClientRun
         return new Listening(this, listener);
     }
 
+    /// <summary>
+    /// Completes with <see cref="LinkRoundTrip"/> once it is known (at once when it already is). A transfer that opens
+    /// more connections on a long link (<see cref="ParallelTransfer"/>) races it with its first connection's handshake.
+    /// </summary>
+    public Task<TimeSpan> WhenLinkMeasured()
+    {
+        var known = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listening = OnLinkMeasured(roundTrip => known.TrySetResult(roundTrip));
+        // Told once: the listener goes when it was told; one never told stays until the run ends, like the run itself.
+        _ = known.Task.ContinueWith(_ => listening.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return known.Task;
+    }
+
     private sealed class Listening(ClientRun run, Action<TimeSpan> listener) : IDisposable
     {
         public void Dispose()

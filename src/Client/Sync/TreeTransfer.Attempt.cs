@@ -331,41 +331,15 @@ public sealed partial class TreeTransfer
             {
                 return await ConnectUnlessDrainedAsync();
             }
-            catch (Exception ex) when (ex is FileXferException or ConnectionFailedException or ConnectionLostException && !Token.IsCancellationRequested && TryRetire())
+            catch (Exception ex) when (ExtraConnections.IsRefusal(ex, Token) && TryRetire())
             {
                 return null;
             }
         }
 
-        /// <summary>
-        /// A transfer connection, or null when every file was taken from the queue before it was up. A connection whose
-        /// SYN or handshake was lost waits for TCP's retransmission (a SYN's first after 1 s): the run must not wait for
-        /// it once the others have carried every file, as it did (at 20 ms a 1,000-file tree took 1.2–1.3 s instead of
-        /// 0.6 s in two rounds of three).
-        /// </summary>
-        private async Task<FileXferClient?> ConnectUnlessDrainedAsync()
-        {
-            using var drained = CancellationTokenSource.CreateLinkedTokenSource(Token);
-            var connecting = ConnectAuthenticatedAsync(drained.Token);
-            if (await Task.WhenAny(connecting, Transfers.Reader.Completion) == connecting)
-            {
-                return await connecting;
-            }
-
-            await drained.CancelAsync();
-            try
-            {
-                var late = await connecting;
-                await late.DisposeAsync();
-            }
-            catch (Exception) when (!Token.IsCancellationRequested)
-            {
-                // Given up: nothing is left for it to carry.
-            }
-
-            Token.ThrowIfCancellationRequested();
-            return null;
-        }
+        /// <summary>A transfer connection, authenticated, or null when every file was taken from the queue before it was up (<see cref="ExtraConnections.ConnectUnlessDrainedAsync"/>).</summary>
+        private Task<FileXferClient?> ConnectUnlessDrainedAsync() =>
+            ExtraConnections.ConnectUnlessDrainedAsync(ConnectAuthenticatedAsync, Transfers.Reader.Completion, Token);
 
         /// <summary>
         /// A transfer connection with its authentication settled: a refusal shows here, where a worker may retire, and not

@@ -20,12 +20,16 @@ public sealed class LinkMeasureTests
         Assert.Null(run.LinkRoundTrip);
         TimeSpan? told = null;
         using var listening = run.OnLinkMeasured(roundTrip => told = roundTrip);
+        var whenMeasured = run.WhenLinkMeasured();
 
         await using var client = await FileXferClient.ConnectAsync(new HostPort("127.0.0.1", server.Port), new FileXferClientOptions { Run = run }, token);
 
         Assert.NotNull(run.LinkRoundTrip);
         Assert.True(run.LinkRoundTrip > TimeSpan.Zero);
         Assert.Equal(run.LinkRoundTrip, told);
+        Assert.True(whenMeasured.IsCompleted);
+        Assert.Equal(run.LinkRoundTrip, await whenMeasured);
+        Assert.True(run.LinkRoundTrip < ParallelTransfer.LongRoundTrip, $"loopback's round trip read as {run.LinkRoundTrip}");
     }
 
     [Fact]

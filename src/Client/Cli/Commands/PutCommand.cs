@@ -30,7 +30,7 @@ internal static class PutCommand
         command.SetAction((result, cancellationToken) =>
             CommandRunner.RunAsync(console, globals, result, result.GetValue(globals.Algorithm), async (connect, options, retry) =>
             {
-                var run = new TransferRun(console, connect, retry, options.HashAlgorithm, result.GetValue(tree.Json), result.GetValue(globals.Quiet)) { Streams = streams.Requested(result) };
+                var run = new TransferRun(console, connect, retry, options.HashAlgorithm, result.GetValue(tree.Json), result.GetValue(globals.Quiet)) { Streams = streams.Requested(result), Client = options };
                 if (!result.GetValue(tree.Recursive))
                 {
                     return await run.PutAsync(result.GetValue(local)!, result.GetValue(remote)!, cancellationToken);
