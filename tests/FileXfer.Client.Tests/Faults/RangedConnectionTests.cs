@@ -1,4 +1,3 @@
-using FileXfer.Client.Resilience;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Net;
 using FileXfer.Server.Hosting;
