@@ -19,6 +19,15 @@ public static partial class ParallelTransfer
     /// <summary>Streams chosen when none is asked for and the link is long (<see cref="ChooseStreams"/>).</summary>
     public const int DefaultLongLinkStreams = 4;
 
+    /// <summary>
+    /// Streams chosen when none is asked for and the round trip is at least <see cref="FarRoundTrip"/>. On the test bed
+    /// (80 ms, 0.5% loss each way, 200 Mbit/s; docs/PERFORMANCE.md, run W5) 200 MiB took 10.1 s over 6 streams (medians
+    /// of 5 and 7 interleaved rounds: 10.1 and 10.1 s; 5 streams 10.1 s, 8 streams 10.4 s) against 10.7 and 10.6 s over
+    /// 4 (10.1–11.5 s: with fewer connections the one a loss slows down weighs more). At 20 ms 6 streams gained nothing
+    /// (9.16 s against 9.08 s over 4, and more spread), hence 4 below.
+    /// </summary>
+    public const int DefaultFarLinkStreams = 6;
+
     /// <summary>Files below this size always go over one connection: their ranges would be too short to gain.</summary>
     public const long MinimumSize = 16L * 1024 * 1024;
 
@@ -32,10 +41,19 @@ public static partial class ParallelTransfer
     /// <summary>The round trip from which more than one stream is chosen by default.</summary>
     public static readonly TimeSpan LongRoundTrip = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>The round trip from which <see cref="DefaultFarLinkStreams"/> are chosen by default (as a tree's long link).</summary>
+    public static readonly TimeSpan FarRoundTrip = TimeSpan.FromMilliseconds(40);
+
+    /// <summary>
+    /// The streams chosen by default over a link of <paramref name="roundTrip"/> of at least <see cref="LongRoundTrip"/>:
+    /// <see cref="DefaultFarLinkStreams"/> from <see cref="FarRoundTrip"/>, else <see cref="DefaultLongLinkStreams"/>.
+    /// </summary>
+    public static int DefaultStreams(TimeSpan roundTrip) => roundTrip >= FarRoundTrip ? DefaultFarLinkStreams : DefaultLongLinkStreams;
+
     /// <summary>
     /// The streams to use for a file of <paramref name="size"/> bytes: <paramref name="requested"/> when given (1 turns
-    /// streams off), else <see cref="DefaultLongLinkStreams"/> for a file of at least <see cref="MinimumSize"/> over a
-    /// connection whose handshake took at least <see cref="LongRoundTrip"/> and that does not compress, else 1. Never more than
+    /// streams off), else <see cref="DefaultStreams"/> for a file of at least <see cref="MinimumSize"/> over a
+    /// connection whose round trip is at least <see cref="LongRoundTrip"/> and that does not compress, else 1. Never more than
     /// <see cref="MaxStreams"/>, never when the server lacks the capability or the file is below <see cref="MinimumSize"/>.
     /// </summary>
     public static int ChooseStreams(FileXferClient client, long size, int? requested)
@@ -48,7 +66,7 @@ public static partial class ParallelTransfer
 
         // A compressed body goes over one connection (ranges are sent plain): on the slow links where streams help,
         // compressible data gains more from being smaller, so compression wins unless streams are asked for.
-        int streams = requested ?? (client.Compresses || client.RoundTrip < LongRoundTrip ? 1 : DefaultLongLinkStreams);
+        int streams = requested ?? (client.Compresses || client.RoundTrip < LongRoundTrip ? 1 : DefaultStreams(client.RoundTrip));
         return Math.Clamp(streams, 1, MaxStreams);
     }
 
@@ -85,7 +103,7 @@ public static partial class ParallelTransfer
         int planned = source.IsOpenEnded || source.Handle is null ? 1 : MostStreams(size, streams);
         using var attempt = new Attempt(cancellationToken);
         await using var extras = new Extras(connect, attempt);
-        await using var first = await ConnectFirstAsync(connect, planned > 1 ? early : null, extras, planned - 1, cancellationToken);
+        await using var first = await ConnectFirstAsync(connect, planned > 1 ? early : null, extras, planned - 1, streams, cancellationToken);
         int count = planned == 1 ? 1 : ChooseStreams(first, size, streams);
         if (count == 1)
         {
@@ -234,20 +252,21 @@ public static partial class ParallelTransfer
     /// (<see cref="ChooseStreams"/> decides once they are): 1 below <see cref="MinimumSize"/> or when 1 is asked for.
     /// </summary>
     private static int MostStreams(long size, int? requested) =>
-        size < MinimumSize || requested == 1 ? 1 : Math.Clamp(requested ?? DefaultLongLinkStreams, 1, MaxStreams);
+        size < MinimumSize || requested == 1 ? 1 : Math.Clamp(requested ?? DefaultFarLinkStreams, 1, MaxStreams);
 
     /// <summary>
-    /// The first connection. With <paramref name="early"/>, <paramref name="extra"/> more are opened as soon as its TCP
-    /// connection is up when the kernel measured a round trip of at least <see cref="LongRoundTrip"/> on it: on a long link
-    /// their handshakes then overlap the first one's (which a short link does not need).
+    /// The first connection. With <paramref name="early"/>, up to <paramref name="extra"/> more are opened as soon as its
+    /// TCP connection is up when the kernel measured a round trip of at least <see cref="LongRoundTrip"/> on it (as many
+    /// as <paramref name="requested"/> or <see cref="DefaultStreams"/> for that round trip want): on a long link their
+    /// handshakes then overlap the first one's (which a short link does not need).
     /// </summary>
-    private static async Task<FileXferClient> ConnectFirstAsync(Func<CancellationToken, Task<FileXferClient>> connect, ClientRun? early, Extras extras, int extra, CancellationToken cancellationToken)
+    private static async Task<FileXferClient> ConnectFirstAsync(Func<CancellationToken, Task<FileXferClient>> connect, ClientRun? early, Extras extras, int extra, int? requested, CancellationToken cancellationToken)
     {
         var linked = early?.WhenLinkMeasured();
         var connecting = connect(cancellationToken);
-        if (linked is not null && await Task.WhenAny(linked, connecting) == linked && await linked >= LongRoundTrip)
+        if (linked is not null && await Task.WhenAny(linked, connecting) == linked && await linked is var roundTrip && roundTrip >= LongRoundTrip)
         {
-            extras.OpenUpTo(extra);
+            extras.OpenUpTo(Math.Min(extra, Math.Clamp(requested ?? DefaultStreams(roundTrip), 1, MaxStreams) - 1));
         }
 
         return await connecting;

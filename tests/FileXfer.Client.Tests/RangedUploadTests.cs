@@ -137,6 +137,17 @@ public class RangedUploadTests
         Assert.Equal(6, ParallelTransfer.ChooseStreams(near, 1L << 30, requested: 6));
     }
 
+    [Theory]
+    [InlineData(10, ParallelTransfer.DefaultLongLinkStreams)]
+    [InlineData(39, ParallelTransfer.DefaultLongLinkStreams)]
+    [InlineData(40, ParallelTransfer.DefaultFarLinkStreams)]
+    [InlineData(80, ParallelTransfer.DefaultFarLinkStreams)]
+    public void The_default_streams_grow_with_the_round_trip(int milliseconds, int streams)
+    {
+        Assert.Equal(streams, ParallelTransfer.DefaultStreams(TimeSpan.FromMilliseconds(milliseconds)));
+        Assert.True(ParallelTransfer.DefaultFarLinkStreams > ParallelTransfer.DefaultLongLinkStreams);
+    }
+
     [Fact(Timeout = 60000)]
     public async Task Ranges_from_a_queue_go_one_after_the_other_and_once_the_server_holds_none_without_waiting_for_ready()
     {

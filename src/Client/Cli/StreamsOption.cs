@@ -9,7 +9,7 @@ internal sealed class StreamsOption
     public Option<int> Option { get; } = ValueChecks.Between(
         new Option<int>("--streams")
         {
-            Description = $"Send one file of {ParallelTransfer.MinimumSize / (1024 * 1024)} MiB or more in ranges over N connections at once (1 turns it off). Default: {ParallelTransfer.DefaultLongLinkStreams} when the round trip is {ParallelTransfer.LongRoundTrip.TotalMilliseconds:F0} ms or more, else 1. Not with -r.",
+            Description = $"Send one file of {ParallelTransfer.MinimumSize / (1024 * 1024)} MiB or more in ranges over N connections at once (1 turns it off). Default: {ParallelTransfer.DefaultLongLinkStreams} when the round trip is {ParallelTransfer.LongRoundTrip.TotalMilliseconds:F0} ms or more, {ParallelTransfer.DefaultFarLinkStreams} from {ParallelTransfer.FarRoundTrip.TotalMilliseconds:F0} ms, else 1. Not with -r.",
             HelpName = "N",
         },
         1,
