@@ -99,6 +99,9 @@ internal static partial class ServerLog
     [LoggerMessage(55, LogLevel.Debug, "Connection {ConnectionId}: authentication refused; {Bytes} bytes the client sent behind it dropped unread ({Ending})")]
     public static partial void RefusedRequestsDropped(ILogger logger, long connectionId, long bytes, string ending);
 
+    [LoggerMessage(68, LogLevel.Warning, "Request {ConnectionId}/{RequestId} {Operation}: the entry was made, but its directory {Directory} could not be given the time the client asked (ParentMTime): {Reason}. The client is told; further failures for this directory are not logged")]
+    public static partial void ParentTimeNotSet(ILogger logger, long connectionId, uint requestId, string operation, string directory, string reason);
+
     [LoggerMessage(60, LogLevel.Warning, "The sweep of stale uploads in the object store failed: {Reason}")]
     public static partial void StaleSweepFailed(ILogger logger, string reason);
 

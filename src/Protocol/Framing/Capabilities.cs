@@ -74,7 +74,8 @@ public enum Capabilities : ulong
     /// A Put, an Assemble or a MakeDirectory may carry <see cref="FieldTag.ParentMTime"/>: after the entry is made, the
     /// server sets its parent directory's modification time to that value (durable with the entry's name), so a tree
     /// put needs no last round trip to set directory times. Announced only by a store whose directories have times
-    /// that entries change (the local store; not the S3 store).
+    /// that entries change (the local store; not the S3 store). When the server could not set that time, the request's
+    /// Ok carries <see cref="FieldTag.ParentTimeNotSet"/>.
     /// </summary>
     DirectoryTimes = 1 << 11,
 }

@@ -13,7 +13,7 @@ public static class FieldKinds
         FieldTag.Size or FieldTag.MTime or FieldTag.Offset or FieldTag.Kind or FieldTag.Mode
             or FieldTag.ErrorCode or FieldTag.Version or FieldTag.Capabilities or FieldTag.Count
             or FieldTag.MaxFileSize or FieldTag.Flags or FieldTag.ConnectionNumber or FieldTag.BodyEncoding or FieldTag.TicketLifetime
-            or FieldTag.ParentMTime or FieldTag.RangeOffset or FieldTag.RangeLength => FieldKind.Integer,
+            or FieldTag.ParentMTime or FieldTag.ParentTimeNotSet or FieldTag.RangeOffset or FieldTag.RangeLength => FieldKind.Integer,
         _ => FieldKind.Unknown,
     };
 

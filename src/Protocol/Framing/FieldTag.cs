@@ -122,4 +122,12 @@ public enum FieldTag : byte
     /// (<see cref="Capabilities.DirectoryTimes"/>).
     /// </summary>
     ParentMTime = 0x28,
+
+    /// <summary>
+    /// In the Ok to a Put, an Assemble or a MakeDirectory that carried <see cref="ParentMTime"/>: the entry was made, but
+    /// the server could not give its parent directory that time (one it does not own, for example), so the directory
+    /// keeps the time the entry gave it (unsigned 64-bit, 1; absent when the time was set or none was asked). A client
+    /// sets that directory's time some other way, or reports it (<see cref="Capabilities.DirectoryTimes"/>).
+    /// </summary>
+    ParentTimeNotSet = 0x29,
 }

@@ -239,6 +239,27 @@ public static class Messages
         return frame.GetInt64OrNull(FieldTag.ParentMTime) is { } nanoseconds ? UnixTime.FromNanoseconds(nanoseconds) : null;
     }
 
+    /// <summary>
+    /// <paramref name="ok"/> (the Ok to a Put, an Assemble or a MakeDirectory that carried ParentMTime) with a
+    /// <see cref="FieldTag.ParentTimeNotSet"/> field of value 1 when <paramref name="notSet"/>: the entry was made but its
+    /// parent directory could not be given the time asked; the frame itself otherwise.
+    /// </summary>
+    public static Frame WithParentTimeNotSet(Frame ok, bool notSet)
+    {
+        ArgumentNullException.ThrowIfNull(ok);
+        return notSet ? new Frame(ok.Type, ok.RequestId, [.. ok.Fields, Field.Integer(FieldTag.ParentTimeNotSet, 1)]) : ok;
+    }
+
+    /// <summary>
+    /// True when an Ok says the parent time its request asked for was not set (<see cref="FieldTag.ParentTimeNotSet"/>
+    /// present with any value but 0: a later version may give other values a meaning, each of them still "not set").
+    /// </summary>
+    public static bool ReadParentTimeNotSet(Frame ok)
+    {
+        ArgumentNullException.ThrowIfNull(ok);
+        return ok.GetUInt64OrNull(FieldTag.ParentTimeNotSet) is { } value && value != 0;
+    }
+
     /// <summary>The optional time and permission bits a put or a mkdir gives what it makes.</summary>
     private static void AddTimeAndMode(List<Field> fields, DateTimeOffset? modified, int? mode)
     {

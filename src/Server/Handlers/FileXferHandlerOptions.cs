@@ -66,4 +66,7 @@ public sealed class FileXferHandlerOptions
     /// of an older version does, and clients then set directory times in a last pass of MakeDirectory requests.
     /// </summary>
     public bool DirectoryTimes { get; set; } = true;
+
+    /// <summary>The directories whose parent time could not be set that were logged already: shared by the server's connections.</summary>
+    internal ParentTimeWarnings ParentTimeWarnings { get; } = new();
 }

@@ -8,9 +8,30 @@ public sealed partial class FileXferRequestHandler
         RequireWrite("mkdir");
         var modified = Messages.ReadModified(request);
         var mode = Messages.ReadMode(request);
-        var entry = await Store.MakeDirectoryAsync(request.GetString(FieldTag.Path), modified, mode, Messages.ReadParentModified(request), cancellationToken);
-        await Writer.WriteAsync(Messages.Describe(MessageType.Ok, request.RequestId, entry), cancellationToken);
+        var made = await Store.MakeDirectoryAsync(request.GetString(FieldTag.Path), modified, mode, Messages.ReadParentModified(request), cancellationToken);
+        ReportParentTime(request.RequestId, nameof(MessageType.MakeDirectory), made.Entry.Name, made.ParentTimeFailure);
+        var ok = Messages.Describe(MessageType.Ok, request.RequestId, made.Entry);
+        await Writer.WriteAsync(Messages.WithParentTimeNotSet(ok, made.ParentTimeFailure is not null), cancellationToken);
         return 0;
+    }
+
+    /// <summary>
+    /// Logs, once per directory for the whole server, that the parent time of a request adding <paramref name="path"/>
+    /// could not be set (<paramref name="failure"/>; nothing when null). The request's Ok says so to its client.
+    /// </summary>
+    private void ReportParentTime(uint requestId, string operation, string path, string? failure)
+    {
+        if (failure is null)
+        {
+            return;
+        }
+
+        int slash = path.LastIndexOf('/');
+        var directory = slash < 0 ? string.Empty : path[..slash];
+        if (options.ParentTimeWarnings.FirstFor(directory))
+        {
+            ServerLog.ParentTimeNotSet(logger, Connection.Id, requestId, operation, RemotePath.Escape(directory.Length == 0 ? "/" : directory), failure);
+        }
     }
 
     private async Task<long> DeleteAsync(Frame request, CancellationToken cancellationToken)

@@ -171,7 +171,10 @@ public sealed partial class FileXferRequestHandler
             {
                 ServerLog.RequestCompleted(logger, Connection.Id, requestId, nameof(MessageType.Put), path, upload.Size, Elapsed(started));
                 options.Metrics?.RequestCompleted(nameof(MessageType.Put), "ok", upload.Size, Connection.TimeProvider.GetElapsedTime(started));
-                await Writer.WriteAsync(Messages.HashOk(requestId, upload.Path, upload.Size, algorithm, hash), cancellationToken);
+                // The upload is stored; its directory's time may not be what the Put's ParentMTime asked (the Ok says so).
+                var notSet = upload.ParentTimeFailure;
+                ReportParentTime(requestId, nameof(MessageType.Put), upload.Path, notSet);
+                await Writer.WriteAsync(Messages.WithParentTimeNotSet(Messages.HashOk(requestId, upload.Path, upload.Size, algorithm, hash), notSet is not null), cancellationToken);
             }
         }
     }

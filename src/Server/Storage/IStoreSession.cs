@@ -45,9 +45,9 @@ public interface IStoreSession : IAsyncDisposable
     /// <summary>
     /// Creates a directory with its parents, or sets the time and mode of an existing one; describes it. With
     /// <paramref name="parentModified"/> (where <see cref="SetsParentTimes"/>), its parent directory is then given
-    /// that time.
+    /// that time; when that fails the directory is still made, and the result says why the time was not set.
     /// </summary>
-    ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken);
+    ValueTask<MadeDirectory> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken);
 
     /// <summary>Deletes a file or an empty directory; describes what was deleted.</summary>
     ValueTask<RemoteEntry> DeleteAsync(string path, CancellationToken cancellationToken);

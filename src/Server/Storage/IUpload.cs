@@ -48,4 +48,11 @@ public interface IUpload : IAsyncDisposable
 
     /// <summary>The size of the sealed upload.</summary>
     long Size { get; }
+
+    /// <summary>
+    /// After a commit that gave the upload its name: why its directory could not be given the parent time of
+    /// <see cref="Seal"/> (it keeps the time the name gave it); null when that time was set or none was asked. Read
+    /// after <see cref="IStoreSession.CommitAsync"/>, which disposes the upload.
+    /// </summary>
+    string? ParentTimeFailure { get; }
 }

@@ -73,7 +73,7 @@ internal sealed class GeneratedStore(int directories, int filesPerDirectory, str
 
         public bool SetsParentTimes => false;
 
-        public ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken) => throw ReadOnly();
+        public ValueTask<MadeDirectory> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken) => throw ReadOnly();
 
         public ValueTask<RemoteEntry> DeleteAsync(string path, CancellationToken cancellationToken) => throw ReadOnly();
 

@@ -483,8 +483,16 @@ public sealed class FileStore : IStore
     /// <paramref name="parentModified"/> (the request's ParentMTime), gives its parent directory that time (not the root's
     /// parent: the root has none in the tree).
     /// </summary>
-    public RemoteEntry MakeDirectory(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified = null)
+    public RemoteEntry MakeDirectory(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified = null) =>
+        MakeDirectory(path, modified, mode, parentModified, out _);
+
+    /// <summary>
+    /// <see cref="MakeDirectory(string, DateTimeOffset?, int?, DateTimeOffset?)"/>, telling in
+    /// <paramref name="parentTimeFailure"/> why the parent's time could not be set (null when it was, or none was asked).
+    /// </summary>
+    public RemoteEntry MakeDirectory(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, out string? parentTimeFailure)
     {
+        string? notSet = null;
         var normalized = RemotePath.Normalize(path);
         var full = _root.Resolve(normalized);
         if (normalized.Length > 0)
@@ -532,11 +540,12 @@ public sealed class FileStore : IStore
             {
                 // After the directory was made (or found): the change its making caused is the one undone.
                 using var parent = _root.OpenVerifiedParent(normalized, full);
-                UploadPublisher.TrySetDirectoryTime(parent, Path.GetDirectoryName(full)!, parentTime);
+                notSet = UploadPublisher.TrySetDirectoryTime(parent, Path.GetDirectoryName(full)!, parentTime);
             }
 
             return true;
         });
+        parentTimeFailure = notSet;
         return _root.Describe(normalized, full);
     }
 

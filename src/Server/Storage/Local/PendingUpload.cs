@@ -180,6 +180,9 @@ public sealed class PendingUpload : IUpload
     /// <summary>The time the file's directory is given right after the file gets its name (the Put's ParentMTime), if any.</summary>
     internal DateTimeOffset? ParentModified { get; private set; }
 
+    /// <inheritdoc />
+    public string? ParentTimeFailure { get; internal set; }
+
     /// <summary>The connection's kept directory handles this upload is checked and published through, if any.</summary>
     internal DirectoryHandles? Directories => _directories;
 

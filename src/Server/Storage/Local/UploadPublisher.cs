@@ -150,24 +150,27 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
     {
         if (upload.ParentModified is { } time)
         {
-            TrySetDirectoryTime(handle, localDirectory, time);
+            upload.ParentTimeFailure = TrySetDirectoryTime(handle, localDirectory, time);
         }
     }
 
     /// <summary>
     /// <see cref="SetDirectoryTime"/> for a parent time (ParentMTime), which comes after its entry was made: a failure
     /// (a directory the server does not own: only its owner may set its time) cannot undo the entry, and must not make
-    /// the request's answer an Error, which would say nothing was stored. The directory keeps the time the entry gave it.
+    /// the request's answer an Error, which would say nothing was stored. The directory keeps the time the entry gave it,
+    /// and the failure is returned (null when the time was set), for the Ok to say so (ParentTimeNotSet).
     /// </summary>
-    internal static void TrySetDirectoryTime(SafeFileHandle? handle, string localDirectory, DateTimeOffset modified)
+    internal static string? TrySetDirectoryTime(SafeFileHandle? handle, string localDirectory, DateTimeOffset modified)
     {
         try
         {
             SetDirectoryTime(handle, localDirectory, modified);
+            return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Deliberately ignored, see above: the entry is in place, only its directory's time is not what was asked.
+            // Not an Error, see above: the entry is in place, only its directory's time is not what was asked.
+            return ex.Message;
         }
     }
 

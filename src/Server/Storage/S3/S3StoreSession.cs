@@ -71,7 +71,11 @@ internal sealed class S3StoreSession(S3Store store, string keyRoot, bool isTop) 
     // A directory's time is its marker's, which adding an entry does not change: there is nothing to set back.
     public bool SetsParentTimes => false;
 
-    public async ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken)
+    // Nothing to set on a parent (SetsParentTimes is false), so nothing fails to be set.
+    public async ValueTask<MadeDirectory> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken) =>
+        new(await MakeDirectoryAsync(path, modified, mode, cancellationToken));
+
+    private async ValueTask<RemoteEntry> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, CancellationToken cancellationToken)
     {
         var normalized = Normalize(path);
         if (normalized.Length == 0)

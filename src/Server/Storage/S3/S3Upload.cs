@@ -101,6 +101,9 @@ internal sealed class S3Upload : IUpload
 
     public long Size { get; private set; }
 
+    // The object store sets no parent times (S3StoreSession.SetsParentTimes is false).
+    public string? ParentTimeFailure => null;
+
     /// <summary>Set when the holder of this partial let go of it (it was disposed).</summary>
     public Task Released => _released.Task;
 
