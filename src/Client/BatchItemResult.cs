@@ -12,6 +12,12 @@ public sealed record BatchItemResult(string RemotePath, string? LocalPath, long 
     /// <summary>True when the item succeeded.</summary>
     public bool Succeeded => Error is null;
 
+    /// <summary>
+    /// True when the request carried its directory's time (ParentMTime: a put, a MakeDirectory) and succeeded, but the
+    /// server could not give the directory that time (<see cref="FieldTag.ParentTimeNotSet"/>).
+    /// </summary>
+    public bool ParentTimeNotSet { get; init; }
+
     /// <summary>The hash as lowercase hex, or null.</summary>
     public string? HashHex => Hash is null ? null : Convert.ToHexStringLower(Hash);
 }

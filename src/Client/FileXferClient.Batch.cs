@@ -54,9 +54,11 @@ public sealed partial class FileXferClient
                 }
 
                 Exception? error = null;
+                bool parentTimeNotSet = false;
                 try
                 {
                     var ok = await ReadResponseAsync(id, MessageType.Ok, token);
+                    parentTimeNotSet = Messages.ReadParentTimeNotSet(ok);
                     if (StoredHashMismatch(ok, sent.Remote, algorithm, sent.Hash) is { } mismatch)
                     {
                         error = mismatch;
@@ -73,7 +75,7 @@ public sealed partial class FileXferClient
                         : ex;
                 }
 
-                await onResult(new BatchItemResult(sent.Remote, item.LocalPath, sent.Length, algorithm, error is null ? sent.Hash : null, error));
+                await onResult(new BatchItemResult(sent.Remote, item.LocalPath, sent.Length, algorithm, error is null ? sent.Hash : null, error) { ParentTimeNotSet = parentTimeNotSet });
             },
             cancellationToken);
     }

@@ -56,9 +56,9 @@ public sealed partial class FileXferClient
             using var hasher = HashAlgorithms.Create(algorithm);
             var hash = await SendUploadBodyAsync(source, length, hasher, id, progress, plain: false, cancellationToken);
 
-            await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
+            bool parentTimeNotSet = await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
 
-            return new TransferResult(remote, length, algorithm, hash, modifiedUtc, mode);
+            return new TransferResult(remote, length, algorithm, hash, modifiedUtc, mode) { ParentTimeNotSet = parentTimeNotSet };
         }, cancellationToken);
     }
 
@@ -84,8 +84,8 @@ public sealed partial class FileXferClient
             using var _ = hasher;
             await _writer.WriteAsync(Messages.ResumeFrom(id, start), cancellationToken);
             var hash = await SendUploadBodyAsync(file, length - start, hasher, id, progress, plain: false, cancellationToken);
-            await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
-            return new TransferResult(remote, length, algorithm, hash, modified, mode) { ResumedFrom = start };
+            bool parentTimeNotSet = await ReadStoredHashAsync(id, remote, algorithm, hash, cancellationToken);
+            return new TransferResult(remote, length, algorithm, hash, modified, mode) { ResumedFrom = start, ParentTimeNotSet = parentTimeNotSet };
         }, cancellationToken);
     }
 
@@ -163,14 +163,14 @@ public sealed partial class FileXferClient
             ? _writer.WriteCompressedChunkedBodyAsync(source, exactLength, hasher, id, progress, cancellationToken)
             : _writer.WriteChunkedBodyAsync(source, exactLength, hasher, id, progress, cancellationToken);
 
-    /// <summary>Reads the answer to an upload and checks the hash the server reports of what it stored.</summary>
-    private async Task ReadStoredHashAsync(uint id, string remote, string algorithm, byte[] sent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the answer to an upload and checks the hash the server reports of what it stored; true when the Ok says the
+    /// directory could not be given the Put's ParentMTime (<see cref="FieldTag.ParentTimeNotSet"/>).
+    /// </summary>
+    private async Task<bool> ReadStoredHashAsync(uint id, string remote, string algorithm, byte[] sent, CancellationToken cancellationToken)
     {
         var ok = await ReadResponseAsync(id, MessageType.Ok, cancellationToken);
-        if (StoredHashMismatch(ok, remote, algorithm, sent) is { } mismatch)
-        {
-            throw mismatch;
-        }
+        return StoredHashMismatch(ok, remote, algorithm, sent) is { } mismatch ? throw mismatch : Messages.ReadParentTimeNotSet(ok);
     }
 
     /// <summary>
@@ -270,8 +270,8 @@ public sealed partial class FileXferClient
                 throw new SourceChangedException($"{sourceName} could not be read to its end: {reason}; nothing was stored");
             }
 
-            await ReadStoredHashAsync(id, remote, algorithm, body.Hash!, cancellationToken);
-            return new TransferResult(remote, body.Length, algorithm, body.Hash!, null, null);
+            bool parentTimeNotSet = await ReadStoredHashAsync(id, remote, algorithm, body.Hash!, cancellationToken);
+            return new TransferResult(remote, body.Length, algorithm, body.Hash!, null, null) { ParentTimeNotSet = parentTimeNotSet };
         }, cancellationToken);
     }
 

@@ -112,6 +112,9 @@ public sealed partial class FileXferClient
     internal sealed class MakeDirectoryRequest(RemoteEntry directory, DateTimeOffset? parentModified) : ItemRequest(directory.Name)
     {
         internal override Frame Build(uint id) => Messages.WithParentTime(Messages.MakeDirectory(id, Remote, directory.ModifiedUtc, directory.Mode), parentModified);
+
+        protected override BatchItemResult Result(FileXferClient client, Frame ok) =>
+            base.Result(client, ok) with { ParentTimeNotSet = Messages.ReadParentTimeNotSet(ok) };
     }
 
     internal sealed class CreateDirectoryRequest(string remotePath) : ItemRequest(remotePath)

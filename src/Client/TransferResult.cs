@@ -12,6 +12,12 @@ public sealed record TransferResult(string RemotePath, long Size, string HashAlg
     /// <summary>Where the bytes sent in this transfer started: more than 0 when a proven partial was resumed.</summary>
     public long ResumedFrom { get; init; }
 
+    /// <summary>
+    /// True when the put carried its directory's time (ParentMTime) and the server stored the file but could not give
+    /// the directory that time (<see cref="FieldTag.ParentTimeNotSet"/>): the directory's time is still to be set.
+    /// </summary>
+    public bool ParentTimeNotSet { get; init; }
+
     /// <summary>The hash as lowercase hex.</summary>
     public string HashHex => Convert.ToHexStringLower(Hash);
 }

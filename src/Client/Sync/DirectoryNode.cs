@@ -48,13 +48,26 @@ internal sealed class DirectoryNode(string relative, Dictionary<string, ItemStat
     public void AddTimedEntry() => Interlocked.Increment(ref _timedEntries);
 
     /// <summary>
+    /// True once the server answered a request carrying <see cref="EntryTime"/> with ParentTimeNotSet: the entry was made
+    /// but the directory did not get its time (one the server does not own), so the requests do not cover it.
+    /// </summary>
+    public bool ParentTimeNotSet => Volatile.Read(ref _parentTimeNotSet);
+
+    private bool _parentTimeNotSet;
+
+    /// <summary>The server said it could not give this directory the time a request carried (see <see cref="ParentTimeNotSet"/>).</summary>
+    public void MarkParentTimeNotSet() => Volatile.Write(ref _parentTimeNotSet, true);
+
+    /// <summary>
     /// Whether its <see cref="Attributes"/> still need the last pass once it is done: always, unless the requests that
-    /// changed it carried its time (<see cref="EntryTime"/>), none failed, nothing in it is to be deleted (deletions come
-    /// later), and its time and mode are already right otherwise (made with them, or only its time differed and at least
-    /// one timed request landed in it).
+    /// changed it carried its time (<see cref="EntryTime"/>), none failed, the server set that time after each of them
+    /// (none answered <see cref="ParentTimeNotSet"/>), nothing in it is to be deleted (deletions come later), and its time
+    /// and mode are already right otherwise (made with them, or only its time differed and at least one timed request
+    /// landed in it).
     /// </summary>
     public bool NeedsLastPass =>
         EntryTime is null
+        || ParentTimeNotSet
         || Deletions is { Count: > 0 }
         || Outcomes.Values.Any(status => status != ItemStatus.Transferred)
         || !(MadeWithAttributes || (!ModeDiffers && TimedEntries > 0));

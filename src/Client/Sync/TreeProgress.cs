@@ -36,6 +36,9 @@ public sealed class TreeProgress
     /// <summary>Directories whose time and mode are to be set, in walk order, from finished directories.</summary>
     internal List<RemoteEntry> Attributes { get; } = [];
 
+    /// <summary>How many of <see cref="Attributes"/> the last pass had answered, from the last (a retry goes on from there).</summary>
+    internal int AttributesDone { get; set; }
+
     /// <summary>True once a source could not be read (a directory, a file): deletions are then skipped, as rsync does.</summary>
     internal bool SendingFailed { get; set; }
 

@@ -112,11 +112,9 @@ public sealed partial class TreeTransfer
             }
 
             // Directory times last, children before parents: deleting entries changed them, and so did adding them where
-            // the requests did not carry the directory's time (TreeProgress holds only those; all of them without DirectoryTimes).
-            for (int i = Progress.Attributes.Count - 1; i >= 0; i--)
-            {
-                _ = attempt.Requests.MakeDirectoryAsync(Progress.Attributes[i]);
-            }
+            // the requests did not carry the directory's time or the server could not set it (TreeProgress holds only
+            // those; all of them without DirectoryTimes).
+            await SetDirectoryAttributesAsync(attempt);
         }
 
         await attempt.Requests.CompleteAsync();
@@ -247,6 +245,11 @@ public sealed partial class TreeTransfer
                             if (made.Error is { } error)
                             {
                                 await attempt.EmitAsync(node, name, ItemStatus.Failed, Shown(localDirectory, path), remotePath, 0, null, error);
+                            }
+                            else if (made.ParentTimeNotSet)
+                            {
+                                // Made, but this directory (its parent) kept the time the making gave it: the last pass sets it.
+                                node.MarkParentTimeNotSet();
                             }
                         });
                     }
@@ -414,6 +417,31 @@ public sealed partial class TreeTransfer
 
                     await (result.Error is { } error ? attempt.EmitDeleteFailedAsync(next.Path, error) : attempt.EmitAsync(null, null, ItemStatus.Deleted, null, next.Path, 0));
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The last pass: a MakeDirectory with its time and mode for each directory that needs them, children before parents,
+    /// all pipelined at once. A directory the server refuses (one it does not own cannot be given a time) is reported as
+    /// a failed item, so the run does not end as if every directory had its time; a retry goes on after those answered.
+    /// </summary>
+    private async Task SetDirectoryAttributesAsync(Attempt attempt)
+    {
+        var attributes = Progress.Attributes;
+        var answers = new List<(string Path, Task<BatchItemResult> Answer)>();
+        for (int i = attributes.Count - 1 - Progress.AttributesDone; i >= 0; i--)
+        {
+            answers.Add((attributes[i].Name, attempt.Requests!.MakeDirectoryAsync(attributes[i])));
+        }
+
+        foreach (var (path, answer) in answers)
+        {
+            var result = await answer;
+            Progress.AttributesDone++;
+            if (result.Error is { } error)
+            {
+                await attempt.EmitAsync(null, null, ItemStatus.Failed, null, path, 0, null, error);
             }
         }
     }

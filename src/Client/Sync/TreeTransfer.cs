@@ -79,6 +79,11 @@ public sealed partial class TreeTransfer
                         error = ex;
                     }
 
+                    if (result is { ParentTimeNotSet: true })
+                    {
+                        large.Node.MarkParentTimeNotSet();
+                    }
+
                     await report(large, result?.Size ?? 0, result?.HashHex, error);
                 }
 
@@ -87,7 +92,17 @@ public sealed partial class TreeTransfer
 
             await batch(
                 attempt.SmallFilesAsync(reader, attempt.Token),
-                result => report(attempt.Take(result.RemotePath), result.Bytes, result.HashHex, result.Error));
+                result =>
+                {
+                    var item = attempt.Take(result.RemotePath);
+                    if (result.ParentTimeNotSet)
+                    {
+                        // Before the report finishes the item: the directory is judged (NeedsLastPass) once all its items are.
+                        item.Node.MarkParentTimeNotSet();
+                    }
+
+                    return report(item, result.Bytes, result.HashHex, result.Error);
+                });
         }
     }
 
