@@ -429,19 +429,19 @@ public sealed partial class TreeTransfer
     private async Task SetDirectoryAttributesAsync(Attempt attempt)
     {
         var attributes = Progress.Attributes;
-        var answers = new List<(string Path, Task<BatchItemResult> Answer)>();
+        var answers = new List<Task<BatchItemResult>>();
         for (int i = attributes.Count - 1 - Progress.AttributesDone; i >= 0; i--)
         {
-            answers.Add((attributes[i].Name, attempt.Requests!.MakeDirectoryAsync(attributes[i])));
+            answers.Add(attempt.Requests!.MakeDirectoryAsync(attributes[i]));
         }
 
-        foreach (var (path, answer) in answers)
+        foreach (var answer in answers)
         {
             var result = await answer;
             Progress.AttributesDone++;
             if (result.Error is { } error)
             {
-                await attempt.EmitAsync(null, null, ItemStatus.Failed, null, path, 0, null, error);
+                await attempt.EmitAsync(null, null, ItemStatus.Failed, null, result.RemotePath, 0, null, error);
             }
         }
     }
