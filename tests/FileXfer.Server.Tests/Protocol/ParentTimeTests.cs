@@ -44,8 +44,10 @@ public sealed class ParentTimeTests
         FrameAssert.Is(await client.ReadAsync(token), MessageType.Ready, 5);
         await client.SendRawAsync(content, token);
         await client.SendAsync(Messages.BodyEnd(5, HashAlgorithms.Sha256, SHA256.HashData(content)), token);
-        FrameAssert.Is(await client.ReadAsync(token), MessageType.Ok, 5);
+        var ok = await client.ReadAsync(token);
+        FrameAssert.Is(ok, MessageType.Ok, 5);
 
+        Assert.Null(ok.GetUInt64OrNull(FieldTag.ParentTimeNotSet));
         Assert.Equal(content, await File.ReadAllBytesAsync(server.PathOf(path), token));
         Assert.Equal(Wanted.UtcDateTime, Directory.GetLastWriteTimeUtc(server.PathOf(directory)));
     }
@@ -111,6 +113,8 @@ public sealed class ParentTimeTests
         FrameAssert.Is(await client.ReadAsync(token), MessageType.Ok, 3);
 
         FrameAssert.Is(made, MessageType.Ok, 2);
+        Assert.False(Messages.ReadParentTimeNotSet(made), "the parent time was set: the Ok must not say otherwise");
+        Assert.Null(made.GetUInt64OrNull(FieldTag.ParentTimeNotSet));
         Assert.Equal(own.UtcDateTime, Directory.GetLastWriteTimeUtc(server.PathOf("a/b")));
         Assert.Equal(Wanted.UtcDateTime, Directory.GetLastWriteTimeUtc(server.PathOf("a")));
         Assert.Equal(Wanted.UtcDateTime, Directory.GetLastWriteTimeUtc(server.Root));
