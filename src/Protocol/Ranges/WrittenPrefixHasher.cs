@@ -73,6 +73,18 @@ public sealed class WrittenPrefixHasher : IAsyncDisposable
         }
     }
 
+    /// <summary>True while the background pass runs (for tests).</summary>
+    internal bool Following
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _following;
+            }
+        }
+    }
+
     /// <summary>A range of the file, none of whose bytes is in another; it holds nothing yet.</summary>
     /// <exception cref="ArgumentException">The range is empty, ends past the file, or overlaps one added before.</exception>
     public WrittenRange Add(FileRange range)
@@ -118,6 +130,7 @@ public sealed class WrittenPrefixHasher : IAsyncDisposable
     /// </summary>
     /// <exception cref="InvalidOperationException">A byte of the file is in no range, or not yet written.</exception>
     /// <exception cref="IOException">Reading the file back failed (the cause is its inner exception).</exception>
+    /// <exception cref="ObjectDisposedException">The hasher was disposed before the hash was finished.</exception>
     public async Task<byte[]> FinishAsync(CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -140,6 +153,7 @@ public sealed class WrittenPrefixHasher : IAsyncDisposable
                     throw new IOException($"reading back the ranges written failed: {failure.Message}", failure);
                 }
 
+                ObjectDisposedException.ThrowIf(_stopped, this);
                 if (!_following && _frontier == _size && _hashedGeneration == _generation)
                 {
                     return _hasher.GetHashAndReset();
