@@ -44,74 +44,50 @@ public sealed class WrittenPrefixHasherTests : IDisposable
     public async Task A_range_rewound_below_where_the_pass_read_makes_it_start_over_and_keeps_the_held_bytes()
     {
         var token = TestContext.Current.CancellationToken;
-        const int size = (5 * 1024 * 1024) + 77;
         const int held = 100_000;
-        var content = Bytes(size, seed: 2);
-        using var handle = Create(size);
-        await using var hasher = new WrittenPrefixHasher(handle, size, HashAlgorithms.Sha256);
-        var first = hasher.Add(new FileRange(0, 4 * 1024 * 1024));
-        var second = hasher.Add(new FileRange(4 * 1024 * 1024, size - (4 * 1024 * 1024)));
+        await using var file = new TwoRanges(Create, (5 * 1024 * 1024) + 77, cut: 4 * 1024 * 1024, seed: 2);
 
         // The first range arrives corrupted after its held bytes, and the pass reads into it...
-        var corrupted = (byte[])content.Clone();
+        var corrupted = (byte[])file.Content.Clone();
         corrupted[held + 400_000] ^= 0x5A;
-        await WriteAsync(handle, corrupted, first, token);
-        await hasher.HashedThroughAsync(1024 * 1024);
+        await file.WriteAsync(file.First, token, corrupted);
+        await file.Hasher.HashedThroughAsync(1024 * 1024);
 
         // ...then, while it may still be reading, the range is rewound to what it held and written again from there.
-        first.Rewind(held);
-        Assert.Equal(held, first.Written);
-        await WriteAsync(handle, content, first, token, from: held);
-        await WriteAsync(handle, content, second, token);
-        var hash = await hasher.FinishAsync(token);
-
-        Assert.Equal(SHA256.HashData(content), hash);
-        Assert.Equal(1, hasher.Restarts);
+        file.First.Rewind(held);
+        Assert.Equal(held, file.First.Written);
+        await file.WriteAsync(file.First, token, from: held);
+        await file.WriteAsync(file.Second, token);
+        await file.AssertHashAsync(restarts: 1, token);
     }
 
     [Fact(Timeout = 60000)]
     public async Task A_range_rewound_beyond_what_the_pass_could_read_does_not_make_it_start_over()
     {
         var token = TestContext.Current.CancellationToken;
-        const int size = 3 * 1024 * 1024;
-        var content = Bytes(size, seed: 3);
-        using var handle = Create(size);
-        await using var hasher = new WrittenPrefixHasher(handle, size, HashAlgorithms.Sha256);
-        var first = hasher.Add(new FileRange(0, 1024 * 1024));
-        var second = hasher.Add(new FileRange(1024 * 1024, 2 * 1024 * 1024));
+        await using var file = new TwoRanges(Create, 3 * 1024 * 1024, cut: 1024 * 1024, seed: 3);
 
         // The first range is not written yet, so the pass cannot have read the second's corrupted bytes.
-        await WriteAsync(handle, Inverted(content), second, token);
-        second.Rewind(0);
-        Assert.Equal(0, second.Written);
-        await WriteAsync(handle, content, second, token);
-        await WriteAsync(handle, content, first, token);
-        var hash = await hasher.FinishAsync(token);
-
-        Assert.Equal(SHA256.HashData(content), hash);
-        Assert.Equal(0, hasher.Restarts);
+        await file.WriteAsync(file.Second, token, Inverted(file.Content));
+        file.Second.Rewind(0);
+        await Task.WhenAll(file.WriteAsync(file.Second, token), file.WriteAsync(file.First, token));
+        await file.AssertHashAsync(restarts: 0, token);
     }
 
     [Fact(Timeout = 60000)]
     public async Task The_pass_waits_for_the_wake_bytes_or_a_range_end()
     {
         var token = TestContext.Current.CancellationToken;
-        const int size = 2 * 1024 * 1024;
-        var content = Bytes(size, seed: 4);
-        using var handle = Create(size);
-        await using var hasher = new WrittenPrefixHasher(handle, size, HashAlgorithms.Sha256, wakeBytes: 256 * 1024);
-        var first = hasher.Add(new FileRange(0, 1024 * 1024));
-        var second = hasher.Add(new FileRange(1024 * 1024, 1024 * 1024));
+        await using var file = new TwoRanges(Create, 2 * 1024 * 1024, cut: 1024 * 1024, seed: 4, wakeBytes: 256 * 1024);
 
-        RandomAccess.Write(handle, content.AsSpan(0, 1000), 0);
-        first.Wrote(1000);
-        Assert.False(hasher.Following);
+        RandomAccess.Write(file.Handle, file.Content.AsSpan(0, 1000), 0);
+        file.First.Wrote(1000);
+        Assert.False(file.Hasher.Following);
 
-        await WriteAsync(handle, content, first, token, from: 1000);
-        await hasher.HashedThroughAsync(first.Range.End);
-        await WriteAsync(handle, content, second, token);
-
-        Assert.Equal(SHA256.HashData(content), await hasher.FinishAsync(token));
+        await file.WriteAsync(file.First, token, from: 1000);
+        await file.Hasher.HashedThroughAsync(file.First.Range.End);
+        await file.WriteAsync(file.Second, token);
+        await file.AssertHashAsync(restarts: 0, token);
     }
 
     [Fact(Timeout = 60000)]
@@ -136,29 +112,23 @@ public sealed class WrittenPrefixHasherTests : IDisposable
     }
 
     [Fact(Timeout = 60000)]
-    public async Task The_hash_is_not_finished_while_a_byte_of_the_file_is_not_written()
+    public async Task Ranges_that_overlap_or_leave_the_file_are_refused_and_a_file_with_a_gap_is_not_hashed()
     {
         var token = TestContext.Current.CancellationToken;
         const int size = 1024 * 1024;
         using var handle = Create(size);
         await using var hasher = new WrittenPrefixHasher(handle, size, HashAlgorithms.Sha256);
         var first = hasher.Add(new FileRange(0, 1000));
-        hasher.Add(new FileRange(2000, size - 2000)).Wrote(size - 2000);
+        var last = hasher.Add(new FileRange(2000, size - 2000));
+
+        Assert.Throws<ArgumentException>(() => hasher.Add(new FileRange(500, 1000)));
+        Assert.Throws<ArgumentException>(() => hasher.Add(new FileRange(1000, size)));
+        Assert.Throws<ArgumentException>(() => hasher.Add(new FileRange(1500, 0)));
+
+        // Every range is written, but bytes 1000 to 2000 are in none.
         first.Wrote(1000);
-
+        last.Wrote(size - 2000);
         await Assert.ThrowsAsync<InvalidOperationException>(() => hasher.FinishAsync(token));
-    }
-
-    [Fact]
-    public async Task A_range_that_overlaps_another_or_leaves_the_file_is_refused()
-    {
-        using var handle = Create(1000);
-        await using var hasher = new WrittenPrefixHasher(handle, 1000, HashAlgorithms.Sha256);
-        hasher.Add(new FileRange(100, 100));
-
-        Assert.Throws<ArgumentException>(() => hasher.Add(new FileRange(150, 100)));
-        Assert.Throws<ArgumentException>(() => hasher.Add(new FileRange(900, 101)));
-        Assert.Throws<ArgumentException>(() => hasher.Add(new FileRange(0, 0)));
     }
 
     /// <summary>
@@ -246,6 +216,46 @@ public sealed class WrittenPrefixHasherTests : IDisposable
     }
 
     private static byte[] Inverted(byte[] content) => content.Select(b => (byte)~b).ToArray();
+
+    /// <summary>A file of random content cut in two ranges at <c>cut</c>, nothing written yet, and its hasher.</summary>
+    private sealed class TwoRanges : IAsyncDisposable
+    {
+        public TwoRanges(Func<long, SafeFileHandle> create, int size, long cut, int seed, long wakeBytes = 0)
+        {
+            Content = Bytes(size, seed);
+            Handle = create(size);
+            Hasher = new WrittenPrefixHasher(Handle, size, HashAlgorithms.Sha256, wakeBytes);
+            First = Hasher.Add(new FileRange(0, cut));
+            Second = Hasher.Add(new FileRange(cut, size - cut));
+        }
+
+        public byte[] Content { get; }
+
+        public SafeFileHandle Handle { get; }
+
+        public WrittenPrefixHasher Hasher { get; }
+
+        public WrittenRange First { get; }
+
+        public WrittenRange Second { get; }
+
+        /// <summary>Writes <paramref name="range"/> from <paramref name="from"/> on with <paramref name="bytes"/> (else the content).</summary>
+        public Task WriteAsync(WrittenRange range, CancellationToken cancellationToken, byte[]? bytes = null, long from = 0) =>
+            WrittenPrefixHasherTests.WriteAsync(Handle, bytes ?? Content, range, cancellationToken, from);
+
+        /// <summary>The hash is the content's, after <paramref name="restarts"/> restarts.</summary>
+        public async Task AssertHashAsync(int restarts, CancellationToken cancellationToken)
+        {
+            Assert.Equal(SHA256.HashData(Content), await Hasher.FinishAsync(cancellationToken));
+            Assert.Equal(restarts, Hasher.Restarts);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Hasher.DisposeAsync();
+            Handle.Dispose();
+        }
+    }
 
     /// <summary>One range's writer: where it is, and (while its bytes are wrong from there on) how many right ones it holds.</summary>
     private sealed class Writer(WrittenRange range, long held)
