@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using FileXfer.Protocol.Ranges;
 using FileXfer.Protocol.Transfer;
 using Microsoft.Win32.SafeHandles;
 
@@ -152,12 +153,12 @@ public sealed partial class FileXferClient
     /// Receives ranges taken from <paramref name="queue"/> into the file open as <paramref name="handle"/>, one after the
     /// other, until the queue is empty: range i offering the first <paramref name="held"/>[i] bytes it holds, and
     /// reporting through <paramref name="hold"/> how many bytes of it were written from its start (all, or up to where
-    /// it stopped), and to <paramref name="follower"/> each byte it keeps. The next range's Get goes out as soon as the
+    /// it stopped), and to <paramref name="written"/>[i] (the whole-file hash's view of range i) each byte it keeps. The next range's Get goes out as soon as the
     /// current one's Data arrived, so the server sends the next range right behind the current one's BodyEnd and the
     /// connection never waits a round trip between ranges. A range whose bytes do not match the server's hash (corrupted
     /// in flight) is given back to the queue once and fetched again from its first byte; the connection stays in step.
     /// </summary>
-    internal Task GetRangesAsync(SafeFileHandle handle, RangeQueue queue, string remote, IReadOnlyList<long> held, Action<int, long> hold, RangeReceived[] received, Local.ReceivedPrefixHasher? follower, Action<long>? progress, CancellationToken cancellationToken)
+    internal Task GetRangesAsync(SafeFileHandle handle, RangeQueue queue, string remote, IReadOnlyList<long> held, Action<int, long> hold, RangeReceived[] received, IReadOnlyList<WrittenRange>? written, Action<long>? progress, CancellationToken cancellationToken)
     {
         RequireCapability(Capabilities.ParallelStreams);
         return RunAsync(async id =>
@@ -197,7 +198,7 @@ public sealed partial class FileXferClient
                         }
                     });
                 }
-                catch (FileXferException ex) when (ex is { Code: ErrorCode.IntegrityMismatch, IsRemote: false } && GiveBack(queue, current, hold, follower))
+                catch (FileXferException ex) when (ex is { Code: ErrorCode.IntegrityMismatch, IsRemote: false } && GiveBack(queue, current, hold, written))
                 {
                     // Its BodyEnd was read, so the connection is in step: the range is taken again (by this connection if
                     // no other is free), and what the whole-file hash read of it is read again.
@@ -236,7 +237,7 @@ public sealed partial class FileXferClient
                 void Kept(long bytes)
                 {
                     progress?.Invoke(bytes);
-                    follower?.Wrote(current, bytes);
+                    written?[current].Wrote(bytes);
                 }
             }
         }, cancellationToken);
@@ -245,10 +246,10 @@ public sealed partial class FileXferClient
     /// <summary>
     /// Gives range <paramref name="index"/>, whose bytes failed their check, back to <paramref name="queue"/> unless it was
     /// given back before; it holds nothing from then on. The range is forgotten (<paramref name="hold"/>, the
-    /// <paramref name="follower"/>) before it is given back: another connection may take it at once, and what it
+    /// whole-file hash's <paramref name="written"/>) before it is given back: another connection may take it at once, and what it
     /// writes must not be forgotten after.
     /// </summary>
-    private static bool GiveBack(RangeQueue queue, int index, Action<int, long> hold, Local.ReceivedPrefixHasher? follower)
+    private static bool GiveBack(RangeQueue queue, int index, Action<int, long> hold, IReadOnlyList<WrittenRange>? written)
     {
         if (queue.WasGivenBack(index))
         {
@@ -256,7 +257,7 @@ public sealed partial class FileXferClient
         }
 
         hold(index, 0);
-        follower?.Rewind(index, 0);
+        written?[index].Rewind(0);
         return queue.TryGiveBack(index);
     }
 

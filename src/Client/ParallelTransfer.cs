@@ -1,4 +1,5 @@
 using FileXfer.Client.Resilience;
+using FileXfer.Protocol.Ranges;
 
 namespace FileXfer.Client;
 
@@ -37,6 +38,12 @@ public static partial class ParallelTransfer
     /// server lacks <see cref="Capabilities.EagerRanges"/> (or held part of the file).
     /// </summary>
     public const long MinimumRange = 2L * 1024 * 1024;
+
+    /// <summary>
+    /// A ranged get's whole-file hash is woken to follow the received prefix for at least this many new bytes (or a
+    /// range's end): each wake costs a thread-pool hand-off, and a get's ranges arrive in small writes.
+    /// </summary>
+    internal const long HashWakeBytes = 256 * 1024;
 
     /// <summary>The round trip from which more than one stream is chosen by default.</summary>
     public static readonly TimeSpan LongRoundTrip = TimeSpan.FromMilliseconds(10);
@@ -146,7 +153,7 @@ public static partial class ParallelTransfer
     /// Downloads a remote file of at least <see cref="MinimumSize"/> over <paramref name="streams"/> connections into a
     /// temp file beside <paramref name="localPath"/>, each range written in place; the whole file's hash, asked of the
     /// server on one more connection meanwhile, is compared with the client's before the rename. The client's hash
-    /// follows the received prefix while the ranges arrive (<see cref="ReceivedPrefixHasher"/>), so after the last
+    /// follows the received prefix while the ranges arrive (<see cref="WrittenPrefixHasher"/>), so after the last
     /// range only what it had not reached is hashed. What <paramref name="state"/> holds of each range (from an earlier
     /// attempt of the same command) is offered again. The other connections open once the file's size is known (the
     /// first connection's Stat, or <paramref name="knownSize"/>): a file below <see cref="MinimumSize"/> opens none.
@@ -205,9 +212,10 @@ public static partial class ParallelTransfer
         var received = new FileXferClient.RangeReceived[ranges.Count];
         try
         {
-            await using var follower = new ReceivedPrefixHasher(handle, ranges, algorithm);
+            await using var follower = new WrittenPrefixHasher(handle, size, algorithm, HashWakeBytes);
+            var written = ranges.Select(follower.Add).ToArray();
             var serverHash = extras.RunAsync(hashing, client => client.HashAsync(remote, algorithm, token));
-            Task<bool> ReceiveAsync(FileXferClient client) => GetRangesAsync(client, handle, queue, remote, held, state, received, follower, progress, token);
+            Task<bool> ReceiveAsync(FileXferClient client) => GetRangesAsync(client, handle, queue, remote, held, state, received, written, progress, token);
             await attempt.WhenAllAsync(kept.Select(extra => extras.RunAsync(extra, ReceiveAsync)).Prepend(OnConnectionAsync(first, ReceiveAsync, attempt)).ToList());
             await attempt.WhenAllAsync([serverHash]);
 
@@ -241,9 +249,9 @@ public static partial class ParallelTransfer
         }
     }
 
-    private static async Task<bool> GetRangesAsync(FileXferClient client, Microsoft.Win32.SafeHandles.SafeFileHandle handle, RangeQueue queue, string remote, long[] held, RangedDownloadState state, FileXferClient.RangeReceived[] received, ReceivedPrefixHasher follower, Action<long>? progress, CancellationToken cancellationToken)
+    private static async Task<bool> GetRangesAsync(FileXferClient client, Microsoft.Win32.SafeHandles.SafeFileHandle handle, RangeQueue queue, string remote, long[] held, RangedDownloadState state, FileXferClient.RangeReceived[] received, WrittenRange[] written, Action<long>? progress, CancellationToken cancellationToken)
     {
-        await client.GetRangesAsync(handle, queue, remote, held, state.Hold, received, follower, progress, cancellationToken);
+        await client.GetRangesAsync(handle, queue, remote, held, state.Hold, received, written, progress, cancellationToken);
         return true;
     }
 

@@ -37,7 +37,7 @@ public class RangedDownloadTests
         var received = new FileXferClient.RangeReceived[schedule.Count];
         using (var handle = File.OpenHandle(destination, FileMode.Open, FileAccess.ReadWrite))
         {
-            await client.GetRangesAsync(handle, new RangeQueue(schedule), "f.bin", held, (i, bytes) => holds[i] = bytes, received, follower: null, progress: null, token);
+            await client.GetRangesAsync(handle, new RangeQueue(schedule), "f.bin", held, (i, bytes) => holds[i] = bytes, received, written: null, progress: null, token);
         }
 
         Assert.Equal(content, await File.ReadAllBytesAsync(destination, token));

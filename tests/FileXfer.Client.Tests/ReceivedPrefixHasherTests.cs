@@ -1,13 +1,15 @@
 using System.Security.Cryptography;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
+using FileXfer.Protocol.Ranges;
 
 namespace FileXfer.Client.Tests;
 
 /// <summary>
-/// The whole-file hash of a ranged get, following the received prefix (<see cref="Local.ReceivedPrefixHasher"/>): after
-/// the last range it hashes only what it had not reached, and a range written again below what it hashed makes it
-/// start over, so the hash is of the bytes the file finally holds.
+/// The whole-file hash of a ranged get, following the received prefix as <see cref="ParallelTransfer"/> sets it up (a
+/// <see cref="WrittenPrefixHasher"/> woken every <see cref="ParallelTransfer.HashWakeBytes"/>, the ranges of
+/// <see cref="FileRange.Schedule"/>): after the last range it hashes only what it had not reached, and a range
+/// written again below what it hashed makes it start over, so the hash is of the bytes the file finally holds.
 /// </summary>
 public class ReceivedPrefixHasherTests
 {
@@ -23,19 +25,20 @@ public class ReceivedPrefixHasherTests
         var path = local.Combine("f.bin");
         await File.WriteAllBytesAsync(path, new byte[Size], token);
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-        await using var follower = new Local.ReceivedPrefixHasher(handle, ranges, HashAlgorithms.Sha256);
+        await using var follower = new WrittenPrefixHasher(handle, Size, HashAlgorithms.Sha256, ParallelTransfer.HashWakeBytes);
+        var written = ranges.Select(follower.Add).ToArray();
         var last = ranges[^1];
 
         // Every range but the last arrives (in an order of their own), and the hash catches up with them.
         foreach (int i in Enumerable.Range(0, ranges.Count - 1).Reverse())
         {
             Write(handle, content, ranges[i]);
-            follower.Wrote(i, ranges[i].Length);
+            written[i].Wrote(ranges[i].Length);
         }
 
         await follower.HashedThroughAsync(last.Offset);
         Write(handle, content, last);
-        follower.Wrote(ranges.Count - 1, last.Length);
+        written[^1].Wrote(last.Length);
         var hash = await follower.FinishAsync(token);
 
         Assert.Equal(SHA256.HashData(content), hash);
@@ -53,23 +56,24 @@ public class ReceivedPrefixHasherTests
         var path = local.Combine("f.bin");
         await File.WriteAllBytesAsync(path, new byte[Size], token);
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-        await using var follower = new Local.ReceivedPrefixHasher(handle, ranges, HashAlgorithms.Sha256);
+        await using var follower = new WrittenPrefixHasher(handle, Size, HashAlgorithms.Sha256, ParallelTransfer.HashWakeBytes);
+        var written = ranges.Select(follower.Add).ToArray();
 
         // The first range arrives corrupted, and the hash reads it before its check fails.
         var corrupted = (byte[])content.Clone();
         corrupted[1000] ^= 1;
         Write(handle, corrupted, ranges[0]);
-        follower.Wrote(0, ranges[0].Length);
+        written[0].Wrote(ranges[0].Length);
         await follower.HashedThroughAsync(ranges[0].End);
 
         // It is fetched again, and the others arrive.
-        follower.Rewind(0, 0);
+        written[0].Rewind(0);
         Write(handle, content, ranges[0]);
-        follower.Wrote(0, ranges[0].Length);
+        written[0].Wrote(ranges[0].Length);
         for (int i = 1; i < ranges.Count; i++)
         {
             Write(handle, content, ranges[i]);
-            follower.Wrote(i, ranges[i].Length);
+            written[i].Wrote(ranges[i].Length);
         }
 
         var hash = await follower.FinishAsync(token);

@@ -23,7 +23,7 @@ internal sealed class RangeUpload : IRangeUpload
         _claim = claim;
         _body = new RangeBodyStream(file, slot);
         _sink = new LatchingWriteStream(_body);
-        HeldBytes = slot.Written;
+        HeldBytes = slot.Part.Written;
     }
 
     public FileRange Range => _slot.Range;

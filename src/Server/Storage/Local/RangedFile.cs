@@ -1,37 +1,23 @@
-using System.Buffers;
-using FileXfer.Protocol.Hashing;
+using FileXfer.Protocol.Ranges;
 
 namespace FileXfer.Server.Storage.Local;
 
 /// <summary>
 /// One ranged upload (<see cref="IRangedUploads"/>): the one partial file its ranges are written into, in place, the
-/// ranges it holds and how much of each, and the whole-file hash kept running over the assembled prefix so that
-/// little is left to hash when the last range is in. The hash follows the data: a background pass reads back (from
-/// the page cache) what the ranges wrote, from the start of the file up to the first byte not yet written, and waits
-/// there for more. A range that is rewritten below where that pass has read (a resume from 0, a range that failed its
-/// check) makes it start over from the file's start, so the hash is only ever of the bytes the file finally holds;
-/// the whole-file hash the client sends is checked against it in any case.
+/// ranges it holds (whether each checked out, which connection sends it), and the whole-file hash kept running over the
+/// assembled prefix (<see cref="WrittenPrefixHasher"/>) so that little is left to hash when the last range is in. A
+/// range that is rewritten below where that hash has read (a resume from 0, a range that failed its check) makes it
+/// start over from the file's start, so the hash is only ever of the bytes the file finally holds; the whole-file hash
+/// the client sends is checked against it in any case.
 /// </summary>
 internal sealed class RangedFile : IAsyncDisposable
 {
-    private const int FollowBuffer = 1024 * 1024;
-
     private readonly object _gate = new();
     private readonly List<RangeSlot> _ranges = [];
     private readonly InlineFileStream _file;
     private readonly Action _releaseTemp;
     private readonly TimeProvider _timeProvider;
-    private ContentHasher _hasher;
-
-    // The whole-file hash covers [0, _frontier); a read in flight ends at _reading. A rewrite below _reading bumps
-    // _generation, and the follower starts over when it sees a generation it has not hashed.
-    private long _frontier;
-    private long _reading;
-    private int _generation;
-    private int _hashedGeneration;
-    private bool _following;
-    private Task _follower = Task.CompletedTask;
-    private Exception? _followFailure;
+    private readonly WrittenPrefixHasher _prefix;
     private bool _assembling;
     private bool _handedOver;
 
@@ -45,7 +31,7 @@ internal sealed class RangedFile : IAsyncDisposable
         TempPath = tempPath;
         _releaseTemp = releaseTemp;
         _timeProvider = timeProvider;
-        _hasher = HashAlgorithms.Create(algorithm);
+        _prefix = new WrittenPrefixHasher(file.Handle, size, algorithm);
         LastUsed = timeProvider.GetUtcNow();
     }
 
@@ -119,7 +105,7 @@ internal sealed class RangedFile : IAsyncDisposable
                 throw new FileXferException(ErrorCode.BadRequest, $"range {range} overlaps range {other.Range} of the same upload of '{RemotePath.Escape(Path)}'");
             }
 
-            var slot = new RangeSlot(range);
+            var slot = new RangeSlot(_prefix.Add(range));
             int at = _ranges.FindIndex(r => r.Range.Offset > range.Offset);
             _ranges.Insert(at < 0 ? _ranges.Count : at, slot);
             return slot;
@@ -131,10 +117,10 @@ internal sealed class RangedFile : IAsyncDisposable
     {
         lock (_gate)
         {
-            slot.Written += count;
             LastUsed = _timeProvider.GetUtcNow();
-            FollowLocked();
         }
+
+        slot.Part.Wrote(count);
     }
 
     /// <summary>The range keeps only its first <paramref name="held"/> bytes (and is no longer verified).</summary>
@@ -142,14 +128,10 @@ internal sealed class RangedFile : IAsyncDisposable
     {
         lock (_gate)
         {
-            if (held < slot.Written && slot.Range.Offset + held < _reading)
-            {
-                _generation++;
-            }
-
-            slot.Written = Math.Min(slot.Written, held);
             slot.Verified = false;
         }
+
+        slot.Part.Rewind(held);
     }
 
     /// <summary>The range was received whole and its hash checked.</summary>
@@ -157,8 +139,7 @@ internal sealed class RangedFile : IAsyncDisposable
     {
         lock (_gate)
         {
-            slot.Verified = slot.Written == slot.Range.Length;
-            FollowLocked();
+            slot.Verified = slot.Part.Written == slot.Range.Length;
         }
     }
 
@@ -224,26 +205,13 @@ internal sealed class RangedFile : IAsyncDisposable
             _assembling = true;
         }
 
-        while (true)
+        try
         {
-            Task follower;
-            lock (_gate)
-            {
-                if (_followFailure is { } failure)
-                {
-                    throw new FileXferException(ErrorCode.Internal, $"reading back the ranges of '{RemotePath.Escape(Path)}' failed: {failure.Message}", failure);
-                }
-
-                if (!_following && _frontier == Size && _hashedGeneration == _generation)
-                {
-                    return _hasher.GetHashAndReset();
-                }
-
-                FollowLocked();
-                follower = _follower;
-            }
-
-            await follower.WaitAsync(cancellationToken);
+            return await _prefix.FinishAsync(cancellationToken);
+        }
+        catch (IOException ex) when (ex.InnerException is { } failure)
+        {
+            throw new FileXferException(ErrorCode.Internal, $"reading back the ranges of '{RemotePath.Escape(Path)}' failed: {failure.Message}", failure);
         }
     }
 
@@ -257,123 +225,18 @@ internal sealed class RangedFile : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Lets the follower go on when there is something to hash. Under the gate.
-    /// </summary>
-    private void FollowLocked()
-    {
-        if (!_following && _followFailure is null && (ReadableEndLocked() > _frontier || _hashedGeneration != _generation))
-        {
-            _following = true;
-            _follower = Task.Run(FollowAsync);
-        }
-    }
-
-    /// <summary>The end of the bytes written without a gap from the frontier. Under the gate.</summary>
-    private long ReadableEndLocked()
-    {
-        long end = _frontier;
-        foreach (var slot in _ranges)
-        {
-            if (slot.Range.End <= end)
-            {
-                continue;
-            }
-
-            if (slot.Range.Offset > end)
-            {
-                break;
-            }
-
-            end = Math.Max(end, slot.Range.Offset + slot.Written);
-            if (slot.Written < slot.Range.Length)
-            {
-                break;
-            }
-        }
-
-        return end;
-    }
-
-    private async Task FollowAsync()
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(FollowBuffer);
-        try
-        {
-            while (true)
-            {
-                long from;
-                int count;
-                int generation;
-                lock (_gate)
-                {
-                    if (_hashedGeneration != _generation)
-                    {
-                        _hasher.Dispose();
-                        _hasher = HashAlgorithms.Create(Algorithm);
-                        _frontier = _reading = 0;
-                        _hashedGeneration = _generation;
-                    }
-
-                    long end = ReadableEndLocked();
-                    if (end <= _frontier || _handedOver)
-                    {
-                        _following = false;
-                        return;
-                    }
-
-                    from = _frontier;
-                    count = (int)Math.Min(buffer.Length, end - from);
-                    _reading = from + count;
-                    generation = _generation;
-                }
-
-                int read = await RandomAccess.ReadAsync(_file.Handle, buffer.AsMemory(0, count), from);
-                if (read != count)
-                {
-                    throw new IOException($"the partial file ended at {from + read}, before the {from + count} bytes its ranges wrote");
-                }
-
-                // Only this task touches the hasher's state; a rewrite during the read shows as a new generation.
-                _hasher.Append(buffer.AsSpan(0, read));
-                lock (_gate)
-                {
-                    if (generation == _generation)
-                    {
-                        _frontier += read;
-                    }
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or UnauthorizedAccessException)
-        {
-            lock (_gate)
-            {
-                _followFailure = ex;
-                _following = false;
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        Task follower;
         bool handedOver;
         lock (_gate)
         {
             handedOver = _handedOver;
             _handedOver = true;
-            follower = _follower;
         }
 
-        // The follower stops at its next step; wait for it so it does not read a closed handle.
-        await follower.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _hasher.Dispose();
+        // The hash's pass stops at its next step and is waited for, so it does not read a closed handle.
+        await _prefix.DisposeAsync();
         if (handedOver)
         {
             return;
@@ -396,12 +259,12 @@ internal sealed class RangedFile : IAsyncDisposable
 }
 
 /// <summary>One range of a <see cref="RangedFile"/>: how much of it is written, whether it checked out, who sends it now.</summary>
-internal sealed class RangeSlot(FileRange range)
+internal sealed class RangeSlot(WrittenRange part)
 {
-    public FileRange Range { get; } = range;
+    public FileRange Range => Part.Range;
 
-    /// <summary>Bytes written from the range's start. Under the file's gate.</summary>
-    public long Written { get; set; }
+    /// <summary>The range as the whole-file hash follows it: how much of it is written.</summary>
+    public WrittenRange Part { get; } = part;
 
     /// <summary>True once the whole range was received and its hash matched. Under the file's gate.</summary>
     public bool Verified { get; set; }
