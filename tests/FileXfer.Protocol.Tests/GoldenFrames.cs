@@ -334,11 +334,9 @@ internal static class GoldenFrames
     public static readonly byte[] MakeDirectoryOkParentTimeNotSet =
     [
         0x00, 0x00, 0x00, 0x43, // length 67
-        0x21, // type Ok
-        0x00, // flags
+        0x21, 0x00, // type Ok, flags
         0x00, 0x00, 0x00, 0x0D, // request id 13
-        0x01, 0x00, 0x03, // Path, 3 bytes
-        0x64, 0x2F, 0x65, // "d/e"
+        .. MakeDirectoryWithParentTime.AsSpan(10, 6), // Path, 3 bytes, "d/e": the request's own Path field
         .. StatOk.AsSpan(19), // Kind 2, Size 0, MTime 1700000000 s, Mode 0755: StatOk's fields after its Path
         0x29, 0x00, 0x08, // ParentTimeNotSet, 8 bytes
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, // 1
