@@ -41,6 +41,7 @@ public class ParentTimeNotSetTests
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix owners and setpriv are needed");
         Assert.SkipUnless(Environment.UserName == "root", "only root can run the server as another user and make a directory it does not own");
+        Assert.SkipUnless(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux) is needed to run the server as another user");
         var token = TestContext.Current.CancellationToken;
         using var temp = new TempDirectory();
         File.SetUnixFileMode(temp.Path, (UnixFileMode)0x1ED);
@@ -50,7 +51,6 @@ public class ParentTimeNotSetTests
         await ChownAsync(root, Nobody, token);
         var shared = Directory.CreateDirectory(Path.Combine(root, "shared")).FullName;
         File.SetUnixFileMode(shared, (UnixFileMode)0x1FF);
-        var sharedBefore = Directory.GetLastWriteTimeUtc(shared);
 
         // The source: its top has the same permission bits as "shared", so only its time differs (the last pass has no
         // other reason to visit it).
@@ -72,9 +72,7 @@ public class ParentTimeNotSetTests
         Assert.True(put.ExitCode == 7, put.ToString());
         Assert.Contains("filexfer: shared: server: ", put.Stderr, StringComparison.Ordinal);
         Assert.StartsWith($"put: {files.Count} transferred, 0 unchanged, 1 failed; ", put.StdoutLines[^1], StringComparison.Ordinal);
-        var sharedAfter = Directory.GetLastWriteTimeUtc(shared);
-        Assert.NotEqual(TopTime, sharedAfter);
-        Assert.True(sharedAfter >= sharedBefore, "the entries put into it should have moved its time forward");
+        Assert.NotEqual(TopTime, Directory.GetLastWriteTimeUtc(shared));
 
         // (c) Every directory the server owns has its time.
         if (holds != TopHolds.LargeFileOnly)
