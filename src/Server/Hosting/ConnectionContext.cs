@@ -12,6 +12,7 @@ public sealed class ConnectionContext : IDisposable
 
     private readonly CancellationTokenSource _aborted;
     private readonly CancellationTokenSource _handshakeDeadline;
+    private readonly long _accepted;
     private int _state;
 
     internal ConnectionContext(long id, Socket socket, TimeSpan handshakeTimeout, TimeProvider timeProvider, CancellationToken stopping, CancellationToken aborted)
@@ -25,6 +26,7 @@ public sealed class ConnectionContext : IDisposable
         Aborted = _aborted.Token;
         TimeProvider = timeProvider;
         HandshakeTimeout = handshakeTimeout;
+        _accepted = timeProvider.GetTimestamp();
         // Started at the accept, and the only handshake clock: TLS and the FileXfer handshake share its budget.
         _handshakeDeadline = new CancellationTokenSource(handshakeTimeout, timeProvider);
         HandshakeDeadline = _handshakeDeadline.Token;
@@ -70,6 +72,9 @@ public sealed class ConnectionContext : IDisposable
     /// </summary>
     public CancellationToken HandshakeDeadline { get; }
 
+    /// <summary>How long ago the connection was accepted, on <see cref="TimeProvider"/>.</summary>
+    internal TimeSpan Age => TimeProvider.GetElapsedTime(_accepted);
+
     /// <summary>True when the server evicted this connection before it completed its handshake.</summary>
     public bool IsEvicted => Volatile.Read(ref _state) == Evicted;
 
@@ -79,7 +84,8 @@ public sealed class ConnectionContext : IDisposable
     /// <summary>
     /// Tells the server the peer has completed its handshake (and authentication, where there is one). Until
     /// then the connection is a newcomer, and a full server evicts its oldest newcomer to let a new connection
-    /// in: connections that stall in their handshake cannot keep real clients out.
+    /// in once that one has been in its handshake for <see cref="TcpServerOptions.EvictionAge"/>: connections that
+    /// stall in their handshake cannot keep real clients out.
     /// </summary>
     /// <remarks>
     /// Called before the answer that completes the handshake is sent, never after: a connection evicted meanwhile gets

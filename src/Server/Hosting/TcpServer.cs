@@ -15,8 +15,10 @@ namespace FileXfer.Server.Hosting;
 /// <remarks>
 /// Connection limits (<see cref="TcpServerOptions.MaxConnections"/> in all, <see cref="TcpServerOptions.MaxConnectionsPerAddress"/>
 /// from one address): a connection over them is accepted, told why by its handler's <see cref="RequestHandler.RefuseAsync"/>
-/// within a short deadline, and closed. When the server is full, the oldest connection that has not completed its
-/// handshake is evicted to let the new one in, so connections that stall in the handshake cannot keep clients out.
+/// within a short deadline, and closed. When the server is full, the oldest connection that has been in its handshake
+/// for at least <see cref="TcpServerOptions.EvictionAge"/> is evicted to let the new one in, so connections that stall
+/// in the handshake cannot keep clients out; younger ones are left to finish theirs (a client's own connections, opened
+/// together, must not push out its first), and the new one is refused as busy.
 /// </remarks>
 public sealed class TcpServer : IAsyncDisposable
 {
@@ -193,8 +195,8 @@ public sealed class TcpServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Decides whether a new connection is served: null when it is (evicting the oldest newcomer when the server
-    /// is full), else the reason it is refused.
+    /// Decides whether a new connection is served: null when it is (evicting the oldest newcomer parked in its
+    /// handshake when the server is full), else the reason it is refused.
     /// </summary>
     private string? Admit(ConnectionContext context, IPAddress address)
     {
@@ -205,10 +207,10 @@ public sealed class TcpServer : IAsyncDisposable
             bool addressFull = fromAddress >= _options.MaxConnectionsPerAddress;
             if (addressFull || _admitted >= _options.MaxConnections)
             {
-                // The oldest connection still in its handshake (from this address, when that is what is full) makes
+                // The oldest connection parked in its handshake (from this address, when that is what is full) makes
                 // room: stalled handshakes must not lock out a real client, behind one NAT address either. Evicted
                 // connections end quickly, but a flood must not let them pile up.
-                evicted = _evicting < _options.MaxPendingRefusals ? OldestNewcomer(addressFull ? address : null) : null;
+                evicted = _evicting < _options.MaxPendingRefusals ? OldestParked(addressFull ? address : null) : null;
                 if (evicted is null || !evicted.TryMarkEvicted())
                 {
                     return addressFull ? "too many connections from your address" : "too many connections";
@@ -232,15 +234,18 @@ public sealed class TcpServer : IAsyncDisposable
         return null;
     }
 
-    /// <summary>The oldest connection still in its handshake, from <paramref name="address"/> when given.</summary>
-    private ConnectionContext? OldestNewcomer(IPAddress? address)
+    /// <summary>
+    /// The oldest connection that has been in its handshake for <see cref="TcpServerOptions.EvictionAge"/> or more, from
+    /// <paramref name="address"/> when given; null when every connection still in its handshake is younger.
+    /// </summary>
+    private ConnectionContext? OldestParked(IPAddress? address)
     {
         ConnectionContext? oldest = null;
         foreach (var connection in _connections.Values)
         {
             var candidate = connection.Context;
             if (!candidate.IsEstablished && !candidate.IsEvicted && (oldest is null || candidate.Id < oldest.Id)
-                && (address is null || candidate.Address.Equals(address)))
+                && (address is null || candidate.Address.Equals(address)) && candidate.Age >= _options.EvictionAge)
             {
                 oldest = candidate;
             }

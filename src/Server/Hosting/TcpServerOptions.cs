@@ -31,13 +31,42 @@ public sealed class TcpServerOptions
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The most connections served at once. A connection over it is refused, unless a connection that has not
-    /// completed its handshake yet can be evicted to make room (the oldest goes). Default: 256.
+    /// The most connections served at once. A connection over it is refused, unless a connection that has spent at
+    /// least <see cref="EvictionAge"/> in its handshake can be evicted to make room (the oldest goes). Default: 256.
     /// </summary>
     public int MaxConnections { get; set; } = 256;
 
-    /// <summary>The most connections served at once from one IP address. Default: 32.</summary>
+    /// <summary>
+    /// The most connections served at once from one IP address; over it, as over <see cref="MaxConnections"/>, the
+    /// oldest connection from that address that has spent at least <see cref="EvictionAge"/> in its handshake makes
+    /// room, else the new one is refused. Default: 32.
+    /// </summary>
     public int MaxConnectionsPerAddress { get; set; } = 32;
+
+    /// <summary>
+    /// How long a connection must have been in its handshake, counted from its accept on <see cref="TimeProvider"/>,
+    /// before a full server evicts it for a new connection: a tenth of <see cref="HandshakeTimeout"/> (1 s by default).
+    /// A younger one looks like a client's handshake under way, not a connection parked in it, and the newcomer is
+    /// refused as busy instead.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Why: a client that opens its connections together (a tree's listing connection and its transfer connections, all
+    /// its SYNs at once) reaches the server's limit with its own connections, all in their handshakes. Evicting the oldest
+    /// then cuts the client's first connection, a couple of round trips into a normal handshake, and fails its whole
+    /// attempt; refusing the newest as busy costs nothing, since a client gives up a connection a busy server refuses and
+    /// goes on over the others. A handshake is 2 to 4 round trips from the accept (TLS, Hello and Welcome, the
+    /// Authenticate unless it rode in the Hello), so 1 s lets it finish on any terrestrial link (up to about 250 ms of
+    /// round trip), and a client's connections opened one round trip apart all arrive well within it.
+    /// </para>
+    /// <para>
+    /// The slowloris defence stays: a server full of connections parked in their handshakes has room again for a
+    /// newcomer (a client's retry) once they are this old, a tenth of the wait the handshake deadline alone would
+    /// impose. Tied to <see cref="HandshakeTimeout"/>, so a server given a longer budget for slow links protects
+    /// handshakes on them for longer too.
+    /// </para>
+    /// </remarks>
+    public TimeSpan EvictionAge => HandshakeTimeout / 10;
 
     /// <summary>
     /// The most refused connections being answered at once; past it a refused connection is closed without an

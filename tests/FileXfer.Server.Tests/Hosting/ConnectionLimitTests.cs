@@ -4,12 +4,14 @@ using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Server.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace FileXfer.Server.Tests.Hosting;
 
 /// <summary>
 /// Connection limits in all and per address: a connection over them gets the magic and Error{Unavailable} in place
-/// of Welcome and is closed; a full server makes room by evicting the oldest connection still in its handshake.
+/// of Welcome and is closed; a full server makes room by evicting the oldest connection parked in its handshake (there
+/// for <see cref="TcpServerOptions.EvictionAge"/> or more), and refuses the newcomer as busy while they are all younger.
 /// Clients play different hosts by connecting from 127.0.0.x (Linux routes all of 127/8 to loopback).
 /// </summary>
 public class ConnectionLimitTests
@@ -52,18 +54,60 @@ public class ConnectionLimitTests
         FrameAssert.Is(await first.PutAsync(1, "a.txt", "a"u8.ToArray(), token), MessageType.Ok, 1);
     }
 
+    [Theory(Timeout = 30000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_full_server_whose_handshakes_are_young_refuses_a_new_connection_as_busy_and_evicts_none(bool perAddress)
+    {
+        // A client opening its connections together (a tree's listing connection and its transfer connections) fills the
+        // server with its own handshakes: its first connection, a round trip or two into its handshake, must not be cut
+        // for its last; that one is refused as busy, which the client's tree and ranged transfers take in their stride.
+        var token = TestContext.Current.CancellationToken;
+        var clock = new FakeTimeProvider();
+        var options = perAddress
+            ? new TcpServerOptions { MaxConnectionsPerAddress = 2, TimeProvider = clock }
+            : new TcpServerOptions { MaxConnections = 2, TimeProvider = clock };
+        await using var server = new TestServer(root: null, serverOptions: options);
+        await using var first = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
+        await first.SendRawAsync(ProtocolLimits.Magic[..2].ToArray(), token);
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 1, TimeSpan.FromSeconds(5), token);
+        await using var second = await RawClient.ConnectFromAsync(server.EndPoint, perAddress ? HostA : HostB, token);
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
+        // Just short of the age at which a connection in its handshake looks parked.
+        clock.Advance(options.EvictionAge - TimeSpan.FromMilliseconds(1));
+
+        await using var third = await RawClient.ConnectFromAsync(server.EndPoint, perAddress ? HostA : HostC, token);
+        var refusal = await ReadRefusalAsync(third, token);
+
+        FrameAssert.IsError(refusal, ErrorCode.Unavailable, 0);
+        Assert.Equal(perAddress ? "too many connections from your address; try again later" : "too many connections; try again later", refusal.GetStringOrNull(FieldTag.Message));
+        // Admission evicts, and logs it, before the newcomer is answered: the refusal means no one was evicted.
+        Assert.Empty(server.Log.WithEvent(ServerEvents.ConnectionEvicted));
+        // Both still finish their handshakes, the first one first.
+        await first.SendRawAsync(ProtocolLimits.Magic[2..].ToArray(), token);
+        await first.SendHelloAsync(ProtocolLimits.Version, token);
+        await first.ReadMagicAsync(token);
+        await first.ReadAsync(MessageType.Welcome, token);
+        await second.HandshakeAsync(token);
+        Assert.Equal(2, server.Server.ActiveConnections);
+    }
+
     [Fact(Timeout = 30000)]
-    public async Task A_full_server_evicts_its_oldest_connection_still_in_the_handshake_to_let_a_new_client_in()
+    public async Task A_full_server_evicts_its_oldest_connection_parked_in_the_handshake_to_let_a_new_client_in()
     {
         var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnections = 2 });
+        var clock = new FakeTimeProvider();
+        var options = new TcpServerOptions { MaxConnections = 2, TimeProvider = clock };
+        await using var server = new TestServer(root: null, serverOptions: options);
         await using var oldest = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
         await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 1, TimeSpan.FromSeconds(5), token);
         await using var younger = await RawClient.ConnectFromAsync(server.EndPoint, HostB, token);
         await younger.SendRawAsync(ProtocolLimits.Magic[..2].ToArray(), token);
         await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
+        // Both have now been in their handshakes long enough to look parked; the handshake deadline is still far off.
+        clock.Advance(options.EvictionAge);
 
-        // The server's handshake timeout (10 s) is far off: only eviction lets this client in now.
+        // Only eviction lets this client in now.
         await using var client = await server.ConnectReadyFromAsync(HostC, token);
         using var deadline = Deadline.After(TimeSpan.FromSeconds(5));
         var oldestAnswer = await oldest.ReadRawUntilClosedAsync(deadline.Token);
@@ -85,10 +129,13 @@ public class ConnectionLimitTests
     {
         // Behind one NAT address, or from the client's own machine, stalled connections must not lock a real client out.
         var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer(root: null, serverOptions: new TcpServerOptions { MaxConnectionsPerAddress = 2 });
+        var clock = new FakeTimeProvider();
+        var options = new TcpServerOptions { MaxConnectionsPerAddress = 2, TimeProvider = clock };
+        await using var server = new TestServer(root: null, serverOptions: options);
         await using var stalled1 = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
         await using var stalled2 = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
         await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
+        clock.Advance(options.EvictionAge);
 
         await using var client = await server.ConnectReadyFromAsync(HostA, token);
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using FileXfer.Client;
+using FileXfer.Client.Resilience;
 using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
@@ -13,8 +14,10 @@ namespace FileXfer.Server.Tests.Hosting;
 /// <summary>
 /// What a server on a network faces: hundreds of connections that stall (from a handful of hosts, each under the
 /// per-address limit, together over the total), and a stream of garbage and mutated frames, while a real client
-/// needs its backup done. The server runs with its default limits and timeouts. Runs alone: it measures the
-/// process's memory, and it would slow other tests' timings.
+/// needs its backup done. The server runs with its default limits and timeouts: the stalled connections make room for
+/// the client once they have been in their handshakes for its eviction age (1 s), until then the client is refused as
+/// busy and retries as the command line does. Runs alone: it measures the process's memory, and it would slow other
+/// tests' timings.
 /// </summary>
 [Collection(nameof(FloodTests))]
 [CollectionDefinition(nameof(FloodTests), DisableParallelization = true)]
@@ -55,9 +58,9 @@ public class FloodTests
             var fuzzing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             fuzz = FuzzAsync(server.EndPoint, fuzzing, stopFlood.Token);
 
-            // The real client arrives in the middle of it all, and is served within its own 5 s timeouts.
+            // The real client arrives in the middle of it all, and is served within its own 5 s timeouts and its retries.
             await fuzzing.Task.WaitAsync(token);
-            await PutAndGetAsync(address, "during-the-flood.bin", content, token);
+            int retries = await PutAndGetAsync(address, "during-the-flood.bin", content, token);
             long during = ManagedMemory();
 
             await stopFlood.CancelAsync();
@@ -68,7 +71,8 @@ public class FloodTests
             await PutAndGetAsync(address, "after-the-flood.bin", content, token);
 
             TestContext.Current.TestOutputHelper?.WriteLine(
-                $"managed memory {baseline / 1048576.0:F1} MiB before the flood, {during / 1048576.0:F1} MiB during it ({server.Server.ActiveConnections} connections)");
+                $"managed memory {baseline / 1048576.0:F1} MiB before the flood, {during / 1048576.0:F1} MiB during it ({server.Server.ActiveConnections} connections); "
+                + $"the client's put and get done after {retries} retries");
             Assert.InRange(fuzzed, 20, int.MaxValue);
             Assert.InRange(server.Server.ActiveConnections, 1, 256 + 64);
             // Each stalled connection holds a few KiB (buffers grow only when a large frame arrives).
@@ -98,7 +102,24 @@ public class FloodTests
 
     private static long ManagedMemory() => GC.GetTotalMemory(forceFullCollection: true);
 
-    private static async Task PutAndGetAsync(HostPort server, string remotePath, byte[] content, CancellationToken cancellationToken)
+    /// <summary>
+    /// A put and a get on one connection, retried as the command line retries them (with 5 retries rather than its
+    /// default 3, so that the jitter of the first delays cannot make the test flaky): a full server refuses it as busy
+    /// until its stalled connections are old enough to be evicted. Returns how many attempts were refused or failed.
+    /// </summary>
+    private static async Task<int> PutAndGetAsync(HostPort server, string remotePath, byte[] content, CancellationToken cancellationToken)
+    {
+        int retries = 0;
+        var retry = TransferRetry.Create(maxRetries: 5, TimeProvider.System, (_, _, _) =>
+        {
+            retries++;
+            return ValueTask.CompletedTask;
+        });
+        await retry.ExecuteAsync(token => new ValueTask(PutAndGetOnceAsync(server, remotePath, content, token)), cancellationToken);
+        return retries;
+    }
+
+    private static async Task PutAndGetOnceAsync(HostPort server, string remotePath, byte[] content, CancellationToken cancellationToken)
     {
         var options = new FileXferClientOptions { ConnectTimeout = TimeSpan.FromSeconds(5), IdleTimeout = TimeSpan.FromSeconds(5) };
         await using var client = await FileXferClient.ConnectAsync(server, options, cancellationToken);
