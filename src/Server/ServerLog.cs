@@ -51,6 +51,10 @@ internal static partial class ServerLog
     [LoggerMessage(14, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint} evicted: still in its handshake when the server was full (making room for connection {NewConnectionId})")]
     public static partial void ConnectionEvicted(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, long newConnectionId);
 
+    // Debug, not Information: a load balancer's health check every 2 s would be 43,200 lines a day of nothing.
+    [LoggerMessage(69, LogLevel.Debug, "Connection {ConnectionId} from {RemoteEndPoint} closed before sending anything: a probe (a TCP health check, or a connection its client opened ahead and gave up), not a failed handshake")]
+    public static partial void ClosedBeforeSending(ILogger logger, long connectionId, IPEndPoint remoteEndPoint);
+
     [LoggerMessage(15, LogLevel.Debug, "Refused connection {ConnectionId} from {RemoteEndPoint} was closed without its answer: {Reason}")]
     public static partial void RefusalNotDelivered(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, string reason);
 

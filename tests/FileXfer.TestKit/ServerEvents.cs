@@ -18,7 +18,9 @@ public static class ServerEvents
     public const int RefusalNotDelivered = 15;
     public const int AuthenticationSucceeded = 16;
     public const int AuthenticationFailed = 17;
+    public const int ConnectionFailuresSuppressed = 19;
     public const int TicketAccepted = 30;
     public const int TicketRefused = 31;
     public const int RefusedRequestsDropped = 55;
+    public const int ClosedBeforeSending = 69;
 }

@@ -15,6 +15,15 @@ public sealed partial class FileXferRequestHandler
         using var deadline = HandshakeToken(cancellationToken);
         try
         {
+            // Under TLS the first byte was looked at before its handshake (AcceptTlsAsync).
+            if (options.Tls is null && await FirstByte.PeekAsync(Connection.Socket, deadline.Token) is null)
+            {
+                // Closed before the first byte of the magic: a probe (a load balancer's TCP health check, a connection its
+                // client opened ahead and gave up), not a failed handshake. A close after part of the magic still is one.
+                ServerLog.ClosedBeforeSending(logger, Connection.Id, Connection.RemoteEndPoint);
+                return false;
+            }
+
             await Reader.ReadMagicAsync(deadline.Token);
             var hello = await Reader.ReadRequiredFrameAsync(deadline.Token);
             await Writer.WriteMagicAsync(deadline.Token);
@@ -124,13 +133,20 @@ public sealed partial class FileXferRequestHandler
     /// <summary>
     /// The TLS handshake, within the connection's handshake deadline that the FileXfer handshake after it shares: a
     /// peer that opens connections and sends nothing, or a TLS handshake byte by byte, holds a connection for no longer.
+    /// A peer that closes before its first byte is a probe (<see cref="TlsState.Silent"/>).
     /// </summary>
     private async Task<Stream> AcceptTlsAsync(Stream transport, System.Net.Security.SslStreamCertificateContext certificate, CancellationToken cancellationToken)
     {
         using var deadline = HandshakeToken(cancellationToken);
         try
         {
-            if (await TlsAcceptor.AcceptAsync(Connection.Socket, transport, certificate, deadline.Token) is { } tls)
+            if (await FirstByte.PeekAsync(Connection.Socket, deadline.Token) is not { } first)
+            {
+                _tlsState = TlsState.Silent;
+                return transport;
+            }
+
+            if (await TlsAcceptor.AcceptAsync(first, transport, certificate, deadline.Token) is { } tls)
             {
                 _tlsState = TlsState.Ready;
                 return tls;

@@ -127,6 +127,12 @@ public sealed partial class FileXferRequestHandler(
             return;
         }
 
+        if (_tlsState == TlsState.Silent)
+        {
+            ServerLog.ClosedBeforeSending(logger, Connection.Id, Connection.RemoteEndPoint);
+            return;
+        }
+
         if (_tlsState == TlsState.Plaintext)
         {
             await RefusePlaintextAsync(cancellationToken);
@@ -349,6 +355,9 @@ public sealed partial class FileXferRequestHandler(
 
         /// <summary>The server stopped during the TLS handshake: close.</summary>
         Stopped,
+
+        /// <summary>TLS is on, and the peer closed before sending anything (a probe): close.</summary>
+        Silent,
     }
 
     private double Elapsed(long started) => Connection.TimeProvider.GetElapsedTime(started).TotalMilliseconds;

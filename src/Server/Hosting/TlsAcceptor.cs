@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
@@ -17,16 +16,14 @@ internal static class TlsAcceptor
     private const byte HandshakeRecord = 0x16;
 
     /// <summary>
-    /// Waits for the peer's first byte, without consuming it. A TLS handshake is then completed over
-    /// <paramref name="transport"/> and the encrypted stream returned; any other first byte (or none) returns null and
-    /// leaves <paramref name="transport"/> as it was.
+    /// Given the peer's first byte (<see cref="FirstByte.PeekAsync"/>, not consumed): when it opens a TLS handshake
+    /// record, a TLS handshake is completed over <paramref name="transport"/> and the encrypted stream returned; any
+    /// other first byte returns null and leaves <paramref name="transport"/> as it was.
     /// </summary>
     /// <exception cref="AuthenticationException">The TLS handshake failed.</exception>
-    public static async Task<SslStream?> AcceptAsync(Socket socket, Stream transport, SslStreamCertificateContext certificate, CancellationToken cancellationToken)
+    public static async Task<SslStream?> AcceptAsync(byte first, Stream transport, SslStreamCertificateContext certificate, CancellationToken cancellationToken)
     {
-        var first = new byte[1];
-        int received = await socket.ReceiveAsync(first, SocketFlags.Peek, cancellationToken);
-        if (received == 0 || first[0] != HandshakeRecord)
+        if (first != HandshakeRecord)
         {
             return null;
         }
