@@ -44,8 +44,8 @@ public sealed class EarlyTransferConnectionTests
     {
         // Three connections from one address: the listing one and two transfer ones; the others it asks for are refused
         // as busy and leave the files to the admitted ones instead of failing the run. Opened all at once, the first
-        // attempt's connections may push the listing connection out (a full server evicts the oldest in its handshake):
-        // the retry connects it first.
+        // attempt's connections may push the listing connection out where a full server evicts the oldest in its handshake at
+        // once (servers before the eviction age; this one refuses newcomers as busy instead): the retry connects it first.
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer(root: null, serverOptions: new FileXfer.Server.Hosting.TcpServerOptions { MaxConnectionsPerAddress = 3 });
         using var local = new TempDirectory();
