@@ -28,6 +28,30 @@ public static class ClientProcess
         return Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
     }
 
+    /// <summary>
+    /// Runs the client to its end as user and group <paramref name="id"/>, without supplementary groups, through
+    /// util-linux's <c>setpriv</c> (the caller must be root), with <paramref name="home"/> as its HOME; returns what it printed.
+    /// </summary>
+    public static async Task<CliResult> RunAsUserAsync(int id, string home, string serverAddress, string[] args, CancellationToken cancellationToken)
+    {
+        var user = id.ToString(CultureInfo.InvariantCulture);
+        var start = StartInfo("setpriv", serverAddress);
+        start.Environment["HOME"] = home;
+        start.Environment.Remove("XDG_CONFIG_HOME");
+        start.Environment.Remove("FILEXFER_CONFIG");
+        foreach (var argument in (string[])[$"--reuid={user}", $"--regid={user}", "--clear-groups", DotnetHost(), Assembly, "--retries", "0", .. args])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("setpriv did not start");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
     /// <summary>How to start a program as <see cref="Start"/> starts the client, its output to the test.</summary>
     public static ProcessStartInfo StartInfo(string program, string serverAddress)
     {

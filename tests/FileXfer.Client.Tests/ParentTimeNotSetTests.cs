@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.Versioning;
 using FileXfer.Client.Sync;
 using FileXfer.Client.Tests.Resilience;
@@ -48,7 +47,7 @@ public class ParentTimeNotSetTests
 
         // The store: a root nobody owns, holding "shared", owned by root and writable by all.
         var root = temp.CreateDirectory("root");
-        await ChownAsync(root, Nobody, token);
+        await FileOwners.ChownAsync(root, Nobody, token);
         var shared = Directory.CreateDirectory(Path.Combine(root, "shared")).FullName;
         File.SetUnixFileMode(shared, (UnixFileMode)0x1FF);
 
@@ -153,13 +152,5 @@ public class ParentTimeNotSetTests
         File.SetUnixFileMode(source, (UnixFileMode)0x1FF);
         Directory.SetLastWriteTimeUtc(source, TopTime);
         return files;
-    }
-
-    private static async Task ChownAsync(string path, int id, CancellationToken cancellationToken)
-    {
-        var owner = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var chown = Process.Start("chown", [$"{owner}:{owner}", path]);
-        await chown.WaitForExitAsync(cancellationToken);
-        Assert.Equal(0, chown.ExitCode);
     }
 }

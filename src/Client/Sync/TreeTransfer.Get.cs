@@ -79,13 +79,13 @@ public sealed partial class TreeTransfer
                 var directory = Progress.Attributes[i];
                 if (!_failedDirectories.Contains(directory.Name))
                 {
-                    SetDirectoryAttributes(LocalPath(top, directory.Name), directory);
+                    await SetDirectoryAttributesAsync(attempt, localDirectory, top, remoteRoot, directory.Name, directory);
                 }
             }
 
             if (remoteRoot.Length > 0 && !_failedDirectories.Contains(string.Empty))
             {
-                SetDirectoryAttributes(top, remoteTop);
+                await SetDirectoryAttributesAsync(attempt, localDirectory, top, remoteRoot, string.Empty, remoteTop);
             }
         }
 
@@ -281,13 +281,50 @@ public sealed partial class TreeTransfer
         return attempt.ReportAsync(item, bytes, hashHex, error, remoteSource: true);
     }
 
-    private static void SetDirectoryAttributes(string path, RemoteEntry entry)
+    /// <summary>
+    /// Gives a local directory the remote one's permission bits (the owner keeping full access) and time. One it may not
+    /// change (another user's: only a directory's owner may set its time; an immutable one; a file system that refuses)
+    /// is one failed item, as the last pass of a put reports a directory the server refused; the pass goes on.
+    /// </summary>
+    private static async ValueTask SetDirectoryAttributesAsync(Attempt attempt, string localDirectory, string top, string remoteRoot, string relative, RemoteEntry entry)
     {
+        var path = LocalPath(top, relative);
+        Exception? modeFailure = null;
+        Exception? timeFailure = null;
         if (entry.Mode is { } mode && !OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, (UnixFileMode)(mode & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            try
+            {
+                File.SetUnixFileMode(path, (UnixFileMode)(mode & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                modeFailure = ex;
+            }
         }
 
-        Directory.SetLastWriteTimeUtc(path, entry.ModifiedUtc.UtcDateTime);
+        try
+        {
+            Directory.SetLastWriteTimeUtc(path, entry.ModifiedUtc.UtcDateTime);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            timeFailure = ex;
+        }
+
+        if ((timeFailure ?? modeFailure) is { } failure)
+        {
+            var shown = Shown(localDirectory, relative);
+            var what = (timeFailure, modeFailure) switch
+            {
+                (not null, not null) => "time and permission bits",
+                (not null, null) => "time",
+                _ => "permission bits",
+            };
+            // .NET words a refusal (EPERM, EACCES) with the full path, which the line already names.
+            var reason = failure is UnauthorizedAccessException ? "not permitted" : failure.Message;
+            await attempt.EmitAsync(null, null, ItemStatus.Failed, shown, relative.Length == 0 ? remoteRoot : RemotePath.Combine(remoteRoot, relative), 0, null,
+                new IOException($"cannot set the {what} of directory '{shown}': {reason}", failure));
+        }
     }
 }

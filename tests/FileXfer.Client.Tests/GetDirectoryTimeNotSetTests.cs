@@ -1,0 +1,99 @@
+using System.Runtime.Versioning;
+
+namespace FileXfer.Client.Tests;
+
+/// <summary>
+/// A restore (<c>get -r</c>) into a local directory whose time and permission bits the client may not set: the client
+/// runs as another user (nobody, through setpriv) and restores into a tree it owns that holds one directory owned by
+/// root and writable by all, so it can write the files in it but not set its time (only a directory's owner may: EPERM)
+/// nor its mode. The restore must not stop there: every file restored, that directory one failed item (exit 7, as a put
+/// reports a directory the server refused), every other directory given its time.
+/// </summary>
+public class GetDirectoryTimeNotSetTests
+{
+    private const int Nobody = 65534;
+
+    private static readonly (string Directory, DateTime Time)[] Times =
+    [
+        // Deepest first: a directory's time is set after its entries are made.
+        ("shared/inner", new DateTime(2004, 4, 4, 4, 4, 4, DateTimeKind.Utc)),
+        ("shared", new DateTime(2002, 2, 2, 2, 2, 2, DateTimeKind.Utc)),
+        ("other", new DateTime(2003, 3, 3, 3, 3, 3, DateTimeKind.Utc)),
+        (string.Empty, new DateTime(2001, 1, 1, 1, 1, 1, DateTimeKind.Utc)),
+    ];
+
+    private static readonly string[] Files = ["a.txt", "other/o.txt", "shared/s1.txt", "shared/s2.txt", "shared/inner/i.txt"];
+
+    [Theory(Timeout = 120000)]
+    [InlineData("shared")]
+    [InlineData("")]
+    [UnsupportedOSPlatform("windows")]
+    public async Task A_restore_into_a_directory_it_may_not_time_restores_every_file_and_reports_that_directory_once(string unowned)
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix owners and setpriv are needed");
+        Assert.SkipUnless(Environment.UserName == "root", "only root can run the client as another user and make a directory it does not own");
+        Assert.SkipUnless(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux) is needed to run the client as another user");
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        foreach (var file in Files)
+        {
+            var stored = server.PathOf("t/" + file);
+            Directory.CreateDirectory(Path.GetDirectoryName(stored)!);
+            await File.WriteAllTextAsync(stored, $"{file}\n", token);
+        }
+
+        foreach (var (directory, time) in Times)
+        {
+            File.SetUnixFileMode(server.PathOf("t/" + directory), (UnixFileMode)0x1ED);
+            Directory.SetLastWriteTimeUtc(server.PathOf("t/" + directory), time);
+        }
+
+        // The destination: nobody's, but for the one directory owned by root and writable by all (already there).
+        using var temp = new TempDirectory();
+        File.SetUnixFileMode(temp.Path, (UnixFileMode)0x1ED);
+        var dest = temp.CreateDirectory("dest");
+        var blocked = Directory.CreateDirectory(Path.Combine(dest, unowned)).FullName;
+        if (unowned.Length > 0)
+        {
+            await FileOwners.ChownAsync(dest, Nobody, token);
+        }
+
+        File.SetUnixFileMode(blocked, (UnixFileMode)0x1FF);
+
+        var get = await ClientProcess.RunAsUserAsync(Nobody, temp.Path, server.Address, ["get", "-r", "--json", "t", dest], token);
+
+        // (a) Every file restored, with its bytes, the ones in that directory too.
+        foreach (var file in Files)
+        {
+            Assert.True(await TestFiles.ContentEqualsAsync(server.PathOf("t/" + file), Path.Combine(dest, file), token), $"{file} was not restored\n{get}");
+        }
+
+        // (b) That directory is one failed item, named, with one line on stderr; exit 7.
+        Assert.True(get.ExitCode == 7, get.ToString());
+        var shown = Path.Join(dest, unowned);
+        var remote = unowned.Length == 0 ? "t" : "t/" + unowned;
+        var failed = Assert.Single(JsonOutput.Items(get), item => JsonOutput.Text(item, "status") == "failed");
+        Assert.Equal(shown, JsonOutput.Text(failed, "local"));
+        Assert.Equal(remote, JsonOutput.Text(failed, "remote"));
+        Assert.Equal($"cannot set the time and permission bits of directory '{shown}': not permitted", JsonOutput.Text(failed, "error"));
+        Assert.Equal([$"filexfer: {remote}: cannot set the time and permission bits of directory '{shown}': not permitted"], get.StderrLines);
+        var summary = JsonOutput.Summary(get);
+        Assert.Equal(Files.Length, summary.GetProperty("transferred").GetInt32());
+        Assert.Equal(1, summary.GetProperty("failed").GetInt32());
+
+        // (c) Every other directory has its time; that one is as it was.
+        foreach (var (directory, time) in Times)
+        {
+            var local = Path.Join(dest, directory);
+            if (directory == unowned)
+            {
+                Assert.NotEqual(time, Directory.GetLastWriteTimeUtc(local));
+                Assert.Equal((UnixFileMode)0x1FF, File.GetUnixFileMode(local));
+            }
+            else
+            {
+                Assert.True(time == Directory.GetLastWriteTimeUtc(local), $"{directory}: {Directory.GetLastWriteTimeUtc(local):O}\n{get}");
+            }
+        }
+    }
+}
