@@ -33,6 +33,12 @@ public sealed class LocalWriteException : IOException
     public static LocalWriteException For(string localPath, Exception innerException)
     {
         ArgumentNullException.ThrowIfNull(innerException);
+        if (innerException is LocalWriteException told)
+        {
+            // Already told in terms of the path (a file saved without its time or mode).
+            return told;
+        }
+
         var message = innerException switch
         {
             IOException io when (io.HResult & 0xFFFF) is 28 or 0x70 || io.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)

@@ -11,7 +11,7 @@ namespace FileXfer.Client.Local;
 internal static class LocalCommit
 {
     /// <summary>Commits one download; its local failure is raised.</summary>
-    /// <exception cref="LocalWriteException">The file could not be made durable or renamed into place; no temp file is left.</exception>
+    /// <exception cref="LocalWriteException">The file could not be made durable or renamed into place (no temp file is left), or is in place without its time or mode.</exception>
     public static void Commit(LocalDownload download)
     {
         if (Commit([download])[0] is { } failure)
@@ -20,7 +20,10 @@ internal static class LocalCommit
         }
     }
 
-    /// <summary>Commits finished downloads as a group. Returns, per file, null or the local failure; no temp file is left.</summary>
+    /// <summary>
+    /// Commits finished downloads as a group. Returns, per file, null or the local failure (for a file saved without its
+    /// time or mode, <see cref="LocalDownload.AttributesFailure"/>); no temp file is left.
+    /// </summary>
     public static Exception?[] Commit(IReadOnlyList<LocalDownload> files)
     {
         var results = new Exception?[files.Count];
@@ -99,6 +102,12 @@ internal static class LocalCommit
             {
                 // A file system that does not sync directories: its renames are as durable as it makes them.
             }
+        }
+
+        for (int i = 0; i < files.Count; i++)
+        {
+            // Saved and durable, but without the sender's time or mode: a failure all the same, the data kept.
+            results[i] ??= files[i].AttributesFailure;
         }
 
         return results;

@@ -51,6 +51,13 @@ internal sealed class LocalDownload : IAsyncDisposable
     /// <summary>The verified transfer, once <see cref="FinishAsync"/> took it.</summary>
     public TransferResult Result { get; private set; } = null!;
 
+    /// <summary>
+    /// Why the sender's time or permission bits could not be given to the file (a file system that refuses them, a file
+    /// another user owns), once <see cref="FinishAsync"/> tried: the verified data is committed all the same, and the
+    /// commit reports this as its failure.
+    /// </summary>
+    public LocalWriteException? AttributesFailure { get; private set; }
+
     /// <summary>The handle of the directory the temp file was created in (a batch's), when it has one; the file is closed once finished.</summary>
     internal SafeFileHandle? Directory { get; }
 
@@ -175,10 +182,10 @@ internal sealed class LocalDownload : IAsyncDisposable
     /// <summary>
     /// Takes the verified transfer: raises the local failure the body met (creating or writing the temp file), then gives
     /// the temp file the sender's time and permission bits plus <paramref name="ownerBits"/>, through its open handle where
-    /// the system allows (futimens, fchmod). A file written through a directory handle is closed: the group's syncfs goes
-    /// through that handle.
+    /// the system allows (futimens, fchmod); one it may not have is kept in <see cref="AttributesFailure"/>, not raised.
+    /// A file written through a directory handle is closed: the group's syncfs goes through that handle.
     /// </summary>
-    /// <exception cref="LocalWriteException">Any local failure.</exception>
+    /// <exception cref="LocalWriteException">The body could not be written.</exception>
     public async Task FinishAsync(TransferResult result, UnixFileMode ownerBits)
     {
         if ((_openFailure ?? _sink.Failure) is { } failure)
@@ -187,9 +194,11 @@ internal sealed class LocalDownload : IAsyncDisposable
         }
 
         var file = _file!;
-        try
+        Exception? timeFailure = null;
+        Exception? modeFailure = null;
+        if (result.ModifiedUtc is { } modified)
         {
-            if (result.ModifiedUtc is { } modified)
+            try
             {
                 if (OperatingSystem.IsLinux())
                 {
@@ -200,15 +209,27 @@ internal sealed class LocalDownload : IAsyncDisposable
                     System.IO.File.SetLastWriteTimeUtc(Temp, modified.UtcDateTime);
                 }
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                timeFailure = ex;
+            }
+        }
 
-            if (result.Mode is { } mode && !OperatingSystem.IsWindows())
+        if (result.Mode is { } mode && !OperatingSystem.IsWindows())
+        {
+            try
             {
                 System.IO.File.SetUnixFileMode(file.Handle, (UnixFileMode)(mode & 0x1FF) | ownerBits);
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                modeFailure = ex;
+            }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+
+        if (LocalAttributes.Describe(timeFailure, modeFailure) is var (what, reason))
         {
-            throw LocalWriteException.For(LocalPath, ex);
+            AttributesFailure = new LocalWriteException($"'{LocalPath}' is saved, but its {what} could not be set: {reason}", (timeFailure ?? modeFailure)!);
         }
 
         Result = result;

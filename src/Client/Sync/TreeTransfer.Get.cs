@@ -282,49 +282,17 @@ public sealed partial class TreeTransfer
     }
 
     /// <summary>
-    /// Gives a local directory the remote one's permission bits (the owner keeping full access) and time. One it may not
-    /// change (another user's: only a directory's owner may set its time; an immutable one; a file system that refuses)
-    /// is one failed item, as the last pass of a put reports a directory the server refused; the pass goes on.
+    /// Gives a local directory the remote one's permission bits and time. One it may not change (another user's: only a
+    /// directory's owner may set its time; an immutable one; a file system that refuses) is one failed item, as the last
+    /// pass of a put reports a directory the server refused; the pass goes on.
     /// </summary>
     private static async ValueTask SetDirectoryAttributesAsync(Attempt attempt, string localDirectory, string top, string remoteRoot, string relative, RemoteEntry entry)
     {
-        var path = LocalPath(top, relative);
-        Exception? modeFailure = null;
-        Exception? timeFailure = null;
-        if (entry.Mode is { } mode && !OperatingSystem.IsWindows())
-        {
-            try
-            {
-                File.SetUnixFileMode(path, (UnixFileMode)(mode & 0x1FF) | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                modeFailure = ex;
-            }
-        }
-
-        try
-        {
-            Directory.SetLastWriteTimeUtc(path, entry.ModifiedUtc.UtcDateTime);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            timeFailure = ex;
-        }
-
-        if ((timeFailure ?? modeFailure) is { } failure)
+        if (LocalAttributes.TrySetDirectory(LocalPath(top, relative), entry.ModifiedUtc, entry.Mode) is var (what, reason))
         {
             var shown = Shown(localDirectory, relative);
-            var what = (timeFailure, modeFailure) switch
-            {
-                (not null, not null) => "time and permission bits",
-                (not null, null) => "time",
-                _ => "permission bits",
-            };
-            // .NET words a refusal (EPERM, EACCES) with the full path, which the line already names.
-            var reason = failure is UnauthorizedAccessException ? "not permitted" : failure.Message;
             await attempt.EmitAsync(null, null, ItemStatus.Failed, shown, relative.Length == 0 ? remoteRoot : RemotePath.Combine(remoteRoot, relative), 0, null,
-                new IOException($"cannot set the {what} of directory '{shown}': {reason}", failure));
+                new IOException($"cannot set the {what} of directory '{shown}': {reason}"));
         }
     }
 }

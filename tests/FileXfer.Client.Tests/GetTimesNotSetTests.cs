@@ -1,4 +1,6 @@
 using System.Runtime.Versioning;
+using FileXfer.Client.Local;
+using FileXfer.Client.Sync;
 
 namespace FileXfer.Client.Tests;
 
@@ -7,9 +9,10 @@ namespace FileXfer.Client.Tests;
 /// runs as another user (nobody, through setpriv) and restores into a tree it owns that holds one directory owned by
 /// root and writable by all, so it can write the files in it but not set its time (only a directory's owner may: EPERM)
 /// nor its mode. The restore must not stop there: every file restored, that directory one failed item (exit 7, as a put
-/// reports a directory the server refused), every other directory given its time.
+/// reports a directory the server refused), every other directory given its time. The same for a file: one whose time
+/// and mode cannot be set after its data was verified is saved all the same and reported once.
 /// </summary>
-public class GetDirectoryTimeNotSetTests
+public class GetTimesNotSetTests
 {
     private const int Nobody = 65534;
 
@@ -95,5 +98,63 @@ public class GetDirectoryTimeNotSetTests
                 Assert.True(time == Directory.GetLastWriteTimeUtc(local), $"{directory}: {Directory.GetLastWriteTimeUtc(local):O}\n{get}");
             }
         }
+    }
+
+    [Fact(Timeout = 120000)]
+    [UnsupportedOSPlatform("windows")]
+    public async Task A_file_whose_time_it_may_not_set_is_saved_and_reported_once()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix owners and setpriv are needed");
+        Assert.SkipUnless(Environment.UserName == "root", "only root can run the client as another user and make a file it does not own");
+        Assert.SkipUnless(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux) is needed to run the client as another user");
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        string[] files = ["a.txt", "other/o.txt", "big/large.bin"];
+        foreach (var file in files[..2])
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(server.PathOf("t/" + file))!);
+            await File.WriteAllTextAsync(server.PathOf("t/" + file), $"{file}\n", token);
+        }
+
+        Directory.CreateDirectory(server.PathOf("t/big"));
+        await TestFiles.WriteRandomAsync(server.PathOf("t/big/large.bin"), TreeTransfer.ResumableSize + 1, seed: 31, token);
+        var otherTime = new DateTime(2003, 3, 3, 3, 3, 3, DateTimeKind.Utc);
+        Directory.SetLastWriteTimeUtc(server.PathOf("t/other"), otherTime);
+
+        // The destination is nobody's, but a resumable get's temp file of the large one is root's and writable by all (left
+        // by an earlier restore): the client can write into it and rename it, but not set its time nor its mode.
+        using var temp = new TempDirectory();
+        File.SetUnixFileMode(temp.Path, (UnixFileMode)0x1ED);
+        var dest = temp.CreateDirectory("dest");
+        var big = temp.CreateDirectory("dest", "big");
+        var part = Path.Combine(big, LocalDownload.TempFileName("large.bin", random: false));
+        await File.WriteAllBytesAsync(part, (await File.ReadAllBytesAsync(server.PathOf("t/big/large.bin"), token))[..4096], token);
+        File.SetUnixFileMode(part, (UnixFileMode)0x1B6);
+        await FileOwners.ChownAsync(big, Nobody, token);
+        await FileOwners.ChownAsync(dest, Nobody, token);
+
+        var get = await ClientProcess.RunAsUserAsync(Nobody, temp.Path, server.Address, ["get", "-r", "--json", "t", dest], token);
+
+        // (a) Every file restored, the large one too: its data was verified.
+        foreach (var file in files)
+        {
+            Assert.True(await TestFiles.ContentEqualsAsync(server.PathOf("t/" + file), Path.Combine(dest, file), token), $"{file} was not restored\n{get}");
+        }
+
+        // (b) It is one failed item, saying it is saved; exit 7.
+        Assert.True(get.ExitCode == 7, get.ToString());
+        var shown = Path.Combine(dest, "big", "large.bin");
+        var failed = Assert.Single(JsonOutput.Items(get), item => JsonOutput.Text(item, "status") == "failed");
+        Assert.Equal(shown, JsonOutput.Text(failed, "local"));
+        Assert.Equal("t/big/large.bin", JsonOutput.Text(failed, "remote"));
+        Assert.StartsWith($"'{shown}' is saved, but its time and permission bits could not be set: ", JsonOutput.Text(failed, "error"), StringComparison.Ordinal);
+        Assert.Single(get.StderrLines);
+        var summary = JsonOutput.Summary(get);
+        Assert.Equal(files.Length - 1, summary.GetProperty("transferred").GetInt32());
+        Assert.Equal(1, summary.GetProperty("failed").GetInt32());
+        Assert.False(File.Exists(part), "the temp file was renamed into place");
+
+        // (c) A directory with no failure below it has its time (those above the file are left for the next run, as after any failed file).
+        Assert.Equal(otherTime, Directory.GetLastWriteTimeUtc(Path.Combine(dest, "other")));
     }
 }
