@@ -33,17 +33,10 @@ public class GetTimesNotSetTests
     [UnsupportedOSPlatform("windows")]
     public async Task A_restore_into_a_directory_it_may_not_time_restores_every_file_and_reports_that_directory_once(string unowned)
     {
-        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix owners and setpriv are needed");
-        Assert.SkipUnless(Environment.UserName == "root", "only root can run the client as another user and make a directory it does not own");
-        Assert.SkipUnless(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux) is needed to run the client as another user");
+        FileOwners.SkipUnlessRunnableAsAnotherUser("client");
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer();
-        foreach (var file in Files)
-        {
-            var stored = server.PathOf("t/" + file);
-            Directory.CreateDirectory(Path.GetDirectoryName(stored)!);
-            await File.WriteAllTextAsync(stored, $"{file}\n", token);
-        }
+        await StoreAsync(server, Files, token);
 
         foreach (var (directory, time) in Times)
         {
@@ -104,18 +97,11 @@ public class GetTimesNotSetTests
     [UnsupportedOSPlatform("windows")]
     public async Task A_file_whose_time_it_may_not_set_is_saved_and_reported_once()
     {
-        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix owners and setpriv are needed");
-        Assert.SkipUnless(Environment.UserName == "root", "only root can run the client as another user and make a file it does not own");
-        Assert.SkipUnless(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux) is needed to run the client as another user");
+        FileOwners.SkipUnlessRunnableAsAnotherUser("client");
         var token = TestContext.Current.CancellationToken;
         await using var server = new TestServer();
         string[] files = ["a.txt", "other/o.txt", "big/large.bin"];
-        foreach (var file in files[..2])
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(server.PathOf("t/" + file))!);
-            await File.WriteAllTextAsync(server.PathOf("t/" + file), $"{file}\n", token);
-        }
-
+        await StoreAsync(server, files[..2], token);
         Directory.CreateDirectory(server.PathOf("t/big"));
         await TestFiles.WriteRandomAsync(server.PathOf("t/big/large.bin"), TreeTransfer.ResumableSize + 1, seed: 31, token);
         var otherTime = new DateTime(2003, 3, 3, 3, 3, 3, DateTimeKind.Utc);
@@ -156,5 +142,16 @@ public class GetTimesNotSetTests
 
         // (c) A directory with no failure below it has its time (those above the file are left for the next run, as after any failed file).
         Assert.Equal(otherTime, Directory.GetLastWriteTimeUtc(Path.Combine(dest, "other")));
+    }
+
+    /// <summary>Stores small files under <c>t/</c> on the server, each holding its own name.</summary>
+    private static async Task StoreAsync(TestServer server, IEnumerable<string> files, CancellationToken cancellationToken)
+    {
+        foreach (var file in files)
+        {
+            var stored = server.PathOf("t/" + file);
+            Directory.CreateDirectory(Path.GetDirectoryName(stored)!);
+            await File.WriteAllTextAsync(stored, $"{file}\n", cancellationToken);
+        }
     }
 }

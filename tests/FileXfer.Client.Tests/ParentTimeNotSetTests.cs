@@ -38,9 +38,7 @@ public class ParentTimeNotSetTests
     [UnsupportedOSPlatform("windows")]
     public async Task A_tree_put_into_a_directory_the_server_cannot_time_reports_it_and_sets_every_other_time(TopHolds holds)
     {
-        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix owners and setpriv are needed");
-        Assert.SkipUnless(Environment.UserName == "root", "only root can run the server as another user and make a directory it does not own");
-        Assert.SkipUnless(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux) is needed to run the server as another user");
+        FileOwners.SkipUnlessRunnableAsAnotherUser("server");
         var token = TestContext.Current.CancellationToken;
         using var temp = new TempDirectory();
         File.SetUnixFileMode(temp.Path, (UnixFileMode)0x1ED);
