@@ -102,22 +102,10 @@ public class GetTimesNotSetTests
         await using var server = new TestServer();
         string[] files = ["a.txt", "other/o.txt", "big/large.bin"];
         await StoreAsync(server, files[..2], token);
-        Directory.CreateDirectory(server.PathOf("t/big"));
-        await TestFiles.WriteRandomAsync(server.PathOf("t/big/large.bin"), TreeTransfer.ResumableSize + 1, seed: 31, token);
         var otherTime = new DateTime(2003, 3, 3, 3, 3, 3, DateTimeKind.Utc);
         Directory.SetLastWriteTimeUtc(server.PathOf("t/other"), otherTime);
-
-        // The destination is nobody's, but a resumable get's temp file of the large one is root's and writable by all (left
-        // by an earlier restore): the client can write into it and rename it, but not set its time nor its mode.
         using var temp = new TempDirectory();
-        File.SetUnixFileMode(temp.Path, (UnixFileMode)0x1ED);
-        var dest = temp.CreateDirectory("dest");
-        var big = temp.CreateDirectory("dest", "big");
-        var part = Path.Combine(big, LocalDownload.TempFileName("large.bin", random: false));
-        await File.WriteAllBytesAsync(part, (await File.ReadAllBytesAsync(server.PathOf("t/big/large.bin"), token))[..4096], token);
-        File.SetUnixFileMode(part, (UnixFileMode)0x1B6);
-        await FileOwners.ChownAsync(big, Nobody, token);
-        await FileOwners.ChownAsync(dest, Nobody, token);
+        var (dest, part) = await StoreLargeWithForeignPartAsync(server, temp, token);
 
         var get = await ClientProcess.RunAsUserAsync(Nobody, temp.Path, server.Address, ["get", "-r", "--json", "t", dest], token);
 
@@ -142,6 +130,47 @@ public class GetTimesNotSetTests
 
         // (c) A directory with no failure below it has its time (those above the file are left for the next run, as after any failed file).
         Assert.Equal(otherTime, Directory.GetLastWriteTimeUtc(Path.Combine(dest, "other")));
+    }
+
+    [Fact(Timeout = 120000)]
+    [UnsupportedOSPlatform("windows")]
+    public async Task A_single_get_of_a_file_whose_time_it_may_not_set_saves_it_and_fails()
+    {
+        FileOwners.SkipUnlessRunnableAsAnotherUser("client");
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var temp = new TempDirectory();
+        var (dest, part) = await StoreLargeWithForeignPartAsync(server, temp, token);
+        var shown = Path.Combine(dest, "big", "large.bin");
+
+        var get = await ClientProcess.RunAsUserAsync(Nobody, temp.Path, server.Address, ["get", "t/big/large.bin", shown], token);
+
+        Assert.True(await TestFiles.ContentEqualsAsync(server.PathOf("t/big/large.bin"), shown, token), get.ToString());
+        Assert.False(File.Exists(part), "the temp file was renamed into place");
+        Assert.True(get.ExitCode == 1, get.ToString());
+        Assert.StartsWith($"filexfer: '{shown}' is saved, but its time and permission bits could not be set: ", Assert.Single(get.StderrLines), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Stores <c>t/big/large.bin</c>, large enough to be received resumably, and makes <c>dest</c> in <paramref name="temp"/>:
+    /// nobody's, but for the resumable get's temp file of that file, root's and writable by all (as an earlier restore run
+    /// by root could leave it), holding a true prefix. The client can write into it and rename it, but not set its time nor
+    /// its mode. Returns the destination and that temp file.
+    /// </summary>
+    [UnsupportedOSPlatform("windows")]
+    private static async Task<(string Dest, string Part)> StoreLargeWithForeignPartAsync(TestServer server, TempDirectory temp, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(server.PathOf("t/big"));
+        await TestFiles.WriteRandomAsync(server.PathOf("t/big/large.bin"), TreeTransfer.ResumableSize + 1, seed: 31, cancellationToken);
+        File.SetUnixFileMode(temp.Path, (UnixFileMode)0x1ED);
+        var dest = temp.CreateDirectory("dest");
+        var big = temp.CreateDirectory("dest", "big");
+        var part = Path.Combine(big, LocalDownload.TempFileName("large.bin", random: false));
+        await File.WriteAllBytesAsync(part, (await File.ReadAllBytesAsync(server.PathOf("t/big/large.bin"), cancellationToken))[..4096], cancellationToken);
+        File.SetUnixFileMode(part, (UnixFileMode)0x1B6);
+        await FileOwners.ChownAsync(big, Nobody, cancellationToken);
+        await FileOwners.ChownAsync(dest, Nobody, cancellationToken);
+        return (dest, part);
     }
 
     /// <summary>Stores small files under <c>t/</c> on the server, each holding its own name.</summary>
