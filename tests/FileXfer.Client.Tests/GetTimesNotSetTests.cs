@@ -137,9 +137,9 @@ public class GetTimesNotSetTests
     public async Task A_single_get_of_a_file_whose_time_it_may_not_set_saves_it_and_fails()
     {
         FileOwners.SkipUnlessRunnableAsAnotherUser("client");
-        var token = TestContext.Current.CancellationToken;
-        await using var server = new TestServer();
         using var temp = new TempDirectory();
+        await using var server = new TestServer();
+        var token = TestContext.Current.CancellationToken;
         var (dest, part) = await StoreLargeWithForeignPartAsync(server, temp, token);
         var shown = Path.Combine(dest, "big", "large.bin");
 
