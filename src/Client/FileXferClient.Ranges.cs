@@ -153,9 +153,11 @@ public sealed partial class FileXferClient
     /// Receives ranges taken from <paramref name="queue"/> into the file open as <paramref name="handle"/>, one after the
     /// other, until the queue is empty: range i offering the first <paramref name="held"/>[i] bytes it holds, and
     /// reporting through <paramref name="hold"/> how many bytes of it were written from its start (all, or up to where
-    /// it stopped), and to <paramref name="written"/>[i] (the whole-file hash's view of range i) each byte it keeps. The next range's Get goes out as soon as the
-    /// current one's Data arrived, so the server sends the next range right behind the current one's BodyEnd and the
-    /// connection never waits a round trip between ranges. A range whose bytes do not match the server's hash (corrupted
+    /// it stopped), and to <paramref name="written"/>[i] (the whole-file hash's view of range i) each byte it keeps. The next range's Get goes out
+    /// while the current one's body still arrives, once what is left of it would take about three round trips at this
+    /// connection's rate (<see cref="RangeReceiveRate"/>), so the server sends the next range right behind the current
+    /// one's BodyEnd and the connection does not wait a round trip between ranges, yet holds no range long before it
+    /// starts it. A range whose bytes do not match the server's hash (corrupted
     /// in flight) is given back to the queue once and fetched again from its first byte; the connection stays in step.
     /// </summary>
     internal Task GetRangesAsync(SafeFileHandle handle, RangeQueue queue, string remote, IReadOnlyList<long> held, Action<int, long> hold, RangeReceived[] received, IReadOnlyList<WrittenRange>? written, Action<long>? progress, CancellationToken cancellationToken)
@@ -221,7 +223,8 @@ public sealed partial class FileXferClient
 
                 if (nextHasher is null)
                 {
-                    // The queue was empty when this range's Data came; a range given back since is taken here.
+                    // The queue was empty when this range asked for its next, or its body ended before it asked; a range
+                    // given back since is taken here.
                     if (!queue.TryTake(out nextIndex, out next))
                     {
                         return true;
@@ -294,10 +297,10 @@ public sealed partial class FileXferClient
 
     /// <summary>
     /// Reads the answer to a range's Get sent with <see cref="SendRangeGetAsync"/>, then its body into
-    /// <paramref name="part"/> and its BodyEnd, and checks the range's hash. <paramref name="onData"/> runs once the Data
-    /// arrived, before the body is read. Disposes of <paramref name="hasher"/>.
+    /// <paramref name="part"/> and its BodyEnd, and checks the range's hash. <paramref name="askNext"/> runs while the body
+    /// arrives, once what is left of it is within this connection's lead (<see cref="ReceiveRangeBodyAsync"/>), or not at all. Disposes of <paramref name="hasher"/>.
     /// </summary>
-    private async Task<RangeReceived> ReceiveRangeAsync(uint id, FilePart part, string remote, long held, ContentHasher hasher, Action<long>? progress, CancellationToken cancellationToken, Func<Task>? onData = null)
+    private async Task<RangeReceived> ReceiveRangeAsync(uint id, FilePart part, string remote, long held, ContentHasher hasher, Action<long>? progress, CancellationToken cancellationToken, Func<Task>? askNext = null)
     {
         var algorithm = _options.HashAlgorithm;
         var range = part.Range;
@@ -320,14 +323,9 @@ public sealed partial class FileXferClient
                 throw new ProtocolViolationException($"server resumed range {range} at {start}, which this client did not offer");
             }
 
-            if (onData is not null)
-            {
-                await onData();
-            }
-
             progress?.Invoke(start);
             part.Position = start;
-            await _reader.CopyBodyToAsync(part, range.Length - start, hasher, progress, cancellationToken);
+            await ReceiveRangeBodyAsync(part, range.Length - start, hasher, progress, askNext, cancellationToken);
             var end = await ReadResponseAsync(id, MessageType.BodyEnd, cancellationToken);
             if (end.GetString(FieldTag.HashAlgorithm) != algorithm || !CryptographicOperations.FixedTimeEquals(hasher.GetHashAndReset(), end.GetBytes(FieldTag.HashValue)))
             {
@@ -341,6 +339,54 @@ public sealed partial class FileXferClient
             hasher.Dispose();
         }
     }
+
+    /// <summary>
+    /// Reads <paramref name="length"/> bytes of a range's body into <paramref name="part"/>, running
+    /// <paramref name="askNext"/> once what is left is within this connection's lead (<see cref="RangeReceiveRate"/>):
+    /// the body is read in one piece up to there. While no rate is known yet it is read 1 MiB at a time, and a body
+    /// that ends first leaves <paramref name="askNext"/> unrun (the caller then asks after the BodyEnd).
+    /// </summary>
+    private async Task ReceiveRangeBodyAsync(FilePart part, long length, ContentHasher hasher, Action<long>? progress, Func<Task>? askNext, CancellationToken cancellationToken)
+    {
+        var rate = _rangeRate ??= new RangeReceiveRate(_options.TimeProvider);
+        rate.Start();
+        long remaining = length;
+        while (askNext is not null)
+        {
+            var lead = rate.Lead(RoundTrip);
+            if (lead is { } known && remaining <= known)
+            {
+                await askNext();
+                break;
+            }
+
+            long piece = Math.Min(remaining, lead is { } before ? Math.Max(remaining - before, MinimumRangePiece) : UnmeasuredRangePiece);
+            if (piece == 0)
+            {
+                break;
+            }
+
+            await _reader.CopyBodyToAsync(part, piece, hasher, Counted, cancellationToken);
+            remaining -= piece;
+        }
+
+        if (remaining > 0)
+        {
+            await _reader.CopyBodyToAsync(part, remaining, hasher, Counted, cancellationToken);
+        }
+
+        void Counted(long bytes)
+        {
+            rate.Received(bytes);
+            progress?.Invoke(bytes);
+        }
+    }
+
+    /// <summary>The piece of a range's body read before the rate is looked at again, while none is known.</summary>
+    private const long UnmeasuredRangePiece = 1024 * 1024;
+
+    /// <summary>The smallest piece of a range's body read before the lead is looked at again.</summary>
+    private const long MinimumRangePiece = 64 * 1024;
 
     /// <summary>What a ranged get learned of the file, and where its body started within the range.</summary>
     internal sealed record RangeReceived(long Size, DateTimeOffset? Modified, int? Mode, long Start);

@@ -27,6 +27,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     private readonly SemaphoreSlim _gate = new(1, 1);
     private uint _nextRequestId;
     private bool _broken;
+    private RangeReceiveRate? _rangeRate;
     private bool _inFlight;
     private RunTicket? _ticket;
 
