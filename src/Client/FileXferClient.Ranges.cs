@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using FileXfer.Protocol.Ranges;
 using FileXfer.Protocol.Transfer;
@@ -342,9 +343,10 @@ public sealed partial class FileXferClient
 
     /// <summary>
     /// Reads <paramref name="length"/> bytes of a range's body into <paramref name="part"/>, running
-    /// <paramref name="askNext"/> once what is left is within this connection's lead (<see cref="RangeReceiveRate"/>):
-    /// the body is read in one piece up to there. While no rate is known yet it is read 1 MiB at a time, and a body
-    /// that ends first leaves <paramref name="askNext"/> unrun (the caller then asks after the BodyEnd).
+    /// <paramref name="askNext"/> once what is left, less what arrived but is not read yet, is within this connection's
+    /// lead (<see cref="RangeReceiveRate"/>): the body is read in one piece up to there. While no rate is known yet it is
+    /// read 1 MiB at a time, and a body that ends first leaves <paramref name="askNext"/> unrun (the caller then asks
+    /// after the BodyEnd).
     /// </summary>
     private async Task ReceiveRangeBodyAsync(FilePart part, long length, ContentHasher hasher, Action<long>? progress, Func<Task>? askNext, CancellationToken cancellationToken)
     {
@@ -353,14 +355,16 @@ public sealed partial class FileXferClient
         long remaining = length;
         while (askNext is not null)
         {
+            // What is left beyond what already arrived but is not read yet: a busy client reads behind its socket.
             var lead = rate.Lead(RoundTrip);
-            if (lead is { } known && remaining <= known)
+            long toCome = remaining - UnreadBytes();
+            if (lead is { } known && toCome <= known)
             {
                 await askNext();
                 break;
             }
 
-            long piece = Math.Min(remaining, lead is { } before ? Math.Max(remaining - before, MinimumRangePiece) : UnmeasuredRangePiece);
+            long piece = Math.Min(remaining, lead is { } before ? Math.Max(toCome - before, MinimumRangePiece) : UnmeasuredRangePiece);
             if (piece == 0)
             {
                 break;
@@ -379,6 +383,19 @@ public sealed partial class FileXferClient
         {
             rate.Received(bytes);
             progress?.Invoke(bytes);
+        }
+    }
+
+    /// <summary>The bytes that arrived on this connection and are not read yet (the kernel's receive queue); 0 when unknown.</summary>
+    private long UnreadBytes()
+    {
+        try
+        {
+            return _socket.Available;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return 0;
         }
     }
 
