@@ -355,7 +355,8 @@ public sealed partial class FileXferClient
         long remaining = length;
         while (askNext is not null)
         {
-            // What is left beyond what already arrived but is not read yet: a busy client reads behind its socket.
+            // What is left beyond what already arrived and is not read yet: a busy client reads behind its socket, and a
+            // range's tail held behind a lost packet becomes readable all at once when the retransmission fills the hole.
             var lead = rate.Lead(RoundTrip);
             long toCome = remaining - UnreadBytes();
             if (lead is { } known && toCome <= known)
