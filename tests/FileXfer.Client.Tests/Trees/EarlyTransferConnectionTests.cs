@@ -34,9 +34,11 @@ public sealed class EarlyTransferConnectionTests
         Assert.Equal("c", await File.ReadAllTextAsync(server.PathOf("t/sub/c.txt"), token));
         // The listing connection, the two opened ahead and closed at once, and at least one opened for the files.
         Assert.InRange(afterFirst, 1 + 2 + 1, 1 + 2 + 2);
-        // Nothing changed: the two opened ahead are closed and none is opened again.
+        // Nothing changed: the two opened ahead are closed and none is opened again. One opened ahead may not even reach
+        // the server: once the walk has found nothing to send, a connection still connecting is given up
+        // (ExtraConnections.ConnectUnlessDrainedAsync), and on a busy machine the walk can finish first.
         Assert.Equal((0, 3), (second.Transferred, second.Skipped));
-        Assert.Equal(1 + 2, afterSecond - afterFirst);
+        Assert.InRange(afterSecond - afterFirst, 1, 1 + 2);
     }
 
     [Fact(Timeout = 60000)]
