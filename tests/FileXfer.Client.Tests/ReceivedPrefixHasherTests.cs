@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using FileXfer.Protocol.Framing;
 using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Ranges;
+using Microsoft.Win32.SafeHandles;
 
 namespace FileXfer.Client.Tests;
 
@@ -21,29 +22,23 @@ public class ReceivedPrefixHasherTests
         var token = TestContext.Current.CancellationToken;
         using var local = new TempDirectory();
         var content = TestFiles.RandomBytes(Size, seed: 94);
-        var ranges = FileRange.Schedule(Size, streams: 2, minimum: 512 * 1024);
-        var path = local.Combine("f.bin");
-        await File.WriteAllBytesAsync(path, new byte[Size], token);
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-        await using var follower = new WrittenPrefixHasher(handle, Size, HashAlgorithms.Sha256, ParallelTransfer.HashWakeBytes);
-        var written = ranges.Select(follower.Add).ToArray();
+        await using var file = await ReceivedFile.CreateAsync(local.Combine("f.bin"), token);
+        var ranges = file.Ranges;
         var last = ranges[^1];
 
         // Every range but the last arrives (in an order of their own), and the hash catches up with them.
         foreach (int i in Enumerable.Range(0, ranges.Count - 1).Reverse())
         {
-            Write(handle, content, ranges[i]);
-            written[i].Wrote(ranges[i].Length);
+            file.Arrive(i, content);
         }
 
-        await follower.HashedThroughAsync(last.Offset);
-        Write(handle, content, last);
-        written[^1].Wrote(last.Length);
-        var hash = await follower.FinishAsync(token);
+        await file.Follower.HashedThroughAsync(last.Offset);
+        file.Arrive(ranges.Count - 1, content);
+        var hash = await file.Follower.FinishAsync(token);
 
         Assert.Equal(SHA256.HashData(content), hash);
-        Assert.InRange(follower.RemainingAtFinish, 0, last.Length);
-        Assert.Equal(0, follower.Restarts);
+        Assert.InRange(file.Follower.RemainingAtFinish, 0, last.Length);
+        Assert.Equal(0, file.Follower.Restarts);
     }
 
     [Fact(Timeout = 60000)]
@@ -52,36 +47,65 @@ public class ReceivedPrefixHasherTests
         var token = TestContext.Current.CancellationToken;
         using var local = new TempDirectory();
         var content = TestFiles.RandomBytes(Size, seed: 95);
-        var ranges = FileRange.Schedule(Size, streams: 2, minimum: 512 * 1024);
-        var path = local.Combine("f.bin");
-        await File.WriteAllBytesAsync(path, new byte[Size], token);
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
-        await using var follower = new WrittenPrefixHasher(handle, Size, HashAlgorithms.Sha256, ParallelTransfer.HashWakeBytes);
-        var written = ranges.Select(follower.Add).ToArray();
+        await using var file = await ReceivedFile.CreateAsync(local.Combine("f.bin"), token);
+        var ranges = file.Ranges;
 
         // The first range arrives corrupted, and the hash reads it before its check fails.
         var corrupted = (byte[])content.Clone();
         corrupted[1000] ^= 1;
-        Write(handle, corrupted, ranges[0]);
-        written[0].Wrote(ranges[0].Length);
-        await follower.HashedThroughAsync(ranges[0].End);
+        file.Arrive(0, corrupted);
+        await file.Follower.HashedThroughAsync(ranges[0].End);
 
         // It is fetched again, and the others arrive.
-        written[0].Rewind(0);
-        Write(handle, content, ranges[0]);
-        written[0].Wrote(ranges[0].Length);
-        for (int i = 1; i < ranges.Count; i++)
+        file.Written[0].Rewind(0);
+        for (int i = 0; i < ranges.Count; i++)
         {
-            Write(handle, content, ranges[i]);
-            written[i].Wrote(ranges[i].Length);
+            file.Arrive(i, content);
         }
 
-        var hash = await follower.FinishAsync(token);
+        var hash = await file.Follower.FinishAsync(token);
 
         Assert.Equal(SHA256.HashData(content), hash);
-        Assert.Equal(1, follower.Restarts);
+        Assert.Equal(1, file.Follower.Restarts);
     }
 
-    private static void Write(Microsoft.Win32.SafeHandles.SafeFileHandle handle, byte[] content, FileRange range) =>
-        RandomAccess.Write(handle, content.AsSpan((int)range.Offset, (int)range.Length), range.Offset);
+    /// <summary>A file of <see cref="Size"/> zero bytes received in the ranges a two-stream get cuts, followed as <see cref="ParallelTransfer"/> follows it.</summary>
+    private sealed class ReceivedFile : IAsyncDisposable
+    {
+        private readonly SafeFileHandle _handle;
+
+        private ReceivedFile(SafeFileHandle handle)
+        {
+            _handle = handle;
+            Ranges = FileRange.Schedule(Size, streams: 2, minimum: 512 * 1024);
+            Follower = new WrittenPrefixHasher(handle, Size, HashAlgorithms.Sha256, ParallelTransfer.HashWakeBytes);
+            Written = [.. Ranges.Select(Follower.Add)];
+        }
+
+        public IReadOnlyList<FileRange> Ranges { get; }
+
+        public WrittenPrefixHasher Follower { get; }
+
+        public WrittenRange[] Written { get; }
+
+        public static async Task<ReceivedFile> CreateAsync(string path, CancellationToken cancellationToken)
+        {
+            await File.WriteAllBytesAsync(path, new byte[Size], cancellationToken);
+            return new ReceivedFile(File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite));
+        }
+
+        /// <summary>Range <paramref name="index"/> arrives, its bytes taken from <paramref name="content"/>.</summary>
+        public void Arrive(int index, byte[] content)
+        {
+            var range = Ranges[index];
+            RandomAccess.Write(_handle, content.AsSpan((int)range.Offset, (int)range.Length), range.Offset);
+            Written[index].Wrote(range.Length);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Follower.DisposeAsync();
+            _handle.Dispose();
+        }
+    }
 }

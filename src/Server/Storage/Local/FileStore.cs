@@ -481,16 +481,9 @@ public sealed class FileStore : IStore
     /// <summary>
     /// Creates a directory with its parents, or sets the time and mode of an existing one; then, with
     /// <paramref name="parentModified"/> (the request's ParentMTime), gives its parent directory that time (not the root's
-    /// parent: the root has none in the tree).
+    /// parent: the root has none in the tree), telling in <see cref="MadeDirectory.ParentTimeFailure"/> why it could not.
     /// </summary>
-    public RemoteEntry MakeDirectory(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified = null) =>
-        MakeDirectory(path, modified, mode, parentModified, out _);
-
-    /// <summary>
-    /// <see cref="MakeDirectory(string, DateTimeOffset?, int?, DateTimeOffset?)"/>, telling in
-    /// <paramref name="parentTimeFailure"/> why the parent's time could not be set (null when it was, or none was asked).
-    /// </summary>
-    public RemoteEntry MakeDirectory(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, out string? parentTimeFailure)
+    public MadeDirectory MakeDirectory(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified = null)
     {
         string? notSet = null;
         var normalized = RemotePath.Normalize(path);
@@ -545,8 +538,7 @@ public sealed class FileStore : IStore
 
             return true;
         });
-        parentTimeFailure = notSet;
-        return _root.Describe(normalized, full);
+        return new MadeDirectory(_root.Describe(normalized, full), notSet);
     }
 
     /// <summary>Deletes a file or an empty directory.</summary>

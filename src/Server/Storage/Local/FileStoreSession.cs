@@ -32,11 +32,8 @@ internal sealed class FileStoreSession(FileStore store) : IStoreSession, IRanged
 
     public bool SetsParentTimes => true;
 
-    public ValueTask<MadeDirectory> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken)
-    {
-        var entry = store.MakeDirectory(path, modified, mode, parentModified, out var parentTimeFailure);
-        return ValueTask.FromResult(new MadeDirectory(entry, parentTimeFailure));
-    }
+    public ValueTask<MadeDirectory> MakeDirectoryAsync(string path, DateTimeOffset? modified, int? mode, DateTimeOffset? parentModified, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(store.MakeDirectory(path, modified, mode, parentModified));
 
     public ValueTask<RemoteEntry> DeleteAsync(string path, CancellationToken cancellationToken) =>
         ValueTask.FromResult(store.Delete(path));
