@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CPU cost of --compress on loopback (docs/PERFORMANCE.md): a 200 MiB SQL dump-like file (bench/wan/dumpgen.py)
+# The CPU cost of --compress on loopback (docs/performance/issue-17-wan-bed.md): a 200 MiB SQL dump-like file (bench/wan/dumpgen.py)
 # put and got with and without --compress, 3 interleaved rounds; wall time and CPU of the client and of the server.
 #   bench/compress-cpu.sh          after bench/publish.sh . bench/out
 set -euo pipefail

@@ -11,7 +11,7 @@ from starting its receiver to both ends' exit) and every copy is compared with t
 table: each variant's median wall time, its ratio to rsync's median in the same run, and the mean CPU time of
 both ends (user + system of the two processes; rsync's daemon side is not counted). A get sends a file the
 floor received (so it carries the recorded digest the sender vouches for, as FileXfer's server sends a stored
-hash). docs/PERFORMANCE.md ("Variants of the floor") has what it measured.
+hash). docs/performance/issue-6-loopback.md ("Variants of the floor") has what it measured.
 """
 import argparse
 import json

@@ -22,10 +22,10 @@ public static partial class ParallelTransfer
 
     /// <summary>
     /// Streams chosen when none is asked for and the round trip is at least <see cref="FarRoundTrip"/>. On the test bed
-    /// (80 ms, 0.5% loss each way, 200 Mbit/s; docs/PERFORMANCE.md, run W5) 200 MiB took 10.1 s over 6 streams (medians
-    /// of 5 and 7 interleaved rounds: 10.1 and 10.1 s; 5 streams 10.1 s, 8 streams 10.4 s) against 10.7 and 10.6 s over
-    /// 4 (10.1–11.5 s: with fewer connections the one a loss slows down weighs more). At 20 ms 6 streams gained nothing
-    /// (9.16 s against 9.08 s over 4, and more spread), hence 4 below.
+    /// (80 ms, 0.5% loss each way, 200 Mbit/s; docs/performance/issue-17-wan-w1-w5.md, run W5) 200 MiB took 10.1 s over
+    /// 6 streams (medians of 5 and 7 interleaved rounds: 10.1 and 10.1 s; 5 streams 10.1 s, 8 streams 10.4 s) against
+    /// 10.7 and 10.6 s over 4 (10.1–11.5 s: with fewer connections the one a loss slows down weighs more). At 20 ms
+    /// 6 streams gained nothing (9.16 s against 9.08 s over 4, and more spread), hence 4 below.
     /// </summary>
     public const int DefaultFarLinkStreams = 6;
 

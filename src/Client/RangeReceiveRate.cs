@@ -7,7 +7,8 @@ namespace FileXfer.Client;
 /// current range is still on its way, so its bytes follow with no pause; yet the connection does not hold a range it
 /// would start only much later. Asking as soon as the current range's Data came held every connection a whole range
 /// ahead: at 80 ms a connection the link treated worse (a loss early in its slow start) kept two long ranges to itself
-/// and finished 1.3–2.5 s after the others (docs/PERFORMANCE.md, "Where a ranged get loses its time").
+/// and finished 1.3–2.5 s after the others (docs/performance/issue-17-wan-w6-w7.md, "Where a ranged get
+/// loses its time").
 /// </summary>
 internal sealed class RangeReceiveRate(TimeProvider timeProvider)
 {

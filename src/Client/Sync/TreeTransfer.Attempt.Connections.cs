@@ -95,9 +95,10 @@ public sealed partial class TreeTransfer
         /// <summary>
         /// Opens the transfer connections at once, before the listing connection and the walk have found anything to
         /// send: their TCP and FileXfer handshakes then overlap the listing connection's and the first listings instead of
-        /// following them, and files start at the first round trip the walk finds them in (docs/PERFORMANCE.md, "Latency-aware
-        /// trees"). A connection that gets no file within <see cref="TreeTransferOptions.SpeculativeIdle"/> is given back
-        /// (an incremental run that finds nothing to send keeps no idle connections) and opened again when a file comes.
+        /// following them, and files start at the first round trip the walk finds them in
+        /// (docs/performance/issue-17-wan-bed.md, "Latency-aware trees"). A connection that gets no file within
+        /// <see cref="TreeTransferOptions.SpeculativeIdle"/> is given back (an incremental run that finds nothing to send
+        /// keeps no idle connections) and opened again when a file comes.
         /// </summary>
         public void PrestartTransfers(Func<FileXferClient, ChannelReader<QueuedTransfer>, Task> work)
         {

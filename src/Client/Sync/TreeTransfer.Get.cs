@@ -19,7 +19,7 @@ public sealed partial class TreeTransfer
         using var link = _options.Run?.OnLinkMeasured(attempt.UseLink);
         // The transfer connections open now, beside the listing connection (on a retry just after it, see BeginAttempt),
         // not after the walk found files: their handshakes and authentication overlap its own and the listing of the
-        // top (docs/PERFORMANCE.md, "Latency-aware trees").
+        // top (docs/performance/issue-17-wan-bed.md, "Latency-aware trees").
         bool beside = BeginAttempt();
         if (!_options.DryRun && beside)
         {

@@ -6,8 +6,8 @@ namespace FileXfer.Protocol.Net;
 /// <summary>
 /// TCP settings applied to every connection, by the client when it connects and by the server when it accepts. By
 /// default none: the kernel's autotuned buffers and the congestion control the system is configured with (never
-/// overridden here; BBR where the operator enabled it). docs/PERFORMANCE.md ("TCP settings on long links") has the
-/// measurements behind that default. For such measurements the environment can set each one:
+/// overridden here; BBR where the operator enabled it). docs/performance/issue-17-wan-bed.md ("TCP settings on long
+/// links") has the measurements behind that default. For such measurements the environment can set each one:
 /// <c>FILEXFER_TCP_NOTSENT_LOWAT</c> (bytes, Linux <c>TCP_NOTSENT_LOWAT</c>), <c>FILEXFER_TCP_SNDBUF</c> and
 /// <c>FILEXFER_TCP_RCVBUF</c> (bytes; setting them turns the kernel's autotuning of that buffer off).
 /// </summary>

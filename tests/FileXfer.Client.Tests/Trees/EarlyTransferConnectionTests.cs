@@ -5,9 +5,9 @@ using FileXfer.Protocol.Hashing;
 namespace FileXfer.Client.Tests.Trees;
 
 /// <summary>
-/// The transfer connections a tree opens ahead of the walk (docs/PERFORMANCE.md, "Latency-aware trees"): one that gets
-/// nothing to send within <see cref="TreeTransferOptions.SpeculativeIdle"/> is closed, and opened again when a file comes.
-/// An idle time of zero closes them at once, so the path is taken without waiting on any clock.
+/// The transfer connections a tree opens ahead of the walk (docs/performance/issue-17-wan-bed.md, "Latency-aware
+/// trees"): one that gets nothing to send within <see cref="TreeTransferOptions.SpeculativeIdle"/> is closed, and opened
+/// again when a file comes. An idle time of zero closes them at once, so the path is taken without waiting on any clock.
 /// </summary>
 public sealed class EarlyTransferConnectionTests
 {
