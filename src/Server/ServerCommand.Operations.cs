@@ -11,6 +11,14 @@ namespace FileXfer.Server;
 /// <summary>The parts of running the server that serve operators: range checks of the settings, the metrics endpoint, reloads on SIGHUP.</summary>
 internal static partial class ServerCommand
 {
+    // A handshake is 2 to 4 round trips: under a second cuts off clients on ordinary long links, over ten minutes lets
+    // each stalled connection hold its place for that long before the deadline closes it.
+    private const double MinHandshakeTimeoutSeconds = 1;
+    private const double MaxHandshakeTimeoutSeconds = 600;
+
+    // The clock's resolution in practice; below it the age is nothing at all.
+    private const double MinEvictionAgeSeconds = 0.001;
+
     /// <summary>One line per value out of its range, naming where each came from.</summary>
     private static List<string> RangeProblems(ServerSettings settings, Func<string, string> describe, out HostPort? hostPort)
     {
@@ -46,8 +54,36 @@ internal static partial class ServerCommand
         Check(settings.MaxConnections <= 0, "--max-connections", "must be positive", settings.MaxConnections);
         Check(settings.MaxConnectionsPerAddress <= 0, "--max-connections-per-address", "must be positive", settings.MaxConnectionsPerAddress);
         Check(settings.MaxListEntries <= 0, "--max-list-entries", "must be positive", settings.MaxListEntries);
+
+        var handshakeProblem = SecondsProblem(settings.HandshakeTimeoutSeconds, MinHandshakeTimeoutSeconds, MaxHandshakeTimeoutSeconds);
+        Check(handshakeProblem is not null, "--handshake-timeout", handshakeProblem ?? string.Empty, settings.HandshakeTimeoutSeconds);
+        if (settings.EvictionAgeSeconds is { } evictionAge)
+        {
+            var ageProblem = SecondsProblem(evictionAge, MinEvictionAgeSeconds, MaxHandshakeTimeoutSeconds);
+            Check(ageProblem is not null, "--eviction-age", ageProblem ?? string.Empty, evictionAge);
+
+            // Compared only when both are good, so that each value gets one line.
+            Check(
+                ageProblem is null && handshakeProblem is null && evictionAge >= settings.HandshakeTimeoutSeconds,
+                "--eviction-age",
+                $"must be less than {describe("--handshake-timeout")} ({Invariant(settings.HandshakeTimeoutSeconds)} s: a connection is closed at that deadline, so none would ever be evicted)",
+                evictionAge);
+        }
+
         return problems;
     }
+
+    /// <summary>
+    /// Why a number of seconds is out of <paramref name="min"/> to <paramref name="max"/>, or null when it is within;
+    /// written so that NaN is out too.
+    /// </summary>
+    private static string? SecondsProblem(double seconds, double min, double max) =>
+        !(seconds > 0) ? "must be positive"
+        : seconds < min ? $"must be at least {Invariant(min)}"
+        : seconds > max ? $"must be at most {Invariant(max)}"
+        : null;
+
+    private static string Invariant(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The metrics endpoint of <c>--metrics</c>, started; null when none is asked for or it cannot listen.</summary>
     private static async Task<MetricsEndpoint?> StartMetricsAsync(string? address, ServerMetrics metrics, Func<bool> healthy, ILogger logger, CancellationToken cancellationToken)

@@ -151,18 +151,26 @@ internal static partial class ServerCommand
         var handlerOptions = new FileXferHandlerOptions { IdleTimeout = settings.IdleTimeout, Tls = certificate?.Context, Authenticator = authenticator, Metrics = serverMetrics,
             BandwidthLimit = settings.BandwidthLimit is { } rate && BandwidthRate.TryParse(rate, out long bytesPerSecond, out _) ? bytesPerSecond : null,
         };
+        var serverOptions = new TcpServerOptions
+        {
+            ShutdownTimeout = settings.ShutdownTimeout,
+            MaxConnections = settings.MaxConnections,
+            MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress,
+            HandshakeTimeout = TimeSpan.FromSeconds(settings.HandshakeTimeoutSeconds),
+            KeepAliveInterval = settings.KeepAlive > TimeSpan.Zero ? settings.KeepAlive : null,
+            Metrics = serverMetrics,
+        };
+        if (settings.EvictionAgeSeconds is { } age)
+        {
+            // Unset, it follows the handshake timeout.
+            serverOptions.EvictionAge = TimeSpan.FromSeconds(age);
+        }
+
         await using var server = new TcpServer(
             endPoint,
             context => new FileXferRequestHandler(context, (IStore?)s3Store ?? store, handlerOptions, logger),
             logger,
-            new TcpServerOptions
-            {
-                ShutdownTimeout = settings.ShutdownTimeout,
-                MaxConnections = settings.MaxConnections,
-                MaxConnectionsPerAddress = settings.MaxConnectionsPerAddress,
-                KeepAliveInterval = settings.KeepAlive > TimeSpan.Zero ? settings.KeepAlive : null,
-                Metrics = serverMetrics,
-            });
+            serverOptions);
         try
         {
             server.Start();

@@ -81,13 +81,27 @@ internal static partial class ServerCommand
         };
         var maxConnections = new Option<int>("--max-connections")
         {
-            Description = "Most connections served at once; when full, the oldest connection still in its handshake makes room, else a new one is refused.",
+            Description = "Most connections served at once; when full, the oldest connection that has been in its handshake for --eviction-age or more "
+                + "is closed to make room for a new one, and when none has, the new one is refused as busy.",
             DefaultValueFactory = _ => new TcpServerOptions().MaxConnections,
         };
         var maxConnectionsPerAddress = new Option<int>("--max-connections-per-address")
         {
-            Description = "Most connections served at once from one IP address.",
+            Description = "Most connections served at once from one IP address; over it, as over --max-connections, the oldest from that address "
+                + "in its handshake for --eviction-age or more makes room, else the new one is refused as busy.",
             DefaultValueFactory = _ => new TcpServerOptions().MaxConnectionsPerAddress,
+        };
+        var handshakeTimeout = new Option<double>("--handshake-timeout")
+        {
+            Description = "Seconds a new connection has, from its accept, to complete its handshake (TLS, Hello and Welcome, authentication); "
+                + $"progress does not extend it. Raise it for slow links (satellite). From {MinHandshakeTimeoutSeconds} to {MaxHandshakeTimeoutSeconds}.",
+            DefaultValueFactory = _ => new TcpServerOptions().HandshakeTimeout.TotalSeconds,
+        };
+        var evictionAge = new Option<double>("--eviction-age")
+        {
+            Description = "Seconds a connection must have been in its handshake before a full server closes it to make room for a new one; "
+                + "younger ones look like handshakes under way, and the new one is refused as busy instead. Lower it under a flood of half-open "
+                + $"connections. From {MinEvictionAgeSeconds} to less than --handshake-timeout. Default: a tenth of --handshake-timeout.",
         };
         var maxListEntries = new Option<int>("--max-list-entries")
         {
@@ -129,7 +143,7 @@ internal static partial class ServerCommand
 
         var command = new RootCommand("FileXfer server: stores files under one root directory and serves them over TCP.\n\n" + ExitCodesHelp)
         {
-            root, listen, shutdownTimeout, maxFileSize, idleTimeout, keepAlive, partialMaxAge, maxConnections, maxConnectionsPerAddress, maxListEntries,
+            root, listen, shutdownTimeout, maxFileSize, idleTimeout, keepAlive, partialMaxAge, maxConnections, maxConnectionsPerAddress, handshakeTimeout, evictionAge, maxListEntries,
             tokens, allowAnonymous, tls, tlsCert, tlsKey, logLevel, logFormat, metrics, bandwidthLimit, config,
             CreateFingerprintCommand(stdout, stderr),
         };
@@ -147,6 +161,9 @@ internal static partial class ServerCommand
                 TimeSpan.FromSeconds(result.GetValue(keepAlive)),
                 result.GetValue(maxConnections),
                 result.GetValue(maxConnectionsPerAddress),
+                result.GetValue(handshakeTimeout),
+                // No default value: without it there is no result, and the age follows the handshake timeout.
+                result.GetResult(evictionAge) is null ? null : result.GetValue(evictionAge),
                 result.GetValue(maxListEntries),
                 result.GetValue(logLevel),
                 result.GetValue(logFormat),
@@ -163,5 +180,5 @@ internal static partial class ServerCommand
     }
 
     private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, TimeSpan KeepAlive,
-        int MaxConnections, int MaxConnectionsPerAddress, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous, string? Metrics, string? BandwidthLimit);
+        int MaxConnections, int MaxConnectionsPerAddress, double HandshakeTimeoutSeconds, double? EvictionAgeSeconds, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous, string? Metrics, string? BandwidthLimit);
 }

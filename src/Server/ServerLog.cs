@@ -9,6 +9,10 @@ internal static partial class ServerLog
     [LoggerMessage(1, LogLevel.Information, "Listening on {EndPoint}")]
     public static partial void Listening(ILogger logger, IPEndPoint endPoint);
 
+    // At start, so an operator sees the values in force, the eviction age's too when it follows the handshake timeout.
+    [LoggerMessage(70, LogLevel.Information, "Handshake deadline {HandshakeTimeoutSeconds} s from the accept; when the server is full, the oldest connection in its handshake for {EvictionAgeSeconds} s or more makes room for a newcomer, else the newcomer is refused as busy")]
+    public static partial void HandshakeLimits(ILogger logger, double handshakeTimeoutSeconds, double evictionAgeSeconds);
+
     [LoggerMessage(2, LogLevel.Debug, "Connection {ConnectionId} from {RemoteEndPoint} opened")]
     public static partial void ConnectionOpened(ILogger logger, long connectionId, IPEndPoint remoteEndPoint);
 
@@ -48,8 +52,8 @@ internal static partial class ServerLog
     [LoggerMessage(13, LogLevel.Warning, "Refused a connection from {RemoteEndPoint}: {Reason} ({Unreported} more refused since the last report)")]
     public static partial void ConnectionRefused(ILogger logger, IPEndPoint remoteEndPoint, string reason, int unreported);
 
-    [LoggerMessage(14, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint} evicted: still in its handshake when the server was full (making room for connection {NewConnectionId})")]
-    public static partial void ConnectionEvicted(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, long newConnectionId);
+    [LoggerMessage(14, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint} evicted: still in its handshake after {AgeMs:F0} ms when the server was full (making room for connection {NewConnectionId})")]
+    public static partial void ConnectionEvicted(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, double ageMs, long newConnectionId);
 
     // Debug, not Information: a load balancer's health check every 2 s would be 43,200 lines a day of nothing.
     [LoggerMessage(69, LogLevel.Debug, "Connection {ConnectionId} from {RemoteEndPoint} closed before sending anything: a probe (a TCP health check, or a connection its client opened ahead and gave up), not a failed handshake")]

@@ -113,7 +113,7 @@ public sealed partial class FileXferRequestHandler
         }
         catch (OperationCanceledException) when (Connection.HandshakeDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"no handshake within {Connection.HandshakeTimeout.TotalSeconds:F0} s of the accept");
+            throw new TimeoutException($"no handshake within {Connection.HandshakeTimeout.TotalSeconds:0.###} s of the accept");
         }
         catch (FileXferException ex)
         {
@@ -162,7 +162,7 @@ public sealed partial class FileXferRequestHandler
         }
         catch (OperationCanceledException) when (Connection.HandshakeDeadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new TimeoutException($"no TLS handshake within {Connection.HandshakeTimeout.TotalSeconds:F0} s of the accept");
+            throw new TimeoutException($"no TLS handshake within {Connection.HandshakeTimeout.TotalSeconds:0.###} s of the accept");
         }
         catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or IOException)
         {

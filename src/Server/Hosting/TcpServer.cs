@@ -52,6 +52,17 @@ public sealed class TcpServer : IAsyncDisposable
         _handlerFactory = handlerFactory ?? throw new ArgumentNullException(nameof(handlerFactory));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _options = options ?? new TcpServerOptions();
+        if (_options.HandshakeTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.HandshakeTimeout, "the handshake timeout must be positive");
+        }
+
+        if (_options.EvictionAge <= TimeSpan.Zero || _options.EvictionAge >= _options.HandshakeTimeout)
+        {
+            // At or past the handshake deadline no connection would ever be old enough: eviction would be off unnoticed.
+            throw new ArgumentOutOfRangeException(nameof(options), _options.EvictionAge, $"the eviction age must be positive and shorter than the handshake timeout ({_options.HandshakeTimeout})");
+        }
+
         _failureLog = new LogRateLimiter(_options.FailureLogBurst, _options.FailureLogInterval, _options.TimeProvider);
         _refusalLog = new LogRateLimiter(burst: 1, _options.RefusalLogInterval, _options.TimeProvider);
     }
@@ -101,6 +112,7 @@ public sealed class TcpServer : IAsyncDisposable
 
         _listener = listener;
         ServerLog.Listening(_logger, LocalEndPoint);
+        ServerLog.HandshakeLimits(_logger, _options.HandshakeTimeout.TotalSeconds, _options.EvictionAge.TotalSeconds);
     }
 
     /// <summary>Accepts connections until <see cref="StopAsync"/> or <paramref name="cancellationToken"/>.</summary>
@@ -201,6 +213,7 @@ public sealed class TcpServer : IAsyncDisposable
     private string? Admit(ConnectionContext context, IPAddress address)
     {
         ConnectionContext? evicted = null;
+        TimeSpan evictedAge = default;
         lock (_admission)
         {
             int fromAddress = _perAddress.GetValueOrDefault(address);
@@ -216,6 +229,8 @@ public sealed class TcpServer : IAsyncDisposable
                     return addressFull ? "too many connections from your address" : "too many connections";
                 }
 
+                evictedAge = evicted.Age;
+
                 // The evicted connection gives its place to the new one; it still counts for its address until it ends.
                 _admitted--;
                 _evicting++;
@@ -227,7 +242,7 @@ public sealed class TcpServer : IAsyncDisposable
 
         if (evicted is not null)
         {
-            ServerLog.ConnectionEvicted(_logger, evicted.Id, evicted.RemoteEndPoint, context.Id);
+            ServerLog.ConnectionEvicted(_logger, evicted.Id, evicted.RemoteEndPoint, evictedAge.TotalMilliseconds, context.Id);
             evicted.Abort();
         }
 

@@ -5,6 +5,9 @@ namespace FileXfer.Server.Hosting;
 /// <summary>Settings of the TCP host.</summary>
 public sealed class TcpServerOptions
 {
+    // Null until set: the eviction age then follows the handshake timeout.
+    private TimeSpan? _evictionAge;
+
     /// <summary>The listen backlog. Default: 512.</summary>
     public int Backlog { get; set; } = 512;
 
@@ -45,9 +48,11 @@ public sealed class TcpServerOptions
 
     /// <summary>
     /// How long a connection must have been in its handshake, counted from its accept on <see cref="TimeProvider"/>,
-    /// before a full server evicts it for a new connection: a tenth of <see cref="HandshakeTimeout"/> (1 s by default).
-    /// A younger one looks like a client's handshake under way, not a connection parked in it, and the newcomer is
-    /// refused as busy instead.
+    /// before a full server evicts it for a new connection. A younger one looks like a client's handshake under way, not
+    /// a connection parked in it, and the newcomer is refused as busy instead. Must be positive and shorter than
+    /// <see cref="HandshakeTimeout"/> (a connection is closed at that deadline, so an age past it would never be
+    /// reached). Default, while it is not set: a tenth of <see cref="HandshakeTimeout"/>, read when it is used (1 s for
+    /// the default 10 s).
     /// </summary>
     /// <remarks>
     /// <para>
@@ -62,11 +67,17 @@ public sealed class TcpServerOptions
     /// <para>
     /// The slowloris defence stays: a server full of connections parked in their handshakes has room again for a
     /// newcomer (a client's retry) once they are this old, a tenth of the wait the handshake deadline alone would
-    /// impose. Tied to <see cref="HandshakeTimeout"/>, so a server given a longer budget for slow links protects
-    /// handshakes on them for longer too.
+    /// impose. Unless set, tied to <see cref="HandshakeTimeout"/>, so a server given a longer budget for slow links
+    /// protects handshakes on them for longer too. Set it lower under a flood of half-open connections, so they make
+    /// room sooner (at the price of cutting slow clients' handshakes sooner too), or higher for links whose handshakes
+    /// take longer than a tenth of the budget.
     /// </para>
     /// </remarks>
-    public TimeSpan EvictionAge => HandshakeTimeout / 10;
+    public TimeSpan EvictionAge
+    {
+        get => _evictionAge ?? HandshakeTimeout / 10;
+        set => _evictionAge = value;
+    }
 
     /// <summary>
     /// The most refused connections being answered at once; past it a refused connection is closed without an
