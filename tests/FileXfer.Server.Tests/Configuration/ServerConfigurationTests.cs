@@ -130,6 +130,91 @@ public sealed class ServerConfigurationTests : IDisposable
         Assert.Equal("filexfer-server: --max-list-entries must be positive, not 0", stderr[3]);
     }
 
+    [Fact]
+    public void The_handshake_timeout_and_the_eviction_age_come_from_the_file_the_environment_and_the_command_line()
+    {
+        var command = ServerCommand.Create(TextWriter.Null, TextWriter.Null);
+        var file = WriteConfig("root = /srv\nhandshake-timeout = 30\neviction-age = 2\n");
+
+        var fromFile = Parse(command, ["--config", file], new Hashtable());
+        var fromEnvironment = Parse(command, ["--config", file], new Hashtable { ["FILEXFER_SERVER_HANDSHAKE_TIMEOUT"] = "45.5", ["FILEXFER_SERVER_EVICTION_AGE"] = "0.25" });
+        var fromCommandLine = Parse(command, ["--config", file, "--handshake-timeout", "60", "--eviction-age", "12"], new Hashtable { ["FILEXFER_SERVER_EVICTION_AGE"] = "0.25" });
+        var unset = Parse(command, ["--root", "/srv"], new Hashtable());
+
+        Assert.Equal((30, 2), (fromFile.GetValue<double>("--handshake-timeout"), fromFile.GetValue<double>("--eviction-age")));
+        Assert.Equal((45.5, 0.25), (fromEnvironment.GetValue<double>("--handshake-timeout"), fromEnvironment.GetValue<double>("--eviction-age")));
+        Assert.Equal((60, 12), (fromCommandLine.GetValue<double>("--handshake-timeout"), fromCommandLine.GetValue<double>("--eviction-age")));
+        Assert.Equal(10, unset.GetValue<double>("--handshake-timeout"));
+        // Not given anywhere, the eviction age has no value of its own: the server's follows the handshake timeout.
+        Assert.Null(unset.GetResult(command.Options.Single(o => o.Name == "--eviction-age")));
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData("handshake-timeout = 0", null, "handshake-timeout ({file} line 1) must be positive, not 0")]
+    [InlineData("handshake-timeout = 0.5", null, "handshake-timeout ({file} line 1) must be at least 1, not 0.5")]
+    [InlineData("handshake-timeout = 601", null, "handshake-timeout ({file} line 1) must be at most 600, not 601")]
+    [InlineData("eviction-age = -1", null, "eviction-age ({file} line 1) must be positive, not -1")]
+    [InlineData("eviction-age = 0.0001", null, "eviction-age ({file} line 1) must be at least 0.001, not 0.0001")]
+    [InlineData("eviction-age = 10", null, "eviction-age ({file} line 1) must be less than --handshake-timeout (10 s: a connection is closed at that deadline, so none would ever be evicted), not 10")]
+    [InlineData("handshake-timeout = 20", "FILEXFER_SERVER_EVICTION_AGE=25", "eviction-age ($FILEXFER_SERVER_EVICTION_AGE) must be less than handshake-timeout ({file} line 1) (20 s: a connection is closed at that deadline, so none would ever be evicted), not 25")]
+    [InlineData("eviction-age = 5", "FILEXFER_SERVER_HANDSHAKE_TIMEOUT=5", "eviction-age ({file} line 1) must be less than handshake-timeout ($FILEXFER_SERVER_HANDSHAKE_TIMEOUT) (5 s: a connection is closed at that deadline, so none would ever be evicted), not 5")]
+    [InlineData("eviction-age = 0", "FILEXFER_SERVER_HANDSHAKE_TIMEOUT=-3", "eviction-age ({file} line 1) must be positive, not 0|handshake-timeout ($FILEXFER_SERVER_HANDSHAKE_TIMEOUT) must be positive, not -3")]
+    public async Task A_handshake_timeout_or_eviction_age_out_of_range_is_one_line_naming_where_it_was_set(string line, string? variable, string expected)
+    {
+        var root = _directory.CreateDirectory("root");
+        File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var file = WriteConfig($"{line}\nroot = {root}\nlisten = 127.0.0.1:0\n");
+        var environment = new Hashtable();
+        if (variable?.Split('=') is [var name, var value])
+        {
+            environment[name] = value;
+        }
+
+        var (exitCode, stdout, stderr) = await InvokeAsync(["--config", file], environment, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, exitCode);
+        Assert.Empty(stdout);
+        Assert.Equal(expected.Replace("{file}", file, StringComparison.Ordinal).Split('|').Select(l => "filexfer-server: " + l).Order(StringComparer.Ordinal), stderr.Order(StringComparer.Ordinal));
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData("--handshake-timeout", "NaN", "--handshake-timeout must be positive, not NaN")]
+    [InlineData("--handshake-timeout", "Infinity", "--handshake-timeout must be at most 600, not Infinity")]
+    [InlineData("--eviction-age", "1e9", "--eviction-age must be at most 600, not 1000000000")]
+    public async Task A_handshake_timeout_or_eviction_age_that_is_not_a_finite_number_of_seconds_is_refused(string option, string value, string expected)
+    {
+        var (exitCode, stdout, stderr) = await InvokeAsync(["--root", _directory.Path, "--listen", "127.0.0.1:0", option, value], new Hashtable(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, exitCode);
+        Assert.Empty(stdout);
+        Assert.Equal(["filexfer-server: " + expected], stderr);
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData("handshake-timeout = 30", null, "Handshake deadline 30 s from the accept; when the server is full, the oldest connection in its handshake for 3 s or more makes room")]
+    [InlineData("handshake-timeout = 30", "FILEXFER_SERVER_EVICTION_AGE=0.5", "Handshake deadline 30 s from the accept; when the server is full, the oldest connection in its handshake for 0.5 s or more makes room")]
+    [InlineData("eviction-age = 2.5", null, "Handshake deadline 10 s from the accept; when the server is full, the oldest connection in its handshake for 2.5 s or more makes room")]
+    public async Task The_server_runs_with_the_handshake_timeout_and_eviction_age_it_was_given_and_says_so(string line, string? variable, string expected)
+    {
+        var token = TestContext.Current.CancellationToken;
+        var root = _directory.CreateDirectory("root");
+        File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var file = WriteConfig($"root = root\nlisten = 127.0.0.1:0\n{line}\n");
+        var environment = new Dictionary<string, string?>();
+        if (variable?.Split('=') is [var name, var value])
+        {
+            environment[name] = value;
+        }
+
+        using var server = ServerProcess.StartWithEnvironment(environment, "--config", file);
+        var said = await server.WaitForLineAsync(l => l.Contains("Handshake deadline", StringComparison.Ordinal), TimeSpan.FromSeconds(20), token);
+        await server.WaitUntilListeningAsync(token);
+        server.SendSigTerm();
+
+        Assert.Contains(expected, said, StringComparison.Ordinal);
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(20), token));
+    }
+
     [Fact(Timeout = 60000)]
     public async Task A_missing_config_file_is_one_line_and_exit_2()
     {

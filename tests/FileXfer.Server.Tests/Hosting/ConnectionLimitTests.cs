@@ -4,6 +4,7 @@ using FileXfer.Protocol;
 using FileXfer.Protocol.Framing;
 using FileXfer.Server.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FileXfer.Server.Tests.Hosting;
@@ -143,6 +144,64 @@ public class ConnectionLimitTests
         var evicted = Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionEvicted));
         Assert.Contains("127.0.0.2", evicted.Message, StringComparison.Ordinal);
         Assert.Empty(server.Log.WithEvent(ServerEvents.ConnectionRefused));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_configured_eviction_age_keeps_a_younger_handshake_and_evicts_an_older_one()
+    {
+        // 5 s, where a tenth of the handshake timeout would be 3 s: at 3 s and beyond, short of 5 s, nothing is evicted.
+        var token = TestContext.Current.CancellationToken;
+        var clock = new FakeTimeProvider();
+        var options = new TcpServerOptions { MaxConnections = 2, HandshakeTimeout = TimeSpan.FromSeconds(30), EvictionAge = TimeSpan.FromSeconds(5), TimeProvider = clock };
+        await using var server = new TestServer(root: null, serverOptions: options);
+        await using var oldest = await RawClient.ConnectFromAsync(server.EndPoint, HostA, token);
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 1, TimeSpan.FromSeconds(5), token);
+        await using var younger = await RawClient.ConnectFromAsync(server.EndPoint, HostB, token);
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(5), token);
+        clock.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromMilliseconds(1));
+
+        await using var early = await RawClient.ConnectFromAsync(server.EndPoint, HostC, token);
+        var refusal = await ReadRefusalAsync(early, token);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await using var client = await server.ConnectReadyFromAsync(HostC, token);
+        using var deadline = Deadline.After(TimeSpan.FromSeconds(5));
+        var oldestAnswer = await oldest.ReadRawUntilClosedAsync(deadline.Token);
+
+        FrameAssert.IsError(refusal, ErrorCode.Unavailable, 0);
+        Assert.Empty(oldestAnswer);
+        FrameAssert.Is(await client.PutAsync(1, "in.txt", "in"u8.ToArray(), token), MessageType.Ok, 1);
+        // One eviction, of the oldest, and its line says how long it had been in its handshake.
+        var evicted = Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionEvicted));
+        Assert.Contains("127.0.0.2", evicted.Message, StringComparison.Ordinal);
+        Assert.Contains("still in its handshake after 5000 ms", evicted.Message, StringComparison.Ordinal);
+        // The younger one, 5 s in its handshake too by now but not needed, may still finish it.
+        await younger.HandshakeAsync(token);
+    }
+
+    [Fact]
+    public void The_eviction_age_is_a_tenth_of_the_handshake_timeout_until_it_is_set()
+    {
+        var options = new TcpServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(30) };
+        var followed = options.EvictionAge;
+        options.EvictionAge = TimeSpan.FromSeconds(7);
+        options.HandshakeTimeout = TimeSpan.FromSeconds(60);
+
+        Assert.Equal(TimeSpan.FromSeconds(1), new TcpServerOptions().EvictionAge);
+        Assert.Equal(TimeSpan.FromSeconds(3), followed);
+        Assert.Equal(TimeSpan.FromSeconds(7), options.EvictionAge);
+    }
+
+    [Theory]
+    [InlineData(10, 10)]
+    [InlineData(10, 11)]
+    [InlineData(10, 0)]
+    [InlineData(0, 1)]
+    public void A_server_is_not_made_with_an_eviction_age_it_could_never_reach(double handshakeSeconds, double evictionSeconds)
+    {
+        // At or past the handshake deadline, no connection is ever old enough: eviction would be off without a word.
+        var options = new TcpServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(handshakeSeconds), EvictionAge = TimeSpan.FromSeconds(evictionSeconds) };
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TcpServer(new IPEndPoint(IPAddress.Loopback, 0), _ => throw new InvalidOperationException("never served"), NullLogger.Instance, options));
     }
 
     [Fact(Timeout = 60000)]

@@ -139,6 +139,34 @@ public sealed class HandshakeTests
     }
 
     [Fact(Timeout = 30000)]
+    public async Task A_configured_handshake_timeout_closes_a_silent_connection_at_that_time_and_not_before()
+    {
+        // Two connections accepted at the same moment: 1 ms short of the timeout one of them still completes its handshake
+        // (neither was closed before), the other, silent, is closed when the clock reaches the timeout.
+        var token = TestContext.Current.CancellationToken;
+        var clock = new TestClock();
+        var timeout = TimeSpan.FromSeconds(42.5);
+        await using var server = new TestServer(
+            root: null,
+            handlerOptions: new FileXferHandlerOptions { IdleTimeout = TimeSpan.FromMinutes(5) },
+            serverOptions: new TcpServerOptions { HandshakeTimeout = timeout, TimeProvider = clock });
+        await using var silent = await server.ConnectAsync(token);
+        await using var late = await server.ConnectAsync(token);
+        await server.Log.WaitForEventAsync(ServerEvents.ConnectionOpened, 2, TimeSpan.FromSeconds(10), token);
+
+        clock.Advance(timeout - TimeSpan.FromMilliseconds(1));
+        var welcome = await late.HandshakeAsync(token);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        var answer = await silent.ReadRawUntilClosedAsync(token);
+
+        Assert.Equal(MessageType.Welcome, welcome.Type);
+        Assert.Empty(answer);
+        await HandshakeAssert.TimedOutAsync(server, "no handshake within 42.5 s of the accept", token);
+        // The one that made it in time is served on.
+        FrameAssert.Is(await late.PutAsync(1, "in-time.txt", "in time"u8.ToArray(), token), MessageType.Ok, 1);
+    }
+
+    [Fact(Timeout = 30000)]
     public async Task A_handshake_trickled_byte_by_byte_is_cut_off_at_the_deadline_from_the_accept()
     {
         // A slowloris: each byte is progress, which restarts an idle timeout; the handshake deadline is not restarted by
