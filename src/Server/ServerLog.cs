@@ -49,8 +49,9 @@ internal static partial class ServerLog
     [LoggerMessage(12, LogLevel.Error, "Request {ConnectionId}/{RequestId} {Operation} {Path}: unexpected failure")]
     public static partial void RequestCrashed(ILogger logger, Exception exception, long connectionId, uint requestId, string operation, string path);
 
-    [LoggerMessage(13, LogLevel.Warning, "Refused a connection from {RemoteEndPoint}: {Reason} ({Unreported} more refused since the last report)")]
-    public static partial void ConnectionRefused(ILogger logger, IPEndPoint remoteEndPoint, string reason, int unreported);
+    // Why: none to evict (all established: raise the limit), or all too young (the eviction age), tells the operator which knob.
+    [LoggerMessage(13, LogLevel.Warning, "Refused a connection from {RemoteEndPoint}: {Reason}, and none to evict: {Why} ({Unreported} more refused since the last report)")]
+    public static partial void ConnectionRefused(ILogger logger, IPEndPoint remoteEndPoint, string reason, string why, int unreported);
 
     [LoggerMessage(14, LogLevel.Information, "Connection {ConnectionId} from {RemoteEndPoint} evicted: still in its handshake after {AgeMs:F0} ms when the server was full (making room for connection {NewConnectionId})")]
     public static partial void ConnectionEvicted(ILogger logger, long connectionId, IPEndPoint remoteEndPoint, double ageMs, long newConnectionId);

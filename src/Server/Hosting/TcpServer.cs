@@ -153,7 +153,7 @@ public sealed class TcpServer : IAsyncDisposable
             var address = context.Address;
             if (Admit(context, address) is { } refusal)
             {
-                Refuse(context, refusal);
+                Refuse(context, refusal.Reason, refusal.Why);
                 continue;
             }
 
@@ -208,9 +208,9 @@ public sealed class TcpServer : IAsyncDisposable
 
     /// <summary>
     /// Decides whether a new connection is served: null when it is (evicting the oldest newcomer parked in its
-    /// handshake when the server is full), else the reason it is refused.
+    /// handshake when the server is full), else the reason it is refused, and for the log why no one was evicted.
     /// </summary>
-    private string? Admit(ConnectionContext context, IPAddress address)
+    private (string Reason, string Why)? Admit(ConnectionContext context, IPAddress address)
     {
         ConnectionContext? evicted = null;
         TimeSpan evictedAge = default;
@@ -223,10 +223,16 @@ public sealed class TcpServer : IAsyncDisposable
                 // The oldest connection parked in its handshake (from this address, when that is what is full) makes
                 // room: stalled handshakes must not lock out a real client, behind one NAT address either. Evicted
                 // connections end quickly, but a flood must not let them pile up.
-                evicted = _evicting < _options.MaxPendingRefusals ? OldestParked(addressFull ? address : null) : null;
+                int younger = 0;
+                evicted = _evicting < _options.MaxPendingRefusals ? OldestParked(addressFull ? address : null, out younger) : null;
                 if (evicted is null || !evicted.TryMarkEvicted())
                 {
-                    return addressFull ? "too many connections from your address" : "too many connections";
+                    // What an operator tuning the limits and the eviction age needs to know of a refusal.
+                    string why = evicted is not null ? "the one old enough completed its handshake meanwhile"
+                        : _evicting >= _options.MaxPendingRefusals ? $"{_evicting} evicted connections are still closing"
+                        : younger > 0 ? $"{younger} in their handshakes, all younger than the eviction age of {_options.EvictionAge.TotalSeconds} s"
+                        : "all have completed their handshakes";
+                    return (addressFull ? "too many connections from your address" : "too many connections", why);
                 }
 
                 evictedAge = evicted.Age;
@@ -251,16 +257,26 @@ public sealed class TcpServer : IAsyncDisposable
 
     /// <summary>
     /// The oldest connection that has been in its handshake for <see cref="TcpServerOptions.EvictionAge"/> or more, from
-    /// <paramref name="address"/> when given; null when every connection still in its handshake is younger.
+    /// <paramref name="address"/> when given; null when every connection still in its handshake is younger
+    /// (<paramref name="younger"/> of them).
     /// </summary>
-    private ConnectionContext? OldestParked(IPAddress? address)
+    private ConnectionContext? OldestParked(IPAddress? address, out int younger)
     {
         ConnectionContext? oldest = null;
+        younger = 0;
         foreach (var connection in _connections.Values)
         {
             var candidate = connection.Context;
-            if (!candidate.IsEstablished && !candidate.IsEvicted && (oldest is null || candidate.Id < oldest.Id)
-                && (address is null || candidate.Address.Equals(address)) && candidate.Age >= _options.EvictionAge)
+            if (candidate.IsEstablished || candidate.IsEvicted || (address is not null && !candidate.Address.Equals(address)))
+            {
+                continue;
+            }
+
+            if (candidate.Age < _options.EvictionAge)
+            {
+                younger++;
+            }
+            else if (oldest is null || candidate.Id < oldest.Id)
             {
                 oldest = candidate;
             }
@@ -298,9 +314,9 @@ public sealed class TcpServer : IAsyncDisposable
     /// Tells a connection over a limit why it is refused, within <see cref="TcpServerOptions.RefusalTimeout"/>, and
     /// closes it. Past <see cref="TcpServerOptions.MaxPendingRefusals"/> refusals at once it is closed at once.
     /// </summary>
-    private void Refuse(ConnectionContext context, string reason)
+    private void Refuse(ConnectionContext context, string reason, string why)
     {
-        ReportRefusal(context.RemoteEndPoint, reason);
+        ReportRefusal(context.RemoteEndPoint, reason, why);
         if (_refusals.Count >= _options.MaxPendingRefusals)
         {
             try
@@ -360,12 +376,12 @@ public sealed class TcpServer : IAsyncDisposable
     }
 
     /// <summary>Logs a refusal, at most once per <see cref="TcpServerOptions.RefusalLogInterval"/>: a flood of connections is not a flood of lines.</summary>
-    private void ReportRefusal(IPEndPoint remoteEndPoint, string reason)
+    private void ReportRefusal(IPEndPoint remoteEndPoint, string reason, string why)
     {
         _options.Metrics?.ConnectionRefused(reason);
         if (_refusalLog.TryAcquire(out int unreported))
         {
-            ServerLog.ConnectionRefused(_logger, remoteEndPoint, reason, unreported);
+            ServerLog.ConnectionRefused(_logger, remoteEndPoint, reason, why, unreported);
         }
     }
 

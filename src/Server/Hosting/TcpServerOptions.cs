@@ -61,13 +61,13 @@ public sealed class TcpServerOptions
     /// then cuts the client's first connection, a couple of round trips into a normal handshake, and fails its whole
     /// attempt; refusing the newest as busy costs nothing, since a client gives up a connection a busy server refuses and
     /// goes on over the others. A handshake is 2 to 4 round trips from the accept (TLS, Hello and Welcome, the
-    /// Authenticate unless it rode in the Hello), so 1 s lets it finish on any terrestrial link (up to about 250 ms of
+    /// Authenticate unless it rode in the Hello), so the default 1 s lets it finish on any terrestrial link (up to about 250 ms of
     /// round trip), and a client's connections opened one round trip apart all arrive well within it.
     /// </para>
     /// <para>
     /// The slowloris defence stays: a server full of connections parked in their handshakes has room again for a
-    /// newcomer (a client's retry) once they are this old, a tenth of the wait the handshake deadline alone would
-    /// impose. Unless set, tied to <see cref="HandshakeTimeout"/>, so a server given a longer budget for slow links
+    /// newcomer (a client's retry) once they are this old, by default a tenth of the wait the handshake deadline alone
+    /// would impose. Unless set, tied to <see cref="HandshakeTimeout"/>, so a server given a longer budget for slow links
     /// protects handshakes on them for longer too. Set it lower under a flood of half-open connections, so they make
     /// room sooner (at the price of cutting slow clients' handshakes sooner too), or higher for links whose handshakes
     /// take longer than a tenth of the budget.

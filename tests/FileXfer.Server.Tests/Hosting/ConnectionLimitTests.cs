@@ -51,6 +51,8 @@ public class ConnectionLimitTests
 
         FrameAssert.IsError(refusal, ErrorCode.Unavailable, 0);
         Assert.Equal("too many connections; try again later", refusal.GetStringOrNull(FieldTag.Message));
+        // The log says why none made room: a bigger limit, not a shorter eviction age, would have let it in.
+        Assert.Contains("too many connections, and none to evict: all have completed their handshakes", Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionRefused)).Message, StringComparison.Ordinal);
         // The established connections go on being served.
         FrameAssert.Is(await first.PutAsync(1, "a.txt", "a"u8.ToArray(), token), MessageType.Ok, 1);
     }
@@ -84,6 +86,7 @@ public class ConnectionLimitTests
         Assert.Equal(perAddress ? "too many connections from your address; try again later" : "too many connections; try again later", refusal.GetStringOrNull(FieldTag.Message));
         // Admission evicts, and logs it, before the newcomer is answered: the refusal means no one was evicted.
         Assert.Empty(server.Log.WithEvent(ServerEvents.ConnectionEvicted));
+        Assert.Contains("none to evict: 2 in their handshakes, all younger than the eviction age of 1 s", Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionRefused)).Message, StringComparison.Ordinal);
         // Both still finish their handshakes, the first one first.
         await first.SendRawAsync(ProtocolLimits.Magic[2..].ToArray(), token);
         await first.SendHelloAsync(ProtocolLimits.Version, token);
@@ -168,6 +171,7 @@ public class ConnectionLimitTests
         var oldestAnswer = await oldest.ReadRawUntilClosedAsync(deadline.Token);
 
         FrameAssert.IsError(refusal, ErrorCode.Unavailable, 0);
+        Assert.Contains("none to evict: 2 in their handshakes, all younger than the eviction age of 5 s", Assert.Single(server.Log.WithEvent(ServerEvents.ConnectionRefused)).Message, StringComparison.Ordinal);
         Assert.Empty(oldestAnswer);
         FrameAssert.Is(await client.PutAsync(1, "in.txt", "in"u8.ToArray(), token), MessageType.Ok, 1);
         // One eviction, of the oldest, and its line says how long it had been in its handshake.
