@@ -16,6 +16,18 @@ internal static partial class ServerCommand
     private const double MinHandshakeTimeoutSeconds = 1;
     private const double MaxHandshakeTimeoutSeconds = 600;
 
+    /// <summary>A day: a drain longer than that is a server that does not stop.</summary>
+    private const double MaxShutdownTimeoutSeconds = 86_400;
+
+    /// <summary>A week without progress; the timers take at most 49 days.</summary>
+    private const double MaxIdleTimeoutSeconds = 604_800;
+
+    /// <summary>Linux's largest TCP_KEEPIDLE and TCP_KEEPINTVL (<c>MAX_TCP_KEEPIDLE</c>); over it setsockopt fails.</summary>
+    private const double MaxKeepAliveSeconds = 32_767;
+
+    /// <summary>Ten years.</summary>
+    private const double MaxPartialMaxAgeHours = 87_600;
+
     // The clock's resolution in practice; below it the age is nothing at all.
     private const double MinEvictionAgeSeconds = 0.001;
 
@@ -46,14 +58,28 @@ internal static partial class ServerCommand
             problems.Add($"{describe("--bwlimit")}: {rateError}");
         }
 
-        Check(settings.ShutdownTimeout < TimeSpan.Zero, "--shutdown-timeout", "cannot be negative", settings.ShutdownTimeout.TotalSeconds);
+        // Every duration within what the timers, the kernel and TimeSpan take (and NaN out): a number given by mistake
+        // is a usage line, not an exception at start or a keepalive the kernel silently refuses.
+        Check(double.IsNaN(settings.ShutdownTimeoutSeconds), "--shutdown-timeout", "must be a number of seconds", settings.ShutdownTimeoutSeconds);
+        Check(settings.ShutdownTimeoutSeconds < 0, "--shutdown-timeout", "cannot be negative", settings.ShutdownTimeoutSeconds);
+        Check(settings.ShutdownTimeoutSeconds > MaxShutdownTimeoutSeconds, "--shutdown-timeout", $"must be at most {Invariant(MaxShutdownTimeoutSeconds)}", settings.ShutdownTimeoutSeconds);
         Check(settings.MaxFileSize < 0, "--max-file-size", "cannot be negative", settings.MaxFileSize);
-        Check(settings.KeepAlive < TimeSpan.Zero, "--keepalive", "cannot be negative", settings.KeepAlive.TotalSeconds);
-        Check(settings.PartialMaxAge <= TimeSpan.Zero, "--partial-max-age", "must be positive", settings.PartialMaxAge.TotalHours);
-        Check(settings.IdleTimeout <= TimeSpan.Zero, "--idle-timeout", "must be positive", settings.IdleTimeout.TotalSeconds);
+        Check(double.IsNaN(settings.KeepAliveSeconds), "--keepalive", "must be a number of seconds", settings.KeepAliveSeconds);
+        Check(settings.KeepAliveSeconds < 0, "--keepalive", "cannot be negative", settings.KeepAliveSeconds);
+        Check(settings.KeepAliveSeconds > MaxKeepAliveSeconds, "--keepalive", $"must be at most {Invariant(MaxKeepAliveSeconds)} (the kernel's limit)", settings.KeepAliveSeconds);
+        var partialProblem = SecondsProblem(settings.PartialMaxAgeHours, 0, MaxPartialMaxAgeHours);
+        Check(partialProblem is not null, "--partial-max-age", partialProblem ?? string.Empty, settings.PartialMaxAgeHours);
+        var idleProblem = SecondsProblem(settings.IdleTimeoutSeconds, 0, MaxIdleTimeoutSeconds);
+        Check(idleProblem is not null, "--idle-timeout", idleProblem ?? string.Empty, settings.IdleTimeoutSeconds);
         Check(settings.MaxConnections <= 0, "--max-connections", "must be positive", settings.MaxConnections);
         Check(settings.MaxConnectionsPerAddress <= 0, "--max-connections-per-address", "must be positive", settings.MaxConnectionsPerAddress);
         Check(settings.MaxListEntries <= 0, "--max-list-entries", "must be positive", settings.MaxListEntries);
+
+        if (settings.TlsKey is not null && settings.TlsCertificate is null)
+        {
+            // Checked with the rest, before the store is opened: a usage error leaves nothing behind under the root.
+            problems.Add($"{describe("--tls-key")} needs {describe("--tls-cert")}");
+        }
 
         var handshakeProblem = SecondsProblem(settings.HandshakeTimeoutSeconds, MinHandshakeTimeoutSeconds, MaxHandshakeTimeoutSeconds);
         Check(handshakeProblem is not null, "--handshake-timeout", handshakeProblem ?? string.Empty, settings.HandshakeTimeoutSeconds);
@@ -74,7 +100,7 @@ internal static partial class ServerCommand
     }
 
     /// <summary>
-    /// Why a number of seconds is out of <paramref name="min"/> to <paramref name="max"/>, or null when it is within;
+    /// Why a duration (seconds, or hours) is out of <paramref name="min"/> to <paramref name="max"/>, or null when it is within;
     /// written so that NaN is out too.
     /// </summary>
     private static string? SecondsProblem(double seconds, double min, double max) =>

@@ -81,12 +81,6 @@ internal static partial class ServerCommand
             return ServerExitCode.Usage;
         }
 
-        if (settings.TlsKey is not null && settings.TlsCertificate is null)
-        {
-            await stderr.WriteLineAsync("filexfer-server: --tls-key needs --tls-cert");
-            return ServerExitCode.Usage;
-        }
-
         IPEndPoint endPoint;
         try
         {

@@ -154,11 +154,11 @@ internal static partial class ServerCommand
             var settings = new ServerSettings(
                 result.GetValue(root)!,
                 result.GetValue(listen)!,
-                TimeSpan.FromSeconds(result.GetValue(shutdownTimeout)),
+                result.GetValue(shutdownTimeout),
                 result.GetValue(maxFileSize),
-                TimeSpan.FromHours(result.GetValue(partialMaxAge)),
-                TimeSpan.FromSeconds(result.GetValue(idleTimeout)),
-                TimeSpan.FromSeconds(result.GetValue(keepAlive)),
+                result.GetValue(partialMaxAge),
+                result.GetValue(idleTimeout),
+                result.GetValue(keepAlive),
                 result.GetValue(maxConnections),
                 result.GetValue(maxConnectionsPerAddress),
                 result.GetValue(handshakeTimeout),
@@ -179,6 +179,20 @@ internal static partial class ServerCommand
         return command;
     }
 
-    private sealed record ServerSettings(DirectoryInfo Root, string Listen, TimeSpan ShutdownTimeout, long MaxFileSize, TimeSpan PartialMaxAge, TimeSpan IdleTimeout, TimeSpan KeepAlive,
-        int MaxConnections, int MaxConnectionsPerAddress, double HandshakeTimeoutSeconds, double? EvictionAgeSeconds, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous, string? Metrics, string? BandwidthLimit);
+    /// <remarks>
+    /// Durations are kept as the numbers given (seconds; hours for the partials' age) and checked by
+    /// <see cref="RangeProblems"/> before their <see cref="TimeSpan"/>s are read: NaN or 1e300 must be a usage line, not
+    /// the exception <see cref="TimeSpan.FromSeconds(double)"/> throws.
+    /// </remarks>
+    private sealed record ServerSettings(DirectoryInfo Root, string Listen, double ShutdownTimeoutSeconds, long MaxFileSize, double PartialMaxAgeHours, double IdleTimeoutSeconds, double KeepAliveSeconds,
+        int MaxConnections, int MaxConnectionsPerAddress, double HandshakeTimeoutSeconds, double? EvictionAgeSeconds, int MaxListEntries, LogLevel LogLevel, LogFormat LogFormat, bool Tls, FileInfo? TlsCertificate, FileInfo? TlsKey, FileInfo? Tokens, bool AllowAnonymous, string? Metrics, string? BandwidthLimit)
+    {
+        public TimeSpan ShutdownTimeout => TimeSpan.FromSeconds(ShutdownTimeoutSeconds);
+
+        public TimeSpan PartialMaxAge => TimeSpan.FromHours(PartialMaxAgeHours);
+
+        public TimeSpan IdleTimeout => TimeSpan.FromSeconds(IdleTimeoutSeconds);
+
+        public TimeSpan KeepAlive => TimeSpan.FromSeconds(KeepAliveSeconds);
+    }
 }

@@ -191,6 +191,54 @@ public sealed class ServerConfigurationTests : IDisposable
     }
 
     [Theory(Timeout = 60000)]
+    [InlineData("--idle-timeout", "1e300", "--idle-timeout must be at most 604800, not 1E+300")]
+    [InlineData("--idle-timeout", "NaN", "--idle-timeout must be positive, not NaN")]
+    [InlineData("--idle-timeout", "0", "--idle-timeout must be positive, not 0")]
+    [InlineData("--shutdown-timeout", "1e300", "--shutdown-timeout must be at most 86400, not 1E+300")]
+    [InlineData("--shutdown-timeout", "NaN", "--shutdown-timeout must be a number of seconds, not NaN")]
+    [InlineData("--shutdown-timeout", "-1", "--shutdown-timeout cannot be negative, not -1")]
+    [InlineData("--keepalive", "40000", "--keepalive must be at most 32767 (the kernel's limit), not 40000")]
+    [InlineData("--keepalive", "Infinity", "--keepalive must be at most 32767 (the kernel's limit), not Infinity")]
+    [InlineData("--keepalive", "NaN", "--keepalive must be a number of seconds, not NaN")]
+    [InlineData("--partial-max-age", "1e300", "--partial-max-age must be at most 87600, not 1E+300")]
+    [InlineData("--partial-max-age", "-Infinity", "--partial-max-age must be positive, not -Infinity")]
+    public async Task A_duration_that_no_timer_could_hold_is_one_line_not_a_crash(string option, string value, string expected)
+    {
+        // These used to reach TimeSpan.FromSeconds (an unhandled OverflowException or ArgumentException, exit 1) or, for
+        // the keepalive, a setsockopt the kernel refuses (no keepalive at all, silently).
+        var root = _directory.CreateDirectory("root");
+        File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var (exitCode, stdout, stderr) = await InvokeAsync(["--root", root, "--listen", "127.0.0.1:0", option, value], new Hashtable(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, exitCode);
+        Assert.Empty(stdout);
+        Assert.Equal(["filexfer-server: " + expected], stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(root));
+    }
+
+    [Theory(Timeout = 60000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_key_without_its_certificate_is_a_usage_line_that_leaves_the_root_untouched(bool fromFile)
+    {
+        var root = _directory.CreateDirectory("root");
+        File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var key = Path.Combine(_directory.Path, "server.key");
+        string[] args = fromFile
+            ? ["--config", WriteConfig($"root = {root}\nlisten = 127.0.0.1:0\ntls-key = {key}\n")]
+            : ["--root", root, "--listen", "127.0.0.1:0", "--tls-key", key];
+
+        var (exitCode, stdout, stderr) = await InvokeAsync(args, new Hashtable(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, exitCode);
+        Assert.Empty(stdout);
+        Assert.Equal([fromFile ? $"filexfer-server: tls-key ({args[1]} line 3) needs --tls-cert" : "filexfer-server: --tls-key needs --tls-cert"], stderr);
+        // Checked before the store is opened, which would have made ROOT/.filexfer.
+        Assert.Empty(Directory.EnumerateFileSystemEntries(root));
+    }
+
+    [Theory(Timeout = 60000)]
     [InlineData("handshake-timeout = 30", null, "Handshake deadline 30 s from the accept; when the server is full, the oldest connection in its handshake for 3 s or more makes room")]
     [InlineData("handshake-timeout = 30", "FILEXFER_SERVER_EVICTION_AGE=0.5", "Handshake deadline 30 s from the accept; when the server is full, the oldest connection in its handshake for 0.5 s or more makes room")]
     [InlineData("eviction-age = 2.5", null, "Handshake deadline 10 s from the accept; when the server is full, the oldest connection in its handshake for 2.5 s or more makes room")]
