@@ -9,12 +9,7 @@ public sealed partial class FileStore
     /// </summary>
     internal async Task<RangeUpload> BeginRangeAsync(RangeStart start, TimeSpan wait, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        var normalized = RemotePath.Normalize(start.Path);
-        if (normalized.Length == 0)
-        {
-            throw new FileXferException(ErrorCode.IsADirectory, "cannot put to the root directory itself");
-        }
-
+        var normalized = NormalizeUploadPath(start.Path);
         if (start.TransferId.Length == 0)
         {
             throw new FileXferException(ErrorCode.BadRequest, "a ranged put needs a TransferId");
@@ -33,7 +28,7 @@ public sealed partial class FileStore
         var name = RangedUploads.Name(start.TransferId, RemotePath.Combine(_subtree, normalized), start.Size, start.Algorithm);
         if (_ranged.Find(name) is not { } file)
         {
-            CheckDestination(normalized);
+            _root.PrepareFileDestination(normalized);
             _freeSpace.Ensure(start.Size);
             file = _ranged.GetOrCreate(name, normalized, start.Size, start.Algorithm);
         }
@@ -77,7 +72,7 @@ public sealed partial class FileStore
         try
         {
             hash = await file.FinishAsync(cancellationToken);
-            destination = CheckDestination(normalized);
+            destination = _root.PrepareFileDestination(normalized);
         }
         catch (FileXferException) when (!file.Assembling)
         {
@@ -95,22 +90,5 @@ public sealed partial class FileStore
         var (stream, release) = file.HandOver();
         await file.DisposeAsync();
         return (new PendingUpload(_publisher, normalized, destination, file.TempPath, stream, start.Size, release, directories: null, _staging.Device), hash);
-    }
-
-    /// <summary>Checks that a file may be put at <paramref name="normalized"/>, creating missing parents; returns where it goes.</summary>
-    private string CheckDestination(string normalized)
-    {
-        var resolved = _root.ResolveWithState(normalized);
-        if (resolved.IsDirectory)
-        {
-            throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(normalized)}' is a directory");
-        }
-
-        if (!resolved.ParentsExist)
-        {
-            _root.CreateParents(normalized);
-        }
-
-        return resolved.FullPath;
     }
 }

@@ -24,12 +24,7 @@ public sealed partial class FileStore
     public PendingUpload BeginUpload(string path, long? declaredSize, long sizeHint, byte[]? resumeKey = null, DirectoryHandles? directories = null, bool deferCheck = false)
     {
         long size = declaredSize ?? sizeHint;
-        var normalized = RemotePath.Normalize(path);
-        if (normalized.Length == 0)
-        {
-            throw new FileXferException(ErrorCode.IsADirectory, "cannot put to the root directory itself");
-        }
-
+        var normalized = NormalizeUploadPath(path);
         if (size > Options.MaxFileSize)
         {
             throw new FileXferException(ErrorCode.TooLarge, $"file of {size} bytes exceeds the server's limit of {Options.MaxFileSize}");
@@ -43,18 +38,7 @@ public sealed partial class FileStore
             return BeginTemp(normalized, Path.Combine(Root, normalized), declaredSize, directories);
         }
 
-        var resolved = _root.ResolveWithState(normalized);
-        var destination = resolved.FullPath;
-        if (resolved.IsDirectory)
-        {
-            throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(normalized)}' is a directory");
-        }
-
-        if (!resolved.ParentsExist)
-        {
-            _root.CreateParents(normalized);
-        }
-
+        var destination = _root.PrepareFileDestination(normalized);
         if (directories is not null)
         {
             _publisher.KeepParent(directories, normalized, destination, evict: true);
@@ -131,6 +115,13 @@ public sealed partial class FileStore
         {
             // Still held: this upload gets a fresh temp file and starts over.
         }
+    }
+
+    /// <summary>The normalized path of an upload's destination, which cannot be the root.</summary>
+    private static string NormalizeUploadPath(string path)
+    {
+        var normalized = RemotePath.Normalize(path);
+        return normalized.Length == 0 ? throw new FileXferException(ErrorCode.IsADirectory, "cannot put to the root directory itself") : normalized;
     }
 
     private string ResumeName(byte[] key, string normalized) =>

@@ -24,6 +24,10 @@ internal static class StorageErrors
         _ => new(ErrorCode.Internal, $"storage error on '{RemotePath.Escape(normalized)}': {exception.Message}", exception),
     };
 
+    /// <summary>A file cannot be written at <paramref name="normalized"/>: a directory is there.</summary>
+    public static FileXferException IsADirectory(string normalized) =>
+        new(ErrorCode.IsADirectory, $"'{RemotePath.Escape(normalized)}' is a directory");
+
     public static FileXferException LeadsOutside(string normalized) =>
         new(ErrorCode.AccessDenied, $"'{RemotePath.Escape(normalized)}' leads outside the root through a symbolic link");
 

@@ -135,6 +135,29 @@ internal sealed class StoreRoot(string root, string reservedPath)
         return !first.SequenceEqual(FileStore.ReservedName);
     }
 
+    /// <summary>
+    /// Decides whether a file may be written at <paramref name="normalized"/> (not the root), and makes its missing
+    /// parents, each checked as it is made; returns where the file goes. Refused: the reserved folder (InvalidPath), a link
+    /// on the way or at the end whose real target is outside the root, in the reserved folder or missing (AccessDenied), a
+    /// file on the way (NotADirectory), a directory at the end (IsADirectory). Anything else at the end (a file, a link to
+    /// one inside the root, a FIFO, a device) is replaced whole when the upload is published, never written into. The one
+    /// check of a put's start (<see cref="FileStore.BeginUpload"/>, where no kept directory answers first), a ranged put's
+    /// first range and its Assemble, and a publish by path (<see cref="UploadPublisher.Publish"/>), so they cannot drift.
+    /// </summary>
+    public string PrepareFileDestination(string normalized)
+    {
+        var resolved = ResolveWithState(normalized);
+        if (!resolved.ParentsExist)
+        {
+            CreateParents(normalized);
+
+            // Looked at again below the new directories: something may have been made at the destination meanwhile.
+            resolved = ResolveWithState(normalized);
+        }
+
+        return resolved.IsDirectory ? throw StorageErrors.IsADirectory(normalized) : resolved.FullPath;
+    }
+
     /// <summary>Creates the missing directories above <paramref name="normalized"/>, each checked as it is made.</summary>
     public void CreateParents(string normalized)
     {

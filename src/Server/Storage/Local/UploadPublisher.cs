@@ -27,7 +27,7 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
         }
 
         return status.IsDirectory
-            ? throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(normalized)}' is a directory")
+            ? throw StorageErrors.IsADirectory(normalized)
             : status.IsRegularFile;
     }
 
@@ -75,19 +75,9 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
                 return (directory, location);
             }
 
-            // Checked again: the tree may have changed while the body was arriving. A directory removed meanwhile is
-            // made again, as the upload's start would have made it.
-            var resolved = root.ResolveWithState(upload.Path);
-            if (!resolved.ParentsExist)
-            {
-                root.CreateParents(upload.Path);
-                resolved = root.ResolveWithState(upload.Path);
-            }
-
-            if (resolved.IsDirectory)
-            {
-                throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(upload.Path)}' is a directory");
-            }
+            // Checked again, as the upload's start checked it: the tree may have changed while the body was arriving. A
+            // directory removed meanwhile is made again.
+            var destination = root.PrepareFileDestination(upload.Path);
 
             if (!announced)
             {
@@ -95,20 +85,20 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
             }
 
             // Into a directory handle located first: a link swapped in meanwhile cannot take the file out of the root.
-            var anchor = root.OpenVerifiedParent(upload.Path, resolved.FullPath);
+            var anchor = root.OpenVerifiedParent(upload.Path, destination);
             string? located;
             try
             {
                 if (upload.TempPath is null)
                 {
-                    LinkInto(upload, anchor ?? throw new InvalidOperationException("an unnamed upload needs a directory handle"), System.IO.Path.GetFileName(resolved.FullPath), exists: false);
+                    LinkInto(upload, anchor ?? throw new InvalidOperationException("an unnamed upload needs a directory handle"), System.IO.Path.GetFileName(destination), exists: false);
                 }
                 else
                 {
-                    System.IO.File.Move(upload.TempPath, StoreRoot.Below(anchor, resolved.FullPath), overwrite: true);
+                    System.IO.File.Move(upload.TempPath, StoreRoot.Below(anchor, destination), overwrite: true);
                 }
 
-                SetParentTime(upload, anchor, System.IO.Path.GetDirectoryName(resolved.FullPath)!);
+                SetParentTime(upload, anchor, System.IO.Path.GetDirectoryName(destination)!);
                 located = KeepAnchor(upload.Directories, upload.Path, ref anchor);
             }
             finally
@@ -116,7 +106,7 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
                 anchor?.Dispose();
             }
 
-            return (directory, located ?? System.IO.Path.GetDirectoryName(resolved.FullPath)!);
+            return (directory, located ?? System.IO.Path.GetDirectoryName(destination)!);
         });
     }
 
@@ -219,7 +209,7 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
         {
             if (status.IsDirectory)
             {
-                throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(upload.Path)}' is a directory");
+                throw StorageErrors.IsADirectory(upload.Path);
             }
 
             if (!status.IsRegularFile)
@@ -248,7 +238,7 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
         return failure switch
         {
             0 => true,
-            Posix.IsADirectory => throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(upload.Path)}' is a directory"),
+            Posix.IsADirectory => throw StorageErrors.IsADirectory(upload.Path),
             _ => throw new IOException($"cannot rename the upload into place: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(failure)}", failure),
         };
     }
@@ -283,7 +273,7 @@ internal sealed class UploadPublisher(StoreRoot root, StagingArea staging)
             case 0:
                 return;
             case Posix.IsADirectory:
-                throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(upload.Path)}' is a directory");
+                throw StorageErrors.IsADirectory(upload.Path);
             default:
                 throw new IOException($"cannot give the upload its name: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(failure)}", failure);
         }
