@@ -130,7 +130,7 @@ internal static partial class ServerCommand
             ServerLog.TlsCertificate(logger, certificate.Certificate.Subject, certificate.Source, CertificateFingerprint.Format(certificate.Fingerprint));
         }
 
-        int stale = store.RemoveStaleUploads();
+        int stale = await store.RemoveStaleUploadsAsync(cancellationToken);
         if (stale > 0)
         {
             ServerLog.StaleUploadsRemoved(logger, stale);
@@ -238,7 +238,7 @@ internal static partial class ServerCommand
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                int removed = store.RemoveStaleUploads();
+                int removed = await store.RemoveStaleUploadsAsync(cancellationToken);
                 if (removed > 0)
                 {
                     ServerLog.StaleUploadsRemoved(logger, removed);

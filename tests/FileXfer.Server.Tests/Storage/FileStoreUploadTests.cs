@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using FileXfer.Protocol;
+using FileXfer.Protocol.Framing;
+using FileXfer.Protocol.Hashing;
+using FileXfer.Server.Storage;
 using FileXfer.Server.Storage.Local;
 using Microsoft.Extensions.Time.Testing;
 
@@ -196,9 +199,10 @@ public sealed class FileStoreUploadTests : IDisposable
         Assert.Equal(Convert.ToInt32("644", 8), (int)File.GetUnixFileMode(_fixture.Local("b.txt")));
     }
 
-    [Fact]
-    public void Remove_stale_uploads_deletes_only_part_files_in_the_staging_area()
+    [Fact(Timeout = 30000)]
+    public async Task Remove_stale_uploads_deletes_only_part_files_in_the_staging_area()
     {
+        var token = TestContext.Current.CancellationToken;
         File.WriteAllText(Path.Combine(Store.StagingDirectory, "0123.part"), "stale");
         File.WriteAllText(Path.Combine(Store.StagingDirectory, "4567.part"), "stale");
         File.WriteAllText(Path.Combine(Store.StagingDirectory, "notes.txt"), "kept");
@@ -206,17 +210,18 @@ public sealed class FileStoreUploadTests : IDisposable
 
         // A restart over the same root finds the same staging area.
         var restarted = new FileStore(Store.Root);
-        int removed = restarted.RemoveStaleUploads();
+        int removed = await restarted.RemoveStaleUploadsAsync(token);
 
         Assert.Equal(2, removed);
         Assert.Equal(["notes.txt"], Directory.GetFiles(Store.StagingDirectory).Select(Path.GetFileName));
         Assert.True(File.Exists(_fixture.Local("user.part")));
-        Assert.Equal(0, restarted.RemoveStaleUploads());
+        Assert.Equal(0, await restarted.RemoveStaleUploadsAsync(token));
     }
 
-    [Fact]
-    public void Resumable_partials_are_kept_until_they_are_older_than_the_maximum_age()
+    [Fact(Timeout = 30000)]
+    public async Task Resumable_partials_are_kept_until_they_are_older_than_the_maximum_age()
     {
+        var token = TestContext.Current.CancellationToken;
         var old = Path.Combine(Store.StagingDirectory, "00112233445566778899aabbccddeeff.resume");
         var fresh = Path.Combine(Store.StagingDirectory, "ffeeddccbbaa99887766554433221100.resume");
         File.WriteAllText(old, "left two days ago");
@@ -224,26 +229,67 @@ public sealed class FileStoreUploadTests : IDisposable
         File.SetLastWriteTimeUtc(old, DateTime.UtcNow - TimeSpan.FromDays(2));
         File.SetLastWriteTimeUtc(fresh, DateTime.UtcNow - TimeSpan.FromMinutes(1));
 
-        int removed = Store.RemoveStaleUploads(TimeSpan.FromHours(24));
+        var store = new FileStore(Store.Root, new FileStoreOptions { PartialMaxAge = TimeSpan.FromHours(24) });
+        int removed = await store.RemoveStaleUploadsAsync(token);
 
         Assert.Equal(1, removed);
         Assert.False(File.Exists(old));
         Assert.True(File.Exists(fresh));
     }
 
-    [Fact]
-    public void The_age_of_a_partial_is_counted_on_the_store_s_clock()
+    [Fact(Timeout = 30000)]
+    public async Task The_age_of_a_partial_is_counted_on_the_store_s_clock()
     {
+        var token = TestContext.Current.CancellationToken;
         // The partial's time is the file system's (now); its age is measured on the clock the store was given.
         var partial = Path.Combine(Store.StagingDirectory, "00112233445566778899aabbccddeeff.resume");
         File.WriteAllText(partial, "left just now");
         var clock = new FakeTimeProvider(File.GetLastWriteTimeUtc(partial));
         var store = new FileStore(Store.Root, new FileStoreOptions { TimeProvider = clock, PartialMaxAge = TimeSpan.FromHours(24) });
 
-        Assert.Equal(0, store.RemoveStaleUploads());
+        Assert.Equal(0, await store.RemoveStaleUploadsAsync(token));
         clock.Advance(TimeSpan.FromHours(25));
-        Assert.Equal(1, store.RemoveStaleUploads());
+        Assert.Equal(1, await store.RemoveStaleUploadsAsync(token));
         Assert.False(File.Exists(partial));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task Ranged_uploads_idle_past_the_maximum_age_are_swept_with_their_partial_files_and_held_ones_kept()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var store = new FileStore(Store.Root, new FileStoreOptions { TimeProvider = clock, PartialMaxAge = TimeSpan.FromHours(1) });
+        var idle = new RangeStart("idle.bin", 10, HashAlgorithms.Sha256, [1], new FileRange(0, 5));
+        await using (var range = await store.BeginRangeAsync(idle, TimeSpan.FromSeconds(10), clock, token))
+        {
+            await range.Body.WriteAsync("hello"u8.ToArray(), token);
+            range.Complete(Sha256("hello"), Sha256("hello"));
+        }
+
+        // A connection still sends a range of this one: however old, it is not swept from under it.
+        await using var held = await store.BeginRangeAsync(idle with { Path = "held.bin" }, TimeSpan.FromSeconds(10), clock, token);
+        Assert.Equal(2, Directory.GetFiles(Store.StagingDirectory).Length);
+
+        Assert.Equal(0, await store.RemoveStaleUploadsAsync(token));
+        clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1, await store.RemoveStaleUploadsAsync(token));
+
+        Assert.Single(Directory.GetFiles(Store.StagingDirectory));
+        var gone = await StoreAssert.FailsAsync(ErrorCode.BadRequest, () => store.AssembleAsync(idle with { Range = default }, token));
+        Assert.Contains("no ranges of this transfer", gone.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_sweep_cancelled_before_it_starts_removes_nothing()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var stale = Path.Combine(Store.StagingDirectory, "0123.part");
+        await File.WriteAllTextAsync(stale, "stale", token);
+        using var cancelled = CancellationTokenSource.CreateLinkedTokenSource(token);
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.RemoveStaleUploadsAsync(cancelled.Token));
+        Assert.True(File.Exists(stale));
     }
 
     [Fact(Timeout = 30000)]

@@ -129,19 +129,17 @@ public sealed partial class FileStore : IStore
         set => _root.BeforeUse = value;
     }
 
-    /// <summary>Removes temp files left by a crash, and partials untouched for longer than <see cref="FileStoreOptions.PartialMaxAge"/>. Returns how many were removed.</summary>
-    public int RemoveStaleUploads() => RemoveStaleUploads(Options.PartialMaxAge);
-
     /// <summary>
-    /// Removes temp files left by a crash, partials untouched for longer than <paramref name="partialMaxAge"/>, and
-    /// ranged uploads no connection used for that long (see <see cref="StagingArea.RemoveStaleUploads"/>).
+    /// Removes temp files left by a crash, partials untouched for longer than <see cref="FileStoreOptions.PartialMaxAge"/>,
+    /// and ranged uploads no connection used for that long, with their partial files (see
+    /// <see cref="StagingArea.RemoveStaleUploads"/>). Returns how many were removed. A sweep cancelled before it starts
+    /// removes nothing.
     /// </summary>
-    public int RemoveStaleUploads(TimeSpan partialMaxAge)
+    public async Task<int> RemoveStaleUploadsAsync(CancellationToken cancellationToken)
     {
-        // A ranged upload idle for that long has no connection and no read-back in progress: nothing to wait for.
-        var ranged = _ranged.RemoveStaleAsync(Options.TimeProvider.GetUtcNow() - partialMaxAge);
-        int removed = ranged.IsCompletedSuccessfully ? ranged.Result : ranged.GetAwaiter().GetResult();
-        return removed + _staging.RemoveStaleUploads(partialMaxAge);
+        var maxAge = Options.PartialMaxAge;
+        int removed = await _ranged.RemoveStaleAsync(Options.TimeProvider.GetUtcNow() - maxAge, cancellationToken);
+        return removed + _staging.RemoveStaleUploads(maxAge);
     }
 
     /// <summary>Whether a real path is inside this store's root.</summary>

@@ -75,9 +75,13 @@ internal sealed class RangedUploads(StagingArea staging, TimeProvider timeProvid
         }
     }
 
-    /// <summary>Removes the uploads no connection used since <paramref name="cutoff"/>, with their partial files. Returns how many.</summary>
-    public async Task<int> RemoveStaleAsync(DateTimeOffset cutoff)
+    /// <summary>
+    /// Removes the uploads no connection used since <paramref name="cutoff"/>, with their partial files. Returns how many.
+    /// Cancelled, it takes none; once it has taken them from the registry, it closes and deletes them all.
+    /// </summary>
+    public async Task<int> RemoveStaleAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         List<RangedFile> stale;
         lock (_gate)
         {
@@ -88,6 +92,7 @@ internal sealed class RangedUploads(StagingArea staging, TimeProvider timeProvid
             }
         }
 
+        // Not cancellable: an upload taken out of the registry and left undisposed would keep its file open and on disk.
         foreach (var upload in stale)
         {
             await upload.DisposeAsync();
