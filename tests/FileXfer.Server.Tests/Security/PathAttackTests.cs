@@ -134,6 +134,40 @@ public sealed class PathAttackTests
     }
 
     [Theory(Timeout = 30000)]
+    [InlineData("mid/new.txt")]
+    [InlineData("a/last")]
+    [InlineData("a/dangling")]
+    [InlineData("evil/new.txt")]
+    [InlineData("backdoor/planted.part")]
+    [InlineData("a/lastdir/new.txt")]
+    public async Task A_ranged_put_is_refused_on_every_link_leading_out_with_the_put_s_answer(string path)
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = StartWithNeighbours();
+        var planted = Path.Combine(server.Store.StagingDirectory, "planted.part");
+        await File.WriteAllTextAsync(planted, "staged", token);
+        Directory.CreateSymbolicLink(server.PathOf("mid"), Neighbour(server, "outside"));
+        Directory.CreateSymbolicLink(server.PathOf("evil"), Neighbour(server, "root-evil"));
+        Directory.CreateSymbolicLink(server.PathOf("backdoor"), server.Store.StagingDirectory);
+        Directory.CreateDirectory(server.PathOf("a"));
+        File.CreateSymbolicLink(server.PathOf("a/last"), Neighbour(server, "outside", "secret.txt"));
+        File.CreateSymbolicLink(server.PathOf("a/dangling"), server.PathOf("missing.txt"));
+        Directory.CreateSymbolicLink(server.PathOf("a/lastdir"), Neighbour(server, "outside"));
+        await using var client = await server.ConnectReadyAsync(token);
+
+        var put = await RequestAsync(client, MessageType.Put, 1, path, token);
+        await client.SendAsync(RangeMessages.Put(2, path, 1, HashAlgorithms.Sha256, [1, 2, 3], new FileRange(0, 1)), token);
+        var ranged = await client.ReadAsync(token);
+
+        FrameAssert.IsError(put, ErrorCode.AccessDenied, 1);
+        FrameAssert.IsError(ranged, ErrorCode.AccessDenied, 2);
+        Assert.Equal(put.GetStringOrNull(FieldTag.Message), ranged.GetStringOrNull(FieldTag.Message));
+        Assert.Equal("staged", await File.ReadAllTextAsync(planted, token));
+        await AssertStillServesAsync(client, 3, token);
+        AssertNeighboursUntouched(server);
+    }
+
+    [Theory(Timeout = 30000)]
     [InlineData("bell\u0007.txt")]
     [InlineData("esc\u001b[31mred.txt")]
     [InlineData("new\nline.txt")]
@@ -320,6 +354,34 @@ public sealed class PathAttackTests
         var answer = await client.PutAsync(1, "d/new.txt", "planted"u8.ToArray(), token);
 
         FrameAssert.IsError(answer, ErrorCode.AccessDenied, 1);
+        Assert.False(File.Exists(Neighbour(server, "outside", "new.txt")));
+        AssertNeighboursUntouched(server);
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_directory_swapped_for_a_link_before_a_ranged_put_is_named_receives_no_file()
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = StartWithNeighbours();
+        var directory = server.PathOf("d");
+        Directory.CreateDirectory(directory);
+        await using var client = await server.ConnectReadyAsync(token);
+        var content = "planted"u8.ToArray();
+        var hash = System.Security.Cryptography.SHA256.HashData(content);
+        byte[] transfer = [4, 5, 6];
+
+        await client.SendAsync(RangeMessages.Put(1, "d/new.txt", content.Length, HashAlgorithms.Sha256, transfer, new FileRange(0, content.Length)), token);
+        await client.ReadAsync(MessageType.Ready, token);
+        await client.SendAsync(Messages.ResumeFrom(1, 0), token);
+        await client.SendRawAsync(content, token);
+        await client.SendAsync(Messages.BodyEnd(1, HashAlgorithms.Sha256, hash), token);
+        FrameAssert.Is(await client.ReadAsync(token), MessageType.Ok, 1);
+
+        // The Assemble checks the destination, then its publish checks it again: the swap comes between.
+        server.Store.BeforeUse = path => { if (path == "d/new.txt") { SwapForLink(directory, Neighbour(server, "outside")); } };
+        await client.SendAsync(RangeMessages.Assemble(2, "d/new.txt", content.Length, HashAlgorithms.Sha256, transfer, hash, null, null), token);
+
+        FrameAssert.IsError(await client.ReadAsync(token), ErrorCode.AccessDenied, 2);
         Assert.False(File.Exists(Neighbour(server, "outside", "new.txt")));
         AssertNeighboursUntouched(server);
     }
