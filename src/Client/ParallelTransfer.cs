@@ -86,7 +86,7 @@ public static partial class ParallelTransfer
     /// (<see cref="ClientRun.WhenLinkMeasured"/>), so their TCP and FileXfer handshakes overlap the first one's rather
     /// than follow its authentication; those it then does not need are closed. Pass it on a first attempt only: a
     /// server at its connection limit evicts the oldest connection still in its handshake (this server once it has been
-    /// there for a second, older ones at once), which could be the first one, so a retry connects the first one before the others (as a tree's retry does).
+    /// there for its --eviction-age, a second by default; older servers at once), which could be the first one, so a retry connects the first one before the others (as a tree's retry does).
     /// </summary>
     public static async Task<TransferResult> UploadFileAsync(
         Func<CancellationToken, Task<FileXferClient>> connect,

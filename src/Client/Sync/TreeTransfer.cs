@@ -41,7 +41,7 @@ public sealed partial class TreeTransfer
     /// <summary>
     /// Starts an attempt; true when the transfer connections may open beside the listing connection rather than after
     /// it. Only the first attempt does: connections in their handshake are what a server at its limit evicts for newer
-    /// ones (the oldest first; this server only once one has been in its handshake for a second, older ones at once), so near the limit the listing connection could be pushed out by its own transfer
+    /// ones (the oldest first; this server only once one has been in its handshake for its --eviction-age, a second by default; older servers at once), so near the limit the listing connection could be pushed out by its own transfer
     /// connections; a retry connects it first, and a transfer connection the server then refuses leaves its files to
     /// the others.
     /// </summary>
