@@ -20,7 +20,8 @@ public static class TreeHasher
             string.Empty,
             top,
             requests,
-            pair =>
+            FileXferClient.PipelineWindow * 2,
+            async (pair, add) =>
             {
                 var job = pair.Job;
                 if (pair.RemoteError is { } error)
@@ -30,14 +31,14 @@ public static class TreeHasher
                         throw error;
                     }
 
-                    return (Task.FromResult(new List<(string, BatchItemResult)> { (job.Relative, new BatchItemResult(RemotePath.Combine(top, job.Relative), null, 0, client.HashAlgorithm, null, error)) }), []);
+                    await add(Task.FromResult((job.Relative, new BatchItemResult(RemotePath.Combine(top, job.Relative), null, 0, client.HashAlgorithm, null, error))));
+                    return [];
                 }
 
                 var listing = pair.Remote!;
-                var results = new List<Task<(string, BatchItemResult)>>();
                 foreach (var omitted in listing.Omitted)
                 {
-                    results.Add(Task.FromResult((job.Relative, new BatchItemResult(listing.Path, null, 0, client.HashAlgorithm, null, omitted.ToException()))));
+                    await add(Task.FromResult((job.Relative, new BatchItemResult(listing.Path, null, 0, client.HashAlgorithm, null, omitted.ToException()))));
                 }
 
                 var children = new List<DirectoryJob>();
@@ -50,18 +51,16 @@ public static class TreeHasher
                     }
                     else if (entry.Kind == EntryKind.File && filter.IncludesFile(path))
                     {
-                        results.Add(PairAsync(path, requests.HashAsync(RemotePath.Combine(top, path))));
+                        await add(PairAsync(path, requests.HashAsync(RemotePath.Combine(top, path))));
                     }
                 }
 
-                return (CollectAsync(results), children);
+                return children;
             },
             item => onResult(item.Path, item.Result),
             cancellationToken);
         await requests.CompleteAsync();
 
         static async Task<(string, BatchItemResult)> PairAsync(string path, Task<BatchItemResult> result) => (path, await result);
-
-        static async Task<List<(string, BatchItemResult)>> CollectAsync(List<Task<(string, BatchItemResult)>> results) => [.. await Task.WhenAll(results)];
     }
 }

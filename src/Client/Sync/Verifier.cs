@@ -5,11 +5,12 @@ namespace FileXfer.Client.Sync;
 
 /// <summary>
 /// Checks that what the server stores is what is here, by hash, without transferring file contents: each side
-/// hashes its own copy (the server through pipelined hash requests, this side on all cores at once). Catches bit
-/// rot that left sizes and modification times unchanged.
+/// hashes its own copy (the server through pipelined hash requests, for a tree over several connections
+/// (<see cref="Connect"/>); this side on all cores at once). Catches bit rot that left sizes and modification times
+/// unchanged.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "A SemaphoreSlim without AvailableWaitHandle holds nothing to release.")]
-public sealed class Verifier(FileXferClient client, string hashAlgorithm, PathFilter? filter = null)
+public sealed partial class Verifier(FileXferClient client, string hashAlgorithm, PathFilter? filter = null)
 {
     private readonly PathFilter _filter = filter ?? PathFilter.All;
 
@@ -36,141 +37,6 @@ public sealed class Verifier(FileXferClient client, string hashAlgorithm, PathFi
         await onEvent(result);
         return counts.Summary(started);
     }
-
-    /// <summary>
-    /// Compares every file below a local directory with the tree below a remote one, walking both one directory at
-    /// a time; events come in walk order, each directory's once its files are compared.
-    /// </summary>
-    public async Task<VerifySummary> VerifyTreeAsync(string localDirectory, string remoteDirectory, Func<VerifyEvent, ValueTask> onEvent, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(onEvent);
-        long started = Stopwatch.GetTimestamp();
-        var remoteRoot = RemotePath.Normalize(remoteDirectory);
-        var top = Path.GetFullPath(localDirectory);
-        if (!Directory.Exists(top))
-        {
-            throw new DirectoryNotFoundException($"'{localDirectory}' is not a directory");
-        }
-
-        bool remoteExists;
-        try
-        {
-            remoteExists = (await client.StatAsync(remoteRoot, cancellationToken)).Kind == EntryKind.Directory;
-        }
-        catch (FileXferException ex) when (ex.Code == ErrorCode.NotFound)
-        {
-            remoteExists = false;
-        }
-
-        var counts = new Counts();
-        await using var requests = client.StartRequestQueue(cancellationToken);
-        await InWalkOrder<VerifyEvent>.WalkAsync(
-            new DirectoryJob(string.Empty, Local: true, Remote: remoteExists),
-            top,
-            remoteRoot,
-            requests,
-            pair => CompareDirectory(pair, localDirectory, top, remoteRoot, requests, cancellationToken),
-            item =>
-            {
-                counts.Add(item);
-                return onEvent(item);
-            },
-            cancellationToken);
-        await requests.CompleteAsync();
-        return counts.Summary(started);
-    }
-
-    /// <summary>One directory of both sides: its events (the comparisons still running) and the directories below it.</summary>
-    private (Task<List<VerifyEvent>> Events, IReadOnlyList<DirectoryJob> Children) CompareDirectory(DirectoryPair pair, string localDirectory, string top, string remoteRoot, RequestQueue requests, CancellationToken cancellationToken)
-    {
-        var job = pair.Job;
-        var children = new List<DirectoryJob>();
-        var events = new List<Task<VerifyEvent>>();
-        string Shown(string path) => Path.Join(localDirectory, path.Replace('/', Path.DirectorySeparatorChar));
-        if ((pair.LocalError ?? pair.RemoteError) is { } error && error is not FileXferException { Code: ErrorCode.NotFound })
-        {
-            events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.Failed, Shown(job.Relative), RemotePath.Combine(remoteRoot, job.Relative), hashAlgorithm, null, null, error)));
-            return (Collect(events), children);
-        }
-
-        foreach (var omitted in pair.Remote?.Omitted ?? [])
-        {
-            events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.Failed, null, pair.Remote!.Path, hashAlgorithm, null, null, omitted.ToException())));
-        }
-
-        foreach (var (name, l, r) in TreeWalk.Merge(pair.Local ?? [], e => e.Name, pair.Remote?.Entries ?? [], e => e.Name))
-        {
-            var path = RemotePath.Combine(job.Relative, name);
-            var remotePath = RemotePath.Combine(remoteRoot, path);
-            var localKind = l?.Kind;
-            var remoteKind = r?.Kind;
-            bool localIsDirectory = localKind == EntryKind.Directory;
-            bool remoteIsDirectory = remoteKind == EntryKind.Directory;
-            if (localIsDirectory || remoteIsDirectory)
-            {
-                if (_filter.IncludesDirectory(path))
-                {
-                    children.Add(new DirectoryJob(path, localIsDirectory, remoteIsDirectory));
-                }
-
-                if (localIsDirectory == remoteIsDirectory || !_filter.IncludesFile(path))
-                {
-                    continue;
-                }
-            }
-
-            if (!_filter.IncludesFile(path))
-            {
-                continue;
-            }
-
-            if (l?.Problem is { } problem)
-            {
-                events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.Failed, Shown(path), remotePath, hashAlgorithm, null, null, new IOException(problem))));
-            }
-            else if (localKind == EntryKind.File && remoteKind == EntryKind.File)
-            {
-                events.Add(CompareFileAsync(top, path, Shown(path), remotePath, requests, cancellationToken));
-            }
-            else if (localKind == EntryKind.File)
-            {
-                events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.MissingOnServer, Shown(path), remotePath, hashAlgorithm, null, null, null)));
-            }
-            else if (remoteKind == EntryKind.File)
-            {
-                events.Add(Task.FromResult(new VerifyEvent(VerifyStatus.OnlyOnServer, null, remotePath, hashAlgorithm, null, null, null)));
-            }
-        }
-
-        return (Collect(events), children);
-    }
-
-    private static async Task<List<VerifyEvent>> Collect(List<Task<VerifyEvent>> events) => [.. await Task.WhenAll(events)];
-
-    private async Task<VerifyEvent> CompareFileAsync(string top, string path, string shown, string remotePath, RequestQueue requests, CancellationToken cancellationToken)
-    {
-        var remote = requests.HashAsync(remotePath);
-        (string? Hex, Exception? Error) local;
-        await _localHashing.WaitAsync(cancellationToken);
-        try
-        {
-            local = (Convert.ToHexStringLower(await Task.Run(() => LocalHasher.HashFileAsync(Path.Join(top, path), hashAlgorithm, cancellationToken), cancellationToken)), null);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            local = (null, ex);
-        }
-        finally
-        {
-            _localHashing.Release();
-        }
-
-        var result = await remote;
-        return Compare(shown, remotePath, local, (result.HashHex, result.Error));
-    }
-
-    // Local files are hashed this many at a time: all cores busy, without a thread per file of a wide directory.
-    private readonly SemaphoreSlim _localHashing = new(Math.Max(2, Environment.ProcessorCount * 2));
 
     /// <summary>
     /// Checks a manifest in the coreutils format (<c>HEX  PATH</c> lines, as <c>sha256sum</c> and

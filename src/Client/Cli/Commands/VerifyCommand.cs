@@ -22,14 +22,14 @@ internal static partial class VerifyCommand
         var tree = new TreeOptions();
         var command = new Command("verify", "Check that the server stores what is here, by hash, without downloading. Exits 0 when identical, 4 when anything differs or is missing.")
         {
-            paths, tree.Recursive, sums, tree.Include, tree.Exclude, tree.IncludeFrom, tree.ExcludeFrom, tree.FilesFrom, tree.Json, globals.Algorithm,
+            paths, tree.Recursive, sums, tree.Include, tree.Exclude, tree.IncludeFrom, tree.ExcludeFrom, tree.FilesFrom, tree.Parallel, tree.Json, globals.Algorithm,
         };
         CommandRules.Add(command, result =>
             (result.GetValue(sums) is not null, result.GetValue(paths)?.Length ?? 0) switch
             {
                 (true, not 1) => "verify --sums FILE takes one REMOTEDIR",
                 (false, not 2) => "verify takes LOCAL and REMOTE (or --sums FILE REMOTEDIR)",
-                _ => CommandRules.NeedsRecursive(result, tree.Recursive, tree.FilterOptions),
+                _ => CommandRules.NeedsRecursive(result, tree.Recursive, [.. tree.FilterOptions, tree.Parallel]),
             });
         command.SetAction((result, cancellationToken) =>
         {
@@ -58,15 +58,24 @@ internal static partial class VerifyCommand
                 }
 
                 bool recursive = result.GetValue(tree.Recursive);
+                int parallel = result.GetValue(tree.Parallel);
+                int longLinkParallel = result.GetResult(tree.Parallel) is { Implicit: false } ? parallel : TreeTransferOptions.DefaultLongLinkParallel;
 
                 var filter = recursive ? await tree.ToFilterAsync(result, cancellationToken) : PathFilter.All;
                 var output = new VerifyOutput(console, json, quiet);
 
-                // Verification reports nothing until both sides are hashed, so a retry repeats no output.
+                // A file is reported once both sides are hashed. A retry starts again: a single file's or a manifest's
+                // events come only at the end, but verify -r's come as the walk goes, so a retried walk repeats those before the failure.
                 var summary = await retry.ExecuteAsync(async token =>
                 {
                     await using var client = await connect(token);
-                    var verifier = new Verifier(client, options.HashAlgorithm, filter);
+                    // A tree's remote hashes go over connections of their own (-P), the way put -r and get -r spread files.
+                    var verifier = new Verifier(client, options.HashAlgorithm, filter)
+                    {
+                        Connect = manifest is null && recursive ? connect : null,
+                        Parallel = parallel,
+                        LongLinkParallel = longLinkParallel,
+                    };
                     return manifest is not null
                         ? await verifier.VerifySumsAsync(manifest, arguments[0], output.OnEventAsync, token)
                         : recursive
