@@ -212,7 +212,7 @@ internal sealed class HashConnections : IAsyncDisposable
                     {
                         if (await CarryAsync(requests, giveBack: true) is null)
                         {
-                            await requests.CompleteAsync();
+                            // Every hash was answered: a failure of the connection now loses nothing.
                             Retire();
                             return;
                         }
@@ -232,7 +232,8 @@ internal sealed class HashConnections : IAsyncDisposable
     /// <summary>
     /// Sends hashes from the queue over <paramref name="requests"/>, at most <see cref="FileXferClient.PipelineWindow"/>
     /// unanswered at once, until every hash is answered (null) or the connection failed (its failure). The hashes sent
-    /// on a failed connection are queued again (<paramref name="giveBack"/>) or answered with its failure.
+    /// on a failed connection are queued again (<paramref name="giveBack"/>) or failed with it (the listing connection's:
+    /// the verification fails, and is retried as a whole).
     /// </summary>
     private async Task<Exception?> CarryAsync(RequestQueue requests, bool giveBack)
     {
@@ -278,7 +279,8 @@ internal sealed class HashConnections : IAsyncDisposable
                 }
                 else
                 {
-                    Answered(pending, new BatchItemResult(pending.RemotePath, null, 0, string.Empty, null, ex));
+                    // The listing connection's failure is the attempt's: raised, not reported as the file's.
+                    pending.Fail(ex);
                 }
             }
             finally
