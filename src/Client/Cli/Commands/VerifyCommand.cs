@@ -20,6 +20,7 @@ internal static partial class VerifyCommand
         RemoteArguments.Checked(ValueChecks.NotEmpty(paths), lastOnly: true);
         var sums = new Option<FileInfo>("--sums") { Description = "Check a manifest ('<hex>  <path>' lines, as sha256sum and 'hash -r' write) against REMOTEDIR." };
         var tree = new TreeOptions();
+        tree.Parallel.Description = $"With -r: connections the server's hashes are spread over (it hashes one file at a time on each), beside the one that lists. Default: {TreeTransferOptions.DefaultParallel}, {TreeTransferOptions.DefaultLongLinkParallel} when the round trip is {TreeTransferOptions.LongLinkRoundTrip.TotalMilliseconds:F0} ms or more.";
         var command = new Command("verify", "Check that the server stores what is here, by hash, without downloading. Exits 0 when identical, 4 when anything differs or is missing.")
         {
             paths, tree.Recursive, sums, tree.Include, tree.Exclude, tree.IncludeFrom, tree.ExcludeFrom, tree.FilesFrom, tree.Parallel, tree.Json, globals.Algorithm,
