@@ -112,6 +112,28 @@ public sealed partial class VerifyConnectionsTests
     }
 
     [Fact(Timeout = 120000)]
+    public async Task The_listing_connection_cut_mid_walk_fails_the_attempt_and_the_retry_reports_every_file_right()
+    {
+        // The command's first connection lists; cut a few KiB in (inside the listing of "one"), the attempt fails and
+        // is retried as a whole over fresh connections. A stored file corrupted at rest is still the one that differs.
+        var token = TestContext.Current.CancellationToken;
+        await using var server = new TestServer();
+        using var local = new TempDirectory();
+        var names = await IdenticalTreeAsync(local.Path, server, 300, token);
+        TestTrees.CorruptOneByte(server.PathOf("backup/" + names[200]), 2);
+        await using var proxy = new FaultProxy(server);
+        proxy.PlanNext(FaultPlan.Down(DirectionFaults.Cut(4000)));
+
+        var verify = await CliRunner.RunAsync(proxy.Address, ["--retries", "3", "verify", "-r", local.Path, "backup"], token);
+
+        Assert.True(proxy.AcceptedConnections[0].Downstream.WasCut, "the listing connection was not cut");
+        Assert.True(verify.ExitCode == 4, verify.ToString());
+        Assert.Contains("retry 1 of 3", verify.Stderr, StringComparison.Ordinal);
+        Assert.Equal("differs: backup/" + names[200], Assert.Single(verify.StdoutLines, l => l.StartsWith("differs", StringComparison.Ordinal)));
+        Assert.Equal("verify: 299 identical, 1 differ, 0 missing on server, 0 only on server, 0 failed", verify.StdoutLines[^1]);
+    }
+
+    [Fact(Timeout = 120000)]
     public async Task Hash_connections_a_busy_server_refuses_leave_the_hashes_to_the_one_it_admits()
     {
         // Two connections from this address: the listing one and one of the four hash connections asked for.
