@@ -240,27 +240,43 @@ internal sealed class HashConnections : IAsyncDisposable
         using var room = new SemaphoreSlim(FileXferClient.PipelineWindow);
         Exception? broken = null;
         var sent = new List<Task>();
-        while (await _queue.Reader.WaitToReadAsync(Token))
+        try
         {
-            await room.WaitAsync(Token);
-            if (Volatile.Read(ref broken) is not null)
+            while (await _queue.Reader.WaitToReadAsync(Token))
             {
-                room.Release();
-                break;
-            }
+                await room.WaitAsync(Token);
+                if (Volatile.Read(ref broken) is not null)
+                {
+                    room.Release();
+                    break;
+                }
 
-            if (!_queue.Reader.TryRead(out var pending))
-            {
-                room.Release();
-                continue;
-            }
+                if (!_queue.Reader.TryRead(out var pending))
+                {
+                    room.Release();
+                    continue;
+                }
 
-            sent.RemoveAll(task => task.IsCompleted);
-            sent.Add(AnswerAsync(pending, requests.HashAsync(pending.RemotePath)));
+                var answer = requests.HashAsync(pending.RemotePath);
+                if (answer.IsFaulted && giveBack)
+                {
+                    // The connection had failed before this hash was sent (while it waited idle, say): not a try.
+                    Interlocked.CompareExchange(ref broken, answer.Exception.InnerException ?? answer.Exception, null);
+                    _queue.Writer.TryWrite(pending);
+                    room.Release();
+                    break;
+                }
+
+                sent.RemoveAll(task => task.IsCompleted);
+                sent.Add(AnswerAsync(pending, answer));
+            }
+        }
+        finally
+        {
+            // Every answer handled (none raises) before the connection is closed, and before its room is.
+            await Task.WhenAll(sent);
         }
 
-        // Every answer handled before the connection is closed.
-        await Task.WhenAll(sent);
         return Volatile.Read(ref broken);
 
         async Task AnswerAsync(PendingHash pending, Task<BatchItemResult> answer)
