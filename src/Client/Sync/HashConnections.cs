@@ -267,7 +267,12 @@ internal sealed class HashConnections : IAsyncDisposable
                     break;
                 }
 
-                sent.RemoveAll(task => task.IsCompleted);
+                if (sent.Count >= FileXferClient.PipelineWindow * 2)
+                {
+                    // At most a window of them is unanswered: the answered ones are dropped now and then, not per hash.
+                    sent.RemoveAll(task => task.IsCompleted);
+                }
+
                 sent.Add(AnswerAsync(pending, answer));
             }
         }
