@@ -111,6 +111,9 @@ internal static partial class ServerLog
     [LoggerMessage(68, LogLevel.Warning, "Request {ConnectionId}/{RequestId} {Operation}: the entry was made, but its directory {Directory} could not be given the time the client asked (ParentMTime): {Reason}. The client is told; further failures for this directory are not logged")]
     public static partial void ParentTimeNotSet(ILogger logger, long connectionId, uint requestId, string operation, string directory, string reason);
 
+    [LoggerMessage(71, LogLevel.Warning, "Request {ConnectionId}/{RequestId} {Operation} of token {TokenName}: the entry was made, but its directory {Directory} (in the token's subtree {Subtree}) could not be given the time the client asked (ParentMTime): {Reason}. The client is told; further failures for this directory are not logged")]
+    public static partial void ParentTimeNotSetForToken(ILogger logger, long connectionId, uint requestId, string operation, string tokenName, string directory, string subtree, string reason);
+
     [LoggerMessage(60, LogLevel.Warning, "The sweep of stale uploads in the object store failed: {Reason}")]
     public static partial void StaleSweepFailed(ILogger logger, string reason);
 

@@ -17,7 +17,9 @@ public sealed partial class FileXferRequestHandler
 
     /// <summary>
     /// Logs, once per directory for the whole server, that the parent time of a request adding <paramref name="path"/>
-    /// could not be set (<paramref name="failure"/>; nothing when null). The request's Ok says so to its client.
+    /// could not be set (<paramref name="failure"/>; nothing when null). The request's Ok says so to its client. The
+    /// directory is known by where it is on the server (below the token's subtree), and logged as the client named it,
+    /// with the token's name and subtree when the client has a token.
     /// </summary>
     private void ReportParentTime(uint requestId, string operation, string path, string? failure)
     {
@@ -28,9 +30,19 @@ public sealed partial class FileXferRequestHandler
 
         int slash = path.LastIndexOf('/');
         var directory = slash < 0 ? string.Empty : path[..slash];
-        if (options.ParentTimeWarnings.FirstFor(directory))
+        if (!options.ParentTimeWarnings.FirstFor(_token?.Subtree ?? string.Empty, directory))
         {
-            ServerLog.ParentTimeNotSet(logger, Connection.Id, requestId, operation, RemotePath.Escape(directory.Length == 0 ? "/" : directory), failure);
+            return;
+        }
+
+        var shown = RemotePath.Escape(directory.Length == 0 ? "/" : directory);
+        if (_token is { } token)
+        {
+            ServerLog.ParentTimeNotSetForToken(logger, Connection.Id, requestId, operation, RemotePath.Escape(token.Name), shown, "/" + RemotePath.Escape(token.Subtree), failure);
+        }
+        else
+        {
+            ServerLog.ParentTimeNotSet(logger, Connection.Id, requestId, operation, shown, failure);
         }
     }
 

@@ -247,6 +247,7 @@ public sealed partial class FileXferRequestHandler
         var session = store.OpenSession(token.Subtree);
         await Store.DisposeAsync();
         _store = session;
+        _token = token;
         if (_ticket is { } ticket)
         {
             // Within the token: one token's client cannot fence another's. Before the answer, as without a token.
@@ -382,6 +383,7 @@ public sealed partial class FileXferRequestHandler
         var session = store.OpenSession(token.Subtree);
         await Store.DisposeAsync();
         _store = session;
+        _token = token;
         await JoinRunAsync(session, name, run, cancellationToken);
         _canWrite = token.Access == TokenAccess.ReadWrite;
         ServerLog.TicketAccepted(logger, Connection.Id, Connection.RemoteEndPoint, escaped, token.ToString(), run.Number);

@@ -4,6 +4,7 @@ using FileXfer.Protocol.Hashing;
 using FileXfer.Protocol.Net;
 using FileXfer.Protocol.Transfer;
 using FileXfer.Server.Hosting;
+using FileXfer.Server.Security;
 using FileXfer.Server.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -51,6 +52,9 @@ public sealed partial class FileXferRequestHandler(
 
     // The store as this client sees it: the whole store, or its token's subtree once authenticated.
     private IStoreSession? _store;
+
+    // The token this client authenticated with (null without tokens): its name and its subtree, the session's root.
+    private TokenEntry? _token;
 
     // False for a read-only token: put, delete and make directory are refused.
     private bool _canWrite = true;

@@ -134,6 +134,38 @@ public sealed class PathAttackTests
     }
 
     [Theory(Timeout = 30000)]
+    [MemberData(nameof(Operations))]
+    public async Task A_dangling_link_inside_the_root_is_refused_as_one_and_a_dangling_link_out_as_leading_out(MessageType operation)
+    {
+        var token = TestContext.Current.CancellationToken;
+        await using var server = StartWithNeighbours();
+        Directory.CreateDirectory(server.PathOf("a"));
+        File.CreateSymbolicLink(server.PathOf("a/dangling"), server.PathOf("missing.txt"));
+        Directory.CreateSymbolicLink(server.PathOf("gone"), "missingdir");
+        File.CreateSymbolicLink(server.PathOf("a/nowhere"), Neighbour(server, "outside", "missing.txt"));
+        Directory.CreateSymbolicLink(server.PathOf("away"), Neighbour(server, "outside", "missingdir"));
+        await using var client = await server.ConnectReadyAsync(token);
+
+        var last = await RequestAsync(client, operation, 1, "a/dangling", token);
+        var middle = await RequestAsync(client, operation, 2, "gone/new", token);
+        var lastOut = await RequestAsync(client, operation, 3, "a/nowhere", token);
+        var middleOut = await RequestAsync(client, operation, 4, "away/new", token);
+
+        FrameAssert.IsError(last, ErrorCode.AccessDenied, 1);
+        FrameAssert.IsError(middle, ErrorCode.AccessDenied, 2);
+        FrameAssert.IsError(lastOut, ErrorCode.AccessDenied, 3);
+        FrameAssert.IsError(middleOut, ErrorCode.AccessDenied, 4);
+        Assert.Equal("'a/dangling' is a symbolic link whose target does not exist", last.GetStringOrNull(FieldTag.Message));
+        Assert.Equal("'gone/new' goes through 'gone', a symbolic link whose target does not exist", middle.GetStringOrNull(FieldTag.Message));
+        Assert.Equal("'a/nowhere' leads outside the root through a symbolic link", lastOut.GetStringOrNull(FieldTag.Message));
+        Assert.Equal("'away/new' leads outside the root through a symbolic link", middleOut.GetStringOrNull(FieldTag.Message));
+        Assert.False(File.Exists(server.PathOf("missing.txt")));
+        Assert.False(Directory.Exists(server.PathOf("missingdir")));
+        await AssertStillServesAsync(client, 5, token);
+        AssertNeighboursUntouched(server);
+    }
+
+    [Theory(Timeout = 30000)]
     [InlineData("mid/new.txt")]
     [InlineData("a/last")]
     [InlineData("a/dangling")]

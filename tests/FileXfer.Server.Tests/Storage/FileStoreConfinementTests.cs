@@ -136,17 +136,21 @@ public sealed class FileStoreConfinementTests : IDisposable
         var target = _fixture.Beside("nowhere.txt");
         File.CreateSymbolicLink(_fixture.Local("dangling"), target);
 
-        AllRefuse("dangling", ErrorCode.AccessDenied);
+        // Its target is outside the root: that it does not exist there is none of the client's business.
+        AllRefuse("dangling", ErrorCode.AccessDenied, "'dangling' leads outside the root through a symbolic link");
         Assert.False(File.Exists(target));
     }
 
     [Fact]
-    public void A_dangling_link_that_would_point_inside_the_root_is_refused_too()
+    public void A_dangling_link_that_would_point_inside_the_root_is_refused_too_and_told_as_dangling()
     {
         File.CreateSymbolicLink(_fixture.Local("dangling"), "missing.txt");
+        Directory.CreateSymbolicLink(_fixture.Local("gone"), "missing-dir");
 
-        AllRefuse("dangling", ErrorCode.AccessDenied);
+        AllRefuse("dangling", ErrorCode.AccessDenied, "'dangling' is a symbolic link whose target does not exist");
+        AllRefuse("gone/f.txt", ErrorCode.AccessDenied, "'gone/f.txt' goes through 'gone', a symbolic link whose target does not exist");
         Assert.False(File.Exists(_fixture.Local("missing.txt")));
+        Assert.False(Directory.Exists(_fixture.Local("missing-dir")));
     }
 
     [Fact]
@@ -237,14 +241,27 @@ public sealed class FileStoreConfinementTests : IDisposable
 
     private static string RemotePathOf(string local) => local.TrimStart('/');
 
-    private void AllRefuse(string path, ErrorCode code)
+    /// <summary>Stat, read, list, delete and put of <paramref name="path"/> all fail with <paramref name="code"/> (and <paramref name="message"/>, when given).</summary>
+    private void AllRefuse(string path, ErrorCode code, string? message = null)
     {
         var staged = Directory.GetFileSystemEntries(Store.StagingDirectory);
-        StoreAssert.Fails(code, () => Store.Stat(path));
-        StoreAssert.Fails(code, () => Store.OpenRead(path, out _).Dispose());
-        StoreAssert.Fails(code, () => Store.ListEntries(path));
-        StoreAssert.Fails(code, () => Store.Delete(path));
-        StoreAssert.Fails(code, () => _ = Store.BeginUpload(path, 1, 1));
+        Action[] operations =
+        [
+            () => Store.Stat(path),
+            () => Store.OpenRead(path, out _).Dispose(),
+            () => Store.ListEntries(path),
+            () => Store.Delete(path),
+            () => _ = Store.BeginUpload(path, 1, 1),
+        ];
+        foreach (var operation in operations)
+        {
+            var refusal = StoreAssert.Fails(code, operation);
+            if (message is not null)
+            {
+                Assert.Equal(message, refusal.Message);
+            }
+        }
+
         Assert.Equal(staged, Directory.GetFileSystemEntries(Store.StagingDirectory));
     }
 }

@@ -33,7 +33,13 @@ public sealed class FileStoreDestinationTests
         ["a link to a directory inside the root"] = ("d/t", (f, _) => Link(f, "d/t", f.Local("targetdir")), "IsADirectory: 'd/t' is a directory"),
         ["a link to a file outside the root"] = ("d/t", (f, _) => Link(f, "d/t", Path.Combine(f.Outside, "secret.txt")), "AccessDenied: 'd/t' leads outside the root through a symbolic link"),
         ["a link into the staging area"] = ("d/t", (f, _) => Link(f, "d/t", f.Store.StagingDirectory), "AccessDenied: 'd/t' leads outside the root through a symbolic link"),
-        ["a dangling link"] = ("d/t", (f, _) => Link(f, "d/t", f.Local("missing.txt")), "AccessDenied: 'd/t' leads outside the root through a symbolic link"),
+        ["a dangling link"] = ("d/t", (f, _) => Link(f, "d/t", f.Local("missing.txt")), "AccessDenied: 'd/t' is a symbolic link whose target does not exist"),
+        ["a relative dangling link"] = ("d/t", (f, _) => Link(f, "d/t", "../missing.txt"), "AccessDenied: 'd/t' is a symbolic link whose target does not exist"),
+        ["a link to a dangling link"] = ("d/t", (f, _) => Links(f, ("d/t", f.Local("d/u")), ("d/u", f.Local("missing.txt"))), "AccessDenied: 'd/t' is a symbolic link whose target does not exist"),
+        ["a dangling link outside the root"] = ("d/t", (f, _) => Link(f, "d/t", Path.Combine(f.Outside, "missing.txt")), "AccessDenied: 'd/t' leads outside the root through a symbolic link"),
+        ["a dangling link through a link out of the root"] = ("d/t", (f, _) => Links(f, ("d/t", f.Local("out/missing.txt")), ("out", f.Outside)), "AccessDenied: 'd/t' leads outside the root through a symbolic link"),
+        ["a dangling link into the staging area"] = ("d/t", (f, _) => Link(f, "d/t", Path.Combine(f.Store.StagingDirectory, "missing")), "AccessDenied: 'd/t' leads outside the root through a symbolic link"),
+        ["a link to itself"] = ("d/t", (f, _) => Link(f, "d/t", "t"), "AccessDenied: 'd/t' leads outside the root through a symbolic link"),
         ["a FIFO"] = ("d/t", (f, token) => MakeFifoAsync(f, "d/t", token), Stored),
         ["a character device"] = ("d/t", (f, token) => MakeCharacterDeviceAsync(f, "d/t", token), Stored),
 
@@ -46,7 +52,8 @@ public sealed class FileStoreDestinationTests
         ["a link to a directory inside the root as the parent"] = ("p/t", (f, _) => Link(f, "p", f.Local("targetdir")), Stored),
         ["a link to a directory outside the root as the parent"] = ("p/t", (f, _) => Link(f, "p", f.Outside), "AccessDenied: 'p/t' leads outside the root through a symbolic link"),
         ["a link to the root's look-alike sibling as the parent"] = ("p/t", (f, _) => Link(f, "p", f.Sibling), "AccessDenied: 'p/t' leads outside the root through a symbolic link"),
-        ["a dangling link as the parent"] = ("p/t", (f, _) => Link(f, "p", f.Local("missingdir")), "AccessDenied: 'p/t' leads outside the root through a symbolic link"),
+        ["a dangling link as the parent"] = ("p/t", (f, _) => Link(f, "p", f.Local("missingdir")), "AccessDenied: 'p/t' goes through 'p', a symbolic link whose target does not exist"),
+        ["a dangling link outside the root as the parent"] = ("p/t", (f, _) => Link(f, "p", Path.Combine(f.Outside, "missingdir")), "AccessDenied: 'p/t' leads outside the root through a symbolic link"),
     };
 
     // Refused before anything of the path is looked at on disk: no Assemble can come to them (no range begins).
@@ -277,6 +284,14 @@ public sealed class FileStoreDestinationTests
         Directory.CreateDirectory(Path.GetDirectoryName(fixture.Local(remote))!);
         System.IO.File.CreateSymbolicLink(fixture.Local(remote), target);
         return Task.CompletedTask;
+    }
+
+    private static async Task Links(StoreFixture fixture, params (string Remote, string Target)[] links)
+    {
+        foreach (var (remote, target) in links)
+        {
+            await Link(fixture, remote, target);
+        }
     }
 
     private static async Task MakeFifoAsync(StoreFixture fixture, string remote, CancellationToken cancellationToken)

@@ -37,16 +37,48 @@ public sealed partial class ServerProcess : IDisposable
     /// Starts the server with these environment variables set (a null value removes one). Whatever systemd gave the test
     /// run itself ($NOTIFY_SOCKET, $JOURNAL_STREAM) is not passed on unless given here.
     /// </summary>
-    public static ServerProcess StartWithEnvironment(IReadOnlyDictionary<string, string?> environment, params string[] arguments)
+    public static ServerProcess StartWithEnvironment(IReadOnlyDictionary<string, string?> environment, params string[] arguments) =>
+        Start([], environment, arguments);
+
+    /// <summary>
+    /// The server run as user and group <paramref name="id"/>, without supplementary groups, through util-linux's
+    /// <c>setpriv</c> (the caller must be root; see <see cref="SkipUnlessRunnableAsAnotherUser"/>): it then has only that
+    /// user's rights on the files of its root.
+    /// </summary>
+    public static ServerProcess StartAsUser(int id, params string[] arguments)
+    {
+        var user = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Start(["setpriv", $"--reuid={user}", $"--regid={user}", "--clear-groups"], new Dictionary<string, string?>(), arguments);
+    }
+
+    /// <summary>Skips the test, saying why, where the server cannot be run as another user: not on Unix, not root, or without setpriv.</summary>
+    public static void SkipUnlessRunnableAsAnotherUser()
+    {
+        Assert.SkipWhen(OperatingSystem.IsWindows(), "Unix owners and setpriv are needed");
+        Assert.SkipUnless(Environment.UserName == "root", "only root can run the server as another user and make files it does not own");
+        Assert.SkipUnless(File.Exists("/usr/bin/setpriv"), "setpriv (util-linux) is needed to run the server as another user");
+    }
+
+    private static ServerProcess Start(string[] wrapper, IReadOnlyDictionary<string, string?> environment, string[] arguments)
     {
         Assert.True(File.Exists(ServerAssembly), $"{ServerAssembly} is missing: the test project references the server project to copy it");
-        var startInfo = new ProcessStartInfo("dotnet")
+        var startInfo = new ProcessStartInfo(wrapper.Length > 0 ? wrapper[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (wrapper.Length > 0)
+        {
+            foreach (var argument in wrapper[1..])
+            {
+                startInfo.ArgumentList.Add(argument);
+            }
+
+            startInfo.ArgumentList.Add("dotnet");
+        }
+
         startInfo.ArgumentList.Add(ServerAssembly);
         foreach (var argument in arguments)
         {

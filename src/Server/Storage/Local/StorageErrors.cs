@@ -31,6 +31,16 @@ internal static class StorageErrors
     public static FileXferException LeadsOutside(string normalized) =>
         new(ErrorCode.AccessDenied, $"'{RemotePath.Escape(normalized)}' leads outside the root through a symbolic link");
 
+    /// <summary>
+    /// <paramref name="normalized"/> is, or goes through, the symbolic link <paramref name="link"/> (a remote path, a
+    /// prefix of it), whose target does not exist and would be inside the root: not followed, and said so rather than
+    /// "leads outside", for an operator looking for a missing file. Names nothing but the client's own path.
+    /// </summary>
+    public static FileXferException DanglingLink(string normalized, string link) =>
+        new(ErrorCode.AccessDenied, link.Length == normalized.Length
+            ? $"'{RemotePath.Escape(normalized)}' is a symbolic link whose target does not exist"
+            : $"'{RemotePath.Escape(normalized)}' goes through '{RemotePath.Escape(link)}', a symbolic link whose target does not exist");
+
     public static FileXferException NotFound(string normalized) =>
         new(ErrorCode.NotFound, $"'{RemotePath.Escape(normalized)}' not found");
 }

@@ -23,7 +23,7 @@ internal sealed class StoreRoot(string root, string reservedPath)
 
     /// <summary>
     /// Maps a normalized remote path to its local path, refusing the reserved folder and any symbolic link on
-    /// the way whose real target is outside the root (or does not exist).
+    /// the way whose real target is outside the root (or does not exist: a dangling link is not followed either).
     /// </summary>
     public string Resolve(string normalized) => ResolveWithState(normalized).FullPath;
 
@@ -64,7 +64,7 @@ internal sealed class StoreRoot(string root, string reservedPath)
                 var real = Posix.RealPath(current);
                 if (!IsServable(real))
                 {
-                    throw StorageErrors.LeadsOutside(normalized);
+                    throw RefuseLink(normalized, string.Join('/', parts, 0, i + 1), current, real);
                 }
 
                 isDirectory = Directory.Exists(real);
@@ -83,6 +83,18 @@ internal sealed class StoreRoot(string root, string reservedPath)
 
         return new ResolvedPath(Path.Combine(Root, Path.Combine(parts)), parentsExist, isDirectory);
     }
+
+    /// <summary>
+    /// Why the link at <paramref name="local"/>, <paramref name="link"/> on the way of <paramref name="normalized"/>, whose
+    /// real target is <paramref name="real"/> (null when it has none), is not followed. A dangling link whose target
+    /// would be in the served tree is told as one; any other (a target outside the root or in the reserved folder, existing
+    /// or not, a loop, a component that cannot be examined) leads outside as far as the client may know, so the answer
+    /// tells nothing of what exists outside the root.
+    /// </summary>
+    private FileXferException RefuseLink(string normalized, string link, string local, string? real) =>
+        real is null && DanglingLinks.MissingTarget(local) is { } missing && IsServable(missing)
+            ? StorageErrors.DanglingLink(normalized, link)
+            : StorageErrors.LeadsOutside(normalized);
 
     public bool IsInsideRoot(string realPath) =>
         realPath == Root || realPath.StartsWith(Root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
