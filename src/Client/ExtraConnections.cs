@@ -39,6 +39,27 @@ internal static class ExtraConnections
     }
 
     /// <summary>
+    /// A connection from <paramref name="connect"/> with its authentication settled: a server's refusal (a bad token, a
+    /// busy server) shows here, where the worker that opens it may retire, and not as the failure of its first request.
+    /// The Ok comes while the walk finds the first work, so this costs no time.
+    /// </summary>
+    public static async Task<FileXferClient> ConnectAuthenticatedAsync(Func<CancellationToken, Task<FileXferClient>> connect, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connect);
+        var client = await connect(cancellationToken);
+        try
+        {
+            await client.WhenAuthenticatedAsync(cancellationToken);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// True when <paramref name="error"/>, raised while opening a connection beside others, says the server is at its
     /// limit rather than that the transfer cannot go on: it refused the connection as busy (too many from this address,
     /// or in all), or closed it still in its handshake to make room for a newer one. The transfer then goes on over the

@@ -189,7 +189,7 @@ internal sealed class HashConnections : IAsyncDisposable
                 FileXferClient? client;
                 try
                 {
-                    client = await ExtraConnections.ConnectUnlessDrainedAsync(ConnectAuthenticatedAsync, _queue.Reader.Completion, Token);
+                    client = await ExtraConnections.ConnectUnlessDrainedAsync(token => ExtraConnections.ConnectAuthenticatedAsync(_connect!, token), _queue.Reader.Completion, Token);
                 }
                 catch (Exception ex) when (ExtraConnections.IsRefusal(ex, Token))
                 {
@@ -308,22 +308,6 @@ internal sealed class HashConnections : IAsyncDisposable
             {
                 room.Release();
             }
-        }
-    }
-
-    /// <summary>A connection with its authentication settled: a refusal shows here, where the worker may retire.</summary>
-    private async Task<FileXferClient> ConnectAuthenticatedAsync(CancellationToken cancellationToken)
-    {
-        var client = await _connect!(cancellationToken);
-        try
-        {
-            await client.WhenAuthenticatedAsync(cancellationToken);
-            return client;
-        }
-        catch
-        {
-            await client.DisposeAsync();
-            throw;
         }
     }
 

@@ -195,26 +195,7 @@ public sealed partial class TreeTransfer
 
         /// <summary>A transfer connection, authenticated, or null when every file was taken from the queue before it was up (<see cref="ExtraConnections.ConnectUnlessDrainedAsync"/>).</summary>
         private Task<FileXferClient?> ConnectUnlessDrainedAsync() =>
-            ExtraConnections.ConnectUnlessDrainedAsync(ConnectAuthenticatedAsync, Transfers.Reader.Completion, Token);
-
-        /// <summary>
-        /// A transfer connection with its authentication settled: a refusal shows here, where a worker may retire, and not
-        /// as the failure of its first batch. The Ok comes while the walk finds the first files, so this costs no time.
-        /// </summary>
-        private async Task<FileXferClient> ConnectAuthenticatedAsync(CancellationToken cancellationToken)
-        {
-            var client = await owner._connect(cancellationToken);
-            try
-            {
-                await client.WhenAuthenticatedAsync(cancellationToken);
-                return client;
-            }
-            catch
-            {
-                await client.DisposeAsync();
-                throw;
-            }
-        }
+            ExtraConnections.ConnectUnlessDrainedAsync(token => ExtraConnections.ConnectAuthenticatedAsync(owner._connect, token), Transfers.Reader.Completion, Token);
 
         private bool TryRetire()
         {
