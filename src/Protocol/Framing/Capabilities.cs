@@ -78,4 +78,12 @@ public enum Capabilities : ulong
     /// Ok carries <see cref="FieldTag.ParentTimeNotSet"/>.
     /// </summary>
     DirectoryTimes = 1 << 11,
+
+    /// <summary>
+    /// While the server does long work before the answer to a request (a <see cref="MessageType.Hash"/> reading a large
+    /// file), it sends <see cref="MessageType.Working"/> frames for that request at an interval well under its idle
+    /// timeout, so a client reading under an idle timeout of its own sees progress, not a stalled connection. Sent only
+    /// to a client that announced this bit; such a client accepts any number of them before the answer it waits for.
+    /// </summary>
+    WorkingBeats = 1 << 12,
 }

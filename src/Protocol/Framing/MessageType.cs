@@ -71,6 +71,13 @@ public enum MessageType : byte
     /// </summary>
     Omitted = 0x25,
 
+    /// <summary>
+    /// Server → client, only with <see cref="Capabilities.WorkingBeats"/>: the request is still being worked on (a Hash
+    /// reading its file); <see cref="FieldTag.Offset"/> says how many bytes of it are done. Any number may come before
+    /// the request's answer; they are not an answer.
+    /// </summary>
+    Working = 0x26,
+
     /// <summary>Either direction, right after a body: the sender's hash of the bytes it sent.</summary>
     BodyEnd = 0x30,
 
