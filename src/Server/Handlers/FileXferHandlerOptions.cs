@@ -67,6 +67,17 @@ public sealed class FileXferHandlerOptions
     /// </summary>
     public bool DirectoryTimes { get; set; } = true;
 
+    /// <summary>
+    /// How often the server tells a client that announced <see cref="Capabilities.WorkingBeats"/> that it is still working
+    /// on a request it has not answered yet (a Hash reading a large file): a <see cref="MessageType.Working"/> frame every
+    /// interval. Null (the default): a quarter of <see cref="IdleTimeout"/>, at most <see cref="MaxWorkingInterval"/>, so a
+    /// client whose own idle timeout is twice that or more never takes the work for a stall. Not a command-line option.
+    /// </summary>
+    public TimeSpan? WorkingInterval { get; set; }
+
+    /// <summary>The longest default <see cref="WorkingInterval"/>: 1 s, well under any client's idle timeout of 2 s or more.</summary>
+    public static readonly TimeSpan MaxWorkingInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>The directories whose parent time could not be set that were logged already: shared by the server's connections.</summary>
     internal ParentTimeWarnings ParentTimeWarnings { get; } = new();
 }

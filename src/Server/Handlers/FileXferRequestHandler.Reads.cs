@@ -142,6 +142,11 @@ public sealed partial class FileXferRequestHandler
     private async Task<long> HashAsync(Frame request, CancellationToken cancellationToken)
     {
         var algorithm = RequireAlgorithm(request);
+
+        // Nothing is sent until the whole file is read, which can take longer than the client's idle timeout: a client
+        // that announced WorkingBeats is told at an interval that the work goes on (from the open on: an object store's
+        // open is a request of its own).
+        await using var beat = StartWorkingBeat(request.RequestId, cancellationToken);
         await using var file = await Store.OpenReadAsync(request.GetString(FieldTag.Path), cancellationToken);
         var entry = file.Entry;
         using var hasher = HashAlgorithms.Create(algorithm);
@@ -154,6 +159,7 @@ public sealed partial class FileXferRequestHandler
             {
                 hasher.Append(buffer.AsSpan(0, read));
                 total += read;
+                beat?.Report(total);
             }
         }
         finally
@@ -161,7 +167,23 @@ public sealed partial class FileXferRequestHandler
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
+        if (beat is not null)
+        {
+            // No Working frame after the answer, none inside it.
+            await beat.StopAsync();
+        }
+
         await Writer.WriteAsync(Messages.HashOk(request.RequestId, entry.Name, total, algorithm, hasher.GetHashAndReset()), cancellationToken);
         return total;
     }
+
+    /// <summary>The Working frames of a request whose answer comes after long work, when the client asked for them.</summary>
+    private WorkingBeat? StartWorkingBeat(uint requestId, CancellationToken cancellationToken) =>
+        WorkingBeat.Start(
+            _capabilities.HasFlag(Capabilities.WorkingBeats),
+            Writer,
+            requestId,
+            options.WorkingInterval ?? WorkingBeat.IntervalFor(options.IdleTimeout, FileXferHandlerOptions.MaxWorkingInterval),
+            Connection.TimeProvider,
+            cancellationToken);
 }
