@@ -346,8 +346,37 @@ public sealed partial class FileXferClient : IAsyncDisposable
         }
 
         var frame = await _reader.ReadRequiredFrameAsync(cancellationToken);
+        while (frame.Type == MessageType.Working)
+        {
+            // The server is still working on the request (WorkingBeats): each frame is progress the idle timeout saw.
+            CheckWorking(frame, id);
+            frame = await _reader.ReadRequiredFrameAsync(cancellationToken);
+        }
+
         CheckResponse(frame, id, expected);
         return frame;
+    }
+
+    /// <summary>
+    /// Checks a Working frame: only from a server both sides agreed on WorkingBeats with, and only for the request being
+    /// waited on (one for any other request means the two sides are out of step).
+    /// </summary>
+    private void CheckWorking(Frame working, uint id)
+    {
+        if (!Capabilities.HasFlag(Capabilities.WorkingBeats))
+        {
+            _broken = true;
+            throw new ProtocolViolationException($"server sent Working for request {working.RequestId} without the WorkingBeats capability");
+        }
+
+        if (working.RequestId != id)
+        {
+            _broken = true;
+            throw new ProtocolViolationException($"server sent Working for request {working.RequestId} while {id} was pending");
+        }
+
+        // Its count is only progress, but a malformed one is as much a violation as a malformed answer.
+        _ = Messages.ReadWorkingDone(working);
     }
 
     /// <summary>Checks that a frame answers request <paramref name="id"/>, raising a server's Error as its exception.</summary>
