@@ -59,7 +59,40 @@ internal static class GoldenFrames
         ["MakeDirectoryWithParentTime"] = (Messages.WithParentTime(Messages.MakeDirectory(13, "d/e", Modified, 0x1ED), BeforeEpoch), MakeDirectoryWithParentTime),
         ["HashOkParentTimeNotSet"] = (Messages.WithParentTimeNotSet(Messages.HashOk(7, "docs/a.txt", 3, "sha256", AbcSha256), true), HashOkParentTimeNotSet),
         ["MakeDirectoryOkParentTimeNotSet"] = (Messages.WithParentTimeNotSet(Messages.Describe(MessageType.Ok, 13, new RemoteEntry("d/e", EntryKind.Directory, 0, Modified, 0x1ED)), true), MakeDirectoryOkParentTimeNotSet),
+        ["WelcomeWorkingBeats"] = (Messages.Welcome(1, Capabilities.WorkingBeats, "fxd/1", 1L << 40), WelcomeWorkingBeats),
+        ["Working"] = (Messages.Working(12, 1L << 30), Working),
     };
+
+    /// <summary>Welcome with WorkingBeats (bit 12): Working frames come before the answers of long work.</summary>
+    public static readonly byte[] WelcomeWorkingBeats =
+    [
+        0x00, 0x00, 0x00, 0x46, // length 70
+        0x02, // type Welcome
+        0x00, // flags
+        0x00, 0x00, 0x00, 0x00, // request id 0
+        0x0B, 0x00, 0x08, // Version, 8 bytes
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, // 1
+        0x0C, 0x00, 0x08, // Capabilities, 8 bytes
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, // WorkingBeats
+        0x0D, 0x00, 0x05, // Agent, 5 bytes
+        0x66, 0x78, 0x64, 0x2F, 0x31, // "fxd/1"
+        0x0E, 0x00, 0x14, // HashAlgorithms, 20 bytes
+        0x73, 0x68, 0x61, 0x32, 0x35, 0x36, 0x2C, 0x78, 0x78, 0x68, 0x31, 0x32, 0x38, // "sha256,xxh128,blake3"
+        0x2C, 0x62, 0x6C, 0x61, 0x6B, 0x65, 0x33, // ",blake3"
+        0x11, 0x00, 0x08, // MaxFileSize, 8 bytes
+        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, // 2^40
+    ];
+
+    /// <summary>Working (0x26, WorkingBeats): request 12 (a Hash) is still being worked on, 1 GiB of it done.</summary>
+    public static readonly byte[] Working =
+    [
+        0x00, 0x00, 0x00, 0x11, // length 17
+        0x26, // type Working
+        0x00, // flags
+        0x00, 0x00, 0x00, 0x0C, // request id 12
+        0x06, 0x00, 0x08, // Offset, 8 bytes
+        0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, // 2^30 bytes done
+    ];
 
     /// <summary>One second before the epoch, 1969-12-31T23:59:59Z: −1 000 000 000 ns, 0xFFFFFFFFC4653600.</summary>
     public static readonly DateTimeOffset BeforeEpoch = DateTimeOffset.FromUnixTimeSeconds(-1);
