@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using FileXfer.Server.Storage;
 using FileXfer.Server.Storage.Local;
 using FileXfer.Server.Handlers;
 using FileXfer.Server.Hosting;
@@ -35,12 +36,14 @@ public sealed class TestServer : IAsyncDisposable
     /// <param name="tls">When given, the server accepts only TLS, with this certificate.</param>
     /// <param name="handlerOptions">The handler's settings (TLS is set from <paramref name="tls"/>).</param>
     /// <param name="serverOptions">The host's settings (its clock among them); by default a 5 s shutdown deadline.</param>
-    public TestServer(string? root, FileStoreOptions? options = null, X509Certificate2? tls = null, FileXferHandlerOptions? handlerOptions = null, TcpServerOptions? serverOptions = null)
+    /// <param name="served">What the handler serves, made from the file store (a <see cref="HeldReadStore"/> over it, say); by default the file store itself.</param>
+    public TestServer(string? root, FileStoreOptions? options = null, X509Certificate2? tls = null, FileXferHandlerOptions? handlerOptions = null, TcpServerOptions? serverOptions = null, Func<FileStore, IStore>? served = null)
     {
         _sandbox = new TempDirectory("filexfer-server");
         try
         {
             Store = new FileStore(root ?? _sandbox.CreateDirectory("root"), options);
+            var servedStore = served?.Invoke(Store) ?? Store;
             handlerOptions ??= new FileXferHandlerOptions();
             if (tls is not null)
             {
@@ -49,7 +52,7 @@ public sealed class TestServer : IAsyncDisposable
 
             Server = new TcpServer(
                 new IPEndPoint(IPAddress.Loopback, 0),
-                context => new FileXferRequestHandler(context, Store, handlerOptions, Log),
+                context => new FileXferRequestHandler(context, servedStore, handlerOptions, Log),
                 Log,
                 serverOptions ?? new TcpServerOptions { ShutdownTimeout = TimeSpan.FromSeconds(5) });
             Server.Start();

@@ -68,6 +68,13 @@ public sealed class FileXferHandlerOptions
     public bool DirectoryTimes { get; set; } = true;
 
     /// <summary>
+    /// Whether the server announces <see cref="Capabilities.WorkingBeats"/> to a client that offers it. Default: true;
+    /// false withholds it, as a server of an older version does: no Working frames, and a request whose work outlasts the
+    /// client's idle timeout fails there as a stalled connection.
+    /// </summary>
+    public bool WorkingBeats { get; set; } = true;
+
+    /// <summary>
     /// How often the server tells a client that announced <see cref="Capabilities.WorkingBeats"/> that it is still working
     /// on a request it has not answered yet (a Hash reading a large file): a <see cref="MessageType.Working"/> frame every
     /// interval. Null (the default): a quarter of <see cref="IdleTimeout"/>, at most <see cref="MaxWorkingInterval"/>, so a

@@ -52,6 +52,11 @@ public sealed partial class FileXferRequestHandler
                 capabilities &= ~Capabilities.DirectoryTimes;
             }
 
+            if (!options.WorkingBeats)
+            {
+                capabilities &= ~Capabilities.WorkingBeats;
+            }
+
             if (!options.ParallelStreams || Store is not IRangedUploads)
             {
                 // A store that cannot write ranges in place (the object store) gets each file over one connection.
