@@ -35,7 +35,7 @@ public sealed partial class FileXferClient : IAsyncDisposable
     {
         _socket = socket;
         _options = options;
-        _stream = new GuardedNetworkStream(options.BandwidthLimit is { } limit ? new ThrottledStream(transport, limit) : transport) { IdleTimeout = options.IdleTimeout, Socket = options.Tls is null ? socket : null };
+        _stream = new GuardedNetworkStream(options.BandwidthLimit is { } limit ? new ThrottledStream(transport, limit) : transport) { IdleTimeout = options.IdleTimeout, TimeProvider = options.TimeProvider, Socket = options.Tls is null ? socket : null };
         _writer = new FrameWriter(_stream);
         // Requests are gathered and sent whenever the client is about to wait for an answer.
         _reader = new ProtocolReader(_stream) { BeforeBlockingRead = _writer.FlushAsync };

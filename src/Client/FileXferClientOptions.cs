@@ -3,7 +3,7 @@ namespace FileXfer.Client;
 /// <summary>Settings of a <see cref="FileXferClient"/>.</summary>
 public sealed class FileXferClientOptions
 {
-    /// <summary>The clock the handshake's round trip is measured on (<see cref="FileXferClient.HandshakeRoundTrip"/>).</summary>
+    /// <summary>The clock the handshake's round trip (<see cref="FileXferClient.HandshakeRoundTrip"/>) and the idle timeout (<see cref="IdleTimeout"/>) are measured on.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>How long to wait for the TCP connection and the handshake. Default: 10 seconds.</summary>
