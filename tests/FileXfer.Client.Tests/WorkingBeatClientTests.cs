@@ -113,6 +113,26 @@ public sealed class WorkingBeatClientTests
         Assert.Contains(Convert.ToHexStringLower(SHA256.HashData("abc"u8)), run.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact(Timeout = 30000)]
+    public async Task A_get_takes_working_frames_before_its_data()
+    {
+        var token = TestContext.Current.CancellationToken;
+        using var sandbox = new TempDirectory();
+        var body = "what the server sent\n"u8.ToArray();
+        await using var hostile = new HostileServer(
+            async (connection, request, ct) =>
+            {
+                await connection.Writer.WriteAsync(Messages.Working(request.RequestId, 7), ct);
+                await HostileServer.SendBody(body, SHA256.HashData(body))(connection, request, ct);
+            },
+            Capabilities.WorkingBeats);
+
+        var run = await CliRunner.RunAsync(hostile.Address, ["--retries", "0", "get", "a.txt", sandbox.Combine("a.txt")], token);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(body, await File.ReadAllBytesAsync(sandbox.Combine("a.txt"), token));
+    }
+
     /// <summary>Answers a Hash of "abc" after three Working frames for the request <paramref name="offset"/> after it.</summary>
     private static Func<HostileConnection, Frame, CancellationToken, Task> HashWithWorking(uint offset) =>
         async (connection, request, cancellationToken) =>

@@ -30,9 +30,19 @@ public sealed partial class FileXferRequestHandler
         long start = 0;
         if (request.GetSizeOrNull(FieldTag.Offset) is > 0 and var offset && offset <= part.Length && request.GetBytesOrNull(FieldTag.HashValue) is { } proof)
         {
-            // A resuming client holds the first bytes: continue after them only if they hash the same here.
+            // A resuming client holds the first bytes: continue after them only if they hash the same here. That reads up
+            // to the whole file before Data: a client that announced WorkingBeats is told the work goes on.
             content.Position = part.Offset;
-            await BodyCopier.CopyExactlyAsync(content, Stream.Null, offset, hasher, progress: null, cancellationToken);
+            await using (var beat = StartWorkingBeat(request.RequestId, cancellationToken))
+            {
+                await BodyCopier.CopyExactlyAsync(content, Stream.Null, offset, hasher, progress: beat is null ? null : beat.Add, cancellationToken);
+                if (beat is not null)
+                {
+                    // No Working frame after Data, none inside it.
+                    await beat.StopAsync();
+                }
+            }
+
             if (System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(hasher.GetCurrentHash(), proof))
             {
                 start = offset;

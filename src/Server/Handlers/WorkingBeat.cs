@@ -44,6 +44,9 @@ internal sealed class WorkingBeat : IAsyncDisposable
     /// <summary>Records how many bytes of the work are done, for the next Working frame. Called by the working task.</summary>
     public void Report(long done) => Volatile.Write(ref _done, done);
 
+    /// <summary>Adds <paramref name="bytes"/> to the bytes done (for a copy that reports each chunk it wrote).</summary>
+    public void Add(long bytes) => Interlocked.Add(ref _done, bytes);
+
     /// <summary>
     /// Stops the beat and waits for the frame in flight; then the handler may write the answer. Rethrows what made a
     /// Working frame fail (the connection was lost): the answer could not reach the client either.

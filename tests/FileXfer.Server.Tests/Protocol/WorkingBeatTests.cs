@@ -8,8 +8,8 @@ using FileXfer.Server.Hosting;
 namespace FileXfer.Server.Tests.Protocol;
 
 /// <summary>
-/// WorkingBeats: while a Hash waits on its store, the server sends Working frames for it every interval of its clock,
-/// with the bytes hashed so far, to a client that announced the capability, and none to one that did not; the answer
+/// WorkingBeats: while a Hash (or a resumed Get's proof) waits on its store, the server sends Working frames for it every
+/// interval of its clock, with the bytes hashed so far, to a client that announced the capability, and none to one that did not; the answer
 /// comes after the last of them.
 /// </summary>
 public sealed class WorkingBeatTests
@@ -113,6 +113,36 @@ public sealed class WorkingBeatTests
         var second = await client.ReadAsync(token);
         FrameAssert.Is(second, MessageType.Ok, 2);
         Assert.Equal(SHA256.HashData("abc"u8), second.GetBytes(FieldTag.HashValue));
+        Assert.False(clock.IsPending(Interval));
+    }
+
+    [Fact(Timeout = 30000)]
+    public async Task A_resumed_get_whose_proof_is_held_gets_working_frames_then_data_from_the_proven_offset()
+    {
+        var token = TestContext.Current.CancellationToken;
+        var clock = new TestClock();
+        HeldReadStore? held = null;
+        await using var server = Start(clock, s => held = new HeldReadStore(s));
+        var content = RandomNumberGenerator.GetBytes(FileSize);
+        await File.WriteAllBytesAsync(server.PathOf("big.bin"), content, token);
+        await using var client = await server.ConnectAsync(token);
+        await client.HelloAsync(Messages.Hello(ProtocolLimits.Version, Capabilities.WorkingBeats | Capabilities.Resume, RawClient.Agent), token);
+        const int Held = 2 * 1024 * 1024;
+
+        await client.SendAsync(Messages.Get(6, "big.bin", HashAlgorithms.Sha256, Held, SHA256.HashData(content.AsSpan(0, Held))), token);
+        await held!.Holding.WaitAsync(token);
+        clock.Advance(Interval);
+        var working = await client.ReadAsync(MessageType.Working, token);
+        Assert.Equal(6u, working.RequestId);
+        Assert.InRange(Messages.ReadWorkingDone(working), 1, Held - 1);
+        held.Release();
+
+        var data = await client.ReadAsync(MessageType.Data, token);
+        Assert.Equal(6u, data.RequestId);
+        Assert.Equal(Held, data.GetSize(FieldTag.Offset));
+        Assert.Equal(content.AsSpan(Held).ToArray(), await client.ReadBodyAsync(FileSize - Held, token));
+        var end = await client.ReadAsync(MessageType.BodyEnd, token);
+        Assert.Equal(SHA256.HashData(content), end.GetBytes(FieldTag.HashValue));
         Assert.False(clock.IsPending(Interval));
     }
 
