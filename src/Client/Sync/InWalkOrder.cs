@@ -51,7 +51,7 @@ internal sealed class InWalkOrder<T>
             // Nothing more is handed on after the walk failed; when a result's failure stopped it, that one is raised.
             await stop.CancelAsync();
             inOrder._items.Writer.TryComplete();
-            await ((Task)emitting).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await emitting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (emitting.IsFaulted)
             {
                 await emitting;

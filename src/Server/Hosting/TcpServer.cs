@@ -385,7 +385,6 @@ public sealed class TcpServer : IAsyncDisposable
         }
     }
 
-
     private async Task ProcessConnectionAsync(ConnectionContext context, IPAddress address)
     {
         var started = _options.TimeProvider.GetTimestamp();

@@ -16,7 +16,7 @@ public sealed partial class FileStore
         entry = _root.Describe(normalized, full);
         if (entry.Kind == EntryKind.Directory)
         {
-            throw new FileXferException(ErrorCode.IsADirectory, $"'{RemotePath.Escape(normalized)}' is a directory");
+            throw StorageErrors.IsADirectory(normalized);
         }
 
         if (entry.Kind != EntryKind.File)
